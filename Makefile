@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`.
+.DEFAULT_GOAL := help
+.PHONY: help run test clean
+
+VENV := .venv
+INSTALLED := $(VENV)/.installed-runtime
+INSTALLED_TEST := $(VENV)/.installed-test
+# The PostgreSQL server the database tests run against; each run creates and drops its own database.
+TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+help:
+	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:8000"
+	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
+
+# PYTHON=/path/to/python3.12 overrides the search of scripts/find-python.
+$(VENV)/bin/python:
+	@python="$${PYTHON:-$$(./scripts/find-python)}" && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
+
+$(INSTALLED): $(VENV)/bin/python pyproject.toml constraints.txt
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
+
+run: $(INSTALLED)
+	$(VENV)/bin/tipline init
+	$(VENV)/bin/tipline demo
+	$(VENV)/bin/tipline serve --host 127.0.0.1 --port 8000
+
+test: $(INSTALLED_TEST)
+	$(VENV)/bin/pytest
+	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not sqlite_only"
+
+clean:
+	rm -rf $(VENV) test-artifacts

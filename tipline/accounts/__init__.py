@@ -1,0 +1,1 @@
+"""People who sign in: recipients and admins, their roles, sessions and logout."""

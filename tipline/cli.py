@@ -1,0 +1,178 @@
+"""The `tipline` command: set up, run and look after a Tipline instance."""
+
+import argparse
+import os
+import sys
+
+from tipline import __version__
+
+DESCRIPTION = "Tipline: a self-hosted, secure, anonymous tip line."
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Everything this process creates (database, blobs, keys) is for its owner only.
+    os.umask(0o077)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command is None:
+        parser.print_help()
+        return 2
+    if arguments.command != "serve":
+        _setup_django()
+    return arguments.handler(arguments) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tipline", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"tipline {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init", help="create the data directory, secret key and database (safe to repeat)",
+        description="Create the data directory and secret key if missing, apply database migrations "
+        "and collect static files. Running it again changes nothing that is already in place.",
+    )
+    init.set_defaults(handler=run_init)
+
+    demo = commands.add_parser(
+        "demo", help="load a demo channel and recipient (safe to repeat)",
+        description="Create the demo channel and a demo recipient if missing, and print the "
+        "recipient's one-time password (a fresh one each time, until it has been used).",
+    )
+    demo.set_defaults(handler=run_demo)
+
+    serve = commands.add_parser(
+        "serve", help="serve the tip line with granian",
+        description="Serve the tip line over HTTP with granian (WSGI). Put a TLS-terminating reverse "
+        "proxy or a Tor onion service in front of it. Access logs record no client address.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    serve.add_argument("--threads", type=int, default=4, help="request threads per worker (default: 4)")
+    serve.add_argument(
+        "--backpressure", type=int, default=16,
+        help="requests handled at once per worker; more wait in the queue (default: 16)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run background jobs (not available yet)",
+        description="Run background jobs: deadline alerts, notifications, retention. Not available in "
+        "this version: it arrives with the background-jobs work and exits with an error until then.",
+    )
+    worker.set_defaults(handler=run_worker)
+
+    createuser = commands.add_parser(
+        "createuser", help="create a recipient or admin with a one-time password",
+        description="Create an account and print its one-time password, which must be changed at "
+        "first sign-in. Example: tipline createuser alex --role recipient --channel general",
+    )
+    createuser.add_argument("username")
+    createuser.add_argument(
+        "--role", action="append", choices=["admin", "recipient"], required=True,
+        help="admin, recipient, or both (repeat the option)",
+    )
+    createuser.add_argument("--channel", action="append", default=[], help="slug of a channel to receive (repeatable)")
+    createuser.set_defaults(handler=run_createuser)
+
+    check = commands.add_parser(
+        "check", help="check that this instance is configured safely",
+        description="Check the secret key's permissions, DEBUG, HTTPS settings, the database connection "
+        "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none.",
+    )
+    check.set_defaults(handler=run_check)
+
+    manage = commands.add_parser(
+        "manage", help="run a Django management command (migrate, shell, ...)",
+        description="Pass the remaining arguments to Django's management utility.",
+    )
+    manage.add_argument("django_arguments", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=run_manage)
+    return parser
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
+    import django
+
+    django.setup()
+
+
+def run_init(arguments) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"Tipline is initialised in {settings.DATA_DIR}")
+    return 0
+
+
+def run_demo(arguments) -> int:
+    from tipline.core.demo import load_demo
+
+    result = load_demo()
+    print(f"Demo channels created: {result.channels_created} (existing ones were kept).")
+    if result.login is None:
+        print("The demo recipient has already chosen a password; sign in with it.")
+    else:
+        print(f"Demo recipient: {result.login.username}")
+        print(f"One-time password: {result.login.password}  (it must be changed at first sign-in)")
+    return 0
+
+
+def run_serve(arguments) -> int:
+    command = [
+        sys.executable, "-m", "granian", "--interface", "wsgi",
+        "--host", arguments.host, "--port", str(arguments.port),
+        "--workers", str(arguments.workers), "--blocking-threads", str(arguments.threads),
+        "--backpressure", str(arguments.backpressure),
+        "--no-access-log", "--respawn-failed-workers", "--no-ws",
+        "tipline.wsgi:application",
+    ]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
+    os.execv(sys.executable, command)
+    return 1  # not reached: execv replaces this process
+
+
+def run_worker(arguments) -> int:
+    print("tipline worker: background jobs are not part of this version yet; nothing was started.", file=sys.stderr)
+    return 1
+
+
+def run_createuser(arguments) -> int:
+    from tipline.accounts.services import AccountError, create_user
+
+    try:
+        login = create_user(arguments.username, arguments.role, arguments.channel)
+    except AccountError as error:
+        print(f"tipline createuser: {error}", file=sys.stderr)
+        return 1
+    print(f"Created {login.username}. One-time password: {login.password}")
+    print("It must be changed at first sign-in.")
+    return 0
+
+
+def run_check(arguments) -> int:
+    from tipline.core.deployment import find_problems
+
+    problems = find_problems()
+    if not problems:
+        print("tipline check: no problems found.")
+        return 0
+    print(f"tipline check: {len(problems)} problem(s) to fix:")
+    for problem in problems:
+        print(f"  - {problem}")
+    return 1
+
+
+def run_manage(arguments) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tipline manage", *arguments.django_arguments])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Reading Tipline's configuration from `TIPLINE_*` environment variables.
+
+Owns parsing and validation of those variables and the one-time creation of the
+secret key file; `tipline.settings` is the only caller.
+"""
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+PREFIX = "TIPLINE_"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(PREFIX + name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(PREFIX + name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: use one of true/false, yes/no, on/off, 1/0.")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(PREFIX + name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: expected a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{PREFIX}{name}={value}: must be at least {minimum}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(PREFIX + name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create a directory readable by its owner only (existing ones are left as they are)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def load_or_create_secret_key(path: Path) -> str:
+    """Return the secret key stored at `path`, creating it once (mode 0600) if it is missing.
+
+    Creation uses O_EXCL so that two processes starting together cannot write two
+    different keys; the loser reads the winner's file.
+    """
+    ensure_private_dir(path.parent)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(64))
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"The secret key in {path} is too short; delete the file to generate a new one.")
+    return key
+
+
+def file_is_private(path: Path) -> bool:
+    """True when neither group nor others may read or write the file."""
+    return not (path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))

@@ -1,0 +1,1 @@
+"""Domain models and the services that combine them with crypto (channels, tips)."""

@@ -1,0 +1,62 @@
+"""`tipline check`: what an operator must fix before this instance is safe to run."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+
+from tipline.config import file_is_private
+from tipline.core.middleware import is_onion_host
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def find_problems() -> list[str]:
+    """Return one readable sentence per problem; an empty list means ready."""
+    problems: list[str] = []
+    problems += _secret_problems()
+    problems += _mode_problems()
+    problems += _database_problems()
+    return problems
+
+
+def _secret_problems() -> list[str]:
+    problems = []
+    key_file = Path(settings.SECRET_KEY_FILE)
+    if key_file.exists() and not file_is_private(key_file):
+        problems.append(f"The secret key file {key_file} can be read by other users; run: chmod 600 {key_file}")
+    if not file_is_private(Path(settings.DATA_DIR)):
+        problems.append(f"The data directory {settings.DATA_DIR} is open to other users; run: chmod 700 {settings.DATA_DIR}")
+    return problems
+
+
+def _mode_problems() -> list[str]:
+    problems = []
+    if settings.DEBUG:
+        problems.append("TIPLINE_DEBUG is on: error pages would show internals. Unset it.")
+    if settings.INSECURE_FAST_KDF:
+        problems.append("TIPLINE_INSECURE_FAST_KDF is on: receipts and passwords would be cheap to guess. Unset it.")
+    if "*" in settings.ALLOWED_HOSTS:
+        problems.append("TIPLINE_ALLOWED_HOSTS contains '*'; list the host names this tip line answers to.")
+    public_hosts = [
+        host for host in settings.ALLOWED_HOSTS if host not in LOCAL_HOSTS and not is_onion_host(host)
+    ]
+    if public_hosts and not settings.HTTPS:
+        problems.append(
+            f"TIPLINE_HTTPS is off while the tip line answers to {', '.join(public_hosts)}: "
+            "tips would cross the network unencrypted. Put TLS in front and set TIPLINE_HTTPS=on."
+        )
+    return problems
+
+
+def _database_problems() -> list[str]:
+    try:
+        connection.ensure_connection()
+    except DatabaseError as error:
+        return [f"The database cannot be reached ({error.__class__.__name__}: {error}). Check TIPLINE_DATABASE_URL."]
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        return [f"{len(pending)} database migration(s) are not applied; run: tipline init"]
+    return []

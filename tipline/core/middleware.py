@@ -1,0 +1,75 @@
+"""Response headers and the access log that every Tipline response goes through.
+
+Django's SecurityMiddleware and django-csp cover nosniff, referrer policy, COOP and
+CSP; this module adds what they cannot: HSTS that leaves .onion hosts alone,
+Onion-Location, Permissions-Policy, CORP, no-store caching, and an access log that
+records method, route, status and duration only (never address or user agent).
+"""
+
+import logging
+import time
+
+from django.conf import settings
+
+access_log = logging.getLogger("tipline.access")
+
+# Every powerful feature a tip line never needs, denied to this origin and any frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "ambient-light-sensor", "autoplay", "battery", "bluetooth", "browsing-topics",
+        "camera", "clipboard-read", "clipboard-write", "display-capture", "document-domain",
+        "encrypted-media", "fullscreen", "gamepad", "geolocation", "gyroscope", "hid", "idle-detection",
+        "interest-cohort", "local-fonts", "magnetometer", "microphone", "midi", "payment",
+        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial", "sync-xhr",
+        "usb", "web-share", "xr-spatial-tracking",
+    )
+)
+
+
+def is_onion_host(host: str) -> bool:
+    return host.split(":", 1)[0].lower().endswith(".onion")
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # The raw header, not get_host(): a disallowed host has already been
+        # answered with 400, and that answer needs these headers too.
+        host = request.META.get("HTTP_HOST", "")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        # Pages may show tip content or a receipt: nothing may keep a copy. Static
+        # files arrive with their own Cache-Control from whitenoise and keep it.
+        response.headers.setdefault("Cache-Control", "no-store")
+        if settings.HTTPS and not is_onion_host(host):
+            response.headers["Strict-Transport-Security"] = f"max-age={settings.HSTS_SECONDS}; includeSubDomains"
+        if settings.ONION_ADDRESS and not is_onion_host(host):
+            response.headers["Onion-Location"] = f"http://{settings.ONION_ADDRESS}{request.get_full_path()}"
+        return response
+
+
+class AccessLogMiddleware:
+    """One line per request: method, the route pattern (not the path), status, duration."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        match = getattr(request, "resolver_match", None)
+        route = "/" + match.route if match is not None else _unrouted(request)
+        access_log.info("%s %s %d %.1fms", request.method, route, response.status_code, elapsed_ms)
+        return response
+
+
+def _unrouted(request) -> str:
+    # Paths that match no route can carry anything a client typed; log only their kind.
+    if request.path.startswith(settings.STATIC_URL):
+        return settings.STATIC_URL + "…"
+    return "<no route>"

@@ -1,0 +1,1 @@
+"""Public tipster pages: server-rendered, complete without JavaScript."""

@@ -1,0 +1,179 @@
+"""Django settings for Tipline: the only settings module, read from `TIPLINE_*` variables.
+
+Every variable is listed in docs/configuration.md; defaults are the safe choice.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+
+from tipline.config import (
+    ensure_private_dir,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    load_or_create_secret_key,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# --- Where things live -------------------------------------------------------
+DATA_DIR = ensure_private_dir(Path(env_str("DATA_DIR", "var")).resolve())
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret_key"))).resolve()
+SECRET_KEY = load_or_create_secret_key(SECRET_KEY_FILE)
+BLOB_DIR = DATA_DIR / "blobs"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_URL = "/static/"
+
+# --- Mode --------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+HTTPS = env_bool("HTTPS", False)
+ONION_ADDRESS = env_str("ONION_ADDRESS", "").lower().removeprefix("http://").rstrip("/")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+if ONION_ADDRESS and ONION_ADDRESS not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(ONION_ADDRESS)
+# Lowers the Argon2id cost so the test suite stays fast. Never for a real deployment:
+# `tipline check` fails while it is on, and a test asserts the default is off.
+INSECURE_FAST_KDF = env_bool("INSECURE_FAST_KDF", False)
+
+# --- Database ----------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tipline.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait
+        # (busy_timeout) instead of failing halfway through a transaction.
+        "transaction_mode": "IMMEDIATE",
+        # secure_delete overwrites freed pages, so deleted ciphertext does not linger.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Limits ------------------------------------------------------------------
+MAX_FILE_BYTES = env_int("MAX_FILE_BYTES", 1024**3, minimum=1)
+MAX_FILES_PER_TIP = env_int("MAX_FILES_PER_TIP", 10, minimum=0)
+MAX_ANSWER_CHARS = env_int("MAX_ANSWER_CHARS", 20_000, minimum=1)
+SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 30, minimum=1)
+SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 120, minimum=1)
+RECEIPT_ATTEMPTS_PER_MINUTE = env_int("RECEIPT_ATTEMPTS_PER_MINUTE", 60, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# --- Applications ------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "tipline.core",
+    "tipline.accounts",
+    "tipline.intake",
+]
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "tipline.core.middleware.AccessLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "tipline.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tipline.urls"
+WSGI_APPLICATION = "tipline.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+            ],
+        },
+    }
+]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+WHITENOISE_ALLOW_ALL_ORIGINS = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": BLOB_DIR}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Caches (rate limits); LocMem is per process, Redis arrives with scale-out --
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
+
+# --- Security headers and cookies --------------------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS is sent by SecurityHeadersMiddleware, which knows to leave .onion hosts out.
+SECURE_HSTS_SECONDS = 0
+HSTS_SECONDS = 63_072_000
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# The __Host- prefix pins a cookie to this exact host, path "/" and HTTPS.
+SESSION_COOKIE_NAME = "__Host-tipline_session" if HTTPS else "tipline_session"
+CSRF_COOKIE_NAME = "__Host-tipline_csrf" if HTTPS else "tipline_csrf"
+CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if HTTPS and not host.startswith(".")]
+if HTTPS:
+    # TLS ends at the reverse proxy in front of Tipline; it must set this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging: never an IP address, user agent or referrer --------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"drop_request": {"()": "tipline.core.logging.DropRequestFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["drop_request"]},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "tipline": {"level": "INFO"},
+        # Django's development server logs client addresses; Tipline never uses it.
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # "Not Found: <path>" lines would echo whatever a client typed into a URL.
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# --- Passwords ---------------------------------------------------------------
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
