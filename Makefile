@@ -6,10 +6,11 @@ VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
 INSTALLED_TEST := $(VENV)/.installed-test
 # The PostgreSQL server the database tests run against; each run creates and drops its own database.
+PORT ?= 8000
 TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 help:
-	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:8000"
+	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
 
 # PYTHON=/path/to/python3.12 overrides the search of scripts/find-python.
@@ -27,7 +28,7 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
 run: $(INSTALLED)
 	$(VENV)/bin/tipline init
 	$(VENV)/bin/tipline demo
-	$(VENV)/bin/tipline serve --host 127.0.0.1 --port 8000
+	$(VENV)/bin/tipline serve --host 127.0.0.1 --port $(PORT)
 
 test: $(INSTALLED_TEST)
 	$(VENV)/bin/pytest

@@ -1,0 +1,59 @@
+"""Running the installed `tipline` command (and make) the way an operator would."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TIPLINE = Path(sys.executable).parent / "tipline"
+
+
+def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """The caller's environment without any TIPLINE_* setting, plus a data dir and overrides."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TIPLINE_")}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    environment["TIPLINE_DATA_DIR"] = str(data_dir)
+    environment.update({f"TIPLINE_{key}": value for key, value in overrides.items()})
+    return environment
+
+
+def run_tipline(data_dir: Path, *arguments: str, **overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(TIPLINE), *arguments], env=clean_environment(data_dir, **overrides),
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode} before serving")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> str:
+    """Stop a server started in its own process group and return what it printed."""
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+    return process.stdout.read()

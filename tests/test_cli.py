@@ -1,0 +1,124 @@
+"""The `tipline` command as an operator uses it: init, demo, check, createuser, help."""
+
+import sqlite3
+import stat
+
+import pytest
+
+from tests.system import run_tipline
+
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
+
+
+def count_rows(data_dir, table: str) -> int:
+    with sqlite3.connect(data_dir / "tipline.sqlite3") as database:
+        return database.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def initialised(data_dir):
+    result = run_tipline(data_dir, "init")
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+def test_init_and_demo_can_run_twice_without_duplicates(data_dir):
+    first = [run_tipline(data_dir, "init"), run_tipline(data_dir, "demo")]
+    second = [run_tipline(data_dir, "init"), run_tipline(data_dir, "demo")]
+
+    assert [result.returncode for result in first + second] == [0, 0, 0, 0], second[1].stderr
+    assert count_rows(data_dir, "core_channel") == 1
+    assert count_rows(data_dir, "accounts_user") == 1
+    assert "Demo channels created: 1" in first[1].stdout
+    assert "Demo channels created: 0" in second[1].stdout
+    first_password = first[1].stdout.split("One-time password: ")[1].split()[0]
+    second_password = second[1].stdout.split("One-time password: ")[1].split()[0]
+    assert first_password != second_password, "an unused one-time password is replaced, not repeated"
+
+
+def test_init_creates_a_private_secret_key_and_a_wal_database(initialised):
+    key_file = initialised / "secret_key"
+
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(initialised.stat().st_mode) == 0o700
+    with sqlite3.connect(initialised / "tipline.sqlite3") as database:
+        assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_check_passes_on_a_good_configuration(initialised):
+    result = run_tipline(initialised, "check")
+
+    assert result.returncode == 0, result.stdout
+    assert "no problems found" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"DEBUG": "on"}, "TIPLINE_DEBUG is on"),
+        ({"INSECURE_FAST_KDF": "yes"}, "TIPLINE_INSECURE_FAST_KDF is on"),
+        ({"ALLOWED_HOSTS": "tips.example.org"}, "TIPLINE_HTTPS is off while the tip line answers to tips.example.org"),
+        ({"ALLOWED_HOSTS": "*"}, "contains '*'"),
+        ({"DATABASE_URL": "postgres://nobody@127.0.0.1:9/none"}, "The database cannot be reached"),
+    ],
+)
+def test_check_fails_and_says_what_to_fix(initialised, overrides, expected):
+    result = run_tipline(initialised, "check", **overrides)
+
+    assert result.returncode == 1
+    assert expected in result.stdout
+
+
+def test_check_reports_a_readable_secret_key_and_pending_migrations(data_dir):
+    run_tipline(data_dir, "check")  # creates the data dir and key, but no database tables
+    (data_dir / "secret_key").chmod(0o644)
+
+    result = run_tipline(data_dir, "check")
+
+    assert result.returncode == 1
+    assert "secret key file" in result.stdout and "chmod 600" in result.stdout
+    assert "migration(s) are not applied; run: tipline init" in result.stdout
+
+
+def test_a_bad_setting_value_is_explained(data_dir):
+    result = run_tipline(data_dir, "check", MAX_FILE_BYTES="lots")
+
+    assert result.returncode != 0
+    assert "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number." in result.stderr
+
+
+def test_createuser_prints_a_one_time_password_and_refuses_unknown_channels(initialised):
+    created = run_tipline(initialised, "createuser", "alex", "--role", "admin")
+    duplicate = run_tipline(initialised, "createuser", "alex", "--role", "admin")
+    unknown = run_tipline(initialised, "createuser", "sam", "--role", "recipient", "--channel", "nowhere")
+
+    assert created.returncode == 0 and "One-time password: " in created.stdout
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    assert unknown.returncode == 1 and "No channel with slug nowhere" in unknown.stderr
+
+
+def test_worker_says_plainly_that_it_is_not_available_yet(data_dir):
+    result = run_tipline(data_dir, "worker")
+
+    assert result.returncode == 1
+    assert "not part of this version yet" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "createuser", "check", "manage"])
+def test_every_command_explains_itself(data_dir, command):
+    result = run_tipline(data_dir, command, "--help")
+
+    assert result.returncode == 0
+    assert f"usage: tipline {command}" in result.stdout
+
+
+def test_version(data_dir):
+    result = run_tipline(data_dir, "--version")
+
+    assert result.returncode == 0
+    assert result.stdout.startswith("tipline 0.")

@@ -1,0 +1,75 @@
+"""The production server as `make run` starts it: headers, idempotent start, silent about clients."""
+
+import socket
+import subprocess
+import urllib.request
+
+import pytest
+
+from tests.system import REPO_ROOT, TIPLINE, clean_environment, free_port, stop, wait_until_serving
+from tipline.testing.privacy import CLIENT_MARKERS, PROBE_FORWARDED_IP, PROBE_REFERRER, PROBE_USER_AGENT, PrivacyScanner
+
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
+
+
+def start(command: list[str], data_dir, cwd=REPO_ROOT) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, cwd=cwd, env=clean_environment(data_dir), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def probe_request(port: int) -> urllib.request.Request:
+    return urllib.request.Request(
+        f"http://127.0.0.1:{port}/",
+        headers={"User-Agent": PROBE_USER_AGENT, "Referer": PROBE_REFERRER, "X-Forwarded-For": PROBE_FORWARDED_IP},
+    )
+
+
+def send_garbage(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(b"NOT-HTTP \x00\x01 garbage\r\n\r\n")
+        connection.recv(1024)
+
+
+def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
+    data_dir = tmp_path / "data"
+    outputs = []
+    for _attempt in range(2):
+        port = free_port()
+        server = start(["make", "--no-print-directory", "run", f"PORT={port}"], data_dir)
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/", server)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
+                page = response.read().decode()
+        finally:
+            outputs.append(stop(server))
+        assert "General tip" in page
+
+    assert "Demo channels created: 1" in outputs[0]
+    assert "Demo channels created: 0" in outputs[1]
+    assert "One-time password: " in outputs[1]
+
+
+def test_served_pages_carry_the_headers_and_the_server_logs_no_client(tmp_path):
+    data_dir = tmp_path / "data"
+    subprocess.run([str(TIPLINE), "init"], env=clean_environment(data_dir), check=True, capture_output=True)
+    port = free_port()
+    server = start([str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], data_dir)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", server)
+        with urllib.request.urlopen(probe_request(port)) as response:
+            headers = response.headers
+        send_garbage(port)
+    finally:
+        output = stop(server)
+
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+    assert "GET / 200" in output
+    client_lines = [line for line in output.splitlines() if "127.0.0.1" in line and "Listening at" not in line]
+    assert client_lines == []
+    scanner = PrivacyScanner(directories=[data_dir], markers=set(CLIENT_MARKERS), include_database=False)
+    scanner.add_log(output)
+    scanner.assert_clean()

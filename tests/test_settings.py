@@ -1,0 +1,47 @@
+"""Settings as a real deployment gets them: safe defaults with no TIPLINE_* variable set."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.system import clean_environment
+
+pytestmark = pytest.mark.system
+
+READ_SETTINGS = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({name: getattr(settings, name) for name in [
+    "DEBUG", "INSECURE_FAST_KDF", "HTTPS", "SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME",
+    "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE"]}))
+"""
+
+
+def settings_with(tmp_path, **overrides) -> dict:
+    environment = clean_environment(tmp_path / "data", **overrides)
+    environment["DJANGO_SETTINGS_MODULE"] = "tipline.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", READ_SETTINGS], env=environment, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_production_defaults_are_safe(tmp_path):
+    values = settings_with(tmp_path)
+
+    assert values["DEBUG"] is False
+    assert values["INSECURE_FAST_KDF"] is False
+    assert values["SESSION_COOKIE_HTTPONLY"] and values["CSRF_COOKIE_HTTPONLY"]
+    assert values["SESSION_COOKIE_SAMESITE"] == values["CSRF_COOKIE_SAMESITE"] == "Strict"
+
+
+def test_https_mode_pins_cookies_to_the_host_with_the_host_prefix(tmp_path):
+    values = settings_with(tmp_path, HTTPS="on")
+
+    assert values["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert values["CSRF_COOKIE_NAME"].startswith("__Host-")
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"]

@@ -1,0 +1,38 @@
+"""Loaded by pytest before Django (`-p tipline.testing.environment`): isolates each run.
+
+Every run gets its own data directory and temp directory, so that the privacy scan
+can read everything the code under test wrote, and nothing else. pytest's own
+tmp_path lives outside the scanned temp directory: tests put markers there on purpose.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+RUN_DIR = Path(tempfile.mkdtemp(prefix="tipline-test-"))
+DATA_DIR = RUN_DIR / "data"
+TEMP_DIR = RUN_DIR / "tmp"
+PYTEST_TEMP_ROOT = RUN_DIR / "pytest"
+for directory in (DATA_DIR, TEMP_DIR, PYTEST_TEMP_ROOT):
+    directory.mkdir(mode=0o700)
+
+os.environ["TIPLINE_DATA_DIR"] = str(DATA_DIR)
+os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"
+os.environ["TMPDIR"] = str(TEMP_DIR)
+os.environ["PYTEST_DEBUG_TEMPROOT"] = str(PYTEST_TEMP_ROOT)
+# Sync Playwright runs an event loop in the test thread; the ORM would refuse to run there.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+tempfile.tempdir = str(TEMP_DIR)
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"tipline: database {database['ENGINE'].rsplit('.', 1)[-1]} ({database.get('HOST') or 'file'}), data dir {DATA_DIR}"

@@ -1,0 +1,97 @@
+"""pytest fixtures for every app's tests (registered by the root conftest.py)."""
+
+import secrets
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tipline.testing import environment
+from tipline.testing.migrations import Migrator
+from tipline.testing.privacy import PROBE_HEADERS, PROBE_USER_AGENT, PrivacyScanner
+
+ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """Each run gets a database of its own: a file SQLite (so the privacy scan can
+    read its bytes) or a freshly named PostgreSQL database, dropped afterwards."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"]["NAME"] = str(environment.DATA_DIR / "test.sqlite3")
+    else:
+        database["TEST"]["NAME"] = f"tipline_test_{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """Static files collected as `tipline init` does, so whitenoise serves them as in production."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def probe_client() -> Client:
+    """A test client whose address, forwarded address, user agent and referrer are markers."""
+    return Client(**PROBE_HEADERS)
+
+
+@pytest.fixture
+def privacy(db, caplog) -> PrivacyScanner:
+    """Fails the test if a watched marker or the client's identity was written anywhere."""
+    scanner = PrivacyScanner(directories=[environment.DATA_DIR, environment.TEMP_DIR])
+    yield scanner
+    scanner.add_log(caplog.text)
+    scanner.assert_clean()
+
+
+@pytest.fixture
+def migrator(transactional_db) -> Migrator:
+    migrator = Migrator()
+    yield migrator
+    migrator.migrate_to_latest()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A tab with JavaScript disabled (as Tor Browser at Safest) and a marker user agent."""
+    context = browser.new_context(java_script_enabled=False, user_agent=PROBE_USER_AGENT)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save what a person sees: screenshot(page, "name") writes test-artifacts/name.png."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = ARTIFACTS_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,80 @@
+"""Moving a test database between migration states, and the upgrade cases to check.
+
+An UpgradeCase says: at migration state `before`, put these rows in (`seed`, given
+the historical models); after migrating to the latest state, `check` must find them
+intact. A change that adds a migration touching existing data adds a case here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps.registry import Apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+MigrationTarget = tuple[str, str | None]
+
+
+class Migrator:
+    def __init__(self):
+        self.connection = connection
+
+    def _executor(self) -> MigrationExecutor:
+        executor = MigrationExecutor(self.connection)
+        executor.loader.build_graph()
+        return executor
+
+    def latest_targets(self) -> list[MigrationTarget]:
+        return list(self._executor().loader.graph.leaf_nodes())
+
+    def project_apps(self) -> list[str]:
+        return sorted({app for app, _ in self.latest_targets()})
+
+    def forward_plan(self) -> list[MigrationTarget]:
+        """Every migration from an empty database to the latest state, in order."""
+        executor = self._executor()
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
+        return [(migration.app_label, migration.name) for migration, _backwards in plan]
+
+    def migrate(self, targets: list[MigrationTarget]) -> Apps:
+        """Move the database to `targets` and return the historical models there."""
+        self._executor().migrate(targets)
+        return self._executor().loader.project_state(targets).apps
+
+    def migrate_to_zero(self) -> None:
+        self._executor().migrate([(app, None) for app in self.project_apps()])
+
+    def migrate_to_latest(self) -> Apps:
+        return self.migrate(self.latest_targets())
+
+
+@dataclass(frozen=True)
+class UpgradeCase:
+    name: str
+    before: list[MigrationTarget]
+    seed: Callable[[Apps], None]
+    check: Callable[[Apps], None]
+
+
+def _seed_first_schema(apps: Apps) -> None:
+    user_model = apps.get_model("accounts", "User")
+    channel_model = apps.get_model("core", "Channel")
+    recipient = user_model.objects.create(username="upgrade-recipient", password="!")
+    channel = channel_model.objects.create(slug="upgrade", name="Upgrade channel", description="kept")
+    channel.recipients.add(recipient)
+
+
+def _check_first_schema(apps: Apps) -> None:
+    channel = apps.get_model("core", "Channel").objects.get(slug="upgrade")
+    assert channel.name == "Upgrade channel" and channel.description == "kept"
+    assert [user.username for user in channel.recipients.all()] == ["upgrade-recipient"]
+
+
+UPGRADE_CASES = [
+    UpgradeCase(
+        name="channels and recipients from the first schema",
+        before=[("accounts", "0001_initial"), ("core", "0001_initial")],
+        seed=_seed_first_schema,
+        check=_check_first_schema,
+    ),
+]
