@@ -14,7 +14,9 @@ READ_SETTINGS = """
 import json, django
 from django.conf import settings
 django.setup()
-print(json.dumps({name: getattr(settings, name) for name in [
+from tipline.core.crypto_policy import kdf_policy
+from tipline.crypto.kdf import PRODUCTION
+print(json.dumps({"KDF_IS_PRODUCTION": kdf_policy() is PRODUCTION} | {name: getattr(settings, name) for name in [
     "DEBUG", "INSECURE_FAST_KDF", "HTTPS", "SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_HTTPONLY",
     "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE"]}))
@@ -35,8 +37,16 @@ def test_production_defaults_are_safe(tmp_path):
 
     assert values["DEBUG"] is False
     assert values["INSECURE_FAST_KDF"] is False
+    assert values["KDF_IS_PRODUCTION"] is True
     assert values["SESSION_COOKIE_HTTPONLY"] and values["CSRF_COOKIE_HTTPONLY"]
     assert values["SESSION_COOKIE_SAMESITE"] == values["CSRF_COOKIE_SAMESITE"] == "Strict"
+
+
+def test_the_test_suite_itself_runs_with_the_fast_kdf_switch():
+    from tipline.core.crypto_policy import kdf_policy
+    from tipline.crypto.kdf import INSECURE_FAST
+
+    assert kdf_policy() is INSECURE_FAST
 
 
 def test_https_mode_pins_cookies_to_the_host_with_the_host_prefix(tmp_path):

@@ -1,0 +1,14 @@
+"""Tipline's cryptography: pure functions over libsodium (PyNaCl); imports nothing from Django.
+
+Modules, from the bottom up:
+  aead            versioned XChaCha20-Poly1305 envelopes bound to a purpose and a context
+  kdf             Argon2id parameters (production and the test-only fast set)
+  memory          best-effort wiping of secrets held in bytearrays
+  receipts        tipster receipts: generation, typo checks, lookup id + wrapping key
+  recipient_keys  recipient X25519 key pairs wrapped under a password or a recovery code
+  tip_keys        per-tip keys sealed to recipients and wrapped for the tipster
+  content         padded encryption of answers and messages under a tip key
+  files           chunked secretstream encryption of attachments, each with its own key
+  sessions        key material carried by a session: ciphertext in the row, key in the cookie
+docs/crypto.md explains what each key protects and what a thief gets.
+"""

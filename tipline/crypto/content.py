@@ -1,0 +1,59 @@
+"""Encryption of a tip's answers, messages and notes under its tip key.
+
+Plaintext is padded to a size bucket first (ISO/IEC 7816-4 padding, libsodium's
+sodium_pad), so the stored length tells only the bucket, not the answer's length.
+The context names the tip and the item (e.g. "answers", "message", message id).
+"""
+
+import json
+
+import nacl.bindings as sodium
+import nacl.exceptions
+
+from tipline.crypto import aead
+from tipline.crypto.errors import DecryptionError
+
+BUCKETS = (256, 1024, 4096, 16384, 65536)
+LARGE_BLOCK = 65536
+
+
+def padded_length(length: int) -> int:
+    """The bucket a plaintext of `length` bytes is padded to (at least one byte of padding)."""
+    for bucket in BUCKETS:
+        if length < bucket:
+            return bucket
+    return (length // LARGE_BLOCK + 1) * LARGE_BLOCK
+
+
+def pad(plaintext: bytes) -> bytes:
+    target = padded_length(len(plaintext))
+    block = target if target <= BUCKETS[-1] else LARGE_BLOCK
+    return sodium.sodium_pad(bytes(plaintext), block)
+
+
+def unpad(padded: bytes) -> bytes:
+    block = len(padded) if len(padded) <= BUCKETS[-1] else LARGE_BLOCK
+    try:
+        return sodium.sodium_unpad(bytes(padded), block)
+    except nacl.exceptions.CryptoError:
+        raise DecryptionError("The padding is damaged.") from None
+
+
+def content_context(tip_id: bytes, item: str, item_id: str | int = "") -> bytes:
+    return aead.context(tip_id, item, item_id)
+
+
+def encrypt_content(tip_key: bytes, plaintext: bytes, where: bytes) -> bytes:
+    return aead.encrypt(tip_key, pad(plaintext), aead.Purpose.TIP_CONTENT, where)
+
+
+def decrypt_content(tip_key: bytes, envelope: bytes, where: bytes) -> bytes:
+    return unpad(aead.decrypt(tip_key, envelope, aead.Purpose.TIP_CONTENT, where))
+
+
+def encrypt_json(tip_key: bytes, value, where: bytes) -> bytes:
+    return encrypt_content(tip_key, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), where)
+
+
+def decrypt_json(tip_key: bytes, envelope: bytes, where: bytes):
+    return json.loads(decrypt_content(tip_key, envelope, where))

@@ -1,0 +1,154 @@
+"""Attachments encrypted as streams (secretstream XChaCha20-Poly1305) in fixed chunks.
+
+Each file has its own random key, wrapped by the tip key. The stream is
+`version || secretstream header || frames`, each frame a 64 KiB plaintext chunk plus
+its 17-byte tag; the last frame carries the FINAL tag. Memory stays flat whatever
+the file size, and a truncated, reordered, spliced or altered stream is refused.
+"""
+
+from collections.abc import Iterable, Iterator
+
+import nacl.bindings as sodium
+import nacl.exceptions
+
+from tipline.crypto import aead
+from tipline.crypto.errors import DecryptionError, TruncatedStreamError, UnsupportedFormatError
+
+STREAM_FORMAT_VERSION = 1
+CHUNK_BYTES = 64 * 1024
+HEADER_BYTES = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
+TAG_BYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES
+FRAME_BYTES = CHUNK_BYTES + TAG_BYTES
+PREAMBLE_BYTES = 1 + HEADER_BYTES
+TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+def new_file_key() -> bytes:
+    return sodium.crypto_secretstream_xchacha20poly1305_keygen()
+
+
+def file_context(tip_id: bytes, file_id: str) -> bytes:
+    return aead.context(tip_id, "file", file_id)
+
+
+def wrap_file_key(tip_key: bytes, file_key: bytes, where: bytes) -> bytes:
+    return aead.encrypt(tip_key, file_key, aead.Purpose.FILE_KEY, where)
+
+
+def unwrap_file_key(tip_key: bytes, wrapped: bytes, where: bytes) -> bytes:
+    return aead.decrypt(tip_key, wrapped, aead.Purpose.FILE_KEY, where)
+
+
+def encrypted_size(plaintext_size: int) -> int:
+    frames = max(1, -(-plaintext_size // CHUNK_BYTES))  # a full last chunk is the final frame itself
+    return PREAMBLE_BYTES + plaintext_size + frames * TAG_BYTES
+
+
+def _frame_associated_data(where: bytes) -> bytes:
+    return aead.associated_data(STREAM_FORMAT_VERSION, aead.Purpose.FILE_STREAM, where)
+
+
+class FileEncryptor:
+    """Feed plaintext in pieces of any size with `update`, then call `finish` once."""
+
+    def __init__(self, file_key: bytes, where: bytes):
+        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        header = sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, bytes(file_key))
+        self._associated_data = _frame_associated_data(where)
+        self._pending = bytearray()
+        self._output = bytearray([STREAM_FORMAT_VERSION]) + header
+        self.plaintext_bytes = 0
+
+    def update(self, data: bytes) -> bytes:
+        self._pending += data
+        self.plaintext_bytes += len(data)
+        # Keep the last (possibly full) chunk back: only `finish` knows it is the last.
+        while len(self._pending) > CHUNK_BYTES:
+            self._push(self._pending[:CHUNK_BYTES], TAG_MESSAGE)
+            del self._pending[:CHUNK_BYTES]
+        return self._take_output()
+
+    def finish(self) -> bytes:
+        self._push(self._pending, TAG_FINAL)
+        self._pending.clear()
+        return self._take_output()
+
+    def _push(self, chunk: bytes, tag: int) -> None:
+        self._output += sodium.crypto_secretstream_xchacha20poly1305_push(
+            self._state, bytes(chunk), self._associated_data, tag
+        )
+
+    def _take_output(self) -> bytes:
+        output, self._output = bytes(self._output), bytearray()
+        return output
+
+
+class FileDecryptor:
+    """Feed ciphertext in pieces of any size with `update`, then `finish` to confirm the end."""
+
+    def __init__(self, file_key: bytes, where: bytes):
+        self._key = bytes(file_key)
+        self._associated_data = _frame_associated_data(where)
+        self._state = None
+        self._pending = bytearray()
+        self._finished = False
+
+    def update(self, data: bytes) -> bytes:
+        self._pending += data
+        if self._state is None and len(self._pending) >= PREAMBLE_BYTES:
+            self._start()
+        output = bytearray()
+        # A full frame may be the last one; any byte after a FINAL frame is refused.
+        while self._state is not None and len(self._pending) >= FRAME_BYTES:
+            output += self._pull(self._pending[:FRAME_BYTES])
+            del self._pending[:FRAME_BYTES]
+        return bytes(output)
+
+    def finish(self) -> bytes:
+        if self._state is None:
+            raise TruncatedStreamError("The encrypted file ends before its header.")
+        output = self._pull(self._pending) if self._pending else b""
+        self._pending.clear()
+        if not self._finished:
+            raise TruncatedStreamError("The encrypted file ends before its final chunk.")
+        return output
+
+    def _start(self) -> None:
+        if self._pending[0] != STREAM_FORMAT_VERSION:
+            raise UnsupportedFormatError(f"Unknown file stream version {self._pending[0]}.")
+        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        header = bytes(self._pending[1:PREAMBLE_BYTES])
+        sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, self._key)
+        del self._pending[:PREAMBLE_BYTES]
+
+    def _pull(self, frame: bytes) -> bytes:
+        if self._finished:
+            raise DecryptionError("The encrypted file has data after its final chunk.")
+        try:
+            chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
+                self._state, bytes(frame), self._associated_data
+            )
+        except nacl.exceptions.CryptoError:
+            raise DecryptionError("A chunk of the encrypted file is altered, missing or out of order.") from None
+        self._finished = tag == TAG_FINAL
+        return chunk
+
+
+def encrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes) -> Iterator[bytes]:
+    encryptor = FileEncryptor(file_key, where)
+    for chunk in chunks:
+        encrypted = encryptor.update(chunk)
+        if encrypted:
+            yield encrypted
+    yield encryptor.finish()
+
+
+def decrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes) -> Iterator[bytes]:
+    """Plaintext as it is verified; the caller must not trust it until iteration ends cleanly."""
+    decryptor = FileDecryptor(file_key, where)
+    for chunk in chunks:
+        plaintext = decryptor.update(chunk)
+        if plaintext:
+            yield plaintext
+    yield decryptor.finish()
