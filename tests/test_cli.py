@@ -32,13 +32,27 @@ def test_init_and_demo_can_run_twice_without_duplicates(data_dir):
     second = [run_tipline(data_dir, "init"), run_tipline(data_dir, "demo")]
 
     assert [result.returncode for result in first + second] == [0, 0, 0, 0], second[1].stderr
-    assert count_rows(data_dir, "core_channel") == 1
+    assert count_rows(data_dir, "core_channel") == 2
+    assert count_rows(data_dir, "core_formfield") == 8
     assert count_rows(data_dir, "accounts_user") == 1
-    assert "Demo channels created: 1" in first[1].stdout
+    assert "Demo channels created: 2" in first[1].stdout
+    assert "One-time password: " in first[1].stdout
     assert "Demo channels created: 0" in second[1].stdout
-    first_password = first[1].stdout.split("One-time password: ")[1].split()[0]
-    second_password = second[1].stdout.split("One-time password: ")[1].split()[0]
-    assert first_password != second_password, "an unused one-time password is replaced, not repeated"
+    assert "tipline resetuser demo-recipient" in second[1].stdout
+
+
+def test_resetuser_gives_a_new_one_time_password_and_key_pair(initialised):
+    run_tipline(initialised, "demo")
+    with sqlite3.connect(initialised / "tipline.sqlite3") as database:
+        old_key = database.execute("SELECT public_key FROM accounts_user").fetchone()[0]
+
+    reset = run_tipline(initialised, "resetuser", "demo-recipient")
+    unknown = run_tipline(initialised, "resetuser", "nobody")
+
+    assert reset.returncode == 0 and "One-time password: " in reset.stdout
+    with sqlite3.connect(initialised / "tipline.sqlite3") as database:
+        assert database.execute("SELECT public_key FROM accounts_user").fetchone()[0] != old_key
+    assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
 
 
 def test_init_creates_a_private_secret_key_and_a_wal_database(initialised):
@@ -109,7 +123,7 @@ def test_worker_says_plainly_that_it_is_not_available_yet(data_dir):
     assert "not part of this version yet" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "createuser", "check", "manage"])
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "createuser", "resetuser", "check", "manage"])
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 

@@ -35,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=run_init)
 
     demo = commands.add_parser(
-        "demo", help="load a demo channel and recipient (safe to repeat)",
-        description="Create the demo channel and a demo recipient if missing, and print the "
-        "recipient's one-time password (a fresh one each time, until it has been used).",
+        "demo", help="load demo channels and a demo recipient (safe to repeat)",
+        description="Create the demo channels and a demo recipient if missing, and print the "
+        "recipient's one-time password when the recipient is created.",
     )
     demo.set_defaults(handler=run_demo)
 
@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     createuser.add_argument("--channel", action="append", default=[], help="slug of a channel to receive (repeatable)")
     createuser.set_defaults(handler=run_createuser)
+
+    resetuser = commands.add_parser(
+        "resetuser", help="give an account a fresh one-time password and key pair",
+        description="Replace an account's password with a one-time password and give it a new key pair. "
+        "Tips sealed to the old key stay unreadable for this person until another recipient grants them again.",
+    )
+    resetuser.add_argument("username")
+    resetuser.set_defaults(handler=run_resetuser)
 
     check = commands.add_parser(
         "check", help="check that this instance is configured safely",
@@ -115,7 +123,8 @@ def run_demo(arguments) -> int:
     result = load_demo()
     print(f"Demo channels created: {result.channels_created} (existing ones were kept).")
     if result.login is None:
-        print("The demo recipient has already chosen a password; sign in with it.")
+        print("The demo recipient exists already; its one-time password was printed when it was created.")
+        print("Lost it? Run: tipline resetuser demo-recipient (tips sent before that must then be granted again).")
     else:
         print(f"Demo recipient: {result.login.username}")
         print(f"One-time password: {result.login.password}  (it must be changed at first sign-in)")
@@ -151,6 +160,20 @@ def run_createuser(arguments) -> int:
         return 1
     print(f"Created {login.username}. One-time password: {login.password}")
     print("It must be changed at first sign-in.")
+    return 0
+
+
+def run_resetuser(arguments) -> int:
+    from tipline.accounts.models import User
+    from tipline.accounts.services import reset_with_one_time_password
+
+    user = User.objects.filter(username=arguments.username).first()
+    if user is None:
+        print(f"tipline resetuser: no user named {arguments.username!r}.", file=sys.stderr)
+        return 1
+    login = reset_with_one_time_password(user)
+    print(f"Reset {login.username}. One-time password: {login.password}")
+    print("It must be changed at first sign-in. Tips sent before now must be granted again by another recipient.")
     return 0
 
 

@@ -55,11 +55,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Limits ------------------------------------------------------------------
 MAX_FILE_BYTES = env_int("MAX_FILE_BYTES", 1024**3, minimum=1)
 MAX_FILES_PER_TIP = env_int("MAX_FILES_PER_TIP", 10, minimum=0)
+# Images and PDFs up to this size are cleaned of metadata, in memory; larger ones are kept as sent.
+MAX_CLEANABLE_BYTES = env_int("MAX_CLEANABLE_BYTES", 64 * 1024 * 1024, minimum=0)
 MAX_ANSWER_CHARS = env_int("MAX_ANSWER_CHARS", 20_000, minimum=1)
 SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 30, minimum=1)
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 120, minimum=1)
 RECEIPT_ATTEMPTS_PER_MINUTE = env_int("RECEIPT_ATTEMPTS_PER_MINUTE", 60, minimum=1)
+RECEIPT_ATTEMPTS_PER_RECEIPT = env_int("RECEIPT_ATTEMPTS_PER_RECEIPT", 10, minimum=1)  # per 10 minutes
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Every upload is encrypted as it streams in; Django's memory and temp-file handlers are never used.
+FILE_UPLOAD_HANDLERS = ["tipline.core.uploads.EncryptingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Applications ------------------------------------------------------------
@@ -122,6 +127,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
         "style-src": [SELF],
+        "script-src": [SELF],
         "img-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
@@ -145,6 +151,13 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 # The __Host- prefix pins a cookie to this exact host, path "/" and HTTPS.
 SESSION_COOKIE_NAME = "__Host-tipline_session" if HTTPS else "tipline_session"
 CSRF_COOKIE_NAME = "__Host-tipline_csrf" if HTTPS else "tipline_csrf"
+# Holds the secret that opens a tipster's session key material (see intake.tipster_session).
+TIPSTER_KEY_COOKIE_NAME = "__Host-tipline_tip_key" if HTTPS else "tipline_tip_key"
+# Sessions end after 30 idle minutes and when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_FAILURE_VIEW = "tipline.intake.views.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if HTTPS and not host.startswith(".")]
 if HTTPS:
     # TLS ends at the reverse proxy in front of Tipline; it must set this header.

@@ -8,13 +8,22 @@ class User(AbstractUser):
     """A recipient and/or admin. Tipsters never have accounts.
 
     `is_staff` marks the admin role; being a recipient means being assigned to a
-    channel. A new account holds a one-time password until its first sign-in.
+    channel. The key pair is made with the account, its private half wrapped under
+    the one-time password until the first sign-in rewraps it under the chosen one.
     """
 
     must_change_password = models.BooleanField(
         default=True, help_text="Set while the account still has its one-time password."
     )
+    public_key = models.BinaryField(max_length=32, null=True, blank=True)
+    private_key_by_password = models.BinaryField(null=True, blank=True)
+    private_key_by_recovery_code = models.BinaryField(null=True, blank=True)
 
     @property
     def is_admin(self) -> bool:
         return self.is_staff
+
+    @property
+    def key_owner(self) -> bytes:
+        """What binds this user's key wraps to this row."""
+        return f"user:{self.pk}".encode()

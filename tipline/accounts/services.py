@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from tipline.accounts.models import User
+from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import Channel
+from tipline.crypto import recipient_keys
 
 ROLES = ("admin", "recipient")
 
@@ -41,19 +43,30 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> On
         raise AccountError("Only recipients are assigned to channels; add --role recipient.")
     password = new_one_time_password()
     user = User.objects.create_user(username=username, password=password, is_staff="admin" in roles)
+    _give_new_key_pair(user, password)
     user.channels.set(channels)
     return OneTimeLogin(username=username, password=password, created=True)
 
 
 @transaction.atomic
-def reissue_one_time_password(user: User) -> OneTimeLogin:
-    """Replace a not-yet-used one-time password; an activated account is left alone."""
-    if not user.must_change_password:
-        raise AccountError(f"{user.username!r} has already signed in and chosen a password.")
+def reset_with_one_time_password(user: User) -> OneTimeLogin:
+    """A fresh one-time password and a fresh key pair. Tips sealed to the old key stay
+    unreadable for this user until another recipient grants them again."""
     password = new_one_time_password()
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = True
+    _give_new_key_pair(user, password)
     return OneTimeLogin(username=user.username, password=password, created=False)
+
+
+def _give_new_key_pair(user: User, password: str) -> None:
+    pair = recipient_keys.generate_key_pair()
+    user.public_key = pair.public_key
+    user.private_key_by_password = recipient_keys.wrap_with_password(
+        pair.private_key, password, kdf_policy().password, user.key_owner
+    )
+    user.private_key_by_recovery_code = None
+    user.save()
 
 
 def _channels_by_slug(slugs: list[str]) -> list[Channel]:

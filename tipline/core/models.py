@@ -1,4 +1,10 @@
-"""Domain models: channels (and, with the intake issue, tips and their forms)."""
+"""Domain models: channels and their forms, tips, key grants, messages and attachments.
+
+What is stored in plaintext is the triage metadata DESIGN.md lists (channel, hour
+received, status, deadline, counts); everything a tipster wrote is ciphertext.
+"""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +18,11 @@ class Channel(models.Model):
     description = models.TextField(blank=True, help_text="Shown to tipsters before they write.")
     is_listed = models.BooleanField(default=True, help_text="Listed on the public landing page.")
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="channels", blank=True)
+    retention_days = models.PositiveIntegerField(default=365, help_text="Tips are destroyed this long after receipt.")
+    keep_file_metadata = models.BooleanField(
+        default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="How dates and times on the form are read.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -19,3 +30,133 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FieldKind(models.TextChoices):
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    DATETIME = "datetime", "Date and time"
+    SELECT = "select", "One choice"
+    MULTI_SELECT = "multi_select", "Several choices"
+    CHECKBOX = "checkbox", "Checkbox"
+    FILE = "file", "Files"
+
+
+class FormField(models.Model):
+    """One question of a channel's form, in order. `key` is stable across edits."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveIntegerField()
+    key = models.SlugField(max_length=64)
+    kind = models.CharField(max_length=16, choices=FieldKind.choices)
+    label = models.CharField(max_length=200)
+    help_text = models.TextField(blank=True)
+    required = models.BooleanField(default=False)
+    max_length = models.PositiveIntegerField(null=True, blank=True)
+    min_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    is_deadline = models.BooleanField(default=False, help_text="The moment after which the tip is useless.")
+
+    class Meta:
+        ordering = ["channel", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "key"], name="unique_field_key_per_channel"),
+            models.UniqueConstraint(
+                fields=["channel"], condition=models.Q(is_deadline=True), name="one_deadline_field_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel.slug}.{self.key}"
+
+
+class SiteSecret(models.Model):
+    """Site-wide values that are not secret on their own: the receipt salt."""
+
+    receipt_salt = models.BinaryField(max_length=16)
+
+
+class TipStatus(models.TextChoices):
+    NEW = "new", "New"
+    IN_REVIEW = "in_review", "In review"
+    ACTED_ON = "acted_on", "Acted on"
+    CLOSED = "closed", "Closed"
+    SPAM = "spam", "Spam"
+
+
+class Tip(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="tips")
+    received_hour = models.DateTimeField(help_text="Time received, rounded down to the hour.")
+    status = models.CharField(max_length=16, choices=TipStatus.choices, default=TipStatus.NEW)
+    deadline = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    file_count = models.PositiveIntegerField(default=0)
+    unread_by_recipients = models.BooleanField(default=True)
+    receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
+    receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
+    tipster_wrapped_key = models.BinaryField()
+    answers_ciphertext = models.BinaryField()
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "deadline"]), models.Index(fields=["received_hour"])]
+
+    @property
+    def crypto_id(self) -> bytes:
+        return self.id.bytes
+
+
+class TipKeyGrant(models.Model):
+    """The tip key sealed to one recipient's public key."""
+
+    tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="grants")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tip_grants")
+    sealed_tip_key = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tip", "recipient"], name="one_grant_per_recipient")]
+
+
+class Author(models.TextChoices):
+    TIPSTER = "tipster", "Tipster"
+    RECIPIENT = "recipient", "Recipient"
+
+
+class Message(models.Model):
+    """A message in a tip's conversation; its text is encrypted under the tip key."""
+
+    tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="messages")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
+    author = models.CharField(max_length=16, choices=Author.choices)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    sent_hour = models.DateTimeField()
+    ciphertext = models.BinaryField()
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Attachment(models.Model):
+    """An encrypted file: its bytes in the blob store, its name and type in `meta_ciphertext`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    author = models.CharField(max_length=16, choices=Author.choices)
+    blob_name = models.CharField(max_length=100, unique=True)
+    wrapped_file_key = models.BinaryField()
+    meta_ciphertext = models.BinaryField()
+
+    class Meta:
+        ordering = ["tip", "blob_name"]
+
+
+class UsedSubmissionToken(models.Model):
+    """A submission form's one-time token, spent with the tip in one transaction, so that
+    re-sending the same form (a reload) cannot store the tip twice."""
+
+    token_hash = models.BinaryField(max_length=32, unique=True)
+    spent_hour = models.DateTimeField()

@@ -29,7 +29,14 @@ def new_file_key() -> bytes:
 
 
 def file_context(tip_id: bytes, file_id: str) -> bytes:
+    """Where a file key is wrapped: the tip and the attachment it belongs to."""
     return aead.context(tip_id, "file", file_id)
+
+
+def blob_context(blob_name: str) -> bytes:
+    """What a file stream is bound to: the blob it is stored as (the tip is not known yet
+    while an upload streams in; the wrapped file key ties the blob to its tip)."""
+    return aead.context("blob", blob_name)
 
 
 def wrap_file_key(tip_key: bytes, file_key: bytes, where: bytes) -> bytes:

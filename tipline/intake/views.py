@@ -1,10 +1,196 @@
-"""Tipster-facing views."""
+"""Tipster-facing views: the landing page, a channel's tip form, the receipt, and the
+"check on your tip" pages. Each parses input, calls one service, renders."""
 
-from django.shortcuts import render
+import zoneinfo
 
-from tipline.core.models import Channel
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tipline.core import throttle
+from tipline.core.models import Author, Channel
+from tipline.core.tips import (
+    AlreadySubmitted,
+    ChannelNotReceiving,
+    UnknownReceipt,
+    add_message,
+    channel_is_receiving,
+    find_tip_by_receipt,
+    lookup_scope,
+    read_answers,
+    read_conversation,
+    submit_tip,
+    submitted_files,
+)
+from tipline.core.uploads import upload_handler_of
+from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
+from tipline.intake import tipster_session
+from tipline.intake.forms import ReceiptForm, ReplyForm, TipForm, new_form_token
+
+FILES_NOT_KEPT = "Files you chose were not kept. Please choose them again before sending."
+NOT_STORED = (
+    "Your tip could not be stored because of a problem on our side. Nothing was saved. "
+    "Your text is kept below; please send it again in a few minutes."
+)
 
 
 def landing(request):
     channels = Channel.objects.filter(is_listed=True)
     return render(request, "intake/landing.html", {"channels": channels})
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request, slug):
+    channel = get_object_or_404(Channel, slug=slug)
+    with timezone.override(zoneinfo.ZoneInfo(channel.time_zone)):
+        if request.method == "GET":
+            form = TipForm(channel, initial={"form_token": new_form_token()})
+            return render_tip_form(request, channel, form)
+        return _receive_tip(request, channel)
+
+
+def _receive_tip(request, channel):
+    try:
+        form = TipForm(channel, data=request.POST, files=request.FILES)
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
+        return _discard_and_render(request, channel, TipForm(channel), "Your tip is too large to send in one go. Shorten it or send fewer files.", 413)
+    refusal = _upload_refusal(request)
+    if refusal:
+        return _discard_and_render(request, channel, form, refusal, 413)
+    try:
+        throttle.count_against("submit:site", settings.SUBMISSIONS_PER_MINUTE)
+        throttle.count_against(f"submit:channel:{channel.pk}", settings.SUBMISSIONS_PER_MINUTE_PER_CHANNEL)
+    except throttle.Throttled as limit:
+        message = (
+            f"Too many tips are arriving right now. Your text is kept below; "
+            f"please try again in {limit.retry_after_minutes} minute{'s' if limit.retry_after_minutes > 1 else ''}."
+        )
+        response = _discard_and_render(request, channel, form, message, 429)
+        response.headers["Retry-After"] = str(limit.retry_after_seconds)
+        return response
+    if not form.is_valid():
+        return _discard_and_render(request, channel, form, None, 400)
+    try:
+        submitted = submit_tip(channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"])
+    except AlreadySubmitted:
+        return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
+    except ChannelNotReceiving:
+        return render_tip_form(request, channel, form, "This channel is not taking tips right now. Nothing was saved.", 503)
+    except DatabaseError:
+        return render_tip_form(request, channel, form, NOT_STORED, 503)
+    return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
+
+
+def render_tip_form(request, channel, form, problem: str | None = None, status: int = 200):
+    if form.is_bound:
+        # Re-sent forms get a fresh token; the text typed so far stays as it is.
+        form.data = form.data.copy()
+        form.data["form_token"] = new_form_token()
+    context = {
+        "channel": channel, "form": form, "problem": problem,
+        "receiving": channel_is_receiving(channel),
+        "files_were_dropped": form.is_bound and form.has_files and bool(request.FILES),
+    }
+    return render(request, "intake/submit.html", context, status=status)
+
+
+def _discard_and_render(request, channel, form, problem, status):
+    handler = upload_handler_of(request)
+    if handler is not None:
+        handler.discard_all()
+    return render_tip_form(request, channel, form, problem, status)
+
+
+def _upload_refusal(request) -> str | None:
+    handler = upload_handler_of(request)
+    return handler.refusal if handler is not None else None
+
+
+def csrf_failure(request, reason=""):
+    """A missing or stale security token (e.g. cookies cleared by "New Identity"):
+    on a tip form, show the typed text again to send anew; nothing was stored."""
+    match = request.resolver_match
+    if request.method == "POST" and match is not None and match.url_name == "submit":
+        channel = get_object_or_404(Channel, slug=match.kwargs["slug"])
+        form = TipForm(channel, data=request.POST)
+        problem = "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again."
+        return _discard_and_render(request, channel, form, problem, 403)
+    return render(request, "403_csrf.html", status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def check(request):
+    if request.method == "GET":
+        return render(request, "intake/check.html", {"form": ReceiptForm()})
+    form = ReceiptForm(request.POST)
+    if not form.is_valid():
+        return render(request, "intake/check.html", {"form": form}, status=400)
+    typed = form.cleaned_data["receipt"]
+    try:
+        throttle.count_against("receipt:site", settings.RECEIPT_ATTEMPTS_PER_MINUTE)
+        throttle.count_against(
+            throttle.scope_for_secret("receipt", lookup_scope(typed)), settings.RECEIPT_ATTEMPTS_PER_RECEIPT, 600
+        )
+        tip, tip_key = find_tip_by_receipt(typed)
+    except throttle.Throttled as limit:
+        form.add_error(None, f"Too many attempts right now. Please try again in {limit.retry_after_minutes} minutes.")
+        return render(request, "intake/check.html", {"form": form}, status=429)
+    except ReceiptFormatError as error:
+        form.add_error("receipt", f"That is not a receipt. {error}")
+        return render(request, "intake/check.html", {"form": form}, status=400)
+    except ReceiptTypoError:
+        form.add_error("receipt", "This receipt has a typo: a digit is wrong or two are swapped. Compare it with what you wrote down.")
+        return render(request, "intake/check.html", {"form": form}, status=400)
+    except UnknownReceipt:
+        form.add_error("receipt", "No tip has this receipt. Check each digit against what you wrote down.")
+        return render(request, "intake/check.html", {"form": form}, status=404)
+    response = redirect("intake:your_tip")
+    tipster_session.start(request, response, tip, tip_key)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def your_tip(request):
+    opened = tipster_session.open_tip(request)
+    if opened is None:
+        return _discard_and_redirect_to_check(request)
+    tip, tip_key = opened
+    form = ReplyForm()
+    status = 200
+    if request.method == "POST":
+        form = ReplyForm(request.POST, request.FILES)
+        refusal = _upload_refusal(request)
+        if refusal:
+            form.add_error(None, refusal)
+        if refusal or not form.is_valid():
+            upload_handler_of(request).discard_all()
+            status = 400
+        else:
+            add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+            return redirect(f"{request.path}?sent=1#conversation")
+    context = {
+        "tip": tip, "answers": read_answers(tip, tip_key), "files": submitted_files(tip, tip_key),
+        "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
+    }
+    return render(request, "intake/your_tip.html", context, status=status)
+
+
+def _discard_and_redirect_to_check(request):
+    handler = upload_handler_of(request)
+    if handler is not None and request.method == "POST":
+        request.POST  # noqa: B018 - read the body so any upload is encrypted, then discarded
+        handler.discard_all()
+    return redirect(f"{reverse('intake:check')}?ended=1")
+
+
+@require_POST
+def leave(request):
+    response = redirect("intake:landing")
+    tipster_session.end(request, response)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response

@@ -41,6 +41,14 @@ def collected_static():
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def probe_client() -> Client:
     """A test client whose address, forwarded address, user agent and referrer are markers."""
@@ -95,3 +103,25 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def demo_channels(db):
+    """The two demo channels and their recipient, whose opened private key tests may use."""
+    from tipline.core.demo import load_demo
+
+    load_demo()
+
+
+@pytest.fixture
+def recipient_keys(demo_channels):
+    """(user, private key) of a fresh recipient of every demo channel."""
+    from tipline.accounts.models import User
+    from tipline.accounts.services import create_user
+    from tipline.core.models import Channel
+    from tipline.crypto import recipient_keys
+
+    login = create_user("test-recipient", ["recipient"], list(Channel.objects.values_list("slug", flat=True)))
+    user = User.objects.get(username=login.username)
+    private_key = recipient_keys.unwrap_with_password(user.private_key_by_password, login.password, user.key_owner)
+    return user, private_key

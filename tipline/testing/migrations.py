@@ -67,7 +67,10 @@ def _seed_first_schema(apps: Apps) -> None:
 def _check_first_schema(apps: Apps) -> None:
     channel = apps.get_model("core", "Channel").objects.get(slug="upgrade")
     assert channel.name == "Upgrade channel" and channel.description == "kept"
-    assert [user.username for user in channel.recipients.all()] == ["upgrade-recipient"]
+    assert channel.retention_days == 365 and channel.time_zone == "UTC"
+    recipient = channel.recipients.get()
+    assert recipient.username == "upgrade-recipient" and recipient.public_key is None
+    assert len(bytes(apps.get_model("core", "SiteSecret").objects.get(pk=1).receipt_salt)) == 16
 
 
 UPGRADE_CASES = [

@@ -1,0 +1,152 @@
+"""A channel and its form as a document (YAML or JSON): the import/export format.
+
+Validated with declared pydantic models; errors name the field and the problem,
+e.g. `fields[2].kind: Input should be 'short_text', 'long_text', ...`.
+"""
+
+import json
+import zoneinfo
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import yaml
+from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from tipline.core.models import Channel, FieldKind, FormField
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=1, max_length=64)]
+Kind = Literal["short_text", "long_text", "number", "date", "datetime", "select", "multi_select", "checkbox", "file"]
+TEXT_KINDS = {FieldKind.SHORT_TEXT, FieldKind.LONG_TEXT}
+CHOICE_KINDS = {FieldKind.SELECT, FieldKind.MULTI_SELECT}
+DEADLINE_KINDS = {FieldKind.DATE, FieldKind.DATETIME}
+
+
+class ChannelFormatError(Exception):
+    """The document is not a valid channel; the message lists every problem."""
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: Slug
+    kind: Kind
+    label: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    help: str = ""
+    required: bool = False
+    max_length: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = []
+    deadline: bool = False
+
+    @model_validator(mode="after")
+    def fits_its_kind(self) -> "FieldSpec":
+        if self.choices and self.kind not in CHOICE_KINDS:
+            raise ValueError(f"choices are only for select and multi_select, not {self.kind}")
+        if self.kind in CHOICE_KINDS and not self.choices:
+            raise ValueError(f"a {self.kind} field needs at least one choice")
+        if self.max_length is not None and self.kind not in TEXT_KINDS:
+            raise ValueError("max_length is only for short_text and long_text")
+        if (self.min_value is not None or self.max_value is not None) and self.kind != FieldKind.NUMBER:
+            raise ValueError("min_value and max_value are only for number fields")
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            raise ValueError("min_value is larger than max_value")
+        if self.deadline and self.kind not in DEADLINE_KINDS:
+            raise ValueError("only a date or datetime field can be the deadline")
+        return self
+
+
+class ChannelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    description: str = ""
+    listed: bool = True
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 365
+    keep_file_metadata: bool = False
+    time_zone: str = "UTC"
+    fields: Annotated[list[FieldSpec], Field(min_length=1, max_length=50)]
+
+    @model_validator(mode="after")
+    def consistent(self) -> "ChannelSpec":
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValueError(f"time_zone {self.time_zone!r} is not a known time zone such as Europe/Berlin")
+        keys = [field.key for field in self.fields]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"field keys must be unique; repeated: {', '.join(duplicates)}")
+        if sum(field.deadline for field in self.fields) > 1:
+            raise ValueError("at most one field can be the deadline")
+        return self
+
+
+def parse_document(text: str, filename: str = "") -> ChannelSpec:
+    """Read YAML (or JSON, which YAML also reads) into a validated ChannelSpec."""
+    try:
+        data = json.loads(text) if filename.endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ChannelFormatError(f"The file is not valid {'JSON' if filename.endswith('.json') else 'YAML'}: {error}") from None
+    if not isinstance(data, dict):
+        raise ChannelFormatError("The file must describe one channel: a mapping with slug, name and fields.")
+    try:
+        return ChannelSpec.model_validate(data)
+    except ValidationError as error:
+        raise ChannelFormatError(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        place = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]).lstrip(".")
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{place or 'channel'}: {message}")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
+    """Create the channel, or update the one with this slug; its form is replaced."""
+    channel, created = Channel.objects.update_or_create(
+        slug=spec.slug,
+        defaults={
+            "name": spec.name,
+            "description": spec.description,
+            "is_listed": spec.listed,
+            "retention_days": spec.retention_days,
+            "keep_file_metadata": spec.keep_file_metadata,
+            "time_zone": spec.time_zone,
+        },
+    )
+    channel.fields.all().delete()
+    FormField.objects.bulk_create(
+        FormField(
+            channel=channel, position=position, key=field.key, kind=field.kind, label=field.label,
+            help_text=field.help, required=field.required, max_length=field.max_length,
+            min_value=field.min_value, max_value=field.max_value, choices=field.choices, is_deadline=field.deadline,
+        )
+        for position, field in enumerate(spec.fields)
+    )
+    return channel, created
+
+
+def export_channel(channel: Channel, as_json: bool = False) -> str:
+    spec = ChannelSpec(
+        slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
+        retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
+        time_zone=channel.time_zone,
+        fields=[
+            FieldSpec(
+                key=field.key, kind=field.kind, label=field.label, help=field.help_text, required=field.required,
+                max_length=field.max_length, min_value=field.min_value, max_value=field.max_value,
+                choices=field.choices, deadline=field.is_deadline,
+            )
+            for field in channel.fields.all()
+        ],
+    )
+    data = spec.model_dump(mode="json", exclude_defaults=True, include=None)
+    data["fields"] = [field.model_dump(mode="json", exclude_defaults=True) for field in spec.fields]
+    if as_json:
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

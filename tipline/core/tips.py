@@ -1,0 +1,322 @@
+"""Tip services: submitting a tip, finding it again with a receipt, the conversation,
+and opening a tip as a recipient. Each public function is one transaction and owns
+one rule; views call these, never tipline.crypto directly.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tipline.core import blobs, metadata
+from tipline.core.crypto_policy import kdf_policy
+from tipline.core.models import (
+    Attachment,
+    Author,
+    Channel,
+    Message,
+    SiteSecret,
+    Tip,
+    TipKeyGrant,
+    UsedSubmissionToken,
+)
+from tipline.core.uploads import EncryptedUpload
+from tipline.crypto import content, files, receipts, tip_keys
+from tipline.crypto.errors import DecryptionError
+from tipline.crypto.kdf import KdfParams
+
+
+class ChannelNotReceiving(Exception):
+    """No recipient could read a tip sent to this channel, so it takes none."""
+
+
+class AlreadySubmitted(Exception):
+    """This form was sent before; its tip is stored and its receipt was shown then."""
+
+
+class UnknownReceipt(Exception):
+    """No tip has this receipt."""
+
+
+class NoAccess(Exception):
+    """This recipient holds no key to this tip."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    key: str
+    label: str
+    kind: str
+    value: object  # str, bool, list[str] or None: what the tipster entered, JSON-ready
+
+    @property
+    def is_filled(self) -> bool:
+        return self.value not in (None, "", [], False)
+
+
+@dataclass(frozen=True)
+class FileNote:
+    name: str
+    note: str
+
+
+@dataclass(frozen=True)
+class SubmittedTip:
+    tip_id: uuid.UUID
+    receipt: str
+    file_notes: list[FileNote]
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: uuid.UUID
+    name: str
+    size: int
+    note: str
+
+
+@dataclass(frozen=True)
+class MessageView:
+    author: str
+    sent_hour: datetime
+    text: str
+    files: list[FileView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _PreparedFile:
+    blob_name: str
+    file_key: bytes
+    meta: dict
+
+
+def current_hour() -> datetime:
+    return timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+def token_hash(form_token: str) -> bytes:
+    return hashlib.blake2b(form_token.encode(), digest_size=32, person=b"tipline-form").digest()
+
+
+def submit_tip(
+    channel: Channel, answers: list[Answer], deadline: datetime | None,
+    uploads: list[EncryptedUpload], form_token: str,
+) -> SubmittedTip:
+    """Store a tip encrypted, in one transaction; only then is its receipt returned.
+
+    The uploads' blobs are encrypted already; on any failure they are deleted, so a
+    failed submission leaves no tip, no blob and no receipt behind.
+    """
+    prepared: list[_PreparedFile] = []
+    try:
+        public_keys = _recipient_keys(channel)
+        prepared = [_prepare_file(upload, channel.keep_file_metadata) for upload in uploads]
+        receipt = receipts.new_receipt()
+        params = kdf_policy().receipt
+        # The slow Argon2id runs before the transaction, so it holds no database lock.
+        receipt_keys = receipts.derive_receipt_keys(receipt, receipt_salt(), params)
+        tip_id = uuid.uuid4()
+        tip_key = tip_keys.new_tip_key()
+        with transaction.atomic():
+            _spend_form_token(form_token)
+            tip = Tip.objects.create(
+                id=tip_id, channel=channel, received_hour=current_hour(), deadline=deadline,
+                file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
+                tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
+                answers_ciphertext=content.encrypt_json(
+                    tip_key, [answer.__dict__ for answer in answers], content.content_context(tip_id.bytes, "answers")
+                ),
+            )
+            TipKeyGrant.objects.bulk_create(
+                TipKeyGrant(tip=tip, recipient_id=user_id, sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, key))
+                for user_id, key in public_keys
+            )
+            _store_attachments(tip, tip_key, prepared, Author.TIPSTER, message=None)
+    except BaseException:
+        _discard(prepared, uploads)
+        raise
+    return SubmittedTip(
+        tip_id=tip_id, receipt=receipt, file_notes=[FileNote(file.meta["name"], file.meta["note"]) for file in prepared]
+    )
+
+
+def channel_is_receiving(channel: Channel) -> bool:
+    return channel.recipients.filter(is_active=True, public_key__isnull=False).exists()
+
+
+def receipt_salt() -> bytes:
+    return bytes(SiteSecret.objects.get(pk=1).receipt_salt)
+
+
+def find_tip_by_receipt(typed_receipt: str) -> tuple[Tip, bytes]:
+    """The tip and its opened key. Raises ReceiptFormatError / ReceiptTypoError (typed
+    wrongly) or UnknownReceipt (well-formed, but no tip has it)."""
+    salt = receipt_salt()
+    for params in _receipt_params_in_use():
+        keys = receipts.derive_receipt_keys(typed_receipt, salt, params)
+        tip = Tip.objects.filter(receipt_lookup_id=keys.lookup_id).first()
+        if tip is not None:
+            return tip, tip_keys.unwrap_for_tipster(tip.tipster_wrapped_key, keys.wrapping_key, tip.crypto_id)
+    raise UnknownReceipt()
+
+
+def lookup_scope(typed_receipt: str) -> bytes:
+    """A stable, non-secret handle on a receipt for throttling (no Argon2id needed)."""
+    return hashlib.blake2b(receipts.normalise(typed_receipt).encode(), digest_size=16, person=b"tipline-throttle").digest()
+
+
+def add_message(
+    tip: Tip, tip_key: bytes, author: str, text: str, uploads: list[EncryptedUpload] = (), sender=None
+) -> Message:
+    """Add a message (and files) to a tip's conversation. A tipster's message marks the tip unread."""
+    prepared: list[_PreparedFile] = []
+    try:
+        prepared = [_prepare_file(upload, tip.channel.keep_file_metadata) for upload in uploads]
+        with transaction.atomic():
+            message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour())
+            message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
+            message.save()
+            _store_attachments(tip, tip_key, prepared, author, message=message)
+            changes = {"message_count": F("message_count") + 1, "file_count": F("file_count") + len(prepared)}
+            if author == Author.TIPSTER:
+                changes["unread_by_recipients"] = True
+            Tip.objects.filter(pk=tip.pk).update(**changes)
+    except BaseException:
+        _discard(prepared, uploads)
+        raise
+    return message
+
+
+def read_answers(tip: Tip, tip_key: bytes) -> list[Answer]:
+    values = content.decrypt_json(tip_key, tip.answers_ciphertext, content.content_context(tip.crypto_id, "answers"))
+    return [Answer(**value) for value in values]
+
+
+def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
+    files_by_message: dict[int, list[FileView]] = {}
+    for attachment in tip.attachments.filter(message__isnull=False):
+        files_by_message.setdefault(attachment.message_id, []).append(describe_file(tip_key, attachment))
+    return [
+        MessageView(
+            author=message.author, sent_hour=message.sent_hour,
+            text=content.decrypt_content(tip_key, message.ciphertext, _message_context(tip, message)).decode(),
+            files=files_by_message.get(message.pk, []),
+        )
+        for message in tip.messages.all()
+    ]
+
+
+def submitted_files(tip: Tip, tip_key: bytes) -> list[FileView]:
+    return [describe_file(tip_key, attachment) for attachment in tip.attachments.filter(message__isnull=True)]
+
+
+def describe_file(tip_key: bytes, attachment: Attachment) -> FileView:
+    meta = content.decrypt_json(tip_key, attachment.meta_ciphertext, _attachment_meta_context(attachment))
+    return FileView(id=attachment.id, name=meta["name"], size=meta["size"], note=meta["note"])
+
+
+def file_chunks(tip_key: bytes, attachment: Attachment) -> Iterator[bytes]:
+    """The decrypted bytes of an attachment, streamed; raises DecryptionError if altered."""
+    file_key = files.unwrap_file_key(
+        tip_key, attachment.wrapped_file_key, files.file_context(attachment.tip.crypto_id, str(attachment.id))
+    )
+    return files.decrypt_chunks(file_key, blobs.read_chunks(attachment.blob_name), files.blob_context(attachment.blob_name))
+
+
+def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
+    grant = TipKeyGrant.objects.filter(tip=tip, recipient=recipient).first()
+    if grant is None:
+        raise NoAccess()
+    try:
+        return tip_keys.open_sealed_tip_key(grant.sealed_tip_key, tip.crypto_id, private_key)
+    except DecryptionError:
+        raise NoAccess() from None
+
+
+def _recipient_keys(channel: Channel) -> list[tuple[int, bytes]]:
+    keys = [
+        (user.pk, bytes(user.public_key))
+        for user in channel.recipients.filter(is_active=True, public_key__isnull=False)
+    ]
+    if not keys:
+        raise ChannelNotReceiving()
+    return keys
+
+
+def _receipt_params_in_use() -> list[KdfParams]:
+    current = kdf_policy().receipt
+    older = {bytes(value) for value in Tip.objects.values_list("receipt_kdf", flat=True).distinct()}
+    older.discard(current.encode())
+    return [current, *(KdfParams.decode(value) for value in sorted(older))]
+
+
+def _spend_form_token(form_token: str) -> None:
+    try:
+        with transaction.atomic():
+            UsedSubmissionToken.objects.create(token_hash=token_hash(form_token), spent_hour=current_hour())
+    except IntegrityError:
+        raise AlreadySubmitted() from None
+
+
+def _prepare_file(upload: EncryptedUpload, keep_original: bool) -> _PreparedFile:
+    """Clean an upload's hidden details where possible; say what happened to it."""
+    meta = {"name": upload.name, "content_type": upload.content_type, "size": upload.size}
+    kind = metadata.recognise(upload.head)
+    if keep_original:
+        note = "kept exactly as sent: this channel keeps files as evidence"
+    elif kind is None:
+        note = "not cleaned: only JPEG, PNG, WebP and PDF files are cleaned; it is stored as sent"
+    elif upload.size > settings.MAX_CLEANABLE_BYTES:
+        note = "too large to clean; it is stored as sent"
+    else:
+        cleaning = metadata.clean(_decrypt_upload(upload), kind)
+        if cleaning.data is not None:
+            return _encrypt_new_blob(cleaning.data, meta | {"size": len(cleaning.data), "note": cleaning.note})
+        note = cleaning.note
+    return _PreparedFile(upload.blob_name, upload.file_key, meta | {"note": note})
+
+
+def _decrypt_upload(upload: EncryptedUpload) -> bytes:
+    return b"".join(
+        files.decrypt_chunks(upload.file_key, blobs.read_chunks(upload.blob_name), files.blob_context(upload.blob_name))
+    )
+
+
+def _encrypt_new_blob(data: bytes, meta: dict) -> _PreparedFile:
+    blob_name, file_key = blobs.new_blob_name(), files.new_file_key()
+    pieces = (data[start : start + files.CHUNK_BYTES] for start in range(0, len(data), files.CHUNK_BYTES))
+    with blobs.open_for_writing(blob_name) as blob:
+        for encrypted in files.encrypt_chunks(file_key, pieces, files.blob_context(blob_name)):
+            blob.write(encrypted)
+    return _PreparedFile(blob_name, file_key, meta)
+
+
+def _store_attachments(tip: Tip, tip_key: bytes, prepared: list[_PreparedFile], author: str, message) -> None:
+    attachments = []
+    for file in prepared:
+        attachment = Attachment(id=uuid.uuid4(), tip=tip, message=message, author=author, blob_name=file.blob_name)
+        attachment.wrapped_file_key = files.wrap_file_key(
+            tip_key, file.file_key, files.file_context(tip.crypto_id, str(attachment.id))
+        )
+        attachment.meta_ciphertext = content.encrypt_json(tip_key, file.meta, _attachment_meta_context(attachment))
+        attachments.append(attachment)
+    Attachment.objects.bulk_create(attachments)
+
+
+def _discard(prepared: list[_PreparedFile], uploads: list[EncryptedUpload]) -> None:
+    for blob_name in {file.blob_name for file in prepared} | {upload.blob_name for upload in uploads}:
+        blobs.delete(blob_name)
+
+
+def _message_context(tip: Tip, message: Message) -> bytes:
+    return content.content_context(tip.crypto_id, "message", str(message.key))
+
+
+def _attachment_meta_context(attachment: Attachment) -> bytes:
+    return content.content_context(attachment.tip_id.bytes, "file-meta", str(attachment.id))

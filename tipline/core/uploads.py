@@ -1,0 +1,103 @@
+"""Streaming upload handler: every file is encrypted chunk by chunk as it arrives.
+
+It replaces Django's memory and temporary-file handlers for every upload, so no
+plaintext byte of a file ever reaches the disk. Each file gets a fresh file key
+held in memory; the service wraps it with the tip key once the tip exists, or the
+blob is deleted (and with its key gone, it was unreadable anyway).
+"""
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from tipline.core import blobs
+from tipline.crypto import files
+
+SNIFF_BYTES = 16
+
+
+class EncryptedUpload(UploadedFile):
+    """What a view receives in request.FILES: a handle on an encrypted blob, not the bytes."""
+
+    def __init__(self, name: str, content_type: str, blob_name: str, file_key: bytes, size: int, head: bytes):
+        super().__init__(file=None, name=name, content_type=content_type, size=size)
+        self.blob_name = blob_name
+        self.file_key = file_key
+        self.head = head  # the first bytes, kept in memory to recognise the file type
+
+    def discard(self) -> None:
+        blobs.delete(self.blob_name)
+
+
+class UploadRefused(Exception):
+    """Raised (through the view) when an upload broke a limit; `reason` says which."""
+
+
+class EncryptingUploadHandler(FileUploadHandler):
+    chunk_size = 256 * 1024
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.completed: list[EncryptedUpload] = []
+        self.refusal: str | None = None
+        self._blob = None
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        if len(self.completed) >= settings.MAX_FILES_PER_TIP:
+            self._refuse(f"At most {settings.MAX_FILES_PER_TIP} files can be sent at once.")
+        self._blob_name = blobs.new_blob_name()
+        self._file_key = files.new_file_key()
+        self._encryptor = files.FileEncryptor(self._file_key, files.blob_context(self._blob_name))
+        self._head = b""
+        self._blob = blobs.open_for_writing(self._blob_name)
+
+    def receive_data_chunk(self, raw_data, start):
+        if len(self._head) < SNIFF_BYTES:
+            self._head += raw_data[: SNIFF_BYTES - len(self._head)]
+        self._blob.write(self._encryptor.update(raw_data))
+        if self._encryptor.plaintext_bytes > settings.MAX_FILE_BYTES:
+            self._refuse(f"“{self.file_name}” is larger than the limit of {human_size(settings.MAX_FILE_BYTES)}.")
+        return None
+
+    def file_complete(self, file_size):
+        self._blob.write(self._encryptor.finish())
+        self._blob.close()
+        self._blob = None
+        upload = EncryptedUpload(
+            self.file_name, self.content_type, self._blob_name, self._file_key, file_size, self._head
+        )
+        self.completed.append(upload)
+        return upload
+
+    def upload_interrupted(self):
+        self.discard_all()
+
+    def discard_all(self) -> None:
+        if self._blob is not None:
+            self._blob.close()
+            self._blob = None
+            blobs.delete(self._blob_name)
+        for upload in self.completed:
+            upload.discard()
+        self.completed.clear()
+
+    def _refuse(self, reason: str) -> None:
+        self.refusal = reason
+        self.discard_all()
+        raise StopUpload(connection_reset=False)
+
+
+def human_size(byte_count: int) -> str:
+    if byte_count < 1024 * 1024:
+        return f"{byte_count / 1024:.0f} KiB"
+    if byte_count < 1024**3:
+        return f"{byte_count / 1024**2:.0f} MiB"
+    return f"{byte_count / 1024**3:.1f} GiB".replace(".0 GiB", " GiB")
+
+
+def upload_handler_of(request) -> EncryptingUploadHandler | None:
+    for handler in request.upload_handlers:
+        if isinstance(handler, EncryptingUploadHandler):
+            return handler
+    return None

@@ -1,0 +1,178 @@
+"""The forms tipsters fill in: a channel's tip form (built from its fields), the receipt
+form and the reply form. They validate at the boundary and say what to fix."""
+
+import secrets
+import zoneinfo
+from datetime import datetime, time
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.validators import MaxLengthValidator
+from django.utils import timezone
+
+from tipline.core.models import Channel, FieldKind, FormField
+from tipline.core.tips import Answer
+from tipline.crypto.receipts import contains_receipt
+
+FORM_TOKEN_SALT = "tipline.intake.tip-form"
+FORM_TOKEN_MAX_AGE = 24 * 3600
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+RECEIPT_IN_TEXT = (
+    "This looks like a receipt. Never put a receipt into a tip: anyone who reads the tip could use it. "
+    "To follow up on a tip you sent, use “Check on your tip”."
+)
+
+
+def new_form_token() -> str:
+    return signing.dumps(secrets.token_urlsafe(18), salt=FORM_TOKEN_SALT)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if not items and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+def build_field(spec: FormField) -> forms.Field:
+    common = {"label": spec.label, "help_text": spec.help_text, "required": spec.required}
+    kind = spec.kind
+    if kind in (FieldKind.SHORT_TEXT, FieldKind.LONG_TEXT):
+        limit = min(spec.max_length or settings.MAX_ANSWER_CHARS, settings.MAX_ANSWER_CHARS)
+        widget = forms.Textarea(attrs={"rows": 8}) if kind == FieldKind.LONG_TEXT else forms.TextInput()
+        return forms.CharField(max_length=limit, widget=widget, **common)
+    if kind == FieldKind.NUMBER:
+        return forms.DecimalField(min_value=spec.min_value, max_value=spec.max_value, max_digits=26, decimal_places=6, **common)
+    if kind == FieldKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+    if kind == FieldKind.DATETIME:
+        return forms.DateTimeField(
+            input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M"],
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT), **common,
+        )
+    if kind == FieldKind.SELECT:
+        return forms.ChoiceField(choices=[("", "—"), *((choice, choice) for choice in spec.choices)], **common)
+    if kind == FieldKind.MULTI_SELECT:
+        return forms.MultipleChoiceField(
+            choices=[(choice, choice) for choice in spec.choices], widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind == FieldKind.CHECKBOX:
+        return forms.BooleanField(**common)
+    if kind == FieldKind.FILE:
+        return MultipleFileField(**common)
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+class TipForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, channel: Channel, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        self.specs = list(channel.fields.all())
+        for spec in self.specs:
+            self.fields[self.field_name(spec)] = build_field(spec)
+
+    @staticmethod
+    def field_name(spec: FormField) -> str:
+        return f"answer-{spec.key}"
+
+    @property
+    def has_files(self) -> bool:
+        return any(spec.kind == FieldKind.FILE for spec in self.specs)
+
+    def clean_form_token(self) -> str:
+        token = self.cleaned_data["form_token"]
+        try:
+            signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                "This form was open too long or was damaged. Your text is kept; please send it again."
+            ) from None
+        return token
+
+    def clean(self):
+        cleaned = super().clean()
+        for spec in self.specs:
+            value = cleaned.get(self.field_name(spec))
+            if isinstance(value, str) and contains_receipt(value):
+                self.add_error(self.field_name(spec), RECEIPT_IN_TEXT)
+            if spec.is_deadline and value and self.deadline_of(spec, value) <= timezone.now():
+                self.add_error(
+                    self.field_name(spec),
+                    "This moment has already passed. If it is over, leave this empty and describe it in your tip.",
+                )
+        if not self.errors and not (any(answer.is_filled for answer in self.answers()) or self.uploads()):
+            raise forms.ValidationError("Your tip is empty. Write what you know in at least one field.")
+        return cleaned
+
+    def deadline_of(self, spec: FormField, value) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        # A date alone: the day's start in the channel's time zone, so alerts come early, not late.
+        return datetime.combine(value, time.min, tzinfo=zoneinfo.ZoneInfo(self.channel.time_zone))
+
+    def deadline(self) -> datetime | None:
+        for spec in self.specs:
+            value = self.cleaned_data.get(self.field_name(spec))
+            if spec.is_deadline and value:
+                return self.deadline_of(spec, value)
+        return None
+
+    def answers(self) -> list[Answer]:
+        return [
+            Answer(key=spec.key, label=spec.label, kind=spec.kind, value=_json_value(self.cleaned_data.get(self.field_name(spec))))
+            for spec in self.specs
+            if spec.kind != FieldKind.FILE
+        ]
+
+    def uploads(self) -> list:
+        return [
+            upload
+            for spec in self.specs
+            if spec.kind == FieldKind.FILE
+            for upload in self.cleaned_data.get(self.field_name(spec)) or []
+        ]
+
+
+def _json_value(value):
+    if value is None or isinstance(value, (str, bool, list)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    return str(value)  # dates and decimals keep their exact written form
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        max_length=100, label="Your receipt",
+        help_text="The 24 digits you were given when you sent your tip. Spaces and dashes do not matter.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "numeric"}),
+    )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label="Your message", required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    files = MultipleFileField(label="Add files (optional)", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].max_length = settings.MAX_ANSWER_CHARS
+        self.fields["text"].validators.append(MaxLengthValidator(settings.MAX_ANSWER_CHARS))
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("text") or ""
+        if contains_receipt(text):
+            self.add_error("text", RECEIPT_IN_TEXT)
+        if not self.errors and not text.strip() and not cleaned.get("files"):
+            raise forms.ValidationError("Write a message or add a file before sending.")
+        return cleaned
