@@ -1,5 +1,9 @@
-"""The public pages every header and privacy test walks; later issues add theirs."""
+"""The public pages every header and privacy test walks (with the demo loaded); later
+issues add theirs."""
 
 PUBLIC_PAGES = [
     "/",
+    "/c/general/",
+    "/c/time-sensitive/",
+    "/check/",
 ]

@@ -9,7 +9,7 @@ ONION = "tiplinexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion"
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_page_sends_the_security_baseline(client, path):
+def test_public_page_sends_the_security_baseline(client, demo_channels, path):
     response = client.get(path)
 
     assert response.status_code == 200
@@ -17,6 +17,7 @@ def test_public_page_sends_the_security_baseline(client, path):
     directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
     assert directives["default-src"] == "'none'"
     assert directives["style-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "http" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -95,3 +96,29 @@ def test_sign_out_without_a_csrf_token_is_refused():
     response = Client(enforce_csrf_checks=True).post("/accounts/sign-out/")
 
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("origin", "fetch_site", "accepted"),
+    [
+        ("null", "same-origin", True),  # what browsers send under Referrer-Policy: no-referrer
+        ("null", None, True),  # older browsers without Fetch Metadata: the token decides
+        ("null", "cross-site", False),
+        ("https://evil.example", "cross-site", False),
+    ],
+)
+def test_form_posts_pass_the_origin_check_under_no_referrer_and_cross_site_ones_do_not(
+    settings, origin, fetch_site, accepted
+):
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    token = _get_new_csrf_string()
+    client.cookies[settings.CSRF_COOKIE_NAME] = token
+    headers = {"HTTP_ORIGIN": origin} | ({"HTTP_SEC_FETCH_SITE": fetch_site} if fetch_site else {})
+
+    response = client.post("/accounts/sign-out/", {"csrfmiddlewaretoken": token}, **headers)
+
+    assert (response.status_code == 302) is accepted

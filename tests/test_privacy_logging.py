@@ -8,7 +8,7 @@ from tests.pages import PUBLIC_PAGES
 
 
 @pytest.mark.parametrize("path", [*PUBLIC_PAGES, "/no-such-page/", "/static/tipline/site.css"])
-def test_requests_leave_no_client_identity_in_logs_or_at_rest(probe_client, privacy, caplog, path):
+def test_requests_leave_no_client_identity_in_logs_or_at_rest(probe_client, privacy, demo_channels, caplog, path):
     caplog.set_level(logging.INFO, logger="tipline")
 
     response = probe_client.get(path)

@@ -72,7 +72,7 @@ def _clean_pdf(data: bytes) -> bytes:
         writer.xmp_metadata = None
         for page in writer.pages:
             page.pop("/Metadata", None)
-        writer.compress_identical_objects(remove_orphans=True)
+        writer.compress_identical_objects(remove_unreferenced=True)  # drop objects nothing refers to any more
         output = io.BytesIO()
         writer.write(output)
         return output.getvalue()

@@ -4,12 +4,14 @@ one rule; views call these, never tipline.crypto directly.
 """
 
 import hashlib
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -58,6 +60,18 @@ class Answer:
     @property
     def is_filled(self) -> bool:
         return self.value not in (None, "", [], False)
+
+    @property
+    def display(self) -> str:
+        """The value as a person reads it."""
+        if self.kind == "datetime" and self.value:
+            moment = datetime.fromisoformat(self.value)
+            return f"{moment:%-d %B %Y, %H:%M} ({moment.tzname()})"
+        if isinstance(self.value, list):
+            return ", ".join(self.value)
+        if isinstance(self.value, bool):
+            return "Yes" if self.value else "No"
+        return "" if self.value is None else str(self.value)
 
 
 @dataclass(frozen=True)
@@ -151,7 +165,14 @@ def channel_is_receiving(channel: Channel) -> bool:
 
 
 def receipt_salt() -> bytes:
-    return bytes(SiteSecret.objects.get(pk=1).receipt_salt)
+    """The site-wide receipt salt, made with the first tip. If it vanished while tips exist,
+    no receipt could open them again: refuse loudly rather than make a new one."""
+    secret = SiteSecret.objects.filter(pk=1).first()
+    if secret is None:
+        if Tip.objects.exists():
+            raise ImproperlyConfigured("The receipt salt is missing while tips exist: restore the database from a backup.")
+        secret, _ = SiteSecret.objects.get_or_create(pk=1, defaults={"receipt_salt": secrets.token_bytes(16)})
+    return bytes(secret.receipt_salt)
 
 
 def find_tip_by_receipt(typed_receipt: str) -> tuple[Tip, bytes]:

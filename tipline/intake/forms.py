@@ -79,7 +79,9 @@ class TipForm(forms.Form):
         self.channel = channel
         self.specs = list(channel.fields.all())
         for spec in self.specs:
-            self.fields[self.field_name(spec)] = build_field(spec)
+            field = self.fields[self.field_name(spec)] = build_field(spec)
+            if spec.kind == FieldKind.DATETIME:
+                field.help_text = f"{field.help_text} Times are read as {channel.time_zone} time.".strip()
 
     @staticmethod
     def field_name(spec: FormField) -> str:

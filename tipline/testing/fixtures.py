@@ -49,6 +49,14 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_blob_store():
+    """Each test starts with an empty blob store (tests count what they leave behind)."""
+    import shutil
+
+    shutil.rmtree(settings.BLOB_DIR, ignore_errors=True)
+
+
 @pytest.fixture
 def probe_client() -> Client:
     """A test client whose address, forwarded address, user agent and referrer are markers."""

@@ -1,0 +1,141 @@
+"""Attachments: hidden details removed from images and PDFs before encryption, and the
+tipster told what was cleaned; files readable by recipients only as ciphertext at rest."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+from pypdf import PdfReader, PdfWriter
+
+from tipline.core.models import Channel, Tip
+from tipline.core.tips import file_chunks, open_tip_for_recipient, submitted_files
+from tipline.intake.tests.helpers import post_tip
+
+pytestmark = pytest.mark.django_db
+SECRET = "Officer-Jane-Doe-device-4471"
+
+
+def jpeg_with_exif() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x013B] = SECRET  # Artist
+    exif[0x0110] = "Phone X " + SECRET  # Model
+    output = io.BytesIO()
+    image.save(output, format="JPEG", exif=exif.tobytes(), comment=SECRET.encode())
+    return output.getvalue()
+
+
+def png_with_text() -> bytes:
+    info = PngInfo()
+    info.add_text("Author", SECRET)
+    output = io.BytesIO()
+    Image.new("RGB", (32, 32), (0, 90, 200)).save(output, format="PNG", pnginfo=info)
+    return output.getvalue()
+
+
+def webp_with_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x013B] = SECRET
+    output = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 200, 30)).save(output, format="WEBP", exif=exif.tobytes())
+    return output.getvalue()
+
+
+def pdf_with_metadata() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": SECRET, "/Producer": "Office " + SECRET})
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def stored_files(recipient_keys) -> dict[str, tuple[bytes, str]]:
+    user, private_key = recipient_keys
+    tip = Tip.objects.get()
+    tip_key = open_tip_for_recipient(tip, user, private_key)
+    return {
+        view.name: (b"".join(file_chunks(tip_key, tip.attachments.get(pk=view.id))), view.note)
+        for view in submitted_files(tip, tip_key)
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "kind"),
+    [("photo.jpg", jpeg_with_exif, "JPEG"), ("map.png", png_with_text, "PNG"), ("pic.webp", webp_with_exif, "WEBP")],
+)
+def test_images_lose_their_hidden_details_but_stay_images(client, recipient_keys, name, make, kind):
+    original = make()
+    assert SECRET.encode() in original
+
+    response = post_tip(client, "general", {"answer-tip": "see picture"}, files=[SimpleUploadedFile(name, original)])
+
+    assert f"<strong>{name}</strong>: hidden details such as location, device and author were removed." in response.content.decode()
+    data, note = stored_files(recipient_keys)[name]
+    assert SECRET.encode() not in data
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == kind and image.size in ((64, 48), (32, 32))
+        assert not image.getexif()
+
+
+def test_a_pdf_loses_its_document_information(client, recipient_keys):
+    original = pdf_with_metadata()
+
+    post_tip(client, "general", {"answer-tip": "see document"}, files=[SimpleUploadedFile("memo.pdf", original)])
+
+    data, note = stored_files(recipient_keys)["memo.pdf"]
+    assert SECRET.encode() not in data
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1 and not (reader.metadata or {}).get("/Author")
+
+
+def test_a_channel_that_keeps_evidence_stores_files_exactly_as_sent(client, recipient_keys):
+    Channel.objects.filter(slug="general").update(keep_file_metadata=True)
+    original = jpeg_with_exif()
+
+    form = client.get("/c/general/").content.decode()
+    response = post_tip(client, "general", {"answer-tip": "evidence"}, files=[SimpleUploadedFile("photo.jpg", original)])
+
+    assert "keeps files exactly as you send them" in form
+    assert "kept exactly as sent: this channel keeps files as evidence" in response.content.decode()
+    assert stored_files(recipient_keys)["photo.jpg"][0] == original
+
+
+def test_other_files_are_kept_as_sent_and_the_tipster_is_told(client, recipient_keys):
+    post = post_tip(client, "general", {"answer-tip": "notes"}, files=[SimpleUploadedFile("notes.docx", b"PK\x03\x04 not really")])
+
+    assert "only JPEG, PNG, WebP and PDF files are cleaned" in post.content.decode()
+    assert stored_files(recipient_keys)["notes.docx"][0] == b"PK\x03\x04 not really"
+
+
+def test_a_file_that_only_pretends_to_be_an_image_is_kept_and_said_so(client, recipient_keys):
+    fake = b"\xff\xd8\xff\xe0 this is not a real jpeg"
+
+    response = post_tip(client, "general", {"answer-tip": "odd"}, files=[SimpleUploadedFile("odd.jpg", fake)])
+
+    assert "could not be cleaned (the image could not be read" in response.content.decode()
+    assert stored_files(recipient_keys)["odd.jpg"][0] == fake
+
+
+def test_a_file_too_large_to_clean_is_stored_as_sent(client, recipient_keys, settings):
+    settings.MAX_CLEANABLE_BYTES = 100
+    original = jpeg_with_exif()
+
+    response = post_tip(client, "general", {"answer-tip": "big"}, files=[SimpleUploadedFile("big.jpg", original)])
+
+    assert "too large to clean; it is stored as sent" in response.content.decode()
+    assert stored_files(recipient_keys)["big.jpg"][0] == original
+
+
+def test_several_files_in_one_tip_are_each_readable(client, recipient_keys):
+    uploads = [SimpleUploadedFile(f"part{number}.txt", f"part {number}".encode() * 50_000) for number in range(3)]
+
+    post_tip(client, "general", {"answer-tip": "three parts"}, files=uploads)
+
+    stored = stored_files(recipient_keys)
+    assert Tip.objects.get().file_count == 3
+    assert {name: data for name, (data, _) in stored.items()} == {
+        f"part{number}.txt": f"part {number}".encode() * 50_000 for number in range(3)
+    }
