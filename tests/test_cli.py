@@ -136,3 +136,20 @@ def test_version(data_dir):
 
     assert result.returncode == 0
     assert result.stdout.startswith("tipline 0.")
+
+
+def test_channel_import_and_export_from_the_command_line(initialised, tmp_path):
+    good = tmp_path / "tips.yaml"
+    good.write_text("slug: tips\nname: Tips\nfields:\n  - {key: what, kind: long_text, label: \"What?\"}\n")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"slug": "bad", "name": "Bad", "fields": [{"key": "x", "kind": "dropdown", "label": "X"}]}')
+
+    imported = run_tipline(initialised, "channel", "import", str(good), str(bad))
+    exported = run_tipline(initialised, "channel", "export", "tips", "--json")
+    missing = run_tipline(initialised, "channel", "export", "nowhere")
+
+    assert imported.returncode == 1
+    assert "channel 'tips' created with 1 fields" in imported.stdout
+    assert "bad.json: not imported:" in imported.stderr and "fields[0].kind" in imported.stderr
+    assert exported.returncode == 0 and '"slug": "tips"' in exported.stdout
+    assert missing.returncode == 1 and "no channel with slug 'nowhere'" in missing.stderr

@@ -91,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=run_check)
 
+    channel = commands.add_parser(
+        "channel", help="import or export a channel and its form (YAML or JSON)",
+        description="Import a channel from a YAML or JSON file (creating it, or replacing the form of the "
+        "channel with that slug), or print a channel as YAML or JSON. See docs/channels.md for the format.",
+    )
+    channel_actions = channel.add_subparsers(dest="action", metavar="ACTION", required=True)
+    channel_import = channel_actions.add_parser("import", help="create or update channels from files")
+    channel_import.add_argument("files", nargs="+", metavar="FILE")
+    channel_export = channel_actions.add_parser("export", help="print a channel as YAML (or --json)")
+    channel_export.add_argument("slug")
+    channel_export.add_argument("--json", action="store_true", help="print JSON instead of YAML")
+    channel.set_defaults(handler=run_channel)
+
     manage = commands.add_parser(
         "manage", help="run a Django management command (migrate, shell, ...)",
         description="Pass the remaining arguments to Django's management utility.",
@@ -188,6 +201,37 @@ def run_check(arguments) -> int:
     for problem in problems:
         print(f"  - {problem}")
     return 1
+
+
+def run_channel(arguments) -> int:
+    from pathlib import Path
+
+    from tipline.core.channel_schema import ChannelFormatError, export_channel, import_channel, parse_document
+    from tipline.core.models import Channel
+
+    if arguments.action == "export":
+        channel = Channel.objects.filter(slug=arguments.slug).first()
+        if channel is None:
+            print(f"tipline channel export: no channel with slug {arguments.slug!r}.", file=sys.stderr)
+            return 1
+        sys.stdout.write(export_channel(channel, as_json=arguments.json))
+        return 0
+    problems = 0
+    for name in arguments.files:
+        path = Path(name)
+        try:
+            spec = parse_document(path.read_text(encoding="utf-8"), path.name)
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"{name}: cannot be read ({error})", file=sys.stderr)
+            problems += 1
+            continue
+        except ChannelFormatError as error:
+            print(f"{name}: not imported:\n" + "\n".join(f"  {line}" for line in str(error).splitlines()), file=sys.stderr)
+            problems += 1
+            continue
+        channel, created = import_channel(spec)
+        print(f"{name}: channel {channel.slug!r} {'created' if created else 'updated'} with {len(spec.fields)} fields.")
+    return 1 if problems else 0
 
 
 def run_manage(arguments) -> int:
