@@ -143,19 +143,17 @@ class FileDecryptor:
 
 
 def encrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes) -> Iterator[bytes]:
-    encryptor = FileEncryptor(file_key, where)
-    for chunk in chunks:
-        encrypted = encryptor.update(chunk)
-        if encrypted:
-            yield encrypted
-    yield encryptor.finish()
+    return _run(FileEncryptor(file_key, where), chunks)
 
 
 def decrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes) -> Iterator[bytes]:
     """Plaintext as it is verified; the caller must not trust it until iteration ends cleanly."""
-    decryptor = FileDecryptor(file_key, where)
+    return _run(FileDecryptor(file_key, where), chunks)
+
+
+def _run(stream: FileEncryptor | FileDecryptor, chunks: Iterable[bytes]) -> Iterator[bytes]:
     for chunk in chunks:
-        plaintext = decryptor.update(chunk)
-        if plaintext:
-            yield plaintext
-    yield decryptor.finish()
+        output = stream.update(chunk)
+        if output:
+            yield output
+    yield stream.finish()
