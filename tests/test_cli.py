@@ -123,7 +123,7 @@ def test_worker_says_plainly_that_it_is_not_available_yet(data_dir):
     assert "not part of this version yet" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "createuser", "resetuser", "check", "manage"])
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "createuser", "resetuser", "check", "channel", "audit", "manage"])
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 

@@ -82,7 +82,7 @@ def test_sign_out_destroys_the_session_and_clears_the_site(client, django_user_m
     client.force_login(user)
     assert Session.objects.count() == 1
 
-    response = client.post("/accounts/sign-out/")
+    response = client.post("/staff/sign-out/")
 
     assert response.status_code == 302
     assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
@@ -93,7 +93,7 @@ def test_sign_out_destroys_the_session_and_clears_the_site(client, django_user_m
 def test_sign_out_without_a_csrf_token_is_refused():
     from django.test import Client
 
-    response = Client(enforce_csrf_checks=True).post("/accounts/sign-out/")
+    response = Client(enforce_csrf_checks=True).post("/staff/sign-out/")
 
     assert response.status_code == 403
 
@@ -119,6 +119,6 @@ def test_form_posts_pass_the_origin_check_under_no_referrer_and_cross_site_ones_
     client.cookies[settings.CSRF_COOKIE_NAME] = token
     headers = {"HTTP_ORIGIN": origin} | ({"HTTP_SEC_FETCH_SITE": fetch_site} if fetch_site else {})
 
-    response = client.post("/accounts/sign-out/", {"csrfmiddlewaretoken": token}, **headers)
+    response = client.post("/staff/sign-out/", {"csrfmiddlewaretoken": token}, **headers)
 
     assert (response.status_code == 302) is accepted

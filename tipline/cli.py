@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     channel_export.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     channel.set_defaults(handler=run_channel)
 
+    audit = commands.add_parser(
+        "audit", help="verify the audit log's hash chain",
+        description="tipline audit verify: walk the audit log and report the first entry whose hash "
+        "link or content does not match. Exits 1 when the chain is broken.",
+    )
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(handler=run_audit)
+
     manage = commands.add_parser(
         "manage", help="run a Django management command (migrate, shell, ...)",
         description="Pass the remaining arguments to Django's management utility.",
@@ -165,9 +173,11 @@ def run_worker(arguments) -> int:
 
 def run_createuser(arguments) -> int:
     from tipline.accounts.services import AccountError, create_user
+    from tipline.audit.services import Action, record
 
     try:
         login = create_user(arguments.username, arguments.role, arguments.channel)
+        record("command line", Action.USER_CREATED, login.username, roles=sorted(arguments.role), channels=sorted(arguments.channel))
     except AccountError as error:
         print(f"tipline createuser: {error}", file=sys.stderr)
         return 1
@@ -179,12 +189,14 @@ def run_createuser(arguments) -> int:
 def run_resetuser(arguments) -> int:
     from tipline.accounts.models import User
     from tipline.accounts.services import reset_with_one_time_password
+    from tipline.audit.services import Action, record
 
     user = User.objects.filter(username=arguments.username).first()
     if user is None:
         print(f"tipline resetuser: no user named {arguments.username!r}.", file=sys.stderr)
         return 1
     login = reset_with_one_time_password(user)
+    record("command line", Action.USER_RESET, login.username)
     print(f"Reset {login.username}. One-time password: {login.password}")
     print("It must be changed at first sign-in. Tips sent before now must be granted again by another recipient.")
     return 0
@@ -232,6 +244,18 @@ def run_channel(arguments) -> int:
         channel, created = import_channel(spec)
         print(f"{name}: channel {channel.slug!r} {'created' if created else 'updated'} with {len(spec.fields)} fields.")
     return 1 if problems else 0
+
+
+def run_audit(arguments) -> int:
+    from tipline.audit.services import verify_chain
+
+    report = verify_chain()
+    if report.first_broken_id is None and not report.reason:
+        print(f"tipline audit verify: {report.entries} entries, the chain is intact.")
+        return 0
+    where = f"at entry {report.first_broken_id}" if report.first_broken_id else "at its end"
+    print(f"tipline audit verify: the chain is broken {where}: {report.reason}.")
+    return 1
 
 
 def run_manage(arguments) -> int:

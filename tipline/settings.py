@@ -76,7 +76,10 @@ INSTALLED_APPS = [
     "tipline.core",
     "tipline.accounts",
     "tipline.intake",
+    "tipline.audit",
+    "tipline.casework",
 ]
+LOGIN_URL = "accounts:sign_in"
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
@@ -153,6 +156,10 @@ SESSION_COOKIE_NAME = "__Host-tipline_session" if HTTPS else "tipline_session"
 CSRF_COOKIE_NAME = "__Host-tipline_csrf" if HTTPS else "tipline_csrf"
 # Holds the secret that opens a tipster's session key material (see intake.tipster_session).
 TIPSTER_KEY_COOKIE_NAME = "__Host-tipline_tip_key" if HTTPS else "tipline_tip_key"
+# Holds the secret that opens a signed-in recipient's private key (see accounts.access).
+STAFF_KEY_COOKIE_NAME = "__Host-tipline_staff_key" if HTTPS else "tipline_staff_key"
+# A recipient signs in again after this long, however active (the idle limit is below).
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_HOURS", 12, minimum=1) * 3600
 # Sessions end after 30 idle minutes and when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True

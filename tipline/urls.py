@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("tipline.intake.urls")),
-    path("accounts/", include("tipline.accounts.urls")),
+    path("staff/", include("tipline.accounts.urls")),
+    path("staff/", include("tipline.casework.urls")),
 ]

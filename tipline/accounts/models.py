@@ -18,6 +18,8 @@ class User(AbstractUser):
     public_key = models.BinaryField(max_length=32, null=True, blank=True)
     private_key_by_password = models.BinaryField(null=True, blank=True)
     private_key_by_recovery_code = models.BinaryField(null=True, blank=True)
+    totp_secret_sealed = models.BinaryField(null=True, blank=True, help_text="Encrypted; opens only with the private key.")
+    totp_last_step = models.BigIntegerField(default=0, help_text="A code of this 30 s step or earlier is not accepted again.")
 
     @property
     def is_admin(self) -> bool:

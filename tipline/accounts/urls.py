@@ -5,5 +5,8 @@ from tipline.accounts import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-in/code/", views.sign_in_code, name="sign_in_code"),
+    path("sign-in/activate/", views.activate, name="activate"),
     path("sign-out/", views.sign_out, name="sign_out"),
 ]

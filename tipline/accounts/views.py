@@ -1,14 +1,143 @@
-"""Signing out. (Signing in, with two factors, arrives with the casework pages.)"""
+"""Signing in (password, then a TOTP code), first sign-in (activation), signing out."""
 
-from django.contrib.auth import logout
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+import segno
+from django.conf import settings
+from django.contrib.auth import login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tipline.accounts import access, signin
+from tipline.accounts.forms import ActivationForm, CodeForm, SignInForm
+from tipline.accounts.models import User
+from tipline.audit.services import Action, record
+from tipline.core import session_keys, throttle
+
+PENDING_USER = "pending_user_id"
+PENDING_TOTP = "pending_totp_secret"
+REFUSED = "Wrong username, password or code. Check them and try again."
+
+
+def _pending_context(user_id) -> bytes:
+    return f"staff-pending:{user_id}".encode()
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    form = SignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"])
+        except throttle.Throttled as limit:
+            form.add_error(None, f"Too many sign-in attempts. Please wait {limit.retry_after_minutes} minutes.")
+            status = 429
+        except signin.SignInRefused:
+            form.add_error(None, REFUSED)
+            status = 400
+        else:
+            return _continue_to_second_step(request, checked)
+    elif request.method == "POST":
+        status = 400
+    context = {"form": form, "ended": request.GET.get("ended")}
+    return render(request, "accounts/sign_in.html", context, status=status)
+
+
+def _continue_to_second_step(request, checked):
+    request.session.cycle_key()
+    request.session[PENDING_USER] = checked.user.pk
+    request.session["next"] = _safe_next(request)
+    step = "accounts:activate" if checked.user.must_change_password else "accounts:sign_in_code"
+    response = redirect(step)
+    session_keys.put(request, response, settings.STAFF_KEY_COOKIE_NAME, checked.private_key, _pending_context(checked.user.pk))
+    return response
+
+
+def _pending(request):
+    user_id = request.session.get(PENDING_USER)
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None:
+        return None, None
+    return user, session_keys.take(request, settings.STAFF_KEY_COOKIE_NAME, _pending_context(user.pk))
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_code(request):
+    user, private_key = _pending(request)
+    if private_key is None or user.must_change_password:
+        return redirect("accounts:sign_in")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signin.check_code(user, private_key, form.cleaned_data["code"])
+        except signin.SignInRefused:
+            form.add_error("code", "This code is wrong or was used already. Wait for the next one and try again.")
+        else:
+            return _finish_sign_in(request, user, private_key)
+    return render(request, "accounts/code.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _finish_sign_in(request, user, private_key, template=None, context=None):
+    next_url = request.session.get("next") or reverse("casework:inbox")
+    login(request, user)  # a fresh session id; the pending state goes with the old one
+    for key in (PENDING_USER, PENDING_TOTP, "next"):
+        request.session.pop(key, None)
+    response = render(request, template, context) if template else redirect(next_url)
+    access.start_session(request, response, user, private_key)
+    return response
+
+
+ENROL_COOKIE_SUFFIX = "_enrol"
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request):
+    """First sign-in: choose a password, enrol the authenticator, get the recovery code."""
+    user, private_key = _pending(request)
+    if private_key is None or not user.must_change_password:
+        return redirect("accounts:sign_in")
+    enrol_cookie = settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX
+    totp_secret = session_keys.take(request, enrol_cookie, _pending_context(user.pk))
+    fresh_secret = totp_secret is None
+    if fresh_secret:
+        totp_secret = signin.new_totp_secret()  # kept sealed in the session until activation
+    form = ActivationForm(user, request.POST or None)
+    if request.method == "POST" and fresh_secret:
+        form.add_error(None, "Your session was renewed: scan the new code below, then enter a code from it.")
+    elif request.method == "POST" and form.is_valid():
+        try:
+            recovery_code = signin.activate(
+                user, private_key, form.cleaned_data["new_password"], totp_secret, form.cleaned_data["code"]
+            )
+        except signin.SignInRefused:
+            form.add_error("code", "This code does not match. Check the time on your phone and enter the current code.")
+        else:
+            response = _finish_sign_in(request, user, private_key, "accounts/recovery_code.html", {"recovery_code": recovery_code})
+            session_keys.forget(response, enrol_cookie)
+            return response
+    context = {
+        "form": form, "user_name": user.username, "secret_text": signin.totp_secret_text(totp_secret),
+        "qr_svg": segno.make(signin.provisioning_uri(user, totp_secret), error="m").svg_inline(scale=4),
+    }
+    response = render(request, "accounts/activate.html", context, status=400 if form.errors else 200)
+    if fresh_secret:
+        session_keys.put(request, response, enrol_cookie, totp_secret, _pending_context(user.pk))
+    return response
+
+
+def _safe_next(request) -> str:
+    next_url = request.GET.get("next", "")
+    return next_url if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) else ""
 
 
 @require_POST
 def sign_out(request):
-    logout(request)  # flushes the session: its row is deleted, the cookie emptied
+    if request.user.is_authenticated:
+        record(request.user.username, Action.SIGN_OUT)
     response = redirect("intake:landing")
+    access.end_session(request, response)  # flushes the session: its row is deleted, the cookie emptied
+    session_keys.forget(response, settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX)
     # Ask the browser to forget everything this origin left: cache, cookies, storage.
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response

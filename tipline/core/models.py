@@ -87,12 +87,28 @@ class TipStatus(models.TextChoices):
     SPAM = "spam", "Spam"
 
 
+class Label(models.Model):
+    """A word recipients put on tips to sort them (plaintext metadata, so never tip content)."""
+
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Tip(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="tips")
     received_hour = models.DateTimeField(help_text="Time received, rounded down to the hour.")
     status = models.CharField(max_length=16, choices=TipStatus.choices, default=TipStatus.NEW)
     deadline = models.DateTimeField(null=True, blank=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="tips")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tips"
+    )
     message_count = models.PositiveIntegerField(default=0)
     file_count = models.PositiveIntegerField(default=0)
     unread_by_recipients = models.BooleanField(default=True)
@@ -152,6 +168,19 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["tip", "blob_name"]
+
+
+class Note(models.Model):
+    """An internal note on a tip, for recipients only; encrypted under the tip key."""
+
+    tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="notes")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    written_hour = models.DateTimeField()
+    ciphertext = models.BinaryField()
+
+    class Meta:
+        ordering = ["id"]
 
 
 class UsedSubmissionToken(models.Model):

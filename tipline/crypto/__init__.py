@@ -10,5 +10,6 @@ Modules, from the bottom up:
   content         padded encryption of answers and messages under a tip key
   files           chunked secretstream encryption of attachments, each with its own key
   sessions        key material carried by a session: ciphertext in the row, key in the cookie
+  account_secrets an account's TOTP seed, encrypted under a key only its private key gives
 docs/crypto.md explains what each key protects and what a thief gets.
 """

@@ -1,0 +1,46 @@
+"""Sign-in and activation forms."""
+
+from django import forms
+from django.contrib.auth import password_validation
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app", max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split())
+
+
+class ActivationForm(CodeForm):
+    new_password = forms.CharField(
+        label="New password", max_length=1024, help_text="At least 12 characters; not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    repeat_password = forms.CharField(
+        label="New password again", max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    field_order = ["new_password", "repeat_password", "code"]
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        password, repeat = cleaned.get("new_password"), cleaned.get("repeat_password")
+        if password and repeat and password != repeat:
+            self.add_error("repeat_password", "The two passwords differ.")
+        elif password:
+            try:
+                password_validation.validate_password(password, self.user)
+            except forms.ValidationError as problems:
+                self.add_error("new_password", problems)
+        return cleaned

@@ -1,0 +1,111 @@
+"""Signing in with two factors, and first sign-in (activation).
+
+Step one checks the password and opens the private key with it; step two checks a TOTP
+code whose secret only that private key can decrypt. A first sign-in sets a new
+password, enrols TOTP and shows a recovery code once. Messages never say whether a
+user exists; attempts are throttled per username and site-wide.
+"""
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django_otp.oath import TOTP
+
+from tipline.accounts.models import User
+from tipline.audit.services import Action, record
+from tipline.core import throttle
+from tipline.core.crypto_policy import kdf_policy
+from tipline.crypto import account_secrets, recipient_keys
+from tipline.crypto.errors import DecryptionError, WrongPasswordError
+
+TOTP_NAME = "totp"
+ATTEMPTS_PER_USERNAME = 5  # per 15 minutes
+ATTEMPTS_SITE_WIDE = 300  # per minute
+ISSUER = "Tipline"
+
+
+class SignInRefused(Exception):
+    """Wrong username, password or code: deliberately not saying which."""
+
+
+@dataclass(frozen=True)
+class PasswordChecked:
+    user: User
+    private_key: bytes
+
+
+def check_password(username: str, password: str) -> PasswordChecked:
+    """Raises throttle.Throttled or SignInRefused."""
+    throttle.count_against("sign-in:site", ATTEMPTS_SITE_WIDE)
+    throttle.count_against(throttle.scope_for_secret("sign-in:user", username.lower().encode()), ATTEMPTS_PER_USERNAME, 900)
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        make_password(password)  # the same work as a real check, so timing does not tell
+        record("unknown account", Action.SIGN_IN_FAILED)  # never the typed name: it may be a password
+        raise SignInRefused()
+    if not user.check_password(password) or user.private_key_by_password is None:
+        record(user.username, Action.SIGN_IN_FAILED)
+        raise SignInRefused()
+    try:
+        private_key = recipient_keys.unwrap_with_password(user.private_key_by_password, password, user.key_owner)
+    except WrongPasswordError:
+        record(user.username, Action.SIGN_IN_FAILED)
+        raise SignInRefused() from None
+    return PasswordChecked(user=user, private_key=private_key)
+
+
+def check_code(user: User, private_key: bytes, code: str) -> None:
+    """Accept a TOTP code once; raises SignInRefused otherwise."""
+    if user.totp_secret_sealed is None or not code.isdigit():
+        raise SignInRefused()
+    try:
+        secret = account_secrets.open_account_secret(private_key, user.totp_secret_sealed, user.key_owner, TOTP_NAME)
+    except DecryptionError:
+        raise SignInRefused() from None
+    totp = TOTP(secret)
+    if not totp.verify(int(code), tolerance=1, min_t=user.totp_last_step + 1):
+        record(user.username, Action.SIGN_IN_FAILED, second_factor=True)
+        raise SignInRefused()
+    # Spend the step in one statement, so two sign-ins racing with one code cannot both pass.
+    if not User.objects.filter(pk=user.pk, totp_last_step__lt=totp.t()).update(totp_last_step=totp.t()):
+        raise SignInRefused()
+    record(user.username, Action.SIGN_IN)
+
+
+def new_totp_secret() -> bytes:
+    return secrets.token_bytes(20)
+
+
+def totp_secret_text(secret: bytes) -> str:
+    encoded = base64.b32encode(secret).decode()
+    return " ".join(encoded[start : start + 4] for start in range(0, len(encoded), 4))
+
+
+def provisioning_uri(user: User, secret: bytes) -> str:
+    return f"otpauth://totp/{ISSUER}:{user.username}?secret={base64.b32encode(secret).decode()}&issuer={ISSUER}"
+
+
+@transaction.atomic
+def activate(user: User, one_time_private_key: bytes, new_password: str, totp_secret: bytes, code: str) -> str:
+    """First sign-in: the chosen password, TOTP and a recovery code replace the one-time
+    password. Returns the recovery code, to be shown once."""
+    totp = TOTP(totp_secret)
+    if not code.isdigit() or not totp.verify(int(code), tolerance=1):
+        raise SignInRefused()
+    recovery_code = recipient_keys.new_recovery_code()
+    user.set_password(new_password)
+    user.private_key_by_password = recipient_keys.wrap_with_password(
+        one_time_private_key, new_password, kdf_policy().password, user.key_owner
+    )
+    user.private_key_by_recovery_code = recipient_keys.wrap_with_recovery_code(
+        one_time_private_key, recovery_code, user.key_owner
+    )
+    user.totp_secret_sealed = account_secrets.seal_account_secret(one_time_private_key, totp_secret, user.key_owner, TOTP_NAME)
+    user.totp_last_step = totp.t()
+    user.must_change_password = False
+    user.save()
+    record(user.username, Action.ACCOUNT_ACTIVATED)
+    return recovery_code

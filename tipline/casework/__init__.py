@@ -1,0 +1,1 @@
+"""Recipient and admin pages: inbox, tip view, triage, replies, grants, export, admin."""

@@ -1,0 +1,137 @@
+"""Admin pages: accounts, channels (with their forms as YAML, import and export) and the
+audit log. Admin role only; no tip content is shown here."""
+
+from django import forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tipline.accounts.access import admin_page
+from tipline.accounts.models import User
+from tipline.accounts.services import AccountError
+from tipline.audit.models import AuditEntry
+from tipline.audit.services import verify_chain
+from tipline.casework import admin_services
+from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
+from tipline.core.models import Channel
+
+NEW_CHANNEL_TEMPLATE = """slug: new-channel
+name: New channel
+description: What tipsters should know before they write.
+fields:
+  - key: tip
+    kind: long_text
+    label: Your tip
+    required: true
+"""
+
+
+class NewUserForm(forms.Form):
+    username = forms.SlugField(max_length=150)
+    admin = forms.BooleanField(required=False, label="Admin")
+    channels = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Recipient of")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [(channel.slug, channel.name) for channel in Channel.objects.all()]
+
+
+class ChannelForm(forms.Form):
+    document = forms.CharField(
+        label="Channel and form (YAML or JSON)", widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
+        help_text="The format is described in docs/channels.md. Answers already received keep their labels.",
+    )
+    recipients = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    upload = forms.FileField(required=False, label="Or import a file")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].choices = [(user.username, user.username) for user in User.objects.filter(is_active=True)]
+
+
+@require_GET
+@admin_page
+def admin_home(request):
+    return render(request, "casework/admin_home.html", {"chain": verify_chain()})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def users(request):
+    form = NewUserForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        roles = ["admin"] * form.cleaned_data["admin"] + ["recipient"] * bool(form.cleaned_data["channels"])
+        try:
+            created = admin_services.add_user(request.user, form.cleaned_data["username"], roles or ["recipient"], form.cleaned_data["channels"])
+            form = NewUserForm()
+        except AccountError as refusal:
+            form.add_error(None, str(refusal))
+    context = {"form": form, "created": created, "users": User.objects.order_by("username").prefetch_related("channels")}
+    return render(request, "casework/admin_users.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@admin_page
+def user_action(request, username, action):
+    user = get_object_or_404(User, username=username)
+    if action not in ("disable", "enable", "reset"):
+        raise Http404("No such action.")
+    if action == "reset":
+        login = admin_services.reset_user(request.user, user)
+        context = {"form": NewUserForm(), "created": login, "users": User.objects.order_by("username"), "was_reset": True}
+        return render(request, "casework/admin_users.html", context)
+    admin_services.set_active(request.user, user, action == "enable")
+    return redirect("casework:admin_users")
+
+
+@require_GET
+@admin_page
+def channels(request):
+    return render(request, "casework/admin_channels.html", {"channels": Channel.objects.prefetch_related("recipients")})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def channel_edit(request, slug=None):
+    channel = get_object_or_404(Channel, slug=slug) if slug else None
+    initial = {
+        "document": export_channel(channel) if channel else NEW_CHANNEL_TEMPLATE,
+        "recipients": list(channel.recipients.values_list("username", flat=True)) if channel else [],
+    }
+    form = ChannelForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("upload")
+        text = upload.read().decode("utf-8", "replace") if upload else form.cleaned_data["document"]
+        name = upload.name if upload else "channel.yaml"
+        try:
+            spec = parse_document(text, name)
+        except ChannelFormatError as refusal:
+            form.add_error("document", str(refusal))
+        else:
+            saved = admin_services.save_channel(request.user, spec, form.cleaned_data["recipients"])
+            return redirect("casework:admin_channel_edit", slug=saved.slug)
+    return render(request, "casework/admin_channel.html", {"form": form, "channel": channel}, status=400 if form.errors else 200)
+
+
+@require_GET
+@admin_page
+def channel_export(request, slug, file_format):
+    channel = get_object_or_404(Channel, slug=slug)
+    as_json = file_format == "json"
+    response = HttpResponse(export_channel(channel, as_json=as_json), content_type="application/json" if as_json else "application/yaml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{channel.slug}.{file_format}"'
+    return response
+
+
+@require_GET
+@admin_page
+def audit_log(request):
+    entries = AuditEntry.objects.order_by("-id")
+    if request.GET.get("actor"):
+        entries = entries.filter(actor=request.GET["actor"])
+    if request.GET.get("action"):
+        entries = entries.filter(action=request.GET["action"])
+    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    context = {"entries": entries[:200], "actions": actions, "chain": verify_chain(), "query": request.GET}
+    return render(request, "casework/admin_audit.html", context)

@@ -1,0 +1,37 @@
+"""Forms of the recipient pages: reply, note, triage, grant."""
+
+from django import forms
+
+from tipline.core.models import TipStatus
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label="Reply to the tipster", max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Internal note (recipients only)", max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TriageForm(forms.Form):
+    status = forms.ChoiceField(choices=TipStatus.choices)
+    labels = forms.CharField(
+        required=False, max_length=400, help_text="Words separated by commas, e.g. urgent, fraud. Never tip content."
+    )
+    assignee = forms.ChoiceField(required=False)
+
+    def __init__(self, tip, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Nobody"), *((user.username, user.username) for user in tip.channel.recipients.all())]
+
+    def label_names(self) -> list[str]:
+        names = [name.strip().lower() for name in self.cleaned_data["labels"].split(",")]
+        return [name[:40] for name in names if name]
+
+
+class GrantForm(forms.Form):
+    grantee = forms.ChoiceField(label="Give access to")
+
+    def __init__(self, grantable, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grantee"].choices = [(user.username, user.username) for user in grantable]

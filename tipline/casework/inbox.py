@@ -1,0 +1,120 @@
+"""The inbox: tips of a recipient's channels, most urgent deadline first, filtered, and
+paged by keyset (the position of the last row, not an offset), so page 500 of 100,000
+tips costs what page 1 does.
+
+Order: deadline ascending (overdue first, then due soon, later), tips without a
+deadline last; ties newest first, then by id.
+"""
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django import forms
+from django.db.models import DateTimeField, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tipline.core.models import Channel, Label, Tip, TipStatus
+
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+PAGE_SIZE = 50
+
+
+class InboxFilters(forms.Form):
+    channel = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *TipStatus.choices])
+    label = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False)
+    deadline = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any deadline"), ("overdue", "Overdue"), ("soon", "Due within 24 h"), ("any", "Has a deadline"), ("none", "No deadline")],
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = Channel.objects.filter(recipients=user)
+        self.fields["channel"].choices = [("", "All my channels"), *((channel.slug, channel.name) for channel in channels)]
+        self.fields["label"].choices = [("", "Any label"), *((label.name, label.name) for label in Label.objects.all())]
+        colleagues = {recipient.username for channel in channels for recipient in channel.recipients.all()}
+        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Nobody"), *((name, name) for name in sorted(colleagues))]
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    tips: list[Tip]
+    next_cursor: str | None
+
+
+def tips_for(user) -> QuerySet[Tip]:
+    """Every tip a recipient may see in a list (opening one also needs a key grant)."""
+    return Tip.objects.filter(channel__recipients=user)
+
+
+def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE) -> InboxPage:
+    tips = _filtered(tips_for(user), filters).annotate(
+        deadline_order=Coalesce("deadline", Value(NO_DEADLINE, output_field=DateTimeField()))
+    )
+    if cursor:
+        tips = tips.filter(_after(cursor))
+    rows = list(
+        tips.select_related("channel", "assignee").prefetch_related("labels")
+        .order_by("deadline_order", "-received_hour", "id")[: page_size + 1]
+    )
+    next_cursor = _cursor_of(rows[page_size - 1]) if len(rows) > page_size else None
+    return InboxPage(tips=rows[:page_size], next_cursor=next_cursor)
+
+
+def _filtered(tips: QuerySet[Tip], filters: dict) -> QuerySet[Tip]:
+    now = timezone.now()
+    if filters.get("channel"):
+        tips = tips.filter(channel__slug=filters["channel"])
+    if filters.get("status"):
+        tips = tips.filter(status=filters["status"])
+    if filters.get("label"):
+        tips = tips.filter(labels__name=filters["label"])
+    if filters.get("assignee") == "none":
+        tips = tips.filter(assignee__isnull=True)
+    elif filters.get("assignee"):
+        tips = tips.filter(assignee__username=filters["assignee"])
+    deadline = filters.get("deadline")
+    if deadline == "overdue":
+        tips = tips.filter(deadline__lt=now)
+    elif deadline == "soon":
+        tips = tips.filter(deadline__gte=now, deadline__lt=now + timedelta(hours=24))
+    elif deadline == "any":
+        tips = tips.filter(deadline__isnull=False)
+    elif deadline == "none":
+        tips = tips.filter(deadline__isnull=True)
+    return tips
+
+
+def _cursor_of(tip) -> str:
+    position = [tip.deadline_order.isoformat(), tip.received_hour.isoformat(), str(tip.id)]
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+
+
+def _after(cursor: str) -> Q:
+    try:
+        deadline, received, tip_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        deadline, received, tip_id = datetime.fromisoformat(deadline), datetime.fromisoformat(received), uuid.UUID(tip_id)
+    except (ValueError, TypeError):
+        return Q()  # a damaged cursor starts from the top rather than failing
+    return (
+        Q(deadline_order__gt=deadline)
+        | Q(deadline_order=deadline, received_hour__lt=received)
+        | Q(deadline_order=deadline, received_hour=received, id__gt=tip_id)
+    )
+
+
+def urgency(tip: Tip) -> str:
+    """overdue, soon (within 24 h), later or none: for the row's badge."""
+    if tip.deadline is None:
+        return "none"
+    left = tip.deadline - timezone.now()
+    if left <= timedelta(0):
+        return "overdue"
+    return "soon" if left <= timedelta(hours=24) else "later"

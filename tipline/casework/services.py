@@ -1,0 +1,157 @@
+"""What a recipient does with a tip: open it, reply, note, triage, grant access, download.
+
+Every function checks that the person is a recipient of the tip's channel (a stranger
+gets TipNotFound, so ids reveal nothing), runs in one transaction and writes the audit
+entry with the act.
+"""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from tipline.accounts.models import User
+from tipline.audit.services import Action, record
+from tipline.casework.inbox import tips_for
+from tipline.core import tips
+from tipline.core.models import Attachment, Author, Label, Note, Tip, TipKeyGrant, TipStatus
+from tipline.crypto import content, tip_keys
+
+
+class TipNotFound(Exception):
+    """No such tip among this person's channels."""
+
+
+class CannotGrant(Exception):
+    """The chosen person cannot be given this tip; the message says why."""
+
+
+@dataclass(frozen=True)
+class NoteView:
+    author: str
+    written_hour: object
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenedTip:
+    tip: Tip
+    answers: list[tips.Answer]
+    files: list[tips.FileView]
+    conversation: list[tips.MessageView]
+    notes: list[NoteView]
+    grantable: list[User]
+
+
+def find_tip(user, tip_id) -> Tip:
+    try:
+        return tips_for(user).select_related("channel", "assignee").get(pk=uuid.UUID(str(tip_id)))
+    except (Tip.DoesNotExist, ValueError):
+        raise TipNotFound() from None
+
+
+def tip_key_for(user, private_key: bytes, tip: Tip) -> bytes:
+    try:
+        return tips.open_tip_for_recipient(tip, user, private_key)
+    except tips.NoAccess:
+        raise TipNotFound() from None
+
+
+def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
+    return open_tip_and_key(user, private_key, tip_id)[0]
+
+
+@transaction.atomic
+def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes]:
+    """For the export, which goes on to decrypt the files with the same key."""
+    tip = find_tip(user, tip_id)
+    tip_key = tip_key_for(user, private_key, tip)
+    if tip.unread_by_recipients:
+        Tip.objects.filter(pk=tip.pk).update(unread_by_recipients=False)
+    record(user.username, Action.TIP_OPENED, str(tip.id))
+    opened = OpenedTip(
+        tip=tip, answers=tips.read_answers(tip, tip_key), files=tips.submitted_files(tip, tip_key),
+        conversation=tips.read_conversation(tip, tip_key), notes=_read_notes(tip, tip_key), grantable=grantable(tip),
+    )
+    return opened, tip_key
+
+
+def reply(user, private_key: bytes, tip_id, text: str) -> None:
+    tip = find_tip(user, tip_id)
+    with transaction.atomic():
+        tips.add_message(tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user)
+        record(user.username, Action.REPLY_SENT, str(tip.id))
+
+
+@transaction.atomic
+def add_note(user, private_key: bytes, tip_id, text: str) -> None:
+    tip = find_tip(user, tip_id)
+    note = Note(tip=tip, author=user, written_hour=tips.current_hour())
+    note.ciphertext = content.encrypt_content(tip_key_for(user, private_key, tip), text.encode(), _note_context(note))
+    note.save()
+    record(user.username, Action.NOTE_ADDED, str(tip.id))
+
+
+@transaction.atomic
+def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name: str) -> None:
+    """Status, labels and assignee in one go; each change that happened is audited."""
+    tip = find_tip(user, tip_id)
+    if status not in TipStatus.values:
+        raise ValueError(f"unknown status {status!r}")
+    if status != tip.status:
+        record(user.username, Action.STATUS_CHANGED, str(tip.id), old=tip.status, new=status)
+        tip.status = status
+    labels = [Label.objects.get_or_create(name=name)[0] for name in sorted(set(label_names))]
+    old_labels = sorted(tip.labels.values_list("name", flat=True))
+    if [label.name for label in labels] != old_labels:
+        tip.labels.set(labels)
+        record(user.username, Action.LABELS_CHANGED, str(tip.id), old=old_labels, new=[label.name for label in labels])
+    assignee = tip.channel.recipients.filter(username=assignee_name).first() if assignee_name else None
+    if assignee_name and assignee is None:
+        raise CannotGrant(f"{assignee_name} is not a recipient of this channel.")
+    if assignee != tip.assignee:
+        record(user.username, Action.ASSIGNEE_CHANGED, str(tip.id), new=assignee.username if assignee else "")
+        tip.assignee = assignee
+    tip.save(update_fields=["status", "assignee"])
+
+
+def grantable(tip: Tip) -> list[User]:
+    """Recipients of the tip's channel who hold a key pair but no key to this tip yet."""
+    granted = TipKeyGrant.objects.filter(tip=tip).values("recipient")
+    return list(tip.channel.recipients.filter(is_active=True, public_key__isnull=False).exclude(pk__in=granted))
+
+
+@transaction.atomic
+def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
+    tip = find_tip(user, tip_id)
+    grantee = next((candidate for candidate in grantable(tip) if candidate.username == grantee_name), None)
+    if grantee is None:
+        raise CannotGrant(f"{grantee_name} is not a recipient of this channel who still needs access.")
+    sealed = tip_keys.seal_tip_key(tip_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
+    TipKeyGrant.objects.create(tip=tip, recipient=grantee, sealed_tip_key=sealed)
+    record(user.username, Action.ACCESS_GRANTED, str(tip.id), grantee=grantee.username)
+
+
+def download(user, private_key: bytes, tip_id, attachment_id) -> tuple[tips.FileView, Iterator[bytes]]:
+    tip = find_tip(user, tip_id)
+    tip_key = tip_key_for(user, private_key, tip)
+    attachment = Attachment.objects.filter(tip=tip, pk=attachment_id).select_related("tip").first()
+    if attachment is None:
+        raise TipNotFound()
+    record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id))
+    return tips.describe_file(tip_key, attachment), tips.file_chunks(tip_key, attachment)
+
+
+def _read_notes(tip: Tip, tip_key: bytes) -> list[NoteView]:
+    return [
+        NoteView(
+            author=note.author.username if note.author else "(removed user)", written_hour=note.written_hour,
+            text=content.decrypt_content(tip_key, note.ciphertext, _note_context(note)).decode(),
+        )
+        for note in tip.notes.select_related("author")
+    ]
+
+
+def _note_context(note: Note) -> bytes:
+    return content.content_context(note.tip.crypto_id, "note", str(note.key))

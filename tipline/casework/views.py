@@ -1,0 +1,134 @@
+"""Recipient pages: the inbox and a tip with its conversation, notes, triage, grants,
+downloads and export. Views parse, call one service, render."""
+
+from django.core.exceptions import BadRequest
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from tipline.accounts.access import staff_page
+from tipline.casework import export, services
+from tipline.casework.forms import GrantForm, NoteForm, ReplyForm, TriageForm
+from tipline.casework.inbox import InboxFilters, inbox_page, urgency
+from tipline.core.models import Tip
+
+
+@require_GET
+@staff_page
+def inbox(request):
+    filters = InboxFilters(request.user, request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    page = inbox_page(request.user, chosen, cursor=chosen.get("after", ""))
+    rows = [(tip, urgency(tip)) for tip in page.tips]
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {"filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode()}
+    return render(request, "casework/inbox.html", context)
+
+
+@require_GET
+@staff_page
+def tip_detail(request, tip_id):
+    return _render_tip(request, tip_id)
+
+
+def _render_tip(request, tip_id, status=200, **forms):
+    try:
+        opened = services.open_tip(request.user, request.private_key, tip_id)
+    except services.TipNotFound:
+        raise Http404("No such tip in your channels.") from None
+    context = {
+        "opened": opened, "tip": opened.tip,
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "triage_form": forms.get("triage_form") or TriageForm(opened.tip, initial=_triage_initial(opened.tip)),
+        "grant_form": forms.get("grant_form") or GrantForm(opened.grantable),
+        "done": request.GET.get("done", ""),
+    }
+    return render(request, "casework/tip.html", context, status=status)
+
+
+def _triage_initial(tip: Tip) -> dict:
+    return {
+        "status": tip.status, "labels": ", ".join(tip.labels.values_list("name", flat=True)),
+        "assignee": tip.assignee.username if tip.assignee else "",
+    }
+
+
+def _after_action(tip_id, done: str):
+    return redirect(f"/staff/tips/{tip_id}/?done={done}")
+
+
+@require_POST
+@staff_page
+def reply(request, tip_id):
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_tip(request, tip_id, 400, reply_form=form)
+    _or_404(services.reply, request.user, request.private_key, tip_id, form.cleaned_data["text"])
+    return _after_action(tip_id, "reply")
+
+
+@require_POST
+@staff_page
+def note(request, tip_id):
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_tip(request, tip_id, 400, note_form=form)
+    _or_404(services.add_note, request.user, request.private_key, tip_id, form.cleaned_data["text"])
+    return _after_action(tip_id, "note")
+
+
+@require_POST
+@staff_page
+def triage(request, tip_id):
+    tip = _or_404(services.find_tip, request.user, tip_id)
+    form = TriageForm(tip, request.POST)
+    if not form.is_valid():
+        return _render_tip(request, tip_id, 400, triage_form=form)
+    _or_404(services.set_triage, request.user, tip_id, form.cleaned_data["status"], form.label_names(), form.cleaned_data["assignee"])
+    return _after_action(tip_id, "triage")
+
+
+@require_POST
+@staff_page
+def grant(request, tip_id):
+    tip = _or_404(services.find_tip, request.user, tip_id)
+    form = GrantForm(services.grantable(tip), request.POST)
+    if not form.is_valid():
+        return _render_tip(request, tip_id, 400, grant_form=form)
+    _or_404(services.grant_access, request.user, request.private_key, tip_id, form.cleaned_data["grantee"])
+    return _after_action(tip_id, "grant")
+
+
+@require_GET
+@staff_page
+def download(request, tip_id, file_id):
+    view, chunks = _or_404(services.download, request.user, request.private_key, tip_id, file_id)
+    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment_header(view.name)
+    return response
+
+
+@require_POST
+@staff_page
+def export_zip(request, tip_id):
+    name, chunks = _or_404(export.export_tip, request.user, request.private_key, tip_id)
+    response = StreamingHttpResponse(chunks, content_type="application/zip")
+    response.headers["Content-Disposition"] = _attachment_header(name)
+    return response
+
+
+def _or_404(service, *args):
+    try:
+        return service(*args)
+    except services.TipNotFound:
+        raise Http404("No such tip in your channels.") from None
+    except services.CannotGrant as refusal:
+        raise BadRequest(str(refusal)) from None
+
+
+def _attachment_header(name: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename*=UTF-8''{quote(name)}"
