@@ -1,0 +1,88 @@
+"""The inbox: most urgent deadline first, filters, and keyset pages that neither skip nor repeat."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tipline.casework.inbox import inbox_page
+from tipline.core.models import Label, Tip
+from tipline.testing.staff import make_tip
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tips_are_ordered_overdue_then_due_soon_then_later_then_none(two_channels):
+    now = timezone.now()
+    later, _ = make_tip("alpha", "later", now + timedelta(days=3))
+    none, _ = make_tip("alpha", "no deadline")
+    overdue, _ = make_tip("alpha", "overdue")
+    Tip.objects.filter(pk=overdue.pk).update(deadline=now - timedelta(hours=2))
+    soon, _ = make_tip("alpha", "soon", now + timedelta(hours=5))
+
+    page = inbox_page(two_channels["alpha"].user, {})
+
+    assert [tip.pk for tip in page.tips] == [overdue.pk, soon.pk, later.pk, none.pk]
+
+
+def test_the_inbox_page_shows_urgency_and_unread(signed_in, two_channels):
+    make_tip("alpha", "soon", timezone.now() + timedelta(hours=3))
+
+    page = signed_in["alpha"].get("/staff/inbox/").content.decode()
+
+    assert "badge--soon" in page and "unread" in page and "Alpha" in page
+
+
+def test_keyset_pages_cover_every_tip_once_in_order(two_channels):
+    now = timezone.now()
+    created = [make_tip("alpha", f"tip {n}", now + timedelta(hours=n % 4 + 1) if n % 3 else None)[0] for n in range(23)]
+    user = two_channels["alpha"].user
+
+    seen, cursor = [], ""
+    while True:
+        page = inbox_page(user, {}, cursor=cursor, page_size=5)
+        seen += [tip.pk for tip in page.tips]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+
+    assert sorted(seen) == sorted(tip.pk for tip in created) and len(seen) == 23
+    assert seen == [tip.pk for tip in inbox_page(user, {}, page_size=100).tips]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"status": "closed"}, ["closed"]),
+        ({"label": "fraud"}, ["labelled"]),
+        ({"assignee": "ana"}, ["assigned"]),
+        ({"assignee": "none", "deadline": "none"}, ["closed", "labelled"]),
+        ({"deadline": "overdue"}, ["overdue"]),
+        ({"deadline": "soon"}, ["soon"]),
+        ({"deadline": "any"}, ["assigned", "overdue", "soon"]),
+        ({"channel": "beta"}, []),
+    ],
+)
+def test_filters(two_channels, filters, expected):
+    now = timezone.now()
+    ana = two_channels["alpha"].user
+    tips = {name: make_tip("alpha", name)[0] for name in ("closed", "labelled", "assigned", "overdue", "soon")}
+    Tip.objects.filter(pk=tips["closed"].pk).update(status="closed")
+    tips["labelled"].labels.add(Label.objects.create(name="fraud"))
+    Tip.objects.filter(pk=tips["assigned"].pk).update(assignee=ana, deadline=now + timedelta(days=9))
+    Tip.objects.filter(pk=tips["overdue"].pk).update(deadline=now - timedelta(hours=1))
+    Tip.objects.filter(pk=tips["soon"].pk).update(deadline=now + timedelta(hours=1))
+    names = {tip.pk: name for name, tip in tips.items()}
+
+    shown = [names[tip.pk] for tip in inbox_page(ana, filters).tips]
+
+    assert sorted(shown) == sorted(expected)
+
+
+def test_a_recipient_sees_only_the_tips_of_their_channels(two_channels):
+    make_tip("alpha", "for ana")
+    make_tip("beta", "for ben")
+
+    assert len(inbox_page(two_channels["alpha"].user, {}).tips) == 1
+    assert len(inbox_page(two_channels["beta"].user, {}).tips) == 1
+    assert inbox_page(two_channels["admin"].user, {}).tips == []

@@ -1,0 +1,124 @@
+"""A recipient's work on a tip: open, reply (the tipster sees it), note, triage, grant, download, export."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tipline.audit.models import AuditEntry
+from tipline.core.models import Note, Tip, TipKeyGrant
+from tipline.intake.tests.helpers import post_tip, receipt_in
+from tipline.testing.staff import make_staff, make_tip, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tip_with_file(two_channels):
+    tipster = Client()
+    response = post_tip(
+        tipster, "alpha", {"answer-tip": "Pallets move at dawn."}, files=None
+    )
+    return Tip.objects.get(), receipt_in(response), tipster
+
+
+def test_opening_a_tip_shows_answers_clears_unread_and_is_audited(signed_in, tip_with_file):
+    tip, _, _ = tip_with_file
+
+    page = signed_in["alpha"].get(f"/staff/tips/{tip.id}/")
+
+    assert "Pallets move at dawn." in page.content.decode()
+    tip.refresh_from_db()
+    assert not tip.unread_by_recipients
+    assert AuditEntry.objects.filter(actor="ana", action="tip-opened", target=str(tip.id)).exists()
+
+
+def test_a_reply_reaches_the_tipster_and_their_answer_marks_the_tip_unread(signed_in, tip_with_file):
+    tip, receipt, tipster = tip_with_file
+    ana = signed_in["alpha"]
+
+    ana.post(f"/staff/tips/{tip.id}/reply/", {"text": "What time exactly?"})
+    tipster.post("/check/", {"receipt": receipt})
+    tipster_page = tipster.get("/check/your-tip/").content.decode()
+    tipster.post("/check/your-tip/", {"text": "Five o'clock."})
+
+    assert "What time exactly?" in tipster_page
+    tip.refresh_from_db()
+    assert tip.unread_by_recipients and tip.message_count == 2
+    assert "Five o&#x27;clock." in ana.get(f"/staff/tips/{tip.id}/").content.decode()
+
+
+def test_notes_are_encrypted_and_stay_with_recipients(signed_in, tip_with_file):
+    tip, receipt, tipster = tip_with_file
+
+    signed_in["alpha"].post(f"/staff/tips/{tip.id}/note/", {"text": "Check the harbour log."})
+
+    assert b"harbour" not in bytes(Note.objects.get().ciphertext)
+    assert "Check the harbour log." in signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
+    tipster.post("/check/", {"receipt": receipt})
+    assert "harbour" not in tipster.get("/check/your-tip/").content.decode()
+
+
+def test_triage_changes_are_saved_and_audited(signed_in, tip_with_file):
+    tip, _, _ = tip_with_file
+
+    response = signed_in["alpha"].post(
+        f"/staff/tips/{tip.id}/triage/", {"status": "in_review", "labels": "Urgent, harbour", "assignee": "ana"}
+    )
+
+    tip.refresh_from_db()
+    assert response.status_code == 302
+    assert tip.status == "in_review" and tip.assignee.username == "ana"
+    assert sorted(tip.labels.values_list("name", flat=True)) == ["harbour", "urgent"]
+    assert set(AuditEntry.objects.filter(target=str(tip.id)).values_list("action", flat=True)) >= {
+        "status-changed", "labels-changed", "assignee-changed"
+    }
+
+
+def test_a_recipient_added_later_reads_the_tip_only_after_a_grant(signed_in, tip_with_file):
+    tip, _, _ = tip_with_file
+    newcomer = make_staff("nia", ["alpha"])
+    nia = sign_in(newcomer)
+
+    before = nia.get(f"/staff/tips/{tip.id}/")
+    signed_in["alpha"].post(f"/staff/tips/{tip.id}/grant/", {"grantee": "nia"})
+    after = nia.get(f"/staff/tips/{tip.id}/")
+
+    assert before.status_code == 404
+    assert after.status_code == 200 and "Pallets move at dawn." in after.content.decode()
+    assert TipKeyGrant.objects.filter(tip=tip, recipient=newcomer.user).exists()
+    assert AuditEntry.objects.filter(action="access-granted", details__grantee="nia").exists()
+
+
+def test_files_download_decrypted_and_the_export_holds_everything(signed_in, two_channels):
+    tipster = Client()
+    post_tip(tipster, "alpha", {"answer-tip": "See the manifest."}, files=[SimpleUploadedFile("manifest.txt", b"crate 7" * 30000)])
+    tip = Tip.objects.get()
+    ana = signed_in["alpha"]
+    ana.post(f"/staff/tips/{tip.id}/reply/", {"text": "Thanks."})
+    file_id = tip.attachments.get().id
+
+    download = ana.get(f"/staff/tips/{tip.id}/files/{file_id}/")
+    export = ana.post(f"/staff/tips/{tip.id}/export/")
+
+    assert b"".join(download.streaming_content) == b"crate 7" * 30000
+    assert "manifest.txt" in download.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(export.streaming_content)))
+    assert sorted(archive.namelist()) == ["answers.txt", "conversation.txt", "files/01-manifest.txt", "notes.txt", "tip.json"]
+    assert "See the manifest." in archive.read("answers.txt").decode()
+    assert "Thanks." in archive.read("conversation.txt").decode()
+    assert archive.read("files/01-manifest.txt") == b"crate 7" * 30000
+    assert AuditEntry.objects.filter(action="tip-exported", target=str(tip.id)).exists()
+    assert AuditEntry.objects.filter(action="file-downloaded", target=str(tip.id)).exists()
+
+
+def test_a_database_thief_with_the_session_row_but_no_cookie_reads_nothing(signed_in, two_channels, settings):
+    tip, _ = make_tip("alpha", "secret plans")
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = signed_in["alpha"].cookies[settings.SESSION_COOKIE_NAME].value
+
+    response = thief.get(f"/staff/tips/{tip.id}/")
+
+    assert response.status_code == 302 and "secret plans" not in response.content.decode()
