@@ -1,0 +1,98 @@
+"""Admin pages: accounts created with a one-time password, disabled and reset; channels and
+their forms edited as YAML with errors that say what to fix; exports; all audited."""
+
+import pytest
+
+from tipline.accounts.models import User
+from tipline.audit.models import AuditEntry
+from tipline.core.models import Channel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_admin_creates_a_recipient_who_gets_a_one_time_password(signed_in):
+    response = signed_in["admin"].post("/staff/admin/users/", {"username": "kim", "channels": ["alpha"]})
+
+    page = response.content.decode()
+    assert response.status_code == 200 and "Created <strong>kim</strong>" in page
+    kim = User.objects.get(username="kim")
+    assert kim.must_change_password and kim.public_key and list(kim.channels.values_list("slug", flat=True)) == ["alpha"]
+    assert AuditEntry.objects.filter(actor="root", action="user-created", target="kim").exists()
+
+
+def test_a_duplicate_account_is_refused_with_a_message(signed_in):
+    response = signed_in["admin"].post("/staff/admin/users/", {"username": "ana"})
+
+    assert response.status_code == 400 and "already exists" in response.content.decode()
+
+
+def test_disabling_and_resetting_an_account(signed_in):
+    admin = signed_in["admin"]
+
+    admin.post("/staff/admin/users/ana/disable/")
+    disabled = User.objects.get(username="ana")
+    reset = admin.post("/staff/admin/users/ana/reset/")
+
+    assert not disabled.is_active
+    assert "Tips sealed to their old key stay closed to them" in reset.content.decode()
+    assert User.objects.get(username="ana").must_change_password
+    assert signed_in["alpha"].get("/staff/inbox/").status_code == 302  # a disabled user's session ends
+    assert set(AuditEntry.objects.filter(target="ana").values_list("action", flat=True)) == {"user-changed", "user-reset"}
+
+
+def test_a_channel_form_is_edited_as_yaml(signed_in):
+    admin = signed_in["admin"]
+    document = admin.get("/staff/admin/channels/alpha/").content.decode()
+    new_document = (
+        "slug: alpha\nname: Alpha desk\nfields:\n"
+        "  - {key: tip, kind: long_text, label: Your tip}\n"
+        "  - {key: when, kind: date, label: When, deadline: true}\n"
+    )
+
+    saved = admin.post("/staff/admin/channels/alpha/", {"document": new_document, "recipients": ["ana"]})
+
+    assert "slug: alpha" in document
+    assert saved.status_code == 302
+    alpha = Channel.objects.get(slug="alpha")
+    assert alpha.name == "Alpha desk" and list(alpha.fields.values_list("key", flat=True)) == ["tip", "when"]
+    assert AuditEntry.objects.filter(action="channel-changed", target="alpha").exists()
+
+
+def test_a_bad_channel_document_is_refused_with_the_field_named(signed_in):
+    bad = "slug: alpha\nname: Alpha\nfields:\n  - {key: tip, kind: essay, label: Your tip}\n"
+
+    response = signed_in["admin"].post("/staff/admin/channels/alpha/", {"document": bad})
+
+    assert response.status_code == 400
+    assert "fields[0].kind: Input should be" in response.content.decode()
+    assert "essay" in response.content.decode()  # the typed document is kept
+
+
+def test_a_channel_is_exported_as_yaml_and_json(signed_in):
+    yaml_export = signed_in["admin"].get("/staff/admin/channels/alpha/export.yaml")
+    json_export = signed_in["admin"].get("/staff/admin/channels/alpha/export.json")
+
+    assert yaml_export.content.decode().startswith("slug: alpha")
+    assert json_export.json()["slug"] == "alpha"
+
+
+def test_the_audit_page_filters_and_shows_the_chain_state(signed_in):
+    signed_in["admin"].post("/staff/admin/users/", {"username": "kim"})
+
+    page = signed_in["admin"].get("/staff/admin/audit/?action=user-created").content.decode()
+
+    assert "the hash chain is intact" in page and "kim" in page
+    assert "sign-in" not in page.split("<tbody>")[1]
+
+
+def test_a_channel_file_can_be_uploaded_instead_of_typed(signed_in):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "gamma.json", b'{"slug": "gamma", "name": "Gamma", "fields": [{"key": "tip", "kind": "long_text", "label": "Tip"}]}'
+    )
+
+    response = signed_in["admin"].post("/staff/admin/channels/new/", {"document": "ignored", "upload": upload})
+
+    assert response.status_code == 302
+    assert Channel.objects.get(slug="gamma").fields.get().label == "Tip"
