@@ -14,7 +14,9 @@ from tipline.audit.services import verify_chain
 from tipline.casework import admin_services
 from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
 from tipline.core.models import Channel
+from tipline.core.uploads import UploadRefused
 
+MAX_CHANNEL_FILE_BYTES = 1024 * 1024
 NEW_CHANNEL_TEMPLATE = """slug: new-channel
 name: New channel
 description: What tipsters should know before they write.
@@ -102,11 +104,10 @@ def channel_edit(request, slug=None):
     form = ChannelForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("upload")
-        text = upload.read().decode("utf-8", "replace") if upload else form.cleaned_data["document"]
-        name = upload.name if upload else "channel.yaml"
         try:
-            spec = parse_document(text, name)
-        except ChannelFormatError as refusal:
+            text = upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace") if upload else form.cleaned_data["document"]
+            spec = parse_document(text, upload.name if upload else "channel.yaml")
+        except (ChannelFormatError, UploadRefused) as refusal:
             form.add_error("document", str(refusal))
         else:
             saved = admin_services.save_channel(request.user, spec, form.cleaned_data["recipients"])

@@ -28,6 +28,16 @@ class EncryptedUpload(UploadedFile):
     def discard(self) -> None:
         blobs.delete(self.blob_name)
 
+    def read_and_discard(self, max_bytes: int) -> bytes:
+        """For small uploads that are settings, not evidence (a channel file): the plaintext,
+        in memory only; the encrypted blob is deleted."""
+        try:
+            if self.size > max_bytes:
+                raise UploadRefused(f"“{self.name}” is larger than {human_size(max_bytes)}.")
+            return b"".join(files.decrypt_chunks(self.file_key, blobs.read_chunks(self.blob_name), files.blob_context(self.blob_name)))
+        finally:
+            self.discard()
+
 
 class UploadRefused(Exception):
     """Raised (through the view) when an upload broke a limit; `reason` says which."""
