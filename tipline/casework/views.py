@@ -62,21 +62,21 @@ def _after_action(tip_id, done: str):
 @require_POST
 @staff_page
 def reply(request, tip_id):
-    form = ReplyForm(request.POST)
-    if not form.is_valid():
-        return _render_tip(request, tip_id, 400, reply_form=form)
-    _or_404(services.reply, request.user, request.private_key, tip_id, form.cleaned_data["text"])
-    return _after_action(tip_id, "reply")
+    return _text_action(request, tip_id, ReplyForm, services.reply, "reply_form", "reply")
 
 
 @require_POST
 @staff_page
 def note(request, tip_id):
-    form = NoteForm(request.POST)
+    return _text_action(request, tip_id, NoteForm, services.add_note, "note_form", "note")
+
+
+def _text_action(request, tip_id, form_class, service, form_name: str, done: str):
+    form = form_class(request.POST)
     if not form.is_valid():
-        return _render_tip(request, tip_id, 400, note_form=form)
-    _or_404(services.add_note, request.user, request.private_key, tip_id, form.cleaned_data["text"])
-    return _after_action(tip_id, "note")
+        return _render_tip(request, tip_id, 400, **{form_name: form})
+    _or_404(service, request.user, request.private_key, tip_id, form.cleaned_data["text"])
+    return _after_action(tip_id, done)
 
 
 @require_POST

@@ -115,7 +115,9 @@ def csrf_failure(request, reason=""):
     """A missing or stale security token (e.g. cookies cleared by "New Identity"):
     on a tip form, show the typed text again to send anew; nothing was stored."""
     match = request.resolver_match
-    if request.method == "POST" and match is not None and match.url_name == "submit":
+    # Only a post from our own page is shown again (another site must not fill our form).
+    same_site = request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin"
+    if request.method == "POST" and same_site and match is not None and match.url_name == "submit":
         channel = get_object_or_404(Channel, slug=match.kwargs["slug"])
         form = TipForm(channel, data=request.POST)
         problem = "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again."

@@ -160,6 +160,15 @@ def test_a_missing_csrf_token_sends_nothing_but_keeps_the_text(recipient_keys):
     assert Tip.objects.count() == 0
 
 
+def test_a_cross_site_post_is_refused_without_echoing_its_text(recipient_keys):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/c/general/", {"answer-tip": "planted by another site"}, HTTP_SEC_FETCH_SITE="cross-site")
+
+    assert response.status_code == 403
+    assert "planted by another site" not in response.content.decode()
+
+
 def test_a_body_of_the_wrong_content_type_is_refused_without_a_server_error(client, recipient_keys):
     response = client.post("/c/general/", data=json.dumps({"answer-tip": "x"}), content_type="application/json")
 
