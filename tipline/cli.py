@@ -57,11 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=run_serve)
 
     worker = commands.add_parser(
-        "worker", help="run background jobs (not available yet)",
-        description="Run background jobs: deadline alerts, notifications, retention. Not available in "
-        "this version: it arrives with the background-jobs work and exits with an error until then.",
+        "worker", help="run background jobs: deadline alerts, notifications, retention",
+        description="Run background jobs until stopped (SIGTERM or Ctrl+C): the deadline scan every minute, "
+        "the retention purge every hour, the daily digest, and every queued notification. Several workers "
+        "may run against one PostgreSQL database. See docs/operations.md for running it under systemd.",
     )
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle (default: 1)")
     worker.set_defaults(handler=run_worker)
+
+    jobs = commands.add_parser(
+        "jobs", help="show background tasks: queued, running, failed, next scans",
+        description="tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
+        "failures, and when each periodic scan runs next.",
+    )
+    jobs.add_argument("action", choices=["status"])
+    jobs.set_defaults(handler=run_jobs)
 
     createuser = commands.add_parser(
         "createuser", help="create a recipient or admin with a one-time password",
@@ -167,8 +177,18 @@ def run_serve(arguments) -> int:
 
 
 def run_worker(arguments) -> int:
-    print("tipline worker: background jobs are not part of this version yet; nothing was started.", file=sys.stderr)
-    return 1
+    from tipline.jobs.worker import run
+
+    print("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM.", flush=True)
+    run(interval=arguments.interval)
+    return 0
+
+
+def run_jobs(arguments) -> int:
+    from tipline.jobs.status import report
+
+    print(report())
+    return 0
 
 
 def run_createuser(arguments) -> int:

@@ -78,7 +78,10 @@ INSTALLED_APPS = [
     "tipline.intake",
     "tipline.audit",
     "tipline.casework",
+    "tipline.jobs",
+    "django_tasks_db",
 ]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 LOGIN_URL = "accounts:sign_in"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -186,8 +189,39 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         # "Not Found: <path>" lines would echo whatever a client typed into a URL.
         "django.request": {"level": "ERROR"},
+        # One "no more tasks" line per idle second would drown everything else.
+        "django_tasks_db": {"level": "WARNING"},
+        "django.tasks": {"level": "WARNING"},
     },
 }
+
+# --- Notifications (content-free) and background jobs ---------------------------
+BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
+SMTP_HOST = env_str("SMTP_HOST", "")
+EMAIL_ENABLED = bool(SMTP_HOST)
+SMTP_IMPLICIT_TLS = env_bool("SMTP_TLS", False)  # TLS from the first byte (port 465) instead of STARTTLS
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": SMTP_HOST,
+            "port": env_int("SMTP_PORT", 465 if SMTP_IMPLICIT_TLS else 587, minimum=1),
+            "username": env_str("SMTP_USER", ""),
+            "password": env_str("SMTP_PASSWORD", ""),
+            "use_ssl": SMTP_IMPLICIT_TLS,
+            "use_tls": env_bool("SMTP_STARTTLS", True) and not SMTP_IMPLICIT_TLS,
+            "timeout": 30,
+        },
+    }
+    if EMAIL_ENABLED
+    else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "tipline@localhost")
+WEBHOOK_URL = env_str("WEBHOOK_URL", "")
+WEBHOOK_SECRET = env_str("WEBHOOK_SECRET", "")
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=0)
+DEADLINE_ALERT_HOURS = sorted({int(hours) for hours in env_list("DEADLINE_ALERT_HOURS", ["24", "2"])}, reverse=True)
 
 # --- Passwords ---------------------------------------------------------------
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]

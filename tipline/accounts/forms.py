@@ -44,3 +44,11 @@ class ActivationForm(CodeForm):
             except forms.ValidationError as problems:
                 self.add_error("new_password", problems)
         return cleaned
+
+
+class PreferencesForm(forms.Form):
+    email = forms.EmailField(required=False, label="Email address for notifications")
+    email_notifications = forms.BooleanField(required=False, label="Email me about new tips, messages and deadlines")
+    quiet_digest = forms.BooleanField(
+        required=False, label="Quiet digest: one daily email for new tips and messages (deadline alerts still come at once)"
+    )

@@ -19,6 +19,8 @@ class User(AbstractUser):
     private_key_by_password = models.BinaryField(null=True, blank=True)
     private_key_by_recovery_code = models.BinaryField(null=True, blank=True)
     totp_secret_sealed = models.BinaryField(null=True, blank=True, help_text="Encrypted; opens only with the private key.")
+    email_notifications = models.BooleanField(default=True, help_text="Content-free emails about new tips and deadlines.")
+    quiet_digest = models.BooleanField(default=False, help_text="New tips and messages in one daily email; deadlines still at once.")
     totp_last_step = models.BigIntegerField(default=0, help_text="A code of this 30 s step or earlier is not accepted again.")
 
     @property

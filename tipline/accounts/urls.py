@@ -9,4 +9,5 @@ urlpatterns = [
     path("sign-in/code/", views.sign_in_code, name="sign_in_code"),
     path("sign-in/activate/", views.activate, name="activate"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.accounts import access, signin
-from tipline.accounts.forms import ActivationForm, CodeForm, SignInForm
+from tipline.accounts.forms import ActivationForm, CodeForm, PreferencesForm, SignInForm
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.core import session_keys, throttle
@@ -124,6 +124,23 @@ def activate(request):
     if fresh_secret:
         session_keys.put(request, response, enrol_cookie, totp_secret, _pending_context(user.pk))
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@access.staff_page
+def preferences(request):
+    """Where notifications go. Emails say only which channel and what kind of event."""
+    user = request.user
+    initial = {"email": user.email, "email_notifications": user.email_notifications, "quiet_digest": user.quiet_digest}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        for name, value in form.cleaned_data.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(form.cleaned_data))
+        record(user.username, Action.PREFERENCES_CHANGED, user.username)
+        saved = True
+    return render(request, "accounts/preferences.html", {"form": form, "saved": saved}, status=400 if form.errors else 200)
 
 
 def _safe_next(request) -> str:

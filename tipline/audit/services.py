@@ -32,6 +32,10 @@ class Action:
     USER_RESET = "user-reset"
     CHANNEL_CHANGED = "channel-changed"
     SETTING_CHANGED = "setting-changed"
+    TIP_HELD = "tip-held"
+    TIP_RELEASED = "tip-released"
+    TIP_PURGED = "tip-purged"
+    PREFERENCES_CHANGED = "preferences-changed"
 
 
 def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict) -> str:

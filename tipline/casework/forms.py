@@ -35,3 +35,11 @@ class GrantForm(forms.Form):
     def __init__(self, grantable, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grantee"].choices = [(user.username, user.username) for user in grantable]
+
+
+class HoldForm(forms.Form):
+    hold = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the state the button asks for
+    reason = forms.CharField(
+        max_length=200, label="Reason (kept in the audit log)",
+        help_text="For example: court case pending. Write a reason, not tip content.",
+    )

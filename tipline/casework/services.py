@@ -90,6 +90,7 @@ def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     note = Note(tip=tip, author=user, written_hour=tips.current_hour())
     note.ciphertext = content.encrypt_content(tip_key_for(user, private_key, tip), text.encode(), _note_context(note))
     note.save()
+    Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
 
 
@@ -113,7 +114,18 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     if assignee != tip.assignee:
         record(user.username, Action.ASSIGNEE_CHANGED, str(tip.id), new=assignee.username if assignee else "")
         tip.assignee = assignee
-    tip.save(update_fields=["status", "assignee"])
+    tip.last_activity_hour = tips.current_hour()
+    tip.save(update_fields=["status", "assignee", "last_activity_hour"])
+
+
+@transaction.atomic
+def set_hold(user, tip_id, hold: bool, reason: str) -> None:
+    """Exempt a tip from retention (or end that); the reason goes to the audit log."""
+    tip = find_tip(user, tip_id)
+    if hold == tip.on_hold:
+        return
+    Tip.objects.filter(pk=tip.pk).update(on_hold=hold)
+    record(user.username, Action.TIP_HELD if hold else Action.TIP_RELEASED, str(tip.id), reason=reason)
 
 
 def grantable(tip: Tip) -> list[User]:

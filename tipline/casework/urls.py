@@ -11,6 +11,7 @@ urlpatterns = [
     path("tips/<uuid:tip_id>/note/", views.note, name="note"),
     path("tips/<uuid:tip_id>/triage/", views.triage, name="triage"),
     path("tips/<uuid:tip_id>/grant/", views.grant, name="grant"),
+    path("tips/<uuid:tip_id>/hold/", views.hold, name="hold"),
     path("tips/<uuid:tip_id>/export/", views.export_zip, name="export"),
     path("tips/<uuid:tip_id>/files/<uuid:file_id>/", views.download, name="download"),
     path("admin/", admin_views.admin_home, name="admin_home"),

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
-from tipline.casework.forms import GrantForm, NoteForm, ReplyForm, TriageForm
+from tipline.casework.forms import GrantForm, HoldForm, NoteForm, ReplyForm, TriageForm
 from tipline.casework.inbox import InboxFilters, inbox_page, urgency
 from tipline.core.models import Tip
 
@@ -43,6 +43,7 @@ def _render_tip(request, tip_id, status=200, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "triage_form": forms.get("triage_form") or TriageForm(opened.tip, initial=_triage_initial(opened.tip)),
         "grant_form": forms.get("grant_form") or GrantForm(opened.grantable),
+        "hold_form": forms.get("hold_form") or HoldForm(initial={"hold": not opened.tip.on_hold}),
         "done": request.GET.get("done", ""),
     }
     return render(request, "casework/tip.html", context, status=status)
@@ -99,6 +100,16 @@ def grant(request, tip_id):
         return _render_tip(request, tip_id, 400, grant_form=form)
     _or_404(services.grant_access, request.user, request.private_key, tip_id, form.cleaned_data["grantee"])
     return _after_action(tip_id, "grant")
+
+
+@require_POST
+@staff_page
+def hold(request, tip_id):
+    form = HoldForm(request.POST)
+    if not form.is_valid():
+        return _render_tip(request, tip_id, 400, hold_form=form)
+    _or_404(services.set_hold, request.user, tip_id, form.cleaned_data["hold"], form.cleaned_data["reason"])
+    return _after_action(tip_id, "hold")
 
 
 @require_GET

@@ -64,7 +64,7 @@ class ChannelSpec(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     description: str = ""
     listed: bool = True
-    retention_days: Annotated[int, Field(ge=1, le=36500)] = 365
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
     keep_file_metadata: bool = False
     time_zone: str = "UTC"
     fields: Annotated[list[FieldSpec], Field(min_length=1, max_length=50)]

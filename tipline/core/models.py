@@ -18,7 +18,7 @@ class Channel(models.Model):
     description = models.TextField(blank=True, help_text="Shown to tipsters before they write.")
     is_listed = models.BooleanField(default=True, help_text="Listed on the public landing page.")
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="channels", blank=True)
-    retention_days = models.PositiveIntegerField(default=365, help_text="Tips are destroyed this long after receipt.")
+    retention_days = models.PositiveIntegerField(default=90, help_text="Tips are destroyed this long after their last activity.")
     keep_file_metadata = models.BooleanField(
         default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
     )
@@ -112,6 +112,8 @@ class Tip(models.Model):
     message_count = models.PositiveIntegerField(default=0)
     file_count = models.PositiveIntegerField(default=0)
     unread_by_recipients = models.BooleanField(default=True)
+    last_activity_hour = models.DateTimeField(help_text="Retention counts from here: the last message, note or triage.")
+    on_hold = models.BooleanField(default=False, help_text="Exempt from retention (a recipient said why; see the audit log).")
     receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
     receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
     tipster_wrapped_key = models.BinaryField()

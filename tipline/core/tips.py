@@ -30,6 +30,7 @@ from tipline.core.models import (
 )
 from tipline.core.uploads import EncryptedUpload
 from tipline.crypto import content, files, receipts, tip_keys
+from tipline.jobs.announce import announce
 from tipline.crypto.errors import DecryptionError
 from tipline.crypto.kdf import KdfParams
 
@@ -139,8 +140,9 @@ def submit_tip(
         tip_key = tip_keys.new_tip_key()
         with transaction.atomic():
             _spend_form_token(form_token)
+            hour = current_hour()
             tip = Tip.objects.create(
-                id=tip_id, channel=channel, received_hour=current_hour(), deadline=deadline,
+                id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
                 answers_ciphertext=content.encrypt_json(
@@ -152,6 +154,7 @@ def submit_tip(
                 for user_id, key in public_keys
             )
             _store_attachments(tip, tip_key, prepared, Author.TIPSTER, message=None)
+            announce(channel, "new-tip")
     except BaseException:
         _discard(prepared, uploads)
         raise
@@ -204,9 +207,13 @@ def add_message(
             message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
             message.save()
             _store_attachments(tip, tip_key, prepared, author, message=message)
-            changes = {"message_count": F("message_count") + 1, "file_count": F("file_count") + len(prepared)}
+            changes = {
+                "message_count": F("message_count") + 1, "file_count": F("file_count") + len(prepared),
+                "last_activity_hour": message.sent_hour,
+            }
             if author == Author.TIPSTER:
                 changes["unread_by_recipients"] = True
+                announce(tip.channel, "new-message")
             Tip.objects.filter(pk=tip.pk).update(**changes)
     except BaseException:
         _discard(prepared, uploads)

@@ -133,3 +133,37 @@ def recipient_keys(demo_channels):
     user = User.objects.get(username=login.username)
     private_key = recipient_keys.unwrap_with_password(user.private_key_by_password, login.password, user.key_owner)
     return user, private_key
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on loopback; Tipline's mailer points at it.
+    Yields the list of received messages (email.message.EmailMessage)."""
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            received.append(message)
+            return "250 OK"
+
+    from tests.system import free_port
+
+    port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_ENABLED = True
+    settings.SMTP_PORT_FOR_TESTS = port
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False, "timeout": 10},
+        }
+    }
+    yield received
+    controller.stop()

@@ -28,13 +28,19 @@ class Migrator:
         return list(self._executor().loader.graph.leaf_nodes())
 
     def project_apps(self) -> list[str]:
-        return sorted({app for app, _ in self.latest_targets()})
+        """Tipline's own apps: these must migrate both ways. (Third-party apps such as
+        django-tasks-db ship migrations that cannot be reversed; they only go forward.)"""
+        from django.apps import apps
+
+        own = {config.label for config in apps.get_app_configs() if config.name.startswith("tipline.")}
+        return sorted({app for app, _ in self.latest_targets()} & own)
 
     def forward_plan(self) -> list[MigrationTarget]:
-        """Every migration from an empty database to the latest state, in order."""
+        """Every migration of Tipline's apps from an empty database to the latest state, in order."""
         executor = self._executor()
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
-        return [(migration.app_label, migration.name) for migration, _backwards in plan]
+        own = set(self.project_apps())
+        return [(migration.app_label, migration.name) for migration, _backwards in plan if migration.app_label in own]
 
     def migrate(self, targets: list[MigrationTarget]) -> Apps:
         """Move the database to `targets` and return the historical models there."""

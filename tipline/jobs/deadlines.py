@@ -1,0 +1,45 @@
+"""Deadline alerts: a tip's recipients are told at each lead time before its deadline
+(default 24 h and 2 h) and once when it passes while the tip is still new. Each alert is
+recorded as a unique row before it is announced, in one transaction, so it happens once
+whatever the number of workers or restarts. Tips acted on, closed or spam get none."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from tipline.core.models import Tip, TipStatus
+from tipline.jobs.announce import announce
+from tipline.jobs.models import AlertSent
+
+SETTLED = (TipStatus.ACTED_ON, TipStatus.CLOSED, TipStatus.SPAM)
+
+
+def alert_kind(tip: Tip, now: datetime) -> str | None:
+    """The one alert this tip is due for now, if any (the nearest lead time that has begun)."""
+    if tip.deadline <= now:
+        return "passed" if tip.status == TipStatus.NEW else None
+    begun = [hours for hours in settings.DEADLINE_ALERT_HOURS if tip.deadline - now <= timedelta(hours=hours)]
+    return f"lead-{min(begun)}h" if begun else None
+
+
+def scan(now: datetime) -> int:
+    horizon = now + timedelta(hours=max(settings.DEADLINE_ALERT_HOURS, default=0))
+    due = Tip.objects.filter(deadline__isnull=False, deadline__lte=horizon).exclude(status__in=SETTLED)
+    sent = 0
+    for tip in due.select_related("channel").iterator():
+        kind = alert_kind(tip, now)
+        if kind is not None and _alert_once(tip, kind, now):
+            sent += 1
+    return sent
+
+
+def _alert_once(tip: Tip, kind: str, now: datetime) -> bool:
+    try:
+        with transaction.atomic():
+            AlertSent.objects.create(tip=tip, kind=kind)
+            event = "deadline-passed" if kind == "passed" else "deadline-soon"
+            announce(tip.channel, event, int((tip.deadline - now).total_seconds()))
+    except IntegrityError:
+        return False  # another worker, or an earlier run, sent it
+    return True

@@ -1,0 +1,38 @@
+"""Retention: a tip is destroyed its channel's retention period after its last activity,
+unless a recipient put it on hold. Destruction is crypto-shredding first: the sealed and
+wrapped tip keys are deleted and committed, so the content is unreadable at once even if
+a later step fails; then the rows and blobs go. The audit log keeps that it happened."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from tipline.audit.services import Action, record
+from tipline.core import blobs
+from tipline.core.models import Channel, Tip, TipKeyGrant
+
+
+def due_for_purge(now: datetime):
+    for channel in Channel.objects.all():
+        cutoff = now - timedelta(days=channel.retention_days)
+        yield from Tip.objects.filter(channel=channel, on_hold=False, last_activity_hour__lt=cutoff)
+
+
+def purge_due(now: datetime) -> int:
+    purged = 0
+    for tip in list(due_for_purge(now)):
+        purge(tip)
+        purged += 1
+    return purged
+
+
+def purge(tip: Tip) -> None:
+    with transaction.atomic():
+        TipKeyGrant.objects.filter(tip=tip).delete()
+        Tip.objects.filter(pk=tip.pk).update(tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2)
+        record("system", Action.TIP_PURGED, str(tip.id), channel=tip.channel.slug)
+    blob_names = list(tip.attachments.values_list("blob_name", flat=True))
+    with transaction.atomic():
+        Tip.objects.filter(pk=tip.pk).delete()
+    for name in blob_names:
+        blobs.delete(name)

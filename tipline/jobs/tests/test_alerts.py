@@ -1,0 +1,122 @@
+"""Deadline alerts and notifications over a real SMTP server: each lead time once, the
+passed-deadline alert once, none for settled tips, and no tip content in any mail."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tipline.core.models import Tip
+from tipline.jobs import deadlines
+from tipline.jobs.models import AlertSent, DigestItem
+from tipline.jobs.worker import run_ready_tasks, schedule_due
+from tipline.testing.staff import make_tip
+
+pytestmark = pytest.mark.django_db
+MARKER = "marker-alert-content-3f9a"
+
+
+def subjects(received) -> list[str]:
+    return [str(message["Subject"]).strip() for message in received]
+
+
+def test_alerts_come_at_each_lead_time_and_when_the_deadline_passes_each_once(desk, smtp_server):
+    start = timezone.now()
+    tip, _ = make_tip("desk", MARKER, start + timedelta(hours=30))
+    run_ready_tasks()
+    smtp_server.clear()  # the new-tip notice
+
+    timeline = [
+        (start + timedelta(hours=1), 0),  # 29 h left: nothing yet
+        (start + timedelta(hours=7), 1),  # 23 h left: the 24 h alert
+        (start + timedelta(hours=8), 0),  # a later scan (another worker) sends nothing again
+        (start + timedelta(hours=28, minutes=30), 1),  # 1.5 h left: the 2 h alert
+        (start + timedelta(hours=29), 0),
+        (start + timedelta(hours=31), 1),  # passed while still new
+        (start + timedelta(hours=40), 0),
+    ]
+    for moment, expected in timeline:
+        assert deadlines.scan(moment) == expected, moment - start
+        run_ready_tasks()
+
+    assert sorted(AlertSent.objects.values_list("kind", flat=True)) == ["lead-24h", "lead-2h", "passed"]
+    # ana gets every alert at once; ben (quiet digest) also gets deadline alerts at once
+    assert len(smtp_server) == 6
+    assert subjects(smtp_server).count("[Tipline] A tip's deadline is near in Night desk") == 4
+    assert subjects(smtp_server).count("[Tipline] A tip's deadline passed while it was still new in Night desk") == 2
+    assert all(MARKER not in message.get_content() for message in smtp_server)
+    assert "Time left: about 23 hours." in smtp_server[0].get_content()
+
+
+def test_a_tip_that_arrives_late_gets_only_the_nearest_alert(desk, smtp_server):
+    now = timezone.now()
+    make_tip("desk", "late", now + timedelta(hours=1))
+
+    assert deadlines.scan(now) == 1
+    assert deadlines.scan(now + timedelta(minutes=5)) == 0
+    assert list(AlertSent.objects.values_list("kind", flat=True)) == ["lead-2h"]
+
+
+@pytest.mark.parametrize("status", ["acted_on", "closed", "spam"])
+def test_settled_tips_get_no_alerts(desk, smtp_server, status):
+    now = timezone.now()
+    tip, _ = make_tip("desk", "settled", now + timedelta(hours=3))
+    Tip.objects.filter(pk=tip.pk).update(status=status)
+
+    assert deadlines.scan(now + timedelta(hours=2)) == 0
+    assert deadlines.scan(now + timedelta(hours=5)) == 0
+
+
+def test_a_passed_deadline_on_a_tip_in_review_is_not_alerted(desk, smtp_server):
+    now = timezone.now()
+    tip, _ = make_tip("desk", "in review", now + timedelta(hours=3))
+    Tip.objects.filter(pk=tip.pk).update(status="in_review")
+
+    assert deadlines.scan(now + timedelta(hours=5)) == 0
+
+
+def test_new_tips_and_messages_are_announced_without_content_and_quiet_users_get_a_digest(desk, smtp_server):
+    from tipline.core.models import Author
+    from tipline.core.tips import add_message, open_tip_for_recipient
+
+    tip, _ = make_tip("desk", MARKER)
+    ana = desk[0]
+    add_message(tip, open_tip_for_recipient(tip, ana.user, ana.private_key), Author.TIPSTER, MARKER + " again")
+    run_ready_tasks()
+
+    assert sorted(message["To"] for message in smtp_server) == ["ana@example.org", "ana@example.org"]
+    assert sorted(subjects(smtp_server)) == [
+        "[Tipline] A new tip arrived in Night desk", "[Tipline] A tipster wrote a new message in Night desk"
+    ]
+    assert all(MARKER not in message.get_content() for message in smtp_server)
+    assert "http://127.0.0.1:8000/staff/sign-in/" in smtp_server[0].get_content()
+    assert DigestItem.objects.filter(recipient__username="ben").count() == 2
+
+    from tipline.jobs.tasks import send_digests
+
+    send_digests.enqueue()
+    run_ready_tasks()
+    digest = [message for message in smtp_server if message["To"] == "ben@example.org"]
+    assert len(digest) == 1 and "A new tip arrived in “Night desk”: 1" in digest[0].get_content()
+    assert DigestItem.objects.count() == 0
+
+
+def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_number_of_workers(desk):
+    now = timezone.now()
+
+    first = schedule_due(now)
+    second = schedule_due(now)  # another worker at the same moment
+    later = schedule_due(now + timedelta(minutes=1, seconds=1))
+
+    assert sorted(first) == ["deadline-scan", "digest", "retention-purge"]
+    assert second == []
+    assert later == ["deadline-scan"]
+
+
+def test_no_email_is_sent_when_smtp_is_not_configured(desk, settings):
+    settings.EMAIL_ENABLED = False
+    from django_tasks_db.models import DBTaskResult
+
+    make_tip("desk", "quiet")
+
+    assert not DBTaskResult.objects.filter(task_path__endswith="send_notice_email").exists()
