@@ -116,14 +116,15 @@ def test_createuser_prints_a_one_time_password_and_refuses_unknown_channels(init
     assert unknown.returncode == 1 and "No channel with slug nowhere" in unknown.stderr
 
 
-def test_worker_says_plainly_that_it_is_not_available_yet(data_dir):
-    result = run_tipline(data_dir, "worker")
+def test_jobs_status_before_any_worker_ran(initialised):
+    result = run_tipline(initialised, "jobs", "status")
 
-    assert result.returncode == 1
-    assert "not part of this version yet" in result.stderr
+    assert result.returncode == 0
+    assert "Tasks: ready 0, running 0, failed 0, successful 0" in result.stdout
+    assert "nothing yet (no worker has run)" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "createuser", "resetuser", "check", "channel", "audit", "manage"])
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "audit", "manage"])
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 

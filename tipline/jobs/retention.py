@@ -27,10 +27,19 @@ def purge_due(now: datetime) -> int:
 
 
 def purge(tip: Tip) -> None:
+    shred_keys(tip)
+    remove(tip)
+
+
+def shred_keys(tip: Tip) -> None:
+    """Committed on its own: from here on no key opens the tip, whatever happens next."""
     with transaction.atomic():
         TipKeyGrant.objects.filter(tip=tip).delete()
         Tip.objects.filter(pk=tip.pk).update(tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2)
         record("system", Action.TIP_PURGED, str(tip.id), channel=tip.channel.slug)
+
+
+def remove(tip: Tip) -> None:
     blob_names = list(tip.attachments.values_list("blob_name", flat=True))
     with transaction.atomic():
         Tip.objects.filter(pk=tip.pk).delete()
