@@ -221,6 +221,7 @@ WEBHOOK_URL = env_str("WEBHOOK_URL", "")
 WEBHOOK_SECRET = env_str("WEBHOOK_SECRET", "")
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=0)
+DUTY_REMINDER_HOURS = sorted({int(hours) for hours in env_list("DUTY_REMINDER_HOURS", ["72", "24"])}, reverse=True)
 DEADLINE_ALERT_HOURS = sorted({int(hours) for hours in env_list("DEADLINE_ALERT_HOURS", ["24", "2"])}, reverse=True)
 
 # --- Passwords ---------------------------------------------------------------

@@ -1,7 +1,12 @@
 """Admin pages: accounts, channels (with their forms as YAML, import and export) and the
 audit log. Admin role only; no tip content is shown here."""
 
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
 from django import forms
+from django.utils import timezone
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,6 +17,7 @@ from tipline.accounts.services import AccountError
 from tipline.audit.models import AuditEntry
 from tipline.audit.services import verify_chain
 from tipline.casework import admin_services
+from tipline.core import duties
 from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
 from tipline.core.models import Channel
 from tipline.core.uploads import UploadRefused
@@ -136,3 +142,50 @@ def audit_log(request):
     actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
     context = {"entries": entries[:200], "actions": actions, "chain": verify_chain(), "query": request.GET}
     return render(request, "casework/admin_audit.html", context)
+
+
+class DutyReportForm(forms.Form):
+    channel = forms.ChoiceField(required=False)
+    start = forms.DateField(required=False, label="Received from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="Received before", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", "All channels"), *((channel.slug, channel.name) for channel in Channel.objects.all())]
+
+    def period(self):
+        """The chosen channels and [start, end) as aware datetimes (default: the last 365 days)."""
+        chosen = self.cleaned_data if self.is_valid() else {}
+        now = timezone.now()
+        start = chosen.get("start") or (now - timedelta(days=365)).date()
+        end = chosen.get("end") or (now + timedelta(days=1)).date()
+        channels = Channel.objects.filter(slug=chosen["channel"]) if chosen.get("channel") else Channel.objects.all()
+        as_moment = lambda day: datetime.combine(day, time.min, tzinfo=UTC)  # noqa: E731
+        return channels, as_moment(start), as_moment(end)
+
+
+@require_GET
+@admin_page
+def duty_report(request):
+    form = DutyReportForm(request.GET or None)
+    channels, start, end = form.period()
+    rows = duties.report(channels, start, end, timezone.now())
+    context = {"form": form, "rows": rows, "start": start, "end": end, "query": request.GET.urlencode()}
+    return render(request, "casework/admin_duties.html", context)
+
+
+@require_GET
+@admin_page
+def duty_report_csv(request):
+    channels, start, end = DutyReportForm(request.GET or None).period()
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(["channel", "tips", "duty", "in_time", "late", "overdue", "pending", "share_in_time", "overdue_tip_ids"])
+    for row in duties.report(channels, start, end, timezone.now()):
+        for kind, figures in row.duty_rows:
+            share = "" if figures.share_in_time is None else f"{figures.share_in_time:.3f}"
+            writer.writerow([row.channel.slug, row.tips, kind, figures.in_time, figures.late, len(figures.overdue_ids),
+                             figures.pending, share, " ".join(figures.overdue_ids)])
+    response = HttpResponse(output.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="answering-duties-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
+    return response

@@ -2,11 +2,15 @@
 
 from django import forms
 
-from tipline.core.models import TipStatus
+from tipline.core.models import ReplyPurpose, TipStatus
 
 
 class ReplyForm(forms.Form):
     text = forms.CharField(label="Reply to the tipster", max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+    purpose = forms.ChoiceField(
+        label="This reply is", choices=ReplyPurpose.choices, required=False,
+        help_text="Mark the reply that acknowledges receipt, or that tells the tipster what was done (answering duties).",
+    )
 
 
 class NoteForm(forms.Form):

@@ -17,6 +17,7 @@ from django.db.models import DateTimeField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tipline.core.duties import Duty, duties_of, open_duty_filter
 from tipline.core.models import Channel, Label, Tip, TipStatus
 
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -31,6 +32,14 @@ class InboxFilters(forms.Form):
     deadline = forms.ChoiceField(
         required=False,
         choices=[("", "Any deadline"), ("overdue", "Overdue"), ("soon", "Due within 24 h"), ("any", "Has a deadline"), ("none", "No deadline")],
+    )
+    duty = forms.ChoiceField(
+        required=False, label="Answering duty",
+        choices=[
+            ("", "Any duty"), ("acknowledgement-soon", "Acknowledgement due soon"),
+            ("acknowledgement-overdue", "Acknowledgement overdue"), ("feedback-soon", "Feedback due soon"),
+            ("feedback-overdue", "Feedback overdue"),
+        ],
     )
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -89,6 +98,9 @@ def _filtered(tips: QuerySet[Tip], filters: dict) -> QuerySet[Tip]:
         tips = tips.filter(deadline__isnull=False)
     elif deadline == "none":
         tips = tips.filter(deadline__isnull=True)
+    if filters.get("duty"):
+        kind, state = filters["duty"].split("-")
+        tips = tips.filter(open_duty_filter(kind, state, now))
     return tips
 
 
@@ -108,6 +120,12 @@ def _after(cursor: str) -> Q:
         | Q(deadline_order=deadline, received_hour__lt=received)
         | Q(deadline_order=deadline, received_hour=received, id__gt=tip_id)
     )
+
+
+def pressing_duties(tip: Tip) -> list[tuple[Duty, str]]:
+    """The answering duties worth showing in a row: due soon or overdue."""
+    now = timezone.now()
+    return [(duty, duty.state(now)) for duty in duties_of(tip) if duty.state(now) in ("soon", "overdue")]
 
 
 def urgency(tip: Tip) -> str:

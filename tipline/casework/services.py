@@ -14,8 +14,8 @@ from django.db import transaction
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
-from tipline.core import tips
-from tipline.core.models import Attachment, Author, Label, Note, Tip, TipKeyGrant, TipStatus
+from tipline.core import duties, tips
+from tipline.core.models import Attachment, Author, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
 from tipline.crypto import content, tip_keys
 
 
@@ -77,11 +77,16 @@ def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes
     return opened, tip_key
 
 
-def reply(user, private_key: bytes, tip_id, text: str) -> None:
+def reply(user, private_key: bytes, tip_id, text: str, purpose: str = "") -> None:
     tip = find_tip(user, tip_id)
     with transaction.atomic():
-        tips.add_message(tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user)
-        record(user.username, Action.REPLY_SENT, str(tip.id))
+        tips.add_message(tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user, purpose=purpose)
+        record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
+
+
+def acknowledge(user, private_key: bytes, tip_id) -> None:
+    """Send the ready-made acknowledgement, marked as such, in one action."""
+    reply(user, private_key, tip_id, str(duties.STANDARD_ACKNOWLEDGEMENT), ReplyPurpose.ACKNOWLEDGEMENT)
 
 
 @transaction.atomic

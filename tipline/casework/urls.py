@@ -8,6 +8,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("tips/<uuid:tip_id>/", views.tip_detail, name="tip"),
     path("tips/<uuid:tip_id>/reply/", views.reply, name="reply"),
+    path("tips/<uuid:tip_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("tips/<uuid:tip_id>/note/", views.note, name="note"),
     path("tips/<uuid:tip_id>/triage/", views.triage, name="triage"),
     path("tips/<uuid:tip_id>/grant/", views.grant, name="grant"),
@@ -22,4 +23,6 @@ urlpatterns = [
     path("admin/channels/<slug:slug>/", admin_views.channel_edit, name="admin_channel_edit"),
     path("admin/channels/<slug:slug>/export.<str:file_format>", admin_views.channel_export, name="admin_channel_export"),
     path("admin/audit/", admin_views.audit_log, name="admin_audit"),
+    path("admin/duties/", admin_views.duty_report, name="admin_duties"),
+    path("admin/duties.csv", admin_views.duty_report_csv, name="admin_duties_csv"),
 ]

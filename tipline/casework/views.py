@@ -4,12 +4,14 @@ downloads and export. Views parse, call one service, render."""
 from django.core.exceptions import BadRequest
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
 from tipline.casework.forms import GrantForm, HoldForm, NoteForm, ReplyForm, TriageForm
-from tipline.casework.inbox import InboxFilters, inbox_page, urgency
+from tipline.casework.inbox import InboxFilters, inbox_page, pressing_duties, urgency
+from tipline.core.duties import duties_of
 from tipline.core.models import Tip
 
 
@@ -19,7 +21,7 @@ def inbox(request):
     filters = InboxFilters(request.user, request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     page = inbox_page(request.user, chosen, cursor=chosen.get("after", ""))
-    rows = [(tip, urgency(tip)) for tip in page.tips]
+    rows = [(tip, urgency(tip), pressing_duties(tip)) for tip in page.tips]
     query = request.GET.copy()
     query.pop("after", None)
     context = {"filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode()}
@@ -45,6 +47,7 @@ def _render_tip(request, tip_id, status=200, **forms):
         "grant_form": forms.get("grant_form") or GrantForm(opened.grantable),
         "hold_form": forms.get("hold_form") or HoldForm(initial={"hold": not opened.tip.on_hold}),
         "done": request.GET.get("done", ""),
+        "duties": [(duty, duty.state(timezone.now())) for duty in duties_of(opened.tip)],
     }
     return render(request, "casework/tip.html", context, status=status)
 
@@ -63,21 +66,29 @@ def _after_action(tip_id, done: str):
 @require_POST
 @staff_page
 def reply(request, tip_id):
-    return _text_action(request, tip_id, ReplyForm, services.reply, "reply_form", "reply")
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_tip(request, tip_id, 400, reply_form=form)
+    _or_404(services.reply, request.user, request.private_key, tip_id, form.cleaned_data["text"], form.cleaned_data["purpose"])
+    return _after_action(tip_id, "reply")
+
+
+@require_POST
+@staff_page
+def acknowledge(request, tip_id):
+    _or_404(services.acknowledge, request.user, request.private_key, tip_id)
+    return _after_action(tip_id, "acknowledged")
 
 
 @require_POST
 @staff_page
 def note(request, tip_id):
-    return _text_action(request, tip_id, NoteForm, services.add_note, "note_form", "note")
-
-
-def _text_action(request, tip_id, form_class, service, form_name: str, done: str):
-    form = form_class(request.POST)
+    form = NoteForm(request.POST)
     if not form.is_valid():
-        return _render_tip(request, tip_id, 400, **{form_name: form})
-    _or_404(service, request.user, request.private_key, tip_id, form.cleaned_data["text"])
-    return _after_action(tip_id, done)
+        return _render_tip(request, tip_id, 400, note_form=form)
+    _or_404(services.add_note, request.user, request.private_key, tip_id, form.cleaned_data["text"])
+    return _after_action(tip_id, "note")
+
 
 
 @require_POST

@@ -67,6 +67,8 @@ class ChannelSpec(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
     keep_file_metadata: bool = False
     time_zone: str = "UTC"
+    acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
+    feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
     fields: Annotated[list[FieldSpec], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")
@@ -117,6 +119,8 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "retention_days": spec.retention_days,
             "keep_file_metadata": spec.keep_file_metadata,
             "time_zone": spec.time_zone,
+            "acknowledge_within_days": spec.acknowledge_within_days,
+            "feedback_within_days": spec.feedback_within_days,
         },
     )
     channel.fields.all().delete()
@@ -135,7 +139,8 @@ def export_channel(channel: Channel, as_json: bool = False) -> str:
     spec = ChannelSpec(
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
-        time_zone=channel.time_zone,
+        time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
+        feedback_within_days=channel.feedback_within_days,
         fields=[
             FieldSpec(
                 key=field.key, kind=field.kind, label=field.label, help=field.help_text, required=field.required,

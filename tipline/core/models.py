@@ -5,6 +5,7 @@ received, status, deadline, counts); everything a tipster wrote is ciphertext.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -23,6 +24,12 @@ class Channel(models.Model):
         default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
     )
     time_zone = models.CharField(max_length=64, default="UTC", help_text="How dates and times on the form are read.")
+    acknowledge_within_days = models.PositiveIntegerField(
+        null=True, blank=True, default=7, help_text="Answering duty: acknowledge each tip within this many days (empty: none)."
+    )
+    feedback_within_days = models.PositiveIntegerField(
+        null=True, blank=True, default=90, help_text="Answering duty: give feedback within this many days (empty: none)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,6 +121,18 @@ class Tip(models.Model):
     unread_by_recipients = models.BooleanField(default=True)
     last_activity_hour = models.DateTimeField(help_text="Retention counts from here: the last message, note or triage.")
     on_hold = models.BooleanField(default=False, help_text="Exempt from retention (a recipient said why; see the audit log).")
+    acknowledged_hour = models.DateTimeField(null=True, blank=True, help_text="When a reply marked as acknowledgement was sent.")
+    feedback_hour = models.DateTimeField(null=True, blank=True, help_text="When a reply marked as feedback was sent.")
+
+    @property
+    def acknowledge_due(self):
+        days = self.channel.acknowledge_within_days
+        return self.received_hour + timedelta(days=days) if days else None
+
+    @property
+    def feedback_due(self):
+        days = self.channel.feedback_within_days
+        return self.received_hour + timedelta(days=days) if days else None
     receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
     receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
     tipster_wrapped_key = models.BinaryField()
@@ -143,10 +162,17 @@ class Author(models.TextChoices):
     RECIPIENT = "recipient", "Recipient"
 
 
+class ReplyPurpose(models.TextChoices):
+    ORDINARY = "", "An ordinary reply"
+    ACKNOWLEDGEMENT = "acknowledgement", "The acknowledgement of receipt"
+    FEEDBACK = "feedback", "Feedback on what was done"
+
+
 class Message(models.Model):
     """A message in a tip's conversation; its text is encrypted under the tip key."""
 
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="messages")
+    purpose = models.CharField(max_length=16, choices=ReplyPurpose.choices, blank=True, default="")
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
     author = models.CharField(max_length=16, choices=Author.choices)
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -16,13 +16,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tipline.core import blobs, metadata
+from tipline.core import blobs, duties, metadata
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
     Attachment,
     Author,
     Channel,
     Message,
+    ReplyPurpose,
     SiteSecret,
     Tip,
     TipKeyGrant,
@@ -196,14 +197,16 @@ def lookup_scope(typed_receipt: str) -> bytes:
 
 
 def add_message(
-    tip: Tip, tip_key: bytes, author: str, text: str, uploads: list[EncryptedUpload] = (), sender=None
+    tip: Tip, tip_key: bytes, author: str, text: str, uploads: list[EncryptedUpload] = (), sender=None,
+    purpose: str = ReplyPurpose.ORDINARY,
 ) -> Message:
-    """Add a message (and files) to a tip's conversation. A tipster's message marks the tip unread."""
+    """Add a message (and files) to a tip's conversation. A tipster's message marks the tip
+    unread; a recipient's reply may be the acknowledgement or feedback the tip is owed."""
     prepared: list[_PreparedFile] = []
     try:
         prepared = [_prepare_file(upload, tip.channel.keep_file_metadata) for upload in uploads]
         with transaction.atomic():
-            message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour())
+            message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose)
             message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
             message.save()
             _store_attachments(tip, tip_key, prepared, author, message=message)
@@ -214,6 +217,8 @@ def add_message(
             if author == Author.TIPSTER:
                 changes["unread_by_recipients"] = True
                 announce(tip.channel, "new-message")
+            else:
+                changes |= duties.record_reply_purpose(tip, purpose, message.sent_hour)
             Tip.objects.filter(pk=tip.pk).update(**changes)
     except BaseException:
         _discard(prepared, uploads)

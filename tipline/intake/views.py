@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.core import throttle
+from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel
 from tipline.core.tips import (
     AlreadySubmitted,
@@ -178,6 +179,7 @@ def your_tip(request):
     context = {
         "tip": tip, "answers": read_answers(tip, tip_key), "files": submitted_files(tip, tip_key),
         "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
+        "duties": duties_of(tip),
     }
     return render(request, "intake/your_tip.html", context, status=status)
 

@@ -29,17 +29,20 @@ def scan(now: datetime) -> int:
     sent = 0
     for tip in due.select_related("channel").iterator():
         kind = alert_kind(tip, now)
-        if kind is not None and _alert_once(tip, kind, now):
-            sent += 1
+        if kind is None:
+            continue
+        event = "deadline-passed" if kind == "passed" else "deadline-soon"
+        seconds_left = int((tip.deadline - now).total_seconds())
+        sent += alert_once(tip, kind, lambda tip=tip: announce(tip.channel, event, seconds_left))
     return sent
 
 
-def _alert_once(tip: Tip, kind: str, now: datetime) -> bool:
+def alert_once(tip: Tip, kind: str, send) -> bool:
+    """Record the alert and send it in one transaction; False if it was sent before."""
     try:
         with transaction.atomic():
             AlertSent.objects.create(tip=tip, kind=kind)
-            event = "deadline-passed" if kind == "passed" else "deadline-soon"
-            announce(tip.channel, event, int((tip.deadline - now).total_seconds()))
+            send()
     except IntegrityError:
         return False  # another worker, or an earlier run, sent it
     return True

@@ -16,6 +16,10 @@ EVENTS = {
     "new-message": "A tipster wrote a new message",
     "deadline-soon": "A tip's deadline is near",
     "deadline-passed": "A tip's deadline passed while it was still new",
+    "acknowledgement-soon": "A tip must be acknowledged soon",
+    "feedback-soon": "A tipster must be given feedback soon",
+    "acknowledgement-overdue": "A tip's acknowledgement is overdue",
+    "feedback-overdue": "A tipster's feedback is overdue",
 }
 
 

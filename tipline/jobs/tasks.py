@@ -13,7 +13,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from tipline.accounts.models import User
-from tipline.jobs import deadlines, notify, retention
+from tipline.jobs import deadlines, duty_reminders, notify, retention
 from tipline.jobs.models import DigestItem
 
 log = logging.getLogger("tipline.jobs")
@@ -21,7 +21,9 @@ log = logging.getLogger("tipline.jobs")
 
 @task()
 def scan_deadlines() -> int:
-    return deadlines.scan(timezone.now())
+    """Tips' own deadlines and the answering duties, every minute."""
+    now = timezone.now()
+    return deadlines.scan(now) + duty_reminders.scan(now)
 
 
 @task()

@@ -1,0 +1,52 @@
+"""Reminders of answering duties (core.duties): the channel's recipients at each lead time
+before an acknowledgement or feedback is due (default 72 h and 24 h), the admins once it
+is overdue. Each once, through the same unique alert rows as deadline alerts."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from tipline.core.duties import KINDS, duties_of
+from tipline.core.models import Channel, Tip, TipStatus
+from tipline.jobs.announce import announce, announce_to_admins
+from tipline.jobs.deadlines import alert_once
+
+
+def reminder_kind(due: datetime, now: datetime) -> str | None:
+    if due <= now:
+        return "overdue"
+    begun = [hours for hours in settings.DUTY_REMINDER_HOURS if due - now <= timedelta(hours=hours)]
+    return f"lead-{min(begun)}h" if begun else None
+
+
+def scan(now: datetime) -> int:
+    sent = 0
+    for tip in _tips_with_open_duties(now):
+        for duty in duties_of(tip):
+            kind = reminder_kind(duty.due, now) if duty.done is None else None
+            if kind is None:
+                continue
+            seconds_left = int((duty.due - now).total_seconds())
+            if kind == "overdue":
+                send = lambda tip=tip, duty=duty: announce_to_admins(tip.channel, f"{duty.kind}-overdue", seconds_left)  # noqa: E731
+            else:
+                send = lambda tip=tip, duty=duty: announce(tip.channel, f"{duty.kind}-soon", seconds_left)  # noqa: E731
+            sent += alert_once(tip, f"{duty.kind}-{kind}", send)
+    return sent
+
+
+def _tips_with_open_duties(now: datetime) -> list[Tip]:
+    """Tips with a duty whose first reminder has begun and whose overdue alert is not sent."""
+    horizon = timedelta(hours=max(settings.DUTY_REMINDER_HOURS, default=0))
+    found: dict = {}
+    for kind, (days_field, done_field) in KINDS.items():
+        for channel in Channel.objects.exclude(**{days_field: None}):
+            due_by = now - timedelta(days=getattr(channel, days_field)) + horizon
+            tips = (
+                Tip.objects.filter(channel=channel, received_hour__lte=due_by, **{f"{done_field}__isnull": True})
+                .exclude(status=TipStatus.SPAM)
+                .exclude(alerts__kind=f"{kind}-overdue")
+                .select_related("channel")
+            )
+            found.update((tip.pk, tip) for tip in tips)
+    return list(found.values())
