@@ -2,8 +2,11 @@
 
 from django.urls import include, path
 
+from tipline.api.main import api
+
 urlpatterns = [
     path("", include("tipline.intake.urls")),
     path("staff/", include("tipline.accounts.urls")),
     path("staff/", include("tipline.casework.urls")),
+    path("api/v1/", api.urls),
 ]

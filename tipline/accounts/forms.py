@@ -52,3 +52,8 @@ class PreferencesForm(forms.Form):
     quiet_digest = forms.BooleanField(
         required=False, label="Quiet digest: one daily email for new tips and messages (deadline alerts still come at once)"
     )
+
+
+class NewTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, label="What the token is for", help_text="For example: case-management sync.")
+    days = forms.IntegerField(min_value=1, max_value=365, initial=90, label="Valid for (days)")

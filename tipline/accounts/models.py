@@ -1,5 +1,7 @@
 """The account of a person who signs in to read tips or run the tip line."""
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -31,3 +33,19 @@ class User(AbstractUser):
     def key_owner(self) -> bytes:
         """What binds this user's key wraps to this row."""
         return f"user:{self.pk}".encode()
+
+
+class ApiToken(models.Model):
+    """A personal API token. Like a session, it carries the owner's private key sealed under
+    a secret that exists only in the token string itself (shown once, never stored)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    sealed_private_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -10,4 +10,6 @@ urlpatterns = [
     path("sign-in/activate/", views.activate, name="activate"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("preferences/", views.preferences, name="preferences"),
+    path("api-tokens/", views.api_tokens, name="api_tokens"),
+    path("api-tokens/<uuid:token_id>/revoke/", views.revoke_api_token, name="revoke_api_token"),
 ]

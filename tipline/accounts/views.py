@@ -5,11 +5,12 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tipline.accounts import access, signin
-from tipline.accounts.forms import ActivationForm, CodeForm, PreferencesForm, SignInForm
+from tipline.accounts import access, signin, tokens
+from tipline.accounts.forms import ActivationForm, CodeForm, NewTokenForm, PreferencesForm, SignInForm
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.core import session_keys, throttle
@@ -141,6 +142,26 @@ def preferences(request):
         record(user.username, Action.PREFERENCES_CHANGED, user.username)
         saved = True
     return render(request, "accounts/preferences.html", {"form": form, "saved": saved}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@access.staff_page
+def api_tokens(request):
+    """Personal API tokens: each carries this person's private key, so it is shown once."""
+    form = NewTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        created = tokens.create_token(request.user, request.private_key, form.cleaned_data["name"], form.cleaned_data["days"])
+        form = NewTokenForm()
+    context = {"form": form, "created": created, "tokens": request.user.api_tokens.all(), "now": timezone.now()}
+    return render(request, "accounts/api_tokens.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@access.staff_page
+def revoke_api_token(request, token_id):
+    tokens.revoke_token(request.user, token_id)
+    return redirect("accounts:api_tokens")
 
 
 def _safe_next(request) -> str:

@@ -36,6 +36,8 @@ class Action:
     TIP_RELEASED = "tip-released"
     TIP_PURGED = "tip-purged"
     PREFERENCES_CHANGED = "preferences-changed"
+    API_TOKEN_CREATED = "api-token-created"
+    API_TOKEN_REVOKED = "api-token-revoked"
 
 
 def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict) -> str:

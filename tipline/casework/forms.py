@@ -29,8 +29,7 @@ class TriageForm(forms.Form):
         self.fields["assignee"].choices = [("", "Nobody"), *((user.username, user.username) for user in tip.channel.recipients.all())]
 
     def label_names(self) -> list[str]:
-        names = [name.strip().lower() for name in self.cleaned_data["labels"].split(",")]
-        return [name[:40] for name in names if name]
+        return self.cleaned_data["labels"].split(",")
 
 
 class GrantForm(forms.Form):

@@ -108,7 +108,8 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     if status != tip.status:
         record(user.username, Action.STATUS_CHANGED, str(tip.id), old=tip.status, new=status)
         tip.status = status
-    labels = [Label.objects.get_or_create(name=name)[0] for name in sorted(set(label_names))]
+    names = sorted({name.strip().lower()[:40] for name in label_names if name.strip()})
+    labels = [Label.objects.get_or_create(name=name)[0] for name in names]
     old_labels = sorted(tip.labels.values_list("name", flat=True))
     if [label.name for label in labels] != old_labels:
         tip.labels.set(labels)
@@ -153,7 +154,10 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
 def download(user, private_key: bytes, tip_id, attachment_id) -> tuple[tips.FileView, Iterator[bytes]]:
     tip = find_tip(user, tip_id)
     tip_key = tip_key_for(user, private_key, tip)
-    attachment = Attachment.objects.filter(tip=tip, pk=attachment_id).select_related("tip").first()
+    try:
+        attachment = Attachment.objects.filter(tip=tip, pk=uuid.UUID(str(attachment_id))).select_related("tip").first()
+    except ValueError:
+        attachment = None
     if attachment is None:
         raise TipNotFound()
     record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id))

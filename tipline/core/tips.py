@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tipline.core import blobs, duties, metadata
+from tipline.core import blobs, duties, metadata, throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
     Attachment,
@@ -194,6 +194,21 @@ def find_tip_by_receipt(typed_receipt: str) -> tuple[Tip, bytes]:
 def lookup_scope(typed_receipt: str) -> bytes:
     """A stable, non-secret handle on a receipt for throttling (no Argon2id needed)."""
     return hashlib.blake2b(receipts.normalise(typed_receipt).encode(), digest_size=16, person=b"tipline-throttle").digest()
+
+
+def count_submission(channel: Channel) -> None:
+    """Count one submission against the site's and the channel's limits (raises Throttled)."""
+    throttle.count_against("submit:site", settings.SUBMISSIONS_PER_MINUTE)
+    throttle.count_against(f"submit:channel:{channel.pk}", settings.SUBMISSIONS_PER_MINUTE_PER_CHANNEL)
+
+
+def open_with_receipt(typed_receipt: str) -> tuple[Tip, bytes]:
+    """A tipster coming back: limits per site and per receipt, then the look-up. Raises
+    Throttled, ReceiptFormatError, ReceiptTypoError or UnknownReceipt."""
+    throttle.count_against("receipt:site", settings.RECEIPT_ATTEMPTS_PER_MINUTE)
+    scope = throttle.scope_for_secret("receipt", lookup_scope(typed_receipt))
+    throttle.count_against(scope, settings.RECEIPT_ATTEMPTS_PER_RECEIPT, 600)
+    return find_tip_by_receipt(typed_receipt)
 
 
 def add_message(

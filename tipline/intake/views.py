@@ -3,7 +3,6 @@
 
 import zoneinfo
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http.multipartparser import MultiPartParserError
@@ -21,8 +20,8 @@ from tipline.core.tips import (
     UnknownReceipt,
     add_message,
     channel_is_receiving,
-    find_tip_by_receipt,
-    lookup_scope,
+    count_submission,
+    open_with_receipt,
     read_answers,
     read_conversation,
     submit_tip,
@@ -64,8 +63,7 @@ def _receive_tip(request, channel):
     if refusal:
         return _discard_and_render(request, channel, form, refusal, 413)
     try:
-        throttle.count_against("submit:site", settings.SUBMISSIONS_PER_MINUTE)
-        throttle.count_against(f"submit:channel:{channel.pk}", settings.SUBMISSIONS_PER_MINUTE_PER_CHANNEL)
+        count_submission(channel)
     except throttle.Throttled as limit:
         message = (
             f"Too many tips are arriving right now. Your text is kept below; "
@@ -135,11 +133,7 @@ def check(request):
         return render(request, "intake/check.html", {"form": form}, status=400)
     typed = form.cleaned_data["receipt"]
     try:
-        throttle.count_against("receipt:site", settings.RECEIPT_ATTEMPTS_PER_MINUTE)
-        throttle.count_against(
-            throttle.scope_for_secret("receipt", lookup_scope(typed)), settings.RECEIPT_ATTEMPTS_PER_RECEIPT, 600
-        )
-        tip, tip_key = find_tip_by_receipt(typed)
+        tip, tip_key = open_with_receipt(typed)
     except throttle.Throttled as limit:
         form.add_error(None, f"Too many attempts right now. Please try again in {limit.retry_after_minutes} minutes.")
         return render(request, "intake/check.html", {"form": form}, status=429)

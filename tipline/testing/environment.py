@@ -13,7 +13,7 @@ RUN_DIR = Path(tempfile.mkdtemp(prefix="tipline-test-"))
 DATA_DIR = RUN_DIR / "data"
 TEMP_DIR = RUN_DIR / "tmp"
 PYTEST_TEMP_ROOT = RUN_DIR / "pytest"
-for directory in (DATA_DIR, TEMP_DIR, PYTEST_TEMP_ROOT):
+for directory in (DATA_DIR, DATA_DIR / "static", TEMP_DIR, PYTEST_TEMP_ROOT):
     directory.mkdir(mode=0o700)
 
 os.environ["TIPLINE_DATA_DIR"] = str(DATA_DIR)

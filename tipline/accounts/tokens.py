@@ -1,0 +1,64 @@
+"""Personal API tokens: `tl1.<token id>.<secret>`. The secret opens the owner's private
+key sealed in the token's row (tipline.crypto.sessions), so the database alone opens
+nothing and a revoked or expired token opens nothing either."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.accounts.models import ApiToken, User
+from tipline.audit.services import Action, record
+from tipline.crypto import sessions
+from tipline.crypto.errors import DecryptionError
+
+PREFIX = "tl1"
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret_string: str  # shown once
+
+
+def _context(token_id) -> bytes:
+    return f"api-token:{token_id}".encode()
+
+
+@transaction.atomic
+def create_token(user: User, private_key: bytes, name: str, days: int) -> NewToken:
+    token = ApiToken(user=user, name=name, expires_at=timezone.now() + timedelta(days=days))
+    seal = sessions.seal_for_session(private_key, _context(token.id))
+    token.sealed_private_key = seal.ciphertext
+    token.save()
+    record(user.username, Action.API_TOKEN_CREATED, user.username, token=name, days=days)
+    return NewToken(token=token, secret_string=f"{PREFIX}.{token.id.hex}.{seal.cookie_secret}")
+
+
+@transaction.atomic
+def revoke_token(user: User, token_id) -> bool:
+    revoked = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        record(user.username, Action.API_TOKEN_REVOKED, user.username, token=str(token_id))
+    return bool(revoked)
+
+
+def open_token(secret_string: str) -> tuple[User, bytes] | None:
+    """The token's owner and opened private key, or None for anything not a live token."""
+    parts = secret_string.strip().split(".")
+    if len(parts) != 3 or parts[0] != PREFIX:
+        return None
+    try:
+        token_id = uuid.UUID(hex=parts[1])
+    except ValueError:
+        return None
+    token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
+    if token is None or token.revoked_at is not None or token.expires_at <= timezone.now() or not token.user.is_active:
+        return None
+    try:
+        private_key = sessions.open_from_session(parts[2], token.sealed_private_key, _context(token.id))
+    except DecryptionError:
+        return None
+    return token.user, private_key

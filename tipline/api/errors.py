@@ -1,0 +1,55 @@
+"""Every error of the API in one JSON shape: {"code", "message", "field"}. A client's
+mistake is a 4xx with a code it can branch on; nothing a client sends gives a 5xx."""
+
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from tipline.casework.services import CannotGrant, TipNotFound
+from tipline.core import throttle
+from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
+from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
+
+ERROR_RESPONSES = {400: "ErrorOut", 401: "ErrorOut", 404: "ErrorOut", 409: "ErrorOut", 413: "ErrorOut", 429: "ErrorOut"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def install(api) -> None:
+    def reply(request, status: int, code: str, message: str, field: str | None = None, headers=None):
+        response = api.create_response(request, {"code": code, "message": message, "field": field}, status=status)
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    handlers = {
+        ApiError: lambda request, error: reply(request, error.status, error.code, error.message, error.field),
+        ValidationError: lambda request, error: reply(request, 400, "invalid", *_first_problem(error)),
+        AuthenticationError: lambda request, error: reply(
+            request, 401, "unauthenticated", "Send a valid personal API token: Authorization: Bearer tl1.…"
+        ),
+        HttpError: lambda request, error: reply(request, error.status_code, "invalid", str(error)),
+        TipNotFound: lambda request, error: reply(request, 404, "not_found", "No such tip (or file) in your channels."),
+        CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), "assignee"),
+        UnknownReceipt: lambda request, error: reply(request, 404, "receipt_unknown", "No tip has this receipt.", "receipt"),
+        ReceiptTypoError: lambda request, error: reply(request, 400, "receipt_typo", str(error), "receipt"),
+        ReceiptFormatError: lambda request, error: reply(request, 400, "receipt_malformed", str(error), "receipt"),
+        AlreadySubmitted: lambda request, error: reply(request, 409, "already_submitted", "This tip was sent already."),
+        ChannelNotReceiving: lambda request, error: reply(
+            request, 409, "channel_closed", "This channel is not taking tips right now. Nothing was saved."
+        ),
+        throttle.Throttled: lambda request, error: reply(
+            request, 429, "rate_limited", f"Too many requests right now; try again in {error.retry_after_minutes} minutes.",
+            headers={"Retry-After": str(error.retry_after_seconds)},
+        ),
+    }
+    for exception_class, handler in handlers.items():
+        api.add_exception_handler(exception_class, handler)
+
+
+def _first_problem(error: ValidationError) -> tuple[str, str | None]:
+    problem = error.errors[0] if error.errors else {"msg": "The request is not valid.", "loc": ()}
+    location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "form", "file", "payload")]
+    return problem.get("msg", "The request is not valid."), ".".join(location) or None

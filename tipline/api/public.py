@@ -1,0 +1,109 @@
+"""Public endpoints: channels, sending a tip, following it up with the receipt. The same
+form validation, limits and services as the tipster pages."""
+
+import json
+
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
+from ninja import File, Form, Router, Status
+from ninja.files import UploadedFile
+
+from tipline.api.errors import ApiError
+from tipline.api.schemas import ChannelOut, ErrorOut, ReceiptIn, SentOut, SubmittedOut, TipsterTipOut
+from tipline.api.serialise import answer_out, channel_out, duty_out, file_out, message_out
+from tipline.core import tips
+from tipline.core.duties import duties_of
+from tipline.core.models import Author, Channel, FieldKind
+from tipline.core.uploads import upload_handler_of
+from tipline.intake.forms import ReplyForm, TipForm, new_form_token
+
+router = Router(tags=["tipsters"])
+ERRORS = {code: ErrorOut for code in (400, 404, 409, 413, 429)}
+
+
+@router.get("/channels", response={200: list[ChannelOut]}, summary="Channels and their forms")
+def list_channels(request):
+    return [channel_out(channel) for channel in Channel.objects.filter(is_listed=True).prefetch_related("fields")]
+
+
+@router.post("/channels/{slug}/tips", response={201: SubmittedOut, **ERRORS}, summary="Send a tip")
+def submit(request, slug: str, answers: Form[str] = "{}", files: File[list[UploadedFile]] = None):
+    """Multipart: `answers` is a JSON object of field key to value; `files` may repeat."""
+    channel = Channel.objects.filter(slug=slug).first()
+    if channel is None:
+        raise ApiError(404, "not_found", "No channel with this slug.", "slug")
+    _refuse_broken_upload(request)
+    tips.count_submission(channel)
+    form = TipForm(channel, data=_form_data(answers), files=_form_files(channel, files or []))
+    if not form.is_valid():
+        _discard(request)
+        raise _form_error(form)
+    submitted = tips.submit_tip(channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"])
+    return Status(201, {"receipt": submitted.receipt, "files": [note.__dict__ for note in submitted.file_notes]})
+
+
+@router.post("/followup", response={200: TipsterTipOut, **ERRORS}, summary="Read your tip and its conversation")
+def follow_up(request, body: ReceiptIn):
+    tip, tip_key = tips.open_with_receipt(body.receipt)
+    return {
+        "channel": tip.channel.name, "received_hour": tip.received_hour,
+        "answers": [answer_out(answer) for answer in tips.read_answers(tip, tip_key)],
+        "files": [file_out(view) for view in tips.submitted_files(tip, tip_key)],
+        "messages": [message_out(message) for message in tips.read_conversation(tip, tip_key)],
+        "expected_answers": [duty_out(duty) for duty in duties_of(tip)],
+    }
+
+
+@router.post("/followup/messages", response={201: SentOut, **ERRORS}, summary="Write to the team, with files")
+def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[UploadedFile]] = None):
+    _refuse_broken_upload(request)
+    tip, tip_key = tips.open_with_receipt(receipt)
+    data = QueryDict(mutable=True)
+    data["text"] = text
+    form = ReplyForm(data, MultiValueDict({"files": list(files or [])}))
+    if not form.is_valid():
+        _discard(request)
+        raise _form_error(form)
+    tips.add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+    return Status(201, {"sent": True})
+
+
+def _form_data(answers_json: str) -> QueryDict:
+    try:
+        answers = json.loads(answers_json)
+    except json.JSONDecodeError:
+        raise ApiError(400, "invalid", "`answers` must be a JSON object of field key to value.", "answers") from None
+    if not isinstance(answers, dict):
+        raise ApiError(400, "invalid", "`answers` must be a JSON object of field key to value.", "answers")
+    data = QueryDict(mutable=True)
+    data["form_token"] = new_form_token()  # the API has no reload to guard against
+    for key, value in answers.items():
+        values = value if isinstance(value, list) else [value]
+        data.setlist(f"answer-{key}", ["on" if item is True else "" if item in (None, False) else str(item) for item in values])
+    return data
+
+
+def _form_files(channel: Channel, files: list) -> MultiValueDict:
+    file_fields = [field.key for field in channel.fields.all() if field.kind == FieldKind.FILE]
+    if files and not file_fields:
+        raise ApiError(400, "invalid", "This channel takes no files.", "files")
+    return MultiValueDict({f"answer-{file_fields[0]}": files} if files else {})
+
+
+def _form_error(form) -> ApiError:
+    for name, problems in form.errors.items():
+        field = None if name == "__all__" else name.removeprefix("answer-")
+        return ApiError(400, "invalid", " ".join(problems), field)
+    return ApiError(400, "invalid", "The request is not valid.")
+
+
+def _refuse_broken_upload(request) -> None:
+    handler = upload_handler_of(request)
+    if handler is not None and handler.refusal:
+        raise ApiError(413, "too_large", handler.refusal, "files")
+
+
+def _discard(request) -> None:
+    handler = upload_handler_of(request)
+    if handler is not None:
+        handler.discard_all()

@@ -1,0 +1,74 @@
+"""Recipient endpoints (personal token): list and filter tips, read one, reply, triage,
+download files. Each calls the same casework service as its page twin, audited alike."""
+
+from urllib.parse import quote
+
+from django.http import StreamingHttpResponse
+from ninja import Query, Router, Schema, Status
+
+from tipline.api.errors import ApiError
+from tipline.api.schemas import ErrorOut, ReplyIn, SentOut, TipOut, TipPageOut, TipSummaryOut, TriageIn
+from tipline.api.serialise import answer_out, duty_out, file_out, message_out, tip_summary_out
+from tipline.casework import services
+from tipline.casework.inbox import InboxFilters, inbox_page
+from tipline.core.duties import duties_of
+
+router = Router(tags=["recipients"])
+ERRORS = {code: ErrorOut for code in (400, 401, 404, 429)}
+
+
+class TipFilters(Schema):
+    channel: str = ""
+    status: str = ""
+    label: str = ""
+    assignee: str = ""
+    deadline: str = ""
+    duty: str = ""
+    after: str = ""
+
+
+@router.get("/tips", response={200: TipPageOut, **ERRORS}, summary="Tips of your channels, most urgent first")
+def list_tips(request, filters: Query[TipFilters]):
+    form = InboxFilters(request.user, filters.dict())
+    if not form.is_valid():
+        name, problems = next(iter(form.errors.items()))
+        raise ApiError(400, "invalid", " ".join(problems), name)
+    page = inbox_page(request.user, form.cleaned_data, cursor=form.cleaned_data.get("after", ""))
+    return {"items": [tip_summary_out(tip) for tip in page.tips], "next_cursor": page.next_cursor}
+
+
+@router.get("/tips/{tip_id}", response={200: TipOut, **ERRORS}, summary="One tip, decrypted")
+def read_tip(request, tip_id: str):
+    opened = services.open_tip(request.user, request.private_key, tip_id)
+    return tip_summary_out(opened.tip) | {
+        "answers": [answer_out(answer) for answer in opened.answers],
+        "files": [file_out(view) for view in opened.files],
+        "messages": [message_out(message) for message in opened.conversation],
+        "notes": [{"author": note.author, "written_hour": note.written_hour, "text": note.text} for note in opened.notes],
+        "duties": [duty_out(duty) for duty in duties_of(opened.tip)],
+    }
+
+
+@router.post("/tips/{tip_id}/replies", response={201: SentOut, **ERRORS}, summary="Reply to the tipster")
+def reply(request, tip_id: str, body: ReplyIn):
+    services.reply(request.user, request.private_key, tip_id, body.text, body.purpose)
+    return Status(201, {"sent": True})
+
+
+@router.patch("/tips/{tip_id}", response={200: TipSummaryOut, **ERRORS}, summary="Change status, labels, assignee")
+def triage(request, tip_id: str, body: TriageIn):
+    tip = services.find_tip(request.user, tip_id)
+    services.set_triage(
+        request.user, tip_id, body.status or tip.status,
+        body.labels if body.labels is not None else list(tip.labels.values_list("name", flat=True)),
+        body.assignee if body.assignee is not None else (tip.assignee.username if tip.assignee else ""),
+    )
+    return tip_summary_out(services.find_tip(request.user, tip_id))
+
+
+@router.get("/tips/{tip_id}/files/{file_id}", response={200: None, **ERRORS}, summary="Download a file, decrypted")
+def download(request, tip_id: str, file_id: str):
+    view, chunks = services.download(request.user, request.private_key, tip_id, file_id)
+    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(view.name)}"
+    return response

@@ -1,0 +1,132 @@
+"""Request and response shapes of the API (pydantic, through django-ninja)."""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ErrorOut(Schema):
+    code: str = Field(description="Stable, machine-readable: invalid, not_found, unauthenticated, rate_limited, ...")
+    message: str = Field(description="What happened and what to do, for a person.")
+    field: str | None = Field(default=None, description="The field at fault, if one is.")
+
+
+class FieldOut(Schema):
+    key: str
+    kind: str
+    label: str
+    help: str
+    required: bool
+    choices: list[str]
+    max_length: int | None
+    deadline: bool
+
+
+class ChannelOut(Schema):
+    slug: str
+    name: str
+    description: str
+    retention_days: int
+    keeps_file_metadata: bool
+    receiving: bool
+    fields: list[FieldOut]
+
+
+class FileNoteOut(Schema):
+    name: str
+    note: str
+
+
+class SubmittedOut(Schema):
+    receipt: str = Field(description="Shown once; the only way back to the tip. Never stored by the server.")
+    files: list[FileNoteOut]
+
+
+class ReceiptIn(Schema):
+    receipt: str = Field(max_length=100)
+
+
+class AnswerOut(Schema):
+    key: str
+    label: str
+    kind: str
+    value: str | bool | list[str] | None
+
+
+class FileOut(Schema):
+    id: UUID
+    name: str
+    size: int
+    note: str
+
+
+class MessageOut(Schema):
+    author: Literal["tipster", "recipient"]
+    sent_hour: datetime
+    text: str
+    files: list[FileOut]
+
+
+class DutyOut(Schema):
+    kind: str
+    due: datetime
+    done: datetime | None
+
+
+class TipsterTipOut(Schema):
+    channel: str
+    received_hour: datetime
+    answers: list[AnswerOut]
+    files: list[FileOut]
+    messages: list[MessageOut]
+    expected_answers: list[DutyOut]
+
+
+class SentOut(Schema):
+    sent: bool
+
+
+class TipSummaryOut(Schema):
+    id: UUID
+    channel: str
+    received_hour: datetime
+    status: str
+    deadline: datetime | None
+    labels: list[str]
+    assignee: str | None
+    unread: bool
+    message_count: int
+    file_count: int
+
+
+class TipPageOut(Schema):
+    items: list[TipSummaryOut]
+    next_cursor: str | None
+
+
+class NoteOut(Schema):
+    author: str
+    written_hour: datetime
+    text: str
+
+
+class TipOut(TipSummaryOut):
+    answers: list[AnswerOut]
+    files: list[FileOut]
+    messages: list[MessageOut]
+    notes: list[NoteOut]
+    duties: list[DutyOut]
+
+
+class ReplyIn(Schema):
+    text: str = Field(min_length=1, max_length=20_000)
+    purpose: Literal["", "acknowledgement", "feedback"] = ""
+
+
+class TriageIn(Schema):
+    status: Literal["new", "in_review", "acted_on", "closed", "spam"] | None = None
+    labels: list[str] | None = Field(default=None, max_length=20)
+    assignee: str | None = Field(default=None, description="A recipient of the tip's channel, or '' for nobody.")

@@ -1,0 +1,49 @@
+"""Turning the services' results into the API's response shapes."""
+
+from tipline.core.duties import Duty
+from tipline.core.models import Channel, Tip
+from tipline.core.tips import Answer, FileView, MessageView, channel_is_receiving
+
+
+def channel_out(channel: Channel) -> dict:
+    return {
+        "slug": channel.slug, "name": channel.name, "description": channel.description,
+        "retention_days": channel.retention_days, "keeps_file_metadata": channel.keep_file_metadata,
+        "receiving": channel_is_receiving(channel),
+        "fields": [
+            {
+                "key": field.key, "kind": field.kind, "label": field.label, "help": field.help_text,
+                "required": field.required, "choices": field.choices, "max_length": field.max_length,
+                "deadline": field.is_deadline,
+            }
+            for field in channel.fields.all()
+        ],
+    }
+
+
+def answer_out(answer: Answer) -> dict:
+    return {"key": answer.key, "label": answer.label, "kind": answer.kind, "value": answer.value}
+
+
+def file_out(view: FileView) -> dict:
+    return {"id": view.id, "name": view.name, "size": view.size, "note": view.note}
+
+
+def message_out(message: MessageView) -> dict:
+    return {
+        "author": message.author, "sent_hour": message.sent_hour, "text": message.text,
+        "files": [file_out(view) for view in message.files],
+    }
+
+
+def duty_out(duty: Duty) -> dict:
+    return {"kind": duty.kind, "due": duty.due, "done": duty.done}
+
+
+def tip_summary_out(tip: Tip) -> dict:
+    return {
+        "id": tip.id, "channel": tip.channel.slug, "received_hour": tip.received_hour, "status": tip.status,
+        "deadline": tip.deadline, "labels": [label.name for label in tip.labels.all()],
+        "assignee": tip.assignee.username if tip.assignee else None, "unread": tip.unread_by_recipients,
+        "message_count": tip.message_count, "file_count": tip.file_count,
+    }
