@@ -10,17 +10,16 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
-from django.db.models import DateTimeField, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tipline.core.duties import Duty, duties_of, open_duty_filter
-from tipline.core.models import Channel, Label, Tip, TipStatus
+from tipline.core.models import NO_DEADLINE, Channel, Label, Tip, TipStatus
 
-NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 PAGE_SIZE = 50
 
 
@@ -58,19 +57,26 @@ class InboxPage:
     next_cursor: str | None
 
 
+CIPHERTEXT_COLUMNS = ("receipt_lookup_id", "receipt_kdf", "tipster_wrapped_key", "answers_ciphertext")
+
+
 def tips_for(user) -> QuerySet[Tip]:
     """Every tip a recipient may see in a list (opening one also needs a key grant)."""
-    return Tip.objects.filter(channel__recipients=user)
+    channel_ids = list(Channel.objects.filter(recipients=user).values_list("pk", flat=True))
+    if connection.vendor != "sqlite":
+        return Tip.objects.filter(channel_id__in=channel_ids)
+    # SQLite's planner would pick the channel index and sort every visible tip (120 ms at
+    # 100,000); "+ 0" keeps it on the inbox-order index, which stops after one page (1 ms).
+    # PostgreSQL estimates the plain filter well and needs no such help.
+    return Tip.objects.alias(visible_channel=F("channel_id") + 0).filter(visible_channel__in=channel_ids)
 
 
 def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE) -> InboxPage:
-    tips = _filtered(tips_for(user), filters).annotate(
-        deadline_order=Coalesce("deadline", Value(NO_DEADLINE, output_field=DateTimeField()))
-    )
+    tips = _filtered(tips_for(user), filters)
     if cursor:
         tips = tips.filter(_after(cursor))
     rows = list(
-        tips.select_related("channel", "assignee").prefetch_related("labels")
+        tips.select_related("channel", "assignee").prefetch_related("labels").defer(*CIPHERTEXT_COLUMNS)
         .order_by("deadline_order", "-received_hour", "id")[: page_size + 1]
     )
     next_cursor = _cursor_of(rows[page_size - 1]) if len(rows) > page_size else None
@@ -84,20 +90,22 @@ def _filtered(tips: QuerySet[Tip], filters: dict) -> QuerySet[Tip]:
     if filters.get("status"):
         tips = tips.filter(status=filters["status"])
     if filters.get("label"):
-        tips = tips.filter(labels__name=filters["label"])
+        labelled = Tip.labels.through.objects.filter(label__name=filters["label"]).values("tip_id")
+        tips = tips.filter(pk__in=labelled)
     if filters.get("assignee") == "none":
         tips = tips.filter(assignee__isnull=True)
     elif filters.get("assignee"):
         tips = tips.filter(assignee__username=filters["assignee"])
+    # Deadline filters are ranges of the indexed inbox order (deadline, or NO_DEADLINE when none).
     deadline = filters.get("deadline")
     if deadline == "overdue":
-        tips = tips.filter(deadline__lt=now)
+        tips = tips.filter(deadline_order__lt=now)
     elif deadline == "soon":
-        tips = tips.filter(deadline__gte=now, deadline__lt=now + timedelta(hours=24))
+        tips = tips.filter(deadline_order__gte=now, deadline_order__lt=now + timedelta(hours=24))
     elif deadline == "any":
-        tips = tips.filter(deadline__isnull=False)
+        tips = tips.filter(deadline_order__lt=NO_DEADLINE)
     elif deadline == "none":
-        tips = tips.filter(deadline__isnull=True)
+        tips = tips.filter(deadline_order=NO_DEADLINE)
     if filters.get("duty"):
         kind, state = filters["duty"].split("-")
         tips = tips.filter(open_duty_filter(kind, state, now))
@@ -115,7 +123,8 @@ def _after(cursor: str) -> Q:
         deadline, received, tip_id = datetime.fromisoformat(deadline), datetime.fromisoformat(received), uuid.UUID(tip_id)
     except (ValueError, TypeError):
         return Q()  # a damaged cursor starts from the top rather than failing
-    return (
+    # The leading ">=" repeats what the OR implies; it lets the database start the index walk there.
+    return Q(deadline_order__gte=deadline) & (
         Q(deadline_order__gt=deadline)
         | Q(deadline_order=deadline, received_hour__lt=received)
         | Q(deadline_order=deadline, received_hour=received, id__gt=tip_id)

@@ -5,10 +5,12 @@ received, status, deadline, counts); everything a tipster wrote is ciphertext.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 
 
 class Channel(models.Model):
@@ -106,12 +108,21 @@ class Label(models.Model):
         return self.name
 
 
+# Sorts tips without a deadline after every tip with one.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 class Tip(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="tips")
     received_hour = models.DateTimeField(help_text="Time received, rounded down to the hour.")
     status = models.CharField(max_length=16, choices=TipStatus.choices, default=TipStatus.NEW)
     deadline = models.DateTimeField(null=True, blank=True)
+    # The inbox order, computed and indexed by the database so that any page is an index walk.
+    deadline_order = models.GeneratedField(
+        expression=Coalesce("deadline", Value(NO_DEADLINE, output_field=models.DateTimeField())),
+        output_field=models.DateTimeField(), db_persist=True,
+    )
     labels = models.ManyToManyField(Label, blank=True, related_name="tips")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tips"
@@ -139,7 +150,12 @@ class Tip(models.Model):
     answers_ciphertext = models.BinaryField()
 
     class Meta:
-        indexes = [models.Index(fields=["channel", "deadline"]), models.Index(fields=["received_hour"])]
+        indexes = [
+            models.Index(fields=["channel", "deadline"]),
+            models.Index(fields=["received_hour"]),
+            models.Index(fields=["deadline_order", "-received_hour", "id"], name="tip_inbox_order"),
+            models.Index(fields=["status", "deadline_order", "-received_hour", "id"], name="tip_inbox_order_by_status"),
+        ]
 
     @property
     def crypto_id(self) -> bytes:
