@@ -1,15 +1,13 @@
 """Every error of the API in one JSON shape: {"code", "message", "field"}. A client's
 mistake is a 4xx with a code it can branch on; nothing a client sends gives a 5xx."""
 
+from django.db import DatabaseError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tipline.casework.services import CannotGrant, TipNotFound
 from tipline.core import throttle
 from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
-
-ERROR_RESPONSES = {400: "ErrorOut", 401: "ErrorOut", 404: "ErrorOut", 409: "ErrorOut", 413: "ErrorOut", 429: "ErrorOut"}
-
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None):
@@ -39,6 +37,12 @@ def install(api) -> None:
         AlreadySubmitted: lambda request, error: reply(request, 409, "already_submitted", "This tip was sent already."),
         ChannelNotReceiving: lambda request, error: reply(
             request, 409, "channel_closed", "This channel is not taking tips right now. Nothing was saved."
+        ),
+        DatabaseError: lambda request, error: reply(
+            request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later."
+        ),
+        OSError: lambda request, error: reply(
+            request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later."
         ),
         throttle.Throttled: lambda request, error: reply(
             request, 429, "rate_limited", f"Too many requests right now; try again in {error.retry_after_minutes} minutes.",

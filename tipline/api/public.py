@@ -18,7 +18,7 @@ from tipline.core.uploads import upload_handler_of
 from tipline.intake.forms import ReplyForm, TipForm, new_form_token
 
 router = Router(tags=["tipsters"])
-ERRORS = {code: ErrorOut for code in (400, 404, 409, 413, 429)}
+ERRORS = {code: ErrorOut for code in (400, 404, 409, 413, 429, 503)}
 
 
 @router.get("/channels", response={200: list[ChannelOut]}, summary="Channels and their forms")
@@ -100,7 +100,8 @@ def _form_error(form) -> ApiError:
 def _refuse_broken_upload(request) -> None:
     handler = upload_handler_of(request)
     if handler is not None and handler.refusal:
-        raise ApiError(413, "too_large", handler.refusal, "files")
+        code = "too_large" if handler.refusal_status == 413 else "unavailable"
+        raise ApiError(handler.refusal_status, code, handler.refusal, "files")
 
 
 def _discard(request) -> None:

@@ -50,6 +50,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().__init__(request)
         self.completed: list[EncryptedUpload] = []
         self.refusal: str | None = None
+        self.refusal_status = 413  # 413: a limit was broken; 503: the server could not store it
         self._blob = None
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
@@ -60,18 +61,18 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._file_key = files.new_file_key()
         self._encryptor = files.FileEncryptor(self._file_key, files.blob_context(self._blob_name))
         self._head = b""
-        self._blob = blobs.open_for_writing(self._blob_name)
+        self._store(lambda: setattr(self, "_blob", blobs.open_for_writing(self._blob_name)))
 
     def receive_data_chunk(self, raw_data, start):
         if len(self._head) < SNIFF_BYTES:
             self._head += raw_data[: SNIFF_BYTES - len(self._head)]
-        self._blob.write(self._encryptor.update(raw_data))
+        self._store(lambda: self._blob.write(self._encryptor.update(raw_data)))
         if self._encryptor.plaintext_bytes > settings.MAX_FILE_BYTES:
             self._refuse(f"“{self.file_name}” is larger than the limit of {human_size(settings.MAX_FILE_BYTES)}.")
         return None
 
     def file_complete(self, file_size):
-        self._blob.write(self._encryptor.finish())
+        self._store(lambda: self._blob.write(self._encryptor.finish()))
         self._blob.close()
         self._blob = None
         upload = EncryptedUpload(
@@ -85,16 +86,28 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def discard_all(self) -> None:
         if self._blob is not None:
-            self._blob.close()
-            self._blob = None
-            blobs.delete(self._blob_name)
+            blob, self._blob = self._blob, None
+            try:
+                blob.close()
+            finally:
+                blobs.delete(self._blob_name)
         for upload in self.completed:
             upload.discard()
         self.completed.clear()
 
+    def _store(self, write) -> None:
+        try:
+            write()
+        except OSError:  # disk full, quota, storage gone: the tipster's fault in no way
+            self.refusal_status = 503
+            self._refuse("Your files could not be stored because of a problem on our side. Nothing was saved; please try again later.")
+
     def _refuse(self, reason: str) -> None:
         self.refusal = reason
-        self.discard_all()
+        try:
+            self.discard_all()
+        except OSError:
+            pass  # what could not be written cannot always be removed; it was never readable
         raise StopUpload(connection_reset=False)
 
 

@@ -59,9 +59,9 @@ def _receive_tip(request, channel):
         form = TipForm(channel, data=request.POST, files=request.FILES)
     except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
         return _discard_and_render(request, channel, TipForm(channel), "Your tip is too large to send in one go. Shorten it or send fewer files.", 413)
-    refusal = _upload_refusal(request)
-    if refusal:
-        return _discard_and_render(request, channel, form, refusal, 413)
+    handler = upload_handler_of(request)
+    if handler is not None and handler.refusal:
+        return _discard_and_render(request, channel, form, handler.refusal, handler.refusal_status)
     try:
         count_submission(channel)
     except throttle.Throttled as limit:
@@ -80,7 +80,7 @@ def _receive_tip(request, channel):
         return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
     except ChannelNotReceiving:
         return render_tip_form(request, channel, form, "This channel is not taking tips right now. Nothing was saved.", 503)
-    except DatabaseError:
+    except (DatabaseError, OSError):  # database locked or down, disk full: nothing was kept
         return render_tip_form(request, channel, form, NOT_STORED, 503)
     return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
 

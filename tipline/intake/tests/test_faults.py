@@ -1,0 +1,62 @@
+"""Faults that are nobody's mistake: a full disk and a locked database. The tipster gets a
+clear 503 that keeps their text, nothing half-stored remains, and it works again after."""
+
+import sqlite3
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+
+from tipline.core.models import Tip
+from tipline.intake.tests.helpers import post_tip
+
+TEXT = "The text I typed must survive this."
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs: a disk that fills up (needs root, as CI runs)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True)
+    assert result.returncode == 0, f"cannot mount a tmpfs (run as root): {result.stderr.decode()}"
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_full_disk_refuses_the_upload_cleanly_and_keeps_the_text(client, recipient_keys, tiny_disk, settings):
+    settings.STORAGES = settings.STORAGES | {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tiny_disk)}}
+    }
+    big = SimpleUploadedFile("evidence.bin", b"x" * 200_000)
+
+    refused = post_tip(client, "general", {"answer-tip": TEXT}, files=[big])
+    accepted = post_tip(client, "general", {"answer-tip": TEXT}, files=[SimpleUploadedFile("small.txt", b"ok")])
+
+    assert refused.status_code == 503
+    assert "could not be stored because of a problem on our side" in refused.content.decode()
+    assert TEXT in refused.content.decode()
+    assert accepted.status_code == 200
+    assert Tip.objects.count() == 1
+    assert [path.name for path in Path(tiny_disk).iterdir()] == [Tip.objects.get().attachments.get().blob_name]
+
+
+@pytest.mark.sqlite_only
+def test_a_locked_database_answers_503_with_the_text_and_works_once_free(client, transactional_db, recipient_keys):
+    path = connection.settings_dict["NAME"]
+    blocker = sqlite3.connect(path, timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        refused = post_tip(client, "general", {"answer-tip": TEXT})
+    finally:
+        blocker.rollback()
+        blocker.close()
+    accepted = post_tip(client, "general", {"answer-tip": TEXT})
+
+    assert refused.status_code == 503
+    assert "could not be stored" in refused.content.decode() and TEXT in refused.content.decode()
+    assert accepted.status_code == 200 and Tip.objects.count() == 1
+    assert uuid.UUID(str(Tip.objects.get().id))
