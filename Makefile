@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`.
 .DEFAULT_GOAL := help
-.PHONY: help run test clean
+.PHONY: help run test bench clean
 
 VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
@@ -12,6 +12,7 @@ TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 help:
 	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
+	@echo "make bench run every benchmark and print its figures (a few minutes; see benchmarks/RESULTS.md)"
 
 # PYTHON=/path/to/python3.12 overrides the search of scripts/find-python.
 $(VENV)/bin/python:
@@ -33,6 +34,14 @@ run: $(INSTALLED)
 test: $(INSTALLED_TEST)
 	$(VENV)/bin/pytest
 	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not sqlite_only"
+
+bench: $(INSTALLED_TEST)
+	$(VENV)/bin/python benchmarks/crypto.py
+	for database in sqlite postgresql; do \
+		$(VENV)/bin/python benchmarks/inbox.py --database $$database && \
+		$(VENV)/bin/python benchmarks/submit.py --database $$database && \
+		$(VENV)/bin/python benchmarks/files.py --database $$database || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) test-artifacts

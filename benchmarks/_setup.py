@@ -8,12 +8,16 @@ import shutil
 import tempfile
 
 
-def django_for(database: str) -> str:
-    """Set up Django on a fresh SQLite file or PostgreSQL database; returns a label."""
+def django_for(database: str, fast_kdf: bool = True) -> str:
+    """Set up Django on a fresh SQLite file or PostgreSQL database; returns the data dir.
+    The environment it leaves (TIPLINE_*) is what a server started from here should get."""
     data_dir = tempfile.mkdtemp(prefix="tipline-bench-")
     atexit.register(shutil.rmtree, data_dir, True)
     os.environ["TIPLINE_DATA_DIR"] = data_dir
-    os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"  # seeding only; receipt costs are measured separately
+    if fast_kdf:
+        os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"  # seeding only; receipt costs are measured separately
+    else:
+        os.environ.pop("TIPLINE_INSECURE_FAST_KDF", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
     if database == "postgresql":
         import psycopg
@@ -37,9 +41,50 @@ def django_for(database: str) -> str:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    return database
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return data_dir
 
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def start_server(port: int, workers: int = 2, threads: int = 4, backpressure: int = 16, **overrides: str):
+    """`tipline serve` in its own process group, with this process's TIPLINE_* settings."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    environment = os.environ | {f"TIPLINE_{key}": value for key, value in overrides.items()}
+    tipline = Path(sys.executable).parent / "tipline"
+    server = subprocess.Popen(
+        [str(tipline), "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads),
+         "--backpressure", str(backpressure)],
+        env=environment, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/tipline/site.css", timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def stop_server(server) -> None:
+    import signal
+
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
