@@ -72,3 +72,34 @@ def test_served_pages_carry_the_headers_and_the_server_logs_no_client(tmp_path):
     scanner = PrivacyScanner(directories=[data_dir], markers=set(CLIENT_MARKERS), include_database=False)
     scanner.add_log(output)
     scanner.assert_clean()
+
+
+def test_with_the_database_down_pages_answer_503_and_show_the_typed_text_back(tmp_path):
+    import urllib.error
+    import urllib.parse
+
+    data_dir = tmp_path / "data"
+    subprocess.run([str(TIPLINE), "init"], env=clean_environment(data_dir), check=True, capture_output=True)
+    port = free_port()
+    environment = clean_environment(data_dir, DATABASE_URL="postgres://nobody@127.0.0.1:9/nowhere")
+    server = subprocess.Popen(
+        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=environment, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", server)
+        with pytest.raises(urllib.error.HTTPError) as landing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/")
+        body = urllib.parse.urlencode({"answer-tip": "typed while the database was down"}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/c/general/", data=body, headers={"Sec-Fetch-Site": "same-origin"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as posted:
+            urllib.request.urlopen(request)
+    finally:
+        output = stop(server)
+
+    assert landing.value.code == 503 and landing.value.headers["Retry-After"] == "60", output[-3000:]
+    assert "briefly unavailable" in landing.value.read().decode()
+    page = posted.value.read().decode()
+    assert posted.value.code == 503 and "typed while the database was down" in page

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "tipline.core.csrf.NoReferrerCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tipline.core.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "tipline.urls"

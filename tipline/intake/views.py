@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tipline.core import throttle
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel
+from tipline.core.unavailable import unavailable
 from tipline.core.tips import (
     AlreadySubmitted,
     ChannelNotReceiving,
@@ -117,7 +118,10 @@ def csrf_failure(request, reason=""):
     # Only a post from our own page is shown again (another site must not fill our form).
     same_site = request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin"
     if request.method == "POST" and same_site and match is not None and match.url_name == "submit":
-        channel = get_object_or_404(Channel, slug=match.kwargs["slug"])
+        try:
+            channel = get_object_or_404(Channel, slug=match.kwargs["slug"])
+        except DatabaseError:
+            return unavailable(request)
         form = TipForm(channel, data=request.POST)
         problem = "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again."
         return _discard_and_render(request, channel, form, problem, 403)
