@@ -4,7 +4,7 @@ format, parameters or derivation fails here instead of making old data unreadabl
 import subprocess
 import sys
 
-from tipline.crypto import aead, content, files, kdf, receipts, recipient_keys, tip_keys
+from tipline.crypto import content, files, kdf, receipts, recipient_keys, tip_keys
 
 RECEIPT = "0482 1937 5520 8813 6409 7277"
 SITE_SALT = bytes.fromhex("000102030405060708090a0b0c0d0e0f")

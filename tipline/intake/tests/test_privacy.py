@@ -3,7 +3,6 @@ store, the temp directory or the logs; and nothing records who sent it."""
 
 import logging
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tipline.core.models import Tip

@@ -1,0 +1,92 @@
+"""A bounded flood on loopback, far beyond the rate limits: the limits hold, no request
+fails with a 5xx, recipients keep getting quick answers, and memory stays bounded."""
+
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from tests.system import TIPLINE, clean_environment, free_port, run_tipline
+from tests.test_crash_safety import SETUP, api, wait_for
+
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
+FLOODERS, REQUESTS_EACH = 16, 25
+
+
+def rss_mib(pid: int) -> float:
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * 4096
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pids += [int(child) for child in children.read().split()]
+        except FileNotFoundError:
+            continue
+    return total / 1024 / 1024
+
+
+def test_a_flood_beyond_the_limits_is_held_off_and_recipients_are_still_served(tmp_path):
+    import urllib.error
+
+    data_dir = tmp_path / "data"
+    assert run_tipline(data_dir, "init").returncode == 0
+    environment = clean_environment(data_dir, INSECURE_FAST_KDF="on") | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
+    token = subprocess.run(
+        [str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True
+    ).stdout.strip().splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen(
+        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        env=clean_environment(data_dir, INSECURE_FAST_KDF="on"), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    statuses, recipient_latencies, lock = Counter(), [], threading.Lock()
+    flooding = threading.Event()
+    try:
+        wait_for(port)
+        idle = rss_mib(server.pid)
+
+        def flooder() -> None:
+            for number in range(REQUESTS_EACH):
+                try:
+                    status, _ = api(port, "/channels/general/tips", {"tip": f"flood {number}"}, multipart=True)
+                except urllib.error.HTTPError as refusal:
+                    status = refusal.code
+                with lock:
+                    statuses[status] += 1
+
+        def recipient() -> None:
+            while flooding.is_set():
+                started = time.perf_counter()
+                status, _ = api(port, "/tips", token=token)
+                with lock:
+                    recipient_latencies.append((time.perf_counter() - started, status))
+                time.sleep(0.1)
+
+        flooding.set()
+        watcher = threading.Thread(target=recipient)
+        watcher.start()
+        threads = [threading.Thread(target=flooder) for _ in range(FLOODERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        flooding.clear()
+        watcher.join()
+        peak = rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert sum(statuses.values()) == FLOODERS * REQUESTS_EACH
+    assert set(statuses) <= {201, 429}, statuses
+    assert statuses[201] <= 2 * 30  # 30 a minute for the channel; the flood may straddle two minutes
+    assert statuses[429] >= FLOODERS * REQUESTS_EACH - 60
+    assert recipient_latencies and all(status == 200 for _, status in recipient_latencies)
+    assert max(latency for latency, _ in recipient_latencies) < 2.0
+    assert peak - idle < 60, (idle, peak)
