@@ -34,3 +34,23 @@ def test_landing_page_fits_a_narrow_phone_screen(live_server, page, channels, sc
     scroll_width = page.locator("body").bounding_box()["width"]
     assert scroll_width <= 320
     screenshot(page, "landing-320px")
+
+
+def test_with_javascript_on_the_page_suggests_a_safer_browser_and_still_works(live_server, browser, channels, screenshot):
+    context = browser.new_context(java_script_enabled=True)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url)
+
+        assert page.locator("#script-warning").is_visible()
+        assert "Tor Browser" in page.locator("#script-warning").inner_text()
+        assert page.locator(".channel h2").all_inner_texts() == ["General tip"]
+        screenshot(page, "landing-javascript-on")
+    finally:
+        context.close()
+
+
+def test_with_javascript_off_the_warning_stays_hidden(live_server, page, channels):
+    page.goto(live_server.url)
+
+    assert not page.locator("#script-warning").is_visible()

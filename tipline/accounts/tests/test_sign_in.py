@@ -134,3 +134,17 @@ def test_signing_out_destroys_the_session(demo_channels):
     assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     assert Session.objects.count() == 0
     assert client.get("/staff/inbox/").status_code == 302
+
+
+def test_notification_preferences_are_saved_and_audited(demo_channels):
+    member = make_staff("alex", ["general"])
+    client = sign_in(member)
+
+    response = client.post("/staff/preferences/", {"email": "alex@example.org", "email_notifications": "on", "quiet_digest": "on"})
+    bad = client.post("/staff/preferences/", {"email": "not an address"})
+
+    user = User.objects.get(username="alex")
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    assert user.email == "alex@example.org" and user.email_notifications and user.quiet_digest
+    assert bad.status_code == 400 and "Enter a valid email address." in bad.content.decode()
+    assert AuditEntry.objects.filter(action="preferences-changed", actor="alex").exists()
