@@ -66,11 +66,9 @@ def _after_action(tip_id, done: str):
 @require_POST
 @staff_page
 def reply(request, tip_id):
-    form = ReplyForm(request.POST)
-    if not form.is_valid():
-        return _render_tip(request, tip_id, 400, reply_form=form)
-    _or_404(services.reply, request.user, request.private_key, tip_id, form.cleaned_data["text"], form.cleaned_data["purpose"])
-    return _after_action(tip_id, "reply")
+    return _form_action(request, tip_id, ReplyForm(request.POST), "reply_form", "reply", lambda data: services.reply(
+        request.user, request.private_key, tip_id, data["text"], data["purpose"]
+    ))
 
 
 @require_POST
@@ -83,44 +81,44 @@ def acknowledge(request, tip_id):
 @require_POST
 @staff_page
 def note(request, tip_id):
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _render_tip(request, tip_id, 400, note_form=form)
-    _or_404(services.add_note, request.user, request.private_key, tip_id, form.cleaned_data["text"])
-    return _after_action(tip_id, "note")
-
+    return _form_action(request, tip_id, NoteForm(request.POST), "note_form", "note", lambda data: services.add_note(
+        request.user, request.private_key, tip_id, data["text"]
+    ))
 
 
 @require_POST
 @staff_page
 def triage(request, tip_id):
-    tip = _or_404(services.find_tip, request.user, tip_id)
-    form = TriageForm(tip, request.POST)
-    if not form.is_valid():
-        return _render_tip(request, tip_id, 400, triage_form=form)
-    _or_404(services.set_triage, request.user, tip_id, form.cleaned_data["status"], form.label_names(), form.cleaned_data["assignee"])
-    return _after_action(tip_id, "triage")
+    form = TriageForm(_or_404(services.find_tip, request.user, tip_id), request.POST)
+    return _form_action(request, tip_id, form, "triage_form", "triage", lambda data: services.set_triage(
+        request.user, tip_id, data["status"], form.label_names(), data["assignee"]
+    ))
 
 
 @require_POST
 @staff_page
 def grant(request, tip_id):
-    tip = _or_404(services.find_tip, request.user, tip_id)
-    form = GrantForm(services.grantable(tip), request.POST)
-    if not form.is_valid():
-        return _render_tip(request, tip_id, 400, grant_form=form)
-    _or_404(services.grant_access, request.user, request.private_key, tip_id, form.cleaned_data["grantee"])
-    return _after_action(tip_id, "grant")
+    form = GrantForm(services.grantable(_or_404(services.find_tip, request.user, tip_id)), request.POST)
+    return _form_action(request, tip_id, form, "grant_form", "grant", lambda data: services.grant_access(
+        request.user, request.private_key, tip_id, data["grantee"]
+    ))
 
 
 @require_POST
 @staff_page
 def hold(request, tip_id):
-    form = HoldForm(request.POST)
+    return _form_action(request, tip_id, HoldForm(request.POST), "hold_form", "hold", lambda data: services.set_hold(
+        request.user, tip_id, data["hold"], data["reason"]
+    ))
+
+
+def _form_action(request, tip_id, form, form_name: str, done: str, act):
+    """Every action on a tip: a form with a problem is shown again (400); a good one acts,
+    then goes back to the tip."""
     if not form.is_valid():
-        return _render_tip(request, tip_id, 400, hold_form=form)
-    _or_404(services.set_hold, request.user, tip_id, form.cleaned_data["hold"], form.cleaned_data["reason"])
-    return _after_action(tip_id, "hold")
+        return _render_tip(request, tip_id, 400, **{form_name: form})
+    _or_404(act, form.cleaned_data)
+    return _after_action(tip_id, done)
 
 
 @require_GET
