@@ -4,6 +4,7 @@ one rule; views call these, never tipline.crypto directly.
 """
 
 import hashlib
+import itertools
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -183,7 +184,8 @@ def find_tip_by_receipt(typed_receipt: str) -> tuple[Tip, bytes]:
     """The tip and its opened key. Raises ReceiptFormatError / ReceiptTypoError (typed
     wrongly) or UnknownReceipt (well-formed, but no tip has it)."""
     salt = receipt_salt()
-    for params in _receipt_params_in_use():
+    current = kdf_policy().receipt
+    for params in itertools.chain([current], _older_receipt_params(current)):
         keys = receipts.derive_receipt_keys(typed_receipt, salt, params)
         tip = Tip.objects.filter(receipt_lookup_id=keys.lookup_id).first()
         if tip is not None:
@@ -297,11 +299,12 @@ def _recipient_keys(channel: Channel) -> list[tuple[int, bytes]]:
     return keys
 
 
-def _receipt_params_in_use() -> list[KdfParams]:
-    current = kdf_policy().receipt
+def _older_receipt_params(current: KdfParams) -> Iterator[KdfParams]:
+    """Parameters tips were stored with before the current ones. A generator: the scan of
+    every tip runs only when the current parameters found nothing."""
     older = {bytes(value) for value in Tip.objects.values_list("receipt_kdf", flat=True).distinct()}
     older.discard(current.encode())
-    return [current, *(KdfParams.decode(value) for value in sorted(older))]
+    yield from (KdfParams.decode(value) for value in sorted(older))
 
 
 def _spend_form_token(form_token: str) -> None:

@@ -141,3 +141,14 @@ def test_receipt_attempts_are_throttled_per_receipt_and_site_wide(client, sent, 
 
     settings.RECEIPT_ATTEMPTS_PER_MINUTE = 1
     assert enter(client, receipts.new_receipt()).status_code == 429
+
+
+def test_a_tip_stored_under_older_receipt_parameters_still_opens(client, sent, monkeypatch):
+    from tipline.core import tips
+    from tipline.crypto.kdf import KdfParams, KdfPolicy
+
+    receipt, _tip = sent
+    raised = KdfPolicy(password=tips.kdf_policy().password, receipt=KdfParams(opslimit=2, memlimit=16 * 1024))
+    monkeypatch.setattr(tips, "kdf_policy", lambda: raised)  # parameters raised since the tip was sent
+
+    assert enter(client, receipt).status_code == 302
