@@ -258,3 +258,13 @@ def test_uploads_land_only_as_ciphertext_in_the_blob_store(client, recipient_key
     assert len(stored) == 1
     assert b"marker 9911" not in stored[0].read_bytes()
     assert blobs.exists(stored[0].name)
+
+
+def test_help_and_error_texts_are_tied_to_their_fields(client, recipient_keys):
+    import re
+
+    page = post_tip(client, "time-sensitive", time_sensitive_answers(**{"answer-what": ""})).content.decode()
+
+    described = re.search(r'<textarea name="answer-what"[^>]*aria-describedby="([^"]+)"', page).group(1).split()
+    assert described and all(f'id="{element_id}"' in page for element_id in described)
+    assert 'aria-invalid="true"' in page
