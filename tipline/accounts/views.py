@@ -14,6 +14,7 @@ from tipline.accounts.forms import ActivationForm, CodeForm, NewTokenForm, Prefe
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.core import session_keys, throttle
+from tipline.core.middleware import CLEAR_SITE_DATA
 
 PENDING_USER = "pending_user_id"
 PENDING_TOTP = "pending_totp_secret"
@@ -177,5 +178,5 @@ def sign_out(request):
     access.end_session(request, response)  # flushes the session: its row is deleted, the cookie emptied
     session_keys.forget(response, settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX)
     # Ask the browser to forget everything this origin left: cache, cookies, storage.
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response

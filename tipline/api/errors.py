@@ -22,6 +22,10 @@ def install(api) -> None:
             response.headers[name] = value
         return response
 
+    def storage_unavailable(request, error):
+        # The database down or locked, the disk full: nothing was saved, and it is no client's fault.
+        return reply(request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later.")
+
     handlers = {
         ApiError: lambda request, error: reply(request, error.status, error.code, error.message, error.field),
         ValidationError: lambda request, error: reply(request, 400, "invalid", *_first_problem(error)),
@@ -38,12 +42,8 @@ def install(api) -> None:
         ChannelNotReceiving: lambda request, error: reply(
             request, 409, "channel_closed", "This channel is not taking tips right now. Nothing was saved."
         ),
-        DatabaseError: lambda request, error: reply(
-            request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later."
-        ),
-        OSError: lambda request, error: reply(
-            request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later."
-        ),
+        DatabaseError: storage_unavailable,
+        OSError: storage_unavailable,
         throttle.Throttled: lambda request, error: reply(
             request, 429, "rate_limited", f"Too many requests right now; try again in {error.retry_after_minutes} minutes.",
             headers={"Retry-After": str(error.retry_after_seconds)},

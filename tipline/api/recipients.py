@@ -58,12 +58,11 @@ def reply(request, tip_id: str, body: ReplyIn):
 @router.patch("/tips/{tip_id}", response={200: TipSummaryOut, **ERRORS}, summary="Change status, labels, assignee")
 def triage(request, tip_id: str, body: TriageIn):
     tip = services.find_tip(request.user, tip_id)
-    services.set_triage(
+    return tip_summary_out(services.set_triage(
         request.user, tip_id, body.status or tip.status,
         body.labels if body.labels is not None else list(tip.labels.values_list("name", flat=True)),
         body.assignee if body.assignee is not None else (tip.assignee.username if tip.assignee else ""),
-    )
-    return tip_summary_out(services.find_tip(request.user, tip_id))
+    ))
 
 
 @router.get("/tips/{tip_id}/files/{file_id}", response={200: None, **ERRORS}, summary="Download a file, decrypted")

@@ -100,7 +100,7 @@ def add_note(user, private_key: bytes, tip_id, text: str) -> None:
 
 
 @transaction.atomic
-def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name: str) -> None:
+def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name: str) -> Tip:
     """Status, labels and assignee in one go; each change that happened is audited."""
     tip = find_tip(user, tip_id)
     if status not in TipStatus.values:
@@ -122,6 +122,7 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
         tip.assignee = assignee
     tip.last_activity_hour = tips.current_hour()
     tip.save(update_fields=["status", "assignee", "last_activity_hour"])
+    return tip
 
 
 @transaction.atomic

@@ -27,6 +27,10 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
+# Sent when someone signs out or leaves: the browser forgets everything this origin left.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
 def is_onion_host(host: str) -> bool:
     return host.split(":", 1)[0].lower().endswith(".onion")
 

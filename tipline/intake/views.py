@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.core import throttle
+from tipline.core.middleware import CLEAR_SITE_DATA
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel
 from tipline.core.unavailable import unavailable
@@ -33,7 +34,6 @@ from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
 from tipline.intake import tipster_session
 from tipline.intake.forms import ReceiptForm, ReplyForm, TipForm, new_form_token
 
-FILES_NOT_KEPT = "Files you chose were not kept. Please choose them again before sending."
 NOT_STORED = (
     "Your tip could not be stored because of a problem on our side. Nothing was saved. "
     "Your text is kept below; please send it again in a few minutes."
@@ -194,5 +194,5 @@ def _discard_and_redirect_to_check(request):
 def leave(request):
     response = redirect("intake:landing")
     tipster_session.end(request, response)
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
