@@ -57,17 +57,20 @@ def record_reply_purpose(tip: Tip, purpose: str, hour: datetime) -> dict:
     return changes
 
 
-def open_duty_filter(kind: str, state: str, now: datetime) -> Q:
-    """Tips whose duty of `kind` is still open and `overdue` or due `soon` (a Q for any queryset)."""
+def open_duty_due_by(kind: str, moment: datetime) -> Q:
+    """Tips whose duty of `kind` is still open and falls due at or before `moment`."""
     days_field, done_field = KINDS[kind]
     matches = Q(pk__in=[])
     for channel in Channel.objects.exclude(**{days_field: None}):
-        window = timedelta(days=getattr(channel, days_field))
-        received = {"received_hour__lte": now - window} if state == "overdue" else {
-            "received_hour__gt": now - window, "received_hour__lte": now - window + SOON
-        }
-        matches |= Q(channel=channel, **received)
+        matches |= Q(channel=channel, received_hour__lte=moment - timedelta(days=getattr(channel, days_field)))
     return matches & Q(**{f"{done_field}__isnull": True}) & ~Q(status=TipStatus.SPAM)
+
+
+def open_duty_filter(kind: str, state: str, now: datetime) -> Q:
+    """Tips whose duty of `kind` is still open and `overdue` or due `soon` (a Q for any queryset)."""
+    if state == "overdue":
+        return open_duty_due_by(kind, now)
+    return open_duty_due_by(kind, now + SOON) & ~open_duty_due_by(kind, now)
 
 
 @dataclass

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from tipline.core.duties import KINDS, duties_of
-from tipline.core.models import Channel, Tip, TipStatus
+from tipline.core.duties import KINDS, duties_of, open_duty_due_by
+from tipline.core.models import Tip
 from tipline.jobs.announce import announce, announce_to_admins
 from tipline.jobs.deadlines import alert_once
 
@@ -37,16 +37,9 @@ def scan(now: datetime) -> int:
 
 def _tips_with_open_duties(now: datetime) -> list[Tip]:
     """Tips with a duty whose first reminder has begun and whose overdue alert is not sent."""
-    horizon = timedelta(hours=max(settings.DUTY_REMINDER_HOURS, default=0))
+    horizon = now + timedelta(hours=max(settings.DUTY_REMINDER_HOURS, default=0))
     found: dict = {}
-    for kind, (days_field, done_field) in KINDS.items():
-        for channel in Channel.objects.exclude(**{days_field: None}):
-            due_by = now - timedelta(days=getattr(channel, days_field)) + horizon
-            tips = (
-                Tip.objects.filter(channel=channel, received_hour__lte=due_by, **{f"{done_field}__isnull": True})
-                .exclude(status=TipStatus.SPAM)
-                .exclude(alerts__kind=f"{kind}-overdue")
-                .select_related("channel")
-            )
-            found.update((tip.pk, tip) for tip in tips)
+    for kind in KINDS:
+        tips = Tip.objects.filter(open_duty_due_by(kind, horizon)).exclude(alerts__kind=f"{kind}-overdue")
+        found.update((tip.pk, tip) for tip in tips.select_related("channel"))
     return list(found.values())
