@@ -114,6 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     channel_export.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     channel.set_defaults(handler=run_channel)
 
+    insiders = commands.add_parser(
+        "insiders", help="organisations whose members can prove membership anonymously",
+        description="Verified insiders (docs/insider-tokens.md): create an organisation, add members from a "
+        "list (one per line; each gets a one-time sign-in code, printed once), give a member a new code, "
+        "or rotate keys now (the worker also does it).",
+    )
+    insider_actions = insiders.add_subparsers(dest="action", metavar="ACTION", required=True)
+    insider_create = insider_actions.add_parser("create", help="create an organisation")
+    insider_create.add_argument("slug")
+    insider_create.add_argument("--name", required=True)
+    insider_create.add_argument("--tokens", type=int, default=5, help="tokens per member per period (default 5)")
+    insider_create.add_argument("--epoch-days", type=int, default=7, help="length of a period in days (default 7)")
+    insider_members = insider_actions.add_parser("add-members", help="add members from a file, one per line")
+    insider_members.add_argument("slug")
+    insider_members.add_argument("file", help="a text file, or - for standard input")
+    insider_code = insider_actions.add_parser("new-code", help="a new one-time code for a member (a lost device)")
+    insider_code.add_argument("slug")
+    insider_code.add_argument("reference")
+    insider_actions.add_parser("rotate", help="make the keys of coming periods; destroy private keys of past ones")
+    insiders.set_defaults(handler=run_insiders)
+
     audit = commands.add_parser(
         "audit", help="verify the audit log's hash chain",
         description="tipline audit verify: walk the audit log and report the first entry whose hash "
@@ -261,9 +282,47 @@ def run_channel(arguments) -> int:
             print(f"{name}: not imported:\n" + "\n".join(f"  {line}" for line in str(error).splitlines()), file=sys.stderr)
             problems += 1
             continue
-        channel, created = import_channel(spec)
+        try:
+            channel, created = import_channel(spec)
+        except ChannelFormatError as error:
+            print(f"{name}: not imported: {error}", file=sys.stderr)
+            problems += 1
+            continue
         print(f"{name}: channel {channel.slug!r} {'created' if created else 'updated'} with {len(spec.fields)} fields.")
     return 1 if problems else 0
+
+
+def run_insiders(arguments) -> int:
+    from tipline.insider import admin_services
+    from tipline.insider.models import Member, Organisation
+
+    if arguments.action == "rotate":
+        done = admin_services.rotate(actor="tipline insiders rotate")
+        print("tipline insiders rotate: " + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in done.items()) + ".")
+        return 0
+    if arguments.action == "create":
+        organisation = admin_services.create_organisation(
+            "tipline insiders create", arguments.slug, arguments.name, arguments.tokens, arguments.epoch_days * 86400
+        )
+        print(f"Organisation {organisation.slug!r} created; its keys are published at /insiders/{organisation.slug}/.")
+        return 0
+    organisation = Organisation.objects.filter(slug=arguments.slug).first()
+    if organisation is None:
+        print(f"tipline insiders: no organisation {arguments.slug!r}.", file=sys.stderr)
+        return 1
+    if arguments.action == "add-members":
+        text = sys.stdin.read() if arguments.file == "-" else open(arguments.file, encoding="utf-8").read()
+        codes = admin_services.add_members("tipline insiders add-members", organisation, text)
+    else:
+        member = Member.objects.filter(organisation=organisation, reference=arguments.reference).first()
+        if member is None:
+            print(f"tipline insiders: {organisation.slug} has no member {arguments.reference!r}.", file=sys.stderr)
+            return 1
+        codes = [admin_services.new_code("tipline insiders new-code", member)]
+    print("Give each member their one-time sign-in code through a safe way; it is shown only now.")
+    for code in codes:
+        print(f"{code.reference}\t{code.code}")
+    return 0
 
 
 def run_audit(arguments) -> int:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "tipline.audit",
     "tipline.casework",
     "tipline.jobs",
+    "tipline.insider",
     "django_tasks_db",
 ]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -198,6 +199,8 @@ LOGGING = {
 
 # --- Notifications (content-free) and background jobs ---------------------------
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
+# Names this tip line in insider tokens' public challenge; fixed into each key when it is made.
+INSIDER_ISSUER_NAME = env_str("INSIDER_ISSUER_NAME", "tipline")
 SMTP_HOST = env_str("SMTP_HOST", "")
 EMAIL_ENABLED = bool(SMTP_HOST)
 SMTP_IMPLICIT_TLS = env_bool("SMTP_TLS", False)  # TLS from the first byte (port 465) instead of STARTTLS

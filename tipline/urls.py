@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("tipline.intake.urls")),
     path("staff/", include("tipline.accounts.urls")),
     path("staff/", include("tipline.casework.urls")),
+    path("", include("tipline.insider.urls")),
     path("api/v1/", api.urls),
 ]

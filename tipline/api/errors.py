@@ -8,6 +8,7 @@ from tipline.casework.services import CannotGrant, TipNotFound
 from tipline.core import throttle
 from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
+from tipline.insider.redemption import TokenRejected
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None):
@@ -42,6 +43,7 @@ def install(api) -> None:
         ChannelNotReceiving: lambda request, error: reply(
             request, 409, "channel_closed", "This channel is not taking tips right now. Nothing was saved."
         ),
+        TokenRejected: lambda request, error: reply(request, 409, error.code, error.message, "insider_token"),
         DatabaseError: storage_unavailable,
         OSError: storage_unavailable,
         throttle.Throttled: lambda request, error: reply(

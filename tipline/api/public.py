@@ -27,18 +27,25 @@ def list_channels(request):
 
 
 @router.post("/channels/{slug}/tips", response={201: SubmittedOut, **ERRORS}, summary="Send a tip")
-def submit(request, slug: str, answers: Form[str] = "{}", files: File[list[UploadedFile]] = None):
-    """Multipart: `answers` is a JSON object of field key to value; `files` may repeat."""
+def submit(
+    request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", files: File[list[UploadedFile]] = None
+):
+    """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
+    `insider_token` is a member's token (`tipv1:…`) where the channel asks for one."""
     channel = Channel.objects.filter(slug=slug).first()
     if channel is None:
         raise ApiError(404, "not_found", "No channel with this slug.", "slug")
     _refuse_broken_upload(request)
     tips.count_submission(channel)
-    form = TipForm(channel, data=_form_data(answers), files=_form_files(channel, files or []))
+    data = _form_data(answers)
+    data["insider_token"] = insider_token
+    form = TipForm(channel, data=data, files=_form_files(channel, files or []))
     if not form.is_valid():
         _discard(request)
         raise _form_error(form)
-    submitted = tips.submit_tip(channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"])
+    submitted = tips.submit_tip(
+        channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token
+    )
     return Status(201, {"receipt": submitted.receipt, "files": [note.__dict__ for note in submitted.file_notes]})
 
 
@@ -91,9 +98,10 @@ def _form_files(channel: Channel, files: list) -> MultiValueDict:
 
 
 def _form_error(form) -> ApiError:
-    for name, problems in form.errors.items():
+    for name, problems in form.errors.as_data().items():
         field = None if name == "__all__" else name.removeprefix("answer-")
-        return ApiError(400, "invalid", " ".join(problems), field)
+        code = problems[0].code if name == "insider_token" and (problems[0].code or "").startswith("token_") else "invalid"
+        return ApiError(400, code, " ".join(message for problem in problems for message in problem.messages), field)
     return ApiError(400, "invalid", "The request is not valid.")
 
 

@@ -24,6 +24,7 @@ class TipFilters(Schema):
     assignee: str = ""
     deadline: str = ""
     duty: str = ""
+    insider: str = ""
     after: str = ""
 
 

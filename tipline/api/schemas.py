@@ -32,6 +32,8 @@ class ChannelOut(Schema):
     retention_days: int
     keeps_file_metadata: bool
     receiving: bool
+    insider_tokens: Literal["off", "optional", "required"] = Field(description="Whether a member's token is asked for.")
+    insider_organisation: str | None = Field(description="Whose members' tokens the channel takes.")
     fields: list[FieldOut]
 
 
@@ -89,6 +91,11 @@ class SentOut(Schema):
     sent: bool
 
 
+class InsiderMarkOut(Schema):
+    organisation: str
+    epoch: int
+
+
 class TipSummaryOut(Schema):
     id: UUID
     channel: str
@@ -100,6 +107,7 @@ class TipSummaryOut(Schema):
     unread: bool
     message_count: int
     file_count: int
+    insider: InsiderMarkOut | None = Field(description="Holds a valid member's token of this organisation, from this period.")
 
 
 class TipPageOut(Schema):
@@ -130,3 +138,56 @@ class TriageIn(Schema):
     status: Literal["new", "in_review", "acted_on", "closed", "spam"] | None = None
     labels: list[str] | None = Field(default=None, max_length=20)
     assignee: str | None = Field(default=None, description="A recipient of the tip's channel, or '' for nobody.")
+
+
+class InsiderKeyOut(Schema):
+    epoch: int
+    key_id: str = Field(description="Hex SHA-256 of public_key: the Privacy Pass token key id.")
+    public_key: str = Field(description="base64url RFC 9578 SubjectPublicKeyInfo (RSASSA-PSS, 2048-bit).")
+    challenge: str = Field(description="base64url TokenChallenge: the same for every member.")
+    issue_from: datetime
+    issue_until: datetime
+    redeem_from: datetime
+    redeem_until: datetime
+
+
+class InsiderDirectoryOut(Schema):
+    organisation: str
+    name: str
+    issuer_name: str
+    token_type: int
+    tokens_per_epoch: int
+    epoch_seconds: int
+    current_epoch: int
+    keys: list[InsiderKeyOut]
+
+
+class InsiderEpochOut(Schema):
+    epoch: int
+    members_fetched: int
+
+
+class InsiderStatusOut(Schema):
+    current_epoch: int
+    members: int
+    epochs: list[InsiderEpochOut]
+
+
+class ActivateIn(Schema):
+    organisation: str = Field(max_length=64)
+    code: str = Field(max_length=100)
+
+
+class ActivatedOut(Schema):
+    credential: str
+    organisation: str
+
+
+class TokenRequestsIn(Schema):
+    requests: list[str] = Field(max_length=100, description="base64url TokenRequest structures (RFC 9578 section 6.1).")
+
+
+class TokenResponsesOut(Schema):
+    epoch: int
+    key_id: str
+    responses: list[str] = Field(description="base64url blind signatures, in the order of the requests.")

@@ -10,6 +10,8 @@ def channel_out(channel: Channel) -> dict:
         "slug": channel.slug, "name": channel.name, "description": channel.description,
         "retention_days": channel.retention_days, "keeps_file_metadata": channel.keep_file_metadata,
         "receiving": channel_is_receiving(channel),
+        "insider_tokens": channel.insider_tokens if channel.asks_for_insider_token else "off",
+        "insider_organisation": channel.insider_organisation.slug if channel.asks_for_insider_token else None,
         "fields": [
             {
                 "key": field.key, "kind": field.kind, "label": field.label, "help": field.help_text,
@@ -46,4 +48,5 @@ def tip_summary_out(tip: Tip) -> dict:
         "deadline": tip.deadline, "labels": [label.name for label in tip.labels.all()],
         "assignee": tip.assignee.username if tip.assignee else None, "unread": tip.unread_by_recipients,
         "message_count": tip.message_count, "file_count": tip.file_count,
+        "insider": {"organisation": tip.insider_organisation.slug, "epoch": tip.insider_epoch} if tip.insider_organisation else None,
     }

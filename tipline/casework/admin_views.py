@@ -113,10 +113,10 @@ def channel_edit(request, slug=None):
         try:
             text = upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace") if upload else form.cleaned_data["document"]
             spec = parse_document(text, upload.name if upload else "channel.yaml")
+            saved = admin_services.save_channel(request.user, spec, form.cleaned_data["recipients"])
         except (ChannelFormatError, UploadRefused) as refusal:
             form.add_error("document", str(refusal))
         else:
-            saved = admin_services.save_channel(request.user, spec, form.cleaned_data["recipients"])
             return redirect("casework:admin_channel_edit", slug=saved.slug)
     return render(request, "casework/admin_channel.html", {"form": form, "channel": channel}, status=400 if form.errors else 200)
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from tipline.core.duties import Duty, duties_of, open_duty_filter
 from tipline.core.models import NO_DEADLINE, Channel, Label, Tip, TipStatus
+from tipline.insider.models import Organisation
 
 PAGE_SIZE = 50
 
@@ -40,6 +41,7 @@ class InboxFilters(forms.Form):
             ("feedback-overdue", "Feedback overdue"),
         ],
     )
+    insider = forms.ChoiceField(required=False, label="Member's token")
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, user, *args, **kwargs):
@@ -49,6 +51,11 @@ class InboxFilters(forms.Form):
         self.fields["label"].choices = [("", "Any label"), *((label.name, label.name) for label in Label.objects.all())]
         colleagues = {recipient.username for channel in channels for recipient in channel.recipients.all()}
         self.fields["assignee"].choices = [("", "Anyone"), ("none", "Nobody"), *((name, name) for name in sorted(colleagues))]
+        organisations = Organisation.objects.filter(channels__in=channels).distinct()
+        self.fields["insider"].choices = [
+            ("", "With or without"), ("any", "Holds a member's token"), ("none", "No member's token"),
+            *((organisation.slug, f"Token of {organisation.name}") for organisation in organisations),
+        ]
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE
     if cursor:
         tips = tips.filter(_after(cursor))
     rows = list(
-        tips.select_related("channel", "assignee").prefetch_related("labels").defer(*CIPHERTEXT_COLUMNS)
+        tips.select_related("channel", "assignee", "insider_organisation").prefetch_related("labels").defer(*CIPHERTEXT_COLUMNS)
         .order_by("deadline_order", "-received_hour", "id")[: page_size + 1]
     )
     next_cursor = _cursor_of(rows[page_size - 1]) if len(rows) > page_size else None
@@ -106,6 +113,13 @@ def _filtered(tips: QuerySet[Tip], filters: dict) -> QuerySet[Tip]:
         tips = tips.filter(deadline_order__lt=NO_DEADLINE)
     elif deadline == "none":
         tips = tips.filter(deadline_order=NO_DEADLINE)
+    insider = filters.get("insider")
+    if insider == "any":
+        tips = tips.filter(insider_organisation__isnull=False)
+    elif insider == "none":
+        tips = tips.filter(insider_organisation__isnull=True)
+    elif insider:
+        tips = tips.filter(insider_organisation__slug=insider)
     if filters.get("duty"):
         kind, state = filters["duty"].split("-")
         tips = tips.filter(open_duty_filter(kind, state, now))

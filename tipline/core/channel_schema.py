@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import yaml
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from tipline.core.models import Channel, FieldKind, FormField
 
@@ -69,7 +69,15 @@ class ChannelSpec(BaseModel):
     time_zone: str = "UTC"
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
+    insider_tokens: Literal["off", "optional", "required"] = "off"
+    insider_organisation: Slug | None = None
     fields: Annotated[list[FieldSpec], Field(min_length=1, max_length=50)]
+
+    @field_validator("insider_tokens", mode="before")
+    @classmethod
+    def yaml_off_is_off(cls, value):
+        # YAML 1.1 reads a bare `off` as false: take it as meant.
+        return "off" if value is False else value
 
     @model_validator(mode="after")
     def consistent(self) -> "ChannelSpec":
@@ -81,6 +89,8 @@ class ChannelSpec(BaseModel):
             raise ValueError(f"field keys must be unique; repeated: {', '.join(duplicates)}")
         if sum(field.deadline for field in self.fields) > 1:
             raise ValueError("at most one field can be the deadline")
+        if self.insider_tokens != "off" and not self.insider_organisation:
+            raise ValueError("insider_tokens needs insider_organisation: whose members' tokens this channel takes")
         return self
 
 
@@ -110,6 +120,7 @@ def _describe(error: ValidationError) -> str:
 @transaction.atomic
 def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
     """Create the channel, or update the one with this slug; its form is replaced."""
+    organisation = _insider_organisation(spec.insider_organisation)
     channel, created = Channel.objects.update_or_create(
         slug=spec.slug,
         defaults={
@@ -121,6 +132,8 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "time_zone": spec.time_zone,
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
+            "insider_tokens": spec.insider_tokens,
+            "insider_organisation": organisation,
         },
     )
     channel.fields.all().delete()
@@ -135,12 +148,24 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
     return channel, created
 
 
+def _insider_organisation(slug: str | None):
+    from tipline.insider.models import Organisation
+
+    if slug is None:
+        return None
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        raise ChannelFormatError(f"insider_organisation: no organisation {slug!r}; create it first (tipline insiders create)")
+    return organisation
+
+
 def export_channel(channel: Channel, as_json: bool = False) -> str:
     spec = ChannelSpec(
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
-        feedback_within_days=channel.feedback_within_days,
+        feedback_within_days=channel.feedback_within_days, insider_tokens=channel.insider_tokens,
+        insider_organisation=channel.insider_organisation.slug if channel.insider_organisation else None,
         fields=[
             FieldSpec(
                 key=field.key, kind=field.kind, label=field.label, help=field.help_text, required=field.required,

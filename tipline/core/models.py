@@ -13,6 +13,12 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 
 
+class InsiderTokens(models.TextChoices):
+    OFF = "off", "Not asked for"
+    OPTIONAL = "optional", "Accepted, not required"
+    REQUIRED = "required", "Required"
+
+
 class Channel(models.Model):
     """A door a tipster can knock on: its own description, form and recipients."""
 
@@ -32,7 +38,16 @@ class Channel(models.Model):
     feedback_within_days = models.PositiveIntegerField(
         null=True, blank=True, default=90, help_text="Answering duty: give feedback within this many days (empty: none)."
     )
+    insider_organisation = models.ForeignKey(
+        "insider.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="channels",
+        help_text="Whose members' tokens this channel takes.",
+    )
+    insider_tokens = models.CharField(max_length=16, choices=InsiderTokens.choices, default=InsiderTokens.OFF)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def asks_for_insider_token(self) -> bool:
+        return self.insider_organisation_id is not None and self.insider_tokens != InsiderTokens.OFF
 
     class Meta:
         ordering = ["name"]
@@ -134,6 +149,11 @@ class Tip(models.Model):
     on_hold = models.BooleanField(default=False, help_text="Exempt from retention (a recipient said why; see the audit log).")
     acknowledged_hour = models.DateTimeField(null=True, blank=True, help_text="When a reply marked as acknowledgement was sent.")
     feedback_hour = models.DateTimeField(null=True, blank=True, help_text="When a reply marked as feedback was sent.")
+    # "Holds a member's token of this organisation, issued in this period": the whole mark.
+    insider_organisation = models.ForeignKey(
+        "insider.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    insider_epoch = models.BigIntegerField(null=True, blank=True)
 
     @property
     def acknowledge_due(self):

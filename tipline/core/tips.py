@@ -35,6 +35,8 @@ from tipline.crypto import content, files, receipts, tip_keys
 from tipline.jobs.announce import announce
 from tipline.crypto.errors import DecryptionError
 from tipline.crypto.kdf import KdfParams
+from tipline.insider import redemption
+from tipline.insider.redemption import VerifiedToken
 
 
 class ChannelNotReceiving(Exception):
@@ -123,12 +125,13 @@ def token_hash(form_token: str) -> bytes:
 
 def submit_tip(
     channel: Channel, answers: list[Answer], deadline: datetime | None,
-    uploads: list[EncryptedUpload], form_token: str,
+    uploads: list[EncryptedUpload], form_token: str, insider: VerifiedToken | None = None,
 ) -> SubmittedTip:
     """Store a tip encrypted, in one transaction; only then is its receipt returned.
 
     The uploads' blobs are encrypted already; on any failure they are deleted, so a
-    failed submission leaves no tip, no blob and no receipt behind.
+    failed submission leaves no tip, no blob and no receipt behind. A member's token is
+    spent in the same transaction: used only if the tip is stored.
     """
     prepared: list[_PreparedFile] = []
     try:
@@ -142,9 +145,12 @@ def submit_tip(
         tip_key = tip_keys.new_tip_key()
         with transaction.atomic():
             _spend_form_token(form_token)
+            if insider is not None:
+                redemption.spend(insider)
             hour = current_hour()
             tip = Tip.objects.create(
                 id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline,
+                insider_organisation=insider.organisation if insider else None, insider_epoch=insider.epoch if insider else None,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
                 answers_ciphertext=content.encrypt_json(

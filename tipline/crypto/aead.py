@@ -29,6 +29,7 @@ class Purpose(enum.StrEnum):
     FILE_STREAM = "file/stream"
     SESSION_MATERIAL = "session/material"
     ACCOUNT_SECRET = "account/secret"
+    ISSUER_KEY = "insider/issuer-key"
 
 
 def context(*parts: str | bytes | int) -> bytes:

@@ -11,9 +11,10 @@ from django.core import signing
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
-from tipline.core.models import Channel, FieldKind, FormField
+from tipline.core.models import Channel, FieldKind, FormField, InsiderTokens
 from tipline.core.tips import Answer
 from tipline.crypto.receipts import contains_receipt
+from tipline.insider import redemption
 
 FORM_TOKEN_SALT = "tipline.intake.tip-form"
 FORM_TOKEN_MAX_AGE = 24 * 3600
@@ -82,6 +83,9 @@ class TipForm(forms.Form):
             field = self.fields[self.field_name(spec)] = build_field(spec)
             if spec.kind == FieldKind.DATETIME:
                 field.help_text = f"{field.help_text} Times are read as {channel.time_zone} time.".strip()
+        if channel.asks_for_insider_token:
+            self.fields["insider_token"] = insider_token_field(channel)
+        self.verified_token = None
 
     @staticmethod
     def field_name(spec: FormField) -> str:
@@ -100,6 +104,15 @@ class TipForm(forms.Form):
                 "This form was open too long or was damaged. Your text is kept; please send it again."
             ) from None
         return token
+
+    def clean_insider_token(self) -> str:
+        text = self.cleaned_data["insider_token"].strip()
+        if text:
+            try:
+                self.verified_token = redemption.check(self.channel.insider_organisation, text)
+            except redemption.TokenRejected as rejection:
+                raise forms.ValidationError(rejection.message, code=rejection.code) from None
+        return text
 
     def clean(self):
         cleaned = super().clean()
@@ -143,6 +156,21 @@ class TipForm(forms.Form):
             if spec.kind == FieldKind.FILE
             for upload in self.cleaned_data.get(self.field_name(spec)) or []
         ]
+
+
+def insider_token_field(channel: Channel) -> forms.CharField:
+    organisation = channel.insider_organisation
+    required = channel.insider_tokens == InsiderTokens.REQUIRED
+    return forms.CharField(
+        required=required, max_length=1000, label=f"Member's token of {organisation.name}" + ("" if required else " (optional)"),
+        help_text=(
+            f"If you are a member of {organisation.name}, paste one token from tipline-token show. It proves you are a member "
+            "without saying who you are; the team sees only that the tip holds a member's token. Never fetch or use tokens "
+            "from a work device or network."
+        ),
+        error_messages={"required": f"This channel takes tips only with a member's token of {organisation.name}. Paste one line starting with tipv1:"},
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+    )
 
 
 def _json_value(value):

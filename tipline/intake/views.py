@@ -31,6 +31,7 @@ from tipline.core.tips import (
 )
 from tipline.core.uploads import upload_handler_of
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
+from tipline.insider.redemption import TokenRejected
 from tipline.intake import tipster_session
 from tipline.intake.forms import ReceiptForm, ReplyForm, TipForm, new_form_token
 
@@ -76,7 +77,12 @@ def _receive_tip(request, channel):
     if not form.is_valid():
         return _discard_and_render(request, channel, form, None, 400)
     try:
-        submitted = submit_tip(channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"])
+        submitted = submit_tip(
+            channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token
+        )
+    except TokenRejected as rejection:  # spent by another tip a moment ago
+        form.add_error("insider_token", rejection.message)
+        return render_tip_form(request, channel, form, None, 409)
     except AlreadySubmitted:
         return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
     except ChannelNotReceiving:

@@ -32,6 +32,14 @@ def purge_expired() -> int:
 
 
 @task()
+def rotate_insider_keys() -> dict:
+    """Keys of coming periods made ahead; private keys of past periods destroyed."""
+    from tipline.insider.admin_services import rotate
+
+    return rotate(actor="worker")
+
+
+@task()
 def send_notice_email(event: str, channel: str, seconds_left: int | None, recipient_ids: list[int]) -> int:
     notice = notify.Notice(event=event, channel=channel, seconds_left=seconds_left)
     addresses = list(User.objects.filter(pk__in=recipient_ids, is_active=True).exclude(email="").values_list("email", flat=True))

@@ -25,6 +25,7 @@ PERIODIC = {
     "deadline-scan": (timedelta(minutes=1), tasks.scan_deadlines),
     "retention-purge": (timedelta(hours=1), tasks.purge_expired),
     "digest": (timedelta(days=1), tasks.send_digests),
+    "insider-keys": (timedelta(hours=1), tasks.rotate_insider_keys),
 }
 
 
