@@ -124,7 +124,7 @@ def test_jobs_status_before_any_worker_ran(initialised):
     assert "nothing yet (no worker has run)" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "audit", "manage"])
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "insiders", "audit", "manage"])
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 
@@ -154,3 +154,29 @@ def test_channel_import_and_export_from_the_command_line(initialised, tmp_path):
     assert "bad.json: not imported:" in imported.stderr and "fields[0].kind" in imported.stderr
     assert exported.returncode == 0 and '"slug": "tips"' in exported.stdout
     assert missing.returncode == 1 and "no channel with slug 'nowhere'" in missing.stderr
+
+
+def test_insiders_from_the_command_line(initialised, tmp_path):
+    listing = tmp_path / "officers.txt"
+    listing.write_text("officer 1\nofficer 2\n")
+    channel = tmp_path / "officers.yaml"
+    channel.write_text(
+        "slug: officers\nname: Officers\ninsider_tokens: required\ninsider_organisation: police\n"
+        "fields:\n  - {key: tip, kind: long_text, label: Tip}\n"
+    )
+
+    too_early = run_tipline(initialised, "channel", "import", str(channel))
+    created = run_tipline(initialised, "insiders", "create", "police", "--name", "Metropolitan Police")
+    added = run_tipline(initialised, "insiders", "add-members", "police", str(listing))
+    renewed = run_tipline(initialised, "insiders", "new-code", "police", "officer 2")
+    unknown = run_tipline(initialised, "insiders", "new-code", "police", "officer 9")
+    rotated = run_tipline(initialised, "insiders", "rotate")
+    imported = run_tipline(initialised, "channel", "import", str(channel))
+
+    assert too_early.returncode == 1 and "no organisation 'police'" in too_early.stderr
+    assert created.returncode == 0 and "/insiders/police/" in created.stdout
+    assert added.returncode == 0 and added.stdout.count("officer ") == 2 and "shown only now" in added.stdout
+    assert renewed.returncode == 0 and "officer 2\t" in renewed.stdout
+    assert unknown.returncode == 1 and "no member 'officer 9'" in unknown.stderr
+    assert rotated.returncode == 0 and "keys made" in rotated.stdout
+    assert imported.returncode == 0 and count_rows(initialised, "insider_issuerkey") == 3

@@ -156,6 +156,13 @@ class Tip(models.Model):
     insider_epoch = models.BigIntegerField(null=True, blank=True)
 
     @property
+    def insider_period_start(self) -> datetime | None:
+        """When the period the token was fetched in began: a date people can read."""
+        if self.insider_organisation is None:
+            return None
+        return datetime.fromtimestamp(self.insider_epoch * self.insider_organisation.epoch_seconds, UTC)
+
+    @property
     def acknowledge_due(self):
         days = self.channel.acknowledge_within_days
         return self.received_hour + timedelta(days=days) if days else None
