@@ -40,7 +40,8 @@ bench: $(INSTALLED_TEST)
 	for database in sqlite postgresql; do \
 		$(VENV)/bin/python benchmarks/inbox.py --database $$database && \
 		$(VENV)/bin/python benchmarks/submit.py --database $$database && \
-		$(VENV)/bin/python benchmarks/files.py --database $$database || exit 1; \
+		$(VENV)/bin/python benchmarks/files.py --database $$database && \
+		$(VENV)/bin/python benchmarks/tokens.py --database $$database || exit 1; \
 	done
 
 clean:

@@ -174,8 +174,8 @@ class InsiderStatusOut(Schema):
 
 
 class ActivateIn(Schema):
-    organisation: str = Field(max_length=64)
-    code: str = Field(max_length=100)
+    organisation: str = Field(max_length=64, pattern=r"^[-a-zA-Z0-9_]+$", description="The organisation's short name.")
+    code: str = Field(max_length=100, pattern=r"^[0-9A-Za-z -]+$", description="The one-time sign-in code.")
 
 
 class ActivatedOut(Schema):

@@ -55,3 +55,11 @@ def test_the_public_page_lists_key_ids_and_the_crowd_size(organisation, member):
     key = keys.ensure_keys(organisation)[0]
     assert bytes(key.key_id).hex() in page
     assert "<strong>1</strong> of 1 members" in page and "small crowd" in page
+
+
+def test_the_workers_hourly_task_makes_keys_ahead_for_every_organisation(organisation):
+    from tipline.jobs.tasks import rotate_insider_keys
+
+    done = rotate_insider_keys.call()
+    assert done["keys_made"] == 3
+    assert IssuerKey.objects.filter(organisation=organisation).count() == 3

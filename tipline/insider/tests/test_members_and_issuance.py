@@ -70,3 +70,11 @@ def test_a_member_credential_opens_no_tip_and_no_staff_page(member, channel):
     assert client.get("/staff/inbox/", **headers).status_code == 302  # to the sign-in page
     keys_answer = client.get(f"/api/v1/insiders/{member.organisation.slug}/keys")
     assert keys_answer.status_code == 200 and len(keys_answer.json()["keys"]) == 3
+
+
+def test_activation_refuses_malformed_input_with_a_message_not_a_server_error(organisation):
+    for body in ({"organisation": "police\u0000", "code": "ABCD"}, {"organisation": "police", "code": "AB\u0000CD"}):
+        answer = Client().post("/api/v1/insiders/activate", body, content_type="application/json")
+        assert answer.status_code == 400 and answer.json()["code"] == "invalid"
+    wrong = Client().post("/api/v1/insiders/activate", {"organisation": "police", "code": "ABCD-EFGH"}, content_type="application/json")
+    assert wrong.status_code == 401 and wrong.json()["code"] == "code_unknown"
