@@ -52,6 +52,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def cache_settings(url: str) -> dict:
+    """Rate limits and caches: per process (LocMem) by default; one Redis for several processes."""
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"{PREFIX}CACHE_URL={url!r}: use redis://host:6379/0 (or rediss://, unix://), or leave it empty.")
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "tipline"}}
+
+
+def blob_storage(kind: str, blob_dir: Path) -> dict:
+    """Where encrypted blobs go: a directory, or an S3-compatible bucket (django-storages)."""
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": blob_dir}}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"{PREFIX}BLOB_STORAGE={kind!r}: use filesystem or s3.")
+    bucket = env_str("S3_BUCKET", "")
+    if not bucket:
+        raise ImproperlyConfigured(f"{PREFIX}BLOB_STORAGE=s3 needs {PREFIX}S3_BUCKET.")
+    endpoint = env_str("S3_ENDPOINT_URL", "") or None
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket, "endpoint_url": endpoint, "region_name": env_str("S3_REGION", "") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None, "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            # Objects are ciphertext under random names: private, never overwritten, no signed URLs handed out.
+            "default_acl": None, "file_overwrite": False, "querystring_auth": False,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path" if endpoint else "auto"),
+        },
+    }
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create a directory readable by its owner only (existing ones are left as they are)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)

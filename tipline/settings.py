@@ -9,6 +9,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from tipline.config import (
+    blob_storage,
+    cache_settings,
     ensure_private_dir,
     env_bool,
     env_int,
@@ -118,7 +120,7 @@ TEMPLATES = [
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_ALLOW_ALL_ORIGINS = False
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": BLOB_DIR}},
+    "default": blob_storage(env_str("BLOB_STORAGE", "filesystem"), BLOB_DIR),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -127,8 +129,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Caches (rate limits); LocMem is per process, Redis arrives with scale-out --
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
+# --- Caches (rate limits): per process by default; set a Redis URL for several processes --
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = cache_settings(CACHE_URL)
 
 # --- Security headers and cookies --------------------------------------------
 CONTENT_SECURITY_POLICY = {

@@ -167,3 +167,46 @@ def smtp_server(settings):
     }
     yield received
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server on loopback: moto's server (pure Python, from PyPI), which
+    speaks the S3 REST protocol over HTTP. Yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.system import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_blob_store(s3_server, settings):
+    """Blobs in a fresh bucket of the S3 server, through django-storages, as an operator
+    configures it (TIPLINE_BLOB_STORAGE=s3). Yields a boto3 client to look inside."""
+    import secrets
+
+    import boto3
+
+    bucket = f"tipline-{secrets.token_hex(4)}"
+    client = boto3.client(
+        "s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket, "endpoint_url": s3_server, "region_name": "us-east-1",
+                "access_key": "test", "secret_key": "test", "default_acl": None, "file_overwrite": False,
+                "querystring_auth": False, "addressing_style": "path",
+            },
+        },
+    }
+    client.bucket = bucket
+    yield client
