@@ -96,10 +96,13 @@ def test_with_the_database_down_pages_answer_503_and_show_the_typed_text_back(tm
         )
         with pytest.raises(urllib.error.HTTPError) as posted:
             urllib.request.urlopen(request)
+        with pytest.raises(urllib.error.HTTPError) as health:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz")
     finally:
         output = stop(server)
 
     assert landing.value.code == 503 and landing.value.headers["Retry-After"] == "60", output[-3000:]
     assert "briefly unavailable" in landing.value.read().decode()
+    assert health.value.code == 503 and health.value.read() == b"unavailable\n"
     page = posted.value.read().decode()
     assert posted.value.code == 503 and "typed while the database was down" in page

@@ -17,8 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command is None:
         parser.print_help()
         return 2
-    if arguments.command != "serve":
-        _setup_django()
+    _setup_django()
     return arguments.handler(arguments) or 0
 
 
@@ -55,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests handled at once per worker; more wait in the queue (default: 16)",
     )
     serve.set_defaults(handler=run_serve)
+
+    metrics = commands.add_parser(
+        "metrics", help="serve Prometheus metrics on a separate, non-public address",
+        description="Serve /metrics for Prometheus: request counts and latencies by route pattern from every "
+        "`tipline serve` process of this data directory, tips by status, tasks by state, and whether the "
+        "database, cache and blob store answer. Nothing about any tipster. Bind it to loopback or a "
+        "private network only.",
+    )
+    metrics.add_argument("--bind", default="127.0.0.1:9464", help="HOST:PORT (default: 127.0.0.1:9464)")
+    metrics.set_defaults(handler=run_metrics)
 
     worker = commands.add_parser(
         "worker", help="run background jobs: deadline alerts, notifications, retention",
@@ -192,9 +201,30 @@ def run_serve(arguments) -> int:
         "--no-access-log", "--respawn-failed-workers", "--no-ws",
         "tipline.wsgi:application",
     ]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
+    from tipline.core.metrics import clear_for_start
+
+    clear_for_start()
     os.execv(sys.executable, command)
     return 1  # not reached: execv replaces this process
+
+
+def run_metrics(arguments) -> int:
+    import signal
+
+    from tipline.core.metrics import registry
+
+    host, _, port = arguments.bind.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"tipline metrics: --bind {arguments.bind!r}: use HOST:PORT, e.g. 127.0.0.1:9464.", file=sys.stderr)
+        return 2
+    from prometheus_client import start_http_server
+
+    server, thread = start_http_server(int(port), addr=host, registry=registry())
+    print(f"tipline metrics: serving http://{arguments.bind}/metrics", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    signal.signal(signal.SIGINT, lambda *_: server.shutdown())
+    thread.join()
+    return 0
 
 
 def run_worker(arguments) -> int:

@@ -202,6 +202,9 @@ LOGGING = {
 
 # --- Notifications (content-free) and background jobs ---------------------------
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
+# Request counts and latencies per route, added up across server processes by `tipline metrics`.
+METRICS_ENABLED = env_bool("METRICS", True)
+METRICS_DIR = Path(env_str("METRICS_DIR", str(DATA_DIR / "metrics"))).resolve()
 # Names this tip line in insider tokens' public challenge; fixed into each key when it is made.
 INSIDER_ISSUER_NAME = env_str("INSIDER_ISSUER_NAME", "tipline")
 SMTP_HOST = env_str("SMTP_HOST", "")

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from tipline.api.main import api
+from tipline.core.health import healthz
 
 urlpatterns = [
     path("", include("tipline.intake.urls")),
@@ -10,4 +11,5 @@ urlpatterns = [
     path("staff/", include("tipline.casework.urls")),
     path("", include("tipline.insider.urls")),
     path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
 ]

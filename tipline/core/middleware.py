@@ -11,6 +11,8 @@ import time
 
 from django.conf import settings
 
+from tipline.core import metrics
+
 access_log = logging.getLogger("tipline.access")
 
 # Every powerful feature a tip line never needs, denied to this origin and any frame.
@@ -69,6 +71,7 @@ class AccessLogMiddleware:
         match = getattr(request, "resolver_match", None)
         route = "/" + match.route if match is not None else _unrouted(request)
         access_log.info("%s %s %d %.1fms", request.method, route, response.status_code, elapsed_ms)
+        metrics.observe_request(request.method, route, response.status_code, elapsed_ms / 1000)
         return response
 
 
