@@ -124,7 +124,7 @@ def test_jobs_status_before_any_worker_ran(initialised):
     assert "nothing yet (no worker has run)" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "insiders", "audit", "manage"])
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "insiders", "backup", "restore", "metrics", "audit", "manage"])
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 

@@ -144,6 +144,24 @@ def build_parser() -> argparse.ArgumentParser:
     insider_actions.add_parser("rotate", help="make the keys of coming periods; destroy private keys of past ones")
     insiders.set_defaults(handler=run_insiders)
 
+    backup = commands.add_parser(
+        "backup", help="write a consistent backup archive (database, blobs, settings, checksums)",
+        description="Write one tar archive: a consistent dump of the database, every blob it refers to, the "
+        "TIPLINE_* settings and a manifest of SHA-256 checksums. The secret key and secret settings go in "
+        "only with --with-secrets. Safe while the tip line runs.",
+    )
+    backup.add_argument("destination", help="the archive to write, e.g. /backups/tipline-2026-11-29.tar")
+    backup.add_argument("--with-secrets", action="store_true", help="include the secret key file and secret settings")
+    backup.set_defaults(handler=run_backup)
+
+    restore = commands.add_parser(
+        "restore", help="restore a backup archive into a new, empty instance",
+        description="Check every checksum, then load the database and blobs of a backup into this instance, "
+        "which must be empty (run tipline init on a fresh data directory first) and of the same version.",
+    )
+    restore.add_argument("source")
+    restore.set_defaults(handler=run_restore)
+
     audit = commands.add_parser(
         "audit", help="verify the audit log's hash chain",
         description="tipline audit verify: walk the audit log and report the first entry whose hash "
@@ -352,6 +370,33 @@ def run_insiders(arguments) -> int:
     print("Give each member their one-time sign-in code through a safe way; it is shown only now.")
     for code in codes:
         print(f"{code.reference}\t{code.code}")
+    return 0
+
+
+def run_backup(arguments) -> int:
+    from tipline.core.backup import BackupError, write_backup
+
+    try:
+        report = write_backup(arguments.destination, with_secrets=arguments.with_secrets)
+    except BackupError as error:
+        print(f"tipline backup: {error}", file=sys.stderr)
+        return 1
+    secrets_note = "with the secret key" if report.with_secrets else "without the secret key (keep it safe separately)"
+    print(f"tipline backup: {report.path}: {report.tips} tips, {report.blobs} files, {secrets_note}.")
+    return 0
+
+
+def run_restore(arguments) -> int:
+    from tipline.core.backup import BackupError, restore_backup
+
+    try:
+        report = restore_backup(arguments.source)
+    except BackupError as error:
+        print(f"tipline restore: {error}", file=sys.stderr)
+        return 1
+    print(f"tipline restore: {report.tips} tips and {report.blobs} files restored from {report.path}.")
+    if not report.with_secrets:
+        print("The backup held no secret key: insider token issuance pauses until the next period's key.")
     return 0
 
 

@@ -30,6 +30,10 @@ class AllFetched(IssuanceRefused):
     code = "all_fetched"
 
 
+class Paused(IssuanceRefused):
+    code = "paused"
+
+
 @dataclass(frozen=True)
 class Issued:
     key: IssuerKey
@@ -43,6 +47,8 @@ def issue(member: Member, requests: list[bytes], now=None) -> Issued:
     keys.ensure_keys(organisation, now)
     epoch = epochs.current(organisation.epoch_seconds, now).number
     key = IssuerKey.objects.get(organisation=organisation, epoch=epoch)
+    if key.sealed_private_key is None:  # restored without the secret key that sealed it
+        raise Paused("Tokens cannot be fetched in this period; fetch them in the next one.")
     blinded = [_blinded_message(request, bytes(key.key_id)) for request in requests]
     with transaction.atomic():
         count, _ = IssuanceCount.objects.select_for_update().get_or_create(member=member, epoch=epoch, defaults={"count": 0})

@@ -63,3 +63,15 @@ def test_the_workers_hourly_task_makes_keys_ahead_for_every_organisation(organis
     done = rotate_insider_keys.call()
     assert done["keys_made"] == 3
     assert IssuerKey.objects.filter(organisation=organisation).count() == 3
+
+
+def test_after_a_restore_without_the_secret_key_issuance_pauses_with_a_message(member):
+    import pytest
+
+    from tipline.insider import issuance
+    from tipline.insider.tests.conftest import fetch
+
+    keys.ensure_keys(member.organisation)
+    IssuerKey.objects.update(sealed_private_key=None)  # what restoring without the secret key does
+    with pytest.raises(issuance.Paused, match="next one"):
+        fetch(member, count=1)

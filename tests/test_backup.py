@@ -1,0 +1,164 @@
+"""Backups as an operator makes them: `tipline backup` of a live instance while tips arrive,
+`tipline restore` into a fresh one, and a recipient there reads every tip and file. Damaged
+archives and non-empty targets are refused before anything is written."""
+
+import hashlib
+import io
+import json
+import os
+import secrets
+import subprocess
+import tarfile
+import threading
+import urllib.parse
+import urllib.request
+
+import psycopg
+import pytest
+
+from tests.system import TIPLINE, clean_environment, free_port, run_tipline, stop, wait_until_serving
+
+pytestmark = pytest.mark.system
+POSTGRES = os.environ.get("TIPLINE_DATABASE_URL", "").startswith("postgres")
+SERVER = os.environ.get("TIPLINE_DATABASE_URL", "").rsplit("/", 1)[0]
+
+SEED = """
+import django
+django.setup()
+from django.core.files.uploadedfile import SimpleUploadedFile
+from tipline.core.demo import load_demo
+from tipline.testing.staff import make_staff, make_tip
+from tipline.core.uploads import EncryptedUpload
+load_demo()
+make_staff("ana", ["general", "time-sensitive"])
+for number in range(5):
+    make_tip("general", f"backed-up tip {number}")
+"""
+
+READ_ALL = """
+import django, json
+django.setup()
+from tipline.accounts.models import User
+from tipline.core.models import Tip
+from tipline.core.tips import open_tip_for_recipient, read_answers
+from tipline.crypto import recipient_keys
+ana = User.objects.get(username="ana")
+key = recipient_keys.unwrap_with_password(ana.private_key_by_password, "a long passphrase for ana", ana.key_owner)
+texts = []
+for tip in Tip.objects.all():
+    tip_key = open_tip_for_recipient(tip, ana, key)
+    texts.append(read_answers(tip, tip_key)[0].value)
+print(json.dumps(sorted(texts)))
+"""
+
+
+@pytest.fixture
+def fresh_database():
+    """Settings for a new, empty database: SQLite in the data dir, or a PostgreSQL database
+    made for the test and dropped after it."""
+    made = []
+
+    def make() -> dict:
+        if not POSTGRES:
+            return {}
+        name = f"tipline_backup_{secrets.token_hex(4)}"
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        return {"DATABASE_URL": f"{SERVER}/{name}"}
+
+    yield make
+    for name in made:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def python(data_dir, code: str, **overrides) -> str:
+    environment = clean_environment(data_dir, INSECURE_FAST_KDF="on", **overrides) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
+    return subprocess.run([str(TIPLINE.parent / "python"), "-c", code], env=environment, check=True, capture_output=True, text=True).stdout
+
+
+def submit_through(port: int, text: str) -> None:
+    form = urllib.request.urlopen(f"http://127.0.0.1:{port}/c/general/")
+    page, cookie = form.read().decode(), form.headers["Set-Cookie"].split(";")[0]
+    fields = {
+        "csrfmiddlewaretoken": page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0],
+        "form_token": page.split('name="form_token" value="')[1].split('"')[0], "answer-tip": text,
+    }
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/c/general/", data=urllib.parse.urlencode(fields).encode(),
+        headers={"Cookie": cookie, "Sec-Fetch-Site": "same-origin"},
+    )
+    urllib.request.urlopen(request).close()
+
+
+def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_database):
+    source, target = tmp_path / "source", tmp_path / "target"
+    source_db, target_db = fresh_database(), fresh_database()
+    assert run_tipline(source, "init", **source_db).returncode == 0
+    python(source, SEED, **source_db)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=clean_environment(source, INSECURE_FAST_KDF="on", **source_db),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    archive = tmp_path / "backup.tar"
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/", server)
+        arriving = threading.Thread(target=lambda: [submit_through(port, f"arriving tip {n}") for n in range(5)])
+        arriving.start()
+        made = run_tipline(source, "backup", str(archive), **source_db)
+        arriving.join()
+    finally:
+        stop(server)
+    assert made.returncode == 0, made.stderr
+    assert archive.stat().st_mode & 0o777 == 0o600
+
+    with tarfile.open(archive) as opened:
+        names = opened.getnames()
+        assert not any(b"backed-up tip" in opened.extractfile(name).read() for name in names)  # ciphertext only
+        manifest = json.loads(opened.extractfile("manifest.json").read())
+        settings_saved = json.loads(opened.extractfile("settings.json").read())
+    assert "secret_key" not in names and manifest["with_secrets"] is False
+    assert set(manifest["files"]) == set(names) - {"manifest.json"}
+    assert "TIPLINE_DATA_DIR" in settings_saved
+
+    assert run_tipline(target, "init", **target_db).returncode == 0
+    restored = run_tipline(target, "restore", str(archive), **target_db)
+    assert restored.returncode == 0, restored.stderr
+    texts = json.loads(python(target, READ_ALL, **target_db))
+    backed_up = [text for text in texts if text.startswith("backed-up")]
+    assert backed_up == [f"backed-up tip {n}" for n in range(5)]
+    assert all(text.startswith(("backed-up", "arriving")) for text in texts)  # whatever arrived in time, whole
+    assert "the chain is intact" in run_tipline(target, "audit", "verify", **target_db).stdout
+
+    again = run_tipline(target, "restore", str(archive), **target_db)
+    assert again.returncode == 1 and "holds data already" in again.stderr
+
+
+def test_a_damaged_archive_is_refused_before_anything_is_restored(tmp_path, fresh_database):
+    source, target = tmp_path / "source", tmp_path / "target"
+    source_db, target_db = fresh_database(), fresh_database()
+    assert run_tipline(source, "init", **source_db).returncode == 0
+    python(source, SEED, **source_db)
+    archive = tmp_path / "backup.tar"
+    assert run_tipline(source, "backup", str(archive), "--with-secrets", **source_db).returncode == 0
+    with tarfile.open(archive) as opened:
+        assert "secret_key" in opened.getnames()
+        members = [(member, opened.extractfile(member).read()) for member in opened.getmembers()]
+    damaged = tmp_path / "damaged.tar"
+    with tarfile.open(damaged, "w") as output:
+        for member, data in members:
+            if member.name == "database.json":
+                data = data[:100] + bytes([data[100] ^ 1]) + data[101:]
+            member.size = len(data)
+            output.addfile(member, io.BytesIO(data))
+    assert run_tipline(target, "init", **target_db).returncode == 0
+    refused = run_tipline(target, "restore", str(damaged), **target_db)
+    assert refused.returncode == 1 and "does not match its checksum" in refused.stderr
+    assert json.loads(python(target, READ_ALL.replace('ana = User.objects.get(username="ana")', 'print(json.dumps(User.objects.count())); raise SystemExit'), **target_db)) == 0
+
+    secret_before = (target / "secret_key").read_bytes()
+    assert run_tipline(target, "restore", str(archive), **target_db).returncode == 0
+    assert (target / "secret_key").read_bytes() == (source / "secret_key").read_bytes() != secret_before
+    assert hashlib.sha256((target / "secret_key").read_bytes()).hexdigest()

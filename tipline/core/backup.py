@@ -1,0 +1,191 @@
+"""Backups: one tar archive holding a consistent dump of the database, every blob the dump
+refers to, the TIPLINE_* settings and a manifest of SHA-256 checksums; and restoring one
+into an empty instance. The secret key (and other secrets among the settings) goes in
+only when asked: without it the archive still restores, but sealed insider issuer keys
+cannot be opened (issuance pauses until the next period's key).
+
+Everything in the archive is what the database and blob store already hold: ciphertext
+and the plaintext triage metadata; a backup is no more readable than the server's disks.
+"""
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
+
+from tipline import __version__
+from tipline.core import blobs
+
+FORMAT = "tipline-backup"
+FORMAT_VERSION = 1
+# Sessions end with a restore; content types and permissions are rebuilt by migrate.
+SKIPPED_MODELS = {"sessions.session", "contenttypes.contenttype", "auth.permission"}
+SECRET_SETTINGS = {"TIPLINE_SMTP_PASSWORD", "TIPLINE_WEBHOOK_SECRET", "TIPLINE_S3_SECRET_ACCESS_KEY"}
+
+
+class BackupError(Exception):
+    """The archive cannot be written or restored; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    path: Path
+    tips: int
+    blobs: int
+    with_secrets: bool
+
+
+def write_backup(destination: Path, with_secrets: bool = False) -> BackupReport:
+    """Dump the database in one read transaction, then add the blobs it refers to."""
+    destination = Path(destination)
+    if destination.exists():
+        raise BackupError(f"{destination} exists already; choose a new file name.")
+    checksums: dict[str, dict] = {}
+    partial = destination.with_name(destination.name + ".partial")
+    with tempfile.TemporaryDirectory(prefix="tipline-backup-") as scratch:
+        dump = Path(scratch) / "database.json"
+        blob_names, tips = _dump_database(dump)
+        with tarfile.open(partial, "w") as archive:
+            _add_file(archive, checksums, "database.json", dump)
+            for name in blob_names:
+                _add_stream(archive, checksums, f"blobs/{name}", b"".join(blobs.read_chunks(name)))
+            _add_stream(archive, checksums, "settings.json", json.dumps(_settings(with_secrets), indent=1).encode())
+            if with_secrets:
+                _add_stream(archive, checksums, "secret_key", Path(settings.SECRET_KEY_FILE).read_bytes())
+            manifest = {
+                "format": FORMAT, "version": FORMAT_VERSION, "tipline": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"), "database": connection.vendor,
+                "migrations": _migration_state(), "with_secrets": with_secrets, "files": checksums,
+            }
+            _add_stream(archive, {}, "manifest.json", json.dumps(manifest, indent=1).encode())
+    os.chmod(partial, 0o600)
+    os.replace(partial, destination)
+    return BackupReport(destination, tips, len(blob_names), with_secrets)
+
+
+def _dump_database(path: Path) -> tuple[list[str], int]:
+    from tipline.core.models import Attachment, Tip
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # one snapshot for every table
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with path.open("w") as output:
+            call_command(
+                "dumpdata", natural_foreign=True, exclude=sorted(SKIPPED_MODELS), stdout=output, verbosity=0,
+            )
+        return list(Attachment.objects.values_list("blob_name", flat=True)), Tip.objects.count()
+
+
+def _settings(with_secrets: bool) -> dict[str, str]:
+    return {
+        name: value for name, value in sorted(os.environ.items())
+        if name.startswith("TIPLINE_") and (with_secrets or name not in SECRET_SETTINGS)
+    }
+
+
+def _migration_state() -> dict[str, str]:
+    latest: dict[str, str] = {}
+    for app, name in MigrationRecorder(connection).applied_migrations():
+        latest[app] = max(latest.get(app, ""), name)
+    return dict(sorted(latest.items()))
+
+
+def _add_file(archive: tarfile.TarFile, checksums: dict, name: str, path: Path) -> None:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1024 * 1024):
+            digest.update(chunk)
+    checksums[name] = {"sha256": digest.hexdigest(), "size": path.stat().st_size}
+    archive.add(path, arcname=name)
+
+
+def _add_stream(archive: tarfile.TarFile, checksums: dict, name: str, data: bytes) -> None:
+    if checksums is not None:
+        checksums[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o600, 0
+    archive.addfile(info, io.BytesIO(data))
+
+
+def restore_backup(source: Path) -> BackupReport:
+    """Into an empty, migrated instance of the same Tipline version: check every checksum
+    first, then load the database and put the blobs back."""
+    source = Path(source)
+    try:
+        archive = tarfile.open(source, "r")
+    except (OSError, tarfile.TarError) as error:
+        raise BackupError(f"{source} cannot be read as a Tipline backup ({error}).") from None
+    with archive:
+        manifest = _verified_manifest(archive)
+        _refuse_unless_empty_and_matching(manifest)
+        with tempfile.TemporaryDirectory(prefix="tipline-restore-") as scratch:
+            dump = Path(scratch) / "database.json"
+            dump.write_bytes(archive.extractfile("database.json").read())
+            blob_members = [member for member in archive.getmembers() if member.name.startswith("blobs/")]
+            for member in blob_members:
+                with blobs.open_for_writing(member.name.removeprefix("blobs/")) as blob:
+                    blob.write(archive.extractfile(member).read())
+            call_command("loaddata", str(dump), verbosity=0)
+        if manifest["with_secrets"]:
+            _install_secret_key(archive.extractfile("secret_key").read())
+        else:
+            _forget_unopenable_issuer_keys()
+    from tipline.core.models import Tip
+
+    return BackupReport(source, Tip.objects.count(), len(blob_members), manifest["with_secrets"])
+
+
+def _verified_manifest(archive: tarfile.TarFile) -> dict:
+    try:
+        manifest = json.loads(archive.extractfile("manifest.json").read())
+    except (KeyError, AttributeError, json.JSONDecodeError):
+        raise BackupError("This archive has no readable manifest.json: it is not a Tipline backup.") from None
+    if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
+        raise BackupError("This archive is not a Tipline backup of a format this version reads.")
+    names = {member.name for member in archive.getmembers()} - {"manifest.json"}
+    if names != set(manifest["files"]):
+        raise BackupError("The archive's files do not match its manifest: it is incomplete or was altered.")
+    for name, expected in manifest["files"].items():
+        if hashlib.sha256(archive.extractfile(name).read()).hexdigest() != expected["sha256"]:
+            raise BackupError(f"{name} does not match its checksum: the archive is damaged or was altered. Nothing was restored.")
+    return manifest
+
+
+def _refuse_unless_empty_and_matching(manifest: dict) -> None:
+    from tipline.accounts.models import User
+    from tipline.core.models import Channel, Tip
+
+    call_command("migrate", verbosity=0)
+    if Tip.objects.exists() or User.objects.exists() or Channel.objects.exists():
+        raise BackupError("This instance holds data already; restore into a new, empty one (tipline init on a fresh data directory).")
+    if manifest["migrations"] != _migration_state():
+        raise BackupError(
+            f"The backup was made by Tipline {manifest['tipline']} with another database schema; restore it with "
+            "that version, then upgrade."
+        )
+
+
+def _install_secret_key(secret: bytes) -> None:
+    path = Path(settings.SECRET_KEY_FILE)
+    temporary = path.with_name(path.name + ".restored")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as output:
+        output.write(secret)
+    os.replace(temporary, path)
+
+
+def _forget_unopenable_issuer_keys() -> None:
+    from tipline.insider.models import IssuerKey
+
+    IssuerKey.objects.update(sealed_private_key=None)
