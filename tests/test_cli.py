@@ -77,6 +77,7 @@ def test_check_passes_on_a_good_configuration(initialised):
         ({"DEBUG": "on"}, "TIPLINE_DEBUG is on"),
         ({"INSECURE_FAST_KDF": "yes"}, "TIPLINE_INSECURE_FAST_KDF is on"),
         ({"ALLOWED_HOSTS": "tips.example.org"}, "TIPLINE_HTTPS is off while the tip line answers to tips.example.org"),
+        ({"CACHE_URL": "redis://127.0.0.1:9/0"}, "The cache cannot be reached; check TIPLINE_CACHE_URL"),
         ({"ALLOWED_HOSTS": "*"}, "contains '*'"),
         ({"DATABASE_URL": "postgres://nobody@127.0.0.1:9/none"}, "The database cannot be reached"),
     ],
@@ -104,6 +105,13 @@ def test_a_bad_setting_value_is_explained(data_dir):
 
     assert result.returncode != 0
     assert "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number." in result.stderr
+
+
+def test_a_cache_url_that_is_not_redis_is_explained(data_dir):
+    result = run_tipline(data_dir, "check", CACHE_URL="memcached://somewhere")
+
+    assert result.returncode != 0
+    assert "TIPLINE_CACHE_URL='memcached://somewhere': use redis://" in result.stderr
 
 
 def test_createuser_prints_a_one_time_password_and_refuses_unknown_channels(initialised):

@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     insider_code.add_argument("slug")
     insider_code.add_argument("reference")
     insider_actions.add_parser("rotate", help="make the keys of coming periods; destroy private keys of past ones")
+    insider_reseal = insider_actions.add_parser(
+        "reseal", help="after replacing the secret key: seal the issuer keys again under the new one"
+    )
+    insider_reseal.add_argument("old_secret_key_file", help="the replaced secret key file")
     insiders.set_defaults(handler=run_insiders)
 
     backup = commands.add_parser(
@@ -347,6 +351,20 @@ def run_insiders(arguments) -> int:
     if arguments.action == "rotate":
         done = admin_services.rotate(actor="tipline insiders rotate")
         print("tipline insiders rotate: " + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in done.items()) + ".")
+        return 0
+    if arguments.action == "reseal":
+        from pathlib import Path
+
+        from tipline.config import read_secret_key
+        from tipline.crypto.errors import DecryptionError
+        from tipline.insider.keys import reseal_all
+
+        try:
+            count = reseal_all(read_secret_key(Path(arguments.old_secret_key_file)))
+        except (OSError, DecryptionError) as error:
+            print(f"tipline insiders reseal: nothing changed: {error}", file=sys.stderr)
+            return 1
+        print(f"tipline insiders reseal: {count} issuer keys sealed under the current secret key.")
         return 0
     if arguments.action == "create":
         organisation = admin_services.create_organisation(

@@ -103,6 +103,10 @@ def load_or_create_secret_key(path: Path) -> str:
     else:
         with os.fdopen(descriptor, "w") as key_file:
             key_file.write(secrets.token_urlsafe(64))
+    return read_secret_key(path)
+
+
+def read_secret_key(path: Path) -> str:
     key = path.read_text().strip()
     if len(key) < 50:
         raise ImproperlyConfigured(f"The secret key in {path} is too short; delete the file to generate a new one.")

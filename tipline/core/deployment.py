@@ -18,6 +18,7 @@ def find_problems() -> list[str]:
     problems += _secret_problems()
     problems += _mode_problems()
     problems += _database_problems()
+    problems += _shared_service_problems()
     return problems
 
 
@@ -46,6 +47,23 @@ def _mode_problems() -> list[str]:
         problems.append(
             f"TIPLINE_HTTPS is off while the tip line answers to {', '.join(public_hosts)}: "
             "tips would cross the network unencrypted. Put TLS in front and set TIPLINE_HTTPS=on."
+        )
+    return problems
+
+
+def _shared_service_problems() -> list[str]:
+    from tipline.core.health import component_states
+
+    states = component_states()
+    problems = []
+    if not states["cache"]:
+        problems.append("The cache cannot be reached; check TIPLINE_CACHE_URL (Redis running, password, address).")
+    if not states["blob_store"]:
+        problems.append("The blob store cannot be reached; check TIPLINE_BLOB_STORAGE and the TIPLINE_S3_* settings.")
+    if connection.vendor == "postgresql" and not settings.CACHE_URL:
+        problems.append(
+            "The database is PostgreSQL but rate limits are counted per process: with several app servers, "
+            "set TIPLINE_CACHE_URL to one Redis (docs/deployment.md). One process alone may ignore this."
         )
     return problems
 

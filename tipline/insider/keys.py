@@ -66,13 +66,28 @@ def rotate_all(now=None) -> dict[str, int]:
     return {"keys_made": made, "private_keys_destroyed": destroyed, "spent_tokens_purged": purged}
 
 
-def _sealing_key() -> bytes:
-    return hashlib.blake2b(settings.SECRET_KEY.encode(), digest_size=32, person=b"tipline-issuer").digest()
+@transaction.atomic
+def reseal_all(old_secret_key: str) -> int:
+    """After the site's secret key was replaced: open each private key with the old secret,
+    seal it again under the new one. Public keys, and so members' pins, stay as they are."""
+    resealed = 0
+    for key in IssuerKey.objects.select_for_update().exclude(sealed_private_key=None):
+        key_id = bytes(key.key_id)
+        private = _open(bytes(key.sealed_private_key), key_id, secret=old_secret_key)
+        key.sealed_private_key = _seal(private, key_id)
+        key.save(update_fields=["sealed_private_key"])
+        resealed += 1
+    return resealed
+
+
+def _sealing_key(secret: str | None = None) -> bytes:
+    secret = settings.SECRET_KEY if secret is None else secret
+    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"tipline-issuer").digest()
 
 
 def _seal(private_pkcs8: bytes, key_id: bytes) -> bytes:
     return aead.encrypt(_sealing_key(), private_pkcs8, aead.Purpose.ISSUER_KEY, aead.context("issuer-key", key_id))
 
 
-def _open(sealed: bytes, key_id: bytes) -> bytes:
-    return aead.decrypt(_sealing_key(), sealed, aead.Purpose.ISSUER_KEY, aead.context("issuer-key", key_id))
+def _open(sealed: bytes, key_id: bytes, secret: str | None = None) -> bytes:
+    return aead.decrypt(_sealing_key(secret), sealed, aead.Purpose.ISSUER_KEY, aead.context("issuer-key", key_id))

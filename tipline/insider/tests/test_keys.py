@@ -75,3 +75,15 @@ def test_after_a_restore_without_the_secret_key_issuance_pauses_with_a_message(m
     IssuerKey.objects.update(sealed_private_key=None)  # what restoring without the secret key does
     with pytest.raises(issuance.Paused, match="next one"):
         fetch(member, count=1)
+
+
+def test_after_the_secret_key_is_replaced_reseal_keeps_the_same_public_keys_working(member, settings, tmp_path):
+    from tipline.insider.tests.conftest import fetch
+
+    made = keys.ensure_keys(member.organisation)
+    public_before = [bytes(key.public_key) for key in made]
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY = "a new site secret " * 4
+    assert keys.reseal_all(old_secret) == 3
+    assert [bytes(key.public_key) for key in IssuerKey.objects.order_by("epoch")] == public_before
+    assert len(fetch(member, count=1)) == 1
