@@ -5,6 +5,8 @@
 VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
 INSTALLED_TEST := $(VENV)/.installed-test
+# axe-core, which the browser tests inject to check every page's accessibility (package-lock.json pins it).
+AXE := node_modules/axe-core/axe.min.js
 # The PostgreSQL server the database tests run against; each run creates and drops its own database.
 PORT ?= 8000
 TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -31,7 +33,11 @@ run: $(INSTALLED)
 	$(VENV)/bin/tipline demo
 	$(VENV)/bin/tipline serve --host 127.0.0.1 --port $(PORT)
 
-test: $(INSTALLED_TEST)
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+test: $(INSTALLED_TEST) $(AXE)
 	$(VENV)/bin/pytest
 	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not sqlite_only"
 
@@ -45,4 +51,4 @@ bench: $(INSTALLED_TEST)
 	done
 
 clean:
-	rm -rf $(VENV) test-artifacts
+	rm -rf $(VENV) test-artifacts node_modules
