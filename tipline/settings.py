@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language comes from the address (/es/…, /ar/…) on tipster pages: no language cookie.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "tipline.core.csrf.NoReferrerCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -113,6 +115,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "tipline.core.languages.language_links",
             ],
         },
     }
@@ -125,6 +128,9 @@ STORAGES = {
 }
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
+# Translations (tipline/locale); another directory lets translators and the tests work on a copy.
+LOCALE_PATHS = [Path(env_str("LOCALE_DIR", str(PACKAGE_DIR / "locale"))).resolve()]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,15 +1,21 @@
-"""The site's routing table: one include per app, read top to bottom."""
+"""The site's routing table: one include per app, read top to bottom. Pages exist in every
+language under its prefix (/es/…, /ar/…; English has none), so the language a tipster
+chose travels in the address and no cookie has to remember it."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
 from tipline.api.main import api
 from tipline.core.health import healthz
 
 urlpatterns = [
-    path("", include("tipline.intake.urls")),
-    path("staff/", include("tipline.accounts.urls")),
-    path("staff/", include("tipline.casework.urls")),
-    path("", include("tipline.insider.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
+    *i18n_patterns(
+        path("", include("tipline.intake.urls")),
+        path("staff/", include("tipline.accounts.urls")),
+        path("staff/", include("tipline.casework.urls")),
+        path("", include("tipline.insider.urls")),
+        prefix_default_language=False,
+    ),
 ]

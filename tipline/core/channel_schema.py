@@ -57,6 +57,25 @@ class FieldSpec(BaseModel):
         return self
 
 
+class FieldTranslation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    help: str | None = None
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = None
+
+
+class ChannelTranslation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    description: str | None = None
+    fields: dict[str, FieldTranslation] = {}
+
+
+LANGUAGE_CODES = ("en", "es", "ar")
+
+
 class ChannelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +90,8 @@ class ChannelSpec(BaseModel):
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
     insider_tokens: Literal["off", "optional", "required"] = "off"
     insider_organisation: Slug | None = None
+    language: Literal[LANGUAGE_CODES] = "en"
+    translations: dict[Literal[LANGUAGE_CODES], ChannelTranslation] = {}
     fields: Annotated[list[FieldSpec], Field(min_length=1, max_length=50)]
 
     @field_validator("insider_tokens", mode="before")
@@ -89,6 +110,16 @@ class ChannelSpec(BaseModel):
             raise ValueError(f"field keys must be unique; repeated: {', '.join(duplicates)}")
         if sum(field.deadline for field in self.fields) > 1:
             raise ValueError("at most one field can be the deadline")
+        for language, translation in self.translations.items():
+            by_key = {field.key: field for field in self.fields}
+            for key, text in translation.fields.items():
+                if key not in by_key:
+                    raise ValueError(f"translations.{language}.fields: there is no field {key!r}")
+                if text.choices is not None and len(text.choices) != len(by_key[key].choices):
+                    raise ValueError(
+                        f"translations.{language}.fields.{key}.choices: give {len(by_key[key].choices)} choices, "
+                        "one for each choice of the field, in the same order"
+                    )
         if self.insider_tokens != "off" and not self.insider_organisation:
             raise ValueError("insider_tokens needs insider_organisation: whose members' tokens this channel takes")
         return self
@@ -133,6 +164,11 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
             "insider_tokens": spec.insider_tokens,
+            "language": spec.language,
+            "translations": {
+                language: translation.model_dump(exclude_none=True, exclude_defaults=True)
+                for language, translation in spec.translations.items()
+            },
             "insider_organisation": organisation,
         },
     )
@@ -165,6 +201,7 @@ def export_channel(channel: Channel, as_json: bool = False) -> str:
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
         feedback_within_days=channel.feedback_within_days, insider_tokens=channel.insider_tokens,
+        language=channel.language, translations=channel.translations,
         insider_organisation=channel.insider_organisation.slug if channel.insider_organisation else None,
         fields=[
             FieldSpec(

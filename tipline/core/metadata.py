@@ -8,6 +8,7 @@ re-encrypted; nothing plaintext touches the disk.
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
@@ -37,7 +38,8 @@ def clean(data: bytes, kind: str) -> Cleaning:
         cleaned = _clean_pdf(data) if kind == "PDF" else _clean_image(data, kind)
     except _CannotClean as reason:
         return Cleaning(None, f"could not be cleaned ({reason}); it is stored as sent")
-    return Cleaning(cleaned, "hidden details such as location, device and author were removed")
+    # Notes are stored in English inside the file's encrypted metadata and translated when shown.
+    return Cleaning(cleaned, gettext_noop("hidden details such as location, device and author were removed"))
 
 
 class _CannotClean(Exception):

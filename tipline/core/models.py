@@ -43,7 +43,20 @@ class Channel(models.Model):
         help_text="Whose members' tokens this channel takes.",
     )
     insider_tokens = models.CharField(max_length=16, choices=InsiderTokens.choices, default=InsiderTokens.OFF)
+    language = models.CharField(max_length=8, default="en", help_text="The language name, description and form are written in.")
+    translations = models.JSONField(
+        default=dict, blank=True,
+        help_text='Per language: {"es": {"name": …, "description": …, "fields": {key: {"label": …, "help": …, "choices": […]}}}}.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def localized(self, field: str, language: str | None) -> str:
+        """The channel's name or description in `language`, else as written."""
+        return self.translations.get(language or "", {}).get(field) or getattr(self, field)
+
+    def field_text(self, key: str, part: str, language: str | None, default):
+        """A form field's label, help or choices in `language`, else as written."""
+        return self.translations.get(language or "", {}).get("fields", {}).get(key, {}).get(part) or default
 
     @property
     def asks_for_insider_token(self) -> bool:

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from tipline.core import blobs, duties, metadata, throttle
 from tipline.core.crypto_policy import kdf_policy
@@ -75,7 +76,7 @@ class Answer:
         if isinstance(self.value, list):
             return ", ".join(self.value)
         if isinstance(self.value, bool):
-            return "Yes" if self.value else "No"
+            return gettext("Yes") if self.value else gettext("No")
         return "" if self.value is None else str(self.value)
 
 
@@ -326,11 +327,11 @@ def _prepare_file(upload: EncryptedUpload, keep_original: bool) -> _PreparedFile
     meta = {"name": upload.name, "content_type": upload.content_type, "size": upload.size}
     kind = metadata.recognise(upload.head)
     if keep_original:
-        note = "kept exactly as sent: this channel keeps files as evidence"
+        note = gettext_noop("kept exactly as sent: this channel keeps files as evidence")
     elif kind is None:
-        note = "not cleaned: only JPEG, PNG, WebP and PDF files are cleaned; it is stored as sent"
+        note = gettext_noop("not cleaned: only JPEG, PNG, WebP and PDF files are cleaned; it is stored as sent")
     elif upload.size > settings.MAX_CLEANABLE_BYTES:
-        note = "too large to clean; it is stored as sent"
+        note = gettext_noop("too large to clean; it is stored as sent")
     else:
         cleaning = metadata.clean(_decrypt_upload(upload), kind)
         if cleaning.data is not None:

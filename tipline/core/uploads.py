@@ -9,6 +9,7 @@ blob is deleted (and with its key gone, it was unreadable anyway).
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext as _
 
 from tipline.core import blobs
 from tipline.crypto import files
@@ -56,7 +57,7 @@ class EncryptingUploadHandler(FileUploadHandler):
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
         if len(self.completed) >= settings.MAX_FILES_PER_TIP:
-            self._refuse(f"At most {settings.MAX_FILES_PER_TIP} files can be sent at once.")
+            self._refuse(_("At most %(count)d files can be sent at once.") % {"count": settings.MAX_FILES_PER_TIP})
         self._blob_name = blobs.new_blob_name()
         self._file_key = files.new_file_key()
         self._encryptor = files.FileEncryptor(self._file_key, files.blob_context(self._blob_name))
@@ -68,7 +69,9 @@ class EncryptingUploadHandler(FileUploadHandler):
             self._head += raw_data[: SNIFF_BYTES - len(self._head)]
         self._store(lambda: self._blob.write(self._encryptor.update(raw_data)))
         if self._encryptor.plaintext_bytes > settings.MAX_FILE_BYTES:
-            self._refuse(f"“{self.file_name}” is larger than the limit of {human_size(settings.MAX_FILE_BYTES)}.")
+            self._refuse(_("“%(name)s” is larger than the limit of %(limit)s.") % {
+                "name": self.file_name, "limit": human_size(settings.MAX_FILE_BYTES),
+            })
         return None
 
     def file_complete(self, file_size):
@@ -100,7 +103,7 @@ class EncryptingUploadHandler(FileUploadHandler):
             write()
         except OSError:  # disk full, quota, storage gone: the tipster's fault in no way
             self.refusal_status = 503
-            self._refuse("Your files could not be stored because of a problem on our side. Nothing was saved; please try again later.")
+            self._refuse(_("Your files could not be stored because of a problem on our side. Nothing was saved; please try again later."))
 
     def _refuse(self, reason: str) -> None:
         self.refusal = reason

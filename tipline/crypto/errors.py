@@ -22,7 +22,12 @@ class TruncatedStreamError(DecryptionError):
 
 
 class ReceiptFormatError(CryptoError):
-    """What was typed cannot be a receipt (wrong length or characters)."""
+    """What was typed cannot be a receipt (wrong length or characters). The attributes say
+    which, so that callers can word the message in the reader's language."""
+
+    def __init__(self, message: str, character: str | None = None, expected: int = 0, found: int = 0):
+        super().__init__(message)
+        self.character, self.expected, self.found = character, expected, found
 
 
 class ReceiptTypoError(CryptoError):

@@ -87,11 +87,13 @@ def normalise(typed: str) -> str:
         character = LOOKALIKES.get(character, character)
         value = unicodedata.decimal(character, None)
         if value is None:
-            raise ReceiptFormatError(f"A receipt has only digits; {character!r} is not one.")
+            raise ReceiptFormatError(f"A receipt has only digits; {character!r} is not one.", character=character)
         digits.append(str(value))
     canonical = "".join(digits)
     if len(canonical) != RECEIPT_DIGITS:
-        raise ReceiptFormatError(f"A receipt has {RECEIPT_DIGITS} digits; this has {len(canonical)}.")
+        raise ReceiptFormatError(
+            f"A receipt has {RECEIPT_DIGITS} digits; this has {len(canonical)}.", expected=RECEIPT_DIGITS, found=len(canonical)
+        )
     if canonical[RANDOM_DIGITS:] != check_digits(canonical[:RANDOM_DIGITS]):
         raise ReceiptTypoError("This receipt has a typo: one or more digits are wrong or swapped.")
     return canonical

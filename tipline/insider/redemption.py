@@ -7,6 +7,9 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tipline.crypto import blind_signing
 from tipline.insider import epochs
@@ -14,13 +17,14 @@ from tipline.insider.models import IssuerKey, Organisation, SpentToken
 from tipline.token_client import Token, TokenError
 
 
-SPENT = ("token_spent", "This token was used already. Each token works once; paste another one.")
+SPENT = ("token_spent", gettext_lazy("This token was used already. Each token works once; paste another one."))
+FORGED = ("token_forged", gettext_lazy("This token was not issued by this tip line, or it was altered."))
 
 
 class TokenRejected(Exception):
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+        super().__init__(str(message))
+        self.code, self.message = code, str(message)
 
 
 @dataclass(frozen=True)
@@ -36,18 +40,18 @@ def check(organisation: Organisation, text: str, now=None) -> VerifiedToken:
         token = Token.from_text(text)
     except TokenError:
         raise TokenRejected(
-            "token_malformed",
-            "This is not a whole member's token. Paste the full line tipline-token printed; it starts with tipv1:",
+            "token_malformed", _("This is not a whole member's token. Paste the full line tipline-token printed; it starts with tipv1:"),
         ) from None
     key = IssuerKey.objects.select_related("organisation").filter(key_id=token.key_id).first()
     if key is None or hashlib.sha256(bytes(key.challenge)).digest() != token.challenge_digest:
-        raise TokenRejected("token_forged", "This token was not issued by this tip line, or it was altered.")
+        raise TokenRejected(*FORGED)
     if key.organisation_id != organisation.pk:
         raise TokenRejected(
-            "token_wrong_organisation", f"This token belongs to another organisation; this channel accepts tokens of {organisation.name}."
+            "token_wrong_organisation",
+            _("This token belongs to another organisation; this channel accepts tokens of %(organisation)s.") % {"organisation": organisation.name},
         )
     if not blind_signing.verify(blind_signing.load_public_key(bytes(key.public_key)), token.signed_input, token.authenticator):
-        raise TokenRejected("token_forged", "This token was not issued by this tip line, or it was altered.")
+        raise TokenRejected(*FORGED)
     _check_period(key, now)
     nonce_hash = hashlib.sha256(b"tipline-spent-token" + token.key_id + token.nonce).hexdigest()
     if SpentToken.objects.filter(nonce_hash=nonce_hash).exists():
@@ -61,13 +65,14 @@ def _check_period(key: IssuerKey, now) -> None:
     if today < key.epoch + epochs.ACCEPTED_AFTER[0]:
         raise TokenRejected(
             "token_too_early",
-            f"This token can be used from {issued.redeem_from:%-d %B %Y, %H:%M} UTC, not in the period it was fetched. "
-            "Send without a token now, or wait until then.",
+            _("This token can be used from %(moment)s UTC, not in the period it was fetched. Send without a token now, or wait until then.")
+            % {"moment": date_format(issued.redeem_from, "j F Y, H:i")},
         )
     if today > key.epoch + epochs.ACCEPTED_AFTER[1]:
         raise TokenRejected(
             "token_expired",
-            f"This token expired on {issued.redeem_until:%-d %B %Y, %H:%M} UTC. Use a newer token, or send without one.",
+            _("This token expired on %(moment)s UTC. Use a newer token, or send without one.")
+            % {"moment": date_format(issued.redeem_until, "j F Y, H:i")},
         )
 
 

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.core import signing
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tipline.core.models import Channel, FieldKind, FormField, InsiderTokens
 from tipline.core.tips import Answer
@@ -19,7 +22,7 @@ from tipline.insider import redemption
 FORM_TOKEN_SALT = "tipline.intake.tip-form"
 FORM_TOKEN_MAX_AGE = 24 * 3600
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
-RECEIPT_IN_TEXT = (
+RECEIPT_IN_TEXT = gettext_lazy(
     "This looks like a receipt. Never put a receipt into a tip: anyone who reads the tip could use it. "
     "To follow up on a tip you sent, use “Check on your tip”."
 )
@@ -43,8 +46,14 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-def build_field(spec: FormField) -> forms.Field:
-    common = {"label": spec.label, "help_text": spec.help_text, "required": spec.required}
+def build_field(spec: FormField, language: str | None = None) -> forms.Field:
+    channel = spec.channel
+    common = {
+        "label": channel.field_text(spec.key, "label", language, spec.label),
+        "help_text": channel.field_text(spec.key, "help", language, spec.help_text), "required": spec.required,
+    }
+    # Stored answers keep the values as written; only what the tipster reads is translated.
+    shown_choices = list(zip(spec.choices, channel.field_text(spec.key, "choices", language, spec.choices), strict=True))
     kind = spec.kind
     if kind in (FieldKind.SHORT_TEXT, FieldKind.LONG_TEXT):
         limit = min(spec.max_length or settings.MAX_ANSWER_CHARS, settings.MAX_ANSWER_CHARS)
@@ -60,10 +69,10 @@ def build_field(spec: FormField) -> forms.Field:
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT), **common,
         )
     if kind == FieldKind.SELECT:
-        return forms.ChoiceField(choices=[("", "—"), *((choice, choice) for choice in spec.choices)], **common)
+        return forms.ChoiceField(choices=[("", "—"), *shown_choices], **common)
     if kind == FieldKind.MULTI_SELECT:
         return forms.MultipleChoiceField(
-            choices=[(choice, choice) for choice in spec.choices], widget=forms.CheckboxSelectMultiple, **common
+            choices=shown_choices, widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == FieldKind.CHECKBOX:
         return forms.BooleanField(**common)
@@ -80,9 +89,13 @@ class TipForm(forms.Form):
         self.channel = channel
         self.specs = list(channel.fields.all())
         for spec in self.specs:
-            field = self.fields[self.field_name(spec)] = build_field(spec)
+            spec.channel = channel  # one query for the form, not one per field
+        language = get_language()
+        for spec in self.specs:
+            field = self.fields[self.field_name(spec)] = build_field(spec, language)
             if spec.kind == FieldKind.DATETIME:
-                field.help_text = f"{field.help_text} Times are read as {channel.time_zone} time.".strip()
+                zone = _("Times are read as %(zone)s time.") % {"zone": channel.time_zone}
+                field.help_text = f"{field.help_text} {zone}".strip()
         if channel.asks_for_insider_token:
             self.fields["insider_token"] = insider_token_field(channel)
         self.verified_token = None
@@ -101,7 +114,7 @@ class TipForm(forms.Form):
             signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
         except signing.BadSignature:
             raise forms.ValidationError(
-                "This form was open too long or was damaged. Your text is kept; please send it again."
+                _("This form was open too long or was damaged. Your text is kept; please send it again.")
             ) from None
         return token
 
@@ -123,10 +136,10 @@ class TipForm(forms.Form):
             if spec.is_deadline and value and self.deadline_of(spec, value) <= timezone.now():
                 self.add_error(
                     self.field_name(spec),
-                    "This moment has already passed. If it is over, leave this empty and describe it in your tip.",
+                    _("This moment has already passed. If it is over, leave this empty and describe it in your tip."),
                 )
         if not self.errors and not (any(answer.is_filled for answer in self.answers()) or self.uploads()):
-            raise forms.ValidationError("Your tip is empty. Write what you know in at least one field.")
+            raise forms.ValidationError(_("Your tip is empty. Write what you know in at least one field."))
         return cleaned
 
     def deadline_of(self, spec: FormField, value) -> datetime:
@@ -161,14 +174,18 @@ class TipForm(forms.Form):
 def insider_token_field(channel: Channel) -> forms.CharField:
     organisation = channel.insider_organisation
     required = channel.insider_tokens == InsiderTokens.REQUIRED
+    names = {"organisation": organisation.name}
+    label = _("Member's token of %(organisation)s") if required else _("Member's token of %(organisation)s (optional)")
     return forms.CharField(
-        required=required, max_length=1000, label=f"Member's token of {organisation.name}" + ("" if required else " (optional)"),
-        help_text=(
-            f"If you are a member of {organisation.name}, paste one token from tipline-token show. It proves you are a member "
+        required=required, max_length=1000, label=label % names,
+        help_text=_(
+            "If you are a member of %(organisation)s, paste one token from tipline-token show. It proves you are a member "
             "without saying who you are; the team sees only that the tip holds a member's token. Never fetch or use tokens "
             "from a work device or network."
-        ),
-        error_messages={"required": f"This channel takes tips only with a member's token of {organisation.name}. Paste one line starting with tipv1:"},
+        ) % names,
+        error_messages={
+            "required": _("This channel takes tips only with a member's token of %(organisation)s. Paste one line starting with tipv1:") % names
+        },
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -183,15 +200,15 @@ def _json_value(value):
 
 class ReceiptForm(forms.Form):
     receipt = forms.CharField(
-        max_length=100, label="Your receipt",
-        help_text="The 24 digits you were given when you sent your tip. Spaces and dashes do not matter.",
+        max_length=100, label=gettext_lazy("Your receipt"),
+        help_text=gettext_lazy("The 24 digits you were given when you sent your tip. Spaces and dashes do not matter."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "numeric"}),
     )
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(label="Your message", required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    files = MultipleFileField(label="Add files (optional)", required=False)
+    text = forms.CharField(label=gettext_lazy("Your message"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    files = MultipleFileField(label=gettext_lazy("Add files (optional)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,5 +221,5 @@ class ReplyForm(forms.Form):
         if contains_receipt(text):
             self.add_error("text", RECEIPT_IN_TEXT)
         if not self.errors and not text.strip() and not cleaned.get("files"):
-            raise forms.ValidationError("Write a message or add a file before sending.")
+            raise forms.ValidationError(_("Write a message or add a file before sending."))
         return cleaned

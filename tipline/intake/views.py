@@ -9,6 +9,8 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.core import throttle
@@ -35,7 +37,7 @@ from tipline.insider.redemption import TokenRejected
 from tipline.intake import tipster_session
 from tipline.intake.forms import ReceiptForm, ReplyForm, TipForm, new_form_token
 
-NOT_STORED = (
+NOT_STORED = gettext_lazy(
     "Your tip could not be stored because of a problem on our side. Nothing was saved. "
     "Your text is kept below; please send it again in a few minutes."
 )
@@ -60,17 +62,18 @@ def _receive_tip(request, channel):
     try:
         form = TipForm(channel, data=request.POST, files=request.FILES)
     except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
-        return _discard_and_render(request, channel, TipForm(channel), "Your tip is too large to send in one go. Shorten it or send fewer files.", 413)
+        return _discard_and_render(request, channel, TipForm(channel), _("Your tip is too large to send in one go. Shorten it or send fewer files."), 413)
     handler = upload_handler_of(request)
     if handler is not None and handler.refusal:
         return _discard_and_render(request, channel, form, handler.refusal, handler.refusal_status)
     try:
         count_submission(channel)
     except throttle.Throttled as limit:
-        message = (
-            f"Too many tips are arriving right now. Your text is kept below; "
-            f"please try again in {limit.retry_after_minutes} minute{'s' if limit.retry_after_minutes > 1 else ''}."
-        )
+        message = ngettext(
+            "Too many tips are arriving right now. Your text is kept below; please try again in %(minutes)d minute.",
+            "Too many tips are arriving right now. Your text is kept below; please try again in %(minutes)d minutes.",
+            limit.retry_after_minutes,
+        ) % {"minutes": limit.retry_after_minutes}
         response = _discard_and_render(request, channel, form, message, 429)
         response.headers["Retry-After"] = str(limit.retry_after_seconds)
         return response
@@ -86,7 +89,7 @@ def _receive_tip(request, channel):
     except AlreadySubmitted:
         return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
     except ChannelNotReceiving:
-        return render_tip_form(request, channel, form, "This channel is not taking tips right now. Nothing was saved.", 503)
+        return render_tip_form(request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503)
     except (DatabaseError, OSError):  # database locked or down, disk full: nothing was kept
         return render_tip_form(request, channel, form, NOT_STORED, 503)
     return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
@@ -129,7 +132,7 @@ def csrf_failure(request, reason=""):
         except DatabaseError:
             return unavailable(request)
         form = TipForm(channel, data=request.POST)
-        problem = "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again."
+        problem = _("Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again.")
         return _discard_and_render(request, channel, form, problem, 403)
     return render(request, "403_csrf.html", status=403)
 
@@ -145,20 +148,31 @@ def check(request):
     try:
         tip, tip_key = open_with_receipt(typed)
     except throttle.Throttled as limit:
-        form.add_error(None, f"Too many attempts right now. Please try again in {limit.retry_after_minutes} minutes.")
+        form.add_error(None, ngettext(
+            "Too many attempts right now. Please try again in %(minutes)d minute.",
+            "Too many attempts right now. Please try again in %(minutes)d minutes.", limit.retry_after_minutes,
+        ) % {"minutes": limit.retry_after_minutes})
         return render(request, "intake/check.html", {"form": form}, status=429)
     except ReceiptFormatError as error:
-        form.add_error("receipt", f"That is not a receipt. {error}")
+        form.add_error("receipt", _receipt_format_problem(error))
         return render(request, "intake/check.html", {"form": form}, status=400)
     except ReceiptTypoError:
-        form.add_error("receipt", "This receipt has a typo: a digit is wrong or two are swapped. Compare it with what you wrote down.")
+        form.add_error("receipt", _("This receipt has a typo: a digit is wrong or two are swapped. Compare it with what you wrote down."))
         return render(request, "intake/check.html", {"form": form}, status=400)
     except UnknownReceipt:
-        form.add_error("receipt", "No tip has this receipt. Check each digit against what you wrote down.")
+        form.add_error("receipt", _("No tip has this receipt. Check each digit against what you wrote down."))
         return render(request, "intake/check.html", {"form": form}, status=404)
     response = redirect("intake:your_tip")
     tipster_session.start(request, response, tip, tip_key)
     return response
+
+
+def _receipt_format_problem(error: ReceiptFormatError) -> str:
+    if error.character is not None:
+        return _("That is not a receipt. A receipt has only digits; “%(character)s” is not one.") % {"character": error.character}
+    return _("That is not a receipt. A receipt has %(expected)d digits; this has %(found)d.") % {
+        "expected": error.expected, "found": error.found,
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -54,7 +54,7 @@ def test_the_public_page_lists_key_ids_and_the_crowd_size(organisation, member):
     page = Client().get(f"/insiders/{organisation.slug}/").content.decode()
     key = keys.ensure_keys(organisation)[0]
     assert bytes(key.key_id).hex() in page
-    assert "<strong>1</strong> of 1 members" in page and "small crowd" in page
+    assert "<strong>1</strong> of 1 members" in page and "small crowd" in page  # the crowd is shown
 
 
 def test_the_workers_hourly_task_makes_keys_ahead_for_every_organisation(organisation):
