@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`.
 .DEFAULT_GOAL := help
-.PHONY: help run test bench clean
+.PHONY: help run test bench messages clean
 
 VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
@@ -49,6 +49,11 @@ bench: $(INSTALLED_TEST)
 		$(VENV)/bin/python benchmarks/files.py --database $$database && \
 		$(VENV)/bin/python benchmarks/tokens.py --database $$database || exit 1; \
 	done
+
+# For translators: gather new strings into tipline/locale/*/django.po, then compile them.
+messages: $(INSTALLED)
+	cd tipline && ../$(VENV)/bin/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tipline.settings'); django.setup(); from django.core.management import call_command; from tipline.core.languages import MAKEMESSAGES_ARGUMENTS as a; call_command(*a)"
+	for po in tipline/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po; done
 
 clean:
 	rm -rf $(VENV) test-artifacts node_modules

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from tipline.casework import admin_views, views
+from tipline.casework import admin_views, dashboard_views, views
 
 app_name = "casework"
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
+    path("dashboard/<slug:name>.svg", dashboard_views.dashboard_chart, name="dashboard_chart"),
     path("tips/<uuid:tip_id>/", views.tip_detail, name="tip"),
     path("tips/<uuid:tip_id>/reply/", views.reply, name="reply"),
     path("tips/<uuid:tip_id>/acknowledge/", views.acknowledge, name="acknowledge"),

@@ -1,0 +1,170 @@
+"""Accessibility and looks, in a real Chromium: axe-core (from npm, injected by the test; the
+pages themselves run with JavaScript only so the checker can) finds no serious or critical
+problem on any tipster or recipient page; the tip form works from the keyboard alone with a
+visible focus; and every tipster page is photographed light, dark, in Arabic and 320 px wide."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tipline.insider.tests.conftest import make_organisation
+from tipline.testing.fixtures import ARTIFACTS_DIR
+from tipline.testing.privacy import PROBE_USER_AGENT
+from tipline.testing.staff import make_staff, make_tip
+
+pytestmark = pytest.mark.browser
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+RECEIPT = re.compile(r"\d{4} \d{4} \d{4} \d{4} \d{4} \d{4}")
+
+
+@pytest.fixture
+def site(live_server, transactional_db, recipient_keys):
+    """The demo channels, a tip with a conversation, an organisation, and an admin who is
+    also a recipient of every channel."""
+    from tipline.core.models import Channel
+
+    make_organisation("police", "Metropolitan Police")
+    admin = make_staff("ada", channels=list(Channel.objects.values_list("slug", flat=True)), admin=True)
+    tip, receipt = make_tip("general", "The ledger in room 12 is kept twice.")
+    return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt}
+
+
+@pytest.fixture
+def checker(browser):
+    """A tab where axe-core can run: scripts on, and the page's CSP bypassed for the checker only."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (make test does)")
+    context = browser.new_context(java_script_enabled=True, bypass_csp=True, user_agent=PROBE_USER_AGENT)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def serious_problems(page) -> list[str]:
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_checker_does_find_a_serious_problem_when_there_is_one(checker):
+    checker.set_content('<html lang="en"><body><main><img src="x.png"><input type="text"></main></body></html>')
+    assert any(problem.startswith(("image-alt", "label")) for problem in serious_problems(checker))
+
+
+def check(page, url: str, found: dict[str, list[str]]) -> None:
+    page.goto(url)
+    problems = serious_problems(page)
+    if problems:
+        found[url] = problems
+
+
+def test_no_tipster_page_has_a_serious_accessibility_problem(site, checker):
+    base, found = site["url"], {}
+    for language in ("", "/es", "/ar"):
+        for path in ("/", "/c/general/", "/c/time-sensitive/", "/check/", "/insiders/police/", "/no-such-page/"):
+            check(checker, f"{base}{language}{path}", found)
+    checker.goto(f"{base}/c/general/")
+    checker.get_by_role("button", name="Send tip").click()  # empty: the error summary and field errors
+    found.update({"form with errors": serious_problems(checker)} if serious_problems(checker) else {})
+    checker.goto(f"{base}/c/general/")
+    checker.fill("#id_answer-tip", "A tip for the checker.")
+    checker.get_by_role("button", name="Send tip").click()
+    found.update({"receipt": serious_problems(checker)} if serious_problems(checker) else {})
+    checker.goto(f"{base}/check/")
+    checker.fill("#id_receipt", site["receipt"])
+    checker.get_by_role("button", name="Open my tip").click()
+    assert "/check/your-tip/" in checker.url
+    found.update({"your tip": serious_problems(checker)} if serious_problems(checker) else {})
+    assert not found, found
+
+
+def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, checker):
+    base, admin, found = site["url"], site["admin"], {}
+    check(checker, f"{base}/staff/sign-in/", found)
+    checker.fill("#id_username", "ada")
+    checker.fill("#id_password", admin.password)
+    checker.get_by_role("button", name="Continue").click()
+    found.update({"code": serious_problems(checker)} if serious_problems(checker) else {})
+    checker.fill("#id_code", admin.code())
+    checker.get_by_role("button", name="Sign in").click()
+    for path in (
+        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
+        "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
+        "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
+        "/staff/admin/insiders/police/", "/staff/dashboard/",
+    ):
+        check(checker, f"{base}{path}", found)
+    checker.goto(f"{base}/staff/dashboard/")
+    assert all(image.evaluate("i => i.complete && i.naturalWidth > 0") for image in checker.locator("img.chart").all())
+    checker.screenshot(path=str(ARTIFACTS_DIR / "staff-dashboard.png"), full_page=True)
+    assert not found, found
+
+
+def test_the_tip_form_works_from_the_keyboard_alone_with_a_visible_focus(site, browser):
+    context = browser.new_context(java_script_enabled=True, user_agent=PROBE_USER_AGENT)
+    page = context.new_page()
+    page.goto(f"{site['url']}/c/general/")
+    reached = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.id || e.textContent.trim(), s.outlineStyle, s.outlineWidth]; }"
+        )
+        reached.append(focused[0])
+        assert focused[1] != "none" and focused[2] != "0px", f"no visible focus on {focused[0]}"
+        if focused[0] == "Send tip":
+            break
+    assert reached[0] == "Skip to content"
+    assert reached.index("id_answer-tip") < reached.index("Send tip")
+    page.keyboard.press("Shift+Tab")
+    page.fill("#id_answer-tip", "")
+    page.focus("#id_answer-tip")
+    page.keyboard.type("Typed without a mouse.")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.trim()") == "Send tip":
+            break
+    page.keyboard.press("Enter")
+    assert page.locator("h1").inner_text() == "Your tip was received"
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/", "/c/time-sensitive/", "/ar/c/time-sensitive/", "/check/"):
+        page.goto(f"{site['url']}{path}")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, f"{path} scrolls sideways at 320 px"
+    context.close()
+
+
+VARIANTS = {
+    "light": {},
+    "dark": {"color_scheme": "dark"},
+    "320px": {"viewport": {"width": 320, "height": 640}},
+}
+
+
+def test_every_tipster_page_is_photographed_light_dark_arabic_and_at_320_pixels(site, browser):
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    pages = {"landing": "/", "form": "/c/time-sensitive/", "check": "/check/", "members": "/insiders/police/", "not-found": "/gone/"}
+    for variant, options in {**VARIANTS, "arabic": {}}.items():
+        context = browser.new_context(java_script_enabled=False, user_agent=PROBE_USER_AGENT, **options)
+        page = context.new_page()
+        prefix = "/ar" if variant == "arabic" else ""
+        for name, path in pages.items():
+            page.goto(f"{site['url']}{prefix}{path}")
+            page.screenshot(path=str(ARTIFACTS_DIR / f"look-{name}-{variant}.png"), full_page=True)
+        page.goto(f"{site['url']}{prefix}/c/general/")
+        page.fill("#id_answer-tip", "A tip for the photographs.")
+        page.locator("button[type=submit]").click()
+        assert RECEIPT.search(page.locator(".receipt").inner_text())
+        page.screenshot(path=str(ARTIFACTS_DIR / f"look-receipt-{variant}.png"), full_page=True)
+        if variant == "light":
+            page.emulate_media(media="print")
+            page.screenshot(path=str(ARTIFACTS_DIR / "look-receipt-print.png"), full_page=True)
+            assert not page.locator(".site-header").is_visible()
+        context.close()
+    assert len(list(ARTIFACTS_DIR.glob("look-*.png"))) >= 25

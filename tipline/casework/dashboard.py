@@ -1,0 +1,148 @@
+"""The dashboard: figures over the tips a person may see (an admin: every channel; a
+recipient: their channels), from plaintext triage metadata only, and the same figures as
+SVG charts drawn on the server with pygal. Charts are images: they need no JavaScript on
+the page, and each figure is also in a table beside its chart.
+"""
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pygal
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tipline.core.models import Author, Channel, Tip, TipStatus
+
+WEEKS = 12
+OPEN_STATUSES = (TipStatus.NEW, TipStatus.IN_REVIEW, TipStatus.ACTED_ON)
+
+
+@dataclass(frozen=True)
+class Figures:
+    channels: list[str]
+    weeks: list[datetime]  # the Monday of each week, oldest first
+    tips_per_week: dict[str, list[int]]  # channel name -> a count per week
+    median_hours_to_first_reply: dict[str, float | None]  # channel name -> hours, None without replies
+    open_by_status: dict[str, int]  # status label -> count
+    overdue: int
+    due_by_day: list[tuple[datetime, int]]  # the next 7 days
+
+
+def channels_for(user) -> list[Channel]:
+    channels = Channel.objects.all() if user.is_admin else Channel.objects.filter(recipients=user)
+    return list(channels.order_by("name"))
+
+
+def figures_for(user, now: datetime | None = None) -> Figures:
+    now = now or timezone.now()
+    channels = channels_for(user)
+    tips = Tip.objects.filter(channel__in=channels)
+    first_week = _monday(now) - timedelta(weeks=WEEKS - 1)
+    weeks = [first_week + timedelta(weeks=number) for number in range(WEEKS)]
+    return Figures(
+        channels=[channel.name for channel in channels], weeks=weeks,
+        tips_per_week=_tips_per_week(tips, channels, weeks),
+        median_hours_to_first_reply=_median_first_reply(tips, channels, first_week),
+        open_by_status=_open_by_status(tips), overdue=tips.filter(status__in=OPEN_STATUSES, deadline__lt=now).count(),
+        due_by_day=_due_by_day(tips, now),
+    )
+
+
+def _monday(moment: datetime) -> datetime:
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start - timedelta(days=start.weekday())
+
+
+def _tips_per_week(tips, channels, weeks) -> dict[str, list[int]]:
+    counts = Counter(
+        (channel_id, _monday(received))
+        for channel_id, received in tips.filter(received_hour__gte=weeks[0]).values_list("channel_id", "received_hour")
+    )
+    return {channel.name: [counts[(channel.pk, week)] for week in weeks] for channel in channels}
+
+
+def _median_first_reply(tips, channels, since) -> dict[str, float | None]:
+    replied = (
+        tips.filter(received_hour__gte=since, messages__author=Author.RECIPIENT)
+        .annotate(first_reply=Min("messages__sent_hour")).values_list("channel_id", "received_hour", "first_reply")
+    )
+    waits: dict[int, list[float]] = defaultdict(list)
+    for channel_id, received, first_reply in replied:
+        waits[channel_id].append((first_reply - received).total_seconds() / 3600)
+    return {channel.name: (statistics.median(waits[channel.pk]) if waits[channel.pk] else None) for channel in channels}
+
+
+def _open_by_status(tips) -> dict[str, int]:
+    counts = Counter(tips.filter(status__in=OPEN_STATUSES).values_list("status", flat=True))
+    return {TipStatus(status).label: counts[status] for status in OPEN_STATUSES}
+
+
+def _due_by_day(tips, now) -> list[tuple[datetime, int]]:
+    days = [now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=number) for number in range(7)]
+    deadlines = tips.filter(status__in=OPEN_STATUSES, deadline__gte=now, deadline__lt=days[-1] + timedelta(days=1))
+    counts = Counter(deadline.replace(hour=0, minute=0, second=0, microsecond=0) for deadline in deadlines.values_list("deadline", flat=True))
+    return [(day, counts[day]) for day in days]
+
+
+# ---- Charts ---------------------------------------------------------------------------------
+
+CHARTS = ("tips-per-week", "first-reply", "open-by-status", "deadlines")
+
+
+def chart_svg(name: str, figures: Figures) -> str:
+    chart = _CHART_MAKERS[name](figures)
+    # pygal embeds a script with its configuration; an SVG shown as an image never runs it,
+    # and removing it keeps the image free of any script at all.
+    return re.sub(r"<script\b[^>]*>.*?</script>", "", chart.render(is_unicode=True), flags=re.DOTALL)
+
+
+def _style():
+    return pygal.style.Style(
+        background="transparent", plot_background="transparent", foreground="#1d2327", foreground_strong="#1d2327",
+        foreground_subtle="#50575e", colors=("#1f5f5b", "#c2410c", "#3b2f73", "#6b7280", "#a16207", "#0369a1"),
+        font_family="system-ui, sans-serif",
+    )
+
+
+def _options(title: str) -> dict:
+    return {"title": title, "style": _style(), "js": [], "width": 720, "height": 360, "legend_at_bottom": True,
+            "print_values": False, "show_y_guides": True}
+
+
+def _tips_per_week_chart(figures: Figures):
+    chart = pygal.StackedBar(**_options(_("Tips per week")), x_label_rotation=0)
+    chart.x_labels = [week.strftime("%d %b") for week in figures.weeks]
+    for channel, counts in figures.tips_per_week.items():
+        chart.add(channel, counts)
+    return chart
+
+
+def _first_reply_chart(figures: Figures):
+    chart = pygal.HorizontalBar(**_options(_("Median hours to the first reply (last 12 weeks)")))
+    for channel, hours in figures.median_hours_to_first_reply.items():
+        chart.add(channel, [round(hours, 1) if hours is not None else None])
+    return chart
+
+
+def _open_by_status_chart(figures: Figures):
+    chart = pygal.Bar(**_options(_("Open tips by status")))
+    chart.x_labels = list(figures.open_by_status)
+    chart.add(_("Tips"), list(figures.open_by_status.values()))
+    return chart
+
+
+def _deadlines_chart(figures: Figures):
+    chart = pygal.Bar(**_options(_("Deadlines: overdue and the next 7 days")))
+    chart.x_labels = [_("Overdue"), *(day.strftime("%a %d") for day, _count in figures.due_by_day)]
+    chart.add(_("Tips"), [figures.overdue, *(count for _day, count in figures.due_by_day)])
+    return chart
+
+
+_CHART_MAKERS = {
+    "tips-per-week": _tips_per_week_chart, "first-reply": _first_reply_chart,
+    "open-by-status": _open_by_status_chart, "deadlines": _deadlines_chart,
+}
