@@ -1,7 +1,9 @@
 """Sign-in and activation forms."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy
 
 
 class SignInForm(forms.Form):
@@ -52,6 +54,10 @@ class PreferencesForm(forms.Form):
     quiet_digest = forms.BooleanField(
         required=False, label="Quiet digest: one daily email for new tips and messages (deadline alerts still come at once)"
     )
+    language = forms.ChoiceField(required=False, choices=settings.LANGUAGES, label=gettext_lazy("Language of notification emails"))
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or self.initial.get("language", settings.LANGUAGE_CODE)
 
 
 class NewTokenForm(forms.Form):

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -22,6 +23,9 @@ class User(AbstractUser):
     private_key_by_recovery_code = models.BinaryField(null=True, blank=True)
     totp_secret_sealed = models.BinaryField(null=True, blank=True, help_text="Encrypted; opens only with the private key.")
     email_notifications = models.BooleanField(default=True, help_text="Content-free emails about new tips and deadlines.")
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default="en", help_text="The language of notification emails."
+    )
     quiet_digest = models.BooleanField(default=False, help_text="New tips and messages in one daily email; deadlines still at once.")
     totp_last_step = models.BigIntegerField(default=0, help_text="A code of this 30 s step or earlier is not accepted again.")
 

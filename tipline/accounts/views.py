@@ -133,7 +133,10 @@ def activate(request):
 def preferences(request):
     """Where notifications go. Emails say only which channel and what kind of event."""
     user = request.user
-    initial = {"email": user.email, "email_notifications": user.email_notifications, "quiet_digest": user.quiet_digest}
+    initial = {
+        "email": user.email, "email_notifications": user.email_notifications, "quiet_digest": user.quiet_digest,
+        "language": user.language,
+    }
     form = PreferencesForm(request.POST or None, initial=initial)
     saved = False
     if request.method == "POST" and form.is_valid():

@@ -10,16 +10,20 @@ import time
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+# Emails are written in each recipient's language (the caller activates it); webhooks send
+# only the event's code.
 EVENTS = {
-    "new-tip": "A new tip arrived",
-    "new-message": "A tipster wrote a new message",
-    "deadline-soon": "A tip's deadline is near",
-    "deadline-passed": "A tip's deadline passed while it was still new",
-    "acknowledgement-soon": "A tip must be acknowledged soon",
-    "feedback-soon": "A tipster must be given feedback soon",
-    "acknowledgement-overdue": "A tip's acknowledgement is overdue",
-    "feedback-overdue": "A tipster's feedback is overdue",
+    "new-tip": gettext_lazy("A new tip arrived"),
+    "new-message": gettext_lazy("A tipster wrote a new message"),
+    "deadline-soon": gettext_lazy("A tip's deadline is near"),
+    "deadline-passed": gettext_lazy("A tip's deadline passed while it was still new"),
+    "acknowledgement-soon": gettext_lazy("A tip must be acknowledged soon"),
+    "feedback-soon": gettext_lazy("A tipster must be given feedback soon"),
+    "acknowledgement-overdue": gettext_lazy("A tip's acknowledgement is overdue"),
+    "feedback-overdue": gettext_lazy("A tipster's feedback is overdue"),
 }
 
 
@@ -42,25 +46,34 @@ def time_left_text(seconds: int | None) -> str:
     if seconds is None:
         return ""
     hours = max(0, round(seconds / 3600))
-    return f"Time left: about {hours} hour{'s' if hours != 1 else ''}." if seconds > 0 else "The deadline has passed."
+    if seconds <= 0:
+        return _("The deadline has passed.")
+    return ngettext("Time left: about %(hours)d hour.", "Time left: about %(hours)d hours.", hours) % {"hours": hours}
 
 
 def email_subject(notice: Notice) -> str:
-    return f"[Tipline] {EVENTS[notice.event]} in {notice.channel}"
+    return _("[Tipline] %(event)s in %(channel)s") % {"event": EVENTS[notice.event], "channel": notice.channel}
 
 
 def email_body(notice: Notice) -> str:
-    lines = [f"{EVENTS[notice.event]} in the channel “{notice.channel}”."]
+    lines = [_("%(event)s in the channel “%(channel)s”.") % {"event": EVENTS[notice.event], "channel": notice.channel}]
     if notice.seconds_left is not None:
         lines.append(time_left_text(notice.seconds_left))
-    lines += ["", f"Sign in to read it: {sign_in_link()}", "", "This message holds no tip content by design."]
+    lines += ["", _("Sign in to read it: %(link)s") % {"link": sign_in_link()}, "", _("This message holds no tip content by design.")]
     return "\n".join(lines) + "\n"
 
 
+def digest_subject() -> str:
+    return _("[Tipline] Your digest")
+
+
 def digest_body(counts: dict[tuple[str, str], int]) -> str:
-    lines = ["Since the last digest:", ""]
-    lines += [f"- {EVENTS[event]} in “{channel}”: {count}" for (channel, event), count in sorted(counts.items())]
-    lines += ["", f"Sign in to read them: {sign_in_link()}"]
+    lines = [_("Since the last digest:"), ""]
+    lines += [
+        _("- %(event)s in “%(channel)s”: %(count)d") % {"event": EVENTS[event], "channel": channel, "count": count}
+        for (channel, event), count in sorted(counts.items())
+    ]
+    lines += ["", _("Sign in to read them: %(link)s") % {"link": sign_in_link()}]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.tasks import task
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tipline.accounts.models import User
 from tipline.jobs import deadlines, duty_reminders, notify, retention
@@ -42,10 +42,11 @@ def rotate_insider_keys() -> dict:
 @task()
 def send_notice_email(event: str, channel: str, seconds_left: int | None, recipient_ids: list[int]) -> int:
     notice = notify.Notice(event=event, channel=channel, seconds_left=seconds_left)
-    addresses = list(User.objects.filter(pk__in=recipient_ids, is_active=True).exclude(email="").values_list("email", flat=True))
-    for address in addresses:
-        send_mail(notify.email_subject(notice), notify.email_body(notice), settings.DEFAULT_FROM_EMAIL, [address])
-    return len(addresses)
+    users = list(User.objects.filter(pk__in=recipient_ids, is_active=True).exclude(email=""))
+    for user in users:
+        with translation.override(user.language):
+            send_mail(notify.email_subject(notice), notify.email_body(notice), settings.DEFAULT_FROM_EMAIL, [user.email])
+    return len(users)
 
 
 @task()
@@ -56,7 +57,8 @@ def send_digests() -> int:
         by_recipient.setdefault(item.recipient, Counter())[(item.channel_name, item.event)] += 1
     for user, counts in by_recipient.items():
         if user.is_active and user.email:
-            send_mail("[Tipline] Your digest", notify.digest_body(counts), settings.DEFAULT_FROM_EMAIL, [user.email])
+            with translation.override(user.language):
+                send_mail(notify.digest_subject(), notify.digest_body(counts), settings.DEFAULT_FROM_EMAIL, [user.email])
     DigestItem.objects.filter(pk__in=[item.pk for item in items]).delete()
     return len(by_recipient)
 

@@ -140,11 +140,11 @@ def test_notification_preferences_are_saved_and_audited(demo_channels):
     member = make_staff("alex", ["general"])
     client = sign_in(member)
 
-    response = client.post("/staff/preferences/", {"email": "alex@example.org", "email_notifications": "on", "quiet_digest": "on"})
+    response = client.post("/staff/preferences/", {"email": "alex@example.org", "email_notifications": "on", "quiet_digest": "on", "language": "es"})
     bad = client.post("/staff/preferences/", {"email": "not an address"})
 
     user = User.objects.get(username="alex")
     assert response.status_code == 200 and "Saved." in response.content.decode()
-    assert user.email == "alex@example.org" and user.email_notifications and user.quiet_digest
+    assert user.email == "alex@example.org" and user.email_notifications and user.quiet_digest and user.language == "es"
     assert bad.status_code == 400 and "Enter a valid email address." in bad.content.decode()
     assert AuditEntry.objects.filter(action="preferences-changed", actor="alex").exists()

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tipline.accounts.models import User
 from tipline.core.models import Tip
 from tipline.jobs import deadlines
 from tipline.jobs.models import AlertSent, DigestItem
@@ -120,3 +121,15 @@ def test_no_email_is_sent_when_smtp_is_not_configured(desk, settings):
     make_tip("desk", "quiet")
 
     assert not DBTaskResult.objects.filter(task_path__endswith="send_notice_email").exists()
+
+
+def test_each_recipient_gets_notices_in_their_own_language(desk, smtp_server):
+    User.objects.filter(username="ana").update(language="ar")
+    User.objects.filter(username="ben").update(quiet_digest=False, language="es")
+    make_tip("desk", "marker-language-content-42")
+    run_ready_tasks()
+    by_address = {message["To"]: message for message in smtp_server}
+    assert str(by_address["ana@example.org"]["Subject"]).strip() == "[Tipline] وصل بلاغ جديد في Night desk"
+    assert str(by_address["ben@example.org"]["Subject"]).strip() == "[Tipline] Llegó un aviso nuevo en Night desk"
+    assert "Inicie sesión para leerlo" in by_address["ben@example.org"].get_content()
+    assert all("marker-language-content-42" not in message.get_content() for message in smtp_server)
