@@ -122,6 +122,8 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     assert "secret_key" not in names and manifest["with_secrets"] is False
     assert set(manifest["files"]) == set(names) - {"manifest.json"}
     assert "TIPLINE_DATA_DIR" in settings_saved
+    if POSTGRES:
+        assert settings_saved["TIPLINE_DATABASE_URL"] == source_db["DATABASE_URL"]  # the test server has no password
 
     assert run_tipline(target, "init", **target_db).returncode == 0
     restored = run_tipline(target, "restore", str(archive), **target_db)
@@ -162,3 +164,12 @@ def test_a_damaged_archive_is_refused_before_anything_is_restored(tmp_path, fres
     assert run_tipline(target, "restore", str(archive), **target_db).returncode == 0
     assert (target / "secret_key").read_bytes() == (source / "secret_key").read_bytes() != secret_before
     assert hashlib.sha256((target / "secret_key").read_bytes()).hexdigest()
+
+
+def test_a_backup_keeps_settings_but_not_the_passwords_inside_addresses():
+    from tipline.core.backup import _without_password
+
+    assert _without_password("postgres://tipline:s3cret@db.internal:5432/tipline") == "postgres://tipline:***@db.internal:5432/tipline"
+    assert _without_password("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert _without_password("postgres://tipline@db.internal/tipline") == "postgres://tipline@db.internal/tipline"
+    assert _without_password("/srv/tipline/var") == "/srv/tipline/var"

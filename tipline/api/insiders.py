@@ -46,15 +46,11 @@ def directory(request, organisation: str):
     keys.ensure_keys(found)
     published = IssuerKey.objects.filter(organisation=found).order_by("epoch")
     return {
-        "organisation": found.slug, "name": found.name, "issuer_name": _issuer_name(), "token_type": 2,
+        "organisation": found.slug, "name": found.name, "issuer_name": settings.INSIDER_ISSUER_NAME, "token_type": 2,
         "tokens_per_epoch": found.tokens_per_epoch, "epoch_seconds": found.epoch_seconds,
         "current_epoch": epochs.current(found.epoch_seconds).number,
         "keys": [_key_out(key, found.epoch_seconds) for key in published],
     }
-
-
-def _issuer_name() -> str:
-    return settings.INSIDER_ISSUER_NAME
 
 
 def _key_out(key: IssuerKey, seconds: int) -> dict:

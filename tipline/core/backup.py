@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -88,10 +89,21 @@ def _dump_database(path: Path) -> tuple[list[str], int]:
 
 
 def _settings(with_secrets: bool) -> dict[str, str]:
-    return {
-        name: value for name, value in sorted(os.environ.items())
-        if name.startswith("TIPLINE_") and (with_secrets or name not in SECRET_SETTINGS)
-    }
+    saved = {}
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("TIPLINE_") or (name in SECRET_SETTINGS and not with_secrets):
+            continue
+        saved[name] = value if with_secrets else _without_password(value)
+    return saved
+
+
+def _without_password(value: str) -> str:
+    """postgres://user:secret@host/db -> postgres://user:***@host/db (and redis:// alike)."""
+    parts = urlsplit(value)
+    if not parts.scheme or parts.password is None:
+        return value
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _migration_state() -> dict[str, str]:

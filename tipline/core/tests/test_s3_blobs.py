@@ -54,3 +54,4 @@ def test_the_s3_setting_needs_a_bucket_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("TIPLINE_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
     options = blob_storage("s3", tmp_path)["OPTIONS"]
     assert options["bucket_name"] == "tips" and options["addressing_style"] == "path" and options["querystring_auth"] is False
+
