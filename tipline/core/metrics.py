@@ -34,6 +34,11 @@ def _request_metrics():
     )
 
 
+def prepare() -> None:
+    """Import the client and make the request histogram now, not on the first request."""
+    _request_metrics()
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     if settings.METRICS_ENABLED:
         _request_metrics().labels(method, route, str(status)).observe(seconds)
