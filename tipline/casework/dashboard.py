@@ -113,11 +113,18 @@ def _options(title: str) -> dict:
             "print_values": False, "show_y_guides": True}
 
 
+def _whole_numbers(largest: int) -> list[int]:
+    """Axis marks for counts: whole numbers only, about five of them."""
+    step = max(1, -(-largest // 5))
+    return list(range(0, max(largest, 1) + step, step))
+
+
 def _tips_per_week_chart(figures: Figures):
     chart = pygal.StackedBar(**_options(_("Tips per week")), x_label_rotation=0)
     chart.x_labels = [week.strftime("%d %b") for week in figures.weeks]
     for channel, counts in figures.tips_per_week.items():
         chart.add(channel, counts)
+    chart.y_labels = _whole_numbers(max(map(sum, zip(*figures.tips_per_week.values())), default=0))
     return chart
 
 
@@ -132,13 +139,16 @@ def _open_by_status_chart(figures: Figures):
     chart = pygal.Bar(**_options(_("Open tips by status")))
     chart.x_labels = list(figures.open_by_status)
     chart.add(_("Tips"), list(figures.open_by_status.values()))
+    chart.y_labels = _whole_numbers(max(figures.open_by_status.values(), default=0))
     return chart
 
 
 def _deadlines_chart(figures: Figures):
     chart = pygal.Bar(**_options(_("Deadlines: overdue and the next 7 days")))
     chart.x_labels = [_("Overdue"), *(day.strftime("%a %d") for day, _count in figures.due_by_day)]
-    chart.add(_("Tips"), [figures.overdue, *(count for _day, count in figures.due_by_day)])
+    counts = [figures.overdue, *(count for _day, count in figures.due_by_day)]
+    chart.add(_("Tips"), counts)
+    chart.y_labels = _whole_numbers(max(counts))
     return chart
 
 

@@ -73,3 +73,10 @@ def test_the_dashboard_is_for_signed_in_staff_only(seeded):
 
     assert Client().get("/staff/dashboard/").status_code == 302
     assert Client().get("/staff/dashboard/deadlines.svg").status_code == 302
+
+
+def test_count_axes_are_marked_in_whole_numbers():
+    assert dashboard._whole_numbers(0) == [0, 1]
+    assert dashboard._whole_numbers(3) == [0, 1, 2, 3]
+    assert dashboard._whole_numbers(12) == [0, 3, 6, 9, 12]
+    assert dashboard._whole_numbers(13) == [0, 3, 6, 9, 12, 15]
