@@ -12,10 +12,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TIPLINE = Path(sys.executable).parent / "tipline"
 
 
+LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
 def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
-    """The caller's environment without any TIPLINE_* setting, plus a data dir and overrides."""
+    """The caller's environment without any TIPLINE_* setting, plus a data dir and overrides.
+    The command speaks English here whatever the caller's locale (tests of other languages set LANG)."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("TIPLINE_")}
     environment.pop("DJANGO_SETTINGS_MODULE", None)
+    for variable in LANGUAGE_VARIABLES:
+        environment.pop(variable, None)
+    environment["LANG"] = "C.UTF-8"
     environment["TIPLINE_DATA_DIR"] = str(data_dir)
     environment.update({f"TIPLINE_{key}": value for key, value in overrides.items()})
     return environment

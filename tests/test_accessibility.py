@@ -93,13 +93,17 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     found.update({"code": serious_problems(checker)} if serious_problems(checker) else {})
     checker.fill("#id_code", admin.code())
     checker.get_by_role("button", name="Sign in").click()
-    for path in (
-        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
-        "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
-        "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
-        "/staff/admin/insiders/police/", "/staff/dashboard/",
-    ):
-        check(checker, f"{base}{path}", found)
+    for language in ("", "/es", "/ar"):
+        for path in (
+            "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
+            "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
+            "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
+            "/staff/admin/insiders/police/", "/staff/dashboard/",
+        ):
+            check(checker, f"{base}{language}{path}", found)
+    for name, path in {"inbox": "/ar/staff/inbox/", "tip": f"/ar/staff/tips/{site['tip'].id}/"}.items():
+        checker.goto(f"{base}{path}")
+        checker.screenshot(path=str(ARTIFACTS_DIR / f"staff-{name}-arabic.png"), full_page=True)
     checker.goto(f"{base}/staff/dashboard/")
     assert all(image.evaluate("i => i.complete && i.naturalWidth > 0") for image in checker.locator("img.chart").all())
     checker.screenshot(path=str(ARTIFACTS_DIR / "staff-dashboard.png"), full_page=True)

@@ -2,10 +2,12 @@
 
 import sqlite3
 import stat
+import subprocess
 
 import pytest
 
-from tests.system import run_tipline
+from tests.system import TIPLINE, clean_environment, run_tipline
+from tipline.cli_text import language_from
 
 pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 
@@ -97,7 +99,7 @@ def test_check_reports_a_readable_secret_key_and_pending_migrations(data_dir):
 
     assert result.returncode == 1
     assert "secret key file" in result.stdout and "chmod 600" in result.stdout
-    assert "migration(s) are not applied; run: tipline init" in result.stdout
+    assert "migrations are not applied; run: tipline init" in result.stdout
 
 
 def test_a_bad_setting_value_is_explained(data_dir):
@@ -188,3 +190,48 @@ def test_insiders_from_the_command_line(initialised, tmp_path):
     assert unknown.returncode == 1 and "no member 'officer 9'" in unknown.stderr
     assert rotated.returncode == 0 and "keys made" in rotated.stdout
     assert imported.returncode == 0 and count_rows(initialised, "insider_issuerkey") == 3
+
+
+def run_in_language(data_dir, locale: dict[str, str], *arguments: str, **overrides: str) -> subprocess.CompletedProcess:
+    environment = clean_environment(data_dir, **overrides) | locale
+    return subprocess.run([str(TIPLINE), *arguments], env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_speaks_the_language_its_environment_names(initialised):
+    spanish = run_in_language(initialised, {"LANG": "es_ES.UTF-8"}, "check")
+    arabic = run_in_language(initialised, {"LC_ALL": "ar_EG.UTF-8"}, "check", DEBUG="on")
+    refused = run_in_language(initialised, {"LANGUAGE": "fr:es"}, "createuser", "sam", "--role", "recipient", "--channel", "nowhere")
+    french = run_in_language(initialised, {"LANG": "fr_FR.UTF-8"}, "check")
+
+    assert spanish.returncode == 0 and spanish.stdout.strip() == "tipline check: no se encontró ningún problema."
+    assert arabic.returncode == 1 and "TIPLINE_DEBUG مفعّل: ستعرض صفحات الخطأ تفاصيل داخلية. ألغِه." in arabic.stdout
+    assert "tipline check: مشكلة واحدة يجب إصلاحها:" in arabic.stdout  # Arabic's own plural form for one
+    assert refused.returncode == 1 and "No hay ningún canal con el nombre corto nowhere." in refused.stderr
+    assert french.stdout.strip() == "tipline check: no problems found."  # no French: English
+
+
+def test_help_is_translated_without_setting_anything_up(tmp_path):
+    data_dir = tmp_path / "never-created"
+
+    arabic = run_in_language(data_dir, {"LANG": "ar_SA.UTF-8"}, "--help")
+    spanish = run_in_language(data_dir, {"LANG": "es_MX.UTF-8"}, "backup", "--help")
+
+    assert arabic.returncode == 0 and "Tipline: خط بلاغات مجهول الهوية وآمن تستضيفه بنفسك." in arabic.stdout
+    assert "incluir el archivo de la clave secreta y la configuración secreta" in " ".join(spanish.stdout.split())
+    assert not data_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "es_ES.UTF-8"}, "es"),
+        ({"LANG": "C.UTF-8", "LC_MESSAGES": "ar_EG"}, "ar"),
+        ({"LANGUAGE": "de:ar", "LANG": "es_ES.UTF-8"}, "ar"),  # LANGUAGE's list, in order, first
+        ({"LC_ALL": "C", "LANG": "es_ES.UTF-8"}, "en"),  # LC_ALL set overrides LANG
+        ({"LANG": "es@euro"}, "es"),
+        ({"LANG": "pt_BR.UTF-8"}, "en"),
+    ],
+)
+def test_the_language_is_chosen_as_other_commands_choose_theirs(environment, expected):
+    assert language_from(environment) == expected

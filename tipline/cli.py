@@ -6,8 +6,9 @@ import sys
 
 from tipline import __version__
 from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_restore
+from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
 
-DESCRIPTION = "Tipline: a self-hosted, secure, anonymous tip line."
+DESCRIPTION = gettext_noop("Tipline: a self-hosted, secure, anonymous tip line.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,161 +24,160 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tipline", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="tipline", description=_(DESCRIPTION))
     parser.add_argument("--version", action="version", version=f"tipline {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     init = commands.add_parser(
-        "init", help="create the data directory, secret key and database (safe to repeat)",
-        description="Create the data directory and secret key if missing, apply database migrations "
-        "and collect static files. Running it again changes nothing that is already in place.",
+        "init", help=_("create the data directory, secret key and database (safe to repeat)"),
+        description=_("Create the data directory and secret key if missing, apply database migrations "
+        "and collect static files. Running it again changes nothing that is already in place."),
     )
     init.set_defaults(handler=run_init)
 
     demo = commands.add_parser(
-        "demo", help="load demo channels and a demo recipient (safe to repeat)",
-        description="Create the demo channels and a demo recipient if missing, and print the "
-        "recipient's one-time password when the recipient is created.",
+        "demo", help=_("load demo channels and a demo recipient (safe to repeat)"),
+        description=_("Create the demo channels and a demo recipient if missing, and print the "
+        "recipient's one-time password when the recipient is created."),
     )
     demo.set_defaults(handler=run_demo)
 
     serve = commands.add_parser(
-        "serve", help="serve the tip line with granian",
-        description="Serve the tip line over HTTP with granian (WSGI). Put a TLS-terminating reverse "
-        "proxy or a Tor onion service in front of it. Access logs record no client address.",
+        "serve", help=_("serve the tip line with granian"),
+        description=_("Serve the tip line over HTTP with granian (WSGI). Put a TLS-terminating reverse "
+        "proxy or a Tor onion service in front of it. Access logs record no client address."),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
-    serve.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
-    serve.add_argument("--threads", type=int, default=4, help="request threads per worker (default: 4)")
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to bind (default: 127.0.0.1)"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port to bind (default: 8000)"))
+    serve.add_argument("--workers", type=int, default=2, help=_("worker processes (default: 2)"))
+    serve.add_argument("--threads", type=int, default=4, help=_("request threads per worker (default: 4)"))
     serve.add_argument(
         "--backpressure", type=int, default=16,
-        help="requests handled at once per worker; more wait in the queue (default: 16)",
+        help=_("requests handled at once per worker; more wait in the queue (default: 16)"),
     )
     serve.set_defaults(handler=run_serve)
 
     metrics = commands.add_parser(
-        "metrics", help="serve Prometheus metrics on a separate, non-public address",
-        description="Serve /metrics for Prometheus: request counts and latencies by route pattern from every "
+        "metrics", help=_("serve Prometheus metrics on a separate, non-public address"),
+        description=_("Serve /metrics for Prometheus: request counts and latencies by route pattern from every "
         "`tipline serve` process of this data directory, tips by status, tasks by state, and whether the "
         "database, cache and blob store answer. Nothing about any tipster. Bind it to loopback or a "
-        "private network only.",
+        "private network only."),
     )
-    metrics.add_argument("--bind", default="127.0.0.1:9464", help="HOST:PORT (default: 127.0.0.1:9464)")
+    metrics.add_argument("--bind", default="127.0.0.1:9464", help=_("HOST:PORT (default: 127.0.0.1:9464)"))
     metrics.set_defaults(handler=run_metrics)
 
     worker = commands.add_parser(
-        "worker", help="run background jobs: deadline alerts, notifications, retention",
-        description="Run background jobs until stopped (SIGTERM or Ctrl+C): the deadline scan every minute, "
+        "worker", help=_("run background jobs: deadline alerts, notifications, retention"),
+        description=_("Run background jobs until stopped (SIGTERM or Ctrl+C): the deadline scan every minute, "
         "the retention purge every hour, the daily digest, and every queued notification. Several workers "
-        "may run against one PostgreSQL database. See docs/operations.md for running it under systemd.",
+        "may run against one PostgreSQL database. See docs/operations.md for running it under systemd."),
     )
-    worker.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle (default: 1)")
+    worker.add_argument("--interval", type=float, default=1.0, help=_("seconds to wait when idle (default: 1)"))
     worker.set_defaults(handler=run_worker)
 
     jobs = commands.add_parser(
-        "jobs", help="show background tasks: queued, running, failed, next scans",
-        description="tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
-        "failures, and when each periodic scan runs next.",
+        "jobs", help=_("show background tasks: queued, running, failed, next scans"),
+        description=_("tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
+        "failures, and when each periodic scan runs next."),
     )
     jobs.add_argument("action", choices=["status"])
     jobs.set_defaults(handler=run_jobs)
 
     createuser = commands.add_parser(
-        "createuser", help="create a recipient or admin with a one-time password",
-        description="Create an account and print its one-time password, which must be changed at "
-        "first sign-in. Example: tipline createuser alex --role recipient --channel general",
+        "createuser", help=_("create a recipient or admin with a one-time password"),
+        description=_("Create an account and print its one-time password, which must be changed at "
+        "first sign-in. Example: tipline createuser alex --role recipient --channel general"),
     )
     createuser.add_argument("username")
     createuser.add_argument(
         "--role", action="append", choices=["admin", "recipient"], required=True,
-        help="admin, recipient, or both (repeat the option)",
+        help=_("admin, recipient, or both (repeat the option)"),
     )
-    createuser.add_argument("--channel", action="append", default=[], help="slug of a channel to receive (repeatable)")
+    createuser.add_argument("--channel", action="append", default=[], help=_("slug of a channel to receive (repeatable)"))
     createuser.set_defaults(handler=run_createuser)
 
     resetuser = commands.add_parser(
-        "resetuser", help="give an account a fresh one-time password and key pair",
-        description="Replace an account's password with a one-time password and give it a new key pair. "
-        "Tips sealed to the old key stay unreadable for this person until another recipient grants them again.",
+        "resetuser", help=_("give an account a fresh one-time password and key pair"),
+        description=_("Replace an account's password with a one-time password and give it a new key pair. "
+        "Tips sealed to the old key stay unreadable for this person until another recipient grants them again."),
     )
     resetuser.add_argument("username")
     resetuser.set_defaults(handler=run_resetuser)
 
     check = commands.add_parser(
-        "check", help="check that this instance is configured safely",
-        description="Check the secret key's permissions, DEBUG, HTTPS settings, the database connection "
-        "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none.",
+        "check", help=_("check that this instance is configured safely"),
+        description=_("Check the secret key's permissions, DEBUG, HTTPS settings, the database connection "
+        "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none."),
     )
     check.set_defaults(handler=run_check)
 
     channel = commands.add_parser(
-        "channel", help="import or export a channel and its form (YAML or JSON)",
-        description="Import a channel from a YAML or JSON file (creating it, or replacing the form of the "
-        "channel with that slug), or print a channel as YAML or JSON. See docs/channels.md for the format.",
+        "channel", help=_("import or export a channel and its form (YAML or JSON)"),
+        description=_("Import a channel from a YAML or JSON file (creating it, or replacing the form of the "
+        "channel with that slug), or print a channel as YAML or JSON. See docs/channels.md for the format."),
     )
     channel_actions = channel.add_subparsers(dest="action", metavar="ACTION", required=True)
-    channel_import = channel_actions.add_parser("import", help="create or update channels from files")
+    channel_import = channel_actions.add_parser("import", help=_("create or update channels from files"))
     channel_import.add_argument("files", nargs="+", metavar="FILE")
-    channel_export = channel_actions.add_parser("export", help="print a channel as YAML (or --json)")
+    channel_export = channel_actions.add_parser("export", help=_("print a channel as YAML (or --json)"))
     channel_export.add_argument("slug")
-    channel_export.add_argument("--json", action="store_true", help="print JSON instead of YAML")
+    channel_export.add_argument("--json", action="store_true", help=_("print JSON instead of YAML"))
     channel.set_defaults(handler=run_channel)
 
     insiders = commands.add_parser(
-        "insiders", help="organisations whose members can prove membership anonymously",
-        description="Verified insiders (docs/insider-tokens.md): create an organisation, add members from a "
+        "insiders", help=_("organisations whose members can prove membership anonymously"),
+        description=_("Verified insiders (docs/insider-tokens.md): create an organisation, add members from a "
         "list (one per line; each gets a one-time sign-in code, printed once), give a member a new code, "
-        "or rotate keys now (the worker also does it).",
+        "or rotate keys now (the worker also does it)."),
     )
     insider_actions = insiders.add_subparsers(dest="action", metavar="ACTION", required=True)
-    insider_create = insider_actions.add_parser("create", help="create an organisation")
+    insider_create = insider_actions.add_parser("create", help=_("create an organisation"))
     insider_create.add_argument("slug")
     insider_create.add_argument("--name", required=True)
-    insider_create.add_argument("--tokens", type=int, default=5, help="tokens per member per period (default 5)")
-    insider_create.add_argument("--epoch-days", type=int, default=7, help="length of a period in days (default 7)")
-    insider_members = insider_actions.add_parser("add-members", help="add members from a file, one per line")
+    insider_create.add_argument("--tokens", type=int, default=5, help=_("tokens per member per period (default 5)"))
+    insider_create.add_argument("--epoch-days", type=int, default=7, help=_("length of a period in days (default 7)"))
+    insider_members = insider_actions.add_parser("add-members", help=_("add members from a file, one per line"))
     insider_members.add_argument("slug")
-    insider_members.add_argument("file", help="a text file, or - for standard input")
-    insider_code = insider_actions.add_parser("new-code", help="a new one-time code for a member (a lost device)")
+    insider_members.add_argument("file", help=_("a text file, or - for standard input"))
+    insider_code = insider_actions.add_parser("new-code", help=_("a new one-time code for a member (a lost device)"))
     insider_code.add_argument("slug")
     insider_code.add_argument("reference")
-    insider_actions.add_parser("rotate", help="make the keys of coming periods; destroy private keys of past ones")
+    insider_actions.add_parser("rotate", help=_("make the keys of coming periods; destroy private keys of past ones"))
     insider_reseal = insider_actions.add_parser(
-        "reseal", help="after replacing the secret key: seal the issuer keys again under the new one"
-    )
-    insider_reseal.add_argument("old_secret_key_file", help="the replaced secret key file")
+        "reseal", help=_("after replacing the secret key: seal the issuer keys again under the new one"))
+    insider_reseal.add_argument("old_secret_key_file", help=_("the replaced secret key file"))
     insiders.set_defaults(handler=run_insiders)
 
     backup = commands.add_parser(
-        "backup", help="write a consistent backup archive (database, blobs, settings, checksums)",
-        description="Write one tar archive: a consistent dump of the database, every blob it refers to, the "
+        "backup", help=_("write a consistent backup archive (database, blobs, settings, checksums)"),
+        description=_("Write one tar archive: a consistent dump of the database, every blob it refers to, the "
         "TIPLINE_* settings and a manifest of SHA-256 checksums. The secret key and secret settings go in "
-        "only with --with-secrets. Safe while the tip line runs.",
+        "only with --with-secrets. Safe while the tip line runs."),
     )
-    backup.add_argument("destination", help="the archive to write, e.g. /backups/tipline-2026-11-29.tar")
-    backup.add_argument("--with-secrets", action="store_true", help="include the secret key file and secret settings")
+    backup.add_argument("destination", help=_("the archive to write, e.g. /backups/tipline-2026-11-29.tar"))
+    backup.add_argument("--with-secrets", action="store_true", help=_("include the secret key file and secret settings"))
     backup.set_defaults(handler=run_backup)
 
     restore = commands.add_parser(
-        "restore", help="restore a backup archive into a new, empty instance",
-        description="Check every checksum, then load the database and blobs of a backup into this instance, "
-        "which must be empty (run tipline init on a fresh data directory first) and of the same version.",
+        "restore", help=_("restore a backup archive into a new, empty instance"),
+        description=_("Check every checksum, then load the database and blobs of a backup into this instance, "
+        "which must be empty (run tipline init on a fresh data directory first) and of the same version."),
     )
     restore.add_argument("source")
     restore.set_defaults(handler=run_restore)
 
     audit = commands.add_parser(
-        "audit", help="verify the audit log's hash chain",
-        description="tipline audit verify: walk the audit log and report the first entry whose hash "
-        "link or content does not match. Exits 1 when the chain is broken.",
+        "audit", help=_("verify the audit log's hash chain"),
+        description=_("tipline audit verify: walk the audit log and report the first entry whose hash "
+        "link or content does not match. Exits 1 when the chain is broken."),
     )
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(handler=run_audit)
 
     manage = commands.add_parser(
-        "manage", help="run a Django management command (migrate, shell, ...)",
-        description="Pass the remaining arguments to Django's management utility.",
+        "manage", help=_("run a Django management command (migrate, shell, ...)"),
+        description=_("Pass the remaining arguments to Django's management utility."),
     )
     manage.add_argument("django_arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=run_manage)
@@ -187,8 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
     import django
+    from django.utils import translation
 
     django.setup()
+    translation.activate(LANGUAGE)  # for messages of the modules the commands call
 
 
 def run_init(arguments) -> int:
@@ -197,7 +199,7 @@ def run_init(arguments) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    print(f"Tipline is initialised in {settings.DATA_DIR}")
+    print(_("Tipline is initialised in %(directory)s") % {"directory": settings.DATA_DIR})
     return 0
 
 
@@ -205,13 +207,13 @@ def run_demo(arguments) -> int:
     from tipline.core.demo import load_demo
 
     result = load_demo()
-    print(f"Demo channels created: {result.channels_created} (existing ones were kept).")
+    print(_("Demo channels created: %(count)d (existing ones were kept).") % {"count": result.channels_created})
     if result.login is None:
-        print("The demo recipient exists already; its one-time password was printed when it was created.")
-        print("Lost it? Run: tipline resetuser demo-recipient (tips sent before that must then be granted again).")
+        print(_("The demo recipient exists already; its one-time password was printed when it was created."))
+        print(_("Lost it? Run: tipline resetuser demo-recipient (tips sent before that must then be granted again)."))
     else:
-        print(f"Demo recipient: {result.login.username}")
-        print(f"One-time password: {result.login.password}  (it must be changed at first sign-in)")
+        print(_("Demo recipient: %(name)s") % {"name": result.login.username})
+        print(_("One-time password: %(password)s  (it must be changed at first sign-in)") % {"password": result.login.password})
     return 0
 
 
@@ -235,7 +237,7 @@ def run_serve(arguments) -> int:
 def run_worker(arguments) -> int:
     from tipline.jobs.worker import run
 
-    print("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM.", flush=True)
+    print(_("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM."), flush=True)
     run(interval=arguments.interval)
     return 0
 
@@ -257,8 +259,8 @@ def run_createuser(arguments) -> int:
     except AccountError as error:
         print(f"tipline createuser: {error}", file=sys.stderr)
         return 1
-    print(f"Created {login.username}. One-time password: {login.password}")
-    print("It must be changed at first sign-in.")
+    print(_("Created %(name)s. One-time password: %(password)s") % {"name": login.username, "password": login.password})
+    print(_("It must be changed at first sign-in."))
     return 0
 
 
@@ -269,12 +271,12 @@ def run_resetuser(arguments) -> int:
 
     user = User.objects.filter(username=arguments.username).first()
     if user is None:
-        print(f"tipline resetuser: no user named {arguments.username!r}.", file=sys.stderr)
+        print(_("tipline resetuser: no user named %(name)r.") % {"name": arguments.username}, file=sys.stderr)
         return 1
     login = reset_with_one_time_password(user)
     record("command line", Action.USER_RESET, login.username)
-    print(f"Reset {login.username}. One-time password: {login.password}")
-    print("It must be changed at first sign-in. Tips sent before now must be granted again by another recipient.")
+    print(_("Reset %(name)s. One-time password: %(password)s") % {"name": login.username, "password": login.password})
+    print(_("It must be changed at first sign-in. Tips sent before now must be granted again by another recipient."))
     return 0
 
 
@@ -283,9 +285,9 @@ def run_check(arguments) -> int:
 
     problems = find_problems()
     if not problems:
-        print("tipline check: no problems found.")
+        print(_("tipline check: no problems found."))
         return 0
-    print(f"tipline check: {len(problems)} problem(s) to fix:")
+    print(ngettext("tipline check: %(count)d problem to fix:", "tipline check: %(count)d problems to fix:", len(problems)) % {"count": len(problems)})
     for problem in problems:
         print(f"  - {problem}")
     return 1
@@ -300,7 +302,7 @@ def run_channel(arguments) -> int:
     if arguments.action == "export":
         channel = Channel.objects.filter(slug=arguments.slug).first()
         if channel is None:
-            print(f"tipline channel export: no channel with slug {arguments.slug!r}.", file=sys.stderr)
+            print(_("tipline channel export: no channel with slug %(slug)r.") % {"slug": arguments.slug}, file=sys.stderr)
             return 1
         sys.stdout.write(export_channel(channel, as_json=arguments.json))
         return 0
@@ -310,20 +312,21 @@ def run_channel(arguments) -> int:
         try:
             spec = parse_document(path.read_text(encoding="utf-8"), path.name)
         except (OSError, UnicodeDecodeError) as error:
-            print(f"{name}: cannot be read ({error})", file=sys.stderr)
+            print(_("%(file)s: cannot be read (%(error)s)") % {"file": name, "error": error}, file=sys.stderr)
             problems += 1
             continue
         except ChannelFormatError as error:
-            print(f"{name}: not imported:\n" + "\n".join(f"  {line}" for line in str(error).splitlines()), file=sys.stderr)
+            print(_("%(file)s: not imported:") % {"file": name}, *(f"  {line}" for line in str(error).splitlines()), sep="\n", file=sys.stderr)
             problems += 1
             continue
         try:
             channel, created = import_channel(spec)
         except ChannelFormatError as error:
-            print(f"{name}: not imported: {error}", file=sys.stderr)
+            print(_("%(file)s: not imported: %(error)s") % {"file": name, "error": error}, file=sys.stderr)
             problems += 1
             continue
-        print(f"{name}: channel {channel.slug!r} {'created' if created else 'updated'} with {len(spec.fields)} fields.")
+        message = _("%(file)s: channel %(slug)r created with %(count)d fields.") if created else _("%(file)s: channel %(slug)r updated with %(count)d fields.")
+        print(message % {"file": name, "slug": channel.slug, "count": len(spec.fields)})
     return 1 if problems else 0
 
 
@@ -335,10 +338,13 @@ def run_audit(arguments) -> int:
 
     report = verify_chain()
     if report.first_broken_id is None and not report.reason:
-        print(f"tipline audit verify: {report.entries} entries, the chain is intact.")
+        print(_("tipline audit verify: %(count)d entries, the chain is intact.") % {"count": report.entries})
         return 0
-    where = f"at entry {report.first_broken_id}" if report.first_broken_id else "at its end"
-    print(f"tipline audit verify: the chain is broken {where}: {report.reason}.")
+    if report.first_broken_id:
+        message = _("tipline audit verify: the chain is broken at entry %(entry)s: %(reason)s.")
+    else:
+        message = _("tipline audit verify: the chain is broken at its end: %(reason)s.")
+    print(message % {"entry": report.first_broken_id, "reason": report.reason})
     return 1
 
 

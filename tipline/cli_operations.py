@@ -4,20 +4,22 @@ runs after Django is set up (see tipline.cli.main)."""
 
 import sys
 
+from tipline.cli_text import _
+
 
 def run_metrics(arguments) -> int:
     import signal
 
     from tipline.core.metrics import registry
 
-    host, _, port = arguments.bind.rpartition(":")
+    host, _colon, port = arguments.bind.rpartition(":")
     if not host or not port.isdigit():
-        print(f"tipline metrics: --bind {arguments.bind!r}: use HOST:PORT, e.g. 127.0.0.1:9464.", file=sys.stderr)
+        print(_("tipline metrics: --bind %(bind)r: use HOST:PORT, e.g. 127.0.0.1:9464.") % {"bind": arguments.bind}, file=sys.stderr)
         return 2
     from prometheus_client import start_http_server
 
     server, thread = start_http_server(int(port), addr=host, registry=registry())
-    print(f"tipline metrics: serving http://{arguments.bind}/metrics", flush=True)
+    print(_("tipline metrics: serving %(address)s") % {"address": f"http://{arguments.bind}/metrics"}, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
     signal.signal(signal.SIGINT, lambda *_: server.shutdown())
     thread.join()
@@ -30,7 +32,9 @@ def run_insiders(arguments) -> int:
 
     if arguments.action == "rotate":
         done = admin_services.rotate(actor="tipline insiders rotate")
-        print("tipline insiders rotate: " + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in done.items()) + ".")
+        message = _("tipline insiders rotate: %(keys_made)d keys made, %(private_keys_destroyed)d private keys destroyed, "
+                    "%(spent_tokens_purged)d spent tokens purged.")
+        print(message % done)
         return 0
     if arguments.action == "reseal":
         from pathlib import Path
@@ -42,19 +46,19 @@ def run_insiders(arguments) -> int:
         try:
             count = reseal_all(read_secret_key(Path(arguments.old_secret_key_file)))
         except (OSError, DecryptionError) as error:
-            print(f"tipline insiders reseal: nothing changed: {error}", file=sys.stderr)
+            print(_("tipline insiders reseal: nothing changed: %(error)s") % {"error": error}, file=sys.stderr)
             return 1
-        print(f"tipline insiders reseal: {count} issuer keys sealed under the current secret key.")
+        print(_("tipline insiders reseal: %(count)d issuer keys sealed under the current secret key.") % {"count": count})
         return 0
     if arguments.action == "create":
         organisation = admin_services.create_organisation(
             "tipline insiders create", arguments.slug, arguments.name, arguments.tokens, arguments.epoch_days * 86400
         )
-        print(f"Organisation {organisation.slug!r} created; its keys are published at /insiders/{organisation.slug}/.")
+        print(_("Organisation %(slug)r created; its keys are published at %(page)s.") % {"slug": organisation.slug, "page": f"/insiders/{organisation.slug}/"})
         return 0
     organisation = Organisation.objects.filter(slug=arguments.slug).first()
     if organisation is None:
-        print(f"tipline insiders: no organisation {arguments.slug!r}.", file=sys.stderr)
+        print(_("tipline insiders: no organisation %(slug)r.") % {"slug": arguments.slug}, file=sys.stderr)
         return 1
     if arguments.action == "add-members":
         text = sys.stdin.read() if arguments.file == "-" else open(arguments.file, encoding="utf-8").read()
@@ -62,10 +66,10 @@ def run_insiders(arguments) -> int:
     else:
         member = Member.objects.filter(organisation=organisation, reference=arguments.reference).first()
         if member is None:
-            print(f"tipline insiders: {organisation.slug} has no member {arguments.reference!r}.", file=sys.stderr)
+            print(_("tipline insiders: %(slug)s has no member %(reference)r.") % {"slug": organisation.slug, "reference": arguments.reference}, file=sys.stderr)
             return 1
         codes = [admin_services.new_code("tipline insiders new-code", member)]
-    print("Give each member their one-time sign-in code through a safe way; it is shown only now.")
+    print(_("Give each member their one-time sign-in code through a safe way; it is shown only now."))
     for code in codes:
         print(f"{code.reference}\t{code.code}")
     return 0
@@ -79,8 +83,11 @@ def run_backup(arguments) -> int:
     except BackupError as error:
         print(f"tipline backup: {error}", file=sys.stderr)
         return 1
-    secrets_note = "with the secret key" if report.with_secrets else "without the secret key (keep it safe separately)"
-    print(f"tipline backup: {report.path}: {report.tips} tips, {report.blobs} files, {secrets_note}.")
+    if report.with_secrets:
+        message = _("tipline backup: %(path)s: %(tips)d tips, %(files)d files, with the secret key.")
+    else:
+        message = _("tipline backup: %(path)s: %(tips)d tips, %(files)d files, without the secret key (keep it safe separately).")
+    print(message % {"path": report.path, "tips": report.tips, "files": report.blobs})
     return 0
 
 
@@ -92,7 +99,7 @@ def run_restore(arguments) -> int:
     except BackupError as error:
         print(f"tipline restore: {error}", file=sys.stderr)
         return 1
-    print(f"tipline restore: {report.tips} tips and {report.blobs} files restored from {report.path}.")
+    print(_("tipline restore: %(tips)d tips and %(files)d files restored from %(path)s.") % {"tips": report.tips, "files": report.blobs, "path": report.path})
     if not report.with_secrets:
-        print("The backup held no secret key: insider token issuance pauses until the next period's key.")
+        print(_("The backup held no secret key: insider token issuance pauses until the next period's key."))
     return 0

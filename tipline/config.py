@@ -52,6 +52,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# The languages of every page, mail and command-line message; English is the source.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
+
+
+def locale_dir() -> Path:
+    """The translations (tipline/locale); another directory lets translators and the tests work on a copy."""
+    return Path(env_str("LOCALE_DIR", str(Path(__file__).resolve().parent / "locale"))).resolve()
+
+
 def cache_settings(url: str) -> dict:
     """Rate limits and caches: per process (LocMem) by default; one Redis for several processes."""
     if not url:

@@ -9,6 +9,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from tipline.config import (
+    LANGUAGES as TIPLINE_LANGUAGES,
     blob_storage,
     cache_settings,
     ensure_private_dir,
@@ -17,6 +18,7 @@ from tipline.config import (
     env_list,
     env_str,
     load_or_create_secret_key,
+    locale_dir,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -128,9 +130,8 @@ STORAGES = {
 }
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
-# Translations (tipline/locale); another directory lets translators and the tests work on a copy.
-LOCALE_PATHS = [Path(env_str("LOCALE_DIR", str(PACKAGE_DIR / "locale"))).resolve()]
+LANGUAGES = TIPLINE_LANGUAGES  # pages, mails and the command line (tipline.config)
+LOCALE_PATHS = [locale_dir()]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

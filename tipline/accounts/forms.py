@@ -3,17 +3,18 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 
 class SignInForm(forms.Form):
-    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
-    password = forms.CharField(max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(max_length=150, label=gettext_lazy("Username"), widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(max_length=1024, label=gettext_lazy("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from your authenticator app", max_length=8,
+        label=gettext_lazy("Code from your authenticator app"), max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -23,11 +24,11 @@ class CodeForm(forms.Form):
 
 class ActivationForm(CodeForm):
     new_password = forms.CharField(
-        label="New password", max_length=1024, help_text="At least 12 characters; not a common password.",
+        label=gettext_lazy("New password"), max_length=1024, help_text=gettext_lazy("At least 12 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     repeat_password = forms.CharField(
-        label="New password again", max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=gettext_lazy("New password again"), max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     field_order = ["new_password", "repeat_password", "code"]
 
@@ -39,7 +40,7 @@ class ActivationForm(CodeForm):
         cleaned = super().clean()
         password, repeat = cleaned.get("new_password"), cleaned.get("repeat_password")
         if password and repeat and password != repeat:
-            self.add_error("repeat_password", "The two passwords differ.")
+            self.add_error("repeat_password", _("The two passwords differ."))
         elif password:
             try:
                 password_validation.validate_password(password, self.user)
@@ -49,10 +50,11 @@ class ActivationForm(CodeForm):
 
 
 class PreferencesForm(forms.Form):
-    email = forms.EmailField(required=False, label="Email address for notifications")
-    email_notifications = forms.BooleanField(required=False, label="Email me about new tips, messages and deadlines")
+    email = forms.EmailField(required=False, label=gettext_lazy("Email address for notifications"))
+    email_notifications = forms.BooleanField(required=False, label=gettext_lazy("Email me about new tips, messages and deadlines"))
     quiet_digest = forms.BooleanField(
-        required=False, label="Quiet digest: one daily email for new tips and messages (deadline alerts still come at once)"
+        required=False,
+        label=gettext_lazy("Quiet digest: one daily email for new tips and messages (deadline alerts still come at once)"),
     )
     language = forms.ChoiceField(required=False, choices=settings.LANGUAGES, label=gettext_lazy("Language of notification emails"))
 
@@ -61,5 +63,5 @@ class PreferencesForm(forms.Form):
 
 
 class NewTokenForm(forms.Form):
-    name = forms.CharField(max_length=80, label="What the token is for", help_text="For example: case-management sync.")
-    days = forms.IntegerField(min_value=1, max_value=365, initial=90, label="Valid for (days)")
+    name = forms.CharField(max_length=80, label=gettext_lazy("What the token is for"), help_text=gettext_lazy("For example: case-management sync."))
+    days = forms.IntegerField(min_value=1, max_value=365, initial=90, label=gettext_lazy("Valid for (days)"))

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tipline.accounts.models import User
 from tipline.core.crypto_policy import kdf_policy
@@ -35,12 +36,12 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> On
     """Create an account with a one-time password; it must be changed at first sign-in."""
     unknown_roles = sorted(set(roles) - set(ROLES))
     if unknown_roles:
-        raise AccountError(f"Unknown role {', '.join(unknown_roles)}; choose from {', '.join(ROLES)}.")
+        raise AccountError(_("Unknown role %(roles)s; choose from %(known)s.") % {"roles": ", ".join(unknown_roles), "known": ", ".join(ROLES)})
     if User.objects.filter(username=username).exists():
-        raise AccountError(f"A user named {username!r} already exists.")
+        raise AccountError(_("A user named %(name)s already exists.") % {"name": repr(username)})
     channels = _channels_by_slug(channel_slugs)
     if channels and "recipient" not in roles:
-        raise AccountError("Only recipients are assigned to channels; add --role recipient.")
+        raise AccountError(_("Only recipients are assigned to channels; add --role recipient."))
     password = new_one_time_password()
     user = User.objects.create_user(username=username, password=password, is_staff="admin" in roles)
     _give_new_key_pair(user, password)
@@ -73,5 +74,5 @@ def _channels_by_slug(slugs: list[str]) -> list[Channel]:
     channels = list(Channel.objects.filter(slug__in=slugs))
     missing = sorted(set(slugs) - {channel.slug for channel in channels})
     if missing:
-        raise AccountError(f"No channel with slug {', '.join(missing)}.")
+        raise AccountError(_("No channel with slug %(slugs)s.") % {"slugs": ", ".join(missing)})
     return channels

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.accounts import access, signin, tokens
@@ -18,7 +20,7 @@ from tipline.core.middleware import CLEAR_SITE_DATA
 
 PENDING_USER = "pending_user_id"
 PENDING_TOTP = "pending_totp_secret"
-REFUSED = "Wrong username, password or code. Check them and try again."
+REFUSED = gettext_lazy("Wrong username, password or code. Check them and try again.")
 
 
 def _pending_context(user_id) -> bytes:
@@ -33,7 +35,11 @@ def sign_in(request):
         try:
             checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"])
         except throttle.Throttled as limit:
-            form.add_error(None, f"Too many sign-in attempts. Please wait {limit.retry_after_minutes} minutes.")
+            minutes = limit.retry_after_minutes
+            form.add_error(None, ngettext(
+                "Too many sign-in attempts. Please wait %(minutes)d minute.",
+                "Too many sign-in attempts. Please wait %(minutes)d minutes.", minutes,
+            ) % {"minutes": minutes})
             status = 429
         except signin.SignInRefused:
             form.add_error(None, REFUSED)
@@ -74,7 +80,7 @@ def sign_in_code(request):
         try:
             signin.check_code(user, private_key, form.cleaned_data["code"])
         except signin.SignInRefused:
-            form.add_error("code", "This code is wrong or was used already. Wait for the next one and try again.")
+            form.add_error("code", _("This code is wrong or was used already. Wait for the next one and try again."))
         else:
             return _finish_sign_in(request, user, private_key)
     return render(request, "accounts/code.html", {"form": form}, status=400 if form.errors else 200)
@@ -106,14 +112,14 @@ def activate(request):
         totp_secret = signin.new_totp_secret()  # kept sealed in the session until activation
     form = ActivationForm(user, request.POST or None)
     if request.method == "POST" and fresh_secret:
-        form.add_error(None, "Your session was renewed: scan the new code below, then enter a code from it.")
+        form.add_error(None, _("Your session was renewed: scan the new code below, then enter a code from it."))
     elif request.method == "POST" and form.is_valid():
         try:
             recovery_code = signin.activate(
                 user, private_key, form.cleaned_data["new_password"], totp_secret, form.cleaned_data["code"]
             )
         except signin.SignInRefused:
-            form.add_error("code", "This code does not match. Check the time on your phone and enter the current code.")
+            form.add_error("code", _("This code does not match. Check the time on your phone and enter the current code."))
         else:
             response = _finish_sign_in(request, user, private_key, "accounts/recovery_code.html", {"recovery_code": recovery_code})
             session_keys.forget(response, enrol_cookie)

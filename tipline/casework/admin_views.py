@@ -6,9 +6,11 @@ import io
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
-from django.utils import timezone
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tipline.accounts.access import admin_page
@@ -35,9 +37,9 @@ fields:
 
 
 class NewUserForm(forms.Form):
-    username = forms.SlugField(max_length=150)
-    admin = forms.BooleanField(required=False, label="Admin")
-    channels = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Recipient of")
+    username = forms.SlugField(max_length=150, label=gettext_lazy("Username"))
+    admin = forms.BooleanField(required=False, label=gettext_lazy("Admin"))
+    channels = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Recipient of"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,11 +48,11 @@ class NewUserForm(forms.Form):
 
 class ChannelForm(forms.Form):
     document = forms.CharField(
-        label="Channel and form (YAML or JSON)", widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
-        help_text="The format is described in docs/channels.md. Answers already received keep their labels.",
+        label=gettext_lazy("Channel and form (YAML or JSON)"), widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
+        help_text=gettext_lazy("The format is described in docs/channels.md. Answers already received keep their labels."),
     )
-    recipients = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    upload = forms.FileField(required=False, label="Or import a file")
+    recipients = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Recipients"))
+    upload = forms.FileField(required=False, label=gettext_lazy("Or import a file"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,13 +147,13 @@ def audit_log(request):
 
 
 class DutyReportForm(forms.Form):
-    channel = forms.ChoiceField(required=False)
-    start = forms.DateField(required=False, label="Received from", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="Received before", widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(required=False, label=gettext_lazy("Channel"))
+    start = forms.DateField(required=False, label=gettext_lazy("Received from"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label=gettext_lazy("Received before"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = [("", "All channels"), *((channel.slug, channel.name) for channel in Channel.objects.all())]
+        self.fields["channel"].choices = [("", _("All channels")), *((channel.slug, channel.name) for channel in Channel.objects.all())]
 
     def period(self):
         """The chosen channels and [start, end) as aware datetimes (default: the last 365 days)."""

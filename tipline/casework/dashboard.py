@@ -78,7 +78,7 @@ def _median_first_reply(tips, channels, since) -> dict[str, float | None]:
 
 def _open_by_status(tips) -> dict[str, int]:
     counts = Counter(tips.filter(status__in=OPEN_STATUSES).values_list("status", flat=True))
-    return {TipStatus(status).label: counts[status] for status in OPEN_STATUSES}
+    return {str(TipStatus(status).label): counts[status] for status in OPEN_STATUSES}
 
 
 def _due_by_day(tips, now) -> list[tuple[datetime, int]]:

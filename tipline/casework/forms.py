@@ -1,39 +1,44 @@
 """Forms of the recipient pages: reply, note, triage, grant."""
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tipline.core.models import ReplyPurpose, TipStatus
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(label="Reply to the tipster", max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+    text = forms.CharField(label=gettext_lazy("Reply to the tipster"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
     purpose = forms.ChoiceField(
-        label="This reply is", choices=ReplyPurpose.choices, required=False,
-        help_text="Mark the reply that acknowledges receipt, or that tells the tipster what was done (answering duties).",
+        label=gettext_lazy("This reply is"), choices=ReplyPurpose.choices, required=False,
+        help_text=gettext_lazy(
+            "Mark the reply that acknowledges receipt, or that tells the tipster what was done (answering duties)."
+        ),
     )
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Internal note (recipients only)", max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=gettext_lazy("Internal note (recipients only)"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class TriageForm(forms.Form):
-    status = forms.ChoiceField(choices=TipStatus.choices)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=TipStatus.choices)
     labels = forms.CharField(
-        required=False, max_length=400, help_text="Words separated by commas, e.g. urgent, fraud. Never tip content."
+        required=False, max_length=400, label=gettext_lazy("Labels"),
+        help_text=gettext_lazy("Words separated by commas, e.g. urgent, fraud. Never tip content."),
     )
-    assignee = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
 
     def __init__(self, tip, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Nobody"), *((user.username, user.username) for user in tip.channel.recipients.all())]
+        self.fields["assignee"].choices = [("", _("Nobody")), *((user.username, user.username) for user in tip.channel.recipients.all())]
 
     def label_names(self) -> list[str]:
         return self.cleaned_data["labels"].split(",")
 
 
 class GrantForm(forms.Form):
-    grantee = forms.ChoiceField(label="Give access to")
+    grantee = forms.ChoiceField(label=gettext_lazy("Give access to"))
 
     def __init__(self, grantable, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,6 +48,6 @@ class GrantForm(forms.Form):
 class HoldForm(forms.Form):
     hold = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the state the button asks for
     reason = forms.CharField(
-        max_length=200, label="Reason (kept in the audit log)",
-        help_text="For example: court case pending. Write a reason, not tip content.",
+        max_length=200, label=gettext_lazy("Reason (kept in the audit log)"),
+        help_text=gettext_lazy("For example: court case pending. Write a reason, not tip content."),
     )

@@ -16,6 +16,8 @@ from django import forms
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tipline.core.duties import Duty, duties_of, open_duty_filter
 from tipline.core.models import NO_DEADLINE, Channel, Label, Tip, TipStatus
@@ -25,36 +27,40 @@ PAGE_SIZE = 50
 
 
 class InboxFilters(forms.Form):
-    channel = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *TipStatus.choices])
-    label = forms.ChoiceField(required=False)
-    assignee = forms.ChoiceField(required=False)
+    channel = forms.ChoiceField(required=False, label=gettext_lazy("Channel"))
+    status = forms.ChoiceField(required=False, label=gettext_lazy("Status"))
+    label = forms.ChoiceField(required=False, label=gettext_lazy("Label"))
+    assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
     deadline = forms.ChoiceField(
-        required=False,
-        choices=[("", "Any deadline"), ("overdue", "Overdue"), ("soon", "Due within 24 h"), ("any", "Has a deadline"), ("none", "No deadline")],
-    )
-    duty = forms.ChoiceField(
-        required=False, label="Answering duty",
+        required=False, label=gettext_lazy("Deadline"),
         choices=[
-            ("", "Any duty"), ("acknowledgement-soon", "Acknowledgement due soon"),
-            ("acknowledgement-overdue", "Acknowledgement overdue"), ("feedback-soon", "Feedback due soon"),
-            ("feedback-overdue", "Feedback overdue"),
+            ("", gettext_lazy("Any deadline")), ("overdue", gettext_lazy("Overdue")), ("soon", gettext_lazy("Due within 24 h")),
+            ("any", gettext_lazy("Has a deadline")), ("none", gettext_lazy("No deadline")),
         ],
     )
-    insider = forms.ChoiceField(required=False, label="Member's token")
+    duty = forms.ChoiceField(
+        required=False, label=gettext_lazy("Answering duty"),
+        choices=[
+            ("", gettext_lazy("Any duty")), ("acknowledgement-soon", gettext_lazy("Acknowledgement due soon")),
+            ("acknowledgement-overdue", gettext_lazy("Acknowledgement overdue")), ("feedback-soon", gettext_lazy("Feedback due soon")),
+            ("feedback-overdue", gettext_lazy("Feedback overdue")),
+        ],
+    )
+    insider = forms.ChoiceField(required=False, label=gettext_lazy("Member's token"))
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         channels = Channel.objects.filter(recipients=user)
-        self.fields["channel"].choices = [("", "All my channels"), *((channel.slug, channel.name) for channel in channels)]
-        self.fields["label"].choices = [("", "Any label"), *((label.name, label.name) for label in Label.objects.all())]
+        self.fields["status"].choices = [("", _("Any status")), *TipStatus.choices]
+        self.fields["channel"].choices = [("", _("All my channels")), *((channel.slug, channel.name) for channel in channels)]
+        self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in Label.objects.all())]
         colleagues = {recipient.username for channel in channels for recipient in channel.recipients.all()}
-        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Nobody"), *((name, name) for name in sorted(colleagues))]
+        self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in sorted(colleagues))]
         organisations = Organisation.objects.filter(channels__in=channels).distinct()
         self.fields["insider"].choices = [
-            ("", "With or without"), ("any", "Holds a member's token"), ("none", "No member's token"),
-            *((organisation.slug, f"Token of {organisation.name}") for organisation in organisations),
+            ("", _("With or without")), ("any", _("Holds a member's token")), ("none", _("No member's token")),
+            *((organisation.slug, _("Token of %(name)s") % {"name": organisation.name}) for organisation in organisations),
         ]
 
 

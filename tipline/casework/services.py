@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
@@ -116,7 +117,7 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
         record(user.username, Action.LABELS_CHANGED, str(tip.id), old=old_labels, new=[label.name for label in labels])
     assignee = tip.channel.recipients.filter(username=assignee_name).first() if assignee_name else None
     if assignee_name and assignee is None:
-        raise CannotGrant(f"{assignee_name} is not a recipient of this channel.")
+        raise CannotGrant(_("%(name)s is not a recipient of this channel.") % {"name": assignee_name})
     if assignee != tip.assignee:
         record(user.username, Action.ASSIGNEE_CHANGED, str(tip.id), new=assignee.username if assignee else "")
         tip.assignee = assignee
@@ -146,7 +147,7 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
     tip = find_tip(user, tip_id)
     grantee = next((candidate for candidate in grantable(tip) if candidate.username == grantee_name), None)
     if grantee is None:
-        raise CannotGrant(f"{grantee_name} is not a recipient of this channel who still needs access.")
+        raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
     sealed = tip_keys.seal_tip_key(tip_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
     TipKeyGrant.objects.create(tip=tip, recipient=grantee, sealed_tip_key=sealed)
     record(user.username, Action.ACCESS_GRANTED, str(tip.id), grantee=grantee.username)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils.translation import gettext as _
 
 from tipline import __version__
 from tipline.core import blobs
@@ -50,7 +51,7 @@ def write_backup(destination: Path, with_secrets: bool = False) -> BackupReport:
     """Dump the database in one read transaction, then add the blobs it refers to."""
     destination = Path(destination)
     if destination.exists():
-        raise BackupError(f"{destination} exists already; choose a new file name.")
+        raise BackupError(_("%(file)s exists already; choose a new file name.") % {"file": destination})
     checksums: dict[str, dict] = {}
     partial = destination.with_name(destination.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="tipline-backup-") as scratch:
@@ -137,7 +138,7 @@ def restore_backup(source: Path) -> BackupReport:
     try:
         archive = tarfile.open(source, "r")
     except (OSError, tarfile.TarError) as error:
-        raise BackupError(f"{source} cannot be read as a Tipline backup ({error}).") from None
+        raise BackupError(_("%(file)s cannot be read as a Tipline backup (%(error)s).") % {"file": source, "error": error}) from None
     with archive:
         manifest = _verified_manifest(archive)
         _refuse_unless_empty_and_matching(manifest)
@@ -162,15 +163,17 @@ def _verified_manifest(archive: tarfile.TarFile) -> dict:
     try:
         manifest = json.loads(archive.extractfile("manifest.json").read())
     except (KeyError, AttributeError, json.JSONDecodeError):
-        raise BackupError("This archive has no readable manifest.json: it is not a Tipline backup.") from None
+        raise BackupError(_("This archive has no readable manifest.json: it is not a Tipline backup.")) from None
     if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-        raise BackupError("This archive is not a Tipline backup of a format this version reads.")
+        raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
     names = {member.name for member in archive.getmembers()} - {"manifest.json"}
     if names != set(manifest["files"]):
-        raise BackupError("The archive's files do not match its manifest: it is incomplete or was altered.")
+        raise BackupError(_("The archive's files do not match its manifest: it is incomplete or was altered."))
     for name, expected in manifest["files"].items():
         if hashlib.sha256(archive.extractfile(name).read()).hexdigest() != expected["sha256"]:
-            raise BackupError(f"{name} does not match its checksum: the archive is damaged or was altered. Nothing was restored.")
+            raise BackupError(
+                _("%(file)s does not match its checksum: the archive is damaged or was altered. Nothing was restored.") % {"file": name}
+            )
     return manifest
 
 
@@ -180,12 +183,11 @@ def _refuse_unless_empty_and_matching(manifest: dict) -> None:
 
     call_command("migrate", verbosity=0)
     if Tip.objects.exists() or User.objects.exists() or Channel.objects.exists():
-        raise BackupError("This instance holds data already; restore into a new, empty one (tipline init on a fresh data directory).")
+        raise BackupError(_("This instance holds data already; restore into a new, empty one (tipline init on a fresh data directory)."))
     if manifest["migrations"] != _migration_state():
-        raise BackupError(
-            f"The backup was made by Tipline {manifest['tipline']} with another database schema; restore it with "
-            "that version, then upgrade."
-        )
+        raise BackupError(_(
+            "The backup was made by Tipline %(version)s with another database schema; restore it with that version, then upgrade."
+        ) % {"version": manifest["tipline"]})
 
 
 def _install_secret_key(secret: bytes) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tipline.config import file_is_private
 from tipline.core.middleware import is_onion_host
@@ -26,28 +28,28 @@ def _secret_problems() -> list[str]:
     problems = []
     key_file = Path(settings.SECRET_KEY_FILE)
     if key_file.exists() and not file_is_private(key_file):
-        problems.append(f"The secret key file {key_file} can be read by other users; run: chmod 600 {key_file}")
+        problems.append(_("The secret key file %(file)s can be read by other users; run: chmod 600 %(file)s") % {"file": key_file})
     if not file_is_private(Path(settings.DATA_DIR)):
-        problems.append(f"The data directory {settings.DATA_DIR} is open to other users; run: chmod 700 {settings.DATA_DIR}")
+        problems.append(_("The data directory %(directory)s is open to other users; run: chmod 700 %(directory)s") % {"directory": settings.DATA_DIR})
     return problems
 
 
 def _mode_problems() -> list[str]:
     problems = []
     if settings.DEBUG:
-        problems.append("TIPLINE_DEBUG is on: error pages would show internals. Unset it.")
+        problems.append(_("TIPLINE_DEBUG is on: error pages would show internals. Unset it."))
     if settings.INSECURE_FAST_KDF:
-        problems.append("TIPLINE_INSECURE_FAST_KDF is on: receipts and passwords would be cheap to guess. Unset it.")
+        problems.append(_("TIPLINE_INSECURE_FAST_KDF is on: receipts and passwords would be cheap to guess. Unset it."))
     if "*" in settings.ALLOWED_HOSTS:
-        problems.append("TIPLINE_ALLOWED_HOSTS contains '*'; list the host names this tip line answers to.")
+        problems.append(_("TIPLINE_ALLOWED_HOSTS contains '*'; list the host names this tip line answers to."))
     public_hosts = [
         host for host in settings.ALLOWED_HOSTS if host not in LOCAL_HOSTS and not is_onion_host(host)
     ]
     if public_hosts and not settings.HTTPS:
-        problems.append(
-            f"TIPLINE_HTTPS is off while the tip line answers to {', '.join(public_hosts)}: "
+        problems.append(_(
+            "TIPLINE_HTTPS is off while the tip line answers to %(hosts)s: "
             "tips would cross the network unencrypted. Put TLS in front and set TIPLINE_HTTPS=on."
-        )
+        ) % {"hosts": ", ".join(public_hosts)})
     return problems
 
 
@@ -57,14 +59,14 @@ def _shared_service_problems() -> list[str]:
     states = component_states()
     problems = []
     if not states["cache"]:
-        problems.append("The cache cannot be reached; check TIPLINE_CACHE_URL (Redis running, password, address).")
+        problems.append(_("The cache cannot be reached; check TIPLINE_CACHE_URL (Redis running, password, address)."))
     if not states["blob_store"]:
-        problems.append("The blob store cannot be reached; check TIPLINE_BLOB_STORAGE and the TIPLINE_S3_* settings.")
+        problems.append(_("The blob store cannot be reached; check TIPLINE_BLOB_STORAGE and the TIPLINE_S3_* settings."))
     if connection.vendor == "postgresql" and not settings.CACHE_URL:
-        problems.append(
+        problems.append(_(
             "The database is PostgreSQL but rate limits are counted per process: with several app servers, "
             "set TIPLINE_CACHE_URL to one Redis (docs/deployment.md). One process alone may ignore this."
-        )
+        ))
     return problems
 
 
@@ -72,9 +74,12 @@ def _database_problems() -> list[str]:
     try:
         connection.ensure_connection()
     except DatabaseError as error:
-        return [f"The database cannot be reached ({error.__class__.__name__}: {error}). Check TIPLINE_DATABASE_URL."]
+        return [_("The database cannot be reached (%(error)s). Check TIPLINE_DATABASE_URL.") % {"error": f"{error.__class__.__name__}: {error}"}]
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
-        return [f"{len(pending)} database migration(s) are not applied; run: tipline init"]
+        return [ngettext(
+            "%(count)d database migration is not applied; run: tipline init",
+            "%(count)d database migrations are not applied; run: tipline init", len(pending),
+        ) % {"count": len(pending)}]
     return []

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from tipline.config import LANGUAGES
+
 
 def language_links(request) -> dict:
     # Only on pages reached by GET: following a link from a page that answers a form would
@@ -26,5 +28,5 @@ def language_links(request) -> dict:
 MAKEMESSAGES_ARGUMENTS = [
     "makemessages", "--no-location", "--no-obsolete",
     "--ignore", "tests/*", "--ignore", "*/tests/*", "--ignore", "testing/*",
-    *(argument for code, _name in settings.LANGUAGES if code != "en" for argument in ("-l", code)),
+    *(argument for code, _name in LANGUAGES if code != "en" for argument in ("-l", code)),
 ]

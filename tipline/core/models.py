@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy
 
 
 class InsiderTokens(models.TextChoices):
@@ -117,11 +118,11 @@ class SiteSecret(models.Model):
 
 
 class TipStatus(models.TextChoices):
-    NEW = "new", "New"
-    IN_REVIEW = "in_review", "In review"
-    ACTED_ON = "acted_on", "Acted on"
-    CLOSED = "closed", "Closed"
-    SPAM = "spam", "Spam"
+    NEW = "new", gettext_lazy("New")
+    IN_REVIEW = "in_review", gettext_lazy("In review")
+    ACTED_ON = "acted_on", gettext_lazy("Acted on")
+    CLOSED = "closed", gettext_lazy("Closed")
+    SPAM = "spam", gettext_lazy("Spam")
 
 
 class Label(models.Model):
@@ -219,9 +220,9 @@ class Author(models.TextChoices):
 
 
 class ReplyPurpose(models.TextChoices):
-    ORDINARY = "", "An ordinary reply"
-    ACKNOWLEDGEMENT = "acknowledgement", "The acknowledgement of receipt"
-    FEEDBACK = "feedback", "Feedback on what was done"
+    ORDINARY = "", gettext_lazy("An ordinary reply")
+    ACKNOWLEDGEMENT = "acknowledgement", gettext_lazy("The acknowledgement of receipt")
+    FEEDBACK = "feedback", gettext_lazy("Feedback on what was done")
 
 
 class Message(models.Model):

@@ -1,6 +1,7 @@
 """`tipline jobs status`: what is queued, running and failed, and when each scan runs next."""
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
 from tipline.jobs.models import PeriodicSlot
@@ -8,11 +9,15 @@ from tipline.jobs.models import PeriodicSlot
 
 def report() -> str:
     counts = dict(DBTaskResult.objects.values_list("status").annotate(total=Count("id")))
-    lines = ["Tasks: " + ", ".join(f"{status.lower()} {counts.get(status, 0)}" for status in ("READY", "RUNNING", "FAILED", "SUCCESSFUL"))]
+    figures = {status.lower(): counts.get(status, 0) for status in ("READY", "RUNNING", "FAILED", "SUCCESSFUL")}
+    lines = [_("Tasks: ready %(ready)d, running %(running)d, failed %(failed)d, successful %(successful)d") % figures]
     failed = DBTaskResult.objects.filter(status="FAILED").order_by("-finished_at")[:10]
     for result in failed:
-        lines.append(f"  failed {result.finished_at:%Y-%m-%d %H:%M} {result.task_path.rsplit('.', 1)[-1]}: {result.exception_class_path}")
-    lines.append("Next scheduled:")
+        task = result.task_path.rsplit(".", 1)[-1]
+        lines.append("  " + _("failed %(when)s %(task)s: %(error)s") % {
+            "when": f"{result.finished_at:%Y-%m-%d %H:%M}", "task": task, "error": result.exception_class_path,
+        })
+    lines.append(_("Next scheduled:"))
     slots = list(PeriodicSlot.objects.order_by("name"))
-    lines += [f"  {slot.name}: {slot.next_run:%Y-%m-%d %H:%M:%S} UTC" for slot in slots] or ["  nothing yet (no worker has run)"]
+    lines += [f"  {slot.name}: {slot.next_run:%Y-%m-%d %H:%M:%S} UTC" for slot in slots] or ["  " + _("nothing yet (no worker has run)")]
     return "\n".join(lines)
