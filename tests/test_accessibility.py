@@ -1,7 +1,8 @@
 """Accessibility and looks, in a real Chromium: axe-core (from npm, injected by the test; the
 pages themselves run with JavaScript only so the checker can) finds no serious or critical
 problem on any tipster or recipient page; the tip form works from the keyboard alone with a
-visible focus; and every tipster page is photographed light, dark, in Arabic and 320 px wide."""
+visible focus; and every tipster and recipient page is photographed light, dark, in Arabic and
+320 px wide (test-artifacts/look-*.png), none of them scrolling sideways at 320 px."""
 
 import re
 from pathlib import Path
@@ -165,11 +166,59 @@ def test_every_tipster_page_is_photographed_light_dark_arabic_and_at_320_pixels(
         page.goto(f"{site['url']}{prefix}/c/general/")
         page.fill("#id_answer-tip", "A tip for the photographs.")
         page.locator("button[type=submit]").click()
-        assert RECEIPT.search(page.locator(".receipt").inner_text())
+        receipt = RECEIPT.search(page.locator(".receipt").inner_text()).group()
         page.screenshot(path=str(ARTIFACTS_DIR / f"look-receipt-{variant}.png"), full_page=True)
         if variant == "light":
             page.emulate_media(media="print")
             page.screenshot(path=str(ARTIFACTS_DIR / "look-receipt-print.png"), full_page=True)
             assert not page.locator(".site-header").is_visible()
+            page.emulate_media(media="screen")
+        page.goto(f"{site['url']}{prefix}/check/")
+        page.fill("#id_receipt", receipt)
+        page.locator("form button[type=submit]").click()
+        assert "/check/your-tip/" in page.url
+        page.screenshot(path=str(ARTIFACTS_DIR / f"look-your-tip-{variant}.png"), full_page=True)
+        page.goto(f"{site['url']}{prefix}/c/general/")
+        page.locator("form button[type=submit]").click()  # empty: the error summary and the field's error
+        assert page.locator(".error-summary").count() == 1
+        page.screenshot(path=str(ARTIFACTS_DIR / f"look-form-errors-{variant}.png"), full_page=True)
         context.close()
-    assert len(list(ARTIFACTS_DIR.glob("look-*.png"))) >= 25
+    assert len(list(ARTIFACTS_DIR.glob("look-*.png"))) >= 33
+
+
+def sign_in_page(browser, site, options: dict):
+    from tipline.accounts.models import User
+
+    admin = site["admin"]
+    User.objects.filter(pk=admin.user.pk).update(totp_last_step=0)  # each context signs in within one code's step
+    context = browser.new_context(java_script_enabled=False, user_agent=PROBE_USER_AGENT, **options)
+    page = context.new_page()
+    page.goto(f"{site['url']}/staff/sign-in/")
+    page.fill("#id_username", admin.user.username)
+    page.fill("#id_password", admin.password)
+    page.locator("button[type=submit]").click()
+    page.fill("#id_code", admin.code())
+    page.locator("button[type=submit]").click()
+    assert "/staff/inbox/" in page.url
+    return context, page
+
+
+def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixels(site, browser):
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    pages = {
+        "inbox": "/staff/inbox/", "tip": f"/staff/tips/{site['tip'].id}/", "dashboard": "/staff/dashboard/",
+        "notifications": "/staff/preferences/", "api-tokens": "/staff/api-tokens/", "admin": "/staff/admin/",
+        "accounts": "/staff/admin/users/", "channels": "/staff/admin/channels/", "channel": "/staff/admin/channels/general/",
+        "audit": "/staff/admin/audit/", "duties": "/staff/admin/duties/", "insiders": "/staff/admin/insiders/",
+        "organisation": "/staff/admin/insiders/police/",
+    }
+    for variant, options in {**VARIANTS, "arabic": {}}.items():
+        context, page = sign_in_page(browser, site, options)
+        prefix = "/ar" if variant == "arabic" else ""
+        for name, path in pages.items():
+            page.goto(f"{site['url']}{prefix}{path}")
+            page.screenshot(path=str(ARTIFACTS_DIR / f"look-staff-{name}-{variant}.png"), full_page=True)
+            if variant == "320px":
+                assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, f"{path} scrolls sideways at 320 px"
+        context.close()
+    assert len(list(ARTIFACTS_DIR.glob("look-staff-*.png"))) == len(pages) * (len(VARIANTS) + 1)

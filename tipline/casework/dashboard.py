@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pygal
 from django.db.models import Min
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from tipline.core.models import Author, Channel, Tip, TipStatus
@@ -110,7 +110,7 @@ def _style():
 
 def _options(title: str) -> dict:
     return {"title": title, "style": _style(), "js": [], "width": 720, "height": 360, "legend_at_bottom": True,
-            "print_values": False, "show_y_guides": True}
+            "print_values": False, "show_y_guides": True, "no_data_text": _("No data")}
 
 
 def _whole_numbers(largest: int) -> list[int]:
@@ -121,7 +121,7 @@ def _whole_numbers(largest: int) -> list[int]:
 
 def _tips_per_week_chart(figures: Figures):
     chart = pygal.StackedBar(**_options(_("Tips per week")), x_label_rotation=0)
-    chart.x_labels = [week.strftime("%d %b") for week in figures.weeks]
+    chart.x_labels = [dateformat.format(week, "j M") for week in figures.weeks]  # month names translated
     for channel, counts in figures.tips_per_week.items():
         chart.add(channel, counts)
     chart.y_labels = _whole_numbers(max(map(sum, zip(*figures.tips_per_week.values())), default=0))
@@ -145,7 +145,7 @@ def _open_by_status_chart(figures: Figures):
 
 def _deadlines_chart(figures: Figures):
     chart = pygal.Bar(**_options(_("Deadlines: overdue and the next 7 days")))
-    chart.x_labels = [_("Overdue"), *(day.strftime("%a %d") for day, _count in figures.due_by_day)]
+    chart.x_labels = [_("Overdue"), *(dateformat.format(day, "D j") for day, _count in figures.due_by_day)]
     counts = [figures.overdue, *(count for _day, count in figures.due_by_day)]
     chart.add(_("Tips"), counts)
     chart.y_labels = _whole_numbers(max(counts))

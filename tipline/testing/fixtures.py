@@ -50,6 +50,17 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in English: a request to /es/ or /ar/ leaves its language active in
+    the thread, as Django's locale middleware does, and the next test must not inherit it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_blob_store():
     """Each test starts with an empty blob store (tests count what they leave behind)."""
     import shutil

@@ -3,6 +3,7 @@
 statuses and error messages translated."""
 
 import html
+import re
 
 from django.test import Client
 
@@ -58,3 +59,20 @@ def test_sign_in_and_its_refusal_come_in_the_addressed_language(db):
 
     assert '<html lang="ar" dir="rtl">' in form and "اسم المستخدم" in form and "كلمة المرور" in form
     assert "Nombre de usuario, contraseña o código incorrectos. Revíselos e inténtelo de nuevo." in refused
+
+
+def test_the_dashboard_charts_are_drawn_in_the_pages_language(signed_in):
+    make_tip("alpha")
+    client = signed_in["alpha"]
+
+    dashboard = page_text(client.get("/ar/staff/dashboard/"))
+    no_replies = client.get("/ar/staff/dashboard/first-reply.svg").content.decode()
+    deadlines = client.get("/es/staff/dashboard/deadlines.svg").content.decode()
+    weeks = client.get("/ar/staff/dashboard/tips-per-week.svg").content.decode()
+
+    assert 'src="/ar/staff/dashboard/first-reply.svg"' in dashboard
+    assert "لا توجد بيانات" in no_replies and "No data" not in no_replies
+    assert "Plazos: vencidos y próximos 7 días" in deadlines and "Vencidos" in deadlines
+    assert any(f">{day} " in deadlines for day in ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"))  # Spanish weekdays
+    week_labels = re.findall(r">(\d+ [^<]+)</text>", weeks)  # "7 sep." in Spanish would look English from Sep to Nov
+    assert len(week_labels) == 12 and not any(re.search("[A-Za-z]", label) for label in week_labels), week_labels
