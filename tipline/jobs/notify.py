@@ -10,6 +10,8 @@ import time
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -39,7 +41,8 @@ class Notice:
 
 
 def sign_in_link() -> str:
-    return settings.BASE_URL.rstrip("/") + "/staff/sign-in/"
+    """The sign-in page in the active language: a recipient's own, in their emails."""
+    return settings.BASE_URL.rstrip("/") + reverse("accounts:sign_in")
 
 
 def time_left_text(seconds: int | None) -> str:
@@ -78,7 +81,8 @@ def digest_body(counts: dict[tuple[str, str], int]) -> str:
 
 
 def webhook_payload(notice: Notice) -> bytes:
-    body = asdict(notice) | {"link": sign_in_link()}
+    with translation.override(settings.LANGUAGE_CODE):  # machines read one address, whoever triggered it
+        body = asdict(notice) | {"link": sign_in_link()}
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 

@@ -131,5 +131,6 @@ def test_each_recipient_gets_notices_in_their_own_language(desk, smtp_server):
     by_address = {message["To"]: message for message in smtp_server}
     assert str(by_address["ana@example.org"]["Subject"]).strip() == "[Tipline] وصل بلاغ جديد في Night desk"
     assert str(by_address["ben@example.org"]["Subject"]).strip() == "[Tipline] Llegó un aviso nuevo en Night desk"
-    assert "Inicie sesión para leerlo" in by_address["ben@example.org"].get_content()
+    assert "Inicie sesión para leerlo: http://127.0.0.1:8000/es/staff/sign-in/" in by_address["ben@example.org"].get_content()
+    assert "http://127.0.0.1:8000/ar/staff/sign-in/" in by_address["ana@example.org"].get_content()  # the page in their language
     assert all("marker-language-content-42" not in message.get_content() for message in smtp_server)
