@@ -30,22 +30,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser(
         "init", help=_("create the data directory, secret key and database (safe to repeat)"),
-        description=_("Create the data directory and secret key if missing, apply database migrations "
-        "and collect static files. Running it again changes nothing that is already in place."),
+        description=_(
+            "Create the data directory and secret key if missing, apply database migrations "
+            "and collect static files. Running it again changes nothing that is already in place."
+        ),
     )
     init.set_defaults(handler=run_init)
 
     demo = commands.add_parser(
         "demo", help=_("load demo channels and a demo recipient (safe to repeat)"),
-        description=_("Create the demo channels and a demo recipient if missing, and print the "
-        "recipient's one-time password when the recipient is created."),
+        description=_(
+            "Create the demo channels and a demo recipient if missing, and print the "
+            "recipient's one-time password when the recipient is created."
+        ),
     )
     demo.set_defaults(handler=run_demo)
 
     serve = commands.add_parser(
         "serve", help=_("serve the tip line with granian"),
-        description=_("Serve the tip line over HTTP with granian (WSGI). Put a TLS-terminating reverse "
-        "proxy or a Tor onion service in front of it. Access logs record no client address."),
+        description=_(
+            "Serve the tip line over HTTP with granian (WSGI). Put a TLS-terminating reverse "
+            "proxy or a Tor onion service in front of it. Access logs record no client address."
+        ),
     )
     serve.add_argument("--host", default="127.0.0.1", help=_("address to bind (default: 127.0.0.1)"))
     serve.add_argument("--port", type=int, default=8000, help=_("port to bind (default: 8000)"))
@@ -59,35 +65,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     metrics = commands.add_parser(
         "metrics", help=_("serve Prometheus metrics on a separate, non-public address"),
-        description=_("Serve /metrics for Prometheus: request counts and latencies by route pattern from every "
-        "`tipline serve` process of this data directory, tips by status, tasks by state, and whether the "
-        "database, cache and blob store answer. Nothing about any tipster. Bind it to loopback or a "
-        "private network only."),
+        description=_(
+            "Serve /metrics for Prometheus: request counts and latencies by route pattern from every "
+            "`tipline serve` process of this data directory, tips by status, tasks by state, and whether the "
+            "database, cache and blob store answer. Nothing about any tipster. Bind it to loopback or a "
+            "private network only."
+        ),
     )
     metrics.add_argument("--bind", default="127.0.0.1:9464", help=_("HOST:PORT (default: 127.0.0.1:9464)"))
     metrics.set_defaults(handler=run_metrics)
 
     worker = commands.add_parser(
         "worker", help=_("run background jobs: deadline alerts, notifications, retention"),
-        description=_("Run background jobs until stopped (SIGTERM or Ctrl+C): the deadline scan every minute, "
-        "the retention purge every hour, the daily digest, and every queued notification. Several workers "
-        "may run against one PostgreSQL database. See docs/operations.md for running it under systemd."),
+        description=_(
+            "Run background jobs until stopped (SIGTERM or Ctrl+C): the deadline scan every minute, "
+            "the retention purge every hour, the daily digest, and every queued notification. Several workers "
+            "may run against one PostgreSQL database. See docs/operations.md for running it under systemd."
+        ),
     )
     worker.add_argument("--interval", type=float, default=1.0, help=_("seconds to wait when idle (default: 1)"))
     worker.set_defaults(handler=run_worker)
 
     jobs = commands.add_parser(
         "jobs", help=_("show background tasks: queued, running, failed, next scans"),
-        description=_("tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
-        "failures, and when each periodic scan runs next."),
+        description=_(
+            "tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
+            "failures, and when each periodic scan runs next."
+        ),
     )
     jobs.add_argument("action", choices=["status"])
     jobs.set_defaults(handler=run_jobs)
 
     createuser = commands.add_parser(
         "createuser", help=_("create a recipient or admin with a one-time password"),
-        description=_("Create an account and print its one-time password, which must be changed at "
-        "first sign-in. Example: tipline createuser alex --role recipient --channel general"),
+        description=_(
+            "Create an account and print its one-time password, which must be changed at "
+            "first sign-in. Example: tipline createuser alex --role recipient --channel general"
+        ),
     )
     createuser.add_argument("username")
     createuser.add_argument(
@@ -99,23 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     resetuser = commands.add_parser(
         "resetuser", help=_("give an account a fresh one-time password and key pair"),
-        description=_("Replace an account's password with a one-time password and give it a new key pair. "
-        "Tips sealed to the old key stay unreadable for this person until another recipient grants them again."),
+        description=_(
+            "Replace an account's password with a one-time password and give it a new key pair. "
+            "Tips sealed to the old key stay unreadable for this person until another recipient grants them again."
+        ),
     )
     resetuser.add_argument("username")
     resetuser.set_defaults(handler=run_resetuser)
 
     check = commands.add_parser(
         "check", help=_("check that this instance is configured safely"),
-        description=_("Check the secret key's permissions, DEBUG, HTTPS settings, the database connection "
-        "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none."),
+        description=_(
+            "Check the secret key's permissions, DEBUG, HTTPS settings, the database connection "
+            "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none."
+        ),
     )
     check.set_defaults(handler=run_check)
 
     channel = commands.add_parser(
         "channel", help=_("import or export a channel and its form (YAML or JSON)"),
-        description=_("Import a channel from a YAML or JSON file (creating it, or replacing the form of the "
-        "channel with that slug), or print a channel as YAML or JSON. See docs/channels.md for the format."),
+        description=_(
+            "Import a channel from a YAML or JSON file (creating it, or replacing the form of the "
+            "channel with that slug), or print a channel as YAML or JSON. See docs/channels.md for the format."
+        ),
     )
     channel_actions = channel.add_subparsers(dest="action", metavar="ACTION", required=True)
     channel_import = channel_actions.add_parser("import", help=_("create or update channels from files"))
@@ -127,9 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     insiders = commands.add_parser(
         "insiders", help=_("organisations whose members can prove membership anonymously"),
-        description=_("Verified insiders (docs/insider-tokens.md): create an organisation, add members from a "
-        "list (one per line; each gets a one-time sign-in code, printed once), give a member a new code, "
-        "or rotate keys now (the worker also does it)."),
+        description=_(
+            "Verified insiders (docs/insider-tokens.md): create an organisation, add members from a "
+            "list (one per line; each gets a one-time sign-in code, printed once), give a member a new code, "
+            "or rotate keys now (the worker also does it)."
+        ),
     )
     insider_actions = insiders.add_subparsers(dest="action", metavar="ACTION", required=True)
     insider_create = insider_actions.add_parser("create", help=_("create an organisation"))
@@ -145,15 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     insider_code.add_argument("reference")
     insider_actions.add_parser("rotate", help=_("make the keys of coming periods; destroy private keys of past ones"))
     insider_reseal = insider_actions.add_parser(
-        "reseal", help=_("after replacing the secret key: seal the issuer keys again under the new one"))
+        "reseal", help=_("after replacing the secret key: seal the issuer keys again under the new one"),
+    )
     insider_reseal.add_argument("old_secret_key_file", help=_("the replaced secret key file"))
     insiders.set_defaults(handler=run_insiders)
 
     backup = commands.add_parser(
         "backup", help=_("write a consistent backup archive (database, blobs, settings, checksums)"),
-        description=_("Write one tar archive: a consistent dump of the database, every blob it refers to, the "
-        "TIPLINE_* settings and a manifest of SHA-256 checksums. The secret key and secret settings go in "
-        "only with --with-secrets. Safe while the tip line runs."),
+        description=_(
+            "Write one tar archive: a consistent dump of the database, every blob it refers to, the "
+            "TIPLINE_* settings and a manifest of SHA-256 checksums. The secret key and secret settings go in "
+            "only with --with-secrets. Safe while the tip line runs."
+        ),
     )
     backup.add_argument("destination", help=_("the archive to write, e.g. /backups/tipline-2026-11-29.tar"))
     backup.add_argument("--with-secrets", action="store_true", help=_("include the secret key file and secret settings"))
@@ -161,23 +186,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     restore = commands.add_parser(
         "restore", help=_("restore a backup archive into a new, empty instance"),
-        description=_("Check every checksum, then load the database and blobs of a backup into this instance, "
-        "which must be empty (run tipline init on a fresh data directory first) and of the same version."),
+        description=_(
+            "Check every checksum, then load the database and blobs of a backup into this instance, "
+            "which must be empty (run tipline init on a fresh data directory first) and of the same version."
+        ),
     )
     restore.add_argument("source")
     restore.set_defaults(handler=run_restore)
 
     audit = commands.add_parser(
         "audit", help=_("verify the audit log's hash chain"),
-        description=_("tipline audit verify: walk the audit log and report the first entry whose hash "
-        "link or content does not match. Exits 1 when the chain is broken."),
+        description=_(
+            "tipline audit verify: walk the audit log and report the first entry whose hash "
+            "link or content does not match. Exits 1 when the chain is broken."
+        ),
     )
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(handler=run_audit)
 
     manage = commands.add_parser(
         "manage", help=_("run a Django management command (migrate, shell, ...)"),
-        description=_("Pass the remaining arguments to Django's management utility."),
+        description=_(
+            "Pass the remaining arguments to Django's management utility."
+        ),
     )
     manage.add_argument("django_arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=run_manage)
