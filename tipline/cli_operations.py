@@ -54,7 +54,8 @@ def run_insiders(arguments) -> int:
         organisation = admin_services.create_organisation(
             "tipline insiders create", arguments.slug, arguments.name, arguments.tokens, arguments.epoch_days * 86400
         )
-        print(_("Organisation %(slug)r created; its keys are published at %(page)s.") % {"slug": organisation.slug, "page": f"/insiders/{organisation.slug}/"})
+        message = _("Organisation %(slug)r created; its keys are published at %(page)s.")
+        print(message % {"slug": organisation.slug, "page": f"/insiders/{organisation.slug}/"})
         return 0
     organisation = Organisation.objects.filter(slug=arguments.slug).first()
     if organisation is None:
@@ -66,7 +67,8 @@ def run_insiders(arguments) -> int:
     else:
         member = Member.objects.filter(organisation=organisation, reference=arguments.reference).first()
         if member is None:
-            print(_("tipline insiders: %(slug)s has no member %(reference)r.") % {"slug": organisation.slug, "reference": arguments.reference}, file=sys.stderr)
+            message = _("tipline insiders: %(slug)s has no member %(reference)r.")
+            print(message % {"slug": organisation.slug, "reference": arguments.reference}, file=sys.stderr)
             return 1
         codes = [admin_services.new_code("tipline insiders new-code", member)]
     print(_("Give each member their one-time sign-in code through a safe way; it is shown only now."))
@@ -99,7 +101,8 @@ def run_restore(arguments) -> int:
     except BackupError as error:
         print(f"tipline restore: {error}", file=sys.stderr)
         return 1
-    print(_("tipline restore: %(tips)d tips and %(files)d files restored from %(path)s.") % {"tips": report.tips, "files": report.blobs, "path": report.path})
+    message = _("tipline restore: %(tips)d tips and %(files)d files restored from %(path)s.")
+    print(message % {"tips": report.tips, "files": report.blobs, "path": report.path})
     if not report.with_secrets:
         print(_("The backup held no secret key: insider token issuance pauses until the next period's key."))
     return 0

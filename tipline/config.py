@@ -1,7 +1,8 @@
 """Reading Tipline's configuration from `TIPLINE_*` environment variables.
 
-Owns parsing and validation of those variables and the one-time creation of the
-secret key file; `tipline.settings` is the only caller.
+Owns parsing and validation of those variables, the one-time creation of the
+secret key file, and the list of languages. `tipline.settings` is the main caller; the
+command line reads the languages and translations from here before Django is set up.
 """
 
 import os
