@@ -242,7 +242,10 @@ DUTY_REMINDER_HOURS = sorted({int(hours) for hours in env_list("DUTY_REMINDER_HO
 DEADLINE_ALERT_HOURS = sorted({int(hours) for hours in env_list("DEADLINE_ALERT_HOURS", ["24", "2"])}, reverse=True)
 
 # --- Passwords ---------------------------------------------------------------
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = [
+    "tipline.accounts.hashers.InsecureFastArgon2PasswordHasher" if INSECURE_FAST_KDF
+    else "django.contrib.auth.hashers.Argon2PasswordHasher"
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
