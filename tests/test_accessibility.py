@@ -17,6 +17,7 @@ from tipline.testing.staff import make_staff, make_tip
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 RECEIPT = re.compile(r"\d{4} \d{4} \d{4} \d{4} \d{4} \d{4}")
+NARROW, WIDE = {"width": 320, "height": 640}, {"width": 1280, "height": 720}
 
 
 @pytest.fixture
@@ -58,11 +59,11 @@ def test_the_checker_does_find_a_serious_problem_when_there_is_one(checker):
     assert any(problem.startswith(("image-alt", "label")) for problem in serious_problems(checker))
 
 
-def check(page, url: str, found: dict[str, list[str]]) -> None:
+def check(page, url: str, found: dict[str, list[str]], where: str = "") -> None:
     page.goto(url)
     problems = serious_problems(page)
     if problems:
-        found[url] = problems
+        found[url + where] = problems
 
 
 def test_no_tipster_page_has_a_serious_accessibility_problem(site, checker):
@@ -70,6 +71,10 @@ def test_no_tipster_page_has_a_serious_accessibility_problem(site, checker):
     for language in ("", "/es", "/ar"):
         for path in ("/", "/c/general/", "/c/time-sensitive/", "/check/", "/insiders/police/", "/no-such-page/"):
             check(checker, f"{base}{language}{path}", found)
+    checker.set_viewport_size(NARROW)
+    for path in ("/", "/c/time-sensitive/", "/insiders/police/"):
+        check(checker, f"{base}{path}", found, where=" at 320 px")
+    checker.set_viewport_size(WIDE)
     checker.goto(f"{base}/c/general/")
     checker.get_by_role("button", name="Send tip").click()  # empty: the error summary and field errors
     found.update({"form with errors": serious_problems(checker)} if serious_problems(checker) else {})
@@ -94,14 +99,19 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     found.update({"code": serious_problems(checker)} if serious_problems(checker) else {})
     checker.fill("#id_code", admin.code())
     checker.get_by_role("button", name="Sign in").click()
+    paths = (
+        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
+        "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
+        "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
+        "/staff/admin/insiders/police/", "/staff/dashboard/",
+    )
     for language in ("", "/es", "/ar"):
-        for path in (
-            "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
-            "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
-            "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
-            "/staff/admin/insiders/police/", "/staff/dashboard/",
-        ):
+        for path in paths:
             check(checker, f"{base}{language}{path}", found)
+    checker.set_viewport_size(NARROW)  # where wide tables scroll inside themselves
+    for path in paths:
+        check(checker, f"{base}{path}", found, where=" at 320 px")
+    checker.set_viewport_size(WIDE)
     for name, path in {"inbox": "/ar/staff/inbox/", "tip": f"/ar/staff/tips/{site['tip'].id}/"}.items():
         checker.goto(f"{base}{path}")
         checker.screenshot(path=str(ARTIFACTS_DIR / f"staff-{name}-arabic.png"), full_page=True)
@@ -149,7 +159,7 @@ def test_the_tip_form_works_from_the_keyboard_alone_with_a_visible_focus(site, b
 VARIANTS = {
     "light": {},
     "dark": {"color_scheme": "dark"},
-    "320px": {"viewport": {"width": 320, "height": 640}},
+    "320px": {"viewport": NARROW},
 }
 
 
