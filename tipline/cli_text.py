@@ -7,9 +7,8 @@ the messages of the modules it calls."""
 import gettext
 import os
 
-from tipline.config import LANGUAGES, locale_dir
+from tipline.config import LANGUAGE_CODES, locale_dir
 
-LANGUAGE_CODES = [code for code, _name in LANGUAGES]
 ENVIRONMENT_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 

@@ -55,6 +55,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 # The languages of every page, mail and command-line message; English is the source.
 LANGUAGES = [("en", "English"), ("es", "Español"), ("ar", "العربية")]
+LANGUAGE_CODES = tuple(code for code, _name in LANGUAGES)
 
 
 def locale_dir() -> Path:

@@ -13,6 +13,7 @@ import yaml
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from tipline.config import LANGUAGE_CODES
 from tipline.core.models import Channel, FieldKind, FormField
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=1, max_length=64)]
@@ -71,9 +72,6 @@ class ChannelTranslation(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
     description: str | None = None
     fields: dict[str, FieldTranslation] = {}
-
-
-LANGUAGE_CODES = ("en", "es", "ar")
 
 
 class ChannelSpec(BaseModel):
