@@ -14,9 +14,8 @@ from tipline.casework import dashboard
 @staff_page
 def dashboard_page(request):
     figures = dashboard.figures_for(request.user)
-    reply_rows = [(channel, hours) for channel, hours in figures.median_hours_to_first_reply.items()]
     week_rows = [(week, [figures.tips_per_week[channel][index] for channel in figures.channels]) for index, week in enumerate(figures.weeks)]
-    context = {"figures": figures, "week_rows": week_rows, "reply_rows": reply_rows, "charts": dashboard.CHARTS}
+    context = {"figures": figures, "week_rows": week_rows}
     return render(request, "casework/dashboard.html", context)
 
 

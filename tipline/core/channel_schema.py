@@ -108,8 +108,8 @@ class ChannelSpec(BaseModel):
             raise ValueError(f"field keys must be unique; repeated: {', '.join(duplicates)}")
         if sum(field.deadline for field in self.fields) > 1:
             raise ValueError("at most one field can be the deadline")
+        by_key = {field.key: field for field in self.fields}
         for language, translation in self.translations.items():
-            by_key = {field.key: field for field in self.fields}
             for key, text in translation.fields.items():
                 if key not in by_key:
                     raise ValueError(f"translations.{language}.fields: there is no field {key!r}")

@@ -53,11 +53,14 @@ class Channel(models.Model):
 
     def localized(self, field: str, language: str | None) -> str:
         """The channel's name or description in `language`, else as written."""
-        return self.translations.get(language or "", {}).get(field) or getattr(self, field)
+        return self._translation(language).get(field) or getattr(self, field)
 
     def field_text(self, key: str, part: str, language: str | None, default):
         """A form field's label, help or choices in `language`, else as written."""
-        return self.translations.get(language or "", {}).get("fields", {}).get(key, {}).get(part) or default
+        return self._translation(language).get("fields", {}).get(key, {}).get(part) or default
+
+    def _translation(self, language: str | None) -> dict:
+        return self.translations.get(language or "", {})
 
     @property
     def asks_for_insider_token(self) -> bool:

@@ -88,10 +88,9 @@ class TipForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.channel = channel
         self.specs = list(channel.fields.all())
-        for spec in self.specs:
-            spec.channel = channel  # one query for the form, not one per field
         language = get_language()
         for spec in self.specs:
+            spec.channel = channel  # one query for the form, not one per field
             field = self.fields[self.field_name(spec)] = build_field(spec, language)
             if spec.kind == FieldKind.DATETIME:
                 zone = _("Times are read as %(zone)s time.") % {"zone": channel.time_zone}
