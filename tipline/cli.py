@@ -6,6 +6,7 @@ import sys
 
 from tipline import __version__
 from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_restore
+from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
 
 DESCRIPTION = gettext_noop("Tipline: a self-hosted, secure, anonymous tip line.")
@@ -78,19 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker", help=_("run background jobs: deadline alerts, notifications, retention"),
         description=_(
-            "Run background jobs until stopped (SIGTERM or Ctrl+C): the deadline scan every minute, "
-            "the retention purge every hour, the daily digest, and every queued notification. Several workers "
+            "Run background jobs until stopped (SIGTERM or Ctrl+C): alert deliveries, the deadline scan every "
+            "15 seconds, the retention purge every hour and the daily digest. Several workers "
             "may run against one PostgreSQL database. See docs/operations.md for running it under systemd."
         ),
     )
     worker.add_argument("--interval", type=float, default=1.0, help=_("seconds to wait when idle (default: 1)"))
     worker.set_defaults(handler=run_worker)
 
+    add_routes_parser(commands)
+
     jobs = commands.add_parser(
         "jobs", help=_("show background tasks: queued, running, failed, next scans"),
         description=_(
             "tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
-            "failures, and when each periodic scan runs next."
+            "failures, when each periodic scan runs next, and alerts that are pending or failing."
         ),
     )
     jobs.add_argument("action", choices=["status"])
@@ -235,10 +238,11 @@ def run_init(arguments) -> int:
 
 
 def run_demo(arguments) -> int:
-    from tipline.core.demo import load_demo
+    from tipline.core.demo import demo_mail_dir, load_demo
 
     result = load_demo()
     print(_("Demo channels created: %(count)d (existing ones were kept).") % {"count": result.channels_created})
+    print(_("Demo alerts are written as mail files to %(directory)s") % {"directory": demo_mail_dir()})
     if result.login is None:
         print(_("The demo recipient exists already; its one-time password was printed when it was created."))
         print(_("Lost it? Run: tipline resetuser demo-recipient (tips sent before that must then be granted again)."))
@@ -262,8 +266,6 @@ def run_serve(arguments) -> int:
     clear_for_start()
     os.execv(sys.executable, command)
     return 1  # not reached: execv replaces this process
-
-
 
 def run_worker(arguments) -> int:
     from tipline.jobs.worker import run
@@ -359,9 +361,6 @@ def run_channel(arguments) -> int:
         message = _("%(file)s: channel %(slug)r created with %(count)d fields.") if created else _("%(file)s: channel %(slug)r updated with %(count)d fields.")
         print(message % {"file": name, "slug": channel.slug, "count": len(spec.fields)})
     return 1 if problems else 0
-
-
-
 
 
 def run_audit(arguments) -> int:

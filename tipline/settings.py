@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tipline.intake",
     "tipline.audit",
     "tipline.casework",
+    "tipline.alerts",
     "tipline.jobs",
     "tipline.insider",
     "django_tasks_db",
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "tipline.core.languages.language_links",
+                "tipline.alerts.context.unreached_channels",
             ],
         },
     }
@@ -214,30 +216,18 @@ METRICS_ENABLED = env_bool("METRICS", True)
 METRICS_DIR = Path(env_str("METRICS_DIR", str(DATA_DIR / "metrics"))).resolve()
 # Names this tip line in insider tokens' public challenge; fixed into each key when it is made.
 INSIDER_ISSUER_NAME = env_str("INSIDER_ISSUER_NAME", "tipline")
-SMTP_HOST = env_str("SMTP_HOST", "")
-EMAIL_ENABLED = bool(SMTP_HOST)
-SMTP_IMPLICIT_TLS = env_bool("SMTP_TLS", False)  # TLS from the first byte (port 465) instead of STARTTLS
-MAILERS = {
-    "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {
-            "host": SMTP_HOST,
-            "port": env_int("SMTP_PORT", 465 if SMTP_IMPLICIT_TLS else 587, minimum=1),
-            "username": env_str("SMTP_USER", ""),
-            "password": env_str("SMTP_PASSWORD", ""),
-            "use_ssl": SMTP_IMPLICIT_TLS,
-            "use_tls": env_bool("SMTP_STARTTLS", True) and not SMTP_IMPLICIT_TLS,
-            "timeout": 30,
-        },
-    }
-    if EMAIL_ENABLED
-    else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
-}
+# Alerts go through the routes admins configure (staff page or `tipline routes`), stored in
+# the database so that the server, the worker and the command line cannot disagree.
 DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "tipline@localhost")
-WEBHOOK_URL = env_str("WEBHOOK_URL", "")
-WEBHOOK_SECRET = env_str("WEBHOOK_SECRET", "")
-WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
-WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=0)
+# Every mail goes through an email route's own connection; nothing uses Django's default mailer.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+ALERT_RETRY_BASE_SECONDS = env_int("ALERT_RETRY_BASE_SECONDS", 30, minimum=0)
+ALERT_RETRY_MAX_SECONDS = env_int("ALERT_RETRY_MAX_SECONDS", 600, minimum=1)
+# A worker holds a delivery this long; one that dies is replaced once it runs out.
+ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 60, minimum=2)
+ALERT_SEND_TIMEOUT_SECONDS = max(1, min(20, ALERT_LEASE_SECONDS // 2))
+# Read only to tell an operator that these moved to routes (tipline check).
+LEGACY_ALERT_SETTINGS = [name for name in ("SMTP_HOST", "WEBHOOK_URL") if env_str(name, "")]
 DUTY_REMINDER_HOURS = sorted({int(hours) for hours in env_list("DUTY_REMINDER_HOURS", ["72", "24"])}, reverse=True)
 DEADLINE_ALERT_HOURS = sorted({int(hours) for hours in env_list("DEADLINE_ALERT_HOURS", ["24", "2"])}, reverse=True)
 

@@ -15,6 +15,7 @@ urlpatterns = [
         path("", include("tipline.intake.urls")),
         path("staff/", include("tipline.accounts.urls")),
         path("staff/", include("tipline.casework.urls")),
+        path("staff/admin/routes/", include("tipline.alerts.urls")),
         path("", include("tipline.insider.urls")),
         prefix_default_language=False,
     ),

@@ -42,6 +42,10 @@ class Action:
     PREFERENCES_CHANGED = "preferences-changed"
     API_TOKEN_CREATED = "api-token-created"
     API_TOKEN_REVOKED = "api-token-revoked"
+    ROUTE_ADDED = "route-added"
+    ROUTE_REMOVED = "route-removed"
+    ROUTE_TESTED = "route-tested"
+    DEADLINE_CHANGED = "deadline-changed"
 
 
 def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict) -> str:

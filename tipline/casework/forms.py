@@ -1,6 +1,9 @@
 """Forms of the recipient pages: reply, note, triage, grant."""
 
+import zoneinfo
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -51,3 +54,22 @@ class HoldForm(forms.Form):
         max_length=200, label=gettext_lazy("Reason (kept in the audit log)"),
         help_text=gettext_lazy("For example: court case pending. Write a reason, not tip content."),
     )
+
+
+class DeadlineForm(forms.Form):
+    """A tip's deadline as a recipient sets or corrects it, read in the channel's time zone."""
+
+    deadline = forms.DateTimeField(
+        required=False, label=gettext_lazy("Deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, tip, *args, **kwargs):
+        self.zone = zoneinfo.ZoneInfo(tip.channel.time_zone)
+        super().__init__(*args, **kwargs)
+        self.fields["deadline"].help_text = _(
+            "Read as %(zone)s time. Leave it empty to remove the deadline; alerts follow the new one."
+        ) % {"zone": tip.channel.time_zone}
+
+    def full_clean(self):
+        with timezone.override(self.zone):
+            super().full_clean()

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tipline.accounts.models import User
+from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
 from tipline.core import duties, tips
@@ -70,6 +71,7 @@ def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes
     tip_key = tip_key_for(user, private_key, tip)
     if tip.unread_by_recipients:
         Tip.objects.filter(pk=tip.pk).update(unread_by_recipients=False)
+    outbox.acknowledge(tip)
     record(user.username, Action.TIP_OPENED, str(tip.id))
     opened = OpenedTip(
         tip=tip, answers=tips.read_answers(tip, tip_key), files=tips.submitted_files(tip, tip_key),
@@ -109,6 +111,7 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     if status != tip.status:
         record(user.username, Action.STATUS_CHANGED, str(tip.id), old=tip.status, new=status)
         tip.status = status
+        outbox.acknowledge(tip)
     names = sorted({name.strip().lower()[:40] for name in label_names if name.strip()})
     labels = [Label.objects.get_or_create(name=name)[0] for name in names]
     old_labels = sorted(tip.labels.values_list("name", flat=True))
@@ -124,6 +127,25 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     tip.last_activity_hour = tips.current_hour()
     tip.save(update_fields=["status", "assignee", "last_activity_hour"])
     return tip
+
+
+@transaction.atomic
+def set_deadline(user, tip_id, deadline) -> None:
+    """Set, correct or clear a tip's deadline (tipsters often give none or a wrong one).
+    Its alerts start afresh from the new one; the change is audited."""
+    from tipline.jobs.deadlines import forget_alerts
+
+    tip = find_tip(user, tip_id)
+    if deadline == tip.deadline:
+        return
+    old = tip.deadline
+    Tip.objects.filter(pk=tip.pk).update(deadline=deadline)
+    forget_alerts(tip)
+    outbox.acknowledge(tip)
+    record(
+        user.username, Action.DEADLINE_CHANGED, str(tip.id),
+        old=old.isoformat() if old else None, new=deadline.isoformat() if deadline else None,
+    )
 
 
 @transaction.atomic

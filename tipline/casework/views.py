@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
-from tipline.casework.forms import GrantForm, HoldForm, NoteForm, ReplyForm, TriageForm
+from tipline.alerts.health import deliveries_of
+from tipline.casework.forms import DeadlineForm, GrantForm, HoldForm, NoteForm, ReplyForm, TriageForm
 from tipline.casework.inbox import InboxFilters, inbox_page, pressing_duties, urgency
 from tipline.core.duties import duties_of
 from tipline.core.models import Tip
@@ -46,10 +47,19 @@ def _render_tip(request, tip_id, status=200, **forms):
         "triage_form": forms.get("triage_form") or TriageForm(opened.tip, initial=_triage_initial(opened.tip)),
         "grant_form": forms.get("grant_form") or GrantForm(opened.grantable),
         "hold_form": forms.get("hold_form") or HoldForm(initial={"hold": not opened.tip.on_hold}),
+        "deadline_form": forms.get("deadline_form") or _deadline_form(opened.tip),
+        "alerts": deliveries_of(opened.tip),
         "done": request.GET.get("done", ""),
         "duties": [(duty, duty.state(timezone.now())) for duty in duties_of(opened.tip)],
     }
     return render(request, "casework/tip.html", context, status=status)
+
+
+def _deadline_form(tip: Tip) -> DeadlineForm:
+    form = DeadlineForm(tip)
+    if tip.deadline:
+        form.initial["deadline"] = tip.deadline.astimezone(form.zone)
+    return form
 
 
 def _triage_initial(tip: Tip) -> dict:
@@ -92,6 +102,15 @@ def triage(request, tip_id):
     form = TriageForm(_or_404(services.find_tip, request.user, tip_id), request.POST)
     return _form_action(request, tip_id, form, "triage_form", "triage", lambda data: services.set_triage(
         request.user, tip_id, data["status"], form.label_names(), data["assignee"]
+    ))
+
+
+@require_POST
+@staff_page
+def deadline(request, tip_id):
+    form = DeadlineForm(_or_404(services.find_tip, request.user, tip_id), request.POST)
+    return _form_action(request, tip_id, form, "deadline_form", "deadline", lambda data: services.set_deadline(
+        request.user, tip_id, data["deadline"]
     ))
 
 

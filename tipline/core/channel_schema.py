@@ -86,6 +86,7 @@ class ChannelSpec(BaseModel):
     time_zone: str = "UTC"
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
+    escalate_after_minutes: Annotated[int, Field(ge=1, le=10080)] | None = 30
     insider_tokens: Literal["off", "optional", "required"] = "off"
     insider_organisation: Slug | None = None
     language: Literal[LANGUAGE_CODES] = "en"
@@ -161,6 +162,7 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "time_zone": spec.time_zone,
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
+            "escalate_after_minutes": spec.escalate_after_minutes,
             "insider_tokens": spec.insider_tokens,
             "language": spec.language,
             "translations": {
@@ -198,7 +200,8 @@ def export_channel(channel: Channel, as_json: bool = False) -> str:
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
-        feedback_within_days=channel.feedback_within_days, insider_tokens=channel.insider_tokens,
+        feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
+        insider_tokens=channel.insider_tokens,
         language=channel.language, translations=channel.translations,
         insider_organisation=channel.insider_organisation.slug if channel.insider_organisation else None,
         fields=[

@@ -1,8 +1,11 @@
-"""The demo content `tipline demo` loads: two channels and a recipient to try things with."""
+"""The demo content `tipline demo` loads: two channels, a recipient to try things with, and
+an email route that writes the recipient's alerts as files under the data directory
+(DEMO_MAIL_DIR), so that a newcomer sees an alert arrive without a mail server."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from tipline.accounts.models import User
@@ -11,6 +14,8 @@ from tipline.core.channel_schema import import_channel, parse_document
 from tipline.core.models import Channel
 
 DEMO_RECIPIENT = "demo-recipient"
+DEMO_ADDRESS = "demo-recipient@example.org"
+DEMO_ROUTE = "demo-mail"
 DEMO_CHANNEL_FILES = [Path(__file__).parent / "fixtures" / name for name in ("time-sensitive.yaml", "general.yaml")]
 
 
@@ -27,7 +32,22 @@ def load_demo() -> DemoResult:
     missing = [spec for spec in specs if not Channel.objects.filter(slug=spec.slug).exists()]
     for spec in missing:
         import_channel(spec)
-    return DemoResult(channels_created=len(missing), login=_demo_login([spec.slug for spec in specs]))
+    login = _demo_login([spec.slug for spec in specs])
+    User.objects.filter(username=DEMO_RECIPIENT, email="").update(email=DEMO_ADDRESS)
+    _demo_route()
+    return DemoResult(channels_created=len(missing), login=login)
+
+
+def demo_mail_dir() -> Path:
+    return Path(settings.DATA_DIR) / "demo-mail"
+
+
+def _demo_route() -> None:
+    from tipline.alerts.models import Route
+    from tipline.alerts.routes import RouteSpec, add_route
+
+    if not Route.objects.filter(name=DEMO_ROUTE).exists():
+        add_route(RouteSpec(name=DEMO_ROUTE, kind="email", target=f"file://{demo_mail_dir()}"))
 
 
 def _demo_login(slugs: list[str]) -> OneTimeLogin | None:

@@ -19,8 +19,28 @@ def find_problems() -> list[str]:
     problems: list[str] = []
     problems += _secret_problems()
     problems += _mode_problems()
-    problems += _database_problems()
+    database_problems = _database_problems()
+    problems += database_problems
     problems += _shared_service_problems()
+    if not database_problems:  # the alert checks read the database, which must be there and migrated
+        problems += _alert_problems()
+    return problems
+
+
+def _alert_problems() -> list[str]:
+    from tipline.alerts.health import channels_without_working_route
+
+    problems = [
+        _("TIPLINE_%(name)s is set, but alerts now go through routes; add one (tipline routes add --help) and unset it.")
+        % {"name": name}
+        for name in settings.LEGACY_ALERT_SETTINGS
+    ]
+    unreached = channels_without_working_route()
+    if unreached:
+        problems.append(_(
+            "Deadline alerts of %(channels)s would reach nobody: no working route serves them. "
+            "Add one (tipline routes add) or fix it (tipline routes list)."
+        ) % {"channels": ", ".join(channel.slug for channel in unreached)})
     return problems
 
 

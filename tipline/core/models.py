@@ -39,6 +39,10 @@ class Channel(models.Model):
     feedback_within_days = models.PositiveIntegerField(
         null=True, blank=True, default=90, help_text="Answering duty: give feedback within this many days (empty: none)."
     )
+    escalate_after_minutes = models.PositiveIntegerField(
+        null=True, blank=True, default=30,
+        help_text="A deadline alert nobody acts on within this time goes to the admins (never later than the deadline; empty: never).",
+    )
     insider_organisation = models.ForeignKey(
         "insider.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="channels",
         help_text="Whose members' tokens this channel takes.",

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from tipline.alerts import outbox
 from tipline.core import blobs, duties, metadata, throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
@@ -33,7 +34,6 @@ from tipline.core.models import (
 )
 from tipline.core.uploads import EncryptedUpload
 from tipline.crypto import content, files, receipts, tip_keys
-from tipline.jobs.announce import announce
 from tipline.crypto.errors import DecryptionError
 from tipline.crypto.kdf import KdfParams
 from tipline.insider import redemption
@@ -163,7 +163,7 @@ def submit_tip(
                 for user_id, key in public_keys
             )
             _store_attachments(tip, tip_key, prepared, Author.TIPSTER, message=None)
-            announce(channel, "new-tip")
+            outbox.record(channel, "new-tip", tip=tip)
     except BaseException:
         _discard(prepared, uploads)
         raise
@@ -240,7 +240,7 @@ def add_message(
             }
             if author == Author.TIPSTER:
                 changes["unread_by_recipients"] = True
-                announce(tip.channel, "new-message")
+                outbox.record(tip.channel, "new-message", tip=tip)
             else:
                 changes |= duties.record_reply_purpose(tip, purpose, message.sent_hour)
             Tip.objects.filter(pk=tip.pk).update(**changes)

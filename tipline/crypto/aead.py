@@ -30,6 +30,7 @@ class Purpose(enum.StrEnum):
     SESSION_MATERIAL = "session/material"
     ACCOUNT_SECRET = "account/secret"
     ISSUER_KEY = "insider/issuer-key"
+    ROUTE_SECRET = "alerts/route-secret"
 
 
 def context(*parts: str | bytes | int) -> bytes:

@@ -1,15 +1,16 @@
 """Deadline alerts: a tip's recipients are told at each lead time before its deadline
 (default 24 h and 2 h) and once when it passes while the tip is still new. Each alert is
-recorded as a unique row before it is announced, in one transaction, so it happens once
-whatever the number of workers or restarts. Tips acted on, closed or spam get none."""
+recorded as a unique row with its outbox event, in one transaction, so it happens once
+whatever the number of workers or restarts. Tips acted on, closed or spam get none. A
+recipient who moves the deadline starts its alerts afresh (forget_alerts)."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from tipline.alerts import outbox
 from tipline.core.models import Tip, TipStatus
-from tipline.jobs.announce import announce
 from tipline.jobs.models import AlertSent
 
 SETTLED = (TipStatus.ACTED_ON, TipStatus.CLOSED, TipStatus.SPAM)
@@ -33,16 +34,22 @@ def scan(now: datetime) -> int:
             continue
         event = "deadline-passed" if kind == "passed" else "deadline-soon"
         seconds_left = int((tip.deadline - now).total_seconds())
-        sent += alert_once(tip, kind, lambda tip=tip: announce(tip.channel, event, seconds_left))
+        sent += alert_once(tip, kind, lambda tip=tip: outbox.record(tip.channel, event, tip=tip, seconds_left=seconds_left))
     return sent
 
 
-def alert_once(tip: Tip, kind: str, send) -> bool:
-    """Record the alert and send it in one transaction; False if it was sent before."""
+def forget_alerts(tip: Tip) -> None:
+    """The deadline moved: the alerts of the old one say nothing about the new one."""
+    AlertSent.objects.filter(tip=tip).filter(kind__startswith="lead-").delete()
+    AlertSent.objects.filter(tip=tip, kind="passed").delete()
+
+
+def alert_once(tip: Tip, kind: str, record_event) -> bool:
+    """Record the alert and its event in one transaction; False if it was recorded before."""
     try:
         with transaction.atomic():
             AlertSent.objects.create(tip=tip, kind=kind)
-            send()
+            record_event()
     except IntegrityError:
         return False  # another worker, or an earlier run, sent it
     return True

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from tipline.alerts import outbox
+from tipline.alerts.models import Audience
 from tipline.core.duties import KINDS, duties_of, open_duty_due_by
 from tipline.core.models import Tip
-from tipline.jobs.announce import announce, announce_to_admins
 from tipline.jobs.deadlines import alert_once
 
 
@@ -26,12 +27,13 @@ def scan(now: datetime) -> int:
             kind = reminder_kind(duty.due, now) if duty.done is None else None
             if kind is None:
                 continue
+            event = f"{duty.kind}-overdue" if kind == "overdue" else f"{duty.kind}-soon"
+            audience = Audience.ADMINS if kind == "overdue" else Audience.RECIPIENTS
             seconds_left = int((duty.due - now).total_seconds())
-            if kind == "overdue":
-                send = lambda tip=tip, duty=duty: announce_to_admins(tip.channel, f"{duty.kind}-overdue", seconds_left)  # noqa: E731
-            else:
-                send = lambda tip=tip, duty=duty: announce(tip.channel, f"{duty.kind}-soon", seconds_left)  # noqa: E731
-            sent += alert_once(tip, f"{duty.kind}-{kind}", send)
+            record = lambda tip=tip, event=event, audience=audience, seconds_left=seconds_left: outbox.record(  # noqa: E731
+                tip.channel, event, tip=tip, seconds_left=seconds_left, audience=audience
+            )
+            sent += alert_once(tip, f"{duty.kind}-{kind}", record)
     return sent
 
 

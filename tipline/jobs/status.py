@@ -1,9 +1,11 @@
-"""`tipline jobs status`: what is queued, running and failed, and when each scan runs next."""
+"""`tipline jobs status`: what is queued, running and failed, when each scan runs next, and
+which alerts are pending or failing."""
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
+from tipline.alerts.health import pending_report
 from tipline.jobs.models import PeriodicSlot
 
 
@@ -20,4 +22,4 @@ def report() -> str:
     lines.append(_("Next scheduled:"))
     slots = list(PeriodicSlot.objects.order_by("name"))
     lines += [f"  {slot.name}: {slot.next_run:%Y-%m-%d %H:%M:%S} UTC" for slot in slots] or ["  " + _("nothing yet (no worker has run)")]
-    return "\n".join(lines)
+    return "\n".join(lines + pending_report())

@@ -1,8 +1,9 @@
-"""`tipline worker`: schedules the periodic jobs and runs queued tasks until stopped.
+"""`tipline worker`: schedules the periodic jobs, runs queued tasks and delivers the
+alerts outbox until stopped.
 
 Several workers may run against one PostgreSQL database: a periodic job is enqueued by
-the one worker whose UPDATE moves its slot forward, and django-tasks-db hands each queued
-task to one worker only.
+the one worker whose UPDATE moves its slot forward, django-tasks-db hands each queued
+task to one worker only, and each alert delivery is leased to one worker at a time.
 """
 
 import logging
@@ -16,13 +17,15 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from tipline.alerts import delivery
 from tipline.jobs import tasks
 from tipline.jobs.models import PeriodicSlot
 
 log = logging.getLogger("tipline.jobs")
 
 PERIODIC = {
-    "deadline-scan": (timedelta(minutes=1), tasks.scan_deadlines),
+    # Often enough that an alert comes well within a minute of its lead time beginning.
+    "deadline-scan": (timedelta(seconds=15), tasks.scan_deadlines),
     "retention-purge": (timedelta(hours=1), tasks.purge_expired),
     "digest": (timedelta(days=1), tasks.send_digests),
     "insider-keys": (timedelta(hours=1), tasks.rotate_insider_keys),
@@ -51,13 +54,16 @@ def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False) 
         close_old_connections()
         schedule_due(timezone.now())
         worker.run()
+        delivery.run_once()
         time.sleep(interval)
     log.info("worker %s stopped", worker.worker_id)
 
 
 def run_ready_tasks() -> None:
-    """Run every task that is ready now, once."""
-    _batch_worker().run()
+    """Run every task that is ready now, once, then deliver the alerts that are due."""
+    worker = _batch_worker()
+    worker.run()
+    delivery.run_once()
 
 
 def _batch_worker() -> Worker:

@@ -146,16 +146,21 @@ def recipient_keys(demo_channels):
     return user, private_key
 
 
+class Mailbox(list):
+    """Messages a test SMTP server received (email.message.EmailMessage), and its port."""
+
+    port: int = 0
+
+
 @pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server (aiosmtpd) on loopback; Tipline's mailer points at it.
-    Yields the list of received messages (email.message.EmailMessage)."""
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on loopback. Yields its Mailbox."""
     import email
     import email.policy
 
     from aiosmtpd.controller import Controller
 
-    received = []
+    received = Mailbox()
 
     class Collect:
         async def handle_DATA(self, server, session, envelope):
@@ -165,19 +170,20 @@ def smtp_server(settings):
 
     from tests.system import free_port
 
-    port = free_port()
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    received.port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=received.port)
     controller.start()
-    settings.EMAIL_ENABLED = True
-    settings.SMTP_PORT_FOR_TESTS = port
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False, "timeout": 10},
-        }
-    }
     yield received
     controller.stop()
+
+
+@pytest.fixture
+def email_route(smtp_server, transactional_db):
+    """A site-wide email route to the test SMTP server, as an admin adds it. Yields the Mailbox."""
+    from tipline.alerts.routes import RouteSpec, add_route
+
+    add_route(RouteSpec(name="mail", kind="email", target=f"smtp+plain://127.0.0.1:{smtp_server.port}"))
+    return smtp_server
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,11 @@ def subjects(received) -> list[str]:
     return [str(message["Subject"]).strip() for message in received]
 
 
-def test_alerts_come_at_each_lead_time_and_when_the_deadline_passes_each_once(desk, smtp_server):
+def test_alerts_come_at_each_lead_time_and_when_the_deadline_passes_each_once(desk, email_route):
     start = timezone.now()
     tip, _ = make_tip("desk", MARKER, start + timedelta(hours=30))
     run_ready_tasks()
-    smtp_server.clear()  # the new-tip notice
+    email_route.clear()  # the new-tip notice
 
     timeline = [
         (start + timedelta(hours=1), 0),  # 29 h left: nothing yet
@@ -42,14 +42,14 @@ def test_alerts_come_at_each_lead_time_and_when_the_deadline_passes_each_once(de
 
     assert sorted(AlertSent.objects.values_list("kind", flat=True)) == ["lead-24h", "lead-2h", "passed"]
     # ana gets every alert at once; ben (quiet digest) also gets deadline alerts at once
-    assert len(smtp_server) == 6
-    assert subjects(smtp_server).count("[Tipline] A tip's deadline is near in Night desk") == 4
-    assert subjects(smtp_server).count("[Tipline] A tip's deadline passed while it was still new in Night desk") == 2
-    assert all(MARKER not in message.get_content() for message in smtp_server)
-    assert "Time left: about 23 hours." in smtp_server[0].get_content()
+    assert len(email_route) == 6
+    assert subjects(email_route).count("[Tipline] A tip's deadline is near in Night desk") == 4
+    assert subjects(email_route).count("[Tipline] A tip's deadline passed while it was still new in Night desk") == 2
+    assert all(MARKER not in message.get_content() for message in email_route)
+    assert "Time left: about 23 hours." in email_route[0].get_content()
 
 
-def test_a_tip_that_arrives_late_gets_only_the_nearest_alert(desk, smtp_server):
+def test_a_tip_that_arrives_late_gets_only_the_nearest_alert(desk, email_route):
     now = timezone.now()
     make_tip("desk", "late", now + timedelta(hours=1))
 
@@ -59,7 +59,7 @@ def test_a_tip_that_arrives_late_gets_only_the_nearest_alert(desk, smtp_server):
 
 
 @pytest.mark.parametrize("status", ["acted_on", "closed", "spam"])
-def test_settled_tips_get_no_alerts(desk, smtp_server, status):
+def test_settled_tips_get_no_alerts(desk, email_route, status):
     now = timezone.now()
     tip, _ = make_tip("desk", "settled", now + timedelta(hours=3))
     Tip.objects.filter(pk=tip.pk).update(status=status)
@@ -68,7 +68,7 @@ def test_settled_tips_get_no_alerts(desk, smtp_server, status):
     assert deadlines.scan(now + timedelta(hours=5)) == 0
 
 
-def test_a_passed_deadline_on_a_tip_in_review_is_not_alerted(desk, smtp_server):
+def test_a_passed_deadline_on_a_tip_in_review_is_not_alerted(desk, email_route):
     now = timezone.now()
     tip, _ = make_tip("desk", "in review", now + timedelta(hours=3))
     Tip.objects.filter(pk=tip.pk).update(status="in_review")
@@ -76,7 +76,7 @@ def test_a_passed_deadline_on_a_tip_in_review_is_not_alerted(desk, smtp_server):
     assert deadlines.scan(now + timedelta(hours=5)) == 0
 
 
-def test_new_tips_and_messages_are_announced_without_content_and_quiet_users_get_a_digest(desk, smtp_server):
+def test_new_tips_and_messages_are_announced_without_content_and_quiet_users_get_a_digest(desk, email_route):
     from tipline.core.models import Author
     from tipline.core.tips import add_message, open_tip_for_recipient
 
@@ -85,19 +85,19 @@ def test_new_tips_and_messages_are_announced_without_content_and_quiet_users_get
     add_message(tip, open_tip_for_recipient(tip, ana.user, ana.private_key), Author.TIPSTER, MARKER + " again")
     run_ready_tasks()
 
-    assert sorted(message["To"] for message in smtp_server) == ["ana@example.org", "ana@example.org"]
-    assert sorted(subjects(smtp_server)) == [
+    assert sorted(message["To"] for message in email_route) == ["ana@example.org", "ana@example.org"]
+    assert sorted(subjects(email_route)) == [
         "[Tipline] A new tip arrived in Night desk", "[Tipline] A tipster wrote a new message in Night desk"
     ]
-    assert all(MARKER not in message.get_content() for message in smtp_server)
-    assert "http://127.0.0.1:8000/staff/sign-in/" in smtp_server[0].get_content()
+    assert all(MARKER not in message.get_content() for message in email_route)
+    assert "http://127.0.0.1:8000/staff/sign-in/" in email_route[0].get_content()
     assert DigestItem.objects.filter(recipient__username="ben").count() == 2
 
     from tipline.jobs.tasks import send_digests
 
     send_digests.enqueue()
     run_ready_tasks()
-    digest = [message for message in smtp_server if message["To"] == "ben@example.org"]
+    digest = [message for message in email_route if message["To"] == "ben@example.org"]
     assert len(digest) == 1 and "A new tip arrived in “Night desk”: 1" in digest[0].get_content()
     assert DigestItem.objects.count() == 0
 
@@ -114,23 +114,14 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_number_of_worke
     assert later == ["deadline-scan"]
 
 
-def test_no_email_is_sent_when_smtp_is_not_configured(desk, settings):
-    settings.EMAIL_ENABLED = False
-    from django_tasks_db.models import DBTaskResult
-
-    make_tip("desk", "quiet")
-
-    assert not DBTaskResult.objects.filter(task_path__endswith="send_notice_email").exists()
-
-
-def test_each_recipient_gets_notices_in_their_own_language(desk, smtp_server):
+def test_each_recipient_gets_notices_in_their_own_language(desk, email_route):
     User.objects.filter(username="ana").update(language="ar")
     User.objects.filter(username="ben").update(quiet_digest=False, language="es")
     make_tip("desk", "marker-language-content-42")
     run_ready_tasks()
-    by_address = {message["To"]: message for message in smtp_server}
+    by_address = {message["To"]: message for message in email_route}
     assert str(by_address["ana@example.org"]["Subject"]).strip() == "[Tipline] وصل بلاغ جديد في Night desk"
     assert str(by_address["ben@example.org"]["Subject"]).strip() == "[Tipline] Llegó un aviso nuevo en Night desk"
     assert "Inicie sesión para leerlo: http://127.0.0.1:8000/es/staff/sign-in/" in by_address["ben@example.org"].get_content()
     assert "http://127.0.0.1:8000/ar/staff/sign-in/" in by_address["ana@example.org"].get_content()  # the page in their language
-    assert all("marker-language-content-42" not in message.get_content() for message in smtp_server)
+    assert all("marker-language-content-42" not in message.get_content() for message in email_route)

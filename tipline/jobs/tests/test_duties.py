@@ -30,11 +30,11 @@ def recipients_of(received, subject_start: str) -> list[str]:
     return sorted(message["To"] for message in received if str(message["Subject"]).strip().startswith(subject_start))
 
 
-def test_reminders_come_at_each_lead_time_once_and_an_overdue_duty_alerts_the_admins(desk, admin, smtp_server):
+def test_reminders_come_at_each_lead_time_once_and_an_overdue_duty_alerts_the_admins(desk, admin, email_route):
     Channel.objects.filter(slug="desk").update(feedback_within_days=None)
     tip, _ = make_tip("desk", "duty")
     run_ready_tasks()
-    smtp_server.clear()
+    email_route.clear()
     due = tip.received_hour + timedelta(days=7)
 
     for moment, expected in [
@@ -48,8 +48,8 @@ def test_reminders_come_at_each_lead_time_once_and_an_overdue_duty_alerts_the_ad
     assert sorted(AlertSent.objects.values_list("kind", flat=True)) == [
         "acknowledgement-lead-24h", "acknowledgement-lead-72h", "acknowledgement-overdue"
     ]
-    assert recipients_of(smtp_server, "[Tipline] A tip must be acknowledged soon") == ["ana@example.org"] * 2 + ["ben@example.org"] * 2
-    assert recipients_of(smtp_server, "[Tipline] A tip's acknowledgement is overdue") == ["root@example.org"]
+    assert recipients_of(email_route, "[Tipline] A tip must be acknowledged soon") == ["ana@example.org"] * 2 + ["ben@example.org"] * 2
+    assert recipients_of(email_route, "[Tipline] A tip's acknowledgement is overdue") == ["root@example.org"]
 
 
 def test_the_standard_acknowledgement_meets_the_duty_in_one_action(desk, admin):

@@ -21,6 +21,9 @@ import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {ke
 make_staff("ana", ["desk"])
 User.objects.filter(username="ana").update(email="ana@example.org")
 make_tip("desk", "marker-worker-content-91", timezone.now() + timedelta(hours=1))
+from tipline.alerts.routes import RouteSpec, add_route
+import sys
+add_route(RouteSpec(name="mail", kind="email", target=f"smtp+plain://127.0.0.1:{sys.argv[1]}"))
 """
 
 
@@ -42,15 +45,12 @@ def wait_for(condition, timeout: float = 30) -> None:
         time.sleep(0.2)
 
 
-def test_two_workers_and_a_restart_send_each_notice_once(tmp_path, smtp_server, settings):
+def test_two_workers_and_a_restart_send_each_notice_once(tmp_path, smtp_server):
     data_dir = tmp_path / "data"
-    overrides = {
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(settings.SMTP_PORT_FOR_TESTS), "SMTP_STARTTLS": "off",
-        "INSECURE_FAST_KDF": "on",
-    }
+    overrides = {"INSECURE_FAST_KDF": "on"}
     assert run_tipline(data_dir, "init").returncode == 0
     environment = clean_environment(data_dir, **overrides) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
-    subprocess.run([str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True)
+    subprocess.run([str(TIPLINE.parent / "python"), "-c", SETUP, str(smtp_server.port)], env=environment, check=True, capture_output=True)
 
     workers = [start_worker(data_dir, overrides) for _ in range(2)]
     wait_for(lambda: len(smtp_server) >= 2)

@@ -1,13 +1,13 @@
-"""Content-free notifications: which channel, what kind of event, how much time is left,
-and a link to sign in. Never an answer, a file name, a message or a label: the texts
-are built here from those four things only, so nothing else can slip in.
-"""
+"""Content-free notices: which channel, what kind of event, how much time is left, and a
+link to sign in. Never an answer, a file name, a message or a label: every text and
+payload is built here from those things only (and the event's id, for receivers that
+drop a repeat), so nothing else can slip in."""
 
 import hashlib
 import hmac
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
@@ -15,8 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-# Emails are written in each recipient's language (the caller activates it); webhooks send
-# only the event's code.
+# Emails are written in each recipient's language (the caller activates it); chat and push
+# texts in the site's language; the signed webhook sends only the event's code.
 EVENTS = {
     "new-tip": gettext_lazy("A new tip arrived"),
     "new-message": gettext_lazy("A tipster wrote a new message"),
@@ -26,7 +26,10 @@ EVENTS = {
     "feedback-soon": gettext_lazy("A tipster must be given feedback soon"),
     "acknowledgement-overdue": gettext_lazy("A tip's acknowledgement is overdue"),
     "feedback-overdue": gettext_lazy("A tipster's feedback is overdue"),
+    "escalation": gettext_lazy("Nobody has acted on a deadline alert"),
+    "test": gettext_lazy("Test alert: this route works"),
 }
+URGENT_EVENTS = ("deadline-soon", "deadline-passed", "acknowledgement-overdue", "feedback-overdue", "escalation")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Notice:
     event: str
     channel: str
     seconds_left: int | None = None
+    id: str = ""
 
     def __post_init__(self):
         if self.event not in EVENTS:
@@ -54,12 +58,16 @@ def time_left_text(seconds: int | None) -> str:
     return ngettext("Time left: about %(hours)d hour.", "Time left: about %(hours)d hours.", hours) % {"hours": hours}
 
 
+def headline(notice: Notice) -> str:
+    return _("%(event)s in the channel “%(channel)s”.") % {"event": EVENTS[notice.event], "channel": notice.channel}
+
+
 def email_subject(notice: Notice) -> str:
     return _("[Tipline] %(event)s in %(channel)s") % {"event": EVENTS[notice.event], "channel": notice.channel}
 
 
 def email_body(notice: Notice) -> str:
-    lines = [_("%(event)s in the channel “%(channel)s”.") % {"event": EVENTS[notice.event], "channel": notice.channel}]
+    lines = [headline(notice)]
     if notice.seconds_left is not None:
         lines.append(time_left_text(notice.seconds_left))
     lines += ["", _("Sign in to read it: %(link)s") % {"link": sign_in_link()}, "", _("This message holds no tip content by design.")]
@@ -80,10 +88,49 @@ def digest_body(counts: dict[tuple[str, str], int]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def chat_text(notice: Notice) -> str:
+    """One short paragraph for chat rooms and phones, in the site's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        parts = ["[Tipline] " + headline(notice), time_left_text(notice.seconds_left), _("Sign in: %(link)s") % {"link": sign_in_link()}]
+    return " ".join(part for part in parts if part)
+
+
+def _json(body: dict) -> bytes:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
 def webhook_payload(notice: Notice) -> bytes:
     with translation.override(settings.LANGUAGE_CODE):  # machines read one address, whoever triggered it
-        body = asdict(notice) | {"link": sign_in_link()}
-    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        link = sign_in_link()
+    return _json({"id": notice.id, "event": notice.event, "channel": notice.channel, "seconds_left": notice.seconds_left, "link": link})
+
+
+def slack_payload(notice: Notice) -> bytes:
+    """Slack's incoming-webhook message; Mattermost and Rocket.Chat take the same."""
+    return _json({"text": chat_text(notice)})
+
+
+def teams_payload(notice: Notice) -> bytes:
+    """An Adaptive Card message, the one format Teams workflow webhooks take."""
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+        "body": [{"type": "TextBlock", "text": chat_text(notice), "wrap": True}],
+    }
+    return _json({"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})
+
+
+def matrix_payload(notice: Notice) -> bytes:
+    return _json({"msgtype": "m.text", "body": chat_text(notice)})
+
+
+def ntfy_payload(notice: Notice, topic: str) -> bytes:
+    """ntfy's JSON publishing: urgent events ring at high priority."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title, link = email_subject(notice), sign_in_link()
+    return _json({
+        "topic": topic, "title": title, "message": chat_text(notice), "click": link,
+        "priority": 5 if notice.event == "escalation" else 4 if notice.event in URGENT_EVENTS else 3, "tags": ["tipline"],
+    })
 
 
 def webhook_signature(secret: str, timestamp: str, payload: bytes) -> str:

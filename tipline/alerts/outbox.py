@@ -1,0 +1,37 @@
+"""Recording events in the transaction of their cause, whatever is configured in the
+process that caused them: the worker decides later which routes carry them. Also the
+acknowledgement that stops an escalation: a recipient opened the tip or changed it."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from tipline.alerts.models import Audience, Event
+
+TIPSTER_EVENTS = ("new-tip", "new-message")
+DEADLINE_EVENTS = ("deadline-soon", "deadline-passed")
+
+
+def record(channel, kind: str, tip=None, seconds_left: int | None = None, audience: str = Audience.RECIPIENTS) -> Event:
+    now = timezone.now()
+    if kind in TIPSTER_EVENTS:
+        now = now.replace(minute=0, second=0, microsecond=0)
+    return Event.objects.create(
+        kind=kind, channel=channel, tip=tip, seconds_left=seconds_left, audience=audience, recorded_at=now,
+        escalate_at=_escalation_time(channel, tip, now) if kind in DEADLINE_EVENTS else None,
+    )
+
+
+def _escalation_time(channel, tip, now: datetime) -> datetime | None:
+    """The channel's window after the alert, but never later than a deadline still ahead."""
+    if channel.escalate_after_minutes is None:
+        return None
+    escalate_at = now + timedelta(minutes=channel.escalate_after_minutes)
+    if tip is not None and tip.deadline is not None and tip.deadline > now:
+        escalate_at = min(escalate_at, tip.deadline)
+    return escalate_at
+
+
+def acknowledge(tip) -> int:
+    """A recipient acted on the tip: its deadline alerts so far need no escalation."""
+    return Event.objects.filter(tip=tip, escalate_at__isnull=False, acknowledged=False).update(acknowledged=True)

@@ -1,0 +1,148 @@
+"""Routes: adding, listing and removing them, for the staff page and `tipline routes` alike
+(the database is the one place every process reads them from). Each target is checked
+when it is added, and a route's secret (signing secret, access token, SMTP password) is
+sealed under a key derived from the site's secret key file, not stored as typed."""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tipline.alerts.models import Event, Route, RouteKind
+from tipline.crypto import aead
+from tipline.crypto.errors import DecryptionError
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+HTTP_KINDS = (RouteKind.WEBHOOK, RouteKind.SLACK, RouteKind.TEAMS, RouteKind.MATRIX, RouteKind.NTFY)
+MAIL_SCHEMES = ("smtp", "smtps", "smtp+plain", "file")
+
+
+class RouteError(Exception):
+    """The route cannot be added or used as given; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    name: str
+    kind: str
+    target: str
+    room: str = ""
+    secret: str = ""
+    channel_slugs: tuple[str, ...] = ()
+    escalation_only: bool = False
+
+
+@transaction.atomic
+def add_route(spec: RouteSpec) -> Route:
+    from tipline.core.models import Channel
+
+    _check(spec)
+    if Route.objects.filter(name=spec.name).exists():
+        raise RouteError(_("A route named %(name)s exists already; remove it first or choose another name.") % {"name": spec.name})
+    channels = list(Channel.objects.filter(slug__in=spec.channel_slugs))
+    unknown = sorted(set(spec.channel_slugs) - {channel.slug for channel in channels})
+    if unknown:
+        raise RouteError(_("No channel with the slug %(slugs)s.") % {"slugs": ", ".join(unknown)})
+    route = Route.objects.create(
+        name=spec.name, kind=spec.kind, target=spec.target.strip(), room=spec.room.strip(),
+        sealed_secret=seal_secret(spec.name, spec.secret) if spec.secret else None, escalation_only=spec.escalation_only,
+    )
+    route.channels.set(channels)
+    routes_changed()
+    return route
+
+
+@transaction.atomic
+def remove_route(name: str) -> None:
+    deleted, _counts = Route.objects.filter(name=name).delete()
+    if not deleted:
+        raise RouteError(_("No route named %(name)s.") % {"name": name})
+    routes_changed()
+
+
+def routes_changed() -> None:
+    """Every event not yet delivered is fanned out again to the routes there are now."""
+    Event.objects.filter(settled=False).update(fanned_out=False)
+
+
+def find_route(name: str) -> Route:
+    route = Route.objects.filter(name=name).first()
+    if route is None:
+        raise RouteError(_("No route named %(name)s.") % {"name": name})
+    return route
+
+
+def describe_target(route: Route) -> str:
+    """What a list may show: scheme, host and port, never a path that may be the secret itself."""
+    if route.target.startswith("file://") or route.target.startswith("/"):
+        return route.target
+    parts = urlsplit(route.target)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+
+def route_secret(route: Route) -> str:
+    if not route.sealed_secret:
+        return ""
+    try:
+        return aead.decrypt(_sealing_key(), bytes(route.sealed_secret), aead.Purpose.ROUTE_SECRET, _context(route.name)).decode()
+    except DecryptionError:
+        raise RouteError(_("The route's secret cannot be opened (was the secret key file replaced?); add the route again.")) from None
+
+
+def seal_secret(name: str, secret: str) -> bytes:
+    return aead.encrypt(_sealing_key(), secret.encode(), aead.Purpose.ROUTE_SECRET, _context(name))
+
+
+def _sealing_key() -> bytes:
+    return hashlib.blake2b(settings.SECRET_KEY.encode(), digest_size=32, person=b"tipline-routes").digest()
+
+
+def _context(name: str) -> bytes:
+    return aead.context("route", name)
+
+
+def _check(spec: RouteSpec) -> None:
+    if spec.kind not in RouteKind.values:
+        raise RouteError(_("Unknown kind %(kind)s; use one of: %(kinds)s.") % {"kind": spec.kind, "kinds": ", ".join(RouteKind.values)})
+    if not spec.name or len(spec.name) > 64 or not spec.name.replace("-", "").replace("_", "").isalnum() or not spec.name.isascii():
+        raise RouteError(_("A route's name is up to 64 letters, digits, - or _, e.g. night-desk-mail."))
+    if spec.kind == RouteKind.EMAIL:
+        _check_mail_target(spec.target)
+    else:
+        _check_http_target(spec.target, spec.kind)
+    if spec.kind == RouteKind.MATRIX and not (spec.room.startswith("!") and ":" in spec.room):
+        raise RouteError(_("A Matrix route needs the room id (it starts with ! and names the server, e.g. !abc123:example.org)."))
+    if spec.kind in (RouteKind.WEBHOOK, RouteKind.MATRIX) and not spec.secret:
+        needed = _("a signing secret") if spec.kind == RouteKind.WEBHOOK else _("an access token")
+        raise RouteError(_("This kind of route needs %(what)s.") % {"what": needed})
+
+
+def _check_mail_target(target: str) -> None:
+    parts = urlsplit(target)
+    if parts.scheme not in MAIL_SCHEMES:
+        raise RouteError(_(
+            "An email route's target is smtp://[user@]host[:port] (STARTTLS), smtps://… (TLS), "
+            "smtp+plain://… (no TLS, local relays only) or file:///a/directory (mail written to files)."
+        ))
+    if parts.scheme == "file":
+        if not Path(parts.path).is_absolute():
+            raise RouteError(_("A file:// target needs an absolute directory, e.g. file:///var/lib/tipline/mail."))
+    elif not parts.hostname:
+        raise RouteError(_("The email route's target names no mail server."))
+    elif parts.scheme == "smtp+plain" and parts.hostname not in LOOPBACK_HOSTS:
+        raise RouteError(_("smtp+plain sends mail unencrypted: it is for a relay on this machine only. Use smtp:// or smtps://."))
+
+
+def _check_http_target(target: str, kind: str) -> None:
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RouteError(_("The target must be a full address such as https://hooks.example.org/…"))
+    if kind == RouteKind.NTFY and not parts.path.strip("/"):
+        raise RouteError(_("An ntfy route's target is the topic's address, e.g. https://ntfy.example.org/night-desk."))
+    local = parts.hostname in LOOPBACK_HOSTS or parts.hostname.endswith(".onion")
+    if parts.scheme == "http" and not local:
+        raise RouteError(_("Use https:// (plain http is accepted only for this machine or an onion address)."))

@@ -1,0 +1,117 @@
+"""Sending one notice through one route, now. Every failure becomes DeliveryFailed with
+the exact reason a person can act on (refused address, HTTP status, timeout), never
+with tip content, which no notice holds."""
+
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
+from django.utils import translation
+
+from tipline.alerts import notify
+from tipline.alerts.models import Route, RouteKind
+from tipline.alerts.routes import RouteError, route_secret
+
+
+class DeliveryFailed(Exception):
+    """The route did not take the notice; the message says why."""
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Whom an email goes to, in which language."""
+
+    email: str
+    language: str = settings.LANGUAGE_CODE
+
+    @classmethod
+    def of(cls, user) -> "Addressee":
+        return cls(email=user.email, language=user.language)
+
+
+def send(route: Route, notice: notify.Notice, addressee: Addressee | None = None) -> None:
+    try:
+        if route.kind == RouteKind.EMAIL:
+            _send_email(route, notice, addressee)
+        else:
+            _post(route, notice)
+    except RouteError as error:
+        raise DeliveryFailed(str(error)) from None
+
+
+def _send_email(route: Route, notice: notify.Notice, addressee: Addressee | None) -> None:
+    if addressee is None or not addressee.email:
+        raise DeliveryFailed("no email address to send to")
+    with translation.override(addressee.language):
+        subject, body = notify.email_subject(notice), notify.email_body(notice)
+    send_mail_text(route, addressee, subject, body)
+
+
+def send_mail_text(route: Route, addressee: Addressee, subject: str, body: str) -> None:
+    try:
+        connection = mail_connection(route)
+        connection.send_messages([EmailMessage(subject, body, _sender(route), [addressee.email])])
+    except RouteError as error:
+        raise DeliveryFailed(str(error)) from None
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
+        raise DeliveryFailed(f"{error.__class__.__name__}: {error}"[:400]) from None
+
+
+def _sender(route: Route) -> str:
+    return parse_qs(urlsplit(route.target).query).get("from", [settings.DEFAULT_FROM_EMAIL])[0]
+
+
+def mail_connection(route: Route):
+    parts = urlsplit(route.target)
+    if parts.scheme == "file":
+        Path(parts.path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        return FileEmailBackend(alias=f"route:{route.name}", file_path=parts.path)
+    implicit_tls = parts.scheme == "smtps"
+    # An alias of our own: the connection comes from the route, never from Django's mail settings.
+    return SmtpEmailBackend(
+        alias=f"route:{route.name}", host=parts.hostname, port=parts.port or (465 if implicit_tls else 587),
+        username=unquote(parts.username or ""), password=route_secret(route), use_ssl=implicit_tls,
+        use_tls=parts.scheme == "smtp", timeout=settings.ALERT_SEND_TIMEOUT_SECONDS, ssl_keyfile=None, ssl_certfile=None,
+    )
+
+
+def _post(route: Route, notice: notify.Notice) -> None:
+    url, method, body, headers = _http_request(route, notice)
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=settings.ALERT_SEND_TIMEOUT_SECONDS) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as error:
+        raise DeliveryFailed(f"HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DeliveryFailed(f"{reason.__class__.__name__}: {reason}"[:400]) from None
+
+
+def _http_request(route: Route, notice: notify.Notice) -> tuple[str, str, bytes, dict]:
+    json_headers = {"Content-Type": "application/json"}
+    if route.kind == RouteKind.WEBHOOK:
+        payload = notify.webhook_payload(notice)
+        return route.target, "POST", payload, notify.webhook_headers(route_secret(route), payload)
+    if route.kind == RouteKind.SLACK:
+        return route.target, "POST", notify.slack_payload(notice), json_headers
+    if route.kind == RouteKind.TEAMS:
+        return route.target, "POST", notify.teams_payload(notice), json_headers
+    if route.kind == RouteKind.MATRIX:
+        # The transaction id makes the homeserver drop a repeat of the same notice.
+        url = f"{route.target.rstrip('/')}/_matrix/client/v3/rooms/{quote(route.room, safe='')}/send/m.room.message/{notice.id}"
+        return url, "PUT", notify.matrix_payload(notice), json_headers | {"Authorization": f"Bearer {route_secret(route)}"}
+    if route.kind == RouteKind.NTFY:
+        parts = urlsplit(route.target)
+        server, topic = f"{parts.scheme}://{parts.netloc}", parts.path.strip("/")
+        headers = json_headers | ({"Authorization": f"Bearer {route_secret(route)}"} if route.sealed_secret else {})
+        return server, "POST", notify.ntfy_payload(notice, topic), headers
+    raise DeliveryFailed(f"unknown route kind {route.kind}")
