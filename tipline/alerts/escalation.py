@@ -27,5 +27,5 @@ def _escalate(event: Event, now: datetime) -> int:
         if tip is None or tip.status in SETTLED:
             return 0
         seconds_left = int((tip.deadline - now).total_seconds()) if tip.deadline else None
-        outbox.record(event.channel, "escalation", tip=tip, seconds_left=seconds_left, audience=Audience.ADMINS)
+        outbox.record(event.channel, "escalation", tip=tip, seconds_left=seconds_left, audience=Audience.ADMINS, now=now)
     return 1

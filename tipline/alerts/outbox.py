@@ -12,8 +12,11 @@ TIPSTER_EVENTS = ("new-tip", "new-message")
 DEADLINE_EVENTS = ("deadline-soon", "deadline-passed")
 
 
-def record(channel, kind: str, tip=None, seconds_left: int | None = None, audience: str = Audience.RECIPIENTS) -> Event:
-    now = timezone.now()
+def record(
+    channel, kind: str, tip=None, seconds_left: int | None = None, audience: str = Audience.RECIPIENTS, now: datetime | None = None
+) -> Event:
+    """`now` is the moment of the cause: a scan passes the time it scanned for."""
+    now = now or timezone.now()
     if kind in TIPSTER_EVENTS:
         now = now.replace(minute=0, second=0, microsecond=0)
     return Event.objects.create(

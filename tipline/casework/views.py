@@ -58,7 +58,7 @@ def _render_tip(request, tip_id, status=200, **forms):
 def _deadline_form(tip: Tip) -> DeadlineForm:
     form = DeadlineForm(tip)
     if tip.deadline:
-        form.initial["deadline"] = tip.deadline.astimezone(form.zone)
+        form.initial["deadline"] = tip.deadline.astimezone(form.zone).replace(tzinfo=None)  # as the zone reads it
     return form
 
 

@@ -34,7 +34,7 @@ def scan(now: datetime) -> int:
             continue
         event = "deadline-passed" if kind == "passed" else "deadline-soon"
         seconds_left = int((tip.deadline - now).total_seconds())
-        sent += alert_once(tip, kind, lambda tip=tip: outbox.record(tip.channel, event, tip=tip, seconds_left=seconds_left))
+        sent += alert_once(tip, kind, lambda tip=tip: outbox.record(tip.channel, event, tip=tip, seconds_left=seconds_left, now=now))
     return sent
 
 

@@ -31,7 +31,7 @@ def scan(now: datetime) -> int:
             audience = Audience.ADMINS if kind == "overdue" else Audience.RECIPIENTS
             seconds_left = int((duty.due - now).total_seconds())
             record = lambda tip=tip, event=event, audience=audience, seconds_left=seconds_left: outbox.record(  # noqa: E731
-                tip.channel, event, tip=tip, seconds_left=seconds_left, audience=audience
+                tip.channel, event, tip=tip, seconds_left=seconds_left, audience=audience, now=now
             )
             sent += alert_once(tip, f"{duty.kind}-{kind}", record)
     return sent

@@ -146,6 +146,23 @@ def recipient_keys(demo_channels):
     return user, private_key
 
 
+@pytest.fixture
+def desk(transactional_db):
+    """A channel with two recipients who want email, one of them in quiet-digest mode."""
+    from tipline.accounts.models import User
+    from tipline.core.channel_schema import import_channel, parse_document
+    from tipline.testing.staff import make_staff
+
+    import_channel(parse_document(
+        "slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+        "  - {key: files, kind: file, label: Files}\n"
+    ))
+    members = [make_staff("ana", ["desk"]), make_staff("ben", ["desk"])]
+    User.objects.filter(username="ana").update(email="ana@example.org")
+    User.objects.filter(username="ben").update(email="ben@example.org", quiet_digest=True)
+    return members
+
+
 class Mailbox(list):
     """Messages a test SMTP server received (email.message.EmailMessage), and its port."""
 
@@ -184,6 +201,16 @@ def email_route(smtp_server, transactional_db):
 
     add_route(RouteSpec(name="mail", kind="email", target=f"smtp+plain://127.0.0.1:{smtp_server.port}"))
     return smtp_server
+
+
+@pytest.fixture
+def hook_receiver():
+    """A loopback HTTP server standing in for a chat, push or webhook service (tipline.testing.receiver)."""
+    from tipline.testing.receiver import start_receiver
+
+    receiver, server = start_receiver()
+    yield receiver
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,156 @@
+"""The outbox: nothing is lost when no route exists or a route is down, nothing is marked
+sent that was not, each event goes out once per route however often workers pass, and a
+delivery held by a dead worker is taken up again when its lease runs out."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tipline.alerts import delivery
+from tipline.alerts.health import channels_without_working_route, pending_report
+from tipline.alerts.models import Delivery, DeliveryStatus, Event
+from tipline.alerts.routes import RouteSpec, add_route, remove_route
+from tipline.core.deployment import find_problems
+from tipline.jobs.worker import run_ready_tasks
+from tipline.testing.staff import make_tip
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(settings):
+    settings.ALERT_RETRY_BASE_SECONDS = 0
+
+
+def webhook(receiver, name="hook", **options):
+    return add_route(RouteSpec(name=name, kind="webhook", target=f"{receiver.url}/{name}", secret="s", **options))
+
+
+def event_ids(receiver) -> list[str]:
+    import json
+
+    return sorted(json.loads(request.body)["id"] for request in receiver.accepted())
+
+
+def test_an_event_with_no_route_waits_visibly_and_goes_out_once_a_route_is_added(desk, hook_receiver):
+    tip, _receipt = make_tip("desk", "no route yet")
+    run_ready_tasks()
+
+    event = Event.objects.get(tip=tip)
+    assert not event.settled and event.waiting_reason == delivery.NO_ROUTE
+    assert "1 events waiting for a route" in "\n".join(pending_report())
+
+    webhook(hook_receiver)
+    run_ready_tasks()
+    run_ready_tasks()
+
+    assert event_ids(hook_receiver) == [str(event.pk)]
+    event.refresh_from_db()
+    assert event.settled and event.waiting_reason == ""
+
+
+def test_a_route_that_is_down_keeps_every_event_pending_and_sends_each_once_when_it_is_back(desk, hook_receiver):
+    webhook(hook_receiver)
+    hook_receiver.down = True
+    tips = [make_tip("desk", f"tip {number}")[0] for number in range(5)]
+    for _attempt in range(3):
+        run_ready_tasks()
+
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert pending.count() == 5 and all(d.attempts == 3 and d.last_error == "HTTP 503 Service Unavailable" for d in pending)
+    assert not Event.objects.filter(settled=True).exists() and hook_receiver.accepted() == []
+    assert "5 deliveries pending, 5 of them failing" in pending_report()[0]
+
+    hook_receiver.down = False
+    for _pass in range(3):
+        run_ready_tasks()
+
+    assert event_ids(hook_receiver) == sorted(str(tip.alert_events.get().pk) for tip in tips)
+    assert Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 5
+
+
+def test_a_delivery_leased_by_a_worker_that_died_is_taken_up_when_the_lease_runs_out(desk, hook_receiver, settings):
+    webhook(hook_receiver)
+    make_tip("desk", "leased")
+    delivery.fan_out_pending()
+    now = timezone.now()
+    held = Delivery.objects.get()
+    assert delivery._claim(held.pk, now)  # a worker claims it, then is killed before sending
+
+    assert delivery.deliver_due(now + timedelta(seconds=1)) == 0  # the lease still holds
+    assert not delivery._claim(held.pk, now + timedelta(seconds=1))
+    later = now + timedelta(seconds=settings.ALERT_LEASE_SECONDS + 1)
+    assert delivery.deliver_due(later) == 1
+
+    assert len(hook_receiver.accepted()) == 1
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_fanning_out_again_adds_no_second_delivery(desk, hook_receiver):
+    webhook(hook_receiver)
+    make_tip("desk", "twice")
+    event = Event.objects.get()
+
+    delivery.fan_out(event)
+    delivery.fan_out(event)
+    run_ready_tasks()
+
+    assert Delivery.objects.count() == 1 and len(hook_receiver.accepted()) == 1
+
+
+def test_a_removed_route_cancels_what_it_still_owed_and_the_event_waits_again(desk, hook_receiver):
+    webhook(hook_receiver)
+    hook_receiver.down = True
+    make_tip("desk", "orphan")
+    run_ready_tasks()
+
+    remove_route("hook")
+    run_ready_tasks()
+
+    assert Delivery.objects.get().status == DeliveryStatus.CANCELLED
+    assert Event.objects.get().waiting_reason == delivery.NO_ROUTE
+
+
+def test_email_goes_to_each_recipient_and_quiet_ones_get_it_in_the_digest(desk, email_route):
+    make_tip("desk", "mail")
+    run_ready_tasks()
+
+    statuses = dict(Delivery.objects.values_list("recipient__username", "status"))
+    assert statuses == {"ana": DeliveryStatus.DELIVERED, "ben": DeliveryStatus.DIGEST}
+    assert [message["To"] for message in email_route] == ["ana@example.org"]
+
+
+def test_a_route_for_other_channels_does_not_carry_this_channels_events(desk, hook_receiver):
+    from tipline.core.channel_schema import import_channel, parse_document
+
+    import_channel(parse_document("slug: other\nname: Other\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n"))
+    webhook(hook_receiver, channel_slugs=("other",))
+    make_tip("desk", "elsewhere")
+    run_ready_tasks()
+
+    assert hook_receiver.accepted() == [] and Event.objects.get().waiting_reason == delivery.NO_ROUTE
+
+
+def test_channels_with_deadlines_that_no_working_route_serves_are_named_by_tipline_check(desk, hook_receiver):
+    make_tip("desk", "urgent", timezone.now() + timedelta(hours=5))
+    problem = "Deadline alerts of desk would reach nobody"
+
+    assert [channel.slug for channel in channels_without_working_route()] == ["desk"]
+    assert any(problem in line for line in find_problems())
+
+    webhook(hook_receiver)
+    assert channels_without_working_route() == []
+
+    hook_receiver.down = True
+    make_tip("desk", "another")
+    run_ready_tasks()  # the route fails: it is not working any more
+    assert [channel.slug for channel in channels_without_working_route()] == ["desk"]
+
+
+def test_an_email_route_with_nobody_to_mail_does_not_count_as_working(desk, email_route):
+    from tipline.accounts.models import User
+
+    make_tip("desk", "urgent", timezone.now() + timedelta(hours=5))
+    assert channels_without_working_route() == []
+
+    User.objects.update(email="")
+    assert [channel.slug for channel in channels_without_working_route()] == ["desk"]
