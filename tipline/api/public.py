@@ -31,7 +31,10 @@ def submit(
     request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", files: File[list[UploadedFile]] = None
 ):
     """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
-    `insider_token` is a member's token (`tipv1:…`) where the channel asks for one."""
+    `insider_token` is a member's token (`tipv1:…`) where the channel asks for one.
+    A date or time without an offset (`2030-01-15T06:00`) is read in the channel's
+    `time_zone`, as the form reads it; one with an offset (`…T06:00+01:00`, `…Z`) is
+    taken as given."""
     channel = Channel.objects.filter(slug=slug).first()
     if channel is None:
         raise ApiError(404, "not_found", "No channel with this slug.", "slug")

@@ -31,6 +31,7 @@ class ChannelOut(Schema):
     description: str
     retention_days: int
     keeps_file_metadata: bool
+    time_zone: str = Field(description="Dates and times sent without an offset are read in this zone (e.g. America/New_York).")
     receiving: bool
     insider_tokens: Literal["off", "optional", "required"] = Field(description="Whether a member's token is asked for.")
     insider_organisation: str | None = Field(description="Whose members' tokens the channel takes.")

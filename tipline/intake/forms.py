@@ -99,6 +99,12 @@ class TipForm(forms.Form):
             self.fields["insider_token"] = insider_token_field(channel)
         self.verified_token = None
 
+    def full_clean(self):
+        # Dates and times without an offset are the channel's local time, whoever sends
+        # them (page or API); one with an offset is taken as given.
+        with timezone.override(zoneinfo.ZoneInfo(self.channel.time_zone)):
+            super().full_clean()
+
     @staticmethod
     def field_name(spec: FormField) -> str:
         return f"answer-{spec.key}"

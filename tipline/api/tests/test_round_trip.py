@@ -148,3 +148,29 @@ def test_tokens_are_created_shown_once_and_revoked_in_the_ui(api_world):
     assert works == 200 and after == 401
     assert secret not in ana.get("/staff/api-tokens/").content.decode()
     assert secret.split(".")[2].encode() not in bytes(token.sealed_private_key)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("2030-01-15T06:00", "2030-01-15T11:00:00+00:00"),  # no offset: the channel's zone, as on the form
+    ("2030-01-15T06:00+01:00", "2030-01-15T05:00:00+00:00"),  # an explicit offset is taken as given
+    ("2030-01-15T06:00Z", "2030-01-15T06:00:00+00:00"),
+])
+def test_an_api_deadline_is_read_in_the_channels_time_zone_unless_it_names_an_offset(api_client, api_world, typed, stored):
+    from tipline.core.models import Channel
+
+    Channel.objects.filter(slug="alpha").update(time_zone="America/New_York")
+
+    sent = send(api_client, answers={"tip": "Released Friday.", "when": typed})
+
+    assert sent.status_code == 201, sent.content
+    assert Tip.objects.get().deadline.isoformat() == stored
+
+
+def test_the_channel_list_says_which_time_zone_its_times_are_read_in(api_client, api_world):
+    from tipline.core.models import Channel
+
+    Channel.objects.filter(slug="alpha").update(time_zone="America/New_York")
+
+    channels = {channel["slug"]: channel for channel in api_client.get("/api/v1/channels").json()}
+
+    assert channels["alpha"]["time_zone"] == "America/New_York" and channels["beta"]["time_zone"] == "UTC"
