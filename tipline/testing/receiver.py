@@ -18,11 +18,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """`down`: answer 503 to everything; `refuse_first`: answer 503 the first time a body is seen."""
+    """`down`: answer 503 to everything; `refuse_first`: answer 503 the first time a body is
+    seen; `delay`: seconds to wait before answering (a slow service)."""
 
     port: int = 0
     down: bool = False
     refuse_first: bool = False
+    delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
     refused: list[Received] = field(default_factory=list)
     _seen: set = field(default_factory=set)
@@ -52,6 +54,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
     class Handler(BaseHTTPRequestHandler):
         def _handle(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(receiver.delay)
             status = receiver.answer(Received(self.command, self.path, dict(self.headers), body, time.time()))
             self.send_response(status)
             self.send_header("Content-Length", "2")
