@@ -103,7 +103,7 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
         "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
         "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
         "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
-        "/staff/admin/insiders/police/", "/staff/dashboard/",
+        "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/",
     )
     for language in ("", "/es", "/ar"):
         for path in paths:
@@ -220,7 +220,7 @@ def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixel
         "notifications": "/staff/preferences/", "api-tokens": "/staff/api-tokens/", "admin": "/staff/admin/",
         "accounts": "/staff/admin/users/", "channels": "/staff/admin/channels/", "channel": "/staff/admin/channels/general/",
         "audit": "/staff/admin/audit/", "duties": "/staff/admin/duties/", "insiders": "/staff/admin/insiders/",
-        "organisation": "/staff/admin/insiders/police/",
+        "organisation": "/staff/admin/insiders/police/", "routes": "/staff/admin/routes/",
     }
     for variant, options in {**VARIANTS, "arabic": {}}.items():
         context, page = sign_in_page(browser, site, options)

@@ -71,6 +71,16 @@ class Event(models.Model):
     settled = models.BooleanField(default=False, help_text="Delivered, and nothing of it is still pending.")
     waiting_reason = models.CharField(max_length=200, blank=True)
 
+    @property
+    def description(self) -> str:
+        from tipline.alerts.notify import EVENTS
+
+        return str(EVENTS.get(self.kind, self.kind))
+
+    @property
+    def caused_by_tipster(self) -> bool:
+        return self.kind in ("new-tip", "new-message")
+
     class Meta:
         indexes = [
             models.Index(fields=["fanned_out"], name="alert_event_to_fan_out", condition=models.Q(fanned_out=False)),

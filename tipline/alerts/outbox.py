@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tipline.alerts.models import Audience, Event
 
-TIPSTER_EVENTS = ("new-tip", "new-message")
+TIPSTER_EVENTS = ("new-tip", "new-message")  # kept to the hour (Event.caused_by_tipster)
 DEADLINE_EVENTS = ("deadline-soon", "deadline-passed")
 
 

@@ -60,7 +60,7 @@ class DeadlineForm(forms.Form):
     """A tip's deadline as a recipient sets or corrects it, read in the channel's time zone."""
 
     deadline = forms.DateTimeField(
-        required=False, label=gettext_lazy("Deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        required=False, label=gettext_lazy("Date and time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
     def __init__(self, tip, *args, **kwargs):
