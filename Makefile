@@ -12,7 +12,7 @@ PORT ?= 8000
 TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 help:
-	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT)"
+	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker"
 	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make bench run every benchmark and print its figures (a few minutes; see benchmarks/RESULTS.md)"
 
@@ -28,10 +28,13 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
 
+# The worker runs beside the server, so that the demo's alerts arrive (as files under
+# ./var/demo-mail/); it stops when the server does.
 run: $(INSTALLED)
 	$(VENV)/bin/tipline init
 	$(VENV)/bin/tipline demo
-	$(VENV)/bin/tipline serve --host 127.0.0.1 --port $(PORT)
+	$(VENV)/bin/tipline worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(VENV)/bin/tipline serve --host 127.0.0.1 --port $(PORT)
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts

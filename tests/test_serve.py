@@ -1,8 +1,11 @@
 """The production server as `make run` starts it: headers, idempotent start, silent about clients."""
 
+import json
 import socket
 import subprocess
+import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -32,6 +35,21 @@ def send_garbage(port: int) -> None:
         connection.recv(1024)
 
 
+def send_demo_tip(port: int, deadline: datetime) -> int:
+    answers = json.dumps({"what": "marker-demo-alert-content", "when": deadline.strftime("%Y-%m-%dT%H:%M")})
+    body = f'--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{answers}\r\n--b--\r\n'.encode()
+    sent = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/channels/time-sensitive/tips", data=body, method="POST",
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    with urllib.request.urlopen(sent, timeout=30) as response:
+        return response.status
+
+
+def demo_mail(data_dir) -> str:
+    return "".join(path.read_text() for path in sorted((data_dir / "demo-mail").glob("*.log")))
+
+
 def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
     data_dir = tmp_path / "data"
     outputs = []
@@ -48,6 +66,27 @@ def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
 
     assert "Demo channels created: 2" in outputs[0] and "One-time password: " in outputs[0]
     assert "Demo channels created: 0" in outputs[1]
+
+
+def test_make_runs_demo_shows_a_newcomer_an_alert_within_a_minute(tmp_path):
+    data_dir = tmp_path / "data"
+    port = free_port()
+    server = start(["make", "--no-print-directory", "run", f"PORT={port}"], data_dir)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/", server)
+        assert send_demo_tip(port, datetime.now(UTC) + timedelta(hours=1)) == 201
+        waited = time.monotonic()
+        while "deadline is near" not in demo_mail(data_dir) and time.monotonic() - waited < 60:
+            time.sleep(0.5)
+    finally:
+        output = stop(server)
+
+    mail = demo_mail(data_dir)
+    assert "To: demo-recipient@example.org" in mail, output
+    assert "A new tip arrived" in mail and "A tip's deadline is near" in mail
+    assert "marker-demo-alert-content" not in mail
+    check = subprocess.run([str(TIPLINE), "check"], env=clean_environment(data_dir), capture_output=True, text=True)
+    assert "would reach nobody" not in check.stdout
 
 
 def test_served_pages_carry_the_headers_and_the_server_logs_no_client(tmp_path):
