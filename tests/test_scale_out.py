@@ -87,7 +87,7 @@ def wait_for(condition, timeout: float = 60) -> None:
 
 
 def test_two_servers_and_two_workers_share_database_cache_and_blobs(
-    tmp_path, shared_database, s3_server, smtp_server, settings
+    tmp_path, shared_database, s3_server, smtp_server
 ):
     import boto3
 
@@ -99,13 +99,15 @@ def test_two_servers_and_two_workers_share_database_cache_and_blobs(
         "DATABASE_URL": shared_database, "CACHE_URL": REDIS_URL, "SECRET_KEY_FILE": str(secret_key),
         "BLOB_STORAGE": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": s3_server, "S3_REGION": "us-east-1",
         "S3_ACCESS_KEY_ID": "t", "S3_SECRET_ACCESS_KEY": "t", "INSECURE_FAST_KDF": "on",
-        "SUBMISSIONS_PER_MINUTE": str(SITE_LIMIT), "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(settings.SMTP_PORT_FOR_TESTS), "SMTP_STARTTLS": "off",
+        "SUBMISSIONS_PER_MINUTE": str(SITE_LIMIT),
     }
     hosts = [tmp_path / name for name in ("host-a", "host-b", "host-c", "host-d")]
     assert run_tipline(hosts[0], "init", **shared).returncode == 0
     environment = clean_environment(hosts[0], **shared) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
     token = subprocess.run([str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    # Added on one host, read by every process: the route lives in the shared database.
+    added = run_tipline(hosts[1], "routes", "add", "mail", "--kind", "email", "--target", f"smtp+plain://127.0.0.1:{smtp_server.port}", **shared)
+    assert added.returncode == 0, added.stderr
 
     ports = [free_port(), free_port()]
     servers = [

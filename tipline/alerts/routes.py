@@ -17,7 +17,6 @@ from tipline.crypto import aead
 from tipline.crypto.errors import DecryptionError
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-HTTP_KINDS = (RouteKind.WEBHOOK, RouteKind.SLACK, RouteKind.TEAMS, RouteKind.MATRIX, RouteKind.NTFY)
 MAIL_SCHEMES = ("smtp", "smtps", "smtp+plain", "file")
 
 
