@@ -1,7 +1,10 @@
 """`tipline jobs status`: what is queued, running and failed, when each scan runs next, and
 which alerts are pending or failing."""
 
+from datetime import timedelta
+
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
@@ -9,10 +12,20 @@ from tipline.alerts.health import pending_report
 from tipline.jobs.models import PeriodicSlot
 
 
+# No periodic task runs this long: one still "running" lost its worker (killed mid-task).
+STALLED_AFTER = timedelta(minutes=10)
+
+
 def report() -> str:
     counts = dict(DBTaskResult.objects.values_list("status").annotate(total=Count("id")))
     figures = {status.lower(): counts.get(status, 0) for status in ("READY", "RUNNING", "FAILED", "SUCCESSFUL")}
+    figures["stalled"] = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=timezone.now() - STALLED_AFTER).count()
+    figures["running"] -= figures["stalled"]
     lines = [_("Tasks: ready %(ready)d, running %(running)d, failed %(failed)d, successful %(successful)d") % figures]
+    if figures["stalled"]:
+        lines.append("  " + _(
+            "stalled %(stalled)d: started over 10 minutes ago by a worker that stopped; the next run of each scan does their work"
+        ) % figures)
     failed = DBTaskResult.objects.filter(status="FAILED").order_by("-finished_at")[:10]
     for result in failed:
         task = result.task_path.rsplit(".", 1)[-1]

@@ -125,3 +125,20 @@ def test_each_recipient_gets_notices_in_their_own_language(desk, email_route):
     assert "Inicie sesión para leerlo: http://127.0.0.1:8000/es/staff/sign-in/" in by_address["ben@example.org"].get_content()
     assert "http://127.0.0.1:8000/ar/staff/sign-in/" in by_address["ana@example.org"].get_content()  # the page in their language
     assert all("marker-language-content-42" not in message.get_content() for message in email_route)
+
+
+def test_a_task_whose_worker_was_killed_is_reported_stalled_not_running(desk):
+    from django_tasks_db.models import DBTaskResult
+
+    from tipline.jobs.status import report
+    from tipline.jobs.tasks import scan_deadlines
+
+    for _task in range(2):
+        scan_deadlines.enqueue()
+    first, second = DBTaskResult.objects.all()
+    DBTaskResult.objects.filter(pk=first.pk).update(status="RUNNING", started_at=timezone.now() - timedelta(minutes=30))
+    DBTaskResult.objects.filter(pk=second.pk).update(status="RUNNING", started_at=timezone.now())
+
+    status = report()
+
+    assert "ready 0, running 1," in status and "stalled 1: started over 10 minutes ago" in status
