@@ -22,15 +22,18 @@ TRANSLATED = [code for code, _ in settings.LANGUAGES if code != "en"]
 
 
 def test_every_marked_string_is_translated_and_none_is_fuzzy(tmp_path):
-    locale = tmp_path / "locale"
-    shutil.copytree(PACKAGE / "locale", locale)
+    # makemessages walks the working directory and writes to the `locale` beside it: run it in
+    # a copy of the package, or it would write into the source tree and check a stale copy.
+    package = tmp_path / "tipline"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "static", "*.mo"))
+    locale = package / "locale"
     gather = (
         "import django; django.setup(); from django.core.management import call_command; "
         "from tipline.core.languages import MAKEMESSAGES_ARGUMENTS; call_command(*MAKEMESSAGES_ARGUMENTS, verbosity=0)"
     )
     environment = {"DJANGO_SETTINGS_MODULE": "tipline.settings", "TIPLINE_LOCALE_DIR": str(locale), "PATH": "/usr/bin:/bin",
                    "TIPLINE_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run([sys.executable, "-c", gather], cwd=PACKAGE, env=environment, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", gather], cwd=package, env=environment, check=True, capture_output=True)
     for code in TRANSLATED:
         catalogue = locale / code / "LC_MESSAGES" / "django.po"
         statistics = subprocess.run(
