@@ -268,9 +268,11 @@ def run_serve(arguments) -> int:
     return 1  # not reached: execv replaces this process
 
 def run_worker(arguments) -> int:
+    from tipline.alerts.health import startup_report
     from tipline.jobs.worker import run
 
-    print(_("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM."), flush=True)
+    print(_("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM."))
+    print(startup_report(), flush=True)
     run(interval=arguments.interval)
     return 0
 

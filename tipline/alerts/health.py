@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tipline.alerts.delivery import email_addressees
 from tipline.alerts.models import Audience, Delivery, DeliveryStatus, Event, Route, RouteKind
@@ -58,6 +59,20 @@ def _reaches(route: Route, channel: Channel) -> bool:
     if served and channel.pk not in served:
         return False
     return route.kind != RouteKind.EMAIL or email_addressees(channel, Audience.RECIPIENTS).exists()
+
+
+def startup_report() -> str:
+    """What the worker says when it starts: where alerts will go, or that they cannot."""
+    routes = Route.objects.count()
+    unreached = channels_without_working_route()
+    if not routes:
+        return _("No alert route: alerts wait until one is added (tipline routes add --help).")
+    line = ngettext("Alerts go through %(count)d route.", "Alerts go through %(count)d routes.", routes) % {"count": routes}
+    if unreached:
+        line += " " + _("Deadline alerts of %(channels)s would reach nobody: no working route serves them.") % {
+            "channels": ", ".join(channel.slug for channel in unreached)
+        }
+    return line
 
 
 def pending_report() -> list[str]:

@@ -154,3 +154,22 @@ def test_an_email_route_with_nobody_to_mail_does_not_count_as_working(desk, emai
 
     User.objects.update(email="")
     assert [channel.slug for channel in channels_without_working_route()] == ["desk"]
+
+
+def test_deadline_alerts_due_while_no_route_existed_go_out_once_one_is_added(desk, hook_receiver):
+    import json
+
+    from tipline.jobs import deadlines
+
+    now = timezone.now()
+    for hours in (5, 20):
+        make_tip("desk", f"due in {hours} h", now + timedelta(hours=hours))
+    assert deadlines.scan(now) == 2
+    run_ready_tasks()  # nothing to send through: the alerts wait
+
+    webhook(hook_receiver)
+    run_ready_tasks()
+
+    events = sorted(json.loads(request.body)["event"] for request in hook_receiver.accepted())
+    assert events == ["deadline-soon", "deadline-soon", "new-tip", "new-tip"]
+    assert deadlines.scan(now + timedelta(minutes=1)) == 0  # and not twice

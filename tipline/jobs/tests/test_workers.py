@@ -65,3 +65,4 @@ def test_two_workers_and_a_restart_send_each_notice_once(tmp_path, smtp_server):
     assert subjects == ["[Tipline] A new tip arrived in Night desk", "[Tipline] A tip's deadline is near in Night desk"], outputs
     assert all("marker-worker-content-91" not in message.get_content() for message in smtp_server)
     assert "failed 0" in status.stdout and "deadline-scan:" in status.stdout
+    assert all("Alerts go through 1 route." in output for output in outputs), outputs
