@@ -50,7 +50,8 @@ bench: $(INSTALLED_TEST)
 		$(VENV)/bin/python benchmarks/inbox.py --database $$database && \
 		$(VENV)/bin/python benchmarks/submit.py --database $$database && \
 		$(VENV)/bin/python benchmarks/files.py --database $$database && \
-		$(VENV)/bin/python benchmarks/tokens.py --database $$database || exit 1; \
+		$(VENV)/bin/python benchmarks/tokens.py --database $$database && \
+		$(VENV)/bin/python benchmarks/alerts.py --database $$database || exit 1; \
 	done
 
 # For translators: gather new strings into tipline/locale/*/django.po, then compile them.
