@@ -2,6 +2,7 @@
 the exact reason a person can act on (refused address, HTTP status, timeout), never
 with tip content, which no notice holds."""
 
+import http.client
 import smtplib
 import ssl
 import urllib.error
@@ -45,11 +46,14 @@ def send(route: Route, notice: notify.Notice, addressee: Addressee | None = None
             _post(route, notice)
     except RouteError as error:
         raise DeliveryFailed(str(error)) from None
+    except (ValueError, UnicodeError, http.client.HTTPException) as error:
+        # A target or token that cannot make a request at all: a failure to show, not a crashed worker.
+        raise DeliveryFailed(f"{error.__class__.__name__}: {error}"[:400]) from None
 
 
 def _send_email(route: Route, notice: notify.Notice, addressee: Addressee | None) -> None:
     if addressee is None or not addressee.email:
-        raise DeliveryFailed("no email address to send to")
+        raise DeliveryFailed("no email address to send to (from the command line: tipline routes test NAME --to ADDRESS)")
     with translation.override(addressee.language):
         subject, body = notify.email_subject(notice), notify.email_body(notice)
     send_mail_text(route, addressee, subject, body)

@@ -104,3 +104,14 @@ def test_a_route_secret_is_stored_sealed(desk):
     route = add_route(RouteSpec(name="hook", kind="webhook", target="https://hooks.example.org/x", secret="very-secret-value"))
 
     assert b"very-secret-value" not in bytes(route.sealed_secret)
+
+
+def test_a_token_that_cannot_go_into_a_request_fails_the_delivery_and_not_the_worker(desk, hook_receiver):
+    from tipline.alerts.models import Delivery
+
+    add_route(RouteSpec(name="room", kind="matrix", target=hook_receiver.url, room="!night:example.org", secret="tök\nen"))
+    make_tip("desk", MARKER)
+    run_ready_tasks()  # must not raise
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_error
