@@ -173,3 +173,20 @@ def test_deadline_alerts_due_while_no_route_existed_go_out_once_one_is_added(des
     events = sorted(json.loads(request.body)["event"] for request in hook_receiver.accepted())
     assert events == ["deadline-soon", "deadline-soon", "new-tip", "new-tip"]
     assert deadlines.scan(now + timedelta(minutes=1)) == 0  # and not twice
+
+
+def test_deliveries_and_failures_are_logged_without_content(desk, hook_receiver, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="tipline.alerts")
+    webhook(hook_receiver)
+    hook_receiver.down = True
+    make_tip("desk", "marker-logged-content-7d2e")
+    run_ready_tasks()
+    hook_receiver.down = False
+    run_ready_tasks()
+
+    lines = [record.getMessage() for record in caplog.records if record.name == "tipline.alerts"]
+    assert any("new-tip through route hook failed (attempt 1" in line and "HTTP 503" in line for line in lines)
+    assert any("new-tip delivered through route hook" in line for line in lines)
+    assert "marker-logged-content-7d2e" not in caplog.text
