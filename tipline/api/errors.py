@@ -4,7 +4,7 @@ mistake is a 4xx with a code it can branch on; nothing a client sends gives a 5x
 from django.db import DatabaseError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from tipline.casework.services import CannotGrant, TipNotFound
+from tipline.casework.services import CannotGrant, InvalidDeadline, TipNotFound
 from tipline.core import throttle
 from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
@@ -36,6 +36,7 @@ def install(api) -> None:
         HttpError: lambda request, error: reply(request, error.status_code, "invalid", str(error)),
         TipNotFound: lambda request, error: reply(request, 404, "not_found", "No such tip (or file) in your channels."),
         CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), "assignee"),
+        InvalidDeadline: lambda request, error: reply(request, 400, "invalid", str(error), "deadline"),
         UnknownReceipt: lambda request, error: reply(request, 404, "receipt_unknown", "No tip has this receipt.", "receipt"),
         ReceiptTypoError: lambda request, error: reply(request, 400, "receipt_typo", str(error), "receipt"),
         ReceiptFormatError: lambda request, error: reply(request, 400, "receipt_malformed", str(error), "receipt"),

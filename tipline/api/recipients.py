@@ -56,9 +56,11 @@ def reply(request, tip_id: str, body: ReplyIn):
     return Status(201, {"sent": True})
 
 
-@router.patch("/tips/{tip_id}", response={200: TipSummaryOut, **ERRORS}, summary="Change status, labels, assignee")
+@router.patch("/tips/{tip_id}", response={200: TipSummaryOut, **ERRORS}, summary="Change status, labels, assignee, deadline")
 def triage(request, tip_id: str, body: TriageIn):
     tip = services.find_tip(request.user, tip_id)
+    if "deadline" in body.model_fields_set:
+        services.set_deadline(request.user, tip_id, services.in_channel_zone(body.deadline, tip.channel))
     return tip_summary_out(services.set_triage(
         request.user, tip_id, body.status or tip.status,
         body.labels if body.labels is not None else list(tip.labels.values_list("name", flat=True)),

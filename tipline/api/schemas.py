@@ -139,6 +139,11 @@ class TriageIn(Schema):
     status: Literal["new", "in_review", "acted_on", "closed", "spam"] | None = None
     labels: list[str] | None = Field(default=None, max_length=20)
     assignee: str | None = Field(default=None, description="A recipient of the tip's channel, or '' for nobody.")
+    deadline: datetime | None = Field(
+        default=None,
+        description="Set or correct the tip's deadline (audited; its alerts start again from it). Without an offset it is "
+        "read in the channel's time zone; null removes it; leave it out to keep it.",
+    )
 
 
 class InsiderKeyOut(Schema):

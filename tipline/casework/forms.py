@@ -73,3 +73,11 @@ class DeadlineForm(forms.Form):
     def full_clean(self):
         with timezone.override(self.zone):
             super().full_clean()
+
+    def clean_deadline(self):
+        from tipline.casework.services import DEADLINE_RANGE_MESSAGE, EARLIEST_DEADLINE, LATEST_DEADLINE
+
+        deadline = self.cleaned_data["deadline"]
+        if deadline is not None and not EARLIEST_DEADLINE <= deadline <= LATEST_DEADLINE:
+            raise forms.ValidationError(DEADLINE_RANGE_MESSAGE)
+        return deadline

@@ -6,11 +6,14 @@ entry with the act.
 """
 
 import uuid
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tipline.accounts.models import User
 from tipline.alerts import outbox
@@ -21,8 +24,17 @@ from tipline.core.models import Attachment, Author, Label, Note, ReplyPurpose, T
 from tipline.crypto import content, tip_keys
 
 
+EARLIEST_DEADLINE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DEADLINE = datetime(2999, 12, 31, tzinfo=UTC)
+DEADLINE_RANGE_MESSAGE = gettext_lazy("A deadline must fall between the years 2000 and 2999.")
+
+
 class TipNotFound(Exception):
     """No such tip among this person's channels."""
+
+
+class InvalidDeadline(Exception):
+    """The deadline given cannot be a tip's deadline; the message says why."""
 
 
 class CannotGrant(Exception):
@@ -129,12 +141,21 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     return tip
 
 
+def in_channel_zone(moment: datetime | None, channel) -> datetime | None:
+    """A date and time without an offset is the channel's local time, as on its form."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zoneinfo.ZoneInfo(channel.time_zone))
+
+
 @transaction.atomic
-def set_deadline(user, tip_id, deadline) -> None:
+def set_deadline(user, tip_id, deadline: datetime | None) -> None:
     """Set, correct or clear a tip's deadline (tipsters often give none or a wrong one).
     Its alerts start afresh from the new one; the change is audited."""
     from tipline.jobs.deadlines import forget_alerts
 
+    if deadline is not None and not EARLIEST_DEADLINE <= deadline.astimezone(UTC) <= LATEST_DEADLINE:
+        raise InvalidDeadline(DEADLINE_RANGE_MESSAGE)
     tip = find_tip(user, tip_id)
     if deadline == tip.deadline:
         return

@@ -174,3 +174,26 @@ def test_the_channel_list_says_which_time_zone_its_times_are_read_in(api_client,
     channels = {channel["slug"]: channel for channel in api_client.get("/api/v1/channels").json()}
 
     assert channels["alpha"]["time_zone"] == "America/New_York" and channels["beta"]["time_zone"] == "UTC"
+
+
+def test_a_recipient_sets_corrects_and_removes_a_deadline_through_the_api(api_client, api_world):
+    from tipline.core.models import Channel
+
+    members, tokens = api_world
+    Channel.objects.filter(slug="alpha").update(time_zone="America/New_York")
+    send(api_client, answers={"tip": "No date given."})
+    tip_id = str(Tip.objects.get().pk)
+
+    def patch(body):
+        return api_client.patch(f"/api/v1/tips/{tip_id}", json.dumps(body), content_type="application/json", **bearer(tokens["alpha"]))
+
+    set_local = patch({"deadline": "2030-01-15T06:00"})
+    stored = Tip.objects.get().deadline.isoformat()
+    kept = patch({"status": "in_review"})
+    removed = patch({"deadline": None})
+    refused = patch({"deadline": "0001-01-01T00:00"})
+
+    assert set_local.status_code == 200 and stored == "2030-01-15T11:00:00+00:00"
+    assert kept.status_code == 200 and removed.status_code == 200 and Tip.objects.get().deadline is None
+    assert refused.status_code == 400 and refused.json()["field"] == "deadline"
+    assert AuditEntry.objects.filter(action="deadline-changed", actor="ana").count() == 2
