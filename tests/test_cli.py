@@ -91,6 +91,40 @@ def test_check_fails_and_says_what_to_fix(initialised, overrides, expected):
     assert expected in result.stdout
 
 
+def test_check_names_old_alert_settings_that_are_no_longer_read(initialised):
+    result = run_tipline(initialised, "check", SMTP_HOST="mail.example.org", WEBHOOK_URL="https://hooks.example.org/x")
+
+    assert result.returncode == 1
+    assert "TIPLINE_SMTP_HOST is set, but alerts now go through routes" in result.stdout
+    assert "TIPLINE_WEBHOOK_URL is set, but alerts now go through routes" in result.stdout
+
+
+def test_routes_are_added_listed_tested_and_removed_from_the_command_line(initialised, hook_receiver, tmp_path):
+    import json
+
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("signing-secret\n")
+    added = run_tipline(initialised, "routes", "add", "hook", "--kind", "webhook", "--target", f"{hook_receiver.url}/x", "--secret-file", str(secret_file))
+    refused = run_tipline(initialised, "routes", "add", "open", "--kind", "webhook", "--target", "http://hooks.example.org/x", "--secret-file", str(secret_file))
+    listed = run_tipline(initialised, "routes", "list")
+    tested = run_tipline(initialised, "routes", "test", "hook")
+    hook_receiver.down = True
+    failed = run_tipline(initialised, "routes", "test", "hook")
+    listed_after = run_tipline(initialised, "routes", "list")
+    removed = run_tipline(initialised, "routes", "remove", "hook")
+    again = run_tipline(initialised, "routes", "remove", "hook")
+
+    assert added.returncode == 0 and "tipline routes test hook" in added.stdout
+    assert refused.returncode == 1 and "Use https://" in refused.stderr
+    assert listed.stdout.startswith(f"hook\twebhook\thttp://127.0.0.1:{hook_receiver.port}\tevery channel\tnot used yet")
+    assert tested.returncode == 0 and "hook took the test alert" in tested.stdout
+    assert json.loads(hook_receiver.accepted()[0].body)["event"] == "test"
+    assert failed.returncode == 1 and "hook failed: HTTP 503 Service Unavailable" in failed.stderr
+    assert "failing since" in listed_after.stdout
+    assert removed.returncode == 0 and again.returncode == 1 and "No route named hook" in again.stderr
+    assert not any(b"signing-secret" in path.read_bytes() for path in initialised.glob("tipline.sqlite3*"))
+
+
 def test_check_reports_a_readable_secret_key_and_pending_migrations(data_dir):
     run_tipline(data_dir, "check")  # creates the data dir and key, but no database tables
     (data_dir / "secret_key").chmod(0o644)
