@@ -28,6 +28,9 @@ class User(AbstractUser):
     )
     quiet_digest = models.BooleanField(default=False, help_text="New tips and messages in one daily email; deadlines still at once.")
     totp_last_step = models.BigIntegerField(default=0, help_text="A code of this 30 s step or earlier is not accepted again.")
+    code_failures = models.PositiveSmallIntegerField(default=0, help_text="Wrong second-factor codes since the last lockout or sign-in.")
+    code_lockouts = models.PositiveSmallIntegerField(default=0, help_text="Lockouts since the last sign-in: each pause is longer.")
+    code_locked_until = models.DateTimeField(null=True, blank=True, help_text="No code step for this account before then.")
 
     @property
     def is_admin(self) -> bool:

@@ -4,14 +4,21 @@ Step one checks the password and opens the private key with it; step two checks 
 code whose secret only that private key can decrypt. A first sign-in sets a new
 password, enrols TOTP and shows a recovery code once. Messages never say whether a
 user exists; attempts are throttled per username and site-wide.
+
+Codes cannot be guessed: after CODE_FAILURES_ALLOWED wrong codes the account's code step
+pauses (30 s, then twice as long after each lockout, up to an hour) and the person starts
+again from the password; one audit entry marks each lockout.
 """
 
 import base64
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django_otp.oath import TOTP
 
 from tipline.accounts.models import User
@@ -25,10 +32,18 @@ TOTP_NAME = "totp"
 ATTEMPTS_PER_USERNAME = 5  # per 15 minutes
 ATTEMPTS_SITE_WIDE = 300  # per minute
 ISSUER = "Tipline"
+CODE_FAILURES_ALLOWED = 5
+FIRST_PAUSE_SECONDS = 30
+LONGEST_PAUSE_SECONDS = 3600
+PENDING_SINCE = "pending_since"  # session key: when the password step was passed
 
 
 class SignInRefused(Exception):
     """Wrong username, password or code: deliberately not saying which."""
+
+
+class CodeLocked(throttle.Throttled):
+    """Too many wrong codes for this account: start again from the password, later."""
 
 
 @dataclass(frozen=True)
@@ -54,25 +69,50 @@ def check_password(username: str, password: str) -> PasswordChecked:
     except WrongPasswordError:
         record(user.username, Action.SIGN_IN_FAILED)
         raise SignInRefused() from None
+    _refuse_while_locked(user)  # only now: a stranger must not learn that an account is paused
     return PasswordChecked(user=user, private_key=private_key)
 
 
+def _refuse_while_locked(user: User) -> None:
+    if user.code_locked_until and user.code_locked_until > timezone.now():
+        raise CodeLocked(retry_after_seconds=int((user.code_locked_until - timezone.now()).total_seconds()) + 1)
+
+
 def check_code(user: User, private_key: bytes, code: str) -> None:
-    """Accept a TOTP code once; raises SignInRefused otherwise."""
-    if user.totp_secret_sealed is None or not code.isdigit():
+    """Accept a TOTP code once. Raises SignInRefused for a wrong code, CodeLocked when the
+    account's code step is paused (this failure may be the one that pauses it)."""
+    _refuse_while_locked(user)
+    if user.totp_secret_sealed is None:
         raise SignInRefused()
     try:
         secret = account_secrets.open_account_secret(private_key, user.totp_secret_sealed, user.key_owner, TOTP_NAME)
     except DecryptionError:
         raise SignInRefused() from None
     totp = TOTP(secret)
-    if not totp.verify(int(code), tolerance=1, min_t=user.totp_last_step + 1):
-        record(user.username, Action.SIGN_IN_FAILED, second_factor=True)
+    if not code.isdigit() or not totp.verify(int(code), tolerance=1, min_t=user.totp_last_step + 1):
+        _count_code_failure(user)
         raise SignInRefused()
     # Spend the step in one statement, so two sign-ins racing with one code cannot both pass.
-    if not User.objects.filter(pk=user.pk, totp_last_step__lt=totp.t()).update(totp_last_step=totp.t()):
+    if not User.objects.filter(pk=user.pk, totp_last_step__lt=totp.t()).update(
+        totp_last_step=totp.t(), code_failures=0, code_lockouts=0, code_locked_until=None
+    ):
         raise SignInRefused()
     record(user.username, Action.SIGN_IN)
+
+
+def _count_code_failure(user: User) -> None:
+    """Counted in the database, so every process and every half-signed-in session shares it."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(code_failures=F("code_failures") + 1)
+        counts = User.objects.select_for_update().values("code_failures", "code_lockouts").get(pk=user.pk)
+        if counts["code_failures"] < CODE_FAILURES_ALLOWED:
+            return
+        pause = min(FIRST_PAUSE_SECONDS * 2 ** counts["code_lockouts"], LONGEST_PAUSE_SECONDS)
+        User.objects.filter(pk=user.pk).update(
+            code_failures=0, code_lockouts=F("code_lockouts") + 1, code_locked_until=timezone.now() + timedelta(seconds=pause)
+        )
+        record(user.username, Action.SECOND_FACTOR_LOCKED, pause_seconds=pause)
+    raise CodeLocked(retry_after_seconds=pause)
 
 
 def new_totp_secret() -> bytes:

@@ -1,5 +1,7 @@
 """Signing in (password, then a TOTP code), first sign-in (activation), signing out."""
 
+import time
+
 import segno
 from django.conf import settings
 from django.contrib.auth import login
@@ -35,11 +37,7 @@ def sign_in(request):
         try:
             checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"])
         except throttle.Throttled as limit:
-            minutes = limit.retry_after_minutes
-            form.add_error(None, ngettext(
-                "Too many sign-in attempts. Please wait %(minutes)d minute.",
-                "Too many sign-in attempts. Please wait %(minutes)d minutes.", minutes,
-            ) % {"minutes": minutes})
+            form.add_error(None, _wait_message(limit))
             status = 429
         except signin.SignInRefused:
             form.add_error(None, REFUSED)
@@ -48,13 +46,22 @@ def sign_in(request):
             return _continue_to_second_step(request, checked)
     elif request.method == "POST":
         status = 400
-    context = {"form": form, "ended": request.GET.get("ended")}
+    context = {"form": form, "ended": request.GET.get("ended"), "locked": request.GET.get("locked")}
     return render(request, "accounts/sign_in.html", context, status=status)
+
+
+def _wait_message(limit: throttle.Throttled) -> str:
+    minutes = limit.retry_after_minutes
+    return ngettext(
+        "Too many sign-in attempts. Please wait %(minutes)d minute.",
+        "Too many sign-in attempts. Please wait %(minutes)d minutes.", minutes,
+    ) % {"minutes": minutes}
 
 
 def _continue_to_second_step(request, checked):
     request.session.cycle_key()
     request.session[PENDING_USER] = checked.user.pk
+    request.session[signin.PENDING_SINCE] = time.time()
     request.session["next"] = _safe_next(request)
     step = "accounts:activate" if checked.user.must_change_password else "accounts:sign_in_code"
     response = redirect(step)
@@ -63,11 +70,21 @@ def _continue_to_second_step(request, checked):
 
 
 def _pending(request):
+    """The half-signed-in person and their opened key, for a fixed time after the password step."""
     user_id = request.session.get(PENDING_USER)
+    since = request.session.get(signin.PENDING_SINCE, 0)
+    if user_id and time.time() - since > settings.SIGN_IN_CODE_WINDOW_SECONDS:
+        _forget_pending(request)
+        return None, None
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         return None, None
     return user, session_keys.take(request, settings.STAFF_KEY_COOKIE_NAME, _pending_context(user.pk))
+
+
+def _forget_pending(request) -> None:
+    for key in (PENDING_USER, PENDING_TOTP, signin.PENDING_SINCE, "next"):
+        request.session.pop(key, None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,6 +96,9 @@ def sign_in_code(request):
     if request.method == "POST" and form.is_valid():
         try:
             signin.check_code(user, private_key, form.cleaned_data["code"])
+        except signin.CodeLocked:
+            _forget_pending(request)  # back to the password step
+            return redirect(f"{reverse('accounts:sign_in')}?locked=1")
         except signin.SignInRefused:
             form.add_error("code", _("This code is wrong or was used already. Wait for the next one and try again."))
         else:
@@ -89,8 +109,7 @@ def sign_in_code(request):
 def _finish_sign_in(request, user, private_key, template=None, context=None):
     next_url = request.session.get("next") or reverse("casework:inbox")
     login(request, user)  # a fresh session id; the pending state goes with the old one
-    for key in (PENDING_USER, PENDING_TOTP, "next"):
-        request.session.pop(key, None)
+    _forget_pending(request)
     response = render(request, template, context) if template else redirect(next_url)
     access.start_session(request, response, user, private_key)
     return response

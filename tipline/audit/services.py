@@ -16,6 +16,7 @@ GENESIS = "0" * 64
 class Action:
     SIGN_IN = "sign-in"
     SIGN_IN_FAILED = "sign-in-failed"
+    SECOND_FACTOR_LOCKED = "second-factor-locked"
     SIGN_OUT = "sign-out"
     ACCOUNT_ACTIVATED = "account-activated"
     TIP_OPENED = "tip-opened"
