@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from tipline.accounts.tokens import holds_current_key
 from tipline.core import session_keys
 
 SIGNED_IN_AT = "signed_in_at"
@@ -38,7 +39,8 @@ def staff_page(view):
             return redirect(f"{reverse('accounts:sign_in')}?next={request.path}")
         started = request.session.get(SIGNED_IN_AT, 0)
         private_key = session_keys.take(request, settings.STAFF_KEY_COOKIE_NAME, key_context(request.user))
-        if private_key is None or time.time() - started > settings.STAFF_SESSION_MAX_SECONDS:
+        expired = time.time() - started > settings.STAFF_SESSION_MAX_SECONDS
+        if private_key is None or expired or not holds_current_key(request.user, private_key):
             response = redirect(f"{reverse('accounts:sign_in')}?ended=1")
             end_session(request, response)
             return response

@@ -4,11 +4,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tipline.accounts.models import User
+from tipline.accounts.models import ApiToken, User
 from tipline.core.crypto_policy import kdf_policy
-from tipline.core.models import Channel
+from tipline.core.models import Channel, TipKeyGrant
 from tipline.crypto import recipient_keys
 
 ROLES = ("admin", "recipient")
@@ -51,13 +52,30 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> On
 
 @transaction.atomic
 def reset_with_one_time_password(user: User) -> OneTimeLogin:
-    """A fresh one-time password and a fresh key pair. Tips sealed to the old key stay
-    unreadable for this user until another recipient grants them again."""
+    """A fresh one-time password and a fresh key pair. Everything the old key opened ends:
+    the person's API tokens are revoked, their sessions deleted, and the grants sealed to
+    the old key removed, so that another recipient can grant those tips again."""
     password = new_one_time_password()
     user.set_password(password)
     user.must_change_password = True
     _give_new_key_pair(user, password)
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    end_sessions_of(user)
+    TipKeyGrant.objects.filter(recipient=user).delete()
     return OneTimeLogin(username=user.username, password=password, created=False)
+
+
+def end_sessions_of(user: User) -> int:
+    """Delete every session row of this person (signed in, or half-way through signing in)."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if str(data.get("_auth_user_id")) == str(user.pk) or data.get("pending_user_id") == user.pk:
+            session.delete()
+            ended += 1
+    return ended
 
 
 def _give_new_key_pair(user: User, password: str) -> None:

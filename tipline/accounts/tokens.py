@@ -2,6 +2,7 @@
 key sealed in the token's row (tipline.crypto.sessions), so the database alone opens
 nothing and a revoked or expired token opens nothing either."""
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from tipline.accounts.models import ApiToken, User
 from tipline.audit.services import Action, record
-from tipline.crypto import sessions
+from tipline.crypto import recipient_keys, sessions
 from tipline.crypto.errors import DecryptionError
 
 PREFIX = "tl1"
@@ -61,4 +62,11 @@ def open_token(secret_string: str) -> tuple[User, bytes] | None:
         private_key = sessions.open_from_session(parts[2], token.sealed_private_key, _context(token.id))
     except DecryptionError:
         return None
+    if not holds_current_key(token.user, private_key):
+        return None  # made for a key the account no longer has (it was reset)
     return token.user, private_key
+
+
+def holds_current_key(user: User, private_key: bytes) -> bool:
+    """True when this private key is the half of the account's current key pair."""
+    return user.public_key is not None and hmac.compare_digest(recipient_keys.public_key_of(private_key), bytes(user.public_key))
