@@ -29,6 +29,14 @@ def purge_expired() -> int:
 
 
 @task()
+def purge_expired_sessions() -> int:
+    """Expired session rows hold one half of a key; the browser may still hold the other."""
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.filter(expire_date__lte=timezone.now()).delete()[0]
+
+
+@task()
 def rotate_insider_keys() -> dict:
     """Keys of coming periods made ahead; private keys of past periods destroyed."""
     from tipline.insider.admin_services import rotate

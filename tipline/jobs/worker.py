@@ -27,6 +27,7 @@ PERIODIC = {
     # Often enough that an alert comes well within a minute of its lead time beginning.
     "deadline-scan": (timedelta(seconds=15), tasks.scan_deadlines),
     "retention-purge": (timedelta(hours=1), tasks.purge_expired),
+    "session-purge": (timedelta(minutes=1), tasks.purge_expired_sessions),
     "digest": (timedelta(days=1), tasks.send_digests),
     "insider-keys": (timedelta(hours=1), tasks.rotate_insider_keys),
 }
