@@ -6,6 +6,7 @@ import sys
 
 from tipline import __version__
 from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_restore
+from tipline.cli_audit import add_audit_parser
 from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
 
@@ -197,15 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("source")
     restore.set_defaults(handler=run_restore)
 
-    audit = commands.add_parser(
-        "audit", help=_("verify the audit log's hash chain"),
-        description=_(
-            "tipline audit verify: walk the audit log and report the first entry whose hash "
-            "link or content does not match. Exits 1 when the chain is broken."
-        ),
-    )
-    audit.add_argument("action", choices=["verify"])
-    audit.set_defaults(handler=run_audit)
+    add_audit_parser(commands)
 
     manage = commands.add_parser(
         "manage", help=_("run a Django management command (migrate, shell, ...)"),
@@ -363,21 +356,6 @@ def run_channel(arguments) -> int:
         message = _("%(file)s: channel %(slug)r created with %(count)d fields.") if created else _("%(file)s: channel %(slug)r updated with %(count)d fields.")
         print(message % {"file": name, "slug": channel.slug, "count": len(spec.fields)})
     return 1 if problems else 0
-
-
-def run_audit(arguments) -> int:
-    from tipline.audit.services import verify_chain
-
-    report = verify_chain()
-    if report.first_broken_id is None and not report.reason:
-        print(_("tipline audit verify: %(count)d entries, the chain is intact.") % {"count": report.entries})
-        return 0
-    if report.first_broken_id:
-        message = _("tipline audit verify: the chain is broken at entry %(entry)s: %(reason)s.")
-    else:
-        message = _("tipline audit verify: the chain is broken at its end: %(reason)s.")
-    print(message % {"entry": report.first_broken_id, "reason": report.reason})
-    return 1
 
 
 def run_manage(arguments) -> int:

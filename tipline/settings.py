@@ -27,6 +27,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = ensure_private_dir(Path(env_str("DATA_DIR", "var")).resolve())
 SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret_key"))).resolve()
 SECRET_KEY = load_or_create_secret_key(SECRET_KEY_FILE)
+# Signed checkpoints of the audit log, outside the database: best on another disk or host.
+AUDIT_CHECKPOINT_FILE = Path(env_str("AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit-checkpoints.jsonl"))).resolve()
 BLOB_DIR = DATA_DIR / "blobs"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_URL = "/static/"

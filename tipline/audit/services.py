@@ -1,10 +1,17 @@
 """Writing and verifying the audit log. Entries never hold tip content: only who, what
-action, which tip or user, and small details such as a new status."""
+action, which tip or user, and small details such as a new status.
+
+Each entry's hash is an HMAC-SHA256 under a key derived from the secret key file and
+covers the hash before it: editing, removing or reordering rows cannot be made consistent
+again without that file. Removing the newest rows (and pointing the head back) is caught
+by the signed checkpoints outside the database (tipline.audit.checkpoints)."""
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,11 +56,18 @@ class Action:
     DEADLINE_CHANGED = "deadline-changed"
 
 
-def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict) -> str:
+def audit_key(secret: str | None = None) -> bytes:
+    """The chain's key, derived from the site's secret key file, which is not in the database:
+    whoever can only write the database cannot compute a valid link."""
+    secret = settings.SECRET_KEY if secret is None else secret
+    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"tipline-audit").digest()
+
+
+def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict, key: bytes | None = None) -> str:
     canonical = json.dumps(
         [previous_hash, at.isoformat(), actor, action, target, details], sort_keys=True, separators=(",", ":")
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key or audit_key(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def record(actor: str, action: str, target: str = "", **details) -> AuditEntry:
@@ -76,21 +90,64 @@ class ChainReport:
     entries: int
     first_broken_id: int | None
     reason: str = ""
+    checkpoint_entries: int | None = None  # what the latest checkpoint vouches for; None: no checkpoint yet
+    uncovered: int = 0  # entries written after the latest checkpoint
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_id is None and not self.reason
 
 
-def verify_chain() -> ChainReport:
-    """Walk the log in order; report the first entry whose link or content does not match."""
+def verify_chain(key: bytes | None = None) -> ChainReport:
+    """Walk the log in order and report the first entry whose link or content does not
+    match; then hold the log against the latest signed checkpoint kept outside the database."""
+    from tipline.audit import checkpoints
+
+    key = key or audit_key()
+    walked = _walk(key)
+    if not walked.intact:
+        return walked
+    try:
+        latest = checkpoints.latest(key)
+    except checkpoints.CheckpointForged as forged:
+        return ChainReport(walked.entries, None, str(forged))
+    if latest is None:
+        return walked
+    return checkpoints.compare(walked.entries, latest)
+
+
+def _walk(key: bytes) -> ChainReport:
     previous = GENESIS
     count = 0
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         count += 1
         if entry.previous_hash != previous:
             return ChainReport(count, entry.id, "it does not point to the entry before it (a row was removed or reordered)")
-        expected = entry_digest(previous, entry.at, entry.actor, entry.action, entry.target, entry.details)
-        if entry.entry_hash != expected:
+        expected = entry_digest(previous, entry.at, entry.actor, entry.action, entry.target, entry.details, key)
+        if not hmac.compare_digest(entry.entry_hash, expected):
             return ChainReport(count, entry.id, "its content was changed after it was written")
         previous = entry.entry_hash
     head = ChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_hash != previous:
         return ChainReport(count, None, "the newest entries were removed")
     return ChainReport(count, None)
+
+
+@transaction.atomic
+def rekey(old_secret: str) -> int:
+    """After the secret key file was replaced: check the chain under the old key, then link
+    it again under the new one (and sign the checkpoints again). Refuses a broken chain."""
+    from tipline.audit import checkpoints
+
+    old_key, new_key = audit_key(old_secret), audit_key()
+    report = verify_chain(old_key)
+    if not report.intact:
+        raise ValueError(f"the audit log does not verify under the old key: {report.reason or report.first_broken_id}")
+    previous = GENESIS
+    for entry in AuditEntry.objects.select_for_update().order_by("id"):
+        digest = entry_digest(previous, entry.at, entry.actor, entry.action, entry.target, entry.details, new_key)
+        AuditEntry.objects.filter(pk=entry.pk).update(previous_hash=previous, entry_hash=digest)
+        previous = digest
+    ChainHead.objects.update_or_create(pk=1, defaults={"last_hash": previous})
+    checkpoints.resign(old_key, new_key)
+    return report.entries

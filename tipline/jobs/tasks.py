@@ -37,6 +37,14 @@ def purge_expired_sessions() -> int:
 
 
 @task()
+def write_audit_checkpoint() -> int:
+    """A signed checkpoint of the audit log outside the database (tipline.audit.checkpoints)."""
+    from tipline.audit.checkpoints import write_checkpoint
+
+    return write_checkpoint().entries
+
+
+@task()
 def rotate_insider_keys() -> dict:
     """Keys of coming periods made ahead; private keys of past periods destroyed."""
     from tipline.insider.admin_services import rotate

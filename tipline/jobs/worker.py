@@ -28,6 +28,7 @@ PERIODIC = {
     "deadline-scan": (timedelta(seconds=15), tasks.scan_deadlines),
     "retention-purge": (timedelta(hours=1), tasks.purge_expired),
     "session-purge": (timedelta(minutes=1), tasks.purge_expired_sessions),
+    "audit-checkpoint": (timedelta(hours=1), tasks.write_audit_checkpoint),
     "digest": (timedelta(days=1), tasks.send_digests),
     "insider-keys": (timedelta(hours=1), tasks.rotate_insider_keys),
 }

@@ -78,7 +78,52 @@ def _check_first_schema(apps: Apps) -> None:
     assert recipient.username == "upgrade-recipient" and recipient.public_key is None
 
 
+def _seed_plain_audit_chain(apps: Apps, break_it: bool = False) -> None:
+    """Three entries linked as the first schema linked them: plain SHA-256."""
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    entry_model, head_model = apps.get_model("audit", "AuditEntry"), apps.get_model("audit", "ChainHead")
+    previous = "0" * 64
+    for number in range(3):
+        at = datetime(2026, 11, 1, 12, number, tzinfo=UTC)
+        canonical = json.dumps([previous, at.isoformat(), "ana", "tip-opened", f"tip-{number}", {}], sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        entry_model.objects.create(at=at, actor="ana", action="tip-opened", target=f"tip-{number}", details={},
+                                   previous_hash=previous, entry_hash=digest)
+        previous = digest
+    head_model.objects.create(pk=1, last_hash=previous)
+    if break_it:
+        entry_model.objects.filter(target="tip-1").update(actor="mallory")
+
+
+def _check_audit_chain_keyed(apps: Apps) -> None:
+    from tipline.audit.services import verify_chain
+
+    report = verify_chain()
+    assert report.intact and report.entries == 3, report
+
+
+def _check_broken_audit_chain_stays_broken(apps: Apps) -> None:
+    from tipline.audit.services import verify_chain
+
+    assert not verify_chain().intact
+
+
 UPGRADE_CASES = [
+    UpgradeCase(
+        name="an intact plain audit chain is linked again under the site's key",
+        before=[("audit", "0001_initial")],
+        seed=_seed_plain_audit_chain,
+        check=_check_audit_chain_keyed,
+    ),
+    UpgradeCase(
+        name="a broken plain audit chain is not laundered by the upgrade",
+        before=[("audit", "0001_initial")],
+        seed=lambda apps: _seed_plain_audit_chain(apps, break_it=True),
+        check=_check_broken_audit_chain_stays_broken,
+    ),
     UpgradeCase(
         name="channels and recipients from the first schema",
         before=[("accounts", "0001_initial"), ("core", "0001_initial")],

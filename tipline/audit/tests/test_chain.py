@@ -76,3 +76,35 @@ def test_tipline_audit_verify_reports_the_first_broken_link(tmp_path):
 
     assert intact.returncode == 0 and "2 entries, the chain is intact" in intact.stdout
     assert broken.returncode == 1 and "broken at entry 1" in broken.stdout
+
+
+@pytest.mark.system
+@pytest.mark.sqlite_only
+def test_checkpoints_and_a_new_secret_key_from_the_command_line(tmp_path):
+    import sqlite3
+
+    from tests.system import run_tipline
+
+    data_dir = tmp_path / "data"
+    run_tipline(data_dir, "init")
+    for name in ("alex", "blair", "casey"):
+        run_tipline(data_dir, "createuser", name, "--role", "admin")
+    checkpoint = run_tipline(data_dir, "audit", "checkpoint")
+    with sqlite3.connect(data_dir / "tipline.sqlite3") as database:
+        database.execute("DELETE FROM audit_auditentry WHERE id = 3")
+        database.execute("UPDATE audit_chainhead SET last_hash = (SELECT entry_hash FROM audit_auditentry WHERE id = 2)")
+    truncated = run_tipline(data_dir, "audit", "verify")
+    assert checkpoint.returncode == 0 and "3 entries, written to" in checkpoint.stdout
+    assert truncated.returncode == 1 and "1 entries recorded by the checkpoint" in truncated.stdout
+
+    other = tmp_path / "other"
+    run_tipline(other, "init")
+    run_tipline(other, "createuser", "dana", "--role", "admin")
+    (other / "secret_key").rename(other / "secret_key.old")
+    run_tipline(other, "check")  # writes a new secret key
+    before = run_tipline(other, "audit", "verify")
+    rekeyed = run_tipline(other, "audit", "rekey", str(other / "secret_key.old"))
+    after = run_tipline(other, "audit", "verify")
+    assert before.returncode == 1
+    assert rekeyed.returncode == 0 and "1 entries linked again" in rekeyed.stdout
+    assert after.returncode == 0 and "the chain is intact" in after.stdout
