@@ -5,7 +5,7 @@ import os
 import sys
 
 from tipline import __version__
-from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_restore
+from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_rekey, run_restore
 from tipline.cli_audit import add_audit_parser
 from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
@@ -199,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
     restore.set_defaults(handler=run_restore)
 
     add_audit_parser(commands)
+
+    rekey = commands.add_parser(
+        "rekey", help=_("after replacing the secret key file: move everything sealed under the old one"),
+        description=_(
+            "Open with the old secret key file, and seal or sign again under the current one: insider issuer keys, "
+            "recipients' public keys, alert route secrets and the audit log's chain. All or nothing. "
+            "See docs/deployment.md, key rotation."
+        ),
+    )
+    rekey.add_argument("old_secret_key_file", help=_("the replaced secret key file"))
+    rekey.set_defaults(handler=run_rekey)
 
     manage = commands.add_parser(
         "manage", help=_("run a Django management command (migrate, shell, ...)"),

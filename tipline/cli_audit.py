@@ -1,29 +1,26 @@
-"""`tipline audit verify|checkpoint|rekey`: the audit log's keyed chain and its signed
-checkpoints outside the database (tipline.audit)."""
-
-import sys
-from pathlib import Path
+"""`tipline audit verify|checkpoint`: the audit log's keyed chain and its signed
+checkpoints outside the database (tipline.audit). After a new secret key file, `tipline
+rekey` links the chain again (with everything else sealed under that file)."""
 
 from tipline.cli_text import _
 
 
 def add_audit_parser(commands) -> None:
     audit = commands.add_parser(
-        "audit", help=_("verify the audit log; write a signed checkpoint; link it again after a key change"),
+        "audit", help=_("verify the audit log; write a signed checkpoint"),
         description=_(
             "tipline audit verify: walk the audit log, report the first entry whose keyed link or content does not "
             "match, and hold the log against the latest signed checkpoint (rows removed before it are found). "
             "Exits 1 when anything is wrong. tipline audit checkpoint: append a signed checkpoint now (the worker "
-            "does it hourly). tipline audit rekey OLD_SECRET_KEY_FILE: after replacing the secret key file."
+            "does it hourly)."
         ),
     )
-    audit.add_argument("action", choices=["verify", "checkpoint", "rekey"])
-    audit.add_argument("old_secret_key_file", nargs="?", help=_("rekey: the replaced secret key file"))
+    audit.add_argument("action", choices=["verify", "checkpoint"])
     audit.set_defaults(handler=run_audit)
 
 
 def run_audit(arguments) -> int:
-    return {"verify": _verify, "checkpoint": _checkpoint, "rekey": _rekey}[arguments.action](arguments)
+    return {"verify": _verify, "checkpoint": _checkpoint}[arguments.action](arguments)
 
 
 def _verify(arguments) -> int:
@@ -52,20 +49,4 @@ def _checkpoint(arguments) -> int:
 
     checkpoint = write_checkpoint()
     print(_("tipline audit checkpoint: %(count)d entries, written to %(file)s") % {"count": checkpoint.entries, "file": path()})
-    return 0
-
-
-def _rekey(arguments) -> int:
-    from tipline.audit.services import rekey
-    from tipline.config import read_secret_key
-
-    if not arguments.old_secret_key_file:
-        print(_("tipline audit rekey: name the replaced secret key file."), file=sys.stderr)
-        return 2
-    try:
-        count = rekey(read_secret_key(Path(arguments.old_secret_key_file)))
-    except (OSError, ValueError) as error:
-        print(f"tipline audit rekey: {error}", file=sys.stderr)
-        return 1
-    print(_("tipline audit rekey: %(count)d entries linked again under the new secret key.") % {"count": count})
     return 0

@@ -26,6 +26,37 @@ def run_metrics(arguments) -> int:
     return 0
 
 
+def run_rekey(arguments) -> int:
+    """After the secret key file was replaced: everything sealed or keyed under the old one
+    moves to the new one, in one transaction, or nothing does."""
+    from pathlib import Path
+
+    from django.db import transaction
+
+    from tipline.accounts.public_keys import revouch_all
+    from tipline.alerts.routes import reseal_all as reseal_routes
+    from tipline.audit.services import rekey as relink_audit
+    from tipline.config import read_secret_key
+    from tipline.crypto.errors import DecryptionError
+    from tipline.insider.keys import reseal_all as reseal_issuer_keys
+
+    try:
+        old_secret = read_secret_key(Path(arguments.old_secret_key_file))
+        with transaction.atomic():
+            done = {
+                "issuer_keys": reseal_issuer_keys(old_secret), "public_keys": revouch_all(old_secret),
+                "routes": reseal_routes(old_secret), "audit_entries": relink_audit(old_secret),
+            }
+    except (OSError, DecryptionError, ValueError) as error:
+        print(_("tipline rekey: nothing changed: %(error)s") % {"error": error}, file=sys.stderr)
+        return 1
+    print(_(
+        "tipline rekey: under the new secret key now: %(issuer_keys)d insider issuer keys, %(public_keys)d recipients' "
+        "public keys, %(routes)d route secrets, %(audit_entries)d audit entries."
+    ) % done)
+    return 0
+
+
 def run_insiders(arguments) -> int:
     from tipline.insider import admin_services
     from tipline.insider.models import Member, Organisation
@@ -37,19 +68,7 @@ def run_insiders(arguments) -> int:
         print(message % done)
         return 0
     if arguments.action == "reseal":
-        from pathlib import Path
-
-        from tipline.config import read_secret_key
-        from tipline.crypto.errors import DecryptionError
-        from tipline.insider.keys import reseal_all
-
-        try:
-            count = reseal_all(read_secret_key(Path(arguments.old_secret_key_file)))
-        except (OSError, DecryptionError) as error:
-            print(_("tipline insiders reseal: nothing changed: %(error)s") % {"error": error}, file=sys.stderr)
-            return 1
-        print(_("tipline insiders reseal: %(count)d issuer keys sealed under the current secret key.") % {"count": count})
-        return 0
+        return run_rekey(arguments)  # the older name: everything sealed under the file moves, not only issuer keys
     if arguments.action == "create":
         organisation = admin_services.create_organisation(
             "tipline insiders create", arguments.slug, arguments.name, arguments.tokens, arguments.epoch_days * 86400

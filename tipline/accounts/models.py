@@ -19,6 +19,9 @@ class User(AbstractUser):
         default=True, help_text="Set while the account still has its one-time password."
     )
     public_key = models.BinaryField(max_length=32, null=True, blank=True)
+    public_key_mac = models.BinaryField(
+        max_length=32, null=True, blank=True, help_text="Vouches for public_key under the secret key file (accounts.public_keys)."
+    )
     private_key_by_password = models.BinaryField(null=True, blank=True)
     private_key_by_recovery_code = models.BinaryField(null=True, blank=True)
     totp_secret_sealed = models.BinaryField(null=True, blank=True, help_text="Encrypted; opens only with the private key.")

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tipline.accounts import public_keys
 from tipline.accounts.models import ApiToken, User
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import Channel, TipKeyGrant
@@ -81,6 +82,7 @@ def end_sessions_of(user: User) -> int:
 def _give_new_key_pair(user: User, password: str) -> None:
     pair = recipient_keys.generate_key_pair()
     user.public_key = pair.public_key
+    user.public_key_mac = public_keys.vouch(user.pk, pair.public_key)
     user.private_key_by_password = recipient_keys.wrap_with_password(
         pair.private_key, password, kdf_policy().password, user.key_owner
     )

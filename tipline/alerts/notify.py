@@ -27,9 +27,12 @@ EVENTS = {
     "acknowledgement-overdue": gettext_lazy("A tip's acknowledgement is overdue"),
     "feedback-overdue": gettext_lazy("A tipster's feedback is overdue"),
     "escalation": gettext_lazy("Nobody has acted on a deadline alert"),
+    "recipient-key-refused": gettext_lazy("A recipient's key failed its check; new tips are not sealed to it"),
     "test": gettext_lazy("Test alert: this route works"),
 }
-URGENT_EVENTS = ("deadline-soon", "deadline-passed", "acknowledgement-overdue", "feedback-overdue", "escalation")
+URGENT_EVENTS = (
+    "deadline-soon", "deadline-passed", "acknowledgement-overdue", "feedback-overdue", "escalation", "recipient-key-refused",
+)
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,20 @@ def seal_secret(name: str, secret: str) -> bytes:
     return aead.encrypt(_sealing_key(), secret.encode(), aead.Purpose.ROUTE_SECRET, _context(name))
 
 
-def _sealing_key() -> bytes:
-    return hashlib.blake2b(settings.SECRET_KEY.encode(), digest_size=32, person=b"tipline-routes").digest()
+@transaction.atomic
+def reseal_all(old_secret_key: str) -> int:
+    """After the secret key file was replaced: each route's secret opened with the old, sealed under the new."""
+    resealed = 0
+    for route in Route.objects.select_for_update().exclude(sealed_secret=None):
+        secret = aead.decrypt(_sealing_key(old_secret_key), bytes(route.sealed_secret), aead.Purpose.ROUTE_SECRET, _context(route.name))
+        Route.objects.filter(pk=route.pk).update(sealed_secret=seal_secret(route.name, secret.decode()))
+        resealed += 1
+    return resealed
+
+
+def _sealing_key(secret_key: str | None = None) -> bytes:
+    secret_key = settings.SECRET_KEY if secret_key is None else secret_key
+    return hashlib.blake2b(secret_key.encode(), digest_size=32, person=b"tipline-routes").digest()
 
 
 def _context(name: str) -> bytes:

@@ -24,6 +24,7 @@ class Action:
     SIGN_IN = "sign-in"
     SIGN_IN_FAILED = "sign-in-failed"
     SECOND_FACTOR_LOCKED = "second-factor-locked"
+    PUBLIC_KEY_REFUSED = "public-key-refused"
     SIGN_OUT = "sign-out"
     ACCOUNT_ACTIVATED = "account-activated"
     TIP_OPENED = "tip-opened"

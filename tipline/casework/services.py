@@ -181,8 +181,8 @@ def set_hold(user, tip_id, hold: bool, reason: str) -> None:
 
 def grantable(tip: Tip) -> list[User]:
     """Recipients of the tip's channel who hold a key pair but no key to this tip yet."""
-    granted = TipKeyGrant.objects.filter(tip=tip).values("recipient")
-    return list(tip.channel.recipients.filter(is_active=True, public_key__isnull=False).exclude(pk__in=granted))
+    granted = set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient", flat=True))
+    return [user for user in tips.vouched_recipients(tip.channel) if user.pk not in granted]
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -18,7 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from tipline.accounts import public_keys
 from tipline.alerts import outbox
+from tipline.alerts.models import Audience
 from tipline.core import blobs, duties, metadata, throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
@@ -173,7 +175,8 @@ def submit_tip(
 
 
 def channel_is_receiving(channel: Channel) -> bool:
-    return channel.recipients.filter(is_active=True, public_key__isnull=False).exists()
+    people = channel.recipients.filter(is_active=True, public_key__isnull=False)
+    return any(public_keys.is_vouched(user) for user in people)
 
 
 def receipt_salt() -> bytes:
@@ -297,13 +300,31 @@ def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
 
 
 def _recipient_keys(channel: Channel) -> list[tuple[int, bytes]]:
-    keys = [
-        (user.pk, bytes(user.public_key))
-        for user in channel.recipients.filter(is_active=True, public_key__isnull=False)
-    ]
+    """The keys a new tip is sealed to: only those the site vouches for."""
+    keys = [(user.pk, bytes(user.public_key)) for user in vouched_recipients(channel)]
     if not keys:
         raise ChannelNotReceiving()
     return keys
+
+
+def vouched_recipients(channel: Channel) -> list:
+    """Active recipients with a key pair whose public key passes its check. A key that fails
+    was changed behind the site's back: it is refused, and the admins are told."""
+    people = channel.recipients.filter(is_active=True, public_key__isnull=False)
+    vouched = [user for user in people if public_keys.is_vouched(user)]
+    for refused in [user for user in people if user not in vouched]:
+        _report_refused_key(channel, refused)
+    return vouched
+
+
+def _report_refused_key(channel: Channel, user) -> None:
+    from tipline.audit.services import Action, record
+
+    hour_ago = timezone.now() - timedelta(hours=1)
+    with transaction.atomic():
+        record("system", Action.PUBLIC_KEY_REFUSED, user.username, channel=channel.slug)
+        if not channel.alert_events.filter(kind="recipient-key-refused", recorded_at__gte=hour_ago).exists():
+            outbox.record(channel, "recipient-key-refused", audience=Audience.ADMINS)
 
 
 def _older_receipt_params(current: KdfParams) -> Iterator[KdfParams]:

@@ -103,8 +103,8 @@ def test_checkpoints_and_a_new_secret_key_from_the_command_line(tmp_path):
     (other / "secret_key").rename(other / "secret_key.old")
     run_tipline(other, "check")  # writes a new secret key
     before = run_tipline(other, "audit", "verify")
-    rekeyed = run_tipline(other, "audit", "rekey", str(other / "secret_key.old"))
+    rekeyed = run_tipline(other, "rekey", str(other / "secret_key.old"))
     after = run_tipline(other, "audit", "verify")
     assert before.returncode == 1
-    assert rekeyed.returncode == 0 and "1 entries linked again" in rekeyed.stdout
+    assert rekeyed.returncode == 0 and "1 recipients' public keys" in rekeyed.stdout and "1 audit entries" in rekeyed.stdout
     assert after.returncode == 0 and "the chain is intact" in after.stdout

@@ -1,0 +1,34 @@
+"""Vouching for recipients' public keys. A key is sealed to only if it carries a MAC, under
+a key derived from the secret key file (not in the database), over the account and the
+key: whoever can only write the database cannot swap in a key of their own and have
+later tips sealed to it. A key that fails the check is refused and the admins are told."""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+
+
+def vouch(user_id: int, public_key: bytes, secret: str | None = None) -> bytes:
+    secret = settings.SECRET_KEY if secret is None else secret
+    key = hashlib.blake2b(secret.encode(), digest_size=32, person=b"tipline-pubkey").digest()
+    return hmac.new(key, f"user:{user_id}:".encode() + bytes(public_key), hashlib.sha256).digest()
+
+
+def is_vouched(user, secret: str | None = None) -> bool:
+    if user.public_key is None or user.public_key_mac is None:
+        return False
+    return hmac.compare_digest(vouch(user.pk, bytes(user.public_key), secret), bytes(user.public_key_mac))
+
+
+def revouch_all(old_secret_key: str) -> int:
+    """After the secret key file was replaced: vouch again, under the new key, for every key
+    that the old one vouched for. A key that failed before still fails."""
+    from tipline.accounts.models import User
+
+    revouched = 0
+    for user in User.objects.filter(public_key__isnull=False):
+        if is_vouched(user, old_secret_key):
+            User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
+            revouched += 1
+    return revouched
