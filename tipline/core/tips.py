@@ -301,19 +301,21 @@ def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
 
 def _recipient_keys(channel: Channel) -> list[tuple[int, bytes]]:
     """The keys a new tip is sealed to: only those the site vouches for."""
-    keys = [(user.pk, bytes(user.public_key)) for user in vouched_recipients(channel)]
+    keys = [(user.pk, bytes(user.public_key)) for user in vouched_recipients(channel, report_refused=True)]
     if not keys:
         raise ChannelNotReceiving()
     return keys
 
 
-def vouched_recipients(channel: Channel) -> list:
+def vouched_recipients(channel: Channel, report_refused: bool = False) -> list:
     """Active recipients with a key pair whose public key passes its check. A key that fails
-    was changed behind the site's back: it is refused, and the admins are told."""
-    people = channel.recipients.filter(is_active=True, public_key__isnull=False)
+    was changed behind the site's back: it is refused and, when a tip is being sealed
+    (`report_refused`), audited and the admins told."""
+    people = list(channel.recipients.filter(is_active=True, public_key__isnull=False))
     vouched = [user for user in people if public_keys.is_vouched(user)]
-    for refused in [user for user in people if user not in vouched]:
-        _report_refused_key(channel, refused)
+    if report_refused:
+        for refused in [user for user in people if user not in vouched]:
+            _report_refused_key(channel, refused)
     return vouched
 
 
