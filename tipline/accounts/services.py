@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from tipline.accounts import public_keys
 from tipline.accounts.models import ApiToken, User
+from tipline.alerts import outbox
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import Channel, TipKeyGrant
 from tipline.crypto import recipient_keys
@@ -48,6 +49,9 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> On
     user = User.objects.create_user(username=username, password=password, is_staff="admin" in roles)
     _give_new_key_pair(user, password)
     user.channels.set(channels)
+    for channel in channels:
+        if channel.recipients.exclude(pk=user.pk).exists():  # someone to tell: a new account reads new tips
+            outbox.record(channel, "recipients-changed")
     return OneTimeLogin(username=username, password=password, created=True)
 
 

@@ -27,6 +27,7 @@ EVENTS = {
     "acknowledgement-overdue": gettext_lazy("A tip's acknowledgement is overdue"),
     "feedback-overdue": gettext_lazy("A tipster's feedback is overdue"),
     "escalation": gettext_lazy("Nobody has acted on a deadline alert"),
+    "recipients-changed": gettext_lazy("The recipients of a channel changed"),
     "recipient-key-refused": gettext_lazy("A recipient's key failed its check; new tips are not sealed to it"),
     "test": gettext_lazy("Test alert: this route works"),
 }

@@ -1,10 +1,13 @@
 """What admins change: accounts and channels. Each change is audited. Admins never see
 tip content through these (only recipients of a channel can open its tips)."""
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from tipline.accounts.models import User
 from tipline.accounts.services import OneTimeLogin, create_user, reset_with_one_time_password
+from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.core.channel_schema import ChannelSpec, import_channel
 from tipline.core.models import Channel
@@ -34,9 +37,39 @@ def reset_user(admin, user: User) -> OneTimeLogin:
 @transaction.atomic
 def save_channel(admin, spec: ChannelSpec, recipient_names: list[str]) -> Channel:
     channel, created = import_channel(spec)
+    before = set(channel.recipients.values_list("username", flat=True))
     channel.recipients.set(User.objects.filter(username__in=recipient_names))
+    after = set(channel.recipients.values_list("username", flat=True))
     record(
         admin.username, Action.CHANNEL_CHANGED, channel.slug, created=created,
-        fields=len(spec.fields), recipients=sorted(recipient_names),
+        fields=len(spec.fields), recipients=sorted(after), added=sorted(after - before), removed=sorted(before - after),
     )
+    if before != after and not created:
+        # Whoever joins reads every new tip: the people already there must hear of it.
+        outbox.record(channel, "recipients-changed")
     return channel
+
+
+@dataclass(frozen=True)
+class RecipientChange:
+    at: object
+    actor: str
+    added: list[str]
+    removed: list[str]
+    new_account: bool
+
+
+def recipient_history(channel: Channel, limit: int = 20) -> list[RecipientChange]:
+    """Who changed this channel's recipients and when, newest first, from the audit log."""
+    from tipline.audit.models import AuditEntry
+
+    entries = AuditEntry.objects.filter(action__in=(Action.CHANNEL_CHANGED, Action.USER_CREATED)).order_by("-id")
+    changes = []
+    for entry in entries.iterator():
+        if entry.action == Action.CHANNEL_CHANGED and entry.target == channel.slug and (entry.details.get("added") or entry.details.get("removed")):
+            changes.append(RecipientChange(entry.at, entry.actor, entry.details.get("added", []), entry.details.get("removed", []), False))
+        elif entry.action == Action.USER_CREATED and channel.slug in entry.details.get("channels", []):
+            changes.append(RecipientChange(entry.at, entry.actor, [entry.target], [], True))
+        if len(changes) >= limit:
+            break
+    return changes

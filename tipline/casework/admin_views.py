@@ -120,7 +120,8 @@ def channel_edit(request, slug=None):
             form.add_error("document", str(refusal))
         else:
             return redirect("casework:admin_channel_edit", slug=saved.slug)
-    return render(request, "casework/admin_channel.html", {"form": form, "channel": channel}, status=400 if form.errors else 200)
+    context = {"form": form, "channel": channel, "changes": admin_services.recipient_history(channel) if channel else []}
+    return render(request, "casework/admin_channel.html", context, status=400 if form.errors else 200)
 
 
 @require_GET
