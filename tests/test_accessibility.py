@@ -103,7 +103,8 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
         "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
         "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
         "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
-        "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/",
+        "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
+        "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/",
     )
     for language in ("", "/es", "/ar"):
         for path in paths:

@@ -1,4 +1,4 @@
-"""Sign-in and activation forms."""
+"""Sign-in, activation, recovery and password forms."""
 
 from django import forms
 from django.conf import settings
@@ -22,7 +22,9 @@ class CodeForm(forms.Form):
         return "".join(self.cleaned_data["code"].split())
 
 
-class ActivationForm(CodeForm):
+class NewPasswordForm(forms.Form):
+    """A new password, typed twice, checked by Django's validators."""
+
     new_password = forms.CharField(
         label=gettext_lazy("New password"), max_length=1024, help_text=gettext_lazy("At least 12 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -30,9 +32,8 @@ class ActivationForm(CodeForm):
     repeat_password = forms.CharField(
         label=gettext_lazy("New password again"), max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
-    field_order = ["new_password", "repeat_password", "code"]
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
 
@@ -47,6 +48,35 @@ class ActivationForm(CodeForm):
             except forms.ValidationError as problems:
                 self.add_error("new_password", problems)
         return cleaned
+
+
+class RecoveryCodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=gettext_lazy("Recovery code"), max_length=64, help_text=gettext_lazy("The code of 32 letters and digits you wrote down."),
+            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}), **kwargs,
+        )
+
+
+class RecoverPasswordForm(NewPasswordForm, CodeForm):
+    username = forms.CharField(max_length=150, label=gettext_lazy("Username"), widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    recovery_code = RecoveryCodeField()
+    field_order = ["username", "recovery_code", "code", "new_password", "repeat_password"]
+
+
+class NewAuthenticatorForm(SignInForm):
+    recovery_code = RecoveryCodeField()
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = forms.CharField(
+        label=gettext_lazy("Current password"), max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    field_order = ["current_password", "new_password", "repeat_password"]
+
+
+class ActivationForm(NewPasswordForm, CodeForm):
+    field_order = ["new_password", "repeat_password", "code"]
 
 
 class PreferencesForm(forms.Form):

@@ -128,13 +128,19 @@ def provisioning_uri(user: User, secret: bytes) -> str:
     return f"otpauth://totp/{ISSUER}:{user.username}?secret={base64.b32encode(secret).decode()}&issuer={ISSUER}"
 
 
+def verified_totp(totp_secret: bytes, code: str) -> TOTP:
+    """A new authenticator, confirmed by a code from it; raises SignInRefused otherwise."""
+    totp = TOTP(totp_secret)
+    if not code.isdigit() or not totp.verify(int(code), tolerance=1):
+        raise SignInRefused()
+    return totp
+
+
 @transaction.atomic
 def activate(user: User, one_time_private_key: bytes, new_password: str, totp_secret: bytes, code: str) -> str:
     """First sign-in: the chosen password, TOTP and a recovery code replace the one-time
     password. Returns the recovery code, to be shown once."""
-    totp = TOTP(totp_secret)
-    if not code.isdigit() or not totp.verify(int(code), tolerance=1):
-        raise SignInRefused()
+    totp = verified_totp(totp_secret, code)
     recovery_code = recipient_keys.new_recovery_code()
     user.set_password(new_password)
     user.private_key_by_password = recipient_keys.wrap_with_password(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tipline.accounts import views
+from tipline.accounts import recovery_views, views
 
 app_name = "accounts"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-in/code/", views.sign_in_code, name="sign_in_code"),
     path("sign-in/activate/", views.activate, name="activate"),
+    path("sign-in/recover/", recovery_views.recover_password, name="recover_password"),
+    path("sign-in/new-authenticator/", recovery_views.new_authenticator, name="new_authenticator"),
+    path("sign-in/new-authenticator/enrol/", recovery_views.new_authenticator_enrol, name="new_authenticator_enrol"),
+    path("password/", recovery_views.change_password, name="change_password"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("preferences/", views.preferences, name="preferences"),
     path("api-tokens/", views.api_tokens, name="api_tokens"),

@@ -83,7 +83,7 @@ def _pending(request):
 
 
 def _forget_pending(request) -> None:
-    for key in (PENDING_USER, PENDING_TOTP, signin.PENDING_SINCE, "next"):
+    for key in (PENDING_USER, PENDING_TOTP, signin.PENDING_SINCE, "pending_new_authenticator", "next"):
         request.session.pop(key, None)
 
 

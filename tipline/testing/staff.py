@@ -17,6 +17,7 @@ class StaffMember:
     password: str
     totp_secret: bytes
     private_key: bytes
+    recovery_code: str = ""
 
     def code(self, steps_ahead: int = 1) -> str:
         """A valid code for a later time step than any used so far (codes are single-use)."""
@@ -32,9 +33,9 @@ def make_staff(username: str, channels: list[str] = (), admin: bool = False) -> 
     private_key = recipient_keys.unwrap_with_password(user.private_key_by_password, login.password, user.key_owner)
     secret = signin.new_totp_secret()
     password = f"a long passphrase for {username}"
-    signin.activate(user, private_key, password, secret, f"{TOTP(secret).token():06d}")
+    recovery_code = signin.activate(user, private_key, password, secret, f"{TOTP(secret).token():06d}")
     user.refresh_from_db()
-    return StaffMember(user=user, password=password, totp_secret=secret, private_key=private_key)
+    return StaffMember(user=user, password=password, totp_secret=secret, private_key=private_key, recovery_code=recovery_code)
 
 
 def sign_in(member: StaffMember, client: Client | None = None) -> Client:

@@ -1,0 +1,110 @@
+"""Pages for getting back in without an admin (a forgotten password, a lost authenticator)
+and for changing a password. The services are in tipline.accounts.recovery."""
+
+import time
+
+import segno
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tipline.accounts import access, recovery, signin
+from tipline.accounts.forms import CodeForm, NewAuthenticatorForm, PasswordChangeForm, RecoverPasswordForm
+from tipline.accounts.views import (
+    ENROL_COOKIE_SUFFIX, PENDING_USER, REFUSED, _finish_sign_in, _forget_pending, _pending, _pending_context, _wait_message,
+)
+from tipline.core import session_keys, throttle
+
+NEW_AUTHENTICATOR = "pending_new_authenticator"
+
+
+@require_http_methods(["GET", "POST"])
+def recover_password(request):
+    form = RecoverPasswordForm(None, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new_code = recovery.recover_password(data["username"], data["recovery_code"], data["code"], data["new_password"])
+        except throttle.Throttled as limit:
+            form.add_error(None, _wait_message(limit))
+        except signin.SignInRefused:
+            form.add_error(None, REFUSED)
+        else:
+            return render(request, "accounts/recovered.html", {"recovery_code": new_code, "what": "password"})
+    return render(request, "accounts/recover_password.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def new_authenticator(request):
+    """Step one: the password and the recovery code."""
+    form = NewAuthenticatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            recovered = recovery.check_for_new_authenticator(data["username"], data["password"], data["recovery_code"])
+        except throttle.Throttled as limit:
+            form.add_error(None, _wait_message(limit))
+        except signin.SignInRefused:
+            form.add_error(None, REFUSED)
+        else:
+            request.session.cycle_key()
+            request.session.update({PENDING_USER: recovered.user.pk, signin.PENDING_SINCE: time.time(), NEW_AUTHENTICATOR: True})
+            response = redirect("accounts:new_authenticator_enrol")
+            session_keys.put(request, response, settings.STAFF_KEY_COOKIE_NAME, recovered.private_key, _pending_context(recovered.user.pk))
+            return response
+    return render(request, "accounts/new_authenticator.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def new_authenticator_enrol(request):
+    """Step two: scan the new secret, confirm with a code from it; then signed in."""
+    user, private_key = _pending(request)
+    if private_key is None or not request.session.get(NEW_AUTHENTICATOR):
+        return redirect("accounts:new_authenticator")
+    enrol_cookie = settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX
+    totp_secret = session_keys.take(request, enrol_cookie, _pending_context(user.pk))
+    fresh_secret = totp_secret is None
+    if fresh_secret:
+        totp_secret = signin.new_totp_secret()
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and fresh_secret:
+        form.add_error(None, _("Your session was renewed: scan the new code below, then enter a code from it."))
+    elif request.method == "POST" and form.is_valid():
+        try:
+            new_code = recovery.replace_authenticator(recovery.Recovered(user, private_key), totp_secret, form.cleaned_data["code"])
+        except signin.SignInRefused:
+            form.add_error("code", _("This code does not match. Check the time on your phone and enter the current code."))
+        else:
+            request.session.pop(NEW_AUTHENTICATOR, None)
+            context = {"recovery_code": new_code, "what": "authenticator"}
+            response = _finish_sign_in(request, user, private_key, "accounts/recovered.html", context)
+            session_keys.forget(response, enrol_cookie)
+            return response
+    context = {
+        "form": form, "secret_text": signin.totp_secret_text(totp_secret),
+        "qr_svg": segno.make(signin.provisioning_uri(user, totp_secret), error="m").svg_inline(scale=4),
+    }
+    response = render(request, "accounts/new_authenticator_enrol.html", context, status=400 if form.errors else 200)
+    if fresh_secret:
+        session_keys.put(request, response, enrol_cookie, totp_secret, _pending_context(user.pk))
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@access.staff_page
+def change_password(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    changed = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            recovery.change_password(request.user, request.private_key, form.cleaned_data["current_password"], form.cleaned_data["new_password"])
+        except signin.SignInRefused:
+            form.add_error("current_password", _("This is not your current password."))
+        else:
+            request.user.refresh_from_db()
+            request.session.cycle_key()
+            update_session_auth_hash(request, request.user)  # this session goes on; the others ended
+            changed, form = True, PasswordChangeForm(request.user)
+    return render(request, "accounts/password.html", {"form": form, "changed": changed}, status=400 if form.errors else 200)
