@@ -11,9 +11,7 @@ from django.utils.translation import ngettext
 from tipline.alerts.delivery import email_addressees
 from tipline.alerts.models import Audience, Delivery, DeliveryStatus, Event, Route, RouteKind
 from tipline.alerts.routes import describe_target
-from tipline.core.models import Channel, TipStatus
-
-OPEN_STATUSES = (TipStatus.NEW, TipStatus.IN_REVIEW)
+from tipline.core.models import OPEN_STATUSES, Channel
 
 
 @dataclass(frozen=True)

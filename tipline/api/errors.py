@@ -35,7 +35,7 @@ def install(api) -> None:
         ),
         HttpError: lambda request, error: reply(request, error.status_code, "invalid", str(error)),
         TipNotFound: lambda request, error: reply(request, 404, "not_found", "No such tip (or file) in your channels."),
-        CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), "assignee"),
+        CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), error.field),
         InvalidDeadline: lambda request, error: reply(request, 400, "invalid", str(error), "deadline"),
         UnknownReceipt: lambda request, error: reply(request, 404, "receipt_unknown", "No tip has this receipt.", "receipt"),
         ReceiptTypoError: lambda request, error: reply(request, 400, "receipt_typo", str(error), "receipt"),

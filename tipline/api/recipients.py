@@ -7,7 +7,7 @@ from django.http import StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from tipline.api.errors import ApiError
-from tipline.api.schemas import ErrorOut, ReplyIn, SentOut, TipOut, TipPageOut, TipSummaryOut, TriageIn
+from tipline.api.schemas import BulkGrantIn, BulkGrantOut, ErrorOut, ReplyIn, SentOut, TipOut, TipPageOut, TipSummaryOut, TriageIn
 from tipline.api.serialise import answer_out, duty_out, file_out, message_out, tip_summary_out
 from tipline.casework import services
 from tipline.casework.inbox import InboxFilters, inbox_page
@@ -74,3 +74,10 @@ def download(request, tip_id: str, file_id: str):
     response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(view.name)}"
     return response
+
+
+@router.post("/channels/{slug}/grants", response={200: BulkGrantOut, **ERRORS}, summary="Grant a late-joining recipient every open tip")
+def grant_all(request, slug: str, body: BulkGrantIn):
+    """Seal every open tip of the channel that you can open to `grantee`, up to 500 a call."""
+    done = services.grant_all(request.user, request.private_key, slug, body.grantee)
+    return {"granted": done.granted, "remaining": done.remaining}

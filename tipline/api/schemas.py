@@ -146,6 +146,15 @@ class TriageIn(Schema):
     )
 
 
+class BulkGrantIn(Schema):
+    grantee: str = Field(min_length=1, max_length=150, description="A recipient of the channel who lacks some of its open tips.")
+
+
+class BulkGrantOut(Schema):
+    granted: int = Field(description="Tips granted by this call (at most 500).")
+    remaining: int = Field(description="Open tips the grantee still lacks: call again while above 0.")
+
+
 class InsiderKeyOut(Schema):
     epoch: int
     key_id: str = Field(description="Hex SHA-256 of public_key: the Privacy Pass token key id.")

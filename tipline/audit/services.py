@@ -39,6 +39,7 @@ class Action:
     LABELS_CHANGED = "labels-changed"
     ASSIGNEE_CHANGED = "assignee-changed"
     ACCESS_GRANTED = "access-granted"
+    ACCESS_GRANTED_IN_BULK = "access-granted-in-bulk"
     USER_CREATED = "user-created"
     USER_CHANGED = "user-changed"
     USER_RESET = "user-reset"

@@ -15,10 +15,9 @@ from django.db.models import Min
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from tipline.core.models import Author, Channel, Tip, TipStatus
+from tipline.core.models import OPEN_STATUSES, Author, Channel, Tip, TipStatus
 
 WEEKS = 12
-OPEN_STATUSES = (TipStatus.NEW, TipStatus.IN_REVIEW, TipStatus.ACTED_ON)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
 from tipline.core import duties, tips
-from tipline.core.models import Attachment, Author, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
+from tipline.core.models import OPEN_STATUSES, Attachment, Author, Channel, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
 from tipline.crypto import content, tip_keys
+from tipline.crypto.errors import DecryptionError
 
 
 EARLIEST_DEADLINE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -38,7 +39,11 @@ class InvalidDeadline(Exception):
 
 
 class CannotGrant(Exception):
-    """The chosen person cannot be given this tip; the message says why."""
+    """The chosen person cannot be given this tip (or be its assignee); the message says why."""
+
+    def __init__(self, message: str, field: str = "grantee"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
         record(user.username, Action.LABELS_CHANGED, str(tip.id), old=old_labels, new=[label.name for label in labels])
     assignee = tip.channel.recipients.filter(username=assignee_name).first() if assignee_name else None
     if assignee_name and assignee is None:
-        raise CannotGrant(_("%(name)s is not a recipient of this channel.") % {"name": assignee_name})
+        raise CannotGrant(_("%(name)s is not a recipient of this channel.") % {"name": assignee_name}, field="assignee")
     if assignee != tip.assignee:
         record(user.username, Action.ASSIGNEE_CHANGED, str(tip.id), new=assignee.username if assignee else "")
         tip.assignee = assignee
@@ -194,6 +199,51 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
     sealed = tip_keys.seal_tip_key(tip_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
     TipKeyGrant.objects.create(tip=tip, recipient=grantee, sealed_tip_key=sealed)
     record(user.username, Action.ACCESS_GRANTED, str(tip.id), grantee=grantee.username)
+
+
+@dataclass(frozen=True)
+class BulkGrant:
+    granted: int
+    remaining: int
+
+
+def tips_to_grant(channel: Channel, grantee: User):
+    """Open tips of the channel that the grantee holds no key to."""
+    held = TipKeyGrant.objects.filter(recipient=grantee).values("tip")
+    return Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES).exclude(pk__in=held)
+
+
+def access_overview(user, channel_slug: str) -> tuple[Channel, list[tuple[User, int]]]:
+    """The channel's other recipients and how many of its open tips each still lacks."""
+    channel = Channel.objects.filter(slug=channel_slug, recipients=user).first()
+    if channel is None:
+        raise TipNotFound()
+    others = [person for person in tips.vouched_recipients(channel) if person.pk != user.pk]
+    return channel, [(person, tips_to_grant(channel, person).count()) for person in others]
+
+
+def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, batch: int = 500) -> BulkGrant:
+    """A recipient who joined late gets every open tip of the channel that this person can
+    open, `batch` at a time (one transaction each), so a large channel shows progress."""
+    channel = Channel.objects.filter(slug=channel_slug, recipients=user).first()
+    if channel is None:
+        raise TipNotFound()
+    grantee = next((person for person in tips.vouched_recipients(channel) if person.username == grantee_name), None)
+    if grantee is None:
+        raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
+    granted = 0
+    with transaction.atomic():
+        for grant in TipKeyGrant.objects.filter(recipient=user, tip__in=tips_to_grant(channel, grantee)).select_related("tip")[:batch]:
+            try:
+                tip_key = tip_keys.open_sealed_tip_key(bytes(grant.sealed_tip_key), grant.tip.crypto_id, private_key)
+            except DecryptionError:
+                continue  # sealed to a key this person no longer holds: left for someone else to grant
+            TipKeyGrant.objects.create(
+                tip=grant.tip, recipient=grantee, sealed_tip_key=tip_keys.seal_tip_key(tip_key, grant.tip.crypto_id, bytes(grantee.public_key)),
+            )
+            granted += 1
+        record(user.username, Action.ACCESS_GRANTED_IN_BULK, channel.slug, grantee=grantee.username, tips=granted)
+    return BulkGrant(granted=granted, remaining=tips_to_grant(channel, grantee).count())
 
 
 def download(user, private_key: bytes, tip_id, attachment_id) -> tuple[tips.FileView, Iterator[bytes]]:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tips/<uuid:tip_id>/hold/", views.hold, name="hold"),
     path("tips/<uuid:tip_id>/export/", views.export_zip, name="export"),
     path("tips/<uuid:tip_id>/files/<uuid:file_id>/", views.download, name="download"),
+    path("channels/<slug:slug>/access/", views.channel_access, name="channel_access"),
     path("admin/", admin_views.admin_home, name="admin_home"),
     path("admin/users/", admin_views.users, name="admin_users"),
     path("admin/users/<str:username>/<str:action>/", admin_views.user_action, name="admin_user_action"),

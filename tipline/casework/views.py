@@ -5,7 +5,7 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
@@ -138,6 +138,18 @@ def _form_action(request, tip_id, form, form_name: str, done: str, act):
         return _render_tip(request, tip_id, 400, **{form_name: form})
     _or_404(act, form.cleaned_data)
     return _after_action(tip_id, done)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page
+def channel_access(request, slug):
+    """Who of the channel's recipients still lacks open tips, and granting them all at once."""
+    result = None
+    if request.method == "POST":
+        result = _or_404(services.grant_all, request.user, request.private_key, slug, request.POST.get("grantee", ""))
+        result = {"grantee": request.POST["grantee"], "granted": result.granted, "remaining": result.remaining}
+    channel, waiting = _or_404(services.access_overview, request.user, slug)
+    return render(request, "casework/channel_access.html", {"channel": channel, "waiting": waiting, "result": result})
 
 
 @require_GET

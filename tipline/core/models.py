@@ -132,6 +132,10 @@ class TipStatus(models.TextChoices):
     SPAM = "spam", gettext_lazy("Spam")
 
 
+# Tips still being worked on: what dashboards count, bulk grants give, alerts watch.
+OPEN_STATUSES = (TipStatus.NEW, TipStatus.IN_REVIEW, TipStatus.ACTED_ON)
+
+
 class Label(models.Model):
     """A word recipients put on tips to sort them (plaintext metadata, so never tip content)."""
 
