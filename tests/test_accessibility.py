@@ -104,7 +104,7 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
         "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
         "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
         "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
-        "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/",
+        "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/", "/staff/passkeys/",
     )
     for language in ("", "/es", "/ar"):
         for path in paths:

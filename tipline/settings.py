@@ -178,6 +178,8 @@ TIPSTER_KEY_COOKIE_NAME = "__Host-tipline_tip_key" if HTTPS else "tipline_tip_ke
 # Holds the secret that opens a signed-in recipient's private key (see accounts.access).
 STAFF_KEY_COOKIE_NAME = "__Host-tipline_staff_key" if HTTPS else "tipline_staff_key"
 # A recipient signs in again after this long, however active (the idle limit is below).
+# Passkeys' relying party: the host pages are served from, unless pinned here (e.g. tips.example.org).
+PASSKEY_RP_ID = env_str("PASSKEY_RP_ID", "")
 # How long the half-signed-in state (password checked, code not yet) lasts.
 SIGN_IN_CODE_WINDOW_SECONDS = env_int("SIGN_IN_CODE_WINDOW_SECONDS", 300, minimum=30)
 STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_HOURS", 12, minimum=1) * 3600

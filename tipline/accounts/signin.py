@@ -69,11 +69,11 @@ def check_password(username: str, password: str) -> PasswordChecked:
     except WrongPasswordError:
         record(user.username, Action.SIGN_IN_FAILED)
         raise SignInRefused() from None
-    _refuse_while_locked(user)  # only now: a stranger must not learn that an account is paused
+    refuse_while_locked(user)  # only now: a stranger must not learn that an account is paused
     return PasswordChecked(user=user, private_key=private_key)
 
 
-def _refuse_while_locked(user: User) -> None:
+def refuse_while_locked(user: User) -> None:
     if user.code_locked_until and user.code_locked_until > timezone.now():
         raise CodeLocked(retry_after_seconds=int((user.code_locked_until - timezone.now()).total_seconds()) + 1)
 
@@ -81,7 +81,7 @@ def _refuse_while_locked(user: User) -> None:
 def check_code(user: User, private_key: bytes, code: str) -> None:
     """Accept a TOTP code once. Raises SignInRefused for a wrong code, CodeLocked when the
     account's code step is paused (this failure may be the one that pauses it)."""
-    _refuse_while_locked(user)
+    refuse_while_locked(user)
     if user.totp_secret_sealed is None:
         raise SignInRefused()
     try:
@@ -90,7 +90,7 @@ def check_code(user: User, private_key: bytes, code: str) -> None:
         raise SignInRefused() from None
     totp = TOTP(secret)
     if not code.isdigit() or not totp.verify(int(code), tolerance=1, min_t=user.totp_last_step + 1):
-        _count_code_failure(user)
+        count_code_failure(user)
         raise SignInRefused()
     # Spend the step in one statement, so two sign-ins racing with one code cannot both pass.
     if not User.objects.filter(pk=user.pk, totp_last_step__lt=totp.t()).update(
@@ -100,7 +100,7 @@ def check_code(user: User, private_key: bytes, code: str) -> None:
     record(user.username, Action.SIGN_IN)
 
 
-def _count_code_failure(user: User) -> None:
+def count_code_failure(user: User) -> None:
     """Counted in the database, so every process and every half-signed-in session shares it."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(code_failures=F("code_failures") + 1)

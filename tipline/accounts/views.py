@@ -18,7 +18,7 @@ from tipline.accounts.forms import ActivationForm, CodeForm, NewTokenForm, Prefe
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.core import session_keys, throttle
-from tipline.core.middleware import CLEAR_SITE_DATA
+from tipline.core.middleware import CLEAR_SITE_DATA, allows_passkeys
 
 PENDING_USER = "pending_user_id"
 PENDING_TOTP = "pending_totp_secret"
@@ -88,6 +88,7 @@ def _forget_pending(request) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@allows_passkeys
 def sign_in_code(request):
     user, private_key = _pending(request)
     if private_key is None or user.must_change_password:
@@ -103,7 +104,8 @@ def sign_in_code(request):
             form.add_error("code", _("This code is wrong or was used already. Wait for the next one and try again."))
         else:
             return _finish_sign_in(request, user, private_key)
-    return render(request, "accounts/code.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "has_passkeys": user.passkeys.exists()}
+    return render(request, "accounts/code.html", context, status=400 if form.errors else 200)
 
 
 def _finish_sign_in(request, user, private_key, template=None, context=None):

@@ -28,6 +28,8 @@ class Action:
     PASSWORD_RECOVERED = "password-recovered"
     PASSWORD_CHANGED = "password-changed"
     AUTHENTICATOR_REPLACED = "authenticator-replaced"
+    PASSKEY_ADDED = "passkey-added"
+    PASSKEY_REMOVED = "passkey-removed"
     SIGN_OUT = "sign-out"
     ACCOUNT_ACTIVATED = "account-activated"
     TIP_OPENED = "tip-opened"

@@ -8,7 +8,9 @@ records method, route, status and duration only (never address or user agent).
 
 import logging
 import time
+from functools import wraps
 
+from csp.decorators import csp_update
 from django.conf import settings
 
 from tipline.core import metrics
@@ -27,6 +29,21 @@ PERMISSIONS_POLICY = ", ".join(
         "usb", "web-share", "xr-spatial-tracking",
     )
 )
+# The two staff pages that use passkeys allow WebAuthn, and fetch() to this origin.
+PASSKEY_PERMISSIONS_POLICY = PERMISSIONS_POLICY.replace(
+    "publickey-credentials-get=()", "publickey-credentials-get=(self), publickey-credentials-create=(self)"
+)
+
+
+def allows_passkeys(view):
+    @csp_update({"connect-src": ["'self'"]})
+    @wraps(view)
+    def with_passkeys(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.headers["Permissions-Policy"] = PASSKEY_PERMISSIONS_POLICY
+        return response
+
+    return with_passkeys
 
 
 # Sent when someone signs out or leaves: the browser forgets everything this origin left.

@@ -94,3 +94,25 @@ def test_a_right_code_after_a_wrong_one_signs_in_and_clears_the_count(demo_chann
 
     assert right.status_code == 302 and right.headers["Location"] == "/staff/inbox/"
     assert User.objects.get(pk=member.user.pk).code_failures == 0
+
+
+def test_a_forged_passkey_answer_is_refused_and_counts_toward_the_lockout(demo_channels):
+    import json
+
+    from tipline.accounts.models import Passkey
+
+    member = make_staff("alex", ["general"])
+    Passkey.objects.create(user=member.user, name="key", credential_id=b"k" * 16, public_key=b"not a key")
+    client = Client()
+    password_step(client, member)
+    forged = {"credential": {"id": "a2tra2tra2tra2tra2traw", "rawId": "a2tra2tra2tra2tra2traw", "type": "public-key", "response": {}}}
+
+    answers = []
+    for _ in range(signin.CODE_FAILURES_ALLOWED):
+        client.post("/staff/sign-in/passkey/options/")  # a fresh challenge each time, as a browser would
+        answers.append(client.post("/staff/sign-in/passkey/", json.dumps(forged), content_type="application/json"))
+
+    assert all(answer.status_code == 400 for answer in answers)
+    assert answers[-1].json()["next"] == "/staff/sign-in/?locked=1"
+    assert client.get("/staff/inbox/").status_code == 302
+    assert User.objects.get(pk=member.user.pk).code_locked_until is not None

@@ -1,0 +1,77 @@
+"""Passkey pages and their JSON endpoints: adding and removing passkeys (signed in), and the
+second sign-in step by passkey. Only these pages allow WebAuthn and fetch() to this origin."""
+
+import json
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tipline.accounts import access, passkeys, signin
+from tipline.accounts.views import REFUSED, _finish_sign_in, _forget_pending, _pending
+from tipline.core.middleware import allows_passkeys
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@require_http_methods(["GET", "POST"])
+@access.staff_page
+@allows_passkeys
+def passkey_list(request):
+    if request.method == "POST":
+        passkeys.remove(request.user, int(request.POST.get("remove", "0") or 0))
+        return redirect("accounts:passkeys")
+    return render(request, "accounts/passkeys.html", {"passkeys": request.user.passkeys.all(), "added": request.GET.get("added")})
+
+
+@require_POST
+@access.staff_page
+def registration_options(request):
+    return JsonResponse(json.loads(passkeys.registration_options(request, request.user)))
+
+
+@require_POST
+@access.staff_page
+def register(request):
+    body = _json_body(request)
+    try:
+        passkeys.register(request, request.user, json.dumps(body.get("credential")), str(body.get("name", "")))
+    except passkeys.PasskeyRefused as refusal:
+        return JsonResponse({"error": _("The passkey could not be added: %(reason)s") % {"reason": refusal}}, status=400)
+    return JsonResponse({"next": "?added=1"})
+
+
+@require_POST
+def sign_in_options(request):
+    user, private_key = _pending(request)
+    if private_key is None or not user.passkeys.exists():
+        raise Http404("No sign-in in progress.")
+    return JsonResponse(json.loads(passkeys.authentication_options(request, user)))
+
+
+@require_POST
+def sign_in_with_passkey(request):
+    user, private_key = _pending(request)
+    if private_key is None:
+        return JsonResponse({"error": _("Your session ended. Please sign in again."), "next": "/staff/sign-in/"}, status=400)
+    try:
+        passkeys.authenticate(request, user, json.dumps(_json_body(request).get("credential")))
+    except signin.CodeLocked:
+        _forget_pending(request)
+        return JsonResponse({"error": REFUSED, "next": "/staff/sign-in/?locked=1"}, status=400)
+    except (signin.SignInRefused, passkeys.PasskeyRefused):
+        return JsonResponse({"error": str(REFUSED)}, status=400)
+    finished = _finish_sign_in(request, user, private_key)
+    response = JsonResponse({"next": finished.url})
+    response.cookies = finished.cookies  # the session and key cookies of the finished sign-in
+    return response
+
+
+def _json_body(request) -> dict:
+    if len(request.body) > MAX_BODY_BYTES:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
