@@ -3,7 +3,6 @@ and for changing a password. The services are in tipline.accounts.recovery."""
 
 import time
 
-import segno
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import redirect, render
@@ -12,9 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from tipline.accounts import access, recovery, signin
 from tipline.accounts.forms import CodeForm, NewAuthenticatorForm, PasswordChangeForm, RecoverPasswordForm
-from tipline.accounts.views import (
-    ENROL_COOKIE_SUFFIX, PENDING_USER, REFUSED, _finish_sign_in, _forget_pending, _pending, _pending_context, _wait_message,
-)
+from tipline.accounts.views import PENDING_USER, REFUSED, _pending, _pending_context, _wait_message, enrolment_page
 from tipline.core import session_keys, throttle
 
 NEW_AUTHENTICATOR = "pending_new_authenticator"
@@ -63,33 +60,14 @@ def new_authenticator_enrol(request):
     user, private_key = _pending(request)
     if private_key is None or not request.session.get(NEW_AUTHENTICATOR):
         return redirect("accounts:new_authenticator")
-    enrol_cookie = settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX
-    totp_secret = session_keys.take(request, enrol_cookie, _pending_context(user.pk))
-    fresh_secret = totp_secret is None
-    if fresh_secret:
-        totp_secret = signin.new_totp_secret()
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and fresh_secret:
-        form.add_error(None, _("Your session was renewed: scan the new code below, then enter a code from it."))
-    elif request.method == "POST" and form.is_valid():
-        try:
-            new_code = recovery.replace_authenticator(recovery.Recovered(user, private_key), totp_secret, form.cleaned_data["code"])
-        except signin.SignInRefused:
-            form.add_error("code", _("This code does not match. Check the time on your phone and enter the current code."))
-        else:
-            request.session.pop(NEW_AUTHENTICATOR, None)
-            context = {"recovery_code": new_code, "what": "authenticator"}
-            response = _finish_sign_in(request, user, private_key, "accounts/recovered.html", context)
-            session_keys.forget(response, enrol_cookie)
-            return response
-    context = {
-        "form": form, "secret_text": signin.totp_secret_text(totp_secret),
-        "qr_svg": segno.make(signin.provisioning_uri(user, totp_secret), error="m").svg_inline(scale=4),
-    }
-    response = render(request, "accounts/new_authenticator_enrol.html", context, status=400 if form.errors else 200)
-    if fresh_secret:
-        session_keys.put(request, response, enrol_cookie, totp_secret, _pending_context(user.pk))
-    return response
+
+    def complete(totp_secret: bytes):
+        new_code = recovery.replace_authenticator(recovery.Recovered(user, private_key), totp_secret, form.cleaned_data["code"])
+        request.session.pop(NEW_AUTHENTICATOR, None)
+        return "accounts/recovered.html", {"recovery_code": new_code, "what": "authenticator"}
+
+    return enrolment_page(request, user, private_key, form, "accounts/new_authenticator_enrol.html", complete)
 
 
 @require_http_methods(["GET", "POST"])

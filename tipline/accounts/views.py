@@ -126,30 +126,41 @@ def activate(request):
     user, private_key = _pending(request)
     if private_key is None or not user.must_change_password:
         return redirect("accounts:sign_in")
+    form = ActivationForm(user, request.POST or None)
+
+    def complete(totp_secret: bytes):
+        data = form.cleaned_data
+        recovery_code = signin.activate(user, private_key, data["new_password"], totp_secret, data["code"])
+        return "accounts/recovery_code.html", {"recovery_code": recovery_code}
+
+    return enrolment_page(request, user, private_key, form, "accounts/activate.html", complete)
+
+
+def enrolment_page(request, user, private_key, form, template: str, complete):
+    """A page that connects an authenticator: its new secret is kept sealed in the session
+    between showing it and the code that confirms it; `complete(secret)` does the rest (or
+    raises SignInRefused) and names the page to show once signed in."""
     enrol_cookie = settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX
     totp_secret = session_keys.take(request, enrol_cookie, _pending_context(user.pk))
     fresh_secret = totp_secret is None
     if fresh_secret:
-        totp_secret = signin.new_totp_secret()  # kept sealed in the session until activation
-    form = ActivationForm(user, request.POST or None)
+        totp_secret = signin.new_totp_secret()
     if request.method == "POST" and fresh_secret:
         form.add_error(None, _("Your session was renewed: scan the new code below, then enter a code from it."))
     elif request.method == "POST" and form.is_valid():
         try:
-            recovery_code = signin.activate(
-                user, private_key, form.cleaned_data["new_password"], totp_secret, form.cleaned_data["code"]
-            )
+            done_template, done_context = complete(totp_secret)
         except signin.SignInRefused:
             form.add_error("code", _("This code does not match. Check the time on your phone and enter the current code."))
         else:
-            response = _finish_sign_in(request, user, private_key, "accounts/recovery_code.html", {"recovery_code": recovery_code})
+            response = _finish_sign_in(request, user, private_key, done_template, done_context)
             session_keys.forget(response, enrol_cookie)
             return response
     context = {
         "form": form, "user_name": user.username, "secret_text": signin.totp_secret_text(totp_secret),
         "qr_svg": segno.make(signin.provisioning_uri(user, totp_secret), error="m").svg_inline(scale=4),
     }
-    response = render(request, "accounts/activate.html", context, status=400 if form.errors else 200)
+    response = render(request, template, context, status=400 if form.errors else 200)
     if fresh_secret:
         session_keys.put(request, response, enrol_cookie, totp_secret, _pending_context(user.pk))
     return response
