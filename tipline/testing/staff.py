@@ -59,3 +59,17 @@ def make_tip(channel_slug: str, text: str = "something happened", deadline=None,
     answers = [Answer(key="tip", label="Your tip", kind="long_text", value=text)]
     submitted = submit_tip(channel, answers, deadline, list(files), secrets.token_hex(8))
     return Tip.objects.get(pk=submitted.tip_id), submitted.receipt
+
+
+def browser_password_step(page, base_url: str, member: StaffMember) -> None:
+    """The first sign-in step in a real browser: username and password, up to the code page."""
+    page.goto(f"{base_url}/staff/sign-in/")
+    page.fill("#id_username", member.user.username)
+    page.fill("#id_password", member.password)
+    page.get_by_role("button", name="Continue").click()
+
+
+def browser_sign_in(page, base_url: str, member: StaffMember, code: str | None = None) -> None:
+    browser_password_step(page, base_url, member)
+    page.fill("#id_code", code or member.code())
+    page.get_by_role("button", name="Sign in").click()

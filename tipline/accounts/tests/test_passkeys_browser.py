@@ -7,7 +7,7 @@ import pytest
 from tipline.accounts.models import Passkey, User
 from tipline.audit.models import AuditEntry
 from tipline.core.channel_schema import import_channel, parse_document
-from tipline.testing.staff import make_staff
+from tipline.testing.staff import browser_password_step, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +20,6 @@ def rita(transactional_db):
     return member
 
 
-def password_step(page, base: str, member) -> None:
-    page.goto(f"{base}/staff/sign-in/")
-    page.fill("#id_username", member.user.username)
-    page.fill("#id_password", member.password)
-    page.get_by_role("button", name="Continue").click()
-
-
 def test_a_passkey_is_added_and_then_signs_in_in_place_of_a_code(live_server, browser, rita, screenshot):
     context = browser.new_context(java_script_enabled=True)
     page = context.new_page()
@@ -36,7 +29,7 @@ def test_a_passkey_is_added_and_then_signs_in_in_place_of_a_code(live_server, br
         "protocol": "ctap2", "transport": "usb", "hasResidentKey": False, "hasUserVerification": True, "isUserVerified": True,
     }})
 
-    password_step(page, live_server.url, rita)
+    browser_password_step(page, live_server.url, rita)
     assert page.locator("#passkey").count() == 0  # no passkey yet: only the code
     page.fill("#id_code", rita.code(0))
     page.get_by_role("button", name="Sign in").click()
@@ -48,7 +41,7 @@ def test_a_passkey_is_added_and_then_signs_in_in_place_of_a_code(live_server, br
     screenshot(page, "staff-passkeys")
     page.get_by_role("button", name="Sign out (rita)").click()
 
-    password_step(page, live_server.url, rita)
+    browser_password_step(page, live_server.url, rita)
     page.locator("#passkey").get_by_role("button", name="Use a passkey").click()
     page.wait_for_url("**/staff/inbox/")
 
@@ -60,7 +53,7 @@ def test_a_passkey_is_added_and_then_signs_in_in_place_of_a_code(live_server, br
 def test_without_scripts_the_code_page_offers_no_passkey_and_the_code_works(live_server, page, rita):
     Passkey.objects.create(user=rita.user, name="key", credential_id=b"x" * 16, public_key=b"y")
 
-    password_step(page, live_server.url, rita)
+    browser_password_step(page, live_server.url, rita)
     hidden = page.locator("#passkey").is_hidden()
     page.fill("#id_code", rita.code(0))
     page.get_by_role("button", name="Sign in").click()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tipline.accounts.models import User
 from tipline.core.channel_schema import import_channel, parse_document
 from tipline.jobs.worker import run_ready_tasks
-from tipline.testing.staff import make_staff, make_tip
+from tipline.testing.staff import browser_sign_in, make_staff, make_tip
 
 pytestmark = pytest.mark.browser
 
@@ -26,17 +26,8 @@ def night_desk(transactional_db):
     return chief
 
 
-def sign_in(page, base: str, member) -> None:
-    page.goto(f"{base}/staff/sign-in/")
-    page.fill("#id_username", member.user.username)
-    page.fill("#id_password", member.password)
-    page.get_by_role("button", name="Continue").click()
-    page.fill("#id_code", member.code())
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_an_admin_adds_a_route_tests_it_and_sees_each_delivery_on_the_tip(live_server, page, night_desk, smtp_server, hook_receiver, screenshot):
-    sign_in(page, live_server.url, night_desk)
+    browser_sign_in(page, live_server.url, night_desk)
     banner = page.locator(".banner--alerts")
     assert "Deadline alerts of Night desk would reach nobody" in banner.inner_text()
 
