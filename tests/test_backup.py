@@ -92,6 +92,21 @@ def submit_through(port: int, text: str) -> None:
     urllib.request.urlopen(request).close()
 
 
+LAST_AUDIT_ACTION = """
+import django
+django.setup()
+from tipline.audit.models import AuditEntry
+print(AuditEntry.objects.order_by("-id").first().action)
+"""
+CAN_TAKE_A_TIP = """
+import django
+django.setup()
+from tipline.core.models import Channel
+from tipline.core.tips import channel_is_receiving
+print(all(channel_is_receiving(channel) for channel in Channel.objects.filter(recipients__isnull=False).distinct()))
+"""
+
+
 def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_database):
     source, target = tmp_path / "source", tmp_path / "target"
     source_db, target_db = fresh_database(), fresh_database()
@@ -132,7 +147,9 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     backed_up = [text for text in texts if text.startswith("backed-up")]
     assert backed_up == [f"backed-up tip {n}" for n in range(5)]
     assert all(text.startswith(("backed-up", "arriving")) for text in texts)  # whatever arrived in time, whole
-    assert "the chain is intact" in run_tipline(target, "audit", "verify", **target_db).stdout
+    assert "the chain is intact" in run_tipline(target, "audit", "verify", **target_db).stdout  # linked again, and logged:
+    assert "restored-without-secret-key" in python(target, LAST_AUDIT_ACTION, **target_db)
+    assert python(target, CAN_TAKE_A_TIP, **target_db).strip() == "True"  # public keys vouched for under the new key
 
     again = run_tipline(target, "restore", str(archive), **target_db)
     assert again.returncode == 1 and "holds data already" in again.stderr

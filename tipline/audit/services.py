@@ -30,6 +30,7 @@ class Action:
     AUTHENTICATOR_REPLACED = "authenticator-replaced"
     PASSKEY_ADDED = "passkey-added"
     PASSKEY_REMOVED = "passkey-removed"
+    RESTORED_WITHOUT_SECRET_KEY = "restored-without-secret-key"
     SIGN_OUT = "sign-out"
     ACCOUNT_ACTIVATED = "account-activated"
     TIP_OPENED = "tip-opened"
@@ -150,11 +151,27 @@ def rekey(old_secret: str) -> int:
     report = verify_chain(old_key)
     if not report.intact:
         raise ValueError(f"the audit log does not verify under the old key: {report.reason or report.first_broken_id}")
-    previous = GENESIS
-    for entry in AuditEntry.objects.select_for_update().order_by("id"):
-        digest = entry_digest(previous, entry.at, entry.actor, entry.action, entry.target, entry.details, new_key)
-        AuditEntry.objects.filter(pk=entry.pk).update(previous_hash=previous, entry_hash=digest)
-        previous = digest
-    ChainHead.objects.update_or_create(pk=1, defaults={"last_hash": previous})
+    _link_under(new_key)
     checkpoints.resign(old_key, new_key)
     return report.entries
+
+
+@transaction.atomic
+def relink_as_it_is() -> int:
+    """A restore without the old secret key file: the chain cannot be checked, only linked
+    again under this instance's key as the restored archive holds it (the caller says so)."""
+    from tipline.audit import checkpoints
+
+    count = _link_under(audit_key())
+    checkpoints.write_checkpoint()
+    return count
+
+
+def _link_under(key: bytes) -> int:
+    previous, count = GENESIS, 0
+    for entry in AuditEntry.objects.select_for_update().order_by("id"):
+        digest = entry_digest(previous, entry.at, entry.actor, entry.action, entry.target, entry.details, key)
+        AuditEntry.objects.filter(pk=entry.pk).update(previous_hash=previous, entry_hash=digest)
+        previous, count = digest, count + 1
+    ChainHead.objects.update_or_create(pk=1, defaults={"last_hash": previous})
+    return count

@@ -153,7 +153,7 @@ def restore_backup(source: Path) -> BackupReport:
         if manifest["with_secrets"]:
             _install_secret_key(archive.extractfile("secret_key").read())
         else:
-            _forget_unopenable_issuer_keys()
+            _trust_the_archive()
     from tipline.core.models import Tip
 
     return BackupReport(source, Tip.objects.count(), len(blob_members), manifest["with_secrets"])
@@ -199,7 +199,17 @@ def _install_secret_key(secret: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _forget_unopenable_issuer_keys() -> None:
+def _trust_the_archive() -> None:
+    """Restored without the secret key file the data was made under: what was sealed or keyed
+    under it cannot be checked. The operator restoring the archive vouches for it: issuer keys
+    that cannot be opened are forgotten, recipients' public keys are vouched for and the audit
+    chain linked again under this instance's key, and the log says so. (Route secrets stay
+    unopenable: such routes fail visibly until they are added again.)"""
+    from tipline.accounts.public_keys import vouch_all_as_they_are
+    from tipline.audit.services import Action, record, relink_as_it_is
     from tipline.insider.models import IssuerKey
 
     IssuerKey.objects.update(sealed_private_key=None)
+    vouched = vouch_all_as_they_are()
+    relinked = relink_as_it_is()
+    record("command line", Action.RESTORED_WITHOUT_SECRET_KEY, public_keys=vouched, audit_entries=relinked)
