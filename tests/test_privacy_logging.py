@@ -28,3 +28,32 @@ def test_access_log_names_the_route_pattern_not_the_typed_path(probe_client, pri
 
     privacy.watch("a-path-a-tipster-typed-4471")
     assert any("<no route> 404" in record.getMessage() for record in caplog.records)
+
+
+def test_the_csrf_cookie_ends_with_the_browser(demo_channels, settings):
+    from django.test import Client
+
+    response = Client().get("/c/general/")
+
+    cookie = response.cookies[settings.CSRF_COOKIE_NAME]
+    assert cookie.value and cookie["max-age"] == "" and cookie["expires"] == ""  # no trace kept for a year
+
+
+def test_security_warnings_do_not_write_the_clients_origin_referer_host_or_path(demo_channels, caplog, settings):
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    caplog.set_level(logging.DEBUG)
+    client = Client(enforce_csrf_checks=True)
+
+    client.post(
+        "/c/general/typed-path-7731/", {"answer-what": "x"}, HTTP_ORIGIN="https://origin-marker-5512.invalid",
+        HTTP_REFERER="https://referer-marker-9920.invalid/page",
+    )
+    client.post("/c/general/", {"answer-what": "x"}, HTTP_REFERER="https://referer-marker-9920.invalid/page", secure=True)
+    client.get("/c/general/", HTTP_HOST="host-marker-3381.invalid")
+
+    logged = caplog.text
+    for marker in ("origin-marker-5512", "referer-marker-9920", "host-marker-3381", "typed-path-7731"):
+        assert marker not in logged, marker
+    assert "CSRF" in logged or "Forbidden" in logged  # the warning itself is kept, without what the client sent

@@ -168,6 +168,7 @@ SESSION_ENGINE = "tipline.core.session_store"  # database sessions whose expired
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_AGE = None  # ends with the browser: no year-long trace of a visit in a tipster's browser
 CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 # The __Host- prefix pins a cookie to this exact host, path "/" and HTTPS.
@@ -197,10 +198,13 @@ if HTTPS:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"drop_request": {"()": "tipline.core.logging.DropRequestFilter"}},
+    "filters": {
+        "drop_request": {"()": "tipline.core.logging.DropRequestFilter"},
+        "withhold_client_details": {"()": "tipline.core.logging.WithholdClientDetailsFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["drop_request"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["drop_request", "withhold_client_details"]},
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
@@ -209,6 +213,10 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         # "Not Found: <path>" lines would echo whatever a client typed into a URL.
         "django.request": {"level": "ERROR"},
+        # Their messages quote the client's Origin, Referer, Host and path: rewritten before any
+        # handler sees them (the console handler's filter catches the other django.security.* too).
+        "django.security.csrf": {"filters": ["withhold_client_details"]},
+        "django.security.DisallowedHost": {"filters": ["withhold_client_details"]},
         # One "no more tasks" line per idle second would drown everything else.
         "django_tasks_db": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},

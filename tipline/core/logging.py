@@ -14,3 +14,20 @@ class DropRequestFilter(logging.Filter):
             if hasattr(record, attribute):
                 delattr(record, attribute)
         return True
+
+
+# Django's security warnings quote what the client sent (Origin, Referer, Host, the path).
+# Their fact is worth a line; the client's words are not.
+WITHHELD = {
+    "django.security.csrf": "A request failed the CSRF check (what the client sent is not logged).",
+    "django.security.DisallowedHost": "A request named a host that is not in TIPLINE_ALLOWED_HOSTS (not logged).",
+}
+
+
+class WithholdClientDetailsFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security"):
+            record.msg = WITHHELD.get(record.name, f"Security warning from {record.name} (what the client sent is not logged).")
+            record.args = ()
+            record.exc_info = record.exc_text = None
+        return True
