@@ -81,7 +81,7 @@ def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[Up
 def _form_data(answers_json: str) -> QueryDict:
     try:
         answers = json.loads(answers_json)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, a number of thousands of digits, endless nesting
         raise ApiError(400, "invalid", "`answers` must be a JSON object of field key to value.", "answers") from None
     if not isinstance(answers, dict):
         raise ApiError(400, "invalid", "`answers` must be a JSON object of field key to value.", "answers")

@@ -3,7 +3,7 @@ form and the reply form. They validate at the boundary and say what to fix."""
 
 import secrets
 import zoneinfo
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django import forms
 from django.conf import settings
@@ -81,6 +81,9 @@ def build_field(spec: FormField, language: str | None = None) -> forms.Field:
     raise ValueError(f"unknown field kind {kind!r}")
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 class TipForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput)
 
@@ -138,6 +141,10 @@ class TipForm(forms.Form):
             value = cleaned.get(self.field_name(spec))
             if isinstance(value, str) and contains_receipt(value):
                 self.add_error(self.field_name(spec), RECEIPT_IN_TEXT)
+            if isinstance(value, date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                # Near the calendar's ends a time zone's offset runs off it (OverflowError).
+                self.add_error(self.field_name(spec), _("Enter a date between the years 1900 and 2999."))
+                continue
             if spec.is_deadline and value and self.deadline_of(spec, value) <= timezone.now():
                 self.add_error(
                     self.field_name(spec),

@@ -197,3 +197,10 @@ def test_a_recipient_sets_corrects_and_removes_a_deadline_through_the_api(api_cl
     assert kept.status_code == 200 and removed.status_code == 200 and Tip.objects.get().deadline is None
     assert refused.status_code == 400 and refused.json()["field"] == "deadline"
     assert AuditEntry.objects.filter(action="deadline-changed", actor="ana").count() == 2
+
+
+@pytest.mark.parametrize("answers", ['{"tip": ' + "9" * 5000 + "}", "[" * 100_000 + "]" * 100_000])
+def test_answers_with_an_endless_number_or_nesting_are_refused_not_a_500(api_client, api_world, answers):
+    response = api_client.post("/api/v1/channels/alpha/tips", {"answers": answers})
+
+    assert response.status_code == 400 and response.json()["field"] == "answers"

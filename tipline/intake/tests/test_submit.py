@@ -268,3 +268,15 @@ def test_help_and_error_texts_are_tied_to_their_fields(client, recipient_keys):
     described = re.search(r'<textarea name="answer-what"[^>]*aria-describedby="([^"]+)"', page).group(1).split()
     assert described and all(f'id="{element_id}"' in page for element_id in described)
     assert 'aria-invalid="true"' in page
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00", "0001-01-01T00:30"])
+def test_a_date_at_the_edge_of_the_calendar_is_refused_with_the_text_kept(client, demo_channels, recipient_keys, moment):
+    Channel.objects.filter(slug="time-sensitive").update(time_zone="America/New_York")
+
+    response = post_tip(client, "time-sensitive", time_sensitive_answers(**{"answer-when": moment, "answer-what": "kept text 8812"}))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "between the years 1900 and 2999" in page and "kept text 8812" in page
+    assert not Tip.objects.exists()
