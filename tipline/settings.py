@@ -201,6 +201,7 @@ LOGGING = {
     "filters": {
         "drop_request": {"()": "tipline.core.logging.DropRequestFilter"},
         "withhold_client_details": {"()": "tipline.core.logging.WithholdClientDetailsFilter"},
+        "route_pattern": {"()": "tipline.core.logging.RoutePatternFilter"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
@@ -212,7 +213,7 @@ LOGGING = {
         # Django's development server logs client addresses; Tipline never uses it.
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         # "Not Found: <path>" lines would echo whatever a client typed into a URL.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["route_pattern"]},
         # Their messages quote the client's Origin, Referer, Host and path: rewritten before any
         # handler sees them (the console handler's filter catches the other django.security.* too).
         "django.security.csrf": {"filters": ["withhold_client_details"]},

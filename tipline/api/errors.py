@@ -25,7 +25,10 @@ def install(api) -> None:
 
     def storage_unavailable(request, error):
         # The database down or locked, the disk full: nothing was saved, and it is no client's fault.
-        return reply(request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later.")
+        return reply(
+            request, 503, "unavailable", "The tip line cannot store this right now. Nothing was saved; try again later.",
+            headers={"Retry-After": "60"},
+        )
 
     handlers = {
         ApiError: lambda request, error: reply(request, error.status, error.code, error.message, error.field),

@@ -31,3 +31,18 @@ class WithholdClientDetailsFilter(logging.Filter):
             record.args = ()
             record.exc_info = record.exc_text = None
         return True
+
+
+class RoutePatternFilter(logging.Filter):
+    """Django logs 5xx answers as "<reason>: <path>"; the path can be anything a client typed
+    (a channel slug, a typo). Keep the reason, name the route pattern as the access log does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is not None and record.args:
+            match = getattr(request, "resolver_match", None)
+            record.args = tuple(
+                ("/" + match.route if match is not None else "<no route>") if argument == request.path else argument
+                for argument in record.args
+            )
+        return True

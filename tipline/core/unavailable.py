@@ -24,6 +24,10 @@ def unavailable(request):
     kept = []
     if request.method == "POST":
         kept = [value for key, value in request.POST.items() if key.startswith(KEPT_FIELDS) and value.strip()]
-    response = render(request, "503.html", {"kept": kept}, status=503)
+    return retry_later(render(request, "503.html", {"kept": kept}, status=503))
+
+
+def retry_later(response):
+    """Every 503 of ours says when to try again: it is never the client's fault."""
     response.headers["Retry-After"] = "60"
     return response

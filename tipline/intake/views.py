@@ -17,7 +17,7 @@ from tipline.core import throttle
 from tipline.core.middleware import CLEAR_SITE_DATA
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel
-from tipline.core.unavailable import unavailable
+from tipline.core.unavailable import retry_later, unavailable
 from tipline.core.tips import (
     AlreadySubmitted,
     ChannelNotReceiving,
@@ -91,7 +91,7 @@ def _receive_tip(request, channel):
     except ChannelNotReceiving:
         return render_tip_form(request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503)
     except (DatabaseError, OSError):  # database locked or down, disk full: nothing was kept
-        return render_tip_form(request, channel, form, NOT_STORED, 503)
+        return retry_later(render_tip_form(request, channel, form, NOT_STORED, 503))
     return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
 
 
@@ -112,7 +112,8 @@ def _discard_and_render(request, channel, form, problem, status):
     handler = upload_handler_of(request)
     if handler is not None:
         handler.discard_all()
-    return render_tip_form(request, channel, form, problem, status)
+    response = render_tip_form(request, channel, form, problem, status)
+    return retry_later(response) if status == 503 else response
 
 
 def _upload_refusal(request) -> str | None:

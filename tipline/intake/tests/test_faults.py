@@ -36,7 +36,7 @@ def test_a_full_disk_refuses_the_upload_cleanly_and_keeps_the_text(client, recip
     refused = post_tip(client, "general", {"answer-tip": TEXT}, files=[big])
     accepted = post_tip(client, "general", {"answer-tip": TEXT}, files=[SimpleUploadedFile("small.txt", b"ok")])
 
-    assert refused.status_code == 503
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
     assert "could not be stored because of a problem on our side" in refused.content.decode()
     assert TEXT in refused.content.decode()
     assert accepted.status_code == 200
@@ -56,7 +56,25 @@ def test_a_locked_database_answers_503_with_the_text_and_works_once_free(client,
         blocker.close()
     accepted = post_tip(client, "general", {"answer-tip": TEXT})
 
-    assert refused.status_code == 503
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
     assert "could not be stored" in refused.content.decode() and TEXT in refused.content.decode()
     assert accepted.status_code == 200 and Tip.objects.count() == 1
     assert uuid.UUID(str(Tip.objects.get().id))
+
+
+@pytest.mark.sqlite_only
+def test_a_503_logs_the_route_pattern_not_the_path_typed(client, transactional_db, recipient_keys, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    path = connection.settings_dict["NAME"]
+    blocker = sqlite3.connect(path, timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        refused = post_tip(client, "general", {"answer-tip": TEXT})
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+    assert refused.status_code == 503
+    assert "/c/general/" not in caplog.text and "/c/<slug:slug>/" in caplog.text
