@@ -5,8 +5,11 @@ later tips sealed to it. A key that fails the check is refused and the admins ar
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 
 def vouch(user_id: int, public_key: bytes, secret: str | None = None) -> bytes:
@@ -42,3 +45,27 @@ def vouch_all_as_they_are() -> int:
     for user in users:
         User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
     return len(users)
+
+
+def vouched_recipients(channel, report_refused: bool = False) -> list:
+    """Active recipients with a key pair whose public key passes its check. A key that fails
+    was changed behind the site's back: it is refused and, when a tip is being sealed
+    (`report_refused`), audited and the admins told."""
+    people = list(channel.recipients.filter(is_active=True, public_key__isnull=False))
+    vouched = [user for user in people if is_vouched(user)]
+    if report_refused:
+        for refused in [user for user in people if user not in vouched]:
+            _report_refused_key(channel, refused)
+    return vouched
+
+
+def _report_refused_key(channel, user) -> None:
+    from tipline.alerts import outbox
+    from tipline.alerts.models import Audience
+    from tipline.audit.services import Action, record
+
+    hour_ago = timezone.now() - timedelta(hours=1)
+    with transaction.atomic():
+        record("system", Action.PUBLIC_KEY_REFUSED, user.username, channel=channel.slug)
+        if not channel.alert_events.filter(kind="recipient-key-refused", recorded_at__gte=hour_ago).exists():
+            outbox.record(channel, "recipient-key-refused", audience=Audience.ADMINS)

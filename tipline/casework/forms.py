@@ -75,9 +75,9 @@ class DeadlineForm(forms.Form):
             super().full_clean()
 
     def clean_deadline(self):
-        from tipline.casework.services import DEADLINE_RANGE_MESSAGE, EARLIEST_DEADLINE, LATEST_DEADLINE
+        from tipline.casework.services import DEADLINE_RANGE_MESSAGE, deadline_in_range
 
         deadline = self.cleaned_data["deadline"]
-        if deadline is not None and not EARLIEST_DEADLINE <= deadline <= LATEST_DEADLINE:
+        if deadline is not None and not deadline_in_range(deadline):
             raise forms.ValidationError(DEADLINE_RANGE_MESSAGE)
         return deadline

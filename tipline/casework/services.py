@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tipline.accounts import public_keys
 from tipline.accounts.models import User
 from tipline.alerts import outbox
 from tipline.audit.services import Action, record
@@ -146,6 +147,11 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     return tip
 
 
+def deadline_in_range(deadline: datetime) -> bool:
+    # The year first: near the calendar's ends converting to UTC itself overflows.
+    return EARLIEST_DEADLINE.year <= deadline.year <= LATEST_DEADLINE.year and EARLIEST_DEADLINE <= deadline <= LATEST_DEADLINE
+
+
 def in_channel_zone(moment: datetime | None, channel) -> datetime | None:
     """A date and time without an offset is the channel's local time, as on its form."""
     if moment is None or moment.tzinfo is not None:
@@ -159,7 +165,7 @@ def set_deadline(user, tip_id, deadline: datetime | None) -> None:
     Its alerts start afresh from the new one; the change is audited."""
     from tipline.jobs.deadlines import forget_alerts
 
-    if deadline is not None and not EARLIEST_DEADLINE <= deadline.astimezone(UTC) <= LATEST_DEADLINE:
+    if deadline is not None and not deadline_in_range(deadline):
         raise InvalidDeadline(DEADLINE_RANGE_MESSAGE)
     tip = find_tip(user, tip_id)
     if deadline == tip.deadline:
@@ -187,7 +193,7 @@ def set_hold(user, tip_id, hold: bool, reason: str) -> None:
 def grantable(tip: Tip) -> list[User]:
     """Recipients of the tip's channel who hold a key pair but no key to this tip yet."""
     granted = set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient", flat=True))
-    return [user for user in tips.vouched_recipients(tip.channel) if user.pk not in granted]
+    return [user for user in public_keys.vouched_recipients(tip.channel) if user.pk not in granted]
 
 
 @transaction.atomic
@@ -218,7 +224,7 @@ def access_overview(user, channel_slug: str) -> tuple[Channel, list[tuple[User, 
     channel = Channel.objects.filter(slug=channel_slug, recipients=user).first()
     if channel is None:
         raise TipNotFound()
-    others = [person for person in tips.vouched_recipients(channel) if person.pk != user.pk]
+    others = [person for person in public_keys.vouched_recipients(channel) if person.pk != user.pk]
     return channel, [(person, tips_to_grant(channel, person).count()) for person in others]
 
 
@@ -228,7 +234,7 @@ def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, ba
     channel = Channel.objects.filter(slug=channel_slug, recipients=user).first()
     if channel is None:
         raise TipNotFound()
-    grantee = next((person for person in tips.vouched_recipients(channel) if person.username == grantee_name), None)
+    grantee = next((person for person in public_keys.vouched_recipients(channel) if person.username == grantee_name), None)
     if grantee is None:
         raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
     granted = 0

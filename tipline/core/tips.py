@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +20,6 @@ from django.utils.translation import gettext, gettext_noop
 
 from tipline.accounts import public_keys
 from tipline.alerts import outbox
-from tipline.alerts.models import Audience
 from tipline.core import blobs, duties, metadata, throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
@@ -138,7 +137,7 @@ def submit_tip(
     """
     prepared: list[_PreparedFile] = []
     try:
-        public_keys = _recipient_keys(channel)
+        sealing_keys = _recipient_keys(channel)
         prepared = [_prepare_file(upload, channel.keep_file_metadata) for upload in uploads]
         receipt = receipts.new_receipt()
         params = kdf_policy().receipt
@@ -162,7 +161,7 @@ def submit_tip(
             )
             TipKeyGrant.objects.bulk_create(
                 TipKeyGrant(tip=tip, recipient_id=user_id, sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, key))
-                for user_id, key in public_keys
+                for user_id, key in sealing_keys
             )
             _store_attachments(tip, tip_key, prepared, Author.TIPSTER, message=None)
             outbox.record(channel, "new-tip", tip=tip)
@@ -175,8 +174,7 @@ def submit_tip(
 
 
 def channel_is_receiving(channel: Channel) -> bool:
-    people = channel.recipients.filter(is_active=True, public_key__isnull=False)
-    return any(public_keys.is_vouched(user) for user in people)
+    return bool(public_keys.vouched_recipients(channel))
 
 
 def receipt_salt() -> bytes:
@@ -301,32 +299,10 @@ def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
 
 def _recipient_keys(channel: Channel) -> list[tuple[int, bytes]]:
     """The keys a new tip is sealed to: only those the site vouches for."""
-    keys = [(user.pk, bytes(user.public_key)) for user in vouched_recipients(channel, report_refused=True)]
+    keys = [(user.pk, bytes(user.public_key)) for user in public_keys.vouched_recipients(channel, report_refused=True)]
     if not keys:
         raise ChannelNotReceiving()
     return keys
-
-
-def vouched_recipients(channel: Channel, report_refused: bool = False) -> list:
-    """Active recipients with a key pair whose public key passes its check. A key that fails
-    was changed behind the site's back: it is refused and, when a tip is being sealed
-    (`report_refused`), audited and the admins told."""
-    people = list(channel.recipients.filter(is_active=True, public_key__isnull=False))
-    vouched = [user for user in people if public_keys.is_vouched(user)]
-    if report_refused:
-        for refused in [user for user in people if user not in vouched]:
-            _report_refused_key(channel, refused)
-    return vouched
-
-
-def _report_refused_key(channel: Channel, user) -> None:
-    from tipline.audit.services import Action, record
-
-    hour_ago = timezone.now() - timedelta(hours=1)
-    with transaction.atomic():
-        record("system", Action.PUBLIC_KEY_REFUSED, user.username, channel=channel.slug)
-        if not channel.alert_events.filter(kind="recipient-key-refused", recorded_at__gte=hour_ago).exists():
-            outbox.record(channel, "recipient-key-refused", audience=Audience.ADMINS)
 
 
 def _older_receipt_params(current: KdfParams) -> Iterator[KdfParams]:

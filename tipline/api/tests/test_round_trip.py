@@ -192,10 +192,12 @@ def test_a_recipient_sets_corrects_and_removes_a_deadline_through_the_api(api_cl
     kept = patch({"status": "in_review"})
     removed = patch({"deadline": None})
     refused = patch({"deadline": "0001-01-01T00:00"})
+    at_the_calendars_end = patch({"deadline": "9999-12-31T23:00"})
 
     assert set_local.status_code == 200 and stored == "2030-01-15T11:00:00+00:00"
     assert kept.status_code == 200 and removed.status_code == 200 and Tip.objects.get().deadline is None
     assert refused.status_code == 400 and refused.json()["field"] == "deadline"
+    assert at_the_calendars_end.status_code == 400 and at_the_calendars_end.json()["field"] == "deadline"
     assert AuditEntry.objects.filter(action="deadline-changed", actor="ana").count() == 2
 
 
