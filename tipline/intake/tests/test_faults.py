@@ -4,6 +4,7 @@ clear 503 that keeps their text, nothing half-stored remains, and it works again
 import sqlite3
 import subprocess
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,18 @@ from tipline.core.models import Tip
 from tipline.intake.tests.helpers import post_tip
 
 TEXT = "The text I typed must survive this."
+
+
+@contextmanager
+def locked_database():
+    """Another process holds SQLite's write lock for as long as the block runs."""
+    blocker = sqlite3.connect(connection.settings_dict["NAME"], timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        blocker.rollback()
+        blocker.close()
 
 
 @pytest.fixture
@@ -46,14 +59,8 @@ def test_a_full_disk_refuses_the_upload_cleanly_and_keeps_the_text(client, recip
 
 @pytest.mark.sqlite_only
 def test_a_locked_database_answers_503_with_the_text_and_works_once_free(client, transactional_db, recipient_keys):
-    path = connection.settings_dict["NAME"]
-    blocker = sqlite3.connect(path, timeout=1)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with locked_database():
         refused = post_tip(client, "general", {"answer-tip": TEXT})
-    finally:
-        blocker.rollback()
-        blocker.close()
     accepted = post_tip(client, "general", {"answer-tip": TEXT})
 
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
@@ -67,14 +74,8 @@ def test_a_503_logs_the_route_pattern_not_the_path_typed(client, transactional_d
     import logging
 
     caplog.set_level(logging.INFO)
-    path = connection.settings_dict["NAME"]
-    blocker = sqlite3.connect(path, timeout=1)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with locked_database():
         refused = post_tip(client, "general", {"answer-tip": TEXT})
-    finally:
-        blocker.rollback()
-        blocker.close()
 
     assert refused.status_code == 503
     assert "/c/general/" not in caplog.text and "/c/<slug:slug>/" in caplog.text
