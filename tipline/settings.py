@@ -95,6 +95,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "tipline.core.middleware.AccessLogMiddleware",
+    "tipline.core.uploads.UnclaimedUploadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tipline.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -122,6 +122,40 @@ def human_size(byte_count: int) -> str:
     return f"{byte_count / 1024**3:.1f} GiB".replace(".0 GiB", " GiB")
 
 
+class UnclaimedUploadsMiddleware:
+    """The one place that ends what a request's uploads left: after every response, each
+    blob the request wrote that no stored file points to is deleted (a refused tip, an
+    unknown channel or receipt, a limit, an error, the original of a cleaned image)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            # Handlers that were made: asking for `request.upload_handlers` would make new ones.
+            for handler in getattr(request, "_upload_handlers", None) or ():
+                if isinstance(handler, EncryptingUploadHandler) and handler.completed:
+                    discard_unclaimed(handler)
+
+
+def discard_unclaimed(handler: EncryptingUploadHandler) -> None:
+    from django.db import DatabaseError
+
+    from tipline.core.models import Attachment
+
+    names = [upload.blob_name for upload in handler.completed]
+    try:
+        kept = set(Attachment.objects.filter(blob_name__in=names).values_list("blob_name", flat=True))
+    except DatabaseError:
+        return  # cannot tell what was stored: leave them rather than lose a stored file's blob
+    for upload in handler.completed:
+        if upload.blob_name not in kept:
+            upload.discard()
+    handler.completed.clear()
+
+
 def upload_handler_of(request) -> EncryptingUploadHandler | None:
     for handler in request.upload_handlers:
         if isinstance(handler, EncryptingUploadHandler):
