@@ -7,15 +7,14 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tipline.core.site_keys import site_key
+
 
 def vouch(user_id: int, public_key: bytes, secret: str | None = None) -> bytes:
-    secret = settings.SECRET_KEY if secret is None else secret
-    key = hashlib.blake2b(secret.encode(), digest_size=32, person=b"tipline-pubkey").digest()
-    return hmac.new(key, f"user:{user_id}:".encode() + bytes(public_key), hashlib.sha256).digest()
+    return hmac.new(site_key(b"tipline-pubkey", secret), f"user:{user_id}:".encode() + bytes(public_key), hashlib.sha256).digest()
 
 
 def is_vouched(user, secret: str | None = None) -> bool:

@@ -3,16 +3,15 @@
 when it is added, and a route's secret (signing secret, access token, SMTP password) is
 sealed under a key derived from the site's secret key file, not stored as typed."""
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tipline.alerts.models import Event, Route, RouteKind
+from tipline.core.site_keys import site_key
 from tipline.crypto import aead
 from tipline.crypto.errors import DecryptionError
 
@@ -108,8 +107,7 @@ def reseal_all(old_secret_key: str) -> int:
 
 
 def _sealing_key(secret_key: str | None = None) -> bytes:
-    secret_key = settings.SECRET_KEY if secret_key is None else secret_key
-    return hashlib.blake2b(secret_key.encode(), digest_size=32, person=b"tipline-routes").digest()
+    return site_key(b"tipline-routes", secret_key)
 
 
 def _context(name: str) -> bytes:

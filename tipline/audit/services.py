@@ -11,11 +11,11 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tipline.audit.models import AuditEntry, ChainHead
+from tipline.core.site_keys import site_key
 
 GENESIS = "0" * 64
 
@@ -67,8 +67,7 @@ class Action:
 def audit_key(secret: str | None = None) -> bytes:
     """The chain's key, derived from the site's secret key file, which is not in the database:
     whoever can only write the database cannot compute a valid link."""
-    secret = settings.SECRET_KEY if secret is None else secret
-    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"tipline-audit").digest()
+    return site_key(b"tipline-audit", secret)
 
 
 def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict, key: bytes | None = None) -> str:

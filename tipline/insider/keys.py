@@ -5,11 +5,11 @@ The private half is sealed at rest under a key derived from the site's secret ke
 which is not in the database: a stolen database cannot mint tokens.
 """
 
-import hashlib
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from tipline.core.site_keys import site_key
 from tipline.crypto import aead, blind_signing
 from tipline.insider import epochs
 from tipline.insider.models import IssuerKey, Organisation, SpentToken
@@ -81,8 +81,7 @@ def reseal_all(old_secret_key: str) -> int:
 
 
 def _sealing_key(secret: str | None = None) -> bytes:
-    secret = settings.SECRET_KEY if secret is None else secret
-    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"tipline-issuer").digest()
+    return site_key(b"tipline-issuer", secret)
 
 
 def _seal(private_pkcs8: bytes, key_id: bytes) -> bytes:
