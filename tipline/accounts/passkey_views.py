@@ -2,6 +2,7 @@
 second sign-in step by passkey. Only these pages allow WebAuthn and fetch() to this origin."""
 
 import json
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ def passkey_list(request):
 @require_POST
 @access.staff_page
 def registration_options(request):
-    return JsonResponse(json.loads(passkeys.registration_options(request, request.user)))
+    return JsonResponse(passkeys.registration_options(request, request.user))
 
 
 @require_POST
@@ -35,7 +36,7 @@ def registration_options(request):
 def register(request):
     body = _json_body(request)
     try:
-        passkeys.register(request, request.user, json.dumps(body.get("credential")), str(body.get("name", "")))
+        passkeys.register(request, request.user, _credential(body), str(body.get("name", "")))
     except passkeys.PasskeyRefused as refusal:
         return JsonResponse({"error": _("The passkey could not be added: %(reason)s") % {"reason": refusal}}, status=400)
     return JsonResponse({"next": "?added=1"})
@@ -46,7 +47,7 @@ def sign_in_options(request):
     user, private_key = _pending(request)
     if private_key is None or not user.passkeys.exists():
         raise Http404("No sign-in in progress.")
-    return JsonResponse(json.loads(passkeys.authentication_options(request, user)))
+    return JsonResponse(passkeys.authentication_options(request, user))
 
 
 @require_POST
@@ -55,7 +56,7 @@ def sign_in_with_passkey(request):
     if private_key is None:
         return JsonResponse({"error": _("Your session ended. Please sign in again."), "next": "/staff/sign-in/"}, status=400)
     try:
-        passkeys.authenticate(request, user, json.dumps(_json_body(request).get("credential")))
+        passkeys.authenticate(request, user, _credential(_json_body(request)))
     except signin.CodeLocked:
         _forget_pending(request)
         return JsonResponse({"error": REFUSED, "next": "/staff/sign-in/?locked=1"}, status=400)
@@ -65,6 +66,12 @@ def sign_in_with_passkey(request):
     response = JsonResponse({"next": finished.url})
     response.cookies = finished.cookies  # the session and key cookies of the finished sign-in
     return response
+
+
+def _credential(body: dict) -> dict:
+    """The browser's answer as it sent it (PublicKeyCredential.toJSON()); {} when missing."""
+    credential = body.get("credential")
+    return credential if isinstance(credential, dict) else {}
 
 
 def _json_body(request) -> dict:

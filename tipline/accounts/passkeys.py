@@ -7,17 +7,15 @@ failed passkey counts against the same lockout as a wrong code. Pages need JavaS
 for the passkey itself: TOTP keeps working without it.
 """
 
-import json
-
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from webauthn import (
-    generate_authentication_options, generate_registration_options, options_to_json, verify_authentication_response,
-    verify_registration_response,
+    generate_authentication_options, generate_registration_options, verify_authentication_response, verify_registration_response,
 )
+from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.options_to_json_dict import options_to_json_dict
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
 )
@@ -40,7 +38,7 @@ def relying_party(request) -> tuple[str, str]:
     return rp_id, f"{request.scheme}://{host}"
 
 
-def registration_options(request, user: User) -> str:
+def registration_options(request, user: User) -> dict:
     rp_id, _origin = relying_party(request)
     options = generate_registration_options(
         rp_id=rp_id, rp_name="Tipline", user_name=user.username, user_id=f"tipline-user-{user.pk}".encode(),
@@ -50,10 +48,10 @@ def registration_options(request, user: User) -> str:
         ),
     )
     request.session[CHALLENGE] = options.challenge.hex()
-    return options_to_json(options)
+    return options_to_json_dict(options)
 
 
-def register(request, user: User, credential: str, name: str) -> Passkey:
+def register(request, user: User, credential: dict, name: str) -> Passkey:
     rp_id, origin = relying_party(request)
     try:
         verified = verify_registration_response(
@@ -78,25 +76,24 @@ def remove(user: User, passkey_id: int) -> None:
             record(user.username, Action.PASSKEY_REMOVED, user.username, passkey=removed.name)
 
 
-def authentication_options(request, user: User) -> str:
+def authentication_options(request, user: User) -> dict:
     rp_id, _origin = relying_party(request)
     options = generate_authentication_options(
         rp_id=rp_id, allow_credentials=[PublicKeyCredentialDescriptor(id=bytes(key.credential_id)) for key in user.passkeys.all()],
         user_verification=UserVerificationRequirement.PREFERRED,
     )
     request.session[CHALLENGE] = options.challenge.hex()
-    return options_to_json(options)
+    return options_to_json_dict(options)
 
 
-def authenticate(request, user: User, credential: str) -> None:
+def authenticate(request, user: User, credential: dict) -> None:
     """The second step by passkey. Raises signin.CodeLocked while the account is paused, or
     signin.SignInRefused (a failure counts like a wrong code)."""
     signin.refuse_while_locked(user)
     rp_id, origin = relying_party(request)
     challenge = _take_challenge(request)
     try:
-        raw_id = json.loads(credential)["rawId"]
-        passkey = next(key for key in user.passkeys.all() if _b64url(bytes(key.credential_id)) == raw_id)
+        passkey = next(key for key in user.passkeys.all() if bytes_to_base64url(bytes(key.credential_id)) == credential["rawId"])
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=bytes(passkey.public_key), credential_current_sign_count=passkey.sign_count,
@@ -114,9 +111,3 @@ def _take_challenge(request) -> bytes:
     if not stored:
         raise PasskeyRefused("the passkey request expired; try again")
     return bytes.fromhex(stored)
-
-
-def _b64url(raw: bytes) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -19,7 +19,6 @@ from tipline.accounts import signin
 from tipline.accounts.models import User
 from tipline.accounts.services import end_sessions_of
 from tipline.audit.services import Action, record
-from tipline.core import throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.crypto import account_secrets, recipient_keys
 from tipline.crypto.errors import RecoveryCodeFormatError, UnsupportedFormatError, WrongPasswordError
@@ -33,8 +32,7 @@ class Recovered:
 
 def open_with_recovery_code(username: str, recovery_code: str) -> Recovered:
     """Raises throttle.Throttled or signin.SignInRefused (never saying which part was wrong)."""
-    throttle.count_against("sign-in:site", signin.ATTEMPTS_SITE_WIDE)
-    throttle.count_against(throttle.scope_for_secret("sign-in:user", username.lower().encode()), signin.ATTEMPTS_PER_USERNAME, 900)
+    signin.count_attempt(username)
     user = User.objects.filter(username=username, is_active=True, must_change_password=False).first()
     if user is None or user.private_key_by_recovery_code is None:
         raise signin.SignInRefused()

@@ -14,8 +14,6 @@ from tipline.accounts.forms import CodeForm, NewAuthenticatorForm, PasswordChang
 from tipline.accounts.views import PENDING_USER, REFUSED, _pending, _pending_context, _wait_message, enrolment_page
 from tipline.core import session_keys, throttle
 
-NEW_AUTHENTICATOR = "pending_new_authenticator"
-
 
 @require_http_methods(["GET", "POST"])
 def recover_password(request):
@@ -47,7 +45,7 @@ def new_authenticator(request):
             form.add_error(None, REFUSED)
         else:
             request.session.cycle_key()
-            request.session.update({PENDING_USER: recovered.user.pk, signin.PENDING_SINCE: time.time(), NEW_AUTHENTICATOR: True})
+            request.session.update({PENDING_USER: recovered.user.pk, signin.PENDING_SINCE: time.time(), signin.NEW_AUTHENTICATOR: True})
             response = redirect("accounts:new_authenticator_enrol")
             session_keys.put(request, response, settings.STAFF_KEY_COOKIE_NAME, recovered.private_key, _pending_context(recovered.user.pk))
             return response
@@ -58,13 +56,13 @@ def new_authenticator(request):
 def new_authenticator_enrol(request):
     """Step two: scan the new secret, confirm with a code from it; then signed in."""
     user, private_key = _pending(request)
-    if private_key is None or not request.session.get(NEW_AUTHENTICATOR):
+    if private_key is None or not request.session.get(signin.NEW_AUTHENTICATOR):
         return redirect("accounts:new_authenticator")
     form = CodeForm(request.POST or None)
 
     def complete(totp_secret: bytes):
         new_code = recovery.replace_authenticator(recovery.Recovered(user, private_key), totp_secret, form.cleaned_data["code"])
-        request.session.pop(NEW_AUTHENTICATOR, None)
+        request.session.pop(signin.NEW_AUTHENTICATOR, None)
         return "accounts/recovered.html", {"recovery_code": new_code, "what": "authenticator"}
 
     return enrolment_page(request, user, private_key, form, "accounts/new_authenticator_enrol.html", complete)

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tipline.accounts import public_keys
+from tipline.accounts import public_keys, signin
 from tipline.accounts.models import ApiToken, User
 from tipline.alerts import outbox
 from tipline.core.crypto_policy import kdf_policy
@@ -77,7 +77,7 @@ def end_sessions_of(user: User) -> int:
     ended = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         data = session.get_decoded()
-        if str(data.get("_auth_user_id")) == str(user.pk) or data.get("pending_user_id") == user.pk:
+        if str(data.get("_auth_user_id")) == str(user.pk) or data.get(signin.PENDING_USER) == user.pk:
             session.delete()
             ended += 1
     return ended

@@ -35,7 +35,10 @@ ISSUER = "Tipline"
 CODE_FAILURES_ALLOWED = 5
 FIRST_PAUSE_SECONDS = 30
 LONGEST_PAUSE_SECONDS = 3600
-PENDING_SINCE = "pending_since"  # session key: when the password step was passed
+# Session keys of the half-signed-in state (between the password and the second step).
+PENDING_USER = "pending_user_id"
+PENDING_SINCE = "pending_since"  # when the password step was passed
+NEW_AUTHENTICATOR = "pending_new_authenticator"  # the second step enrols a new authenticator
 
 
 class SignInRefused(Exception):
@@ -54,8 +57,7 @@ class PasswordChecked:
 
 def check_password(username: str, password: str) -> PasswordChecked:
     """Raises throttle.Throttled or SignInRefused."""
-    throttle.count_against("sign-in:site", ATTEMPTS_SITE_WIDE)
-    throttle.count_against(throttle.scope_for_secret("sign-in:user", username.lower().encode()), ATTEMPTS_PER_USERNAME, 900)
+    count_attempt(username)
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         make_password(password)  # the same work as a real check, so timing does not tell
@@ -71,6 +73,12 @@ def check_password(username: str, password: str) -> PasswordChecked:
         raise SignInRefused() from None
     refuse_while_locked(user)  # only now: a stranger must not learn that an account is paused
     return PasswordChecked(user=user, private_key=private_key)
+
+
+def count_attempt(username: str) -> None:
+    """Every way in (password, recovery code) shares one limit per username and one site-wide."""
+    throttle.count_against("sign-in:site", ATTEMPTS_SITE_WIDE)
+    throttle.count_against(throttle.scope_for_secret("sign-in:user", username.lower().encode()), ATTEMPTS_PER_USERNAME, 900)
 
 
 def refuse_while_locked(user: User) -> None:

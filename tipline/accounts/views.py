@@ -20,8 +20,7 @@ from tipline.audit.services import Action, record
 from tipline.core import session_keys, throttle
 from tipline.core.middleware import CLEAR_SITE_DATA, allows_passkeys
 
-PENDING_USER = "pending_user_id"
-PENDING_TOTP = "pending_totp_secret"
+PENDING_USER = signin.PENDING_USER
 REFUSED = gettext_lazy("Wrong username, password or code. Check them and try again.")
 
 
@@ -83,7 +82,7 @@ def _pending(request):
 
 
 def _forget_pending(request) -> None:
-    for key in (PENDING_USER, PENDING_TOTP, signin.PENDING_SINCE, "pending_new_authenticator", "next"):
+    for key in (PENDING_USER, signin.PENDING_SINCE, signin.NEW_AUTHENTICATOR, "next"):
         request.session.pop(key, None)
 
 
