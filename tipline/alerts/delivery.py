@@ -20,8 +20,7 @@ from django.utils.translation import gettext
 
 from tipline.accounts.models import User
 from tipline.alerts import notify, transports
-from tipline.alerts.models import Audience, Delivery, DeliveryStatus, Event, Route, RouteKind
-from tipline.alerts.outbox import TIPSTER_EVENTS
+from tipline.alerts.models import Audience, Delivery, DeliveryStatus, Event, Route, RouteKind, to_the_hour
 
 log = logging.getLogger("tipline.alerts")
 NO_ROUTE = "no route reaches anyone for this channel"
@@ -75,7 +74,7 @@ def _add_delivery(event: Event, route: Route, recipient) -> None:
     fan_key = f"{route.pk}:{recipient.pk}" if recipient else str(route.pk)
     if Delivery.objects.filter(event=event, fan_key=fan_key).exists():
         return
-    digest = recipient is not None and recipient.quiet_digest and event.kind in TIPSTER_EVENTS
+    digest = recipient is not None and recipient.quiet_digest and event.caused_by_tipster
     try:
         with transaction.atomic():
             Delivery.objects.create(
@@ -146,7 +145,7 @@ def _attempt(delivery: Delivery) -> int:
         status=DeliveryStatus.DELIVERED, attempts=delivery.attempts + 1, finished_at=_finish_time(event, now),
         next_attempt_at=None, lease_until=None, last_error="",
     )
-    Route.objects.filter(pk=route.pk).update(last_success_at=now)
+    _route_worked(route.pk, now)
     log.info("alert %s delivered through route %s", event.kind, route.name)
     _settle(event)
     return 1
@@ -159,13 +158,13 @@ def _record_failure(delivery: Delivery, reason: str) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         attempts=attempts, last_error=reason[:500], next_attempt_at=now + timedelta(seconds=wait), lease_until=None
     )
-    Route.objects.filter(pk=delivery.route_id).update(last_failure_at=now, last_error=reason[:500])
+    _route_failed(delivery.route_id, reason, now)
     log.warning("alert %s through route %s failed (attempt %d, next in %d s): %s", delivery.event.kind, delivery.route.name, attempts, wait, reason)
 
 
 def _finish_time(event: Event, now: datetime | None = None) -> datetime:
     now = now or timezone.now()
-    return now.replace(minute=0, second=0, microsecond=0) if event.kind in TIPSTER_EVENTS else now
+    return to_the_hour(now) if event.caused_by_tipster else now
 
 
 def send_test(route: Route, email_to: transports.Addressee | None = None) -> None:
@@ -174,6 +173,14 @@ def send_test(route: Route, email_to: transports.Addressee | None = None) -> Non
     try:
         transports.send(route, notice, email_to)
     except transports.DeliveryFailed as failure:
-        Route.objects.filter(pk=route.pk).update(last_failure_at=timezone.now(), last_error=str(failure)[:500])
+        _route_failed(route.pk, str(failure), timezone.now())
         raise
-    Route.objects.filter(pk=route.pk).update(last_success_at=timezone.now())
+    _route_worked(route.pk, timezone.now())
+
+
+def _route_worked(route_id, now: datetime) -> None:
+    Route.objects.filter(pk=route_id).update(last_success_at=now)
+
+
+def _route_failed(route_id, reason: str, now: datetime) -> None:
+    Route.objects.filter(pk=route_id).update(last_failure_at=now, last_error=reason[:500])

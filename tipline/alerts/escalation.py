@@ -8,9 +8,7 @@ from django.db import transaction
 
 from tipline.alerts import outbox
 from tipline.alerts.models import Audience, Event
-from tipline.core.models import TipStatus
-
-SETTLED = (TipStatus.ACTED_ON, TipStatus.CLOSED, TipStatus.SPAM)
+from tipline.core.models import SETTLED_STATUSES
 
 
 def scan(now: datetime) -> int:
@@ -24,7 +22,7 @@ def _escalate(event: Event, now: datetime) -> int:
         if not Event.objects.filter(pk=event.pk, escalated=False).update(escalated=True):
             return 0
         tip = event.tip
-        if tip is None or tip.status in SETTLED:
+        if tip is None or tip.status in SETTLED_STATUSES:
             return 0
         seconds_left = int((tip.deadline - now).total_seconds()) if tip.deadline else None
         outbox.record(event.channel, "escalation", tip=tip, seconds_left=seconds_left, audience=Audience.ADMINS, now=now)

@@ -12,6 +12,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy
 
 
+# Events a tipster caused: their times are kept to the hour, like the tip's own.
+TIPSTER_EVENTS = ("new-tip", "new-message")
+
+
+def to_the_hour(moment):
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 class RouteKind(models.TextChoices):
     EMAIL = "email", gettext_lazy("Email to each recipient")
     WEBHOOK = "webhook", gettext_lazy("Signed webhook (JSON)")
@@ -79,7 +87,7 @@ class Event(models.Model):
 
     @property
     def caused_by_tipster(self) -> bool:
-        return self.kind in ("new-tip", "new-message")
+        return self.kind in TIPSTER_EVENTS
 
     class Meta:
         indexes = [

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from tipline.alerts.models import Audience, Event
+from tipline.alerts.models import TIPSTER_EVENTS, Audience, Event, to_the_hour
 
-TIPSTER_EVENTS = ("new-tip", "new-message")  # kept to the hour (Event.caused_by_tipster)
 DEADLINE_EVENTS = ("deadline-soon", "deadline-passed")
 
 
@@ -18,7 +17,7 @@ def record(
     """`now` is the moment of the cause: a scan passes the time it scanned for."""
     now = now or timezone.now()
     if kind in TIPSTER_EVENTS:
-        now = now.replace(minute=0, second=0, microsecond=0)
+        now = to_the_hour(now)
     return Event.objects.create(
         kind=kind, channel=channel, tip=tip, seconds_left=seconds_left, audience=audience, recorded_at=now,
         escalate_at=_escalation_time(channel, tip, now) if kind in DEADLINE_EVENTS else None,

@@ -86,7 +86,7 @@ def route_secret(route: Route) -> str:
     if not route.sealed_secret:
         return ""
     try:
-        return aead.decrypt(_sealing_key(), bytes(route.sealed_secret), aead.Purpose.ROUTE_SECRET, _context(route.name)).decode()
+        return _open_secret(route)
     except DecryptionError:
         raise RouteError(_("The route's secret cannot be opened (was the secret key file replaced?); add the route again.")) from None
 
@@ -100,10 +100,14 @@ def reseal_all(old_secret_key: str) -> int:
     """After the secret key file was replaced: each route's secret opened with the old, sealed under the new."""
     resealed = 0
     for route in Route.objects.select_for_update().exclude(sealed_secret=None):
-        secret = aead.decrypt(_sealing_key(old_secret_key), bytes(route.sealed_secret), aead.Purpose.ROUTE_SECRET, _context(route.name))
-        Route.objects.filter(pk=route.pk).update(sealed_secret=seal_secret(route.name, secret.decode()))
+        Route.objects.filter(pk=route.pk).update(sealed_secret=seal_secret(route.name, _open_secret(route, old_secret_key)))
         resealed += 1
     return resealed
+
+
+def _open_secret(route: Route, secret_key: str | None = None) -> str:
+    sealed = bytes(route.sealed_secret)
+    return aead.decrypt(_sealing_key(secret_key), sealed, aead.Purpose.ROUTE_SECRET, _context(route.name)).decode()
 
 
 def _sealing_key(secret_key: str | None = None) -> bytes:

@@ -9,6 +9,7 @@ from tipline.accounts.access import admin_page
 from tipline.alerts.delivery import send_test
 from tipline.alerts.forms import RouteForm
 from tipline.alerts.health import route_rows
+from tipline.alerts.models import RouteKind
 from tipline.alerts.routes import RouteError, add_route, find_route, remove_route
 from tipline.alerts.transports import Addressee, DeliveryFailed
 from tipline.audit.services import Action, record
@@ -34,9 +35,11 @@ def routes(request):
 def test(request, name):
     try:
         route = find_route(name)
-        email_to = Addressee.of(request.user) if route.kind == "email" else None
-        if route.kind == "email" and not request.user.email:
-            raise DeliveryFailed(_("your account has no email address; add one on the Notifications page"))
+        email_to = None
+        if route.kind == RouteKind.EMAIL:
+            if not request.user.email:
+                raise DeliveryFailed(_("your account has no email address; add one on the Notifications page"))
+            email_to = Addressee.of(request.user)
         send_test(route, email_to)
     except (RouteError, DeliveryFailed) as failure:
         result = {"name": name, "ok": False, "reason": str(failure)}

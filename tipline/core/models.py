@@ -134,6 +134,8 @@ class TipStatus(models.TextChoices):
 
 # Tips still being worked on: what dashboards count, bulk grants give, alerts watch.
 OPEN_STATUSES = (TipStatus.NEW, TipStatus.IN_REVIEW, TipStatus.ACTED_ON)
+# Tips whose deadline no longer matters: no deadline alert, no escalation.
+SETTLED_STATUSES = (TipStatus.ACTED_ON, TipStatus.CLOSED, TipStatus.SPAM)
 
 
 class Label(models.Model):

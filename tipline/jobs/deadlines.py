@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from tipline.alerts import outbox
-from tipline.core.models import Tip, TipStatus
+from tipline.alerts.models import Audience
+from tipline.core.models import SETTLED_STATUSES, Tip, TipStatus
 from tipline.jobs.models import AlertSent
 
-SETTLED = (TipStatus.ACTED_ON, TipStatus.CLOSED, TipStatus.SPAM)
 
 
 def alert_kind(tip: Tip, now: datetime) -> str | None:
@@ -26,7 +27,7 @@ def alert_kind(tip: Tip, now: datetime) -> str | None:
 
 def scan(now: datetime) -> int:
     horizon = now + timedelta(hours=max(settings.DEADLINE_ALERT_HOURS, default=0))
-    due = Tip.objects.filter(deadline__isnull=False, deadline__lte=horizon).exclude(status__in=SETTLED)
+    due = Tip.objects.filter(deadline__isnull=False, deadline__lte=horizon).exclude(status__in=SETTLED_STATUSES)
     sent = 0
     for tip in due.select_related("channel").iterator():
         kind = alert_kind(tip, now)
@@ -34,22 +35,21 @@ def scan(now: datetime) -> int:
             continue
         event = "deadline-passed" if kind == "passed" else "deadline-soon"
         seconds_left = int((tip.deadline - now).total_seconds())
-        sent += alert_once(tip, kind, lambda tip=tip: outbox.record(tip.channel, event, tip=tip, seconds_left=seconds_left, now=now))
+        sent += alert_once(tip, kind, event, seconds_left, now)
     return sent
 
 
 def forget_alerts(tip: Tip) -> None:
     """The deadline moved: the alerts of the old one say nothing about the new one."""
-    AlertSent.objects.filter(tip=tip).filter(kind__startswith="lead-").delete()
-    AlertSent.objects.filter(tip=tip, kind="passed").delete()
+    AlertSent.objects.filter(Q(kind__startswith="lead-") | Q(kind="passed"), tip=tip).delete()
 
 
-def alert_once(tip: Tip, kind: str, record_event) -> bool:
-    """Record the alert and its event in one transaction; False if it was recorded before."""
+def alert_once(tip: Tip, kind: str, event: str, seconds_left: int, now: datetime, audience: str = Audience.RECIPIENTS) -> bool:
+    """Record the alert and its outbox event in one transaction; False if it was recorded before."""
     try:
         with transaction.atomic():
             AlertSent.objects.create(tip=tip, kind=kind)
-            record_event()
+            outbox.record(tip.channel, event, tip=tip, seconds_left=seconds_left, audience=audience, now=now)
     except IntegrityError:
         return False  # another worker, or an earlier run, sent it
     return True

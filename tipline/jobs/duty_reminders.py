@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from tipline.alerts import outbox
 from tipline.alerts.models import Audience
 from tipline.core.duties import KINDS, duties_of, open_duty_due_by
 from tipline.core.models import Tip
@@ -30,10 +29,7 @@ def scan(now: datetime) -> int:
             event = f"{duty.kind}-overdue" if kind == "overdue" else f"{duty.kind}-soon"
             audience = Audience.ADMINS if kind == "overdue" else Audience.RECIPIENTS
             seconds_left = int((duty.due - now).total_seconds())
-            record = lambda tip=tip, event=event, audience=audience, seconds_left=seconds_left: outbox.record(  # noqa: E731
-                tip.channel, event, tip=tip, seconds_left=seconds_left, audience=audience, now=now
-            )
-            sent += alert_once(tip, f"{duty.kind}-{kind}", record)
+            sent += alert_once(tip, f"{duty.kind}-{kind}", event, seconds_left, now, audience)
     return sent
 
 

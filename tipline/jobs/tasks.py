@@ -29,11 +29,13 @@ def purge_expired() -> int:
 
 
 @task()
-def purge_expired_sessions() -> int:
+def purge_expired_sessions() -> None:
     """Expired session rows hold one half of a key; the browser may still hold the other."""
-    from django.contrib.sessions.models import Session
+    from importlib import import_module
 
-    return Session.objects.filter(expire_date__lte=timezone.now()).delete()[0]
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
 @task()
