@@ -64,10 +64,10 @@ def compare(entries_now: int, checkpoint: Checkpoint):
     """The log against what the checkpoint vouches for: every entry up to its newest is there."""
     from tipline.audit.services import ChainReport
 
-    kept = AuditEntry.objects.filter(id__lte=checkpoint.last_id) if checkpoint.last_id else AuditEntry.objects.none()
-    missing = checkpoint.entries - kept.count()
+    kept = AuditEntry.objects.filter(id__lte=checkpoint.last_id).count() if checkpoint.last_id else 0
+    missing = checkpoint.entries - kept
     newest = AuditEntry.objects.filter(id=checkpoint.last_id).first() if checkpoint.last_id else None
-    uncovered = entries_now - kept.count()
+    uncovered = entries_now - kept
     if missing > 0 or (checkpoint.last_id and (newest is None or newest.entry_hash != checkpoint.head)):
         reason = f"{max(missing, 1)} entries recorded by the checkpoint of {checkpoint.at} are gone"
         return ChainReport(entries_now, None, reason, checkpoint.entries, uncovered)
@@ -75,8 +75,8 @@ def compare(entries_now: int, checkpoint: Checkpoint):
 
 
 def resign(old_key: bytes, new_key: bytes) -> None:
-    """After a rekey: every checkpoint checked under the old key, signed again under the new;
-    the heads are the new chain's, so a fresh checkpoint follows."""
+    """After a rekey: the checkpoints are checked under the old key, then replaced by one
+    checkpoint of the chain as now linked under the new key (the old heads no longer exist)."""
     if latest(old_key) is None:
         return
     path().unlink()

@@ -221,19 +221,23 @@ def tips_to_grant(channel: Channel, grantee: User):
 
 def access_overview(user, channel_slug: str) -> tuple[Channel, list[tuple[User, int]]]:
     """The channel's other recipients and how many of its open tips each still lacks."""
+    channel = _channel_of_recipient(user, channel_slug)
+    others = [person for person in public_keys.vouched_recipients(channel) if person.pk != user.pk]
+    return channel, [(person, tips_to_grant(channel, person).count()) for person in others]
+
+
+def _channel_of_recipient(user, channel_slug: str) -> Channel:
+    """A channel this person receives; any other is "not found", as tips of others are."""
     channel = Channel.objects.filter(slug=channel_slug, recipients=user).first()
     if channel is None:
         raise TipNotFound()
-    others = [person for person in public_keys.vouched_recipients(channel) if person.pk != user.pk]
-    return channel, [(person, tips_to_grant(channel, person).count()) for person in others]
+    return channel
 
 
 def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, batch: int = 500) -> BulkGrant:
     """A recipient who joined late gets every open tip of the channel that this person can
     open, `batch` at a time (one transaction each), so a large channel shows progress."""
-    channel = Channel.objects.filter(slug=channel_slug, recipients=user).first()
-    if channel is None:
-        raise TipNotFound()
+    channel = _channel_of_recipient(user, channel_slug)
     grantee = next((person for person in public_keys.vouched_recipients(channel) if person.username == grantee_name), None)
     if grantee is None:
         raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})

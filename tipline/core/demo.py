@@ -1,6 +1,6 @@
 """The demo content `tipline demo` loads: two channels, a recipient to try things with, and
 an email route that writes the recipient's alerts as files under the data directory
-(DEMO_MAIL_DIR), so that a newcomer sees an alert arrive without a mail server."""
+(demo_mail_dir()), so that a newcomer sees an alert arrive without a mail server."""
 
 from dataclasses import dataclass
 from pathlib import Path
