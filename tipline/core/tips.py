@@ -348,9 +348,13 @@ def _decrypt_upload(upload: EncryptedUpload) -> bytes:
 def _encrypt_new_blob(data: bytes, meta: dict) -> _PreparedFile:
     blob_name, file_key = blobs.new_blob_name(), files.new_file_key()
     pieces = (data[start : start + files.CHUNK_BYTES] for start in range(0, len(data), files.CHUNK_BYTES))
-    with blobs.open_for_writing(blob_name) as blob:
-        for encrypted in files.encrypt_chunks(file_key, pieces, files.blob_context(blob_name)):
-            blob.write(encrypted)
+    try:
+        with blobs.open_for_writing(blob_name) as blob:
+            for encrypted in files.encrypt_chunks(file_key, pieces, files.blob_context(blob_name)):
+                blob.write(encrypted)
+    except BaseException:  # a disk that filled part-way: no half-written blob stays behind
+        blobs.delete(blob_name)
+        raise
     return _PreparedFile(blob_name, file_key, meta)
 
 

@@ -57,6 +57,26 @@ def test_a_full_disk_refuses_the_upload_cleanly_and_keeps_the_text(client, recip
     assert [path.name for path in Path(tiny_disk).iterdir()] == [Tip.objects.get().attachments.get().blob_name]
 
 
+def test_a_disk_that_fills_while_an_image_is_cleaned_leaves_no_partial_file(client, recipient_keys, tiny_disk, settings):
+    import io
+    import os
+
+    from PIL import Image
+
+    settings.STORAGES = settings.STORAGES | {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tiny_disk)}}
+    }
+    noise = io.BytesIO()
+    Image.frombytes("L", (200, 200), os.urandom(40_000)).save(noise, format="PNG")  # the upload fits; its cleaned copy does not
+    photo = SimpleUploadedFile("photo.png", noise.getvalue())
+
+    refused = post_tip(client, "general", {"answer-tip": TEXT}, files=[photo])
+
+    assert refused.status_code == 503 and TEXT in refused.content.decode()
+    assert Tip.objects.count() == 0
+    assert list(Path(tiny_disk).iterdir()) == []
+
+
 @pytest.mark.sqlite_only
 def test_a_locked_database_answers_503_with_the_text_and_works_once_free(client, transactional_db, recipient_keys):
     with locked_database():
