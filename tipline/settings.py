@@ -63,6 +63,10 @@ MAX_FILE_BYTES = env_int("MAX_FILE_BYTES", 1024**3, minimum=1)
 MAX_FILES_PER_TIP = env_int("MAX_FILES_PER_TIP", 10, minimum=0)
 # Images and PDFs up to this size are cleaned of metadata, in memory; larger ones are kept as sent.
 MAX_CLEANABLE_BYTES = env_int("MAX_CLEANABLE_BYTES", 64 * 1024 * 1024, minimum=0)
+MAX_CLEANABLE_PIXELS = env_int("MAX_CLEANABLE_PIXELS", 50_000_000, minimum=1)
+CLEANING_SECONDS = env_int("CLEANING_SECONDS", 20, minimum=1)
+CLEANING_MEMORY_MIB = env_int("CLEANING_MEMORY_MIB", 1024, minimum=256)
+CLEANING_PARALLEL = env_int("CLEANING_PARALLEL", 1, minimum=1)  # per server process
 MAX_ANSWER_CHARS = env_int("MAX_ANSWER_CHARS", 20_000, minimum=1)
 SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 30, minimum=1)
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 120, minimum=1)

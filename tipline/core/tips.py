@@ -332,11 +332,18 @@ def _prepare_file(upload: EncryptedUpload, keep_original: bool) -> _PreparedFile
     elif upload.size > settings.MAX_CLEANABLE_BYTES:
         note = gettext_noop("too large to clean; it is stored as sent")
     else:
-        cleaning = metadata.clean(_decrypt_upload(upload), kind)
+        cleaning = metadata.clean_within(_decrypt_upload(upload), kind, cleaning_limits())
         if cleaning.data is not None:
             return _encrypt_new_blob(cleaning.data, meta | {"size": len(cleaning.data), "note": cleaning.note})
         note = cleaning.note
     return _PreparedFile(upload.blob_name, upload.file_key, meta | {"note": note})
+
+
+def cleaning_limits() -> metadata.Limits:
+    return metadata.Limits(
+        seconds=settings.CLEANING_SECONDS, max_pixels=settings.MAX_CLEANABLE_PIXELS,
+        memory_bytes=settings.CLEANING_MEMORY_MIB * 1024 * 1024, parallel=settings.CLEANING_PARALLEL,
+    )
 
 
 def _decrypt_upload(upload: EncryptedUpload) -> bytes:

@@ -139,3 +139,32 @@ def test_several_files_in_one_tip_are_each_readable(client, recipient_keys):
     assert {name: data for name, (data, _) in stored.items()} == {
         f"part{number}.txt": f"part {number}".encode() * 50_000 for number in range(3)
     }
+
+
+def blank_png(width: int, height: int) -> bytes:
+    output = io.BytesIO()
+    Image.new("1", (width, height)).save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+def test_an_image_with_more_pixels_than_the_cap_is_not_decoded_but_stored_as_sent(client, recipient_keys):
+    # A few hundred KB that would decode to 81 megapixels (about 2 CPU-seconds and 600 MB to clean).
+    bomb = blank_png(9000, 9000)
+    assert len(bomb) < 300_000
+
+    response = post_tip(client, "general", {"answer-tip": "huge"}, files=[SimpleUploadedFile("huge.png", bomb)])
+
+    assert "too many pixels to clean; it is stored as sent" in response.content.decode()
+    assert stored_files(recipient_keys)["huge.png"][0] == bomb
+
+
+def test_cleaning_that_runs_past_its_time_limit_is_stopped_and_the_file_stored_as_sent(client, recipient_keys, settings):
+    settings.CLEANING_SECONDS = 0.2
+    slow = io.BytesIO()
+    Image.new("RGB", (5000, 5000), (1, 2, 3)).save(slow, format="PNG")  # under the pixel cap; half a second to clean
+    slow = slow.getvalue()
+
+    response = post_tip(client, "general", {"answer-tip": "slow"}, files=[SimpleUploadedFile("slow.png", slow)])
+
+    assert "took too long to clean; it is stored as sent" in response.content.decode()
+    assert stored_files(recipient_keys)["slow.png"][0] == slow
