@@ -72,6 +72,10 @@ SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 120, minimum=1)
 RECEIPT_ATTEMPTS_PER_MINUTE = env_int("RECEIPT_ATTEMPTS_PER_MINUTE", 60, minimum=1)
 RECEIPT_ATTEMPTS_PER_RECEIPT = env_int("RECEIPT_ATTEMPTS_PER_RECEIPT", 10, minimum=1)  # per 10 minutes
+FOLLOW_UPS_PER_TIP = env_int("FOLLOW_UPS_PER_TIP", 20, minimum=1)  # per hour
+FOLLOW_UPS_PER_MINUTE = env_int("FOLLOW_UPS_PER_MINUTE", 60, minimum=1)
+# Uploads are refused (507, the text kept) once the blob store's disk has less free.
+MIN_FREE_DISK_BYTES = env_int("MIN_FREE_DISK_MIB", 1024, minimum=0) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Every upload is encrypted as it streams in; Django's memory and temp-file handlers are never used.
 FILE_UPLOAD_HANDLERS = ["tipline.core.uploads.EncryptingUploadHandler"]

@@ -18,7 +18,7 @@ from tipline.core.uploads import upload_handler_of
 from tipline.intake.forms import ReplyForm, TipForm, new_form_token
 
 router = Router(tags=["tipsters"])
-ERRORS = {code: ErrorOut for code in (400, 404, 409, 413, 429, 503)}
+ERRORS = {code: ErrorOut for code in (400, 404, 409, 413, 429, 503, 507)}
 
 
 @router.get("/channels", response={200: list[ChannelOut]}, summary="Channels and their forms")
@@ -68,6 +68,7 @@ def follow_up(request, body: ReceiptIn):
 def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[UploadedFile]] = None):
     _refuse_broken_upload(request)
     tip, tip_key = tips.open_with_receipt(receipt)
+    tips.count_follow_up(tip)
     data = QueryDict(mutable=True)
     data["text"] = text
     form = ReplyForm(data, MultiValueDict({"files": list(files or [])}))
@@ -111,7 +112,7 @@ def _form_error(form) -> ApiError:
 def _refuse_broken_upload(request) -> None:
     handler = upload_handler_of(request)
     if handler is not None and handler.refusal:
-        code = "too_large" if handler.refusal_status == 413 else "unavailable"
+        code = {413: "too_large", 507: "storage_full"}.get(handler.refusal_status, "unavailable")
         raise ApiError(handler.refusal_status, code, handler.refusal, "files")
 
 

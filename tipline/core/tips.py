@@ -212,6 +212,12 @@ def count_submission(channel: Channel) -> None:
     throttle.count_against(f"submit:channel:{channel.pk}", settings.SUBMISSIONS_PER_MINUTE_PER_CHANNEL)
 
 
+def count_follow_up(tip: Tip) -> None:
+    """Count one tipster message against the site's and the tip's limits (raises Throttled)."""
+    throttle.count_against("follow-up:site", settings.FOLLOW_UPS_PER_MINUTE)
+    throttle.count_against(throttle.scope_for_secret("follow-up", tip.crypto_id), settings.FOLLOW_UPS_PER_TIP, 3600)
+
+
 def open_with_receipt(typed_receipt: str) -> tuple[Tip, bytes]:
     """A tipster coming back: limits per site and per receipt, then the look-up. Raises
     Throttled, ReceiptFormatError, ReceiptTypoError or UnknownReceipt."""

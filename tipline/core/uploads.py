@@ -51,13 +51,14 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().__init__(request)
         self.completed: list[EncryptedUpload] = []
         self.refusal: str | None = None
-        self.refusal_status = 413  # 413: a limit was broken; 503: the server could not store it
+        self.refusal_status = 413  # 413: a limit was broken; 503: the server could not store it; 507: disk nearly full
         self._blob = None
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
         if len(self.completed) >= settings.MAX_FILES_PER_TIP:
             self._refuse(_("At most %(count)d files can be sent at once.") % {"count": settings.MAX_FILES_PER_TIP})
+        self._refuse_if_disk_nearly_full()
         self._blob_name = blobs.new_blob_name()
         self._file_key = files.new_file_key()
         self._encryptor = files.FileEncryptor(self._file_key, files.blob_context(self._blob_name))
@@ -68,6 +69,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         if len(self._head) < SNIFF_BYTES:
             self._head += raw_data[: SNIFF_BYTES - len(self._head)]
         self._store(lambda: self._blob.write(self._encryptor.update(raw_data)))
+        if self._encryptor.plaintext_bytes % (16 * self.chunk_size) < len(raw_data):  # every 4 MiB
+            self._refuse_if_disk_nearly_full()
         if self._encryptor.plaintext_bytes > settings.MAX_FILE_BYTES:
             self._refuse(_("“%(name)s” is larger than the limit of %(limit)s.") % {
                 "name": self.file_name, "limit": human_size(settings.MAX_FILE_BYTES),
@@ -104,6 +107,11 @@ class EncryptingUploadHandler(FileUploadHandler):
         except OSError:  # disk full, quota, storage gone: the tipster's fault in no way
             self.refusal_status = 503
             self._refuse(_("Your files could not be stored because of a problem on our side. Nothing was saved; please try again later."))
+
+    def _refuse_if_disk_nearly_full(self) -> None:
+        if not blobs.has_room():
+            self.refusal_status = 507
+            self._refuse(_("Our storage is nearly full, so files cannot be taken right now. Nothing was saved; please try again later, or send your text without files."))
 
     def _refuse(self, reason: str) -> None:
         self.refusal = reason

@@ -24,6 +24,7 @@ from tipline.core.tips import (
     UnknownReceipt,
     add_message,
     channel_is_receiving,
+    count_follow_up,
     count_submission,
     open_with_receipt,
     read_answers,
@@ -113,12 +114,7 @@ def _discard_and_render(request, channel, form, problem, status):
     if handler is not None:
         handler.discard_all()
     response = render_tip_form(request, channel, form, problem, status)
-    return retry_later(response) if status == 503 else response
-
-
-def _upload_refusal(request) -> str | None:
-    handler = upload_handler_of(request)
-    return handler.refusal if handler is not None else None
+    return retry_later(response) if status in (503, 507) else response
 
 
 def csrf_failure(request, reason=""):
@@ -186,13 +182,8 @@ def your_tip(request):
     status = 200
     if request.method == "POST":
         form = ReplyForm(request.POST, request.FILES)
-        refusal = _upload_refusal(request)
-        if refusal:
-            form.add_error(None, refusal)
-        if refusal or not form.is_valid():
-            upload_handler_of(request).discard_all()
-            status = 400
-        else:
+        status = _refuse_follow_up(request, tip, form)
+        if status is None:
             add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
             return redirect(f"{request.path}?sent=1#conversation")
     context = {
@@ -200,7 +191,32 @@ def your_tip(request):
         "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
         "duties": duties_of(tip),
     }
-    return render(request, "intake/your_tip.html", context, status=status)
+    response = render(request, "intake/your_tip.html", context, status=status)
+    if status == 429:
+        response.headers["Retry-After"] = str(request.retry_after)
+    return retry_later(response) if status in (503, 507) else response
+
+
+def _refuse_follow_up(request, tip, form) -> int | None:
+    """The status to answer with when a tipster's message cannot be taken (the reason is
+    added to the form, whose text is shown again), or None when it can."""
+    handler = upload_handler_of(request)
+    if handler.refusal:
+        form.add_error(None, handler.refusal)
+        return handler.refusal_status
+    if not form.is_valid():
+        return 400
+    try:
+        count_follow_up(tip)
+    except throttle.Throttled as limit:
+        request.retry_after = limit.retry_after_seconds
+        form.add_error(None, ngettext(
+            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
+            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minutes.",
+            limit.retry_after_minutes,
+        ) % {"minutes": limit.retry_after_minutes})
+        return 429
+    return None
 
 
 def _discard_and_redirect_to_check(request):

@@ -1,15 +1,21 @@
 """Retention: a tip is destroyed its channel's retention period after its last activity,
 unless a recipient put it on hold. Destruction is crypto-shredding first: the sealed and
 wrapped tip keys are deleted and committed, so the content is unreadable at once even if
-a later step fails; then the rows and blobs go. The audit log keeps that it happened."""
+a later step fails; then the rows and blobs go. The audit log keeps that it happened.
+
+Blobs that no stored file refers to (a server killed mid-upload, a delete that failed) are
+swept once they are a day old: any request that wrote one has long ended."""
 
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from tipline.audit.services import Action, record
 from tipline.core import blobs
-from tipline.core.models import Channel, Tip, TipKeyGrant
+from tipline.core.models import Attachment, Channel, Tip, TipKeyGrant
+
+ORPHAN_BLOB_GRACE = timedelta(days=1)
 
 
 def due_for_purge(now: datetime):
@@ -45,3 +51,11 @@ def remove(tip: Tip) -> None:
         Tip.objects.filter(pk=tip.pk).delete()
     for name in blob_names:
         blobs.delete(name)
+
+
+def sweep_orphan_blobs() -> int:
+    referenced = set(Attachment.objects.values_list("blob_name", flat=True))
+    orphans = list(blobs.unreferenced_older_than(referenced, timezone.now() - ORPHAN_BLOB_GRACE))
+    for name in orphans:
+        blobs.delete(name)
+    return len(orphans)

@@ -29,6 +29,11 @@ def purge_expired() -> int:
 
 
 @task()
+def sweep_orphan_blobs() -> int:
+    return retention.sweep_orphan_blobs()
+
+
+@task()
 def purge_expired_sessions() -> None:
     """Expired session rows hold one half of a key; the browser may still hold the other."""
     from importlib import import_module

@@ -18,6 +18,8 @@ for directory in (DATA_DIR, DATA_DIR / "static", TEMP_DIR, PYTEST_TEMP_ROOT):
 
 os.environ["TIPLINE_DATA_DIR"] = str(DATA_DIR)
 os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"
+# Uploads must not depend on how full the test machine's disk is; the reserve has its own test.
+os.environ["TIPLINE_MIN_FREE_DISK_MIB"] = "0"
 os.environ["TMPDIR"] = str(TEMP_DIR)
 os.environ["PYTEST_DEBUG_TEMPROOT"] = str(PYTEST_TEMP_ROOT)
 # Sync Playwright runs an event loop in the test thread; the ORM would refuse to run there.

@@ -152,3 +152,25 @@ def test_a_tip_stored_under_older_receipt_parameters_still_opens(client, sent, m
     monkeypatch.setattr(tips, "kdf_policy", lambda: raised)  # parameters raised since the tip was sent
 
     assert enter(client, receipt).status_code == 302
+
+
+def test_follow_up_messages_are_limited_per_tip_and_the_text_is_kept(client, sent, settings):
+    settings.FOLLOW_UPS_PER_TIP = 3
+    enter(client, sent[0])
+
+    answers = [client.post("/check/your-tip/", {"text": f"message {number}"}) for number in range(4)]
+
+    assert [answer.status_code for answer in answers] == [302, 302, 302, 429]
+    assert "message 3" in answers[-1].content.decode() and "Too many messages" in answers[-1].content.decode()
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert Tip.objects.get().message_count == 3
+
+
+def test_follow_up_messages_through_the_api_share_the_limit(client, sent, settings):
+    settings.FOLLOW_UPS_PER_TIP = 1
+    receipt = sent[0]
+
+    answers = [client.post("/api/v1/followup/messages", {"receipt": receipt, "text": f"api {number}"}) for number in range(2)]
+
+    assert [answer.status_code for answer in answers] == [201, 429]
+    assert Tip.objects.get().message_count == 1

@@ -36,3 +36,37 @@ def test_a_cleaned_image_keeps_no_uncleaned_original(client, recipient_keys):
     assert response.status_code == 200
     assert blobs_on_disk() == set(Attachment.objects.values_list("blob_name", flat=True))
     assert len(blobs_on_disk()) == 1
+
+
+def test_files_are_refused_with_507_and_the_text_kept_when_the_disk_is_nearly_full(client, recipient_keys, settings):
+    settings.MIN_FREE_DISK_BYTES = 2**62  # more than any disk has free
+
+    refused = post_tip(client, "general", {"answer-tip": "kept text"}, files=[SimpleUploadedFile("a.txt", b"a" * 5000)])
+    text_only = post_tip(client, "general", {"answer-tip": "no files"})
+
+    assert refused.status_code == 507
+    assert "kept text" in refused.content.decode() and "storage is nearly full" in refused.content.decode()
+    assert blobs_on_disk() == set()
+    assert text_only.status_code == 200
+
+
+def test_the_worker_sweeps_blobs_no_file_refers_to_after_a_day(client, recipient_keys):
+    import os
+    import time
+
+    from tipline.core import blobs
+    from tipline.jobs.retention import sweep_orphan_blobs
+
+    post_tip(client, "general", {"answer-tip": "kept"}, files=[SimpleUploadedFile("kept.txt", b"k" * 100)])
+    stored = Attachment.objects.get().blob_name
+    for name in ("a" * 32, "b" * 32):
+        with blobs.open_for_writing(name) as blob:
+            blob.write(b"left by a server killed mid-request")
+    two_days_ago = time.time() - 2 * 86400
+    for name in (stored, "a" * 32):
+        os.utime(settings.BLOB_DIR / name, (two_days_ago, two_days_ago))
+
+    swept = sweep_orphan_blobs()
+
+    assert swept == 1
+    assert blobs_on_disk() == {stored, "b" * 32}  # the fresh one may still belong to a request in flight

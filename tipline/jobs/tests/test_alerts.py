@@ -109,7 +109,9 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_number_of_worke
     second = schedule_due(now)  # another worker at the same moment
     later = schedule_due(now + timedelta(minutes=1, seconds=1))
 
-    assert sorted(first) == ["audit-checkpoint", "deadline-scan", "digest", "insider-keys", "retention-purge", "session-purge"]
+    assert sorted(first) == [
+        "audit-checkpoint", "deadline-scan", "digest", "insider-keys", "orphan-blob-sweep", "retention-purge", "session-purge",
+    ]
     assert second == []
     assert sorted(later) == ["deadline-scan", "session-purge"]
 
