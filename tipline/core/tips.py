@@ -290,7 +290,8 @@ def file_chunks(tip_key: bytes, attachment: Attachment) -> Iterator[bytes]:
     file_key = files.unwrap_file_key(
         tip_key, attachment.wrapped_file_key, files.file_context(attachment.tip.crypto_id, str(attachment.id))
     )
-    return files.decrypt_chunks(file_key, blobs.read_chunks(attachment.blob_name), files.blob_context(attachment.blob_name))
+    size = content.decrypt_json(tip_key, attachment.meta_ciphertext, _attachment_meta_context(attachment))["size"]
+    return files.decrypt_chunks(file_key, blobs.read_chunks(attachment.blob_name), files.blob_context(attachment.blob_name), size)
 
 
 def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
@@ -353,9 +354,7 @@ def cleaning_limits() -> metadata.Limits:
 
 
 def _decrypt_upload(upload: EncryptedUpload) -> bytes:
-    return b"".join(
-        files.decrypt_chunks(upload.file_key, blobs.read_chunks(upload.blob_name), files.blob_context(upload.blob_name))
-    )
+    return b"".join(upload.plaintext_chunks())
 
 
 def _encrypt_new_blob(data: bytes, meta: dict) -> _PreparedFile:
@@ -363,7 +362,7 @@ def _encrypt_new_blob(data: bytes, meta: dict) -> _PreparedFile:
     pieces = (data[start : start + files.CHUNK_BYTES] for start in range(0, len(data), files.CHUNK_BYTES))
     try:
         with blobs.open_for_writing(blob_name) as blob:
-            for encrypted in files.encrypt_chunks(file_key, pieces, files.blob_context(blob_name)):
+            for encrypted in files.encrypt_chunks(file_key, pieces, files.blob_context(blob_name), padded=True):
                 blob.write(encrypted)
     except BaseException:  # a disk that filled part-way: no half-written blob stays behind
         blobs.delete(blob_name)

@@ -26,6 +26,9 @@ class EncryptedUpload(UploadedFile):
         self.file_key = file_key
         self.head = head  # the first bytes, kept in memory to recognise the file type
 
+    def plaintext_chunks(self):
+        return files.decrypt_chunks(self.file_key, blobs.read_chunks(self.blob_name), files.blob_context(self.blob_name), self.size)
+
     def discard(self) -> None:
         blobs.delete(self.blob_name)
 
@@ -35,7 +38,7 @@ class EncryptedUpload(UploadedFile):
         try:
             if self.size > max_bytes:
                 raise UploadRefused(f"“{self.name}” is larger than {human_size(max_bytes)}.")
-            return b"".join(files.decrypt_chunks(self.file_key, blobs.read_chunks(self.blob_name), files.blob_context(self.blob_name)))
+            return b"".join(self.plaintext_chunks())
         finally:
             self.discard()
 
@@ -61,7 +64,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._refuse_if_disk_nearly_full()
         self._blob_name = blobs.new_blob_name()
         self._file_key = files.new_file_key()
-        self._encryptor = files.FileEncryptor(self._file_key, files.blob_context(self._blob_name))
+        self._encryptor = files.FileEncryptor(self._file_key, files.blob_context(self._blob_name), padded=True)
         self._head = b""
         self._store(lambda: setattr(self, "_blob", blobs.open_for_writing(self._blob_name)))
 
@@ -78,7 +81,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         return None
 
     def file_complete(self, file_size):
-        self._store(lambda: self._blob.write(self._encryptor.finish()))
+        self._store(lambda: [self._blob.write(piece) for piece in self._encryptor.finish_pieces()])
         self._blob.close()
         self._blob = None
         upload = EncryptedUpload(

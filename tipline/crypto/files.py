@@ -4,8 +4,14 @@ Each file has its own random key, wrapped by the tip key. The stream is
 `version || secretstream header || frames`, each frame a 64 KiB plaintext chunk plus
 its 17-byte tag; the last frame carries the FINAL tag. Memory stays flat whatever
 the file size, and a truncated, reordered, spliced or altered stream is refused.
+
+Stored files are padded: zero bytes follow the file inside the stream, up to a size
+bucket (Padmé, from the PURBs paper: at most about 12% more, and the size then tells
+only O(log log n) bits), so a blob's length does not identify a known document. The
+exact size lives in the file's encrypted metadata; decryption stops there.
 """
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 import nacl.bindings as sodium
@@ -19,6 +25,7 @@ CHUNK_BYTES = 64 * 1024
 HEADER_BYTES = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
 TAG_BYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES
 FRAME_BYTES = CHUNK_BYTES + TAG_BYTES
+MIN_PADDED_BYTES = 16 * 1024
 PREAMBLE_BYTES = 1 + HEADER_BYTES
 TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
@@ -52,14 +59,25 @@ def encrypted_size(plaintext_size: int) -> int:
     return PREAMBLE_BYTES + plaintext_size + frames * TAG_BYTES
 
 
+def padded_size(size: int) -> int:
+    """Padmé: round up so that only the top log2(log2(size)) + 1 bits of the size remain."""
+    size = max(size, MIN_PADDED_BYTES)
+    exponent = size.bit_length() - 1
+    dropped_bits = exponent - exponent.bit_length()
+    mask = (1 << dropped_bits) - 1
+    return (size + mask) & ~mask
+
+
 def _frame_associated_data(where: bytes) -> bytes:
     return aead.associated_data(STREAM_FORMAT_VERSION, aead.Purpose.FILE_STREAM, where)
 
 
 class FileEncryptor:
-    """Feed plaintext in pieces of any size with `update`, then call `finish` once."""
+    """Feed plaintext in pieces of any size with `update`, then take `finish_pieces` once.
+    `padded`: zero bytes are added at the end, up to padded_size."""
 
-    def __init__(self, file_key: bytes, where: bytes):
+    def __init__(self, file_key: bytes, where: bytes, padded: bool = False):
+        self._padded = padded
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         header = sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, bytes(file_key))
         self._associated_data = _frame_associated_data(where)
@@ -68,17 +86,30 @@ class FileEncryptor:
         self.plaintext_bytes = 0
 
     def update(self, data: bytes) -> bytes:
-        self._pending += data
         self.plaintext_bytes += len(data)
+        return self._append(data)
+
+    def finish_pieces(self) -> Iterator[bytes]:
+        """The rest of the stream: the padding a chunk at a time (memory stays flat), then
+        the final frame."""
+        padding = padded_size(self.plaintext_bytes) - self.plaintext_bytes if self._padded else 0
+        while padding:
+            piece = min(padding, CHUNK_BYTES)
+            padding -= piece
+            yield self._append(bytes(piece))
+        self._push(self._pending, TAG_FINAL)
+        self._pending.clear()
+        yield self._take_output()
+
+    def finish(self) -> bytes:
+        return b"".join(self.finish_pieces())
+
+    def _append(self, data: bytes) -> bytes:
+        self._pending += data
         # Keep the last (possibly full) chunk back: only `finish` knows it is the last.
         while len(self._pending) > CHUNK_BYTES:
             self._push(self._pending[:CHUNK_BYTES], TAG_MESSAGE)
             del self._pending[:CHUNK_BYTES]
-        return self._take_output()
-
-    def finish(self) -> bytes:
-        self._push(self._pending, TAG_FINAL)
-        self._pending.clear()
         return self._take_output()
 
     def _push(self, chunk: bytes, tag: int) -> None:
@@ -142,18 +173,26 @@ class FileDecryptor:
         return chunk
 
 
-def encrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes) -> Iterator[bytes]:
-    return _run(FileEncryptor(file_key, where), chunks)
-
-
-def decrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes) -> Iterator[bytes]:
-    """Plaintext as it is verified; the caller must not trust it until iteration ends cleanly."""
-    return _run(FileDecryptor(file_key, where), chunks)
-
-
-def _run(stream: FileEncryptor | FileDecryptor, chunks: Iterable[bytes]) -> Iterator[bytes]:
+def encrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes, padded: bool = False) -> Iterator[bytes]:
+    encryptor = FileEncryptor(file_key, where, padded)
     for chunk in chunks:
-        output = stream.update(chunk)
+        if output := encryptor.update(chunk):
+            yield output
+    yield from encryptor.finish_pieces()
+
+
+def decrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes, size: int | None = None) -> Iterator[bytes]:
+    """Plaintext as it is verified; the caller must not trust it until iteration ends cleanly.
+    `size`: the file's own size; what follows it in the stream is padding, read (so that the
+    whole stream is verified) but not returned."""
+    decryptor = FileDecryptor(file_key, where)
+    remaining = size
+    for output in itertools.chain((decryptor.update(chunk) for chunk in chunks), _later(decryptor.finish)):
+        if remaining is not None:
+            output, remaining = output[:remaining], remaining - min(remaining, len(output))
         if output:
             yield output
-    yield stream.finish()
+
+
+def _later(make_last) -> Iterator[bytes]:
+    yield make_last()

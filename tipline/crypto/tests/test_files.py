@@ -44,6 +44,29 @@ def test_round_trip_whatever_the_chunking(size, in_piece, out_piece):
     assert decrypt(stream, out_piece) == data
 
 
+@settings(max_examples=30, deadline=None)
+@given(size=st.sampled_from([0, 1, 16_383, 16_385, CHUNK, 3 * CHUNK + 5, 1_000_003]), out_piece=st.integers(1, 3 * CHUNK))
+def test_a_padded_stream_gives_back_the_file_alone_when_its_size_is_known(size, out_piece):
+    data = bytes(index % 251 for index in range(size))
+
+    stream = b"".join(files.encrypt_chunks(FILE_KEY, split(data, 10_000), WHERE, padded=True))
+
+    assert len(stream) == files.encrypted_size(files.padded_size(size))
+    assert b"".join(files.decrypt_chunks(FILE_KEY, split(stream, out_piece), WHERE, size)) == data
+    assert decrypt(stream, out_piece) == data + bytes(files.padded_size(size) - size)
+
+
+@given(size=st.integers(0, 2**40))
+def test_the_padded_size_is_a_bucket_at_most_an_eighth_larger(size):
+    padded = files.padded_size(size)
+
+    assert padded >= size and padded >= files.MIN_PADDED_BYTES
+    assert padded <= max(files.MIN_PADDED_BYTES, size * 9 // 8)
+    assert files.padded_size(padded) == padded  # a bucket pads to itself
+    significant_bits = (padded >> ((padded & -padded).bit_length() - 1)).bit_length()
+    assert significant_bits <= (padded.bit_length() - 1).bit_length() + 1  # the size tells O(log log n) bits
+
+
 SAMPLE = bytes(index % 253 for index in range(3 * CHUNK + 100))
 SAMPLE_STREAM = encrypt(SAMPLE)
 

@@ -168,3 +168,21 @@ def test_cleaning_that_runs_past_its_time_limit_is_stopped_and_the_file_stored_a
 
     assert "took too long to clean; it is stored as sent" in response.content.decode()
     assert stored_files(recipient_keys)["slow.png"][0] == slow
+
+
+def test_stored_files_show_only_a_size_bucket_not_their_exact_size(client, recipient_keys):
+    from django.conf import settings
+
+    sizes = {"a.bin": 100_000, "b.bin": 100_300, "c.bin": 1}
+    uploads = [SimpleUploadedFile(name, bytes([7]) * size) for name, size in sizes.items()]
+
+    post_tip(client, "general", {"answer-tip": "three sizes"}, files=uploads)
+
+    tip = Tip.objects.get()
+    on_disk = {
+        attachment.blob_name: (settings.BLOB_DIR / attachment.blob_name).stat().st_size for attachment in tip.attachments.all()
+    }
+    assert len(set(on_disk.values())) == 2  # 100,000 and 100,300 bytes land in one bucket
+    assert min(on_disk.values()) > 16_000  # one byte is stored as large as a small document
+    stored = stored_files(recipient_keys)
+    assert {name: len(data) for name, (data, _) in stored.items()} == sizes
