@@ -211,10 +211,11 @@ LOGGING = {
         "drop_request": {"()": "tipline.core.logging.DropRequestFilter"},
         "withhold_client_details": {"()": "tipline.core.logging.WithholdClientDetailsFilter"},
         "route_pattern": {"()": "tipline.core.logging.RoutePatternFilter"},
+        "hold_public_lines": {"()": "tipline.core.logging.HoldPublicLinesFilter"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["drop_request", "withhold_client_details"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["hold_public_lines", "drop_request", "withhold_client_details"]},
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

@@ -145,8 +145,8 @@ def _attempt(delivery: Delivery) -> int:
         status=DeliveryStatus.DELIVERED, attempts=delivery.attempts + 1, finished_at=_finish_time(event, now),
         next_attempt_at=None, lease_until=None, last_error="",
     )
-    _route_worked(route.pk, now)
-    log.info("alert %s delivered through route %s", event.kind, route.name)
+    _route_worked(route.pk, _finish_time(event, now))
+    log.info("alert %s delivered through route %s", event.kind, route.name, extra=held_if_tipster_caused(event))
     _settle(event)
     return 1
 
@@ -158,8 +158,16 @@ def _record_failure(delivery: Delivery, reason: str) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         attempts=attempts, last_error=reason[:500], next_attempt_at=now + timedelta(seconds=wait), lease_until=None
     )
-    _route_failed(delivery.route_id, reason, now)
-    log.warning("alert %s through route %s failed (attempt %d, next in %d s): %s", delivery.event.kind, delivery.route.name, attempts, wait, reason)
+    _route_failed(delivery.route_id, reason, _finish_time(delivery.event, now))
+    log.warning(
+        "alert %s through route %s failed (attempt %d, next in %d s): %s", delivery.event.kind, delivery.route.name, attempts, wait, reason,
+        extra=held_if_tipster_caused(delivery.event),
+    )
+
+
+def held_if_tipster_caused(event: Event) -> dict:
+    """Log `extra` that holds the line until the hour ends when a tipster caused the event."""
+    return {"tipster_activity": True} if event.caused_by_tipster else {}
 
 
 def _finish_time(event: Event, now: datetime | None = None) -> datetime:

@@ -1,11 +1,17 @@
 """The blob store: encrypted file bytes under random names, through Django's storage API.
 
-Names say nothing about the file (random hex); the store holds only ciphertext.
+Names say nothing about the file (random hex); the store holds only ciphertext. On a
+filesystem, a blob's and the directory's modification and access times are set to the
+hour when it is written or deleted, so they do not tell the minute a tipster sent a file
+(the inode's change time is the kernel's and cannot be set; see docs/privacy.md).
 """
 
+import contextlib
+import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +31,32 @@ def new_blob_name() -> str:
     return secrets.token_hex(16)
 
 
-def open_for_writing(name: str):
+def open_for_writing(name: str) -> "BlobWriter":
     storage = _storage()
     if isinstance(storage, FileSystemStorage):
         Path(storage.location).mkdir(mode=0o700, parents=True, exist_ok=True)
-    return storage.open(name, "wb")
+    return BlobWriter(storage, name)
+
+
+class BlobWriter:
+    """A blob being written: `write`, then `close` (or use it as a context manager)."""
+
+    def __init__(self, storage, name: str):
+        self._storage, self._name = storage, name
+        self._file = storage.open(name, "wb")
+
+    def write(self, data: bytes) -> int:
+        return self._file.write(data)
+
+    def close(self) -> None:
+        self._file.close()
+        _times_to_the_hour(self._storage, self._name)
+
+    def __enter__(self) -> "BlobWriter":
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self.close()
 
 
 def has_room() -> bool:
@@ -63,7 +90,19 @@ def read_chunks(name: str) -> Iterator[bytes]:
 
 
 def delete(name: str) -> None:
-    _storage().delete(name)
+    storage = _storage()
+    storage.delete(name)
+    _times_to_the_hour(storage, None)
+
+
+def _times_to_the_hour(storage, name: str | None) -> None:
+    if not isinstance(storage, FileSystemStorage):
+        return
+    hour = time.time() // 3600 * 3600
+    paths = [Path(storage.location)] + ([Path(storage.path(name))] if name else [])
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(path, (hour, hour))
 
 
 def exists(name: str) -> bool:

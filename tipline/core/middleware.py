@@ -13,6 +13,7 @@ from functools import wraps
 from csp.decorators import csp_update
 from django.conf import settings
 
+from tipline.core import logging as logging_rules
 from tipline.core import metrics
 
 access_log = logging.getLogger("tipline.access")
@@ -76,18 +77,20 @@ class SecurityHeadersMiddleware:
 
 
 class AccessLogMiddleware:
-    """One line per request: method, the route pattern (not the path), status, duration."""
+    """One line per request: method, the route pattern (not the path), status, duration.
+    A tipster's requests' lines are written at the end of the hour (core.logging)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        started = time.perf_counter()
-        response = self.get_response(request)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        match = getattr(request, "resolver_match", None)
-        route = "/" + match.route if match is not None else _unrouted(request)
-        access_log.info("%s %s %d %.1fms", request.method, route, response.status_code, elapsed_ms)
+        with logging_rules.serving(request):
+            started = time.perf_counter()
+            response = self.get_response(request)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            match = getattr(request, "resolver_match", None)
+            route = "/" + match.route if match is not None else _unrouted(request)
+            access_log.info("%s %s %d %.1fms", request.method, route, response.status_code, elapsed_ms)
         metrics.observe_request(request.method, route, response.status_code, elapsed_ms / 1000)
         return response
 

@@ -44,6 +44,21 @@ def purge_expired_sessions() -> None:
 
 
 @task()
+def prune_finished_tasks() -> int:
+    """A finished task's row keeps its times and result (counts of alerts, purges): an hour
+    after it finished (a day, when it failed) it is deleted."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    old = Q(status="SUCCESSFUL", finished_at__lt=now - timedelta(hours=1)) | Q(status="FAILED", finished_at__lt=now - timedelta(days=1))
+    deleted, _ = DBTaskResult.objects.filter(old).delete()
+    return deleted
+
+
+@task()
 def write_audit_checkpoint() -> int:
     """A signed checkpoint of the audit log outside the database (tipline.audit.checkpoints)."""
     from tipline.audit.checkpoints import write_checkpoint

@@ -28,6 +28,7 @@ PERIODIC = {
     "deadline-scan": (timedelta(seconds=15), tasks.scan_deadlines),
     "retention-purge": (timedelta(hours=1), tasks.purge_expired),
     "orphan-blob-sweep": (timedelta(hours=1), tasks.sweep_orphan_blobs),
+    "task-prune": (timedelta(hours=1), tasks.prune_finished_tasks),
     "session-purge": (timedelta(minutes=1), tasks.purge_expired_sessions),
     "audit-checkpoint": (timedelta(hours=1), tasks.write_audit_checkpoint),
     "digest": (timedelta(days=1), tasks.send_digests),

@@ -42,6 +42,16 @@ def collected_static():
 
 
 @pytest.fixture(autouse=True)
+def held_log_lines_written_after_each_test():
+    """Lines about public requests wait for the hour's end (core.logging); a test's are
+    written when it ends, into its own captured output, not at exit into a closed stream."""
+    from tipline.core.logging import release_held_lines
+
+    yield
+    release_held_lines()
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate-limit counters start at zero in every test."""
     from django.core.cache import cache

@@ -110,7 +110,7 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_number_of_worke
     later = schedule_due(now + timedelta(minutes=1, seconds=1))
 
     assert sorted(first) == [
-        "audit-checkpoint", "deadline-scan", "digest", "insider-keys", "orphan-blob-sweep", "retention-purge", "session-purge",
+        "audit-checkpoint", "deadline-scan", "digest", "insider-keys", "orphan-blob-sweep", "retention-purge", "session-purge", "task-prune",
     ]
     assert second == []
     assert sorted(later) == ["deadline-scan", "session-purge"]
