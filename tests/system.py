@@ -1,5 +1,6 @@
 """Running the installed `tipline` command (and make) the way an operator would."""
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -15,6 +16,9 @@ TIPLINE = Path(sys.executable).parent / "tipline"
 LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
+SHARED_MEMORY_DIR = Path(os.environ["TIPLINE_RUNTIME_DIR"])
+
+
 def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
     """The caller's environment without any TIPLINE_* setting, plus a data dir and overrides.
     The command speaks English here whatever the caller's locale (tests of other languages set LANG)."""
@@ -24,6 +28,8 @@ def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
         environment.pop(variable, None)
     environment["LANG"] = "C.UTF-8"
     environment["TIPLINE_DATA_DIR"] = str(data_dir)
+    # Each data directory's shared cache inside this run's own, removed when the run ends.
+    environment["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR / hashlib.sha256(str(data_dir).encode()).hexdigest()[:16])
     environment.update({f"TIPLINE_{key}": value for key, value in overrides.items()})
     return environment
 

@@ -5,6 +5,7 @@ secret key file, and the list of languages. `tipline.settings` is the main calle
 command line reads the languages and translations from here before Django is set up.
 """
 
+import hashlib
 import os
 import secrets
 import stat
@@ -63,8 +64,11 @@ def locale_dir() -> Path:
     return Path(env_str("LOCALE_DIR", str(Path(__file__).resolve().parent / "locale"))).resolve()
 
 
-def cache_settings(url: str) -> dict:
-    """Rate limits and caches: per process (LocMem) by default; one Redis for several processes."""
+def cache_settings(url: str, runtime_dir: Path | None) -> dict:
+    """Rate limits and caches: shared by this machine's processes in memory-backed storage
+    (`runtime_dir`) by default; one Redis for several machines; per process when neither."""
+    if not url and runtime_dir is not None:
+        return {"default": {"BACKEND": "tipline.core.shared_cache.SharedMemoryCache", "LOCATION": str(runtime_dir)}}
     if not url:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
     if not url.startswith(("redis://", "rediss://", "unix://")):
@@ -92,6 +96,19 @@ def blob_storage(kind: str, blob_dir: Path) -> dict:
             "addressing_style": env_str("S3_ADDRESSING_STYLE", "path" if endpoint else "auto"),
         },
     }
+
+
+def runtime_dir(data_dir: Path) -> Path | None:
+    """Memory-backed storage of this data directory's shared cache: TIPLINE_RUNTIME_DIR, else
+    a directory under /dev/shm named after the data directory; None where neither exists."""
+    configured = env_str("RUNTIME_DIR", "")
+    if configured:
+        return Path(configured).resolve()
+    shared_memory = Path("/dev/shm")
+    if not shared_memory.is_dir():
+        return None
+    name = hashlib.blake2b(str(data_dir).encode(), digest_size=8, person=b"tipline-runtime").hexdigest()
+    return shared_memory / f"tipline-{os.getuid()}-{name}"
 
 
 def ensure_private_dir(path: Path) -> Path:

@@ -19,6 +19,7 @@ from tipline.config import (
     env_str,
     load_or_create_secret_key,
     locale_dir,
+    runtime_dir,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -149,9 +150,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Caches (rate limits): per process by default; set a Redis URL for several processes --
+# --- Caches (rate limits): shared by this machine's processes in memory; Redis for several machines
 CACHE_URL = env_str("CACHE_URL", "")
-CACHES = cache_settings(CACHE_URL)
+RUNTIME_DIR = runtime_dir(DATA_DIR)
+CACHES = cache_settings(CACHE_URL, RUNTIME_DIR)
 
 # --- Security headers and cookies --------------------------------------------
 CONTENT_SECURITY_POLICY = {

@@ -17,6 +17,9 @@ for directory in (DATA_DIR, DATA_DIR / "static", TEMP_DIR, PYTEST_TEMP_ROOT):
     directory.mkdir(mode=0o700)
 
 os.environ["TIPLINE_DATA_DIR"] = str(DATA_DIR)
+# The shared cache (rate limits) in memory-backed storage, one per run, gone when it ends.
+SHARED_MEMORY_DIR = Path("/dev/shm" if Path("/dev/shm").is_dir() else TEMP_DIR) / RUN_DIR.name
+os.environ["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR)
 os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"
 # Uploads must not depend on how full the test machine's disk is; the reserve has its own test.
 os.environ["TIPLINE_MIN_FREE_DISK_MIB"] = "0"
@@ -31,6 +34,7 @@ def pytest_unconfigure(config):
     import shutil
 
     shutil.rmtree(RUN_DIR, ignore_errors=True)
+    shutil.rmtree(SHARED_MEMORY_DIR, ignore_errors=True)
 
 
 def pytest_report_header(config):

@@ -1,0 +1,61 @@
+"""Rate limits count per site: every server process on the machine sees the same counts
+(the shared in-memory cache when no Redis is configured)."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+COUNT_IN_A_PROCESS = """
+import django, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "tipline.settings"
+django.setup()
+from tipline.core import throttle
+allowed = 0
+for _ in range(8):
+    try:
+        throttle.count_against("shared-by-processes", 10, 3600)
+        allowed += 1
+    except throttle.Throttled:
+        pass
+print(allowed)
+"""
+
+
+def test_two_server_processes_share_one_limit():
+    cache.clear()
+    processes = [
+        subprocess.Popen([sys.executable, "-c", COUNT_IN_A_PROCESS], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+        for _ in range(2)
+    ]
+
+    allowed = [int(process.communicate(timeout=60)[0].strip().splitlines()[-1]) for process in processes]
+
+    assert sum(allowed) == 10  # per process, 16 would have passed
+
+
+def test_the_shared_cache_lives_in_memory_backed_storage_only():
+    assert settings.CACHES["default"]["BACKEND"] == "tipline.core.shared_cache.SharedMemoryCache"
+    cache.set("probe", 1)
+    assert str(settings.RUNTIME_DIR).startswith("/dev/shm/")
+    assert not str(settings.RUNTIME_DIR).startswith(str(settings.DATA_DIR))
+
+
+def test_entries_expire_count_and_clear():
+    cache.clear()
+
+    assert cache.add("counter", 0, timeout=1) and not cache.add("counter", 5)
+    assert cache.incr("counter") == 1 and cache.incr("counter", 2) == 3
+    cache.set("kept", {"a": 1})
+    time.sleep(1.1)
+
+    assert cache.get("counter") is None and cache.add("counter", 7)
+    with pytest.raises(ValueError):
+        cache.incr("missing")
+    assert cache.get("kept") == {"a": 1} and cache.delete("kept") and not cache.has_key("kept")
+    cache.clear()
+    assert cache.get("counter") is None
