@@ -73,6 +73,9 @@ SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 120, minimum=1)
 RECEIPT_ATTEMPTS_PER_MINUTE = env_int("RECEIPT_ATTEMPTS_PER_MINUTE", 60, minimum=1)
 RECEIPT_ATTEMPTS_PER_RECEIPT = env_int("RECEIPT_ATTEMPTS_PER_RECEIPT", 10, minimum=1)  # per 10 minutes
+# The header a trusted proxy sets to the client's address (e.g. X-Real-IP); empty: none.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER", "")
+PER_CLIENT_PER_MINUTE = env_int("PER_CLIENT_PER_MINUTE", 10, minimum=1)  # per action: tips, receipts, messages, sign-ins
 FOLLOW_UPS_PER_TIP = env_int("FOLLOW_UPS_PER_TIP", 20, minimum=1)  # per hour
 FOLLOW_UPS_PER_MINUTE = env_int("FOLLOW_UPS_PER_MINUTE", 60, minimum=1)
 # Uploads are refused (507, the text kept) once the blob store's disk has less free.

@@ -21,6 +21,7 @@ def recover_password(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            throttle.count_for_client(request, "sign-in")
             new_code = recovery.recover_password(data["username"], data["recovery_code"], data["code"], data["new_password"])
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))
@@ -38,6 +39,7 @@ def new_authenticator(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            throttle.count_for_client(request, "sign-in")
             recovered = recovery.check_for_new_authenticator(data["username"], data["password"], data["recovery_code"])
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))

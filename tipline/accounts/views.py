@@ -34,6 +34,7 @@ def sign_in(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
+            throttle.count_for_client(request, "sign-in")
             checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"])
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))

@@ -39,10 +39,10 @@ def submit(
     if channel is None:
         raise ApiError(404, "not_found", "No channel with this slug.", "slug")
     _refuse_broken_upload(request)
-    tips.count_submission(channel)
     data = _form_data(answers)
     data["insider_token"] = insider_token
     form = TipForm(channel, data=data, files=_form_files(channel, files or []))
+    tips.count_submission(channel, request, form.offers_valid_token())
     if not form.is_valid():
         _discard(request)
         raise _form_error(form)
@@ -54,7 +54,7 @@ def submit(
 
 @router.post("/followup", response={200: TipsterTipOut, **ERRORS}, summary="Read your tip and its conversation")
 def follow_up(request, body: ReceiptIn):
-    tip, tip_key = tips.open_with_receipt(body.receipt)
+    tip, tip_key = tips.open_with_receipt(body.receipt, request)
     return {
         "channel": tip.channel.name, "received_hour": tip.received_hour,
         "answers": [answer_out(answer) for answer in tips.read_answers(tip, tip_key)],
@@ -67,8 +67,8 @@ def follow_up(request, body: ReceiptIn):
 @router.post("/followup/messages", response={201: SentOut, **ERRORS}, summary="Write to the team, with files")
 def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[UploadedFile]] = None):
     _refuse_broken_upload(request)
-    tip, tip_key = tips.open_with_receipt(receipt)
-    tips.count_follow_up(tip)
+    tip, tip_key = tips.open_with_receipt(receipt, request)
+    tips.count_follow_up(tip, request)
     data = QueryDict(mutable=True)
     data["text"] = text
     form = ReplyForm(data, MultiValueDict({"files": list(files or [])}))

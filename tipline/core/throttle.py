@@ -1,12 +1,17 @@
-"""Rate limits that count requests, never people: fixed one-minute (or longer) windows in
-Django's cache, keyed by what is limited (a channel, the whole site, a receipt's lookup
-id), never by address or browser."""
+"""Rate limits: fixed one-minute (or longer) windows in Django's cache (shared by the
+site's processes), keyed by what is limited (a channel, the whole site, a receipt's lookup
+id). Where the proxy passes the client's address (TIPLINE_CLIENT_ADDRESS_HEADER), each
+client also has a short bucket per action, named by a keyed hash of the address under a
+random key that lives only in the cache and changes every hour: no address is kept, and
+an hour later no bucket can be linked to one."""
 
 import hashlib
 import math
+import secrets
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -37,3 +42,23 @@ def count_against(scope: str, limit: int, window_seconds: int = 60) -> None:
 def scope_for_secret(prefix: str, secret: bytes) -> str:
     """A cache scope for a value that must not itself sit in the cache (e.g. a lookup id)."""
     return f"{prefix}:{hashlib.blake2b(secret, digest_size=12).hexdigest()}"
+
+
+def count_for_client(request, action: str) -> None:
+    """Count one `action` (e.g. "submit") by the request's client against PER_CLIENT_PER_MINUTE;
+    nothing is counted when the client's address is not known (no header configured, or Tor)."""
+    bucket = _client_bucket(request)
+    if bucket is not None:
+        count_against(f"client:{action}:{bucket}", settings.PER_CLIENT_PER_MINUTE)
+
+
+def _client_bucket(request) -> str | None:
+    header = settings.CLIENT_ADDRESS_HEADER
+    if not header:
+        return None
+    address = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").split(",")[0].strip()
+    if not address:
+        return None
+    key_name = f"client-key:{int(time.time() // 3600)}"
+    cache.add(key_name, secrets.token_bytes(32), timeout=7200)
+    return hashlib.blake2b(address.encode(), key=cache.get(key_name), digest_size=12).hexdigest()

@@ -206,21 +206,31 @@ def lookup_scope(typed_receipt: str) -> bytes:
     return hashlib.blake2b(receipts.normalise(typed_receipt).encode(), digest_size=16, person=b"tipline-throttle").digest()
 
 
-def count_submission(channel: Channel) -> None:
-    """Count one submission against the site's and the channel's limits (raises Throttled)."""
-    throttle.count_against("submit:site", settings.SUBMISSIONS_PER_MINUTE)
-    throttle.count_against(f"submit:channel:{channel.pk}", settings.SUBMISSIONS_PER_MINUTE_PER_CHANNEL)
+def count_submission(channel: Channel, request, with_valid_token: bool = False) -> None:
+    """Count one submission against the client's, the site's and the channel's limits (raises
+    Throttled). Tips carrying a valid member's token have budgets of their own, so that a
+    flood of anonymous junk does not silence members (each token sends one tip only)."""
+    throttle.count_for_client(request, "submit")
+    budget = "submit-with-token" if with_valid_token else "submit"
+    throttle.count_against(f"{budget}:site", settings.SUBMISSIONS_PER_MINUTE)
+    throttle.count_against(f"{budget}:channel:{channel.pk}", settings.SUBMISSIONS_PER_MINUTE_PER_CHANNEL)
 
 
-def count_follow_up(tip: Tip) -> None:
-    """Count one tipster message against the site's and the tip's limits (raises Throttled)."""
+def count_follow_up(tip: Tip, request) -> None:
+    """Count one tipster message against the client's, the site's and the tip's limits (raises
+    Throttled): a budget apart from tips and receipt look-ups, for people who hold a receipt."""
+    throttle.count_for_client(request, "message")
     throttle.count_against("follow-up:site", settings.FOLLOW_UPS_PER_MINUTE)
     throttle.count_against(throttle.scope_for_secret("follow-up", tip.crypto_id), settings.FOLLOW_UPS_PER_TIP, 3600)
 
 
-def open_with_receipt(typed_receipt: str) -> tuple[Tip, bytes]:
-    """A tipster coming back: limits per site and per receipt, then the look-up. Raises
-    Throttled, ReceiptFormatError, ReceiptTypoError or UnknownReceipt."""
+def open_with_receipt(typed_receipt: str, request) -> tuple[Tip, bytes]:
+    """A tipster coming back: limits per client, site and receipt, then the look-up. Raises
+    ReceiptFormatError, ReceiptTypoError, Throttled or UnknownReceipt. What is not a
+    well-formed receipt is refused first and counts against nothing (it costs no Argon2id),
+    so junk cannot use up the look-ups real receipts need."""
+    receipts.normalise(typed_receipt)
+    throttle.count_for_client(request, "receipt")
     throttle.count_against("receipt:site", settings.RECEIPT_ATTEMPTS_PER_MINUTE)
     scope = throttle.scope_for_secret("receipt", lookup_scope(typed_receipt))
     throttle.count_against(scope, settings.RECEIPT_ATTEMPTS_PER_RECEIPT, 600)

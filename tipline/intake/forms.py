@@ -126,6 +126,18 @@ class TipForm(forms.Form):
             ) from None
         return token
 
+    def offers_valid_token(self) -> bool:
+        """Whether the tip carries a member's token that would be accepted now (read before
+        validation, to choose the rate-limit budget; validation checks it again)."""
+        text = (self.data.get("insider_token") or "").strip() if "insider_token" in self.fields else ""
+        if not text:
+            return False
+        try:
+            redemption.check(self.channel.insider_organisation, text)
+        except redemption.TokenRejected:
+            return False
+        return True
+
     def clean_insider_token(self) -> str:
         text = self.cleaned_data["insider_token"].strip()
         if text:

@@ -68,7 +68,7 @@ def _receive_tip(request, channel):
     if handler is not None and handler.refusal:
         return _discard_and_render(request, channel, form, handler.refusal, handler.refusal_status)
     try:
-        count_submission(channel)
+        count_submission(channel, request, form.offers_valid_token())
     except throttle.Throttled as limit:
         message = ngettext(
             "Too many tips are arriving right now. Your text is kept below; please try again in %(minutes)d minute.",
@@ -143,7 +143,7 @@ def check(request):
         return render(request, "intake/check.html", {"form": form}, status=400)
     typed = form.cleaned_data["receipt"]
     try:
-        tip, tip_key = open_with_receipt(typed)
+        tip, tip_key = open_with_receipt(typed, request)
     except throttle.Throttled as limit:
         form.add_error(None, ngettext(
             "Too many attempts right now. Please try again in %(minutes)d minute.",
@@ -207,7 +207,7 @@ def _refuse_follow_up(request, tip, form) -> int | None:
     if not form.is_valid():
         return 400
     try:
-        count_follow_up(tip)
+        count_follow_up(tip, request)
     except throttle.Throttled as limit:
         request.retry_after = limit.retry_after_seconds
         form.add_error(None, ngettext(

@@ -174,3 +174,13 @@ def test_follow_up_messages_through_the_api_share_the_limit(client, sent, settin
 
     assert [answer.status_code for answer in answers] == [201, 429]
     assert Tip.objects.get().message_count == 1
+
+
+def test_malformed_receipts_are_not_counted_so_they_cannot_lock_out_a_real_one(client, sent, settings):
+    settings.RECEIPT_ATTEMPTS_PER_MINUTE = 5
+    junk = [enter(Client(), "1234") for _ in range(20)] + [enter(Client(), with_typo(sent[0])) for _ in range(20)]
+
+    real = enter(client, sent[0])
+
+    assert {response.status_code for response in junk} == {400}
+    assert real.status_code == 302
