@@ -59,6 +59,16 @@ def _client_bucket(request) -> str | None:
     address = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").split(",")[0].strip()
     if not address:
         return None
-    key_name = f"client-key:{int(time.time() // 3600)}"
-    cache.add(key_name, secrets.token_bytes(32), timeout=7200)
-    return hashlib.blake2b(address.encode(), key=cache.get(key_name), digest_size=12).hexdigest()
+    return hashlib.blake2b(address.encode(), key=hourly_keys("client")[0], digest_size=12).hexdigest()
+
+
+def hourly_keys(purpose: str) -> tuple[bytes, bytes]:
+    """This hour's and the last hour's random key for `purpose`, kept only in the shared cache
+    (memory or Redis): hashes made under them cannot be recomputed once they are gone."""
+    hour = int(time.time() // 3600)
+    keys = []
+    for number in (hour, hour - 1):
+        name = f"hourly-key:{purpose}:{number}"
+        cache.add(name, secrets.token_bytes(32), timeout=3 * 3600)
+        keys.append(cache.get(name))
+    return keys[0], keys[1]

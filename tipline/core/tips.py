@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_noop
 
 from tipline.accounts import public_keys
@@ -73,7 +73,7 @@ class Answer:
         """The value as a person reads it."""
         if self.kind == "datetime" and self.value:
             moment = datetime.fromisoformat(self.value)
-            return f"{moment:%-d %B %Y, %H:%M} ({moment.tzname()})"
+            return f"{formats.date_format(moment, 'DATE_FORMAT')}, {moment:%H:%M} ({moment.tzname()})"
         if isinstance(self.value, list):
             return ", ".join(self.value)
         if isinstance(self.value, bool):
@@ -328,6 +328,10 @@ def _older_receipt_params(current: KdfParams) -> Iterator[KdfParams]:
     older = {bytes(value) for value in Tip.objects.values_list("receipt_kdf", flat=True).distinct()}
     older.discard(current.encode())
     yield from (KdfParams.decode(value) for value in sorted(older))
+
+
+def form_was_sent(form_token: str) -> bool:
+    return UsedSubmissionToken.objects.filter(token_hash=token_hash(form_token)).exists()
 
 
 def _spend_form_token(form_token: str) -> None:

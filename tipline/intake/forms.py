@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from tipline.core.models import Channel, FieldKind, FormField, InsiderTokens
 from tipline.core.tips import Answer
@@ -58,7 +59,7 @@ def build_field(spec: FormField, language: str | None = None) -> forms.Field:
     if kind in (FieldKind.SHORT_TEXT, FieldKind.LONG_TEXT):
         limit = min(spec.max_length or settings.MAX_ANSWER_CHARS, settings.MAX_ANSWER_CHARS)
         widget = forms.Textarea(attrs={"rows": 8}) if kind == FieldKind.LONG_TEXT else forms.TextInput()
-        return forms.CharField(max_length=limit, widget=widget, **common)
+        return text_field_with_a_stated_limit(forms.CharField(max_length=limit, widget=widget, **common), limit)
     if kind == FieldKind.NUMBER:
         return forms.DecimalField(min_value=spec.min_value, max_value=spec.max_value, max_digits=26, decimal_places=6, **common)
     if kind == FieldKind.DATE:
@@ -214,6 +215,17 @@ def insider_token_field(channel: Channel) -> forms.CharField:
     )
 
 
+def text_field_with_a_stated_limit(field: forms.CharField, limit: int) -> forms.CharField:
+    """The limit said in the help text, and no `maxlength` for the browser: it would cut a
+    pasted text without a word. The server refuses what is longer, with the text kept."""
+    field.widget.attrs.pop("maxlength", None)
+    stated = ngettext("Up to %(count)s character.", "Up to %(count)s characters.", limit) % {
+        "count": number_format(limit, force_grouping=True),
+    }
+    field.help_text = f"{field.help_text} {stated}".strip()
+    return field
+
+
 def _json_value(value):
     if value is None or isinstance(value, (str, bool, list)):
         return value
@@ -228,6 +240,8 @@ class ReceiptForm(forms.Form):
         help_text=gettext_lazy("The 24 digits you were given when you sent your tip. Spaces and dashes do not matter."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "numeric"}),
     )
+    # A message typed on the tip page after the session ended, carried back to it.
+    pending_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
 
 class ReplyForm(forms.Form):
@@ -238,6 +252,7 @@ class ReplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["text"].max_length = settings.MAX_ANSWER_CHARS
         self.fields["text"].validators.append(MaxLengthValidator(settings.MAX_ANSWER_CHARS))
+        text_field_with_a_stated_limit(self.fields["text"], settings.MAX_ANSWER_CHARS)
 
     def clean(self):
         cleaned = super().clean()

@@ -1,19 +1,22 @@
 """Tipster-facing views: the landing page, a channel's tip form, the receipt, and the
 "check on your tip" pages. Each parses input, calls one service, renders."""
 
+import dataclasses
 import zoneinfo
 
+from django import forms
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tipline.core import throttle
+from tipline.core import resends, throttle
 from tipline.core.middleware import CLEAR_SITE_DATA
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel
@@ -26,6 +29,7 @@ from tipline.core.tips import (
     channel_is_receiving,
     count_follow_up,
     count_submission,
+    form_was_sent,
     open_with_receipt,
     read_answers,
     read_conversation,
@@ -38,6 +42,10 @@ from tipline.insider.redemption import TokenRejected
 from tipline.intake import tipster_session
 from tipline.intake.forms import ReceiptForm, ReplyForm, TipForm, new_form_token
 
+RESENT = gettext_lazy(
+    "You sent this same tip a moment ago. It is stored, and its receipt was shown on the page after "
+    "sending; it was not stored twice. To send it again as a new tip, tick the box below and send."
+)
 NOT_STORED = gettext_lazy(
     "Your tip could not be stored because of a problem on our side. Nothing was saved. "
     "Your text is kept below; please send it again in a few minutes."
@@ -80,9 +88,14 @@ def _receive_tip(request, channel):
         return response
     if not form.is_valid():
         return _discard_and_render(request, channel, form, None, 400)
+    if form_was_sent(form.cleaned_data["form_token"]):  # the same page sent twice: certainly no new tip
+        return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
+    answers, uploads = form.answers(), form.uploads()
+    if request.POST.get("send_again") != "on" and resends.sent_within_the_hour(channel, answers, uploads):
+        return _discard_and_render(request, channel, _with_send_again_box(form), RESENT, 409)
     try:
         submitted = submit_tip(
-            channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token
+            channel, answers, form.deadline(), uploads, form.cleaned_data["form_token"], form.verified_token
         )
     except TokenRejected as rejection:  # spent by another tip a moment ago
         form.add_error("insider_token", rejection.message)
@@ -93,7 +106,13 @@ def _receive_tip(request, channel):
         return render_tip_form(request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503)
     except (DatabaseError, OSError):  # database locked or down, disk full: nothing was kept
         return retry_later(render_tip_form(request, channel, form, NOT_STORED, 503))
+    resends.remember(channel, answers, uploads)
     return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
+
+
+def _with_send_again_box(form):
+    form.fields["send_again"] = forms.BooleanField(required=False, label=_("Send it as a new tip, with a new receipt"))
+    return form
 
 
 def render_tip_form(request, channel, form, problem: str | None = None, status: int = 200):
@@ -159,7 +178,11 @@ def check(request):
     except UnknownReceipt:
         form.add_error("receipt", _("No tip has this receipt. Check each digit against what you wrote down."))
         return render(request, "intake/check.html", {"form": form}, status=404)
-    response = redirect("intake:your_tip")
+    pending = form.cleaned_data["pending_text"]
+    if pending.strip():  # a message typed after the session had ended, not sent yet
+        response = _your_tip_page(request, tip, tip_key, ReplyForm(initial={"text": pending}), message_kept=True)
+    else:
+        response = redirect("intake:your_tip")
     tipster_session.start(request, response, tip, tip_key)
     return response
 
@@ -178,23 +201,33 @@ def your_tip(request):
     if opened is None:
         return _discard_and_redirect_to_check(request)
     tip, tip_key = opened
-    form = ReplyForm()
-    status = 200
-    if request.method == "POST":
-        form = ReplyForm(request.POST, request.FILES)
-        status = _refuse_follow_up(request, tip, form)
-        if status is None:
-            add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
-            return redirect(f"{request.path}?sent=1#conversation")
-    context = {
-        "tip": tip, "answers": read_answers(tip, tip_key), "files": submitted_files(tip, tip_key),
-        "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
-        "duties": duties_of(tip),
-    }
-    response = render(request, "intake/your_tip.html", context, status=status)
+    if request.method == "GET":
+        return _your_tip_page(request, tip, tip_key, ReplyForm())
+    form = ReplyForm(request.POST, request.FILES)
+    status = _refuse_follow_up(request, tip, form)
+    if status is None:
+        add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+        return redirect(f"{request.path}?sent=1#conversation")
+    response = _your_tip_page(request, tip, tip_key, form, status)
     if status == 429:
         response.headers["Retry-After"] = str(request.retry_after)
     return retry_later(response) if status in (503, 507) else response
+
+
+def _your_tip_page(request, tip, tip_key, form, status: int = 200, message_kept: bool = False):
+    context = {
+        "tip": tip, "answers": _in_the_pages_language(tip.channel, read_answers(tip, tip_key)), "files": submitted_files(tip, tip_key),
+        "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
+        "duties": duties_of(tip), "message_kept": message_kept,
+    }
+    return render(request, "intake/your_tip.html", context, status=status)
+
+
+def _in_the_pages_language(channel, answers):
+    """Labels as the channel words them in the page's language (stored as sent, in the
+    language the tipster sent in)."""
+    language = get_language()
+    return [dataclasses.replace(answer, label=channel.field_text(answer.key, "label", language, answer.label)) for answer in answers]
 
 
 def _refuse_follow_up(request, tip, form) -> int | None:
@@ -220,10 +253,16 @@ def _refuse_follow_up(request, tip, form) -> int | None:
 
 
 def _discard_and_redirect_to_check(request):
+    """The session ended. A message typed meanwhile is shown again with the receipt form,
+    to come back after the receipt (its files cannot be kept: they are discarded)."""
     handler = upload_handler_of(request)
     if handler is not None and request.method == "POST":
-        request.POST  # noqa: B018 - read the body so any upload is encrypted, then discarded
+        text = request.POST.get("text", "")  # reading the body encrypts any upload, discarded next
         handler.discard_all()
+        if text.strip():
+            form = ReceiptForm(initial={"pending_text": text})
+            context = {"form": form, "ended": True, "files_were_dropped": bool(request.FILES)}
+            return render(request, "intake/check.html", context)
     return redirect(f"{reverse('intake:check')}?ended=1")
 
 

@@ -72,7 +72,7 @@ def test_images_lose_their_hidden_details_but_stay_images(client, recipient_keys
 
     response = post_tip(client, "general", {"answer-tip": "see picture"}, files=[SimpleUploadedFile(name, original)])
 
-    assert f"<strong>{name}</strong>: hidden details such as location, device and author were removed." in response.content.decode()
+    assert f"<strong dir=\"auto\">{name}</strong>: hidden details such as location, device and author were removed." in response.content.decode()
     data, note = stored_files(recipient_keys)[name]
     assert SECRET.encode() not in data
     with Image.open(io.BytesIO(data)) as image:
