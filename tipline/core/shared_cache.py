@@ -4,7 +4,7 @@ not per process, and their counters never reach a disk.
 
 Every write is one transaction that takes SQLite's write lock at its start, so two
 processes counting at once both count. Entries expire as in any Django cache; expired rows are deleted as
-new ones are written. With several machines, configure Redis (TIPLINE_CACHE_URL).
+new ones are added. With several machines, configure Redis (TIPLINE_CACHE_URL).
 """
 
 import os
@@ -16,7 +16,10 @@ from pathlib import Path
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires);"
+)
 BUSY_TIMEOUT_MS = 2000
 
 
@@ -31,7 +34,7 @@ class SharedMemoryCache(BaseCache):
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
-            database.execute("DELETE FROM entries WHERE key = ? AND expires <= ?", (key, time.time()))
+            database.execute("DELETE FROM entries WHERE expires <= ?", (time.time(),))
             inserted = database.execute(
                 "INSERT OR IGNORE INTO entries VALUES (?, ?, ?)", (key, pickle.dumps(value), self._expiry(timeout))
             )
@@ -91,7 +94,7 @@ class SharedMemoryCache(BaseCache):
             self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             connection = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             connection.execute("PRAGMA journal_mode = MEMORY")
-            connection.execute(SCHEMA)
+            connection.executescript(SCHEMA)
             self._local.connection, self._local.pid = _Immediate(connection), os.getpid()
         return self._local.connection
 

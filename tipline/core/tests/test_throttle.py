@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -59,3 +60,17 @@ def test_entries_expire_count_and_clear():
     assert cache.get("kept") == {"a": 1} and cache.delete("kept") and not cache.has_key("kept")
     cache.clear()
     assert cache.get("counter") is None
+
+
+def test_expired_counters_do_not_pile_up():
+    import sqlite3
+
+    cache.clear()
+    for window in range(50):
+        cache.add(f"throttle:old:{window}", 0, timeout=1)
+    time.sleep(1.1)
+
+    cache.add("throttle:now", 0)
+
+    rows = sqlite3.connect(Path(settings.RUNTIME_DIR) / "cache.sqlite3").execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    assert rows == 1
