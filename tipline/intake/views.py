@@ -91,7 +91,7 @@ def _receive_tip(request, channel):
     if form_was_sent(form.cleaned_data["form_token"]):  # the same page sent twice: certainly no new tip
         return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
     answers, uploads = form.answers(), form.uploads()
-    if request.POST.get("send_again") != "on" and resends.sent_within_the_hour(channel, answers, uploads):
+    if request.POST.get("send_again") != "on" and resends.sent_within_the_hour(request, channel, answers, uploads):
         return _discard_and_render(request, channel, _with_send_again_box(form), RESENT, 409)
     try:
         submitted = submit_tip(
@@ -106,7 +106,7 @@ def _receive_tip(request, channel):
         return render_tip_form(request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503)
     except (DatabaseError, OSError):  # database locked or down, disk full: nothing was kept
         return retry_later(render_tip_form(request, channel, form, NOT_STORED, 503))
-    resends.remember(channel, answers, uploads)
+    resends.remember(request, channel, answers, uploads)
     return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
 
 

@@ -58,6 +58,7 @@ def test_a_message_written_after_the_session_ended_is_kept_for_after_the_receipt
 
 def test_the_same_tip_sent_again_after_going_back_is_not_stored_twice_unless_asked(client, recipient_keys):
     answers = {"answer-tip": "Back, then Send again"}
+    client.get("/c/general/")  # the form, and with it the browser's CSRF cookie
     first = post_tip(client, "general", answers)
 
     again = post_tip(client, "general", answers)  # a new form token: the page was loaded again
@@ -67,3 +68,14 @@ def test_the_same_tip_sent_again_after_going_back_is_not_stored_twice_unless_ask
     assert again.status_code == 409 and "You sent this same tip a moment ago" in html.unescape(again.content.decode())
     assert "Back, then Send again" in again.content.decode()
     assert meant.status_code == 200 and Tip.objects.count() == 2
+
+
+def test_another_browser_sending_the_same_words_is_a_new_tip(recipient_keys):
+    answers = {"answer-tip": "The same short report from two people"}
+    browsers = [Client(), Client()]
+    for browser in browsers:
+        browser.get("/c/general/")
+
+    sent = [post_tip(browser, "general", answers).status_code for browser in browsers]
+
+    assert sent == [200, 200] and Tip.objects.count() == 2

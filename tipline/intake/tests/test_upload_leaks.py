@@ -2,7 +2,6 @@
 the request's end (an unknown channel, a refused receipt, a limit), no blob outlives it
 unless a stored file points to it; a cleaned image leaves no uncleaned original behind."""
 
-import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
