@@ -62,7 +62,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Limits ------------------------------------------------------------------
 MAX_FILE_BYTES = env_int("MAX_FILE_BYTES", 1024**3, minimum=1)
 MAX_FILES_PER_TIP = env_int("MAX_FILES_PER_TIP", 10, minimum=0)
-# Images and PDFs up to this size are cleaned of metadata, in memory; larger ones are kept as sent.
+# Files up to this size are cleaned of metadata, in memory; larger ones are kept as sent.
 MAX_CLEANABLE_BYTES = env_int("MAX_CLEANABLE_BYTES", 64 * 1024 * 1024, minimum=0)
 MAX_CLEANABLE_PIXELS = env_int("MAX_CLEANABLE_PIXELS", 50_000_000, minimum=1)
 CLEANING_SECONDS = env_int("CLEANING_SECONDS", 20, minimum=1)

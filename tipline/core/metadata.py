@@ -1,5 +1,6 @@
-"""Removing hidden details (EXIF, XMP, document info) from images and PDFs before they are
-stored, and saying plainly what was cleaned and what could not be.
+"""Removing hidden details (EXIF and GPS, XMP, document properties, authors, tags) from the
+files tipsters send, before they are stored, and saying plainly what was cleaned and what
+could not be. The cleaners themselves are in tipline.core.cleaners, one per family.
 
 Runs in memory only (files up to TIPLINE_MAX_CLEANABLE_BYTES): a cleaned copy is
 re-encrypted; nothing plaintext touches the disk. Decoders are where a small hostile file
@@ -8,22 +9,31 @@ process with a time and memory limit, a few at a time per server process, and im
 measured from their header before any pixel is decoded. A note never contains a newline.
 """
 
-import io
 import resource
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
+from tipline.core.cleaners import CannotClean, TooManyPixels, gettext_noop
 
+IMAGE_KINDS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "HEIF")
 KIND_BY_MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
     (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "ZIP"),  # Office Open XML and OpenDocument; other archives are kept as sent
+    (b"ID3", "MP3"),
+    (b"\xff\xfb", "MP3"),
+    (b"\xff\xf3", "MP3"),
+    (b"\xff\xf2", "MP3"),
+    (b"fLaC", "FLAC"),
 )
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis", b"avif")
 
 
 @dataclass(frozen=True)
@@ -33,10 +43,19 @@ class Cleaning:
 
 
 def recognise(head: bytes) -> str | None:
-    """JPEG, PNG, WebP or PDF from the file's first bytes (never from its name)."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
+    """The kind of file from its first 16 bytes (never from its name), or None."""
+    if head[:4] == b"RIFF":
+        return {b"WEBP": "WEBP", b"WAVE": "WAV"}.get(head[8:12])
+    if head[4:8] == b"ftyp":  # ISO base media: HEIF pictures, MP4/MOV/M4A recordings
+        return "HEIF" if head[8:12] in HEIF_BRANDS else "MP4"
     return next((kind for magic, kind in KIND_BY_MAGIC if head.startswith(magic)), None)
+
+
+def name_for(name: str, cleaned: bytes) -> str:
+    """The file's name, with a .jpg ending when the cleaner turned it into a JPEG (HEIC)."""
+    if recognise(cleaned[:16]) == "JPEG" and not name.lower().endswith((".jpg", ".jpeg")):
+        return f"{name.rsplit('.', 1)[0] if '.' in name else name}.jpg"
+    return name
 
 
 @dataclass(frozen=True)
@@ -45,12 +64,6 @@ class Limits:
     max_pixels: int  # an image with more is not decoded
     memory_bytes: int  # address space of the child process
     parallel: int  # cleanings at once in one server process
-
-
-def gettext_noop(message: str) -> str:
-    """Marks a note for translation (it is translated when shown), without importing Django:
-    cleaning children start from a process that has no settings."""
-    return message
 
 
 TOO_SLOW = gettext_noop("took too long to clean; it is stored as sent")
@@ -93,60 +106,30 @@ def _clean_in_child(kind: str, max_pixels: int, memory_bytes: int) -> None:
 
 def clean(data: bytes, kind: str, max_pixels: int) -> Cleaning:
     """Clean in this process, without a time limit: call clean_within from request code."""
+    # Each cleaner is imported when needed: a child process loads only its own decoders.
     try:
-        cleaned = _clean_pdf(data) if kind == "PDF" else _clean_image(data, kind, max_pixels)
-    except _TooManyPixels:
+        if kind in IMAGE_KINDS:
+            from tipline.core.cleaners import images
+
+            cleaned, note = images.clean(data, kind, max_pixels)
+        elif kind == "PDF":
+            from tipline.core.cleaners import pdf
+
+            cleaned, note = pdf.clean(data)
+        elif kind == "ZIP":
+            from tipline.core.cleaners import office
+
+            cleaned, note = office.clean(data)
+        else:
+            from tipline.core.cleaners import media
+
+            cleaned, note = media.clean(data, kind)
+    except TooManyPixels:
         return Cleaning(None, TOO_MANY_PIXELS)
-    except _CannotClean as reason:
+    except CannotClean as reason:
         return Cleaning(None, f"could not be cleaned ({reason}); it is stored as sent")
     # Notes are stored in English inside the file's encrypted metadata and translated when shown.
-    return Cleaning(cleaned, gettext_noop("hidden details such as location, device and author were removed"))
-
-
-class _CannotClean(Exception):
-    pass
-
-
-class _TooManyPixels(Exception):
-    pass
-
-
-def _clean_image(data: bytes, kind: str, max_pixels: int) -> bytes:
-    try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            if image.format != kind:
-                raise _CannotClean(f"it is not really a {kind} image")
-            if image.width * image.height > max_pixels:
-                raise _TooManyPixels()
-            if getattr(image, "is_animated", False):
-                raise _CannotClean("animated images are not cleaned")
-            image.load()
-            upright = ImageOps.exif_transpose(image)  # keep the picture the right way up
-            upright.info = {}  # drop EXIF, XMP, comments, text chunks and the ICC profile
-            output = io.BytesIO()
-            options = {"quality": 95} if kind in ("JPEG", "WEBP") else {}
-            upright.save(output, format=kind, **options)
-            return output.getvalue()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as error:
-        raise _CannotClean(f"the image could not be read: {error.__class__.__name__}") from None
-
-
-def _clean_pdf(data: bytes) -> bytes:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise _CannotClean("the PDF is password-protected")
-        writer = PdfWriter(clone_from=reader)
-        writer.metadata = None
-        writer.xmp_metadata = None
-        for page in writer.pages:
-            page.pop("/Metadata", None)
-        writer.compress_identical_objects(remove_unreferenced=True)  # drop objects nothing refers to any more
-        output = io.BytesIO()
-        writer.write(output)
-        return output.getvalue()
-    except (PdfReadError, OSError, ValueError, KeyError) as error:
-        raise _CannotClean(f"the PDF could not be read: {error.__class__.__name__}") from None
+    return Cleaning(cleaned, note)
 
 
 if __name__ == "__main__":

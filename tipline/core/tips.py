@@ -349,13 +349,14 @@ def _prepare_file(upload: EncryptedUpload, keep_original: bool) -> _PreparedFile
     if keep_original:
         note = gettext_noop("kept exactly as sent: this channel keeps files as evidence")
     elif kind is None:
-        note = gettext_noop("not cleaned: only JPEG, PNG, WebP and PDF files are cleaned; it is stored as sent")
+        note = gettext_noop("not cleaned: files of this kind are not cleaned; it is stored as sent")
     elif upload.size > settings.MAX_CLEANABLE_BYTES:
         note = gettext_noop("too large to clean; it is stored as sent")
     else:
         cleaning = metadata.clean_within(_decrypt_upload(upload), kind, cleaning_limits())
         if cleaning.data is not None:
-            return _encrypt_new_blob(cleaning.data, meta | {"size": len(cleaning.data), "note": cleaning.note})
+            name = metadata.name_for(upload.name, cleaning.data)  # a HEIC comes back as a JPEG
+            return _encrypt_new_blob(cleaning.data, meta | {"name": name, "size": len(cleaning.data), "note": cleaning.note})
         note = cleaning.note
     return _PreparedFile(upload.blob_name, upload.file_key, meta | {"note": note})
 
