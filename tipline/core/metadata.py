@@ -32,6 +32,7 @@ KIND_BY_MAGIC = (
     (b"\xff\xf3", "MP3"),
     (b"\xff\xf2", "MP3"),
     (b"fLaC", "FLAC"),
+    (b"OggS", "OGG"),  # Vorbis, Opus, FLAC in Ogg: mutagen tells which
 )
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis", b"avif")
 
@@ -119,7 +120,7 @@ def clean(data: bytes, kind: str, max_pixels: int) -> Cleaning:
         elif kind == "ZIP":
             from tipline.core.cleaners import office
 
-            cleaned, note = office.clean(data)
+            cleaned, note = office.clean(data, max_pixels)
         else:
             from tipline.core.cleaners import media
 

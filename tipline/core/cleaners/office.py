@@ -5,7 +5,8 @@ is rewritten as text, so that the rest of the document stays byte for byte as it
 Removed: document properties (author, company, manager, template, editing time, custom
 properties), the names, initials, ids and dates of comment and tracked-change authors,
 revision ids (rsid), absolute paths the file was saved under, printer settings and the
-thumbnail picture of the first page."""
+thumbnail picture of the first page. Pictures inside (a phone photo pasted into a report)
+are cleaned as pictures are; one that cannot be is kept as it was, and the note says so."""
 
 import io
 import re
@@ -52,7 +53,14 @@ AUTHOR_ELEMENTS = re.compile(rb"(<(?:author|dc:creator|dc:date|meta:initial-crea
 PRINTER_ITEMS = re.compile(rb'(<config:config-item config:name="(?:PrinterName|PrinterSetup)"[^>]*>)[^<]*(</config:config-item>)')
 
 
-def clean(data: bytes) -> tuple[bytes, str]:
+PICTURE_KINDS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+PICTURES_KEPT = gettext_noop(
+    "author, company, editing history, comment and change authors, printer settings and preview picture were "
+    "removed, but some pictures inside could not be cleaned; names or details in the text itself are not"
+)
+
+
+def clean(data: bytes, max_pixels: int) -> tuple[bytes, str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
@@ -60,16 +68,17 @@ def clean(data: bytes) -> tuple[bytes, str]:
                 raise CannotClean("the archive unpacks to too much")
             names = {part.filename for part in parts}
             if "[Content_Types].xml" in names:
-                return _rewrite(archive, parts, _clean_ooxml_part), NOTE
+                return _rewrite(archive, parts, _clean_ooxml_part, max_pixels)
             if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
-                return _rewrite(archive, parts, _clean_odf_part), NOTE
+                return _rewrite(archive, parts, _clean_odf_part, max_pixels)
             raise CannotClean("it is a ZIP archive, not an Office or OpenDocument file")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
         raise CannotClean(f"the archive could not be read: {error.__class__.__name__}") from None
 
 
-def _rewrite(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], clean_part) -> bytes:
+def _rewrite(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], clean_part, max_pixels: int) -> tuple[bytes, str]:
     dropped = {part.filename for part in parts if DROPPED_PARTS.search(part.filename)}
+    pictures_kept = False
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w") as cleaned:
         for part in parts:
@@ -78,11 +87,23 @@ def _rewrite(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], clean_part)
             content = archive.read(part)
             if part.filename.endswith((".xml", ".rels")):
                 content = clean_part(part.filename, content, dropped)
+            elif (kind := PICTURE_KINDS.get("." + part.filename.rsplit(".", 1)[-1].lower())) is not None:
+                content, picture_cleaned = _picture(content, kind, max_pixels)
+                pictures_kept |= not picture_cleaned
             copy = zipfile.ZipInfo(part.filename, date_time=(1980, 1, 1, 0, 0, 0))
             copy.compress_type = part.compress_type  # ODF's "mimetype" must stay stored, first
             copy.external_attr = 0o644 << 16
             cleaned.writestr(copy, content)
-    return output.getvalue()
+    return output.getvalue(), PICTURES_KEPT if pictures_kept else NOTE
+
+
+def _picture(content: bytes, kind: str, max_pixels: int) -> tuple[bytes, bool]:
+    from tipline.core.cleaners import TooManyPixels, images
+
+    try:
+        return images.clean(content, kind, max_pixels)[0], True
+    except (CannotClean, TooManyPixels):
+        return content, False
 
 
 def _clean_ooxml_part(name: str, content: bytes, dropped: set[str]) -> bytes:
