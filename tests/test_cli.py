@@ -183,6 +183,13 @@ def test_version(data_dir):
     assert result.stdout.startswith("tipline 0.")
 
 
+def audit_actions(data_dir, target: str) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "tipline.sqlite3") as database:
+        return [row[0] for row in database.execute("SELECT action FROM audit_auditentry WHERE target = ? ORDER BY id", (target,))]
+
+
 def test_channel_import_and_export_from_the_command_line(initialised, tmp_path):
     good = tmp_path / "tips.yaml"
     good.write_text("slug: tips\nname: Tips\nfields:\n  - {key: what, kind: long_text, label: \"What?\"}\n")
@@ -195,6 +202,8 @@ def test_channel_import_and_export_from_the_command_line(initialised, tmp_path):
 
     assert imported.returncode == 1
     assert "channel 'tips' created with 1 fields" in imported.stdout
+    assert "channel 'tips' has no recipient who could read its tips, so it takes none" in imported.stderr
+    assert audit_actions(initialised, "tips") == ["channel-changed"]  # as a change on the admin pages is
     assert "bad.json: not imported:" in imported.stderr and "fields[0].kind" in imported.stderr
     assert exported.returncode == 0 and '"slug": "tips"' in exported.stdout
     assert missing.returncode == 1 and "no channel with slug 'nowhere'" in missing.stderr

@@ -335,8 +335,9 @@ def run_check(arguments) -> int:
 def run_channel(arguments) -> int:
     from pathlib import Path
 
-    from tipline.core.channel_schema import ChannelFormatError, export_channel, import_channel, parse_document
+    from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
     from tipline.core.models import Channel
+    from tipline.core.tips import channel_is_receiving
 
     if arguments.action == "export":
         channel = Channel.objects.filter(slug=arguments.slug).first()
@@ -359,14 +360,33 @@ def run_channel(arguments) -> int:
             problems += 1
             continue
         try:
-            channel, created = import_channel(spec)
+            channel, created = import_channel_audited(spec)
         except ChannelFormatError as error:
             print(_("%(file)s: not imported: %(error)s") % {"file": name, "error": error}, file=sys.stderr)
             problems += 1
             continue
         message = _("%(file)s: channel %(slug)r created with %(count)d fields.") if created else _("%(file)s: channel %(slug)r updated with %(count)d fields.")
         print(message % {"file": name, "slug": channel.slug, "count": len(spec.fields)})
+        if not channel_is_receiving(channel):
+            print(_(
+                "%(file)s: channel %(slug)r has no recipient who could read its tips, so it takes none: add one with "
+                "tipline createuser NAME --role recipient --channel %(slug)s, or on Admin → Channels."
+            ) % {"file": name, "slug": channel.slug}, file=sys.stderr)
     return 1 if problems else 0
+
+
+def import_channel_audited(spec):
+    """A channel file imported from the command line is audited as a change on the admin pages is."""
+    from django.db import transaction
+
+    from tipline.audit.services import Action, record
+    from tipline.core.channel_schema import import_channel
+
+    with transaction.atomic():
+        channel, created = import_channel(spec)
+        recipients = sorted(channel.recipients.values_list("username", flat=True))
+        record("command line", Action.CHANNEL_CHANGED, channel.slug, created=created, fields=len(spec.fields), recipients=recipients)
+    return channel, created
 
 
 def run_manage(arguments) -> int:
