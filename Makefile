@@ -40,7 +40,10 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
+# scripts/provision-tests starts PostgreSQL and Redis when they are installed but stopped, and
+# installs chromium and exiftool as root; otherwise it says in one line what is missing.
 test: $(INSTALLED_TEST) $(AXE)
+	./scripts/provision-tests
 	$(VENV)/bin/pytest
 	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not sqlite_only"
 
