@@ -145,3 +145,31 @@ def test_with_the_database_down_pages_answer_503_and_show_the_typed_text_back(tm
     assert health.value.code == 503 and health.value.read() == b"unavailable\n"
     page = posted.value.read().decode()
     assert posted.value.code == 503 and "typed while the database was down" in page
+
+
+def test_a_second_server_on_a_taken_port_or_a_data_directory_in_use_is_refused_in_one_line(tmp_path):
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    for directory in (first_dir, second_dir):
+        subprocess.run([str(TIPLINE), "init"], env=clean_environment(directory), check=True, capture_output=True)
+    port, other_port = free_port(), free_port()
+    first = start([str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], first_dir)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", first)
+        same_port = subprocess.run(
+            [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=clean_environment(second_dir), capture_output=True, text=True, timeout=60
+        )
+        same_directory = subprocess.run(
+            [str(TIPLINE), "serve", "--port", str(other_port), "--workers", "1"], env=clean_environment(first_dir), capture_output=True, text=True, timeout=60
+        )
+    finally:
+        stop(first)
+    after_it_stopped = start([str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], first_dir)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", after_it_stopped)
+    finally:
+        stop(after_it_stopped)
+
+    assert same_port.returncode == 1
+    assert same_port.stderr.strip() == f"tipline serve: port {port} on 127.0.0.1 is in use by another program; stop it, or choose another with --port."
+    assert same_directory.returncode == 1
+    assert same_directory.stderr.strip().startswith(f"tipline serve: a server already runs on the data directory {first_dir}")

@@ -257,6 +257,8 @@ def run_demo(arguments) -> int:
 
 
 def run_serve(arguments) -> int:
+    if not _hold_the_data_directory() or not _port_is_free(arguments.host, arguments.port):
+        return 1
     command = [
         sys.executable, "-m", "granian", "--interface", "wsgi",
         "--host", arguments.host, "--port", str(arguments.port),
@@ -270,6 +272,40 @@ def run_serve(arguments) -> int:
     clear_for_start()
     os.execv(sys.executable, command)
     return 1  # not reached: execv replaces this process
+
+def _hold_the_data_directory() -> bool:
+    """One server per data directory: a lock held for as long as the server runs (its file
+    descriptor survives exec into granian); a second one is refused in one line."""
+    import fcntl
+
+    from django.conf import settings
+
+    descriptor = os.open(settings.DATA_DIR / "serve.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        print(_("tipline serve: a server already runs on the data directory %(directory)s; stop it first, or give this one its own TIPLINE_DATA_DIR.") % {"directory": settings.DATA_DIR}, file=sys.stderr)
+        return False
+    os.set_inheritable(descriptor, True)
+    return True
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    """granian shares a port with any process that also asks to (SO_REUSEPORT), so two servers
+    would split the requests between them: refuse a port something already listens on."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart's old connections do not count
+        try:
+            probe.bind((host, port))
+        except OSError:
+            print(_("tipline serve: port %(port)d on %(host)s is in use by another program; stop it, or choose another with --port.") % {"port": port, "host": host}, file=sys.stderr)
+            return False
+    return True
+
 
 def run_worker(arguments) -> int:
     from tipline.alerts.health import startup_report
