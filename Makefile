@@ -30,6 +30,8 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
 
 # The worker runs beside the server, so that the demo's alerts arrive (as files under
 # ./var/demo-mail/); it stops when the server does.
+# The demo's data directory is ./var (TIPLINE_DATA_DIR, when set, wins).
+run: export TIPLINE_DATA_DIR ?= $(CURDIR)/var
 run: $(INSTALLED)
 	$(VENV)/bin/tipline init
 	$(VENV)/bin/tipline demo

@@ -184,9 +184,9 @@ def test_a_damaged_archive_is_refused_before_anything_is_restored(tmp_path, fres
 
 
 def test_a_backup_keeps_settings_but_not_the_passwords_inside_addresses():
-    from tipline.core.backup import _without_password
+    from tipline.core.backup import without_password
 
-    assert _without_password("postgres://tipline:s3cret@db.internal:5432/tipline") == "postgres://tipline:***@db.internal:5432/tipline"
-    assert _without_password("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
-    assert _without_password("postgres://tipline@db.internal/tipline") == "postgres://tipline@db.internal/tipline"
-    assert _without_password("/srv/tipline/var") == "/srv/tipline/var"
+    assert without_password("postgres://tipline:s3cret@db.internal:5432/tipline") == "postgres://tipline:***@db.internal:5432/tipline"
+    assert without_password("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert without_password("postgres://tipline@db.internal/tipline") == "postgres://tipline@db.internal/tipline"
+    assert without_password("/srv/tipline/var") == "/srv/tipline/var"

@@ -126,7 +126,8 @@ def test_routes_are_added_listed_tested_and_removed_from_the_command_line(initia
 
 
 def test_check_reports_a_readable_secret_key_and_pending_migrations(data_dir):
-    run_tipline(data_dir, "check")  # creates the data dir and key, but no database tables
+    data_dir.mkdir()  # a data directory nobody ran `tipline init` on (commands never make one)
+    run_tipline(data_dir, "check")  # creates the key, but no database tables
     (data_dir / "secret_key").chmod(0o644)
 
     result = run_tipline(data_dir, "check")
@@ -136,15 +137,15 @@ def test_check_reports_a_readable_secret_key_and_pending_migrations(data_dir):
     assert "migrations are not applied; run: tipline init" in result.stdout
 
 
-def test_a_bad_setting_value_is_explained(data_dir):
-    result = run_tipline(data_dir, "check", MAX_FILE_BYTES="lots")
+def test_a_bad_setting_value_is_explained(initialised):
+    result = run_tipline(initialised, "check", MAX_FILE_BYTES="lots")
 
     assert result.returncode != 0
     assert "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number." in result.stderr
 
 
-def test_a_cache_url_that_is_not_redis_is_explained(data_dir):
-    result = run_tipline(data_dir, "check", CACHE_URL="memcached://somewhere")
+def test_a_cache_url_that_is_not_redis_is_explained(initialised):
+    result = run_tipline(initialised, "check", CACHE_URL="memcached://somewhere")
 
     assert result.returncode != 0
     assert "TIPLINE_CACHE_URL='memcached://somewhere': use redis://" in result.stderr

@@ -7,6 +7,7 @@ import sys
 from tipline import __version__
 from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_rekey, run_restore
 from tipline.cli_audit import add_audit_parser
+from tipline.cli_config import add_config_parser, data_dir_problem, fail
 from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
 
@@ -21,8 +22,22 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command is None:
         parser.print_help()
         return 2
-    _setup_django()
-    return arguments.handler(arguments) or 0
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        if problem := data_dir_problem(arguments.command):
+            return fail(problem)
+        _setup_django()
+    except ImproperlyConfigured as error:  # a bad value or file: one line, not a traceback
+        return fail(f"tipline {arguments.command}: {error}")
+    from django.db import OperationalError
+
+    try:
+        return arguments.handler(arguments) or 0
+    except OperationalError as error:  # the database is down or refuses: say so in one line
+        return fail(_("tipline %(command)s: the database cannot be reached: %(error)s") % {
+            "command": arguments.command, "error": str(error).strip().splitlines()[-1],
+        })
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.set_defaults(handler=run_restore)
 
     add_audit_parser(commands)
+    add_config_parser(commands)
 
     rekey = commands.add_parser(
         "rekey", help=_("after replacing the secret key file: move everything sealed under the old one"),

@@ -1,14 +1,21 @@
-"""Reading Tipline's configuration from `TIPLINE_*` environment variables.
+"""Reading Tipline's configuration: one file read by every process (`serve`, `worker` and
+every command), with `TIPLINE_*` environment variables overriding it.
 
-Owns parsing and validation of those variables, the one-time creation of the
-secret key file, and the list of languages. `tipline.settings` is the main caller; the
-command line reads the languages and translations from here before Django is set up.
+The file is TOML, its keys the variables' names without the prefix, in lower case
+(`cache_url = "redis://…"` for TIPLINE_CACHE_URL). It is found at TIPLINE_CONFIG, else
+`tipline.toml` in the data directory TIPLINE_DATA_DIR names, else /etc/tipline/tipline.toml.
+Owns parsing and validation of the values (and where each came from, for `tipline config
+show`), the data directory's default, the one-time creation of the secret key file, and
+the list of languages. `tipline.settings` is the main caller; the command line reads the
+languages and the data directory from here before Django is set up.
 """
 
+import functools
 import hashlib
 import os
 import secrets
 import stat
+import tomllib
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -18,15 +25,84 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
+SYSTEM_CONFIG_FILE = Path("/etc/tipline/tipline.toml")
+
+
+def find_config_file() -> Path | None:
+    named = os.environ.get(PREFIX + "CONFIG", "").strip()
+    if named:
+        if not Path(named).is_file():
+            raise ImproperlyConfigured(f"{PREFIX}CONFIG={named}: there is no such file.")
+        return Path(named).resolve()
+    data_dir = os.environ.get(PREFIX + "DATA_DIR", "").strip()
+    if data_dir and (Path(data_dir) / "tipline.toml").is_file():
+        return (Path(data_dir) / "tipline.toml").resolve()
+    return SYSTEM_CONFIG_FILE if SYSTEM_CONFIG_FILE.is_file() else None
+
+
+def _read_config_file(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as error:
+        raise ImproperlyConfigured(f"{path}: not valid TOML ({error}).") from None
+
+
+@functools.cache
+def config_file() -> tuple[Path | None, dict]:
+    """The file and its values, read once (on first use: a broken file is then reported by
+    the caller in one line, not at import)."""
+    path = find_config_file()
+    return path, _read_config_file(path)
+
+
+# Every setting asked for: name -> (value as given, where it came from), for `tipline config show`.
+SOURCES: dict[str, tuple[object, str]] = {}
+
+
+def _given(name: str, default):
+    """The raw value of a setting and notes where it came from: environment, file, default."""
+    path, values = config_file()
+    if PREFIX + name in os.environ:
+        value, source = os.environ[PREFIX + name], f"environment ({PREFIX}{name})"
+    elif name.lower() in values:
+        value, source = values[name.lower()], str(path)
+    else:
+        value, source = default, "default"
+    SOURCES[name] = (value, source)
+    return value
+
+
+def reject_unknown_file_keys() -> None:
+    """A key in the file that no setting asks for is a typo: say so rather than ignore it."""
+    path, values = config_file()
+    unknown = sorted(key for key in values if key.upper() not in SOURCES)
+    if unknown:
+        raise ImproperlyConfigured(f"{path}: unknown setting(s): {', '.join(unknown)} (docs/configuration.md lists them).")
+
+
+def default_data_dir() -> Path:
+    """Where the data lives when nothing says: the same whatever the current directory."""
+    if os.geteuid() == 0:
+        return Path("/var/lib/tipline")
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "tipline"
+
+
+def data_dir() -> Path:
+    return Path(env_str("DATA_DIR", str(default_data_dir()))).expanduser().resolve()
+
+
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(PREFIX + name, default).strip()
+    return str(_given(name, default)).strip()
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(PREFIX + name)
-    if raw is None:
-        return default
-    word = raw.strip().lower()
+    raw = _given(name, default)
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
@@ -35,11 +111,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(PREFIX + name)
-    if raw is None:
-        return default
+    raw = _given(name, default)
     try:
-        value = int(raw.strip())
+        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else int(str(raw).strip())
     except ValueError:
         raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: expected a whole number.") from None
     if value < minimum:
@@ -48,10 +122,9 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(PREFIX + name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
+    raw = _given(name, default)
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 # The languages of every page, mail and command-line message; English is the source.
@@ -61,7 +134,8 @@ LANGUAGE_CODES = tuple(code for code, _name in LANGUAGES)
 
 def locale_dir() -> Path:
     """The translations (tipline/locale); another directory lets translators and the tests work on a copy."""
-    return Path(env_str("LOCALE_DIR", str(Path(__file__).resolve().parent / "locale"))).resolve()
+    # From the environment only: the command reads it at import, before any file could be reported.
+    return Path(os.environ.get(PREFIX + "LOCALE_DIR") or Path(__file__).resolve().parent / "locale").resolve()
 
 
 def cache_settings(url: str, runtime_dir: Path | None) -> dict:
@@ -78,22 +152,23 @@ def cache_settings(url: str, runtime_dir: Path | None) -> dict:
 
 def blob_storage(kind: str, blob_dir: Path) -> dict:
     """Where encrypted blobs go: a directory, or an S3-compatible bucket (django-storages)."""
+    # Read whatever the kind, so that every one of them is a known key of the configuration file.
+    s3 = {name: env_str(name, "") for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")}
+    addressing_style = env_str("S3_ADDRESSING_STYLE", "path" if s3["S3_ENDPOINT_URL"] else "auto")
     if kind == "filesystem":
         return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": blob_dir}}
     if kind != "s3":
         raise ImproperlyConfigured(f"{PREFIX}BLOB_STORAGE={kind!r}: use filesystem or s3.")
-    bucket = env_str("S3_BUCKET", "")
-    if not bucket:
+    if not s3["S3_BUCKET"]:
         raise ImproperlyConfigured(f"{PREFIX}BLOB_STORAGE=s3 needs {PREFIX}S3_BUCKET.")
-    endpoint = env_str("S3_ENDPOINT_URL", "") or None
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": bucket, "endpoint_url": endpoint, "region_name": env_str("S3_REGION", "") or None,
-            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None, "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "bucket_name": s3["S3_BUCKET"], "endpoint_url": s3["S3_ENDPOINT_URL"] or None, "region_name": s3["S3_REGION"] or None,
+            "access_key": s3["S3_ACCESS_KEY_ID"] or None, "secret_key": s3["S3_SECRET_ACCESS_KEY"] or None,
             # Objects are ciphertext under random names: private, never overwritten, no signed URLs handed out.
             "default_acl": None, "file_overwrite": False, "querystring_auth": False,
-            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path" if endpoint else "auto"),
+            "addressing_style": addressing_style,
         },
     }
 

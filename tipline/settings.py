@@ -12,6 +12,7 @@ from tipline.config import (
     LANGUAGES as TIPLINE_LANGUAGES,
     blob_storage,
     cache_settings,
+    data_dir,
     ensure_private_dir,
     env_bool,
     env_int,
@@ -19,13 +20,14 @@ from tipline.config import (
     env_str,
     load_or_create_secret_key,
     locale_dir,
+    reject_unknown_file_keys,
     runtime_dir,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 # --- Where things live -------------------------------------------------------
-DATA_DIR = ensure_private_dir(Path(env_str("DATA_DIR", "var")).resolve())
+DATA_DIR = ensure_private_dir(data_dir())
 SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret_key"))).resolve()
 SECRET_KEY = load_or_create_secret_key(SECRET_KEY_FILE)
 # Signed checkpoints of the audit log, outside the database: best on another disk or host.
@@ -272,3 +274,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Last: every setting has been asked for, so a key of the file none asked for is a typo.
+reject_unknown_file_keys()

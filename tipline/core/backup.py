@@ -94,11 +94,11 @@ def _settings(with_secrets: bool) -> dict[str, str]:
     for name, value in sorted(os.environ.items()):
         if not name.startswith("TIPLINE_") or (name in SECRET_SETTINGS and not with_secrets):
             continue
-        saved[name] = value if with_secrets else _without_password(value)
+        saved[name] = value if with_secrets else without_password(value)
     return saved
 
 
-def _without_password(value: str) -> str:
+def without_password(value: str) -> str:
     """postgres://user:secret@host/db -> postgres://user:***@host/db (and redis:// alike)."""
     parts = urlsplit(value)
     if not parts.scheme or parts.password is None:
