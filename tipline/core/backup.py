@@ -90,11 +90,17 @@ def _dump_database(path: Path) -> tuple[list[str], int]:
 
 
 def _settings(with_secrets: bool) -> dict[str, str]:
+    """The settings this instance was given (by the environment or the configuration file;
+    defaults are left out), as TIPLINE_* names."""
+    from tipline.config import PREFIX, SOURCES
+
     saved = {}
-    for name, value in sorted(os.environ.items()):
-        if not name.startswith("TIPLINE_") or (name in SECRET_SETTINGS and not with_secrets):
+    for name, (value, source) in sorted(SOURCES.items()):
+        variable = PREFIX + name
+        if source == "default" or (variable in SECRET_SETTINGS and not with_secrets):
             continue
-        saved[name] = value if with_secrets else without_password(value)
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        saved[variable] = text if with_secrets else without_password(text)
     return saved
 
 
