@@ -1,9 +1,9 @@
 """Backups as an operator makes them: `tipline backup` of a live instance while tips arrive,
-`tipline restore` into a fresh one, and a recipient there reads every tip and file. Damaged
-archives and non-empty targets are refused before anything is written."""
+encrypted to a public key whose private half is elsewhere, `tipline restore` into a fresh
+one, and a recipient there reads every tip and file. Archives are never written in clear;
+damaged archives, wrong keys and non-empty targets are refused before anything is written."""
 
 import hashlib
-import io
 import json
 import os
 import secrets
@@ -117,23 +117,29 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
         [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=clean_environment(source, INSECURE_FAST_KDF="on", **source_db),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
-    archive = tmp_path / "backup.tar"
+    archive = tmp_path / "backup.tlbk"
+    key = tmp_path / "offline" / "backup.key"
+    key.parent.mkdir()
+    assert run_tipline(tmp_path / "nowhere", "backup-key", str(key)).returncode == 0  # made off the server: no instance needed
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server)
         arriving = threading.Thread(target=lambda: [submit_through(port, f"arriving tip {n}") for n in range(5)])
         arriving.start()
-        made = run_tipline(source, "backup", str(archive), **source_db)
+        made = run_tipline(source, "backup", str(archive), "--to", f"{key}.pub", **source_db)
         arriving.join()
     finally:
         stop(server)
     assert made.returncode == 0, made.stderr
     assert archive.stat().st_mode & 0o777 == 0o600
 
-    with tarfile.open(archive) as opened:
-        names = opened.getnames()
-        assert not any(b"backed-up tip" in opened.extractfile(name).read() for name in names)  # ciphertext only
-        manifest = json.loads(opened.extractfile("manifest.json").read())
-        settings_saved = json.loads(opened.extractfile("settings.json").read())
+    encrypted = archive.read_bytes()
+    assert b"manifest.json" not in encrypted and b"TIPLINE_" not in encrypted  # nothing in clear, not even names
+    with pytest.raises(tarfile.TarError):
+        tarfile.open(archive)
+    contents = read_archive(archive, key)
+    names = list(contents)
+    assert not any(b"backed-up tip" in data for data in contents.values())  # tip content is ciphertext inside too
+    manifest, settings_saved = json.loads(contents["manifest.json"]), json.loads(contents["settings.json"])
     assert "secret_key" not in names and manifest["with_secrets"] is False
     assert set(manifest["files"]) == set(names) - {"manifest.json"}
     assert "TIPLINE_DATA_DIR" in settings_saved
@@ -141,7 +147,7 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
         assert settings_saved["TIPLINE_DATABASE_URL"] == source_db["DATABASE_URL"]  # the test server has no password
 
     assert run_tipline(target, "init", **target_db).returncode == 0
-    restored = run_tipline(target, "restore", str(archive), **target_db)
+    restored = run_tipline(target, "restore", str(archive), "--key", str(key), **target_db)
     assert restored.returncode == 0, restored.stderr
     texts = json.loads(python(target, READ_ALL, **target_db))
     backed_up = [text for text in texts if text.startswith("backed-up")]
@@ -151,36 +157,68 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     assert "restored-without-secret-key" in python(target, LAST_AUDIT_ACTION, **target_db)
     assert python(target, CAN_TAKE_A_TIP, **target_db).strip() == "True"  # public keys vouched for under the new key
 
-    again = run_tipline(target, "restore", str(archive), **target_db)
+    again = run_tipline(target, "restore", str(archive), "--key", str(key), **target_db)
     assert again.returncode == 1 and "holds data already" in again.stderr
 
 
-def test_a_damaged_archive_is_refused_before_anything_is_restored(tmp_path, fresh_database):
+def read_archive(archive, key) -> dict[str, bytes]:
+    code = f"""
+import django, json, base64
+django.setup()
+from tipline.core.backup import Lock, members
+from tipline.crypto.backups import PRIVATE_KEY_PREFIX, read_key
+lock = Lock(private_key=read_key(open({str(key)!r}).read(), PRIVATE_KEY_PREFIX))
+print(json.dumps({{name: base64.b64encode(reader.read()).decode() for name, reader in members(__import__("pathlib").Path({str(archive)!r}), lock)}}))
+"""
+    import base64
+
+    return {name: base64.b64decode(data) for name, data in json.loads(python(archive.parent / "reader", code)).items()}
+
+
+def test_a_damaged_archive_or_a_wrong_passphrase_is_refused_before_anything_is_restored(tmp_path, fresh_database):
     source, target = tmp_path / "source", tmp_path / "target"
     source_db, target_db = fresh_database(), fresh_database()
     assert run_tipline(source, "init", **source_db).returncode == 0
     python(source, SEED, **source_db)
-    archive = tmp_path / "backup.tar"
-    assert run_tipline(source, "backup", str(archive), "--with-secrets", **source_db).returncode == 0
-    with tarfile.open(archive) as opened:
-        assert "secret_key" in opened.getnames()
-        members = [(member, opened.extractfile(member).read()) for member in opened.getmembers()]
-    damaged = tmp_path / "damaged.tar"
-    with tarfile.open(damaged, "w") as output:
-        for member, data in members:
-            if member.name == "database.json":
-                data = data[:100] + bytes([data[100] ^ 1]) + data[101:]
-            member.size = len(data)
-            output.addfile(member, io.BytesIO(data))
+    passphrase, wrong = tmp_path / "passphrase", tmp_path / "wrong"
+    passphrase.write_text("correct horse battery staple, twice\n")
+    wrong.write_text("a different passphrase, long enough\n")
+    archive = tmp_path / "backup.tlbk"
+    made = run_tipline(source, "backup", str(archive), "--with-secrets", "--passphrase-file", str(passphrase), **source_db)
+    assert made.returncode == 0, made.stderr
+    assert (source / "secret_key").read_bytes() not in archive.read_bytes()  # the secret key is never written in clear
+    damaged = tmp_path / "damaged.tlbk"
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 1
+    damaged.write_bytes(bytes(data))
     assert run_tipline(target, "init", **target_db).returncode == 0
-    refused = run_tipline(target, "restore", str(damaged), **target_db)
-    assert refused.returncode == 1 and "does not match its checksum" in refused.stderr
+
+    refused = run_tipline(target, "restore", str(damaged), "--passphrase-file", str(passphrase), **target_db)
+    wrong_one = run_tipline(target, "restore", str(archive), "--passphrase-file", str(wrong), **target_db)
+    no_key = run_tipline(target, "restore", str(archive), **target_db)
+
+    assert refused.returncode == 1 and "altered" in refused.stderr and "Nothing was restored" in refused.stderr
+    assert wrong_one.returncode == 1 and "The passphrase does not open this backup" in wrong_one.stderr
+    assert no_key.returncode == 2 and "--key" in no_key.stderr  # one of --key and --passphrase-file is required
     assert json.loads(python(target, READ_ALL.replace('ana = User.objects.get(username="ana")', 'print(json.dumps(User.objects.count())); raise SystemExit'), **target_db)) == 0
 
     secret_before = (target / "secret_key").read_bytes()
-    assert run_tipline(target, "restore", str(archive), **target_db).returncode == 0
+    assert run_tipline(target, "restore", str(archive), "--passphrase-file", str(passphrase), **target_db).returncode == 0
     assert (target / "secret_key").read_bytes() == (source / "secret_key").read_bytes() != secret_before
     assert hashlib.sha256((target / "secret_key").read_bytes()).hexdigest()
+
+
+def test_a_backup_is_never_written_without_encryption_and_refuses_a_short_passphrase(tmp_path):
+    assert run_tipline(tmp_path / "data", "init").returncode == 0
+    short = tmp_path / "short"
+    short.write_text("too short\n")
+
+    unencrypted = run_tipline(tmp_path / "data", "backup", str(tmp_path / "plain.tar"))
+    weak = run_tipline(tmp_path / "data", "backup", str(tmp_path / "weak.tlbk"), "--passphrase-file", str(short))
+
+    assert unencrypted.returncode == 2 and "one of the arguments --to --passphrase-file is required" in unencrypted.stderr
+    assert weak.returncode == 1 and "shorter than 16 characters" in weak.stderr
+    assert not (tmp_path / "plain.tar").exists() and not (tmp_path / "weak.tlbk").exists()
 
 
 def test_a_backup_keeps_settings_but_not_the_passwords_inside_addresses():

@@ -5,13 +5,17 @@ import os
 import sys
 
 from tipline import __version__
-from tipline.cli_operations import run_backup, run_insiders, run_metrics, run_rekey, run_restore
+from tipline.cli_operations import add_backup_parsers, run_insiders, run_metrics, run_rekey
 from tipline.cli_audit import add_audit_parser
 from tipline.cli_config import add_config_parser, data_dir_problem, fail
 from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
 
 DESCRIPTION = gettext_noop("Tipline: a self-hosted, secure, anonymous tip line.")
+
+
+# Commands that need no data directory, configuration or database.
+WITHOUT_AN_INSTANCE = {"backup-key"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command is None:
         parser.print_help()
         return 2
+    if arguments.command in WITHOUT_AN_INSTANCE:  # e.g. a backup key pair, made on an admin's own computer
+        return arguments.handler(arguments) or 0
     from django.core.exceptions import ImproperlyConfigured
 
     try:
@@ -191,28 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     insider_reseal.add_argument("old_secret_key_file", help=_("the replaced secret key file"))
     insiders.set_defaults(handler=run_insiders)
 
-    backup = commands.add_parser(
-        "backup", help=_("write a consistent backup archive (database, blobs, settings, checksums)"),
-        description=_(
-            "Write one tar archive: a consistent dump of the database, every blob it refers to, the "
-            "TIPLINE_* settings and a manifest of SHA-256 checksums. The secret key and secret settings go in "
-            "only with --with-secrets. Safe while the tip line runs."
-        ),
-    )
-    backup.add_argument("destination", help=_("the archive to write, e.g. /backups/tipline-2026-11-29.tar"))
-    backup.add_argument("--with-secrets", action="store_true", help=_("include the secret key file and secret settings"))
-    backup.set_defaults(handler=run_backup)
-
-    restore = commands.add_parser(
-        "restore", help=_("restore a backup archive into a new, empty instance"),
-        description=_(
-            "Check every checksum, then load the database and blobs of a backup into this instance, "
-            "which must be empty (run tipline init on a fresh data directory first) and of the same version."
-        ),
-    )
-    restore.add_argument("source")
-    restore.set_defaults(handler=run_restore)
-
+    add_backup_parsers(commands)
     add_audit_parser(commands)
     add_config_parser(commands)
 

@@ -4,8 +4,10 @@ into an empty instance. The secret key (and other secrets among the settings) go
 only when asked: without it the archive still restores, but sealed insider issuer keys
 cannot be opened (issuance pauses until the next period's key).
 
-Everything in the archive is what the database and blob store already hold: ciphertext
-and the plaintext triage metadata; a backup is no more readable than the server's disks.
+Every archive is encrypted as it is written (crypto.backups): to a passphrase, or to a
+public key whose private half stays off the server and the backup host. Nothing of it,
+the secret key least of all, is written in clear; restoring reads it twice, checking
+every checksum before anything is written.
 """
 
 import hashlib
@@ -27,6 +29,12 @@ from django.utils.translation import gettext as _
 
 from tipline import __version__
 from tipline.core import blobs
+from tipline.core.crypto_policy import kdf_policy
+from tipline.crypto import backups, files
+from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
+
+READ_BYTES = 1024 * 1024
+STREAM_WHERE = backups.WHERE + b"/stream"
 
 FORMAT = "tipline-backup"
 FORMAT_VERSION = 1
@@ -40,6 +48,16 @@ class BackupError(Exception):
 
 
 @dataclass(frozen=True)
+class Lock:
+    """What encrypts an archive (a passphrase or a public key) or opens one (the passphrase
+    or the private key)."""
+
+    passphrase: bytes | None = None
+    public_key: bytes | None = None
+    private_key: bytes | None = None
+
+
+@dataclass(frozen=True)
 class BackupReport:
     path: Path
     tips: int
@@ -47,8 +65,9 @@ class BackupReport:
     with_secrets: bool
 
 
-def write_backup(destination: Path, with_secrets: bool = False) -> BackupReport:
-    """Dump the database in one read transaction, then add the blobs it refers to."""
+def write_backup(destination: Path, lock: Lock, with_secrets: bool = False) -> BackupReport:
+    """Dump the database in one read transaction, then add the blobs it refers to; the
+    archive is encrypted as it is written."""
     destination = Path(destination)
     if destination.exists():
         raise BackupError(_("%(file)s exists already; choose a new file name.") % {"file": destination})
@@ -57,7 +76,7 @@ def write_backup(destination: Path, with_secrets: bool = False) -> BackupReport:
     with tempfile.TemporaryDirectory(prefix="tipline-backup-") as scratch:
         dump = Path(scratch) / "database.json"
         blob_names, tips = _dump_database(dump)
-        with tarfile.open(partial, "w") as archive:
+        with _EncryptingFile(partial, lock) as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
             _add_file(archive, checksums, "database.json", dump)
             for name in blob_names:
                 _add_stream(archive, checksums, f"blobs/{name}", b"".join(blobs.read_chunks(name)))
@@ -137,50 +156,128 @@ def _add_stream(archive: tarfile.TarFile, checksums: dict, name: str, data: byte
     archive.addfile(info, io.BytesIO(data))
 
 
-def restore_backup(source: Path) -> BackupReport:
+def restore_backup(source: Path, lock: Lock) -> BackupReport:
     """Into an empty, migrated instance of the same Tipline version: check every checksum
-    first, then load the database and put the blobs back."""
+    first (a first reading of the whole archive), then load the database and put the blobs
+    back (a second)."""
     source = Path(source)
-    try:
-        archive = tarfile.open(source, "r")
-    except (OSError, tarfile.TarError) as error:
-        raise BackupError(_("%(file)s cannot be read as a Tipline backup (%(error)s).") % {"file": source, "error": error}) from None
-    with archive:
-        manifest = _verified_manifest(archive)
-        _refuse_unless_empty_and_matching(manifest)
-        with tempfile.TemporaryDirectory(prefix="tipline-restore-") as scratch:
-            dump = Path(scratch) / "database.json"
-            dump.write_bytes(archive.extractfile("database.json").read())
-            blob_members = [member for member in archive.getmembers() if member.name.startswith("blobs/")]
-            for member in blob_members:
-                with blobs.open_for_writing(member.name.removeprefix("blobs/")) as blob:
-                    blob.write(archive.extractfile(member).read())
-            call_command("loaddata", str(dump), verbosity=0)
-        if manifest["with_secrets"]:
-            _install_secret_key(archive.extractfile("secret_key").read())
-        else:
-            _trust_the_archive()
+    manifest = _verified_manifest(source, lock)
+    _refuse_unless_empty_and_matching(manifest)
+    secret, restored_blobs = None, 0
+    with tempfile.TemporaryDirectory(prefix="tipline-restore-") as scratch:
+        dump = Path(scratch) / "database.json"
+        for name, reader in members(source, lock):
+            if name == "database.json":
+                with dump.open("wb") as output:
+                    _copy(reader, output.write)
+            elif name.startswith("blobs/"):
+                with blobs.open_for_writing(name.removeprefix("blobs/")) as blob:
+                    _copy(reader, blob.write)
+                restored_blobs += 1
+            elif name == "secret_key":
+                secret = reader.read()
+        call_command("loaddata", str(dump), verbosity=0)
+    if manifest["with_secrets"]:
+        _install_secret_key(secret)
+    else:
+        _trust_the_archive()
     from tipline.core.models import Tip
 
-    return BackupReport(source, Tip.objects.count(), len(blob_members), manifest["with_secrets"])
+    return BackupReport(source, Tip.objects.count(), restored_blobs, manifest["with_secrets"])
 
 
-def _verified_manifest(archive: tarfile.TarFile) -> dict:
+def _verified_manifest(source: Path, lock: Lock) -> dict:
+    digests, manifest = {}, None
+    for name, reader in members(source, lock):
+        if name == "manifest.json":
+            manifest = reader.read()
+            continue
+        digest = hashlib.sha256()
+        _copy(reader, digest.update)
+        digests[name] = digest.hexdigest()
     try:
-        manifest = json.loads(archive.extractfile("manifest.json").read())
-    except (KeyError, AttributeError, json.JSONDecodeError):
+        manifest = json.loads(manifest)
+    except (TypeError, json.JSONDecodeError):
         raise BackupError(_("This archive has no readable manifest.json: it is not a Tipline backup.")) from None
     if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
         raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
-    names = {member.name for member in archive.getmembers()} - {"manifest.json"}
-    if names != set(manifest["files"]):
+    if set(digests) != set(manifest["files"]):
         raise BackupError(_("The archive's files do not match its manifest: it is incomplete or was altered."))
     for name, expected in manifest["files"].items():
-        if hashlib.sha256(archive.extractfile(name).read()).hexdigest() != expected["sha256"]:
+        if digests[name] != expected["sha256"]:
             raise BackupError(
                 _("%(file)s does not match its checksum: the archive is damaged or was altered. Nothing was restored.") % {"file": name}
             )
     return manifest
+
+
+def members(source: Path, lock: Lock):
+    """(name, reader) of each file in the archive, decrypted as it is read."""
+    try:
+        with source.open("rb") as encrypted:
+            archive_key = backups.open_header(encrypted.read, lock.passphrase, lock.private_key)
+            pieces = iter(lambda: encrypted.read(READ_BYTES), b"")
+            plain = io.BufferedReader(_DecryptingReader(files.decrypt_chunks(archive_key, pieces, STREAM_WHERE)), READ_BYTES)
+            with tarfile.open(fileobj=plain, mode="r|") as archive:
+                for member in archive:
+                    if member.isfile():
+                        yield member.name, archive.extractfile(member)
+    except UnsupportedFormatError as error:
+        raise BackupError(_("%(file)s cannot be read as a Tipline backup: %(error)s") % {"file": source, "error": error}) from None
+    except DecryptionError as error:
+        raise BackupError(_("%(file)s cannot be opened: %(error)s Nothing was restored.") % {"file": source, "error": error}) from None
+    except (OSError, tarfile.TarError) as error:
+        raise BackupError(_("%(file)s cannot be read as a Tipline backup (%(error)s).") % {"file": source, "error": error}) from None
+
+
+def _copy(reader, write) -> None:
+    while piece := reader.read(READ_BYTES):
+        write(piece)
+
+
+class _EncryptingFile:
+    """Where tarfile writes: the archive's header, then its bytes encrypted as they come."""
+
+    def __init__(self, path: Path, lock: Lock):
+        archive_key = backups.new_archive_key()
+        if lock.passphrase is not None:
+            header = backups.header_for_passphrase(archive_key, lock.passphrase, kdf_policy().password)
+        else:
+            header = backups.header_for_public_key(archive_key, lock.public_key)
+        self._output = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+        self._output.write(header)
+        self._encryptor = files.FileEncryptor(archive_key, STREAM_WHERE)
+
+    def write(self, data: bytes) -> int:
+        self._output.write(self._encryptor.update(bytes(data)))
+        return len(data)
+
+    def __enter__(self) -> "_EncryptingFile":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is None:
+            for piece in self._encryptor.finish_pieces():
+                self._output.write(piece)
+        self._output.close()
+
+
+class _DecryptingReader(io.RawIOBase):
+    def __init__(self, chunks):
+        self._chunks, self._pending = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, None)
+            if self._pending is None:
+                self._pending = b""
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size], self._pending = self._pending[:size], self._pending[size:]
+        return size
 
 
 def _refuse_unless_empty_and_matching(manifest: dict) -> None:

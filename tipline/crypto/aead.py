@@ -31,6 +31,7 @@ class Purpose(enum.StrEnum):
     ACCOUNT_SECRET = "account/secret"
     ISSUER_KEY = "insider/issuer-key"
     ROUTE_SECRET = "alerts/route-secret"
+    BACKUP_KEY = "backup/archive-key"
 
 
 def context(*parts: str | bytes | int) -> bytes:
