@@ -24,6 +24,10 @@ def data_dir(tmp_path):
 
 @pytest.fixture
 def initialised(data_dir):
+    """An instance set up as `tipline check` wants: its secret key apart from the data
+    directory, named by the data directory's own configuration file."""
+    data_dir.mkdir(mode=0o700)
+    (data_dir / "tipline.toml").write_text(f'secret_key_file = "{data_dir.parent / "secrets" / "secret_key"}"\n')
     result = run_tipline(data_dir, "init")
     assert result.returncode == 0, result.stderr
     return data_dir
@@ -58,12 +62,43 @@ def test_resetuser_gives_a_new_one_time_password_and_key_pair(initialised):
 
 
 def test_init_creates_a_private_secret_key_and_a_wal_database(initialised):
-    key_file = initialised / "secret_key"
+    key_file = initialised.parent / "secrets" / "secret_key"
 
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(initialised.stat().st_mode) == 0o700
     with sqlite3.connect(initialised / "tipline.sqlite3") as database:
         assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_check_names_what_a_demo_instance_must_fix_before_going_live(data_dir):
+    assert run_tipline(data_dir, "init").returncode == 0
+    assert run_tipline(data_dir, "demo").returncode == 0
+    backups = data_dir.parent / "backups"
+    backups.mkdir()
+
+    result = run_tipline(data_dir, "check", BACKUP_DIR=str(backups))
+
+    assert result.returncode == 1
+    for expected in (
+        f"The secret key file is in the data directory {data_dir}",
+        "The demo account demo-recipient is active",
+        "Accounts with an unused one-time password: demo-recipient.",
+        f"No backup in {backups} is newer than a day",
+    ):
+        assert expected in result.stdout, result.stdout
+    assert all(line.startswith("  - ") for line in result.stdout.splitlines()[1:])  # one line each, with its fix
+
+
+def test_check_names_a_channel_nobody_reads_and_an_instance_nobody_hears(initialised, tmp_path):
+    channel = tmp_path / "tips.yaml"
+    channel.write_text('slug: tips\nname: Tips\nfields:\n  - {key: what, kind: long_text, label: "What?"}\n')
+    assert run_tipline(initialised, "channel", "import", str(channel)).returncode == 0
+
+    result = run_tipline(initialised, "check")
+
+    assert result.returncode == 1
+    assert "Channel tips has no recipient who could read its tips, so it takes none" in result.stdout
+    assert "There is no alert route: nobody would hear of a new tip or a deadline." in result.stdout
 
 
 def test_check_passes_on_a_good_configuration(initialised):

@@ -155,6 +155,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Where the nightly backups go; `tipline check` then says when none is newer than a day.
+BACKUP_DIR = env_str("BACKUP_DIR", "")
+
 # --- Caches (rate limits): shared by this machine's processes in memory; Redis for several machines
 CACHE_URL = env_str("CACHE_URL", "")
 RUNTIME_DIR = runtime_dir(DATA_DIR)

@@ -22,9 +22,72 @@ def find_problems() -> list[str]:
     database_problems = _database_problems()
     problems += database_problems
     problems += _shared_service_problems()
-    if not database_problems:  # the alert checks read the database, which must be there and migrated
-        problems += _alert_problems()
+    if not database_problems:  # these read the database, which must be there and migrated
+        problems += _alert_problems() + _account_problems() + _channel_problems() + _worker_problems()
+    problems += _backup_problems()
     return problems
+
+
+def _account_problems() -> list[str]:
+    from tipline.accounts.models import User
+
+    problems = []
+    if User.objects.filter(username="demo-recipient", is_active=True).exists():
+        problems.append(_("The demo account demo-recipient is active: disable it on Admin → Users before real tips arrive."))
+    waiting = sorted(User.objects.filter(is_active=True, must_change_password=True).values_list("username", flat=True))
+    if waiting:
+        problems.append(_(
+            "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Users."
+        ) % {"names": ", ".join(waiting)})
+    return problems
+
+
+def _channel_problems() -> list[str]:
+    from tipline.alerts.models import Route
+    from tipline.core.models import Channel
+    from tipline.core.tips import channel_is_receiving
+
+    channels = list(Channel.objects.all())
+    problems = [
+        _("Channel %(slug)s has no recipient who could read its tips, so it takes none: tipline createuser NAME --role recipient --channel %(slug)s.")
+        % {"slug": channel.slug}
+        for channel in channels if not channel_is_receiving(channel)
+    ]
+    if channels and not Route.objects.exists():
+        problems.append(_("There is no alert route: nobody would hear of a new tip or a deadline. Add one: tipline routes add --help."))
+    for route in Route.objects.filter(target__startswith="smtp+plain:"):
+        problems.append(_(
+            "Route %(name)s hands mail over without TLS (smtp+plain): use smtps:// or smtp:// (STARTTLS), or make sure the relay on this machine sends it on with TLS."
+        ) % {"name": route.name})
+    return problems
+
+
+def _worker_problems() -> list[str]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tipline.insider.models import Organisation
+    from tipline.jobs.models import PeriodicSlot
+
+    if not Organisation.objects.exists():
+        return []
+    rotation = PeriodicSlot.objects.filter(name="insider-keys").first()
+    if rotation is None or rotation.next_run < timezone.now() - timedelta(hours=2):
+        return [_("Insider organisations exist, but no worker has rotated their keys in the last two hours: run tipline worker (docs/operations.md).")]
+    return []
+
+
+def _backup_problems() -> list[str]:
+    import time
+
+    if not settings.BACKUP_DIR:
+        return []
+    archives = list(Path(settings.BACKUP_DIR).glob("*.tlbk")) if Path(settings.BACKUP_DIR).is_dir() else []
+    newest = max((archive.stat().st_mtime for archive in archives), default=0)
+    if time.time() - newest > 26 * 3600:
+        return [_("No backup in %(directory)s is newer than a day: check the nightly backup (docs/deployment.md, Backups).") % {"directory": settings.BACKUP_DIR}]
+    return []
 
 
 def _alert_problems() -> list[str]:
@@ -47,6 +110,11 @@ def _alert_problems() -> list[str]:
 def _secret_problems() -> list[str]:
     problems = []
     key_file = Path(settings.SECRET_KEY_FILE)
+    if key_file.parent == Path(settings.DATA_DIR):
+        problems.append(_(
+            "The secret key file is in the data directory %(directory)s: a copy of the directory (database and key) opens the insider "
+            "issuer keys and route secrets. Move it to a directory of its own and set TIPLINE_SECRET_KEY_FILE (or secret_key_file) to it."
+        ) % {"directory": settings.DATA_DIR})
     if key_file.exists() and not file_is_private(key_file):
         problems.append(_("The secret key file %(file)s can be read by other users; run: chmod 600 %(file)s") % {"file": key_file})
     if not file_is_private(Path(settings.DATA_DIR)):
@@ -84,8 +152,8 @@ def _shared_service_problems() -> list[str]:
         problems.append(_("The blob store cannot be reached; check TIPLINE_BLOB_STORAGE and the TIPLINE_S3_* settings."))
     if connection.vendor == "postgresql" and not settings.CACHE_URL:
         problems.append(_(
-            "The database is PostgreSQL but rate limits are counted per process: with several app servers, "
-            "set TIPLINE_CACHE_URL to one Redis (docs/deployment.md). One process alone may ignore this."
+            "The database is PostgreSQL but rate limits are counted per machine: with several app servers, "
+            "set TIPLINE_CACHE_URL to one Redis (docs/deployment.md). One machine alone may ignore this."
         ))
     return problems
 
