@@ -11,7 +11,8 @@ import pytest
 
 from tests.system import TIPLINE, clean_environment
 
-pytestmark = pytest.mark.system
+# Never touches the database under test (clean_environment gives each command SQLite): once is enough.
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 
 
 def tipline(*arguments: str, cwd, config=None, **environment: str) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.sqlite_only  # about files, not the database: once is enough
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])
 FENCE = re.compile(r"^```(\w*)\s*$", re.MULTILINE)

@@ -7,7 +7,8 @@ import pytest
 
 from tests.system import REPO_ROOT
 
-pytestmark = pytest.mark.system
+# Never touches the database under test (clean_environment gives each command SQLite): once is enough.
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 SCRIPT = REPO_ROOT / "scripts" / "provision-tests"
 
 

@@ -102,7 +102,8 @@ def test_two_servers_and_two_workers_share_database_cache_and_blobs(
         "SUBMISSIONS_PER_MINUTE": str(SITE_LIMIT),
     }
     hosts = [tmp_path / name for name in ("host-a", "host-b", "host-c", "host-d")]
-    assert run_tipline(hosts[0], "init", **shared).returncode == 0
+    for host in hosts:  # each host its own data directory (static files); the first init migrates the shared database
+        assert run_tipline(host, "init", **shared).returncode == 0
     environment = clean_environment(hosts[0], **shared) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
     token = subprocess.run([str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     # Added on one host, read by every process: the route lives in the shared database.

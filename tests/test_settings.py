@@ -8,7 +8,8 @@ import pytest
 
 from tests.system import clean_environment
 
-pytestmark = pytest.mark.system
+# Never touches the database under test (clean_environment gives each command SQLite): once is enough.
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 
 READ_SETTINGS = """
 import json, django
