@@ -3,7 +3,7 @@
 Names say nothing about the file (random hex); the store holds only ciphertext. On a
 filesystem, a blob's and the directory's modification and access times are set to the
 hour when it is written or deleted, so they do not tell the minute a tipster sent a file
-(the inode's change time is the kernel's and cannot be set; see docs/privacy.md).
+(the inode's change time is the kernel's and cannot be set; see docs/operations.md).
 """
 
 import contextlib

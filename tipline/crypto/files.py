@@ -101,9 +101,6 @@ class FileEncryptor:
         self._pending.clear()
         yield self._take_output()
 
-    def finish(self) -> bytes:
-        return b"".join(self.finish_pieces())
-
     def _append(self, data: bytes) -> bytes:
         self._pending += data
         # Keep the last (possibly full) chunk back: only `finish` knows it is the last.

@@ -1,6 +1,6 @@
 """No time finer than the hour is kept of what a tipster does: not in the database, not in
 the blob store's file times (modification and access; the inode change time is the
-kernel's, see docs/privacy.md), not in the log. Staff activity keeps its exact times."""
+kernel's, see docs/operations.md), not in the log. Staff activity keeps its exact times."""
 
 import re
 from datetime import datetime, timedelta
