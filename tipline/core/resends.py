@@ -1,7 +1,7 @@
 """Telling a tip sent again by mistake (Back, then Send) from a new one, without keeping
 what it says: a keyed hash of the browser's CSRF cookie, the channel, the answers and the
 files' names and sizes is kept for an hour in the shared cache (memory or Redis), under a
-random key that lives only there and is replaced every hour (throttle.hourly_keys). The
+random key that lives only there and is replaced every hour (throttle.hourly_key). The
 cookie makes it one browser's: another tipster sending the same words is a new tip."""
 
 import hashlib
@@ -25,7 +25,7 @@ def sent_within_the_hour(request, channel, answers: list, uploads: list) -> bool
 def remember(request, channel, answers: list, uploads: list) -> None:
     browser = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
     if browser is not None:
-        cache.set(_name(throttle.hourly_keys("resend")[0], browser, channel, answers, uploads), True, timeout=KEPT_SECONDS)
+        cache.set(_name(throttle.hourly_key("resend"), browser, channel, answers, uploads), True, timeout=KEPT_SECONDS)
 
 
 def _name(key: bytes, browser: str, channel, answers: list, uploads: list) -> str:

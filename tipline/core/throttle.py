@@ -59,16 +59,17 @@ def _client_bucket(request) -> str | None:
     address = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").split(",")[0].strip()
     if not address:
         return None
-    return hashlib.blake2b(address.encode(), key=hourly_keys("client")[0], digest_size=12).hexdigest()
+    return hashlib.blake2b(address.encode(), key=hourly_key("client"), digest_size=12).hexdigest()
+
+
+def hourly_key(purpose: str, hours_ago: int = 0) -> bytes:
+    """The random key for `purpose` of this hour (or of an earlier one), kept only in the
+    shared cache (memory or Redis): hashes made under it cannot be recomputed once it is gone."""
+    name = f"hourly-key:{purpose}:{int(time.time() // 3600) - hours_ago}"
+    cache.add(name, secrets.token_bytes(32), timeout=3 * 3600)
+    return cache.get(name)
 
 
 def hourly_keys(purpose: str) -> tuple[bytes, bytes]:
-    """This hour's and the last hour's random key for `purpose`, kept only in the shared cache
-    (memory or Redis): hashes made under them cannot be recomputed once they are gone."""
-    hour = int(time.time() // 3600)
-    keys = []
-    for number in (hour, hour - 1):
-        name = f"hourly-key:{purpose}:{number}"
-        cache.add(name, secrets.token_bytes(32), timeout=3 * 3600)
-        keys.append(cache.get(name))
-    return keys[0], keys[1]
+    """This hour's and the last hour's key: what was remembered late last hour still counts."""
+    return hourly_key(purpose), hourly_key(purpose, hours_ago=1)
