@@ -372,6 +372,7 @@ def run_check(arguments) -> int:
 def run_channel(arguments) -> int:
     from pathlib import Path
 
+    from tipline.casework.admin_services import save_channel
     from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
     from tipline.core.models import Channel
     from tipline.core.tips import channel_is_receiving
@@ -397,7 +398,7 @@ def run_channel(arguments) -> int:
             problems += 1
             continue
         try:
-            channel, created = import_channel_audited(spec)
+            channel, created = save_channel("command line", spec)
         except ChannelFormatError as error:
             print(_("%(file)s: not imported: %(error)s") % {"file": name, "error": error}, file=sys.stderr)
             problems += 1
@@ -410,20 +411,6 @@ def run_channel(arguments) -> int:
                 "tipline createuser NAME --role recipient --channel %(slug)s, or on Admin → Channels."
             ) % {"file": name, "slug": channel.slug}, file=sys.stderr)
     return 1 if problems else 0
-
-
-def import_channel_audited(spec):
-    """A channel file imported from the command line is audited as a change on the admin pages is."""
-    from django.db import transaction
-
-    from tipline.audit.services import Action, record
-    from tipline.core.channel_schema import import_channel
-
-    with transaction.atomic():
-        channel, created = import_channel(spec)
-        recipients = sorted(channel.recipients.values_list("username", flat=True))
-        record("command line", Action.CHANNEL_CHANGED, channel.slug, created=created, fields=len(spec.fields), recipients=recipients)
-    return channel, created
 
 
 def run_manage(arguments) -> int:

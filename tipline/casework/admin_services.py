@@ -35,19 +35,22 @@ def reset_user(admin, user: User) -> OneTimeLogin:
 
 
 @transaction.atomic
-def save_channel(admin, spec: ChannelSpec, recipient_names: list[str]) -> Channel:
+def save_channel(actor: str, spec: ChannelSpec, recipient_names: list[str] | None = None) -> tuple[Channel, bool]:
+    """Create or update a channel from its file, on the admin page or from the command line
+    (`actor`); `recipient_names` None keeps the recipients it has. Returns (channel, created)."""
     channel, created = import_channel(spec)
     before = set(channel.recipients.values_list("username", flat=True))
-    channel.recipients.set(User.objects.filter(username__in=recipient_names))
+    if recipient_names is not None:
+        channel.recipients.set(User.objects.filter(username__in=recipient_names))
     after = set(channel.recipients.values_list("username", flat=True))
     record(
-        admin.username, Action.CHANNEL_CHANGED, channel.slug, created=created,
+        actor, Action.CHANNEL_CHANGED, channel.slug, created=created,
         fields=len(spec.fields), recipients=sorted(after), added=sorted(after - before), removed=sorted(before - after),
     )
     if before != after and not created:
         # Whoever joins reads every new tip: the people already there must hear of it.
         outbox.record(channel, "recipients-changed")
-    return channel
+    return channel, created
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ def channel_edit(request, slug=None):
         try:
             text = upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace") if upload else form.cleaned_data["document"]
             spec = parse_document(text, upload.name if upload else "channel.yaml")
-            saved = admin_services.save_channel(request.user, spec, form.cleaned_data["recipients"])
+            saved, _created = admin_services.save_channel(request.user.username, spec, form.cleaned_data["recipients"])
         except (ChannelFormatError, UploadRefused) as refusal:
             form.add_error("document", str(refusal))
         else:
