@@ -222,7 +222,7 @@ def test_a_backup_is_never_written_without_encryption_and_refuses_a_short_passph
 
 
 def test_a_backup_keeps_settings_but_not_the_passwords_inside_addresses():
-    from tipline.core.backup import without_password
+    from tipline.config import without_password
 
     assert without_password("postgres://tipline:s3cret@db.internal:5432/tipline") == "postgres://tipline:***@db.internal:5432/tipline"
     assert without_password("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"

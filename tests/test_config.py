@@ -48,6 +48,7 @@ def test_config_show_says_where_each_value_came_from_and_masks_secrets(elsewhere
     assert f"ALLOWED_HOSTS = tips.example.org    ({config})" in shown
     assert "MAX_FILES_PER_TIP = 7    (environment (TIPLINE_MAX_FILES_PER_TIP))" in shown  # the environment wins
     assert "S3_SECRET_ACCESS_KEY = ********" in shown and "very-secret-1234" not in shown
+    assert f"SECRET_KEY_FILE = {data / 'secret_key'}    (default)" in shown  # where the secret lives is no secret
     assert "DEBUG = False    (default)" in shown
 
 

@@ -5,11 +5,7 @@ environment, the file, the default), secrets masked; and the check every command
 import sys
 
 from tipline.cli_text import _
-from tipline.config import SOURCES, config_file, data_dir
-
-# Settings whose values are secrets, and URLs that may carry a password.
-SECRET_NAMES = ("SECRET", "PASSWORD", "ACCESS_KEY")
-URL_NAMES = ("DATABASE_URL", "CACHE_URL")
+from tipline.config import SECRET_SETTINGS, SOURCES, config_file, data_dir, without_password
 
 
 def add_config_parser(commands) -> None:
@@ -28,12 +24,10 @@ def run_config(arguments) -> int:
 
 
 def masked(name: str, value) -> str:
-    from tipline.core.backup import without_password
-
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-    if any(part in name for part in SECRET_NAMES) and text:
+    if name in SECRET_SETTINGS and text:
         return "********"
-    return without_password(text) if name in URL_NAMES else text
+    return without_password(text)
 
 
 def data_dir_problem(command: str) -> str | None:

@@ -17,6 +17,7 @@ import secrets
 import stat
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -73,6 +74,20 @@ def _given(name: str, default):
         value, source = default, "default"
     SOURCES[name] = (value, source)
     return value
+
+
+# Settings whose values are secrets: `tipline config show` masks them and backups leave them
+# out unless asked. Passwords inside addresses (TIPLINE_DATABASE_URL, …) are masked by both.
+SECRET_SETTINGS = frozenset({"S3_SECRET_ACCESS_KEY"})
+
+
+def without_password(value: str) -> str:
+    """postgres://user:secret@host/db -> postgres://user:***@host/db (and redis:// alike)."""
+    parts = urlsplit(value)
+    if not parts.scheme or parts.password is None:
+        return value
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def reject_unknown_file_keys() -> None:

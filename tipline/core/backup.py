@@ -19,7 +19,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -40,7 +39,6 @@ FORMAT = "tipline-backup"
 FORMAT_VERSION = 1
 # Sessions end with a restore; content types and permissions are rebuilt by migrate.
 SKIPPED_MODELS = {"sessions.session", "contenttypes.contenttype", "auth.permission"}
-SECRET_SETTINGS = {"TIPLINE_SMTP_PASSWORD", "TIPLINE_WEBHOOK_SECRET", "TIPLINE_S3_SECRET_ACCESS_KEY"}
 
 
 class BackupError(Exception):
@@ -111,25 +109,15 @@ def _dump_database(path: Path) -> tuple[list[str], int]:
 def _settings(with_secrets: bool) -> dict[str, str]:
     """The settings this instance was given (by the environment or the configuration file;
     defaults are left out), as TIPLINE_* names."""
-    from tipline.config import PREFIX, SOURCES
+    from tipline.config import PREFIX, SECRET_SETTINGS, SOURCES, without_password
 
     saved = {}
     for name, (value, source) in sorted(SOURCES.items()):
-        variable = PREFIX + name
-        if source == "default" or (variable in SECRET_SETTINGS and not with_secrets):
+        if source == "default" or (name in SECRET_SETTINGS and not with_secrets):
             continue
         text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        saved[variable] = text if with_secrets else without_password(text)
+        saved[PREFIX + name] = text if with_secrets else without_password(text)
     return saved
-
-
-def without_password(value: str) -> str:
-    """postgres://user:secret@host/db -> postgres://user:***@host/db (and redis:// alike)."""
-    parts = urlsplit(value)
-    if not parts.scheme or parts.password is None:
-        return value
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _migration_state() -> dict[str, str]:
