@@ -83,9 +83,7 @@ def _receive_tip(request, channel):
             "Too many tips are arriving right now. Your text is kept below; please try again in %(minutes)d minutes.",
             limit.retry_after_minutes,
         ) % {"minutes": limit.retry_after_minutes}
-        response = _discard_and_render(request, channel, form, message, 429)
-        response.headers["Retry-After"] = str(limit.retry_after_seconds)
-        return response
+        return _try_again_after(_discard_and_render(request, channel, form, message, 429), limit)
     if not form.is_valid():
         return _discard_and_render(request, channel, form, None, 400)
     if form_was_sent(form.cleaned_data["form_token"]):  # the same page sent twice: certainly no new tip
@@ -204,14 +202,21 @@ def your_tip(request):
     if request.method == "GET":
         return _your_tip_page(request, tip, tip_key, ReplyForm())
     form = ReplyForm(request.POST, request.FILES)
-    status = _refuse_follow_up(request, tip, form)
-    if status is None:
-        add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
-        return redirect(f"{request.path}?sent=1#conversation")
-    response = _your_tip_page(request, tip, tip_key, form, status)
-    if status == 429:
-        response.headers["Retry-After"] = str(request.retry_after)
-    return retry_later(response) if status in (503, 507) else response
+    status = _refuse_follow_up(request, form)
+    if status is not None:
+        response = _your_tip_page(request, tip, tip_key, form, status)
+        return retry_later(response) if status in (503, 507) else response
+    try:
+        count_follow_up(tip, request)
+    except throttle.Throttled as limit:
+        form.add_error(None, ngettext(
+            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
+            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minutes.",
+            limit.retry_after_minutes,
+        ) % {"minutes": limit.retry_after_minutes})
+        return _try_again_after(_your_tip_page(request, tip, tip_key, form, 429), limit)
+    add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+    return redirect(f"{request.path}?sent=1#conversation")
 
 
 def _your_tip_page(request, tip, tip_key, form, status: int = 200, message_kept: bool = False):
@@ -230,26 +235,19 @@ def _in_the_pages_language(channel, answers):
     return [dataclasses.replace(answer, label=channel.field_text(answer.key, "label", language, answer.label)) for answer in answers]
 
 
-def _refuse_follow_up(request, tip, form) -> int | None:
-    """The status to answer with when a tipster's message cannot be taken (the reason is
-    added to the form, whose text is shown again), or None when it can."""
+def _refuse_follow_up(request, form) -> int | None:
+    """The status to answer with when a tipster's message cannot be taken (its files were
+    refused, or the form is invalid; the reason is on the form), or None when it can."""
     handler = upload_handler_of(request)
     if handler.refusal:
         form.add_error(None, handler.refusal)
         return handler.refusal_status
-    if not form.is_valid():
-        return 400
-    try:
-        count_follow_up(tip, request)
-    except throttle.Throttled as limit:
-        request.retry_after = limit.retry_after_seconds
-        form.add_error(None, ngettext(
-            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
-            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minutes.",
-            limit.retry_after_minutes,
-        ) % {"minutes": limit.retry_after_minutes})
-        return 429
-    return None
+    return None if form.is_valid() else 400
+
+
+def _try_again_after(response, limit: throttle.Throttled):
+    response.headers["Retry-After"] = str(limit.retry_after_seconds)
+    return response
 
 
 def _discard_and_redirect_to_check(request):
