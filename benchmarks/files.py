@@ -166,7 +166,7 @@ def realistic_files() -> dict[str, bytes]:
         archive.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
         archive.writestr("docProps/core.xml", "<cp:coreProperties xmlns:cp='x'><dc:creator xmlns:dc='y'>Jane Doe</dc:creator></cp:coreProperties>")
         archive.writestr("word/document.xml", f"<w:document {word}><w:body>{paragraph * 20 * 12}</w:body></w:document>")
-        archive.writestr("word/media/image1.jpeg", files["12 MP JPEG"][: 2 * 1024 * 1024])
+        archive.writestr("word/media/image1.jpeg", files["12 MP JPEG"])  # a phone photo pasted in
     files["20-page docx"] = output.getvalue()
     pdf = pikepdf.new()
     for _ in range(40):
@@ -194,10 +194,12 @@ def measure_cleaning() -> None:
 
     from tipline.core import metadata
 
+    # TIPLINE_CLEANING_* and TIPLINE_MAX_CLEANABLE_PIXELS at their defaults (the time limit is not applied here).
+    limits = metadata.Limits(seconds=20, max_pixels=50_000_000, memory_bytes=1024**3, parallel=1)
     print("cleaning, one child process per file (as the server runs it):")
     for name, data in realistic_files().items():
         kind = metadata.recognise(data[:16])
-        command = [sys.executable, "-m", "tipline.core.metadata", kind, str(50_000_000), str(1024**3)]
+        command = metadata.child_command(kind, limits)
         started = time.perf_counter()
         measured = subprocess.run([sys.executable, "-c", MEASURE_ONE_CHILD, *command], input=data, capture_output=True, check=True)
         seconds = time.perf_counter() - started

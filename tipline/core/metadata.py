@@ -81,16 +81,20 @@ def clean_within(data: bytes, kind: str, limits: Limits) -> Cleaning:
     The child is a fresh interpreter (not a fork of the threaded server) that reads the file
     from a pipe and writes the cleaned copy to another: nothing reaches the disk.
     """
-    command = [sys.executable, "-m", __name__, kind, str(limits.max_pixels), str(limits.memory_bytes)]
     with _slots_for(limits.parallel):
         try:
-            child = subprocess.run(command, input=data, capture_output=True, timeout=limits.seconds, check=False)
+            child = subprocess.run(child_command(kind, limits), input=data, capture_output=True, timeout=limits.seconds, check=False)
         except subprocess.TimeoutExpired:  # subprocess.run has killed it
             return Cleaning(None, TOO_SLOW)
     if child.returncode != 0:  # memory limit, signal, a decoder's crash
         return Cleaning(None, CLEANER_FAILED)
     outcome, note, cleaned = child.stdout.split(b"\n", 2)
     return Cleaning(cleaned if outcome == b"cleaned" else None, note.decode())
+
+
+def child_command(kind: str, limits: Limits) -> list[str]:
+    """The cleaning process: this module run by the server's own interpreter."""
+    return [sys.executable, "-m", __name__, kind, str(limits.max_pixels), str(limits.memory_bytes)]
 
 
 def _slots_for(parallel: int) -> threading.BoundedSemaphore:
