@@ -6,11 +6,14 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
 from tipline.api.main import api
+from tipline.api.privacy_pass import issuer_directory
 from tipline.core.health import healthz
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/private-token-issuer-directory", issuer_directory, name="issuer_directory"),
+    path(".well-known/private-token-issuer-directory/<slug:organisation>", issuer_directory, name="issuer_directory"),
     *i18n_patterns(
         path("", include("tipline.intake.urls")),
         path("staff/", include("tipline.accounts.urls")),

@@ -11,9 +11,10 @@ from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
 from tipline.insider.redemption import TokenRejected
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
 
 
 def install(api) -> None:
@@ -31,7 +32,7 @@ def install(api) -> None:
         )
 
     handlers = {
-        ApiError: lambda request, error: reply(request, error.status, error.code, error.message, error.field),
+        ApiError: lambda request, error: reply(request, error.status, error.code, error.message, error.field, error.headers),
         ValidationError: lambda request, error: reply(request, 400, "invalid", *_first_problem(error)),
         AuthenticationError: lambda request, error: reply(
             request, 401, "unauthenticated", "Send a valid personal API token: Authorization: Bearer tl1.…"

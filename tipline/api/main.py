@@ -4,7 +4,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
 from tipline.accounts.tokens import open_token
-from tipline.api import errors, insiders, public, recipients
+from tipline.api import errors, insiders, privacy_pass, public, recipients
 
 
 class PersonalToken(HttpBearer):
@@ -26,4 +26,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", public.router)
 api.add_router("/", insiders.router)
+api.add_router("/", privacy_pass.router)
 api.add_router("/", recipients.router, auth=PersonalToken())

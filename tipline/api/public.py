@@ -9,16 +9,17 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from tipline.api.errors import ApiError
+from tipline.api.privacy_pass import challenge_header, token_from_authorization
 from tipline.api.schemas import ChannelOut, ErrorOut, ReceiptIn, SentOut, SubmittedOut, TipsterTipOut
 from tipline.api.serialise import answer_out, channel_out, duty_out, file_out, message_out
 from tipline.core import tips
 from tipline.core.duties import duties_of
-from tipline.core.models import Author, Channel, FieldKind
+from tipline.core.models import Author, Channel, FieldKind, InsiderTokens
 from tipline.core.uploads import upload_handler_of
 from tipline.intake.forms import ReplyForm, TipForm, new_form_token
 
 router = Router(tags=["tipsters"])
-ERRORS = {code: ErrorOut for code in (400, 404, 409, 413, 429, 503, 507)}
+ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 429, 503, 507)}
 
 
 @router.get("/channels", response={200: list[ChannelOut]}, summary="Channels and their forms")
@@ -31,7 +32,9 @@ def submit(
     request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", files: File[list[UploadedFile]] = None
 ):
     """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
-    `insider_token` is a member's token (`tipv1:…`) where the channel asks for one.
+    `insider_token` is a member's token (`tipv1:…`) where the channel asks for one; RFC
+    9577's `Authorization: PrivateToken token="…"` header carries it as well. A channel that
+    requires one answers a tip without it with 401 and the challenge in WWW-Authenticate.
     A date or time without an offset (`2030-01-15T06:00`) is read in the channel's
     `time_zone`, as the form reads it; one with an offset (`…T06:00+01:00`, `…Z`) is
     taken as given."""
@@ -40,7 +43,7 @@ def submit(
         raise ApiError(404, "not_found", "No channel with this slug.", "slug")
     _refuse_broken_upload(request)
     data = _form_data(answers)
-    data["insider_token"] = insider_token
+    data["insider_token"] = _insider_token(request, channel, insider_token)
     form = TipForm(channel, data=data, files=_form_files(channel, files or []))
     tips.count_submission(channel, request, form.offers_valid_token())
     if not form.is_valid():
@@ -77,6 +80,19 @@ def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[Up
         raise _form_error(form)
     tips.add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
     return Status(201, {"sent": True})
+
+
+def _insider_token(request, channel: Channel, in_form: str) -> str:
+    in_header = token_from_authorization(request)
+    if in_header and in_form.strip():
+        raise ApiError(400, "invalid", "Send the member's token once: in the form or in the header.", "insider_token")
+    token = in_header or in_form
+    if not token.strip() and channel.insider_tokens == InsiderTokens.REQUIRED and channel.insider_organisation:
+        raise ApiError(
+            401, "token_required", f"This channel takes tips only with a member's token of {channel.insider_organisation.name}.",
+            "insider_token", headers={"WWW-Authenticate": challenge_header(channel.insider_organisation)},
+        )
+    return token
 
 
 def _form_data(answers_json: str) -> QueryDict:
