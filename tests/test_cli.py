@@ -38,13 +38,16 @@ def test_init_and_demo_can_run_twice_without_duplicates(data_dir):
     second = [run_tipline(data_dir, "init"), run_tipline(data_dir, "demo")]
 
     assert [result.returncode for result in first + second] == [0, 0, 0, 0], second[1].stderr
-    assert count_rows(data_dir, "core_channel") == 2
-    assert count_rows(data_dir, "core_formfield") == 8
+    assert count_rows(data_dir, "core_channel") == 3
+    assert count_rows(data_dir, "core_formfield") == 9
     assert count_rows(data_dir, "accounts_user") == 1
-    assert "Demo channels created: 2" in first[1].stdout
+    assert count_rows(data_dir, "insider_organisation") == 1 and count_rows(data_dir, "insider_member") == 2
+    assert "Demo channels created: 3" in first[1].stdout
     assert "One-time password: " in first[1].stdout
+    assert first[1].stdout.count("one-time code: ") == 2 and "ten-minute periods" in first[1].stdout
     assert "Demo channels created: 0" in second[1].stdout
     assert "tipline resetuser demo-recipient" in second[1].stdout
+    assert "one-time code" not in second[1].stdout
 
 
 def test_resetuser_gives_a_new_one_time_password_and_key_pair(initialised):
@@ -83,6 +86,7 @@ def test_check_names_what_a_demo_instance_must_fix_before_going_live(data_dir):
         f"The secret key file is in the data directory {data_dir}",
         "The demo account demo-recipient is active",
         "Accounts with an unused one-time password: demo-recipient.",
+        "Channel demo-insiders takes tokens of the demo organisation",
         f"No backup in {backups} is newer than a day",
     ):
         assert expected in result.stdout, result.stdout

@@ -64,7 +64,7 @@ def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
             outputs.append(stop(server))
         assert "General tip" in page
 
-    assert "Demo channels created: 2" in outputs[0] and "One-time password: " in outputs[0]
+    assert "Demo channels created: 3" in outputs[0] and "One-time password: " in outputs[0]
     assert "Demo channels created: 0" in outputs[1]
 
 

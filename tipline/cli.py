@@ -254,7 +254,25 @@ def run_demo(arguments) -> int:
     else:
         print(_("Demo recipient: %(name)s") % {"name": result.login.username})
         print(_("One-time password: %(password)s  (it must be changed at first sign-in)") % {"password": result.login.password})
+    _print_demo_members(result.member_codes)
     return 0
+
+
+def _print_demo_members(codes) -> None:
+    from tipline.core.demo import DEMO_ORGANISATION
+
+    if not codes:
+        return
+    print(_(
+        "Demo organisation %(organisation)s: ten-minute periods, for trying members' tokens only (so short a period "
+        "leaves a token very few members to hide among)."
+    ) % {"organisation": DEMO_ORGANISATION})
+    for code in codes:
+        print(_("Member %(member)s, one-time code: %(code)s") % {"member": code.reference, "code": code.code})
+    print(_(
+        "Try: tipline-token fetch --server http://127.0.0.1:8000 --organisation %(organisation)s --code CODE; "
+        "ten minutes later, tipline-token show, and paste the token into the channel demo-insiders."
+    ) % {"organisation": DEMO_ORGANISATION})
 
 
 def run_serve(arguments) -> int:

@@ -34,12 +34,27 @@ def _account_problems() -> list[str]:
     problems = []
     if User.objects.filter(username="demo-recipient", is_active=True).exists():
         problems.append(_("The demo account demo-recipient is active: disable it on Admin → Users before real tips arrive."))
+    problems += _demo_organisation_problems()
     waiting = sorted(User.objects.filter(is_active=True, must_change_password=True).values_list("username", flat=True))
     if waiting:
         problems.append(_(
             "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Users."
         ) % {"names": ", ".join(waiting)})
     return problems
+
+
+def _demo_organisation_problems() -> list[str]:
+    from tipline.core.demo import DEMO_ORGANISATION
+    from tipline.core.models import Channel, InsiderTokens
+
+    taking = Channel.objects.filter(insider_organisation__slug=DEMO_ORGANISATION).exclude(insider_tokens=InsiderTokens.OFF)
+    return [
+        _(
+            "Channel %(slug)s takes tokens of the demo organisation, whose ten-minute periods are for trying only: "
+            "set insider_tokens: off on Admin → Channels → %(slug)s before real tips arrive."
+        ) % {"slug": channel.slug}
+        for channel in taking
+    ]
 
 
 def _channel_problems() -> list[str]:
