@@ -10,6 +10,8 @@ AXE := node_modules/axe-core/axe.min.js
 # The PostgreSQL server the database tests run against; each run creates and drops its own database.
 PORT ?= 8000
 TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# Test processes side by side (pytest-xdist); each has its own data directory, databases and ports.
+TEST_WORKERS ?= 2
 
 help:
 	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker"
@@ -46,8 +48,8 @@ $(AXE): package.json package-lock.json
 # installs chromium and exiftool as root; otherwise it says in one line what is missing.
 test: $(INSTALLED_TEST) $(AXE)
 	./scripts/provision-tests
-	$(VENV)/bin/pytest
-	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not sqlite_only"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not sqlite_only"
 
 bench: $(INSTALLED_TEST)
 	$(VENV)/bin/python benchmarks/crypto.py

@@ -1,5 +1,6 @@
 """The `tipline` command as an operator uses it: init, demo, check, createuser, help."""
 
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -22,14 +23,28 @@ def data_dir(tmp_path):
     return tmp_path / "data"
 
 
-@pytest.fixture
-def initialised(data_dir):
-    """An instance set up as `tipline check` wants: its secret key apart from the data
-    directory, named by the data directory's own configuration file."""
-    data_dir.mkdir(mode=0o700)
+def configure_secret_apart(data_dir) -> None:
     (data_dir / "tipline.toml").write_text(f'secret_key_file = "{data_dir.parent / "secrets" / "secret_key"}"\n')
+
+
+@pytest.fixture(scope="module")
+def initialised_once(tmp_path_factory):
+    """One `tipline init` of an instance set up as `tipline check` wants: its secret key
+    apart from the data directory, named by the data directory's own configuration file."""
+    data_dir = tmp_path_factory.mktemp("initialised") / "data"
+    data_dir.mkdir(mode=0o700)
+    configure_secret_apart(data_dir)
     result = run_tipline(data_dir, "init")
     assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+@pytest.fixture
+def initialised(initialised_once, data_dir):
+    """A copy of that instance, data directory and secret, for each test (init takes seconds)."""
+    shutil.copytree(initialised_once, data_dir)
+    shutil.copytree(initialised_once.parent / "secrets", data_dir.parent / "secrets")
+    configure_secret_apart(data_dir)
     return data_dir
 
 
