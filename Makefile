@@ -63,7 +63,7 @@ bench: $(INSTALLED_TEST)
 
 # For translators: gather new strings into tipline/locale/*/django.po, then compile them.
 messages: $(INSTALLED)
-	cd tipline && TIPLINE_DATA_DIR=$$(mktemp -d) ../$(VENV)/bin/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tipline.settings'); django.setup(); from django.core.management import call_command; from tipline.core.languages import MAKEMESSAGES_ARGUMENTS as a; call_command(*a)"
+	cd tipline && TIPLINE_DATA_DIR=$$(mktemp -d) ../$(VENV)/bin/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tipline.settings'); django.setup(); from django.core.management import call_command; from tipline.web.languages import MAKEMESSAGES_ARGUMENTS as a; call_command(*a)"
 	for po in tipline/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po; done
 
 clean:

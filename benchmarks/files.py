@@ -107,7 +107,7 @@ def main() -> None:
         return
     django_for(arguments.database)
     from tipline.accounts.tokens import create_token
-    from tipline.core.demo import load_demo
+    from tipline.operations.demo import load_demo
     from tipline.core.models import Tip
     from tipline.testing.staff import make_staff
 

@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16, 32, 64])
     arguments = parser.parse_args()
     django_for(arguments.database, fast_kdf=False)
-    from tipline.core.demo import load_demo
+    from tipline.operations.demo import load_demo
     from tipline.crypto import kdf, receipts
 
     load_demo()

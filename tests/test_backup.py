@@ -26,7 +26,7 @@ SEED = """
 import django
 django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile
-from tipline.core.demo import load_demo
+from tipline.operations.demo import load_demo
 from tipline.testing.staff import make_staff, make_tip
 from tipline.core.uploads import EncryptedUpload
 load_demo()
@@ -165,7 +165,7 @@ def read_archive(archive, key) -> dict[str, bytes]:
     code = f"""
 import django, json, base64
 django.setup()
-from tipline.core.backup import Lock, members
+from tipline.operations.backup import Lock, members
 from tipline.crypto.backups import PRIVATE_KEY_PREFIX, read_key
 lock = Lock(private_key=read_key(open({str(key)!r}).read(), PRIVATE_KEY_PREFIX))
 print(json.dumps({{name: base64.b64encode(reader.read()).decode() for name, reader in members(__import__("pathlib").Path({str(archive)!r}), lock)}}))

@@ -25,7 +25,7 @@ SETUP = """
 import django
 django.setup()
 from tipline.accounts.tokens import create_token
-from tipline.core.demo import load_demo
+from tipline.operations.demo import load_demo
 from tipline.testing.staff import make_staff
 load_demo()
 member = make_staff("auditor", ["general"])

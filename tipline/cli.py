@@ -243,7 +243,7 @@ def run_init(arguments) -> int:
 
 
 def run_demo(arguments) -> int:
-    from tipline.core.demo import demo_mail_dir, load_demo
+    from tipline.operations.demo import demo_mail_dir, load_demo
 
     result = load_demo()
     print(_("Demo channels created: %(count)d (existing ones were kept).") % {"count": result.channels_created})
@@ -259,7 +259,7 @@ def run_demo(arguments) -> int:
 
 
 def _print_demo_members(codes) -> None:
-    from tipline.core.demo import DEMO_ORGANISATION
+    from tipline.operations.demo import DEMO_ORGANISATION
 
     if not codes:
         return
@@ -286,7 +286,7 @@ def run_serve(arguments) -> int:
         "--no-access-log", "--respawn-failed-workers", "--no-ws",
         "tipline.wsgi:application",
     ]
-    from tipline.core.metrics import clear_for_start
+    from tipline.operations.metrics import clear_for_start
 
     clear_for_start()
     os.execv(sys.executable, command)
@@ -375,7 +375,7 @@ def run_resetuser(arguments) -> int:
 
 
 def run_check(arguments) -> int:
-    from tipline.core.deployment import find_problems
+    from tipline.operations.deployment import find_problems
 
     problems = find_problems()
     if not problems:

@@ -12,7 +12,7 @@ from tipline.cli_text import _
 def run_metrics(arguments) -> int:
     import signal
 
-    from tipline.core.metrics import registry
+    from tipline.operations.metrics import registry
 
     host, _colon, port = arguments.bind.rpartition(":")
     if not host or not port.isdigit():
@@ -144,7 +144,7 @@ MIN_PASSPHRASE_CHARACTERS = 16
 
 
 def run_backup(arguments) -> int:
-    from tipline.core.backup import BackupError, Lock, write_backup
+    from tipline.operations.backup import BackupError, Lock, write_backup
     from tipline.crypto.backups import PUBLIC_KEY_PREFIX
 
     try:
@@ -184,7 +184,7 @@ def run_backup_key(arguments) -> int:
 
 
 def run_restore(arguments) -> int:
-    from tipline.core.backup import BackupError, Lock, restore_backup
+    from tipline.operations.backup import BackupError, Lock, restore_backup
     from tipline.crypto.backups import PRIVATE_KEY_PREFIX
 
     try:
@@ -204,7 +204,7 @@ def run_restore(arguments) -> int:
 
 
 def _key_from(path: str, prefix: str) -> bytes:
-    from tipline.core.backup import BackupError
+    from tipline.operations.backup import BackupError
     from tipline.crypto.backups import read_key
 
     try:
@@ -216,7 +216,7 @@ def _key_from(path: str, prefix: str) -> bytes:
 
 
 def _passphrase_from(path: str) -> bytes:
-    from tipline.core.backup import BackupError
+    from tipline.operations.backup import BackupError
 
     try:
         passphrase = Path(path).read_text().rstrip("\n")

@@ -108,20 +108,20 @@ LOGIN_URL = "accounts:sign_in"
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
-    "tipline.core.middleware.AccessLogMiddleware",
+    "tipline.web.middleware.AccessLogMiddleware",
     "tipline.core.uploads.UnclaimedUploadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "tipline.core.middleware.SecurityHeadersMiddleware",
+    "tipline.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language comes from the address (/es/…, /ar/…) on tipster pages: no language cookie.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "tipline.core.csrf.NoReferrerCsrfViewMiddleware",
+    "tipline.web.csrf.NoReferrerCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tipline.core.unavailable.DatabaseUnavailableMiddleware",
+    "tipline.web.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "tipline.urls"
@@ -135,7 +135,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
-                "tipline.core.languages.language_links",
+                "tipline.web.languages.language_links",
                 "tipline.alerts.context.unreached_channels",
             ],
         },
@@ -183,7 +183,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = 0
 HSTS_SECONDS = 63_072_000
 
-SESSION_ENGINE = "tipline.core.session_store"  # database sessions whose expired rows are deleted
+SESSION_ENGINE = "tipline.web.session_store"  # database sessions whose expired rows are deleted
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
@@ -218,10 +218,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "drop_request": {"()": "tipline.core.logging.DropRequestFilter"},
-        "withhold_client_details": {"()": "tipline.core.logging.WithholdClientDetailsFilter"},
-        "route_pattern": {"()": "tipline.core.logging.RoutePatternFilter"},
-        "hold_public_lines": {"()": "tipline.core.logging.HoldPublicLinesFilter"},
+        "drop_request": {"()": "tipline.web.logging.DropRequestFilter"},
+        "withhold_client_details": {"()": "tipline.web.logging.WithholdClientDetailsFilter"},
+        "route_pattern": {"()": "tipline.web.logging.RoutePatternFilter"},
+        "hold_public_lines": {"()": "tipline.web.logging.HoldPublicLinesFilter"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {

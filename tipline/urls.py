@@ -7,7 +7,7 @@ from django.urls import include, path
 
 from tipline.api.main import api
 from tipline.api.privacy_pass import issuer_directory
-from tipline.core.health import healthz
+from tipline.operations.health import healthz
 
 urlpatterns = [
     path("api/v1/", api.urls),

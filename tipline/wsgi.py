@@ -7,6 +7,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
 application = get_wsgi_application()
 
-from tipline.core.warmup import warm_up  # noqa: E402 - needs the settings loaded above
+from tipline.web.warmup import warm_up  # noqa: E402 - needs the settings loaded above
 
 warm_up()

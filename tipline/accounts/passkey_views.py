@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.accounts import access, passkeys, signin
 from tipline.accounts.views import REFUSED, _finish_sign_in, _forget_pending, _pending
-from tipline.core.middleware import allows_passkeys
+from tipline.web.middleware import allows_passkeys
 
 MAX_BODY_BYTES = 64 * 1024
 

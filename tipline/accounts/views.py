@@ -18,7 +18,7 @@ from tipline.accounts.forms import ActivationForm, CodeForm, NewTokenForm, Prefe
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.core import session_keys, throttle
-from tipline.core.middleware import CLEAR_SITE_DATA, allows_passkeys
+from tipline.web.middleware import CLEAR_SITE_DATA, allows_passkeys
 
 PENDING_USER = signin.PENDING_USER
 REFUSED = gettext_lazy("Wrong username, password or code. Check them and try again.")

@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tipline.core import resends, throttle
-from tipline.core.middleware import CLEAR_SITE_DATA
+from tipline.web.middleware import CLEAR_SITE_DATA
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel
-from tipline.core.unavailable import retry_later, unavailable
+from tipline.web.unavailable import retry_later, unavailable
 from tipline.core.tips import (
     AlreadySubmitted,
     ChannelNotReceiving,

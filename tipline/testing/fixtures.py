@@ -43,9 +43,9 @@ def collected_static():
 
 @pytest.fixture(autouse=True)
 def held_log_lines_written_after_each_test():
-    """Lines about public requests wait for the hour's end (core.logging); a test's are
+    """Lines about public requests wait for the hour's end (web.logging); a test's are
     written when it ends, into its own captured output, not at exit into a closed stream."""
-    from tipline.core.logging import release_held_lines
+    from tipline.web.logging import release_held_lines
 
     yield
     release_held_lines()
@@ -137,7 +137,7 @@ def screenshot():
 @pytest.fixture
 def demo_channels(db):
     """The two demo channels and their recipient, whose opened private key tests may use."""
-    from tipline.core.demo import load_demo
+    from tipline.operations.demo import load_demo
 
     load_demo()
 

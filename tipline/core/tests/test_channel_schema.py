@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tipline.core.channel_schema import ChannelFormatError, export_channel, import_channel, parse_document
-from tipline.core.demo import DEMO_CHANNEL_FILES
+from tipline.operations.demo import DEMO_CHANNEL_FILES
 from tipline.core.models import Channel
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from tipline.alerts import delivery
-from tipline.core.logging import release_held_lines
+from tipline.web.logging import release_held_lines
 from tipline.intake.tests.helpers import post_tip, receipt_in
 
 pytestmark = pytest.mark.django_db

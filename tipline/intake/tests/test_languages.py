@@ -29,7 +29,7 @@ def test_every_marked_string_is_translated_and_none_is_fuzzy(tmp_path):
     locale = package / "locale"
     gather = (
         "import django; django.setup(); from django.core.management import call_command; "
-        "from tipline.core.languages import MAKEMESSAGES_ARGUMENTS; call_command(*MAKEMESSAGES_ARGUMENTS, verbosity=0)"
+        "from tipline.web.languages import MAKEMESSAGES_ARGUMENTS; call_command(*MAKEMESSAGES_ARGUMENTS, verbosity=0)"
     )
     environment = {"DJANGO_SETTINGS_MODULE": "tipline.settings", "TIPLINE_LOCALE_DIR": str(locale), "PATH": "/usr/bin:/bin",
                    "TIPLINE_DATA_DIR": str(tmp_path / "data")}

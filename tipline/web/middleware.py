@@ -13,8 +13,8 @@ from functools import wraps
 from csp.decorators import csp_update
 from django.conf import settings
 
-from tipline.core import logging as logging_rules
-from tipline.core import metrics
+from tipline.web import logging as logging_rules
+from tipline.operations import metrics
 
 access_log = logging.getLogger("tipline.access")
 
@@ -78,7 +78,7 @@ class SecurityHeadersMiddleware:
 
 class AccessLogMiddleware:
     """One line per request: method, the route pattern (not the path), status, duration.
-    A tipster's requests' lines are written at the end of the hour (core.logging)."""
+    A tipster's requests' lines are written at the end of the hour (web.logging)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -67,7 +67,7 @@ class DatabaseCounts:
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
 
-        from tipline.core.health import component_states
+        from tipline.operations.health import component_states
 
         states = component_states()
         up = GaugeMetricFamily("tipline_up", "1 when the component answers.", labels=["component"])

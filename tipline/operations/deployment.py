@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tipline.config import file_is_private
-from tipline.core.middleware import is_onion_host
+from tipline.web.middleware import is_onion_host
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -44,7 +44,7 @@ def _account_problems() -> list[str]:
 
 
 def _demo_organisation_problems() -> list[str]:
-    from tipline.core.demo import DEMO_ORGANISATION
+    from tipline.operations.demo import DEMO_ORGANISATION
     from tipline.core.models import Channel, InsiderTokens
 
     taking = Channel.objects.filter(insider_organisation__slug=DEMO_ORGANISATION).exclude(insider_tokens=InsiderTokens.OFF)
@@ -157,7 +157,7 @@ def _mode_problems() -> list[str]:
 
 
 def _shared_service_problems() -> list[str]:
-    from tipline.core.health import component_states
+    from tipline.operations.health import component_states
 
     states = component_states()
     problems = []
