@@ -44,8 +44,11 @@ def test_with_javascript_on_the_page_suggests_a_safer_browser_and_still_works(li
 
         assert page.locator("#script-warning").is_visible()
         assert "Tor Browser" in page.locator("#script-warning").inner_text()
+        assert page.locator("main #script-warning").count() == 1  # inside a landmark
         assert page.locator(".channel h2").all_inner_texts() == ["General tip"]
         screenshot(page, "landing-javascript-on")
+        page.goto(f"{live_server.url}/staff/sign-in/")  # the advice is for tipsters, not staff
+        assert page.locator("#script-warning").count() == 0
     finally:
         context.close()
 

@@ -44,7 +44,7 @@ def read_tip(request, tip_id: str):
     return tip_summary_out(opened.tip) | {
         "answers": [answer_out(answer) for answer in opened.answers],
         "files": [file_out(view) for view in opened.files],
-        "messages": [message_out(message) for message in opened.conversation],
+        "messages": [message_out(message, for_colleagues=True) for message in opened.conversation],
         "notes": [{"author": note.author, "written_hour": note.written_hour, "text": note.text} for note in opened.notes],
         "duties": [duty_out(duty) for duty in duties_of(opened.tip)],
     }

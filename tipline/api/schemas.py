@@ -73,6 +73,10 @@ class MessageOut(Schema):
     files: list[FileOut]
 
 
+class ColleagueMessageOut(MessageOut):
+    sender: str = Field(description="The colleague who wrote a reply; empty for the tipster's messages and removed accounts.")
+
+
 class DutyOut(Schema):
     kind: str
     due: datetime
@@ -125,7 +129,7 @@ class NoteOut(Schema):
 class TipOut(TipSummaryOut):
     answers: list[AnswerOut]
     files: list[FileOut]
-    messages: list[MessageOut]
+    messages: list[ColleagueMessageOut]
     notes: list[NoteOut]
     duties: list[DutyOut]
 

@@ -32,11 +32,13 @@ def file_out(view: FileView) -> dict:
     return {"id": view.id, "name": view.name, "size": view.size, "note": view.note}
 
 
-def message_out(message: MessageView) -> dict:
-    return {
+def message_out(message: MessageView, for_colleagues: bool = False) -> dict:
+    """A message as its reader may see it: only colleagues learn which of them wrote a reply."""
+    shown = {
         "author": message.author, "sent_hour": message.sent_hour, "text": message.text,
         "files": [file_out(view) for view in message.files],
     }
+    return shown | {"sender": message.sender} if for_colleagues else shown
 
 
 def duty_out(duty: Duty) -> dict:

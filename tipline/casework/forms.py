@@ -11,6 +11,9 @@ from tipline.core.models import ReplyPurpose, TipStatus
 
 
 class ReplyForm(forms.Form):
+    """Its fields' ids start with reply_: the note form on the same page has a `text` too,
+    and with one shared id its label put the cursor in the message the tipster reads."""
+
     text = forms.CharField(label=gettext_lazy("Reply to the tipster"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
     purpose = forms.ChoiceField(
         label=gettext_lazy("This reply is"), choices=ReplyPurpose.choices, required=False,
@@ -20,8 +23,15 @@ class ReplyForm(forms.Form):
     )
 
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="reply_%s", **kwargs)
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Internal note (recipients only)"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="note_%s", **kwargs)
 
 
 class TriageForm(forms.Form):

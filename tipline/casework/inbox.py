@@ -54,7 +54,10 @@ class InboxFilters(forms.Form):
         channels = Channel.objects.filter(recipients=user)
         self.fields["status"].choices = [("", _("Any status")), *TipStatus.choices]
         self.fields["channel"].choices = [("", _("All my channels")), *((channel.slug, channel.name) for channel in channels)]
-        self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in Label.objects.all())]
+        # Only labels on tips of the person's own channels: another channel's labels say
+        # something of tips this person may not see.
+        labels = Label.objects.filter(tips__channel__in=channels).distinct()
+        self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in labels)]
         colleagues = {recipient.username for channel in channels for recipient in channel.recipients.all()}
         self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in sorted(colleagues))]
         organisations = Organisation.objects.filter(channels__in=channels).distinct()

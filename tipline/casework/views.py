@@ -25,7 +25,10 @@ def inbox(request):
     rows = [(tip, urgency(tip), pressing_duties(tip)) for tip in page.tips]
     query = request.GET.copy()
     query.pop("after", None)
-    context = {"filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode()}
+    context = {
+        "filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode(),
+        "receives_no_channel": not request.user.channels.exists(),
+    }
     return render(request, "casework/inbox.html", context)
 
 

@@ -108,6 +108,7 @@ class MessageView:
     sent_hour: datetime
     text: str
     files: list[FileView] = field(default_factory=list)
+    sender: str = ""  # the colleague who wrote a reply: for staff only, never shown to the tipster
 
 
 @dataclass(frozen=True)
@@ -280,9 +281,9 @@ def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
         MessageView(
             author=message.author, sent_hour=message.sent_hour,
             text=content.decrypt_content(tip_key, message.ciphertext, _message_context(tip, message)).decode(),
-            files=files_by_message.get(message.pk, []),
+            files=files_by_message.get(message.pk, []), sender=message.sender.username if message.sender else "",
         )
-        for message in tip.messages.all()
+        for message in tip.messages.select_related("sender")
     ]
 
 

@@ -46,9 +46,12 @@ def test_submit_read_reply_and_read_the_reply_with_the_receipt(api_client, api_w
     assert b"".join(download.streaming_content) == b"proof body"
     assert replied.status_code == 201
     assert [message["text"] for message in followed["messages"]] == ["Thank you. Which building?"]
+    assert "sender" not in followed["messages"][0]  # the tipster hears from the team
     assert followed["expected_answers"][0]["done"] is not None
     assert answered.status_code == 201
     assert Tip.objects.get().message_count == 2 and Tip.objects.get().unread_by_recipients
+    reread = api_client.get(f"/api/v1/tips/{tip_id}", **bearer(tokens["alpha"])).json()
+    assert [(message["author"], message["sender"]) for message in reread["messages"]] == [("recipient", "ana"), ("tipster", "")]
     assert set(AuditEntry.objects.filter(actor="ana").values_list("action", flat=True)) >= {
         "tip-opened", "file-downloaded", "reply-sent"
     }

@@ -52,9 +52,13 @@ def test_first_sign_in_then_triage_reply_grant_and_export(live_server, page, new
 
     page.locator("table.inbox tbody tr td:first-child a").first.click()
     assert "Due in three hours" in page.locator(".answers").inner_text()
-    page.fill("#id_text", "Who else knows about this?")
+    page.fill("#reply_text", "Who else knows about this?")
     page.get_by_role("button", name="Send reply").click()
     assert "Who else knows about this?" in page.locator("#conversation").inner_text()
+    page.locator("label", has_text="Internal note").click()  # its label puts the cursor in the note, not the reply
+    page.keyboard.type("Only for us")
+    assert page.input_value("form[action$='/note/'] textarea") == "Only for us"
+    assert page.input_value("form[action$='/reply/'] textarea") == ""
     page.select_option("#id_grantee", "sam")
     page.get_by_role("button", name="Grant access").click()
     assert "Every recipient of this channel can open this tip." in page.content()

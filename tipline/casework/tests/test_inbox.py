@@ -86,3 +86,19 @@ def test_a_recipient_sees_only_the_tips_of_their_channels(two_channels):
     assert len(inbox_page(two_channels["alpha"].user, {}).tips) == 1
     assert len(inbox_page(two_channels["beta"].user, {}).tips) == 1
     assert inbox_page(two_channels["admin"].user, {}).tips == []
+
+
+def test_someone_who_receives_no_channel_is_told_why_the_inbox_is_empty_and_where_to_go(signed_in):
+    page = signed_in["admin"].get("/staff/inbox/").content.decode()
+
+    assert "You receive no channel yet" in page and 'href="/staff/admin/channels/"' in page
+    assert "No tips match." not in page
+
+
+def test_a_recipient_is_offered_only_the_labels_of_their_own_channels(signed_in):
+    make_tip("alpha", "for ana")[0].labels.add(Label.objects.create(name="alpha-only"))
+    make_tip("beta", "for ben")[0].labels.add(Label.objects.create(name="beta-word"))
+
+    page = signed_in["beta"].get("/staff/inbox/").content.decode()
+
+    assert 'value="beta-word"' in page and "alpha-only" not in page

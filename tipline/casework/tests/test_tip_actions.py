@@ -50,6 +50,20 @@ def test_a_reply_reaches_the_tipster_and_their_answer_marks_the_tip_unread(signe
     assert "Five o&#x27;clock." in ana.get(f"/staff/tips/{tip.id}/").content.decode()
 
 
+def test_colleagues_see_who_wrote_a_reply_and_the_tipster_sees_the_team(signed_in, tip_with_file):
+    tip, receipt, tipster = tip_with_file
+    signed_in["alpha"].post(f"/staff/tips/{tip.id}/reply/", {"text": "What time exactly?"})
+
+    staff_page = signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
+    tipster.post("/check/", {"receipt": receipt})
+    tipster_page = tipster.get("/check/your-tip/").content.decode()
+    tipster_api = Client().post("/api/v1/followup", {"receipt": receipt}, content_type="application/json").json()
+
+    assert '<p class="meta">ana · ' in staff_page
+    assert "What time exactly?" in tipster_page and "ana" not in tipster_page
+    assert "sender" not in tipster_api["messages"][0]
+
+
 def test_notes_are_encrypted_and_stay_with_recipients(signed_in, tip_with_file):
     tip, receipt, tipster = tip_with_file
 
