@@ -52,14 +52,16 @@ def submit(
     submitted = tips.submit_tip(
         channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token
     )
-    return Status(201, {"receipt": submitted.receipt, "files": [note.__dict__ for note in submitted.file_notes]})
+    return Status(201, {
+        "receipt": submitted.receipt, "reference": submitted.reference, "files": [note.__dict__ for note in submitted.file_notes],
+    })
 
 
 @router.post("/followup", response={200: TipsterTipOut, **ERRORS}, summary="Read your tip and its conversation")
 def follow_up(request, body: ReceiptIn):
     tip, tip_key = tips.open_with_receipt(body.receipt, request)
     return {
-        "channel": tip.channel.name, "received_hour": tip.received_hour,
+        "channel": tip.channel.name, "reference": tip.reference, "received_hour": tip.received_hour,
         "answers": [answer_out(answer) for answer in tips.read_answers(tip, tip_key)],
         "files": [file_out(view) for view in tips.submitted_files(tip, tip_key)],
         "messages": [message_out(message) for message in tips.read_conversation(tip, tip_key)],

@@ -45,6 +45,7 @@ class FileNoteOut(Schema):
 
 class SubmittedOut(Schema):
     receipt: str = Field(description="Shown once; the only way back to the tip. Never stored by the server.")
+    reference: str = Field(description="The tip's short reference, which the team sees too; it opens nothing.")
     files: list[FileNoteOut]
 
 
@@ -85,6 +86,7 @@ class DutyOut(Schema):
 
 class TipsterTipOut(Schema):
     channel: str
+    reference: str
     received_hour: datetime
     answers: list[AnswerOut]
     files: list[FileOut]
@@ -103,6 +105,7 @@ class InsiderMarkOut(Schema):
 
 class TipSummaryOut(Schema):
     id: UUID
+    reference: str = Field(description="The tip's short random reference, which the tipster sees too (T-7KQ4-M2XP).")
     channel: str
     received_hour: datetime
     status: str

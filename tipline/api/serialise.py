@@ -47,7 +47,7 @@ def duty_out(duty: Duty) -> dict:
 
 def tip_summary_out(tip: Tip) -> dict:
     return {
-        "id": tip.id, "channel": tip.channel.slug, "received_hour": tip.received_hour, "status": tip.status,
+        "id": tip.id, "reference": tip.reference, "channel": tip.channel.slug, "received_hour": tip.received_hour, "status": tip.status,
         "deadline": tip.deadline, "labels": [label.name for label in tip.labels.all()],
         "assignee": tip.assignee.username if tip.assignee else None, "unread": tip.unread_by_recipients,
         "message_count": tip.message_count, "file_count": tip.file_count,

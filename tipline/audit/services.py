@@ -38,6 +38,7 @@ class Action:
     FILE_DOWNLOADED = "file-downloaded"
     REPLY_SENT = "reply-sent"
     NOTE_ADDED = "note-added"
+    TITLE_CHANGED = "title-changed"
     STATUS_CHANGED = "status-changed"
     LABELS_CHANGED = "labels-changed"
     ASSIGNEE_CHANGED = "assignee-changed"

@@ -34,6 +34,13 @@ class NoteForm(forms.Form):
         super().__init__(*args, auto_id="note_%s", **kwargs)
 
 
+class TitleForm(forms.Form):
+    title = forms.CharField(
+        required=False, max_length=120, label=gettext_lazy("Title"),
+        help_text=gettext_lazy("Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening words."),
+    )
+
+
 class TriageForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=TipStatus.choices)
     labels = forms.CharField(

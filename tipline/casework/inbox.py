@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tipline.core import references
 from tipline.core.duties import Duty, duties_of, open_duty_filter
 from tipline.core.models import NO_DEADLINE, Channel, Label, Tip, TipStatus
 from tipline.insider.models import Organisation
@@ -47,7 +48,17 @@ class InboxFilters(forms.Form):
         ],
     )
     insider = forms.ChoiceField(required=False, label=gettext_lazy("Member's token"))
+    reference = forms.CharField(
+        required=False, max_length=20, label=gettext_lazy("Reference"),
+        widget=forms.TextInput(attrs={"placeholder": "T-7KQ4-M2XP", "autocomplete": "off", "spellcheck": "false", "size": 12}),
+    )
     after = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_reference(self) -> str:
+        typed = self.cleaned_data["reference"].strip()
+        if typed and references.normalise(typed) is None:
+            raise forms.ValidationError(_("A tip's reference looks like T-7KQ4-M2XP."))
+        return references.normalise(typed) if typed else ""
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,6 +112,8 @@ def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE
 
 def _filtered(tips: QuerySet[Tip], filters: dict) -> QuerySet[Tip]:
     now = timezone.now()
+    if filters.get("reference"):
+        tips = tips.filter(reference=filters["reference"])
     if filters.get("channel"):
         tips = tips.filter(channel__slug=filters["channel"])
     if filters.get("status"):

@@ -19,6 +19,7 @@ from tipline.accounts import public_keys
 from tipline.accounts.models import User
 from tipline.alerts import outbox
 from tipline.audit.services import Action, record
+from tipline.casework import summaries
 from tipline.casework.inbox import tips_for
 from tipline.core import duties, tips
 from tipline.core.models import OPEN_STATUSES, Attachment, Author, Channel, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
@@ -62,6 +63,7 @@ class OpenedTip:
     conversation: list[tips.MessageView]
     notes: list[NoteView]
     grantable: list[User]
+    title: str = ""
 
 
 def find_tip(user, tip_id) -> Tip:
@@ -94,6 +96,7 @@ def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes
     opened = OpenedTip(
         tip=tip, answers=tips.read_answers(tip, tip_key), files=tips.submitted_files(tip, tip_key),
         conversation=tips.read_conversation(tip, tip_key), notes=_read_notes(tip, tip_key), grantable=grantable(tip),
+        title=summaries.read_title(tip, tip_key, tip.title_ciphertext),
     )
     return opened, tip_key
 
@@ -118,6 +121,15 @@ def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     note.save()
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
+
+
+@transaction.atomic
+def set_title(user, private_key: bytes, tip_id, title: str) -> None:
+    """A title colleagues see in the inbox, encrypted under the tip key; empty removes it.
+    The audit log records that it changed, never what it says."""
+    tip = find_tip(user, tip_id)
+    Tip.objects.filter(pk=tip.pk).update(title_ciphertext=summaries.seal_title(tip, tip_key_for(user, private_key, tip), title))
+    record(user.username, Action.TITLE_CHANGED, str(tip.id))
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tips/<uuid:tip_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("tips/<uuid:tip_id>/note/", views.note, name="note"),
     path("tips/<uuid:tip_id>/triage/", views.triage, name="triage"),
+    path("tips/<uuid:tip_id>/title/", views.title, name="title"),
     path("tips/<uuid:tip_id>/deadline/", views.deadline, name="deadline"),
     path("tips/<uuid:tip_id>/grant/", views.grant, name="grant"),
     path("tips/<uuid:tip_id>/hold/", views.hold, name="hold"),

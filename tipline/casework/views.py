@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
 from tipline.alerts.health import deliveries_of
-from tipline.casework.forms import DeadlineForm, GrantForm, HoldForm, NoteForm, ReplyForm, TriageForm
+from tipline.casework.forms import DeadlineForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
+from tipline.casework.summaries import summaries_for
 from tipline.casework.inbox import InboxFilters, inbox_page, pressing_duties, urgency
 from tipline.core.duties import duties_of
 from tipline.core.models import Tip
@@ -22,7 +23,8 @@ def inbox(request):
     filters = InboxFilters(request.user, request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     page = inbox_page(request.user, chosen, cursor=chosen.get("after", ""))
-    rows = [(tip, urgency(tip), pressing_duties(tip)) for tip in page.tips]
+    summaries = summaries_for(request.user, request.private_key, page.tips)
+    rows = [(tip, urgency(tip), pressing_duties(tip), summaries.get(tip.pk, "")) for tip in page.tips]
     query = request.GET.copy()
     query.pop("after", None)
     context = {
@@ -47,6 +49,7 @@ def _render_tip(request, tip_id, status=200, **forms):
         "opened": opened, "tip": opened.tip,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "note_form": forms.get("note_form") or NoteForm(),
+        "title_form": forms.get("title_form") or TitleForm(initial={"title": opened.title}),
         "triage_form": forms.get("triage_form") or TriageForm(opened.tip, initial=_triage_initial(opened.tip)),
         "grant_form": forms.get("grant_form") or GrantForm(opened.grantable),
         "hold_form": forms.get("hold_form") or HoldForm(initial={"hold": not opened.tip.on_hold}),
@@ -96,6 +99,14 @@ def acknowledge(request, tip_id):
 def note(request, tip_id):
     return _form_action(request, tip_id, NoteForm(request.POST), "note_form", "note", lambda data: services.add_note(
         request.user, request.private_key, tip_id, data["text"]
+    ))
+
+
+@require_POST
+@staff_page
+def title(request, tip_id):
+    return _form_action(request, tip_id, TitleForm(request.POST), "title_form", "title", lambda data: services.set_title(
+        request.user, request.private_key, tip_id, data["title"]
     ))
 
 

@@ -165,6 +165,12 @@ class Tip(models.Model):
         expression=Coalesce("deadline", Value(NO_DEADLINE, output_field=models.DateTimeField())),
         output_field=models.DateTimeField(), db_persist=True,
     )
+    reference = models.CharField(
+        max_length=12, unique=True, help_text="A short random name for the tip (T-7KQ4-M2XP) that staff and the tipster both see.",
+    )
+    title_ciphertext = models.BinaryField(
+        null=True, blank=True, help_text="A title recipients gave the tip, encrypted under the tip key.",
+    )
     labels = models.ManyToManyField(Label, blank=True, related_name="tips")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tips"
@@ -188,6 +194,11 @@ class Tip(models.Model):
         if self.insider_organisation is None:
             return None
         return datetime.fromtimestamp(self.insider_epoch * self.insider_organisation.epoch_seconds, UTC)
+
+    @property
+    def destroyed_after(self) -> datetime:
+        """The retention job destroys the tip once this has passed (unless it is on hold)."""
+        return self.last_activity_hour + timedelta(days=self.channel.retention_days)
 
     @property
     def acknowledge_due(self):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from tipline.accounts import public_keys
 from tipline.alerts import outbox
-from tipline.core import blobs, duties, metadata, throttle
+from tipline.core import blobs, duties, metadata, references, throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
     Attachment,
@@ -92,6 +92,7 @@ class SubmittedTip:
     tip_id: uuid.UUID
     receipt: str
     file_notes: list[FileNote]
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def submit_tip(
             hour = current_hour()
             tip = Tip.objects.create(
                 id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline,
+                reference=references.new_reference(taken=lambda drawn: Tip.objects.filter(reference=drawn).exists()),
                 insider_organisation=insider.organisation if insider else None, insider_epoch=insider.epoch if insider else None,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
@@ -170,7 +172,8 @@ def submit_tip(
         _discard(prepared, uploads)
         raise
     return SubmittedTip(
-        tip_id=tip_id, receipt=receipt, file_notes=[FileNote(file.meta["name"], file.meta["note"]) for file in prepared]
+        tip_id=tip_id, receipt=receipt, file_notes=[FileNote(file.meta["name"], file.meta["note"]) for file in prepared],
+        reference=tip.reference,
     )
 
 
@@ -268,8 +271,10 @@ def add_message(
     return message
 
 
-def read_answers(tip: Tip, tip_key: bytes) -> list[Answer]:
-    values = content.decrypt_json(tip_key, tip.answers_ciphertext, content.content_context(tip.crypto_id, "answers"))
+def read_answers(tip: Tip, tip_key: bytes, ciphertext: bytes | None = None) -> list[Answer]:
+    """The tipster's answers; `ciphertext` when the caller read the column apart (the inbox)."""
+    encrypted = tip.answers_ciphertext if ciphertext is None else ciphertext
+    values = content.decrypt_json(tip_key, encrypted, content.content_context(tip.crypto_id, "answers"))
     return [Answer(**value) for value in values]
 
 

@@ -136,3 +136,20 @@ def test_a_database_thief_with_the_session_row_but_no_cookie_reads_nothing(signe
     response = thief.get(f"/staff/tips/{tip.id}/")
 
     assert response.status_code == 302 and "secret plans" not in response.content.decode()
+
+
+def test_times_show_in_the_channels_zone_with_the_zone_named_and_retention_says_when(signed_in, two_channels):
+    from datetime import UTC, datetime
+
+    from tipline.core.models import Channel
+
+    Channel.objects.filter(slug="alpha").update(time_zone="Europe/Madrid", retention_days=90)
+    tip, _receipt = make_tip("alpha", "date-only deadline", datetime(2026, 12, 19, 23, 0, tzinfo=UTC))  # 20 Dec in Madrid
+    Tip.objects.filter(pk=tip.pk).update(last_activity_hour=datetime(2026, 11, 29, 20, 0, tzinfo=UTC))
+
+    inbox = signed_in["alpha"].get("/staff/inbox/").content.decode()
+    page = signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
+
+    assert "20 Dec 2026, 00:00 (Europe/Madrid)" in inbox and "23:00 UTC" not in inbox
+    assert "deadline 20 Dec 2026, 00:00 (Europe/Madrid)" in page
+    assert "To be destroyed after 27 Feb 2027: 90 days after the last activity (29 Nov 2026)." in page
