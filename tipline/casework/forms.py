@@ -1,5 +1,6 @@
 """Forms of the recipient pages: reply, note, triage, grant."""
 
+import uuid
 import zoneinfo
 
 from django import forms
@@ -39,6 +40,35 @@ class TitleForm(forms.Form):
         required=False, max_length=120, label=gettext_lazy("Title"),
         help_text=gettext_lazy("Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening words."),
     )
+
+
+class BulkTriageForm(forms.Form):
+    """One change to the inbox rows a person ticked: the table sits inside this form, so it
+    works without JavaScript. Ids start with bulk_: the filters above use the same names."""
+
+    status = forms.ChoiceField(required=False, label=gettext_lazy("Status"))
+    label = forms.CharField(required=False, max_length=40, label=gettext_lazy("Add the label"))
+    assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
+    MAX_TIPS = 200
+
+    def __init__(self, colleagues: list[str], *args, **kwargs):
+        super().__init__(*args, auto_id="bulk_%s", **kwargs)
+        self.fields["status"].choices = [("", _("Keep each tip's status")), *TipStatus.choices]
+        self.fields["assignee"].choices = [("", _("Keep each tip's assignee")), ("none", _("Nobody")), *((name, name) for name in colleagues)]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned["tips"] = list(dict.fromkeys(uuid.UUID(value) for value in self.data.getlist("tips")))[: self.MAX_TIPS + 1]
+        except ValueError:
+            raise forms.ValidationError(_("The ticked tips were not understood; tick them again.")) from None
+        if not cleaned["tips"]:
+            raise forms.ValidationError(_("Tick at least one tip to change."))
+        if len(cleaned["tips"]) > self.MAX_TIPS:
+            raise forms.ValidationError(_("Change at most %(count)d tips at once.") % {"count": self.MAX_TIPS})
+        if not (cleaned.get("status") or cleaned.get("label", "").strip() or cleaned.get("assignee")):
+            raise forms.ValidationError(_("Choose a status, a label or an assignee to apply."))
+        return cleaned
 
 
 class TriageForm(forms.Form):

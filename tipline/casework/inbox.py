@@ -69,8 +69,8 @@ class InboxFilters(forms.Form):
         # something of tips this person may not see.
         labels = Label.objects.filter(tips__channel__in=channels).distinct()
         self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in labels)]
-        colleagues = {recipient.username for channel in channels for recipient in channel.recipients.all()}
-        self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in sorted(colleagues))]
+        self.colleagues = sorted({recipient.username for channel in channels for recipient in channel.recipients.all()})
+        self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in self.colleagues)]
         organisations = Organisation.objects.filter(channels__in=channels).distinct()
         self.fields["insider"].choices = [
             ("", _("With or without")), ("any", _("Holds a member's token")), ("none", _("No member's token")),

@@ -159,6 +159,35 @@ def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name:
     return tip
 
 
+@dataclass(frozen=True)
+class BulkResult:
+    changed: int
+    refused: list[str]  # references of tips the change could not apply to, with why
+
+
+KEEP = ""
+
+
+@transaction.atomic
+def bulk_triage(user, tip_ids: list, status: str = KEEP, add_label: str = KEEP, assignee_name: str = KEEP) -> BulkResult:
+    """One change to many tips of the person's channels: a status, a label added, an assignee
+    ("none" for nobody). Each tip is changed and audited as if triaged alone; a tip whose
+    channel the assignee does not receive is left as it was and named."""
+    changed, refused = 0, []
+    for tip_id in tip_ids:
+        tip = find_tip(user, tip_id)
+        labels = [*tip.labels.values_list("name", flat=True), *([add_label] if add_label else [])]
+        assignee = "" if assignee_name == "none" else (assignee_name or (tip.assignee.username if tip.assignee else ""))
+        try:
+            with transaction.atomic():
+                set_triage(user, tip.pk, status or tip.status, labels, assignee)
+        except CannotGrant as refusal:
+            refused.append(f"{tip.reference}: {refusal}")
+            continue
+        changed += 1
+    return BulkResult(changed, refused)
+
+
 def deadline_in_range(deadline: datetime) -> bool:
     # The year first: near the calendar's ends converting to UTC itself overflows.
     return EARLIEST_DEADLINE.year <= deadline.year <= LATEST_DEADLINE.year and EARLIEST_DEADLINE <= deadline <= LATEST_DEADLINE

@@ -6,6 +6,7 @@ app_name = "casework"
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/bulk/", views.inbox_bulk, name="inbox_bulk"),
     path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("dashboard/<slug:name>.svg", dashboard_views.dashboard_chart, name="dashboard_chart"),
     path("tips/<uuid:tip_id>/", views.tip_detail, name="tip"),

@@ -2,7 +2,8 @@
 downloads and export. Views parse, call one service, render."""
 
 from django.core.exceptions import BadRequest
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.urls import reverse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
 from tipline.alerts.health import deliveries_of
-from tipline.casework.forms import DeadlineForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
+from tipline.casework.forms import BulkTriageForm, DeadlineForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
 from tipline.casework.summaries import summaries_for
 from tipline.casework.inbox import InboxFilters, inbox_page, pressing_duties, urgency
 from tipline.core.duties import duties_of
@@ -20,18 +21,42 @@ from tipline.core.models import Tip
 @require_GET
 @staff_page
 def inbox(request):
-    filters = InboxFilters(request.user, request.GET or None)
+    return _render_inbox(request, request.GET)
+
+
+def _render_inbox(request, query, bulk_form=None, status=200):
+    filters = InboxFilters(request.user, query or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     page = inbox_page(request.user, chosen, cursor=chosen.get("after", ""))
     summaries = summaries_for(request.user, request.private_key, page.tips)
     rows = [(tip, urgency(tip), pressing_duties(tip), summaries.get(tip.pk, "")) for tip in page.tips]
-    query = request.GET.copy()
-    query.pop("after", None)
+    query = query.copy()
+    for name in ("after", "changed", "refused"):
+        query.pop(name, None)
     context = {
         "filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode(),
         "receives_no_channel": not request.user.channels.exists(),
+        "bulk_form": bulk_form or BulkTriageForm(filters.colleagues), "changed": request.GET.get("changed", ""),
+        "refused": [name for name in request.GET.get("refused", "").split(",") if name],
     }
-    return render(request, "casework/inbox.html", context)
+    return render(request, "casework/inbox.html", context, status=status)
+
+
+@require_POST
+@staff_page
+def inbox_bulk(request):
+    """Apply one status, label or assignee to the ticked rows, then back to the same view."""
+    query = QueryDict(request.POST.get("query", ""))
+    form = BulkTriageForm(InboxFilters(request.user).colleagues, request.POST)
+    if not form.is_valid():
+        return _render_inbox(request, query, bulk_form=form, status=400)
+    data = form.cleaned_data
+    result = _or_404(services.bulk_triage, request.user, data["tips"], data["status"], data["label"].strip(), data["assignee"])
+    back = query.copy()
+    back["changed"] = str(result.changed)
+    if result.refused:
+        back["refused"] = ",".join(result.refused)
+    return redirect(f"{reverse('casework:inbox')}?{back.urlencode()}")
 
 
 @require_GET

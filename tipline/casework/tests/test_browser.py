@@ -45,12 +45,19 @@ def test_first_sign_in_then_triage_reply_grant_and_export(live_server, page, new
     screenshot(page, "staff-recovery-code")
 
     page.get_by_role("link", name="Go to the inbox").click()
-    deadlines = page.locator("table.inbox tbody tr td:first-child a").all_inner_texts()
+    deadlines = page.locator("table.inbox tbody tr td.deadline a").all_inner_texts()
     assert deadlines[-1] == "No deadline" and len(deadlines) == 3
     assert page.locator("table.inbox tbody tr").first.locator(".badge--soon").count() == 1
     screenshot(page, "staff-inbox")
+    for row in (0, 1):  # a bulk change, without JavaScript
+        page.locator("table.inbox tbody tr input[type=checkbox]").nth(row).check()
+    page.select_option("#bulk_status", "in_review")
+    page.get_by_role("button", name="Apply to the ticked tips").click()
+    assert "2 tips changed." in page.locator("p[role=status]").inner_text()
+    assert page.locator("table.inbox tbody tr", has_text="In review").count() == 2
+    screenshot(page, "staff-inbox-bulk")
 
-    page.locator("table.inbox tbody tr td:first-child a").first.click()
+    page.locator("table.inbox tbody tr td.deadline a").first.click()
     assert "Due in three hours" in page.locator(".answers").inner_text()
     page.fill("#reply_text", "Who else knows about this?")
     page.get_by_role("button", name="Send reply").click()

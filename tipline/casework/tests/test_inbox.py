@@ -102,3 +102,46 @@ def test_a_recipient_is_offered_only_the_labels_of_their_own_channels(signed_in)
     page = signed_in["beta"].get("/staff/inbox/").content.decode()
 
     assert 'value="beta-word"' in page and "alpha-only" not in page
+
+
+def test_ticked_rows_change_together_each_audited_and_a_misfit_is_named(signed_in, two_channels):
+    from tipline.accounts.models import User
+    from tipline.audit.models import AuditEntry
+    from tipline.core.models import Channel
+
+    first, _ = make_tip("alpha", "one")
+    second, _ = make_tip("alpha", "two")
+    untouched, _ = make_tip("alpha", "three")
+    ana = signed_in["alpha"]
+
+    done = ana.post("/staff/inbox/bulk/", {
+        "tips": [str(first.id), str(second.id)], "status": "in_review", "label": "Fraud", "assignee": "ana", "query": "status=new",
+    })
+
+    assert done.status_code == 302 and "changed=2" in done["Location"] and "status=new" in done["Location"]
+    assert [(tip.status, tip.assignee.username, list(tip.labels.values_list("name", flat=True))) for tip in Tip.objects.filter(pk__in=[first.pk, second.pk])] == [("in_review", "ana", ["fraud"])] * 2
+    assert Tip.objects.get(pk=untouched.pk).status == "new"
+    assert AuditEntry.objects.filter(action="status-changed").count() == 2
+    assert "2 tips changed." in ana.get(done["Location"]).content.decode()
+
+    Channel.objects.get(slug="beta").recipients.add(User.objects.get(username="ana"))  # ben receives beta only
+    beta_tip, _ = make_tip("beta", "four")
+    mixed = ana.post("/staff/inbox/bulk/", {"tips": [str(first.id), str(beta_tip.id)], "assignee": "ben"})
+    assert "changed=1" in mixed["Location"] and first.reference in mixed["Location"]
+    assert Tip.objects.get(pk=beta_tip.pk).assignee.username == "ben" and Tip.objects.get(pk=first.pk).assignee.username == "ana"
+    assert "Left as they were:" in ana.get(mixed["Location"]).content.decode()
+
+
+def test_a_bulk_change_needs_ticked_tips_and_a_change_and_stays_in_ones_channels(signed_in, two_channels):
+    alpha_tip, _ = make_tip("alpha", "one")
+    beta_tip, _ = make_tip("beta", "not ana's")
+    ana = signed_in["alpha"]
+
+    nothing_ticked = ana.post("/staff/inbox/bulk/", {"status": "closed"})
+    nothing_chosen = ana.post("/staff/inbox/bulk/", {"tips": [str(alpha_tip.id)]})
+    foreign = ana.post("/staff/inbox/bulk/", {"tips": [str(alpha_tip.id), str(beta_tip.id)], "status": "closed"})
+
+    assert nothing_ticked.status_code == 400 and "Tick at least one tip to change." in nothing_ticked.content.decode()
+    assert nothing_chosen.status_code == 400 and "Choose a status, a label or an assignee" in nothing_chosen.content.decode()
+    assert foreign.status_code == 404
+    assert set(Tip.objects.values_list("status", flat=True)) == {"new"}  # all or nothing

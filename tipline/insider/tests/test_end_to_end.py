@@ -91,7 +91,7 @@ def test_fetch_with_the_standalone_client_then_send_without_javascript_and_see_t
     badge = page.locator(".badge--member")
     assert badge.count() == 1 and "Metropolitan Police" in badge.inner_text()
     screenshot(page, "insider-inbox-mark")
-    page.locator("table.inbox tbody tr td:first-child a").first.click()
+    page.locator("table.inbox tbody tr td.deadline a").first.click()
     assert "holds a valid member's token of Metropolitan Police" in page.locator(".notice--member").inner_text()
     screenshot(page, "insider-tip-mark")
 
