@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -116,11 +117,17 @@ def channel_edit(request, slug=None):
             text = upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace") if upload else form.cleaned_data["document"]
             spec = parse_document(text, upload.name if upload else "channel.yaml")
             saved, _created = admin_services.save_channel(request.user.username, spec, form.cleaned_data["recipients"])
-        except (ChannelFormatError, UploadRefused) as refusal:
-            form.add_error("document", str(refusal))
+        except ChannelFormatError as refusal:
+            for problem in refusal.problems:  # one line each, beside the text they concern
+                form.add_error("document", problem)
+        except UploadRefused as refusal:
+            form.add_error("upload", str(refusal))
         else:
-            return redirect("casework:admin_channel_edit", slug=saved.slug)
-    context = {"form": form, "channel": channel, "changes": admin_services.recipient_history(channel) if channel else []}
+            return redirect(reverse("casework:admin_channel_edit", args=[saved.slug]) + "?saved=1")
+    context = {
+        "form": form, "channel": channel, "changes": admin_services.recipient_history(channel) if channel else [],
+        "saved": request.method == "GET" and request.GET.get("saved") == "1",
+    }
     return render(request, "casework/admin_channel.html", context, status=400 if form.errors else 200)
 
 

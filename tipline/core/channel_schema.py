@@ -24,7 +24,12 @@ DEADLINE_KINDS = {FieldKind.DATE, FieldKind.DATETIME}
 
 
 class ChannelFormatError(Exception):
-    """The document is not a valid channel; the message lists every problem."""
+    """The document is not a valid channel; `problems` holds each one, in plain words, and the
+    message lists them a line each."""
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 class FieldSpec(BaseModel):
@@ -135,16 +140,28 @@ def parse_document(text: str, filename: str = "") -> ChannelSpec:
     try:
         return ChannelSpec.model_validate(data)
     except ValidationError as error:
-        raise ChannelFormatError(_describe(error)) from None
+        raise ChannelFormatError(*_describe(error)) from None
 
 
-def _describe(error: ValidationError) -> str:
+# Pydantic's wording for the problems people make most, said the way a person would.
+PLAIN_WORDS = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a setting a channel has (check its spelling)",
+    "string_pattern_mismatch": "may hold only lower-case letters, digits and dashes, and starts with a letter or digit",
+    "string_too_short": "is empty",
+}
+
+
+def _describe(error: ValidationError) -> list[str]:
     lines = []
     for problem in error.errors():
         place = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]).lstrip(".")
-        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "literal_error":
+            message = "must be one of: " + problem["ctx"]["expected"].replace("'", "")
+        else:
+            message = PLAIN_WORDS.get(problem["type"], problem["msg"].removeprefix("Value error, "))
         lines.append(f"{place or 'channel'}: {message}")
-    return "\n".join(lines)
+    return lines
 
 
 @transaction.atomic

@@ -53,19 +53,25 @@ def test_a_channel_form_is_edited_as_yaml(signed_in):
 
     assert "slug: alpha" in document
     assert saved.status_code == 302
+    confirmed = admin.get(saved["Location"]).content.decode()
+    assert "Saved: Alpha desk and its form are what tipsters see now." in confirmed and 'href="/c/alpha/"' in confirmed
     alpha = Channel.objects.get(slug="alpha")
     assert alpha.name == "Alpha desk" and list(alpha.fields.values_list("key", flat=True)) == ["tip", "when"]
     assert AuditEntry.objects.filter(action="channel-changed", target="alpha").exists()
 
 
-def test_a_bad_channel_document_is_refused_with_the_field_named(signed_in):
-    bad = "slug: alpha\nname: Alpha\nfields:\n  - {key: tip, kind: essay, label: Your tip}\n"
+def test_a_bad_channel_document_is_refused_with_each_problem_on_its_line_in_plain_words(signed_in):
+    bad = "slug: Alpha Desk\nname: Alpha\ncolour: blue\nfields:\n  - {key: tip, kind: essay, label: Your tip}\n"
 
     response = signed_in["admin"].post("/staff/admin/channels/alpha/", {"document": bad})
+    page = response.content.decode()
 
     assert response.status_code == 400
-    assert "fields[0].kind: Input should be" in response.content.decode()
-    assert "essay" in response.content.decode()  # the typed document is kept
+    assert "fields[0].kind: must be one of: short_text, long_text," in page
+    assert "slug: may hold only lower-case letters, digits and dashes" in page and "[a-z0-9]" not in page
+    assert "colour: is not a setting a channel has (check its spelling)" in page
+    assert page.count("<br>", page.index('class="error"'), page.index("</p>", page.index('class="error"'))) == 2
+    assert "essay" in page  # the typed document is kept
 
 
 def test_a_channel_is_exported_as_yaml_and_json(signed_in):

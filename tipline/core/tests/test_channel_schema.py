@@ -48,14 +48,14 @@ def test_importing_again_updates_the_channel_and_replaces_its_form():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (document(fields=[field(kind="dropdown")]), "fields[0].kind: Input should be 'short_text'"),
+        (document(fields=[field(kind="dropdown")]), "fields[0].kind: must be one of: short_text, long_text"),
         (document(fields=[field(deadline=True)]), "fields[0]: only a date or datetime field can be the deadline"),
         (document(fields=[field(kind="select")]), "fields[0]: a select field needs at least one choice"),
         (document(fields=[field(), field()]), "channel: field keys must be unique; repeated: what"),
         (document(time_zone="Mars/Olympus"), "time_zone 'Mars/Olympus' is not a known time zone"),
-        (document(slug="Has Spaces"), "slug: String should match pattern"),
+        (document(slug="Has Spaces"), "slug: may hold only lower-case letters, digits and dashes"),
         (document(fields=[]), "fields: List should have at least 1 item"),
-        (document(colour="blue"), "colour: Extra inputs are not permitted"),
+        (document(colour="blue"), "colour: is not a setting a channel has"),
         (document(fields=[field(kind="number", min_value=5, max_value=1)]), "fields[0]: min_value is larger than max_value"),
         (
             document(fields=[field(key="a", kind="date", deadline=True), field(key="b", kind="datetime", deadline=True)]),
