@@ -122,7 +122,7 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     checker.fill("#id_code", admin.code())
     checker.get_by_role("button", name="Sign in").click()
     paths = (
-        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", "/staff/preferences/", "/staff/api-tokens/",
+        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", f"/staff/tips/{site['tip'].id}/handover/", "/staff/preferences/", "/staff/api-tokens/",
         "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
         "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
         "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
@@ -239,7 +239,8 @@ def sign_in_page(browser, site, options: dict):
 def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixels(site, browser):
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     pages = {
-        "inbox": "/staff/inbox/", "tip": f"/staff/tips/{site['tip'].id}/", "dashboard": "/staff/dashboard/",
+        "inbox": "/staff/inbox/", "tip": f"/staff/tips/{site['tip'].id}/", "handover": f"/staff/tips/{site['tip'].id}/handover/",
+        "dashboard": "/staff/dashboard/",
         "notifications": "/staff/preferences/", "api-tokens": "/staff/api-tokens/", "admin": "/staff/admin/",
         "accounts": "/staff/admin/users/", "channels": "/staff/admin/channels/", "channel": "/staff/admin/channels/general/",
         "audit": "/staff/admin/audit/", "duties": "/staff/admin/duties/", "insiders": "/staff/admin/insiders/",

@@ -42,6 +42,34 @@ class TitleForm(forms.Form):
     )
 
 
+class HandoverForm(forms.Form):
+    """What a PDF copy leaves out: ticked parts, and passages typed one per line."""
+
+    passages = forms.CharField(
+        required=False, max_length=5000, label=gettext_lazy("Passages to black out, one per line"),
+        help_text=gettext_lazy("Names, places, any words that could point to the tipster: each is blacked out wherever it occurs, in any case."),
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+    )
+
+    def __init__(self, part_ids: list[str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.part_ids = part_ids
+
+    def clean_passages(self) -> tuple[str, ...]:
+        passages = tuple(dict.fromkeys(line.strip() for line in self.cleaned_data["passages"].splitlines() if line.strip()))
+        if any(len(passage) < 2 for passage in passages):
+            raise forms.ValidationError(_("A passage of one character would black out every occurrence of it; write at least two."))
+        return passages
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = self.data.getlist("leave_out")
+        if any(part not in self.part_ids for part in chosen):
+            raise forms.ValidationError(_("The tip changed since this page was opened; open it again."))
+        cleaned["leave_out"] = frozenset(chosen)
+        return cleaned
+
+
 class BulkTriageForm(forms.Form):
     """One change to the inbox rows a person ticked: the table sits inside this form, so it
     works without JavaScript. Ids start with bulk_: the filters above use the same names."""

@@ -19,6 +19,7 @@ urlpatterns = [
     path("tips/<uuid:tip_id>/grant/", views.grant, name="grant"),
     path("tips/<uuid:tip_id>/hold/", views.hold, name="hold"),
     path("tips/<uuid:tip_id>/export/", views.export_zip, name="export"),
+    path("tips/<uuid:tip_id>/handover/", views.handover, name="handover"),
     path("tips/<uuid:tip_id>/files/<uuid:file_id>/", views.download, name="download"),
     path("channels/<slug:slug>/access/", views.channel_access, name="channel_access"),
     path("admin/", admin_views.admin_home, name="admin_home"),

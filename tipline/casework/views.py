@@ -2,7 +2,7 @@
 downloads and export. Views parse, call one service, render."""
 
 from django.core.exceptions import BadRequest
-from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tipline.accounts.access import staff_page
 from tipline.casework import export, services
+from tipline.casework import handover as handover_pdf
 from tipline.alerts.health import deliveries_of
-from tipline.casework.forms import BulkTriageForm, DeadlineForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
+from tipline.casework.forms import BulkTriageForm, DeadlineForm, HandoverForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
 from tipline.casework.summaries import summaries_for
 from tipline.casework.inbox import InboxFilters, inbox_page, pressing_duties, urgency
 from tipline.core.duties import duties_of
@@ -198,6 +199,26 @@ def download(request, tip_id, file_id):
     response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
     response.headers["Content-Disposition"] = _attachment_header(view.name)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page
+def handover(request, tip_id):
+    """Choose what a PDF copy leaves out (nothing: the whole tip), then download it."""
+    try:
+        opened = services.open_tip(request.user, request.private_key, tip_id)
+    except services.TipNotFound:
+        raise Http404("No such tip in your channels.") from None
+    parts = handover_pdf.parts_of(opened)
+    form = HandoverForm([part.id for part in parts], request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        redaction = handover_pdf.Redaction(form.cleaned_data["leave_out"], form.cleaned_data["passages"])
+        name, pdf = handover_pdf.hand_over(request.user, opened, redaction)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response.headers["Content-Disposition"] = _attachment_header(name)
+        return response
+    context = {"tip": opened.tip, "parts": parts, "form": form, "left_out": set(request.POST.getlist("leave_out"))}
+    return render(request, "casework/handover.html", context, status=400 if form.errors else 200)
 
 
 @require_POST

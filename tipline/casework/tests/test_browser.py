@@ -73,6 +73,13 @@ def test_first_sign_in_then_triage_reply_grant_and_export(live_server, page, new
     with page.expect_download() as download:
         page.get_by_role("button", name="Download as zip").click()
     assert download.value.suggested_filename.endswith(".zip")
+    page.get_by_role("link", name="Hand over as PDF, whole or redacted").click()
+    page.get_by_label("Your tip").check()  # leave the answer out of the copy
+    page.fill("#id_passages", "three hours")
+    screenshot(page, "staff-handover")
+    with page.expect_download() as handed_over:
+        page.get_by_role("button", name="Download the PDF").click()
+    assert handed_over.value.suggested_filename.endswith("-redacted.pdf")
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
         "account-activated", "tip-opened", "reply-sent", "access-granted", "tip-exported"
     }
