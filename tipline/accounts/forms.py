@@ -80,6 +80,10 @@ class ActivationForm(NewPasswordForm, CodeForm):
 
 
 class PreferencesForm(forms.Form):
+    display_name = forms.CharField(
+        required=False, max_length=80, label=gettext_lazy("Name tipsters see on your replies"),
+        help_text=gettext_lazy("Only on channels set to show who replied; elsewhere, and when empty, tipsters see “the team”. A role is enough, e.g. “Editor”."),
+    )
     email = forms.EmailField(required=False, label=gettext_lazy("Email address for notifications"))
     email_notifications = forms.BooleanField(required=False, label=gettext_lazy("Email me about new tips, messages and deadlines"))
     quiet_digest = forms.BooleanField(

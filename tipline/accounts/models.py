@@ -15,6 +15,9 @@ class User(AbstractUser):
     the one-time password until the first sign-in rewraps it under the chosen one.
     """
 
+    display_name = models.CharField(
+        max_length=80, blank=True, help_text="Shown to tipsters on channels that show who replied; empty: “the team”.",
+    )
     must_change_password = models.BooleanField(
         default=True, help_text="Set while the account still has its one-time password."
     )

@@ -173,7 +173,7 @@ def preferences(request):
     user = request.user
     initial = {
         "email": user.email, "email_notifications": user.email_notifications, "quiet_digest": user.quiet_digest,
-        "language": user.language,
+        "language": user.language, "display_name": user.display_name,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     saved = False

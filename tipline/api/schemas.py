@@ -72,6 +72,7 @@ class MessageOut(Schema):
     sent_hour: datetime
     text: str
     files: list[FileOut]
+    signature: str = Field(description="The writer's display name where the channel shows it to tipsters; empty: the team.")
 
 
 class ColleagueMessageOut(MessageOut):

@@ -36,7 +36,7 @@ def message_out(message: MessageView, for_colleagues: bool = False) -> dict:
     """A message as its reader may see it: only colleagues learn which of them wrote a reply."""
     shown = {
         "author": message.author, "sent_hour": message.sent_hour, "text": message.text,
-        "files": [file_out(view) for view in message.files],
+        "files": [file_out(view) for view in message.files], "signature": message.signature,
     }
     return shown | {"sender": message.sender} if for_colleagues else shown
 

@@ -88,6 +88,7 @@ class ChannelSpec(BaseModel):
     listed: bool = True
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
     keep_file_metadata: bool = False
+    show_sender_to_tipster: bool = False
     time_zone: str = "UTC"
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
@@ -176,6 +177,7 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "is_listed": spec.listed,
             "retention_days": spec.retention_days,
             "keep_file_metadata": spec.keep_file_metadata,
+            "show_sender_to_tipster": spec.show_sender_to_tipster,
             "time_zone": spec.time_zone,
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
@@ -216,6 +218,7 @@ def export_channel(channel: Channel, as_json: bool = False) -> str:
     spec = ChannelSpec(
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
+        show_sender_to_tipster=channel.show_sender_to_tipster,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
         feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
         insider_tokens=channel.insider_tokens,

@@ -33,6 +33,9 @@ class Channel(models.Model):
         default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
     )
     time_zone = models.CharField(max_length=64, default="UTC", help_text="How dates and times on the form are read.")
+    show_sender_to_tipster = models.BooleanField(
+        default=False, help_text="Replies show the tipster the writer's display name instead of “the team”.",
+    )
     acknowledge_within_days = models.PositiveIntegerField(
         null=True, blank=True, default=7, help_text="Answering duty: acknowledge each tip within this many days (empty: none)."
     )

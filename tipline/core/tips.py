@@ -110,6 +110,7 @@ class MessageView:
     text: str
     files: list[FileView] = field(default_factory=list)
     sender: str = ""  # the colleague who wrote a reply: for staff only, never shown to the tipster
+    signature: str = ""  # what the tipster sees of the writer: a display name where the channel shows it, else ""
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,7 @@ def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
             author=message.author, sent_hour=message.sent_hour,
             text=content.decrypt_content(tip_key, message.ciphertext, _message_context(tip, message)).decode(),
             files=files_by_message.get(message.pk, []), sender=message.sender.username if message.sender else "",
+            signature=message.sender.display_name if message.sender and tip.channel.show_sender_to_tipster else "",
         )
         for message in tip.messages.select_related("sender")
     ]

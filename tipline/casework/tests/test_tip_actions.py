@@ -64,6 +64,24 @@ def test_colleagues_see_who_wrote_a_reply_and_the_tipster_sees_the_team(signed_i
     assert "sender" not in tipster_api["messages"][0]
 
 
+def test_a_channel_may_show_tipsters_the_writers_display_name(signed_in, tip_with_file, two_channels):
+    from tipline.core.models import Channel
+
+    tip, receipt, tipster = tip_with_file
+    signed_in["alpha"].post("/staff/preferences/", {"display_name": "Editor", "language": "en"})
+    signed_in["alpha"].post(f"/staff/tips/{tip.id}/reply/", {"text": "What time exactly?"})
+    tipster.post("/check/", {"receipt": receipt})
+
+    hidden = tipster.get("/check/your-tip/").content.decode()
+    Channel.objects.filter(slug="alpha").update(show_sender_to_tipster=True)
+    shown = tipster.get("/check/your-tip/").content.decode()
+    api = Client().post("/api/v1/followup", {"receipt": receipt}, content_type="application/json").json()
+
+    assert "The team ·" in hidden and "Editor" not in hidden
+    assert "Editor ·" in shown and "ana" not in shown
+    assert api["messages"][0]["signature"] == "Editor"
+
+
 def test_notes_are_encrypted_and_stay_with_recipients(signed_in, tip_with_file):
     tip, receipt, tipster = tip_with_file
 
