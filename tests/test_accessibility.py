@@ -124,7 +124,7 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     paths = (
         "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", f"/staff/tips/{site['tip'].id}/handover/", "/staff/preferences/", "/staff/api-tokens/",
         "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
-        "/staff/admin/channels/new/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
+        "/staff/admin/channels/new/", "/staff/admin/channels/general/form/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
         "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
         "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/", "/staff/passkeys/",
     )
@@ -242,7 +242,7 @@ def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixel
         "inbox": "/staff/inbox/", "tip": f"/staff/tips/{site['tip'].id}/", "handover": f"/staff/tips/{site['tip'].id}/handover/",
         "dashboard": "/staff/dashboard/",
         "notifications": "/staff/preferences/", "api-tokens": "/staff/api-tokens/", "admin": "/staff/admin/",
-        "accounts": "/staff/admin/users/", "channels": "/staff/admin/channels/", "channel": "/staff/admin/channels/general/",
+        "accounts": "/staff/admin/users/", "channels": "/staff/admin/channels/", "channel": "/staff/admin/channels/general/", "form-editor": "/staff/admin/channels/general/form/",
         "audit": "/staff/admin/audit/", "duties": "/staff/admin/duties/", "insiders": "/staff/admin/insiders/",
         "organisation": "/staff/admin/insiders/police/", "routes": "/staff/admin/routes/",
     }

@@ -19,10 +19,10 @@ from tipline.accounts.models import User
 from tipline.accounts.services import AccountError
 from tipline.audit.models import AuditEntry
 from tipline.audit.services import verify_chain
-from tipline.casework import admin_services
+from tipline.casework import admin_services, form_editor
 from tipline.core import duties
 from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
-from tipline.core.models import Channel
+from tipline.core.models import Channel, FieldKind
 from tipline.core.uploads import UploadRefused
 
 MAX_CHANNEL_FILE_BYTES = 1024 * 1024
@@ -129,6 +129,22 @@ def channel_edit(request, slug=None):
         "saved": request.method == "GET" and request.GET.get("saved") == "1",
     }
     return render(request, "casework/admin_channel.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def channel_form_editor(request, slug):
+    """The channel's form edited field by field (form_editor); Save goes back to the channel."""
+    channel = get_object_or_404(Channel, slug=slug)
+    if request.method == "GET":
+        editor = form_editor.blank_editor(channel)
+    else:
+        editor, saved = form_editor.handle(channel, request.POST, request.POST.get("action", ""), request.user.username)
+        if saved:
+            return redirect(reverse("casework:admin_channel_edit", args=[channel.slug]) + "?saved=1")
+    status = 400 if editor.problems else 200
+    context = {"editor": editor, "channel": channel, "kinds": FieldKind.choices}
+    return render(request, "casework/admin_form_editor.html", context, status=status)
 
 
 @require_GET

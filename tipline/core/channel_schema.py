@@ -155,14 +155,22 @@ PLAIN_WORDS = {
 
 def _describe(error: ValidationError) -> list[str]:
     lines = []
+    for location, message in describe_problems(error):
+        place = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location).lstrip(".")
+        lines.append(f"{place or 'channel'}: {message}")
+    return lines
+
+
+def describe_problems(error: ValidationError) -> list[tuple[tuple, str]]:
+    """Each problem's place in the document and what is wrong, in plain words."""
+    problems = []
     for problem in error.errors():
-        place = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]).lstrip(".")
         if problem["type"] == "literal_error":
             message = "must be one of: " + problem["ctx"]["expected"].replace("'", "")
         else:
             message = PLAIN_WORDS.get(problem["type"], problem["msg"].removeprefix("Value error, "))
-        lines.append(f"{place or 'channel'}: {message}")
-    return lines
+        problems.append((tuple(problem["loc"]), message))
+    return problems
 
 
 @transaction.atomic
@@ -215,7 +223,17 @@ def _insider_organisation(slug: str | None):
 
 
 def export_channel(channel: Channel, as_json: bool = False) -> str:
-    spec = ChannelSpec(
+    spec = export_spec(channel)
+    data = spec.model_dump(mode="json", exclude_defaults=True, include=None)
+    data["fields"] = [field.model_dump(mode="json", exclude_defaults=True) for field in spec.fields]
+    if as_json:
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def export_spec(channel: Channel) -> ChannelSpec:
+    """A channel as the document that would make it again."""
+    return ChannelSpec(
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
         show_sender_to_tipster=channel.show_sender_to_tipster,
@@ -233,8 +251,3 @@ def export_channel(channel: Channel, as_json: bool = False) -> str:
             for field in channel.fields.all()
         ],
     )
-    data = spec.model_dump(mode="json", exclude_defaults=True, include=None)
-    data["fields"] = [field.model_dump(mode="json", exclude_defaults=True) for field in spec.fields]
-    if as_json:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

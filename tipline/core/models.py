@@ -81,15 +81,15 @@ class Channel(models.Model):
 
 
 class FieldKind(models.TextChoices):
-    SHORT_TEXT = "short_text", "Short text"
-    LONG_TEXT = "long_text", "Long text"
-    NUMBER = "number", "Number"
-    DATE = "date", "Date"
-    DATETIME = "datetime", "Date and time"
-    SELECT = "select", "One choice"
-    MULTI_SELECT = "multi_select", "Several choices"
-    CHECKBOX = "checkbox", "Checkbox"
-    FILE = "file", "Files"
+    SHORT_TEXT = "short_text", gettext_lazy("Short text")
+    LONG_TEXT = "long_text", gettext_lazy("Long text")
+    NUMBER = "number", gettext_lazy("Number")
+    DATE = "date", gettext_lazy("Date")
+    DATETIME = "datetime", gettext_lazy("Date and time")
+    SELECT = "select", gettext_lazy("One choice")
+    MULTI_SELECT = "multi_select", gettext_lazy("Several choices")
+    CHECKBOX = "checkbox", gettext_lazy("Checkbox")
+    FILE = "file", gettext_lazy("Files")
 
 
 class FormField(models.Model):
