@@ -256,3 +256,31 @@ def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixel
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, f"{path} scrolls sideways at 320 px"
         context.close()
     assert len(list(ARTIFACTS_DIR.glob("look-staff-*.png"))) == len(pages) * (len(VARIANTS) + 1)
+
+
+CONTRAST = """() => {
+  const rgb = text => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const luminance = ([r, g, b]) => {
+    const [R, G, B] = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  };
+  const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const field = document.querySelector("textarea, input[type=text]");
+  const border = rgb(getComputedStyle(field).borderTopColor);
+  return {
+    page: ratio(border, rgb(getComputedStyle(document.body).backgroundColor)),
+    field: ratio(border, rgb(getComputedStyle(field).backgroundColor)),
+    scheme: getComputedStyle(document.documentElement).colorScheme,
+  };
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_form_fields_stand_out_at_3_to_1_and_native_controls_follow_the_scheme(site, browser, scheme):
+    context = browser.new_context(java_script_enabled=False, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{site['url']}/c/time-sensitive/")
+    measured = page.evaluate(CONTRAST)
+    context.close()
+    assert measured["page"] >= 3 and measured["field"] >= 3, measured  # WCAG 1.4.11
+    assert measured["scheme"] == "light dark"  # a date field's calendar button and icon follow it
