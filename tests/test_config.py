@@ -92,3 +92,21 @@ def test_a_mistyped_key_in_the_file_is_named_in_one_line(elsewhere):
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [f"tipline check: {config}: unknown setting(s): alowed_hosts (docs/configuration.md lists them)."]
+
+
+def test_init_keeps_the_secret_outside_the_data_directory_and_moves_one_already_beside_it(tmp_path):
+    data, secret_dir = tmp_path / "data", tmp_path / "secret"
+    assert tipline("init", cwd=tmp_path, DATA_DIR=str(data)).returncode == 0
+    before = (data / "secret_key").read_text()
+
+    moved = tipline("init", "--secret-dir", str(secret_dir), cwd=tmp_path, DATA_DIR=str(data))
+    again = tipline("init", "--secret-dir", str(secret_dir), cwd=tmp_path, DATA_DIR=str(data))
+    check = tipline("check", cwd=tmp_path, DATA_DIR=str(data))
+    elsewhere = tipline("init", "--secret-dir", str(tmp_path / "other"), cwd=tmp_path, DATA_DIR=str(data))
+
+    assert moved.returncode == 0 and "Moved the secret key" in moved.stdout, moved.stderr
+    assert not (data / "secret_key").exists() and (secret_dir / "secret_key").read_text() == before
+    assert (secret_dir / "secret_key").stat().st_mode & 0o777 == 0o600 and secret_dir.stat().st_mode & 0o777 == 0o700
+    assert (data / "tipline.toml").read_text().count("secret_key_file") == 1 and again.returncode == 0
+    assert "secret key file is in the data directory" not in check.stdout
+    assert elsewhere.returncode == 1 and "already named" in elsewhere.stderr and len(elsewhere.stderr.splitlines()) == 1

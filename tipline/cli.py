@@ -3,11 +3,12 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from tipline import __version__
 from tipline.cli_operations import add_backup_parsers, run_insiders, run_metrics, run_rekey
 from tipline.cli_audit import add_audit_parser
-from tipline.cli_config import add_config_parser, data_dir_problem, fail
+from tipline.cli_config import add_config_parser, data_dir_problem, fail, place_secret_dir
 from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if problem := data_dir_problem(arguments.command):
             return fail(problem)
+        if getattr(arguments, "secret_dir", None) and (problem := place_secret_dir(Path(arguments.secret_dir))):
+            return fail(problem)
         _setup_django()
     except ImproperlyConfigured as error:  # a bad value or file: one line, not a traceback
         return fail(f"tipline {arguments.command}: {error}")
@@ -57,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Create the data directory and secret key if missing, apply database migrations "
             "and collect static files. Running it again changes nothing that is already in place."
         ),
+    )
+    init.add_argument(
+        "--secret-dir", metavar="DIR",
+        help=_("keep the secret key file in DIR, outside the data directory (named in <data dir>/tipline.toml; a key beside the database moves there)"),
     )
     init.set_defaults(handler=run_init)
 

@@ -1,11 +1,14 @@
 """`tipline config show`: the effective configuration, where each value came from (the
-environment, the file, the default), secrets masked; and the check every command but
-`init` makes before Django starts, that the data directory exists."""
+environment, the file, the default), secrets masked; the check every command but `init`
+makes before Django starts, that the data directory exists; and `init --secret-dir`, which
+puts the site secret outside the data directory before anything reads it."""
 
+import os
 import sys
+from pathlib import Path
 
 from tipline.cli_text import _
-from tipline.config import SECRET_SETTINGS, SOURCES, config_file, data_dir, without_password
+from tipline.config import PREFIX, SECRET_SETTINGS, SOURCES, config_file, data_dir, ensure_private_dir, without_password
 
 
 def add_config_parser(commands) -> None:
@@ -46,3 +49,31 @@ def data_dir_problem(command: str) -> str | None:
 def fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 1
+
+
+def place_secret_dir(directory: Path) -> str | None:
+    """Make DIRECTORY hold the secret key file and name it in the data directory's
+    configuration file; a key already beside the database moves there, so nothing it sealed
+    is lost. Returns a one-line refusal, or None when done."""
+    wanted = directory.expanduser().resolve() / "secret_key"
+    path, values = config_file()
+    named = os.environ.get(PREFIX + "SECRET_KEY_FILE") or values.get("secret_key_file")
+    if named:
+        if Path(named).expanduser().resolve() == wanted:
+            return None
+        return _("tipline init: the secret key file is already named as %(named)s; change that setting instead.") % {"named": named}
+    own_file = data_dir() / "tipline.toml"
+    if path is not None and path != own_file:
+        return _("tipline init: the configuration is read from %(file)s: add secret_key_file = \"%(wanted)s\" there.") % {
+            "file": path, "wanted": wanted,
+        }
+    ensure_private_dir(wanted.parent)
+    ensure_private_dir(data_dir())
+    beside = data_dir() / "secret_key"
+    if beside.exists() and not wanted.exists():
+        os.replace(beside, wanted)
+        print(_("Moved the secret key from %(old)s to %(new)s.") % {"old": beside, "new": wanted})
+    with own_file.open("a") as file:
+        file.write(f'secret_key_file = "{wanted}"\n')
+    config_file.cache_clear()
+    return None
