@@ -26,7 +26,13 @@ def site(live_server, transactional_db, recipient_keys):
     also a recipient of every channel."""
     from tipline.core.models import Channel
 
+    from tipline.core.channel_schema import import_channel, parse_document
+
     make_organisation("police", "Metropolitan Police")
+    import_channel(parse_document(
+        "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+    ))
+    make_staff("bea", channels=["desk"]).user.__class__.objects.filter(username="bea").update(display_name="Editor")
     admin = make_staff("ada", channels=list(Channel.objects.values_list("slug", flat=True)), admin=True)
     tip, receipt = make_tip("general", "The ledger in room 12 is kept twice.")
     return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt}
@@ -91,7 +97,7 @@ def check(page, url: str, found: dict[str, list[str]], where: str = "") -> None:
 def test_no_tipster_page_has_a_serious_accessibility_problem(site, checker):
     base, found = site["url"], {}
     for language in ("", "/es", "/ar"):
-        for path in ("/", "/c/general/", "/c/time-sensitive/", "/check/", "/insiders/police/", "/no-such-page/"):
+        for path in ("/", "/c/general/", "/c/time-sensitive/", "/c/desk/", "/check/", "/insiders/police/", "/no-such-page/"):
             check(checker, f"{base}{language}{path}", found)
     checker.set_viewport_size(NARROW)
     for path in ("/", "/c/time-sensitive/", "/insiders/police/"):

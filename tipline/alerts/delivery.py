@@ -53,21 +53,27 @@ def routes_for(event: Event) -> list[Route]:
     routes = Route.objects.filter(Q(channels=None) | Q(channels=event.channel_id)).distinct()
     if event.kind != "escalation":
         routes = routes.filter(escalation_only=False)
+    if event.tip is not None and event.tip.restricted:
+        # A shared room (chat, push, webhook) may hold the people the tipster left out:
+        # only each chosen reader's own email hears of such a tip.
+        routes = routes.filter(kind=RouteKind.EMAIL)
     return list(routes)
 
 
-def email_addressees(channel, audience: str):
+def email_addressees(channel, audience: str, tip=None):
     if audience == Audience.ADMINS:
         people = User.objects.filter(is_staff=True)
     else:
         people = channel.recipients.all()
+    if tip is not None and tip.restricted:
+        people = people.filter(tip_grants__tip=tip)  # the readers the tipster chose, no one else
     return people.filter(is_active=True, email_notifications=True).exclude(email="")
 
 
 def _addressees(route: Route, event: Event) -> list:
     if route.kind != RouteKind.EMAIL:
         return [None]
-    return list(email_addressees(event.channel, event.audience))
+    return list(email_addressees(event.channel, event.audience, event.tip))
 
 
 def _add_delivery(event: Event, route: Route, recipient) -> None:
@@ -94,7 +100,7 @@ def _cancel_orphans(event: Event) -> None:
     """Pending deliveries whose route was removed, or whose person no longer wants mail."""
     pending = Delivery.objects.filter(event=event, status=DeliveryStatus.PENDING)
     pending.filter(route__isnull=True).update(status=DeliveryStatus.CANCELLED, last_error="the route was removed", next_attempt_at=None)
-    wanted = email_addressees(event.channel, event.audience).values("pk")
+    wanted = email_addressees(event.channel, event.audience, event.tip).values("pk")
     pending.filter(recipient__isnull=False).exclude(recipient__in=wanted).update(
         status=DeliveryStatus.CANCELLED, last_error="the person no longer takes these emails", next_attempt_at=None
     )

@@ -29,10 +29,12 @@ def list_channels(request):
 
 @router.post("/channels/{slug}/tips", response={201: SubmittedOut, **ERRORS}, summary="Send a tip")
 def submit(
-    request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", files: File[list[UploadedFile]] = None
+    request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", leave_out: Form[list[int]] = None,
+    files: File[list[UploadedFile]] = None,
 ):
     """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
-    `insider_token` is a member's token (`tipv1:…`) where the channel asks for one; RFC
+    `leave_out` may repeat, with the ids of `recipients_to_leave_out` the tip must be hidden
+    from (at least one recipient remains). `insider_token` is a member's token (`tipv1:…`) where the channel asks for one; RFC
     9577's `Authorization: PrivateToken token="…"` header carries it as well. A channel that
     requires one answers a tip without it with 401 and the challenge in WWW-Authenticate.
     A date or time without an offset (`2030-01-15T06:00`) is read in the channel's
@@ -44,13 +46,17 @@ def submit(
     _refuse_broken_upload(request)
     data = _form_data(answers)
     data["insider_token"] = _insider_token(request, channel, insider_token)
+    data.setlist("leave_out", [str(recipient) for recipient in leave_out or []])
     form = TipForm(channel, data=data, files=_form_files(channel, files or []))
+    if leave_out and "leave_out" not in form.fields:
+        raise ApiError(400, "invalid", "This channel does not let tipsters leave recipients out.", "leave_out")
     tips.count_submission(channel, request, form.offers_valid_token())
     if not form.is_valid():
         _discard(request)
         raise _form_error(form)
     submitted = tips.submit_tip(
-        channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token
+        channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token,
+        left_out=form.left_out(),
     )
     return Status(201, {
         "receipt": submitted.receipt, "reference": submitted.reference, "files": [note.__dict__ for note in submitted.file_notes],

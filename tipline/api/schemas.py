@@ -25,6 +25,11 @@ class FieldOut(Schema):
     deadline: bool
 
 
+class LeavableRecipientOut(Schema):
+    id: int
+    name: str
+
+
 class ChannelOut(Schema):
     slug: str
     name: str
@@ -35,6 +40,9 @@ class ChannelOut(Schema):
     receiving: bool
     insider_tokens: Literal["off", "optional", "required"] = Field(description="Whether a member's token is asked for.")
     insider_organisation: str | None = Field(description="Whose members' tokens the channel takes.")
+    recipients_to_leave_out: list[LeavableRecipientOut] = Field(
+        description="Where the channel allows it: its recipients by the name each chose; send the ids to leave out as `leave_out`.",
+    )
     fields: list[FieldOut]
 
 

@@ -3,6 +3,7 @@
 from tipline.core.duties import Duty
 from tipline.core.models import Channel, Tip
 from tipline.core.tips import Answer, FileView, MessageView, channel_is_receiving
+from tipline.intake.forms import leave_out_field
 
 
 def channel_out(channel: Channel) -> dict:
@@ -13,6 +14,9 @@ def channel_out(channel: Channel) -> dict:
         "receiving": channel_is_receiving(channel),
         "insider_tokens": channel.insider_tokens if channel.asks_for_insider_token else "off",
         "insider_organisation": channel.insider_organisation.slug if channel.asks_for_insider_token else None,
+        "recipients_to_leave_out": [
+            {"id": int(value), "name": str(name)} for value, name in getattr(leave_out_field(channel), "choices", [])
+        ],
         "fields": [
             {
                 "key": field.key, "kind": field.kind, "label": field.label, "help": field.help_text,

@@ -15,7 +15,7 @@ from django.db.models import Min
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from tipline.core.models import OPEN_STATUSES, Author, Channel, Tip, TipStatus
+from tipline.core.models import OPEN_STATUSES, Author, Channel, Tip, TipStatus, readable_by
 
 WEEKS = 12
 
@@ -28,6 +28,7 @@ class Figures:
     median_hours_to_first_reply: dict[str, float | None]  # channel name -> hours, None without replies
     open_by_status: dict[str, int]  # status label -> count
     overdue: int
+    restricted_unseen: int  # admins only: tips whose tipster chose readers other than this admin (how many, never which)
     due_by_day: list[tuple[datetime, int]]  # the next 7 days
 
 
@@ -39,7 +40,7 @@ def channels_for(user) -> list[Channel]:
 def figures_for(user, now: datetime | None = None) -> Figures:
     now = now or timezone.now()
     channels = channels_for(user)
-    tips = Tip.objects.filter(channel__in=channels)
+    tips = Tip.objects.filter(channel__in=channels).filter(readable_by(user))
     first_week = _monday(now) - timedelta(weeks=WEEKS - 1)
     weeks = [first_week + timedelta(weeks=number) for number in range(WEEKS)]
     return Figures(
@@ -48,6 +49,9 @@ def figures_for(user, now: datetime | None = None) -> Figures:
         median_hours_to_first_reply=_median_first_reply(tips, channels, first_week),
         open_by_status=_open_by_status(tips), overdue=tips.filter(status__in=OPEN_STATUSES, deadline__lt=now).count(),
         due_by_day=_due_by_day(tips, now),
+        restricted_unseen=(
+            Tip.objects.filter(channel__in=channels, restricted=True).exclude(pk__in=tips.values("pk")).count() if user.is_admin else 0
+        ),
     )
 
 

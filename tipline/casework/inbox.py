@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from tipline.core import references
 from tipline.core.duties import Duty, duties_of, open_duty_filter
-from tipline.core.models import NO_DEADLINE, Channel, Label, Tip, TipStatus
+from tipline.core.models import NO_DEADLINE, Channel, Label, Tip, TipStatus, readable_by
 from tipline.insider.models import Organisation
 
 PAGE_SIZE = 50
@@ -88,14 +88,15 @@ CIPHERTEXT_COLUMNS = ("receipt_lookup_id", "receipt_kdf", "tipster_wrapped_key",
 
 
 def tips_for(user) -> QuerySet[Tip]:
-    """Every tip a recipient may see in a list (opening one also needs a key grant)."""
+    """Every tip a recipient may see in a list (opening one also needs a key grant); a tip
+    whose tipster left this person out is not among them."""
     channel_ids = list(Channel.objects.filter(recipients=user).values_list("pk", flat=True))
     if connection.vendor != "sqlite":
-        return Tip.objects.filter(channel_id__in=channel_ids)
+        return Tip.objects.filter(channel_id__in=channel_ids).filter(readable_by(user))
     # SQLite's planner would pick the channel index and sort every visible tip (120 ms at
     # 100,000); "+ 0" keeps it on the inbox-order index, which stops after one page (1 ms).
     # PostgreSQL estimates the plain filter well and needs no such help.
-    return Tip.objects.alias(visible_channel=F("channel_id") + 0).filter(visible_channel__in=channel_ids)
+    return Tip.objects.alias(visible_channel=F("channel_id") + 0).filter(visible_channel__in=channel_ids).filter(readable_by(user))
 
 
 def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE) -> InboxPage:

@@ -232,7 +232,10 @@ def set_hold(user, tip_id, hold: bool, reason: str) -> None:
 
 
 def grantable(tip: Tip) -> list[User]:
-    """Recipients of the tip's channel who hold a key pair but no key to this tip yet."""
+    """Recipients of the tip's channel who hold a key pair but no key to this tip yet; nobody
+    for a tip whose tipster chose its readers."""
+    if tip.restricted:
+        return []
     granted = set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient", flat=True))
     return [user for user in public_keys.vouched_recipients(tip.channel) if user.pk not in granted]
 
@@ -242,6 +245,8 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
     tip = find_tip(user, tip_id)
     grantee = next((candidate for candidate in grantable(tip) if candidate.username == grantee_name), None)
     if grantee is None:
+        if tip.restricted:
+            raise CannotGrant(_("The tipster chose who reads this tip; nobody else can be given access."))
         raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
     sealed = tip_keys.seal_tip_key(tip_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
     TipKeyGrant.objects.create(tip=tip, recipient=grantee, sealed_tip_key=sealed)
@@ -255,9 +260,10 @@ class BulkGrant:
 
 
 def tips_to_grant(channel: Channel, grantee: User):
-    """Open tips of the channel that the grantee holds no key to."""
+    """Open tips of the channel that the grantee holds no key to (never one whose tipster
+    chose its readers)."""
     held = TipKeyGrant.objects.filter(recipient=grantee).values("tip")
-    return Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES).exclude(pk__in=held)
+    return Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES, restricted=False).exclude(pk__in=held)
 
 
 def access_overview(user, channel_slug: str) -> tuple[Channel, list[tuple[User, int]]]:

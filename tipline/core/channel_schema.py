@@ -89,6 +89,7 @@ class ChannelSpec(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
     keep_file_metadata: bool = False
     show_sender_to_tipster: bool = False
+    tipsters_may_leave_out: bool = False
     time_zone: str = "UTC"
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
@@ -186,6 +187,7 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "retention_days": spec.retention_days,
             "keep_file_metadata": spec.keep_file_metadata,
             "show_sender_to_tipster": spec.show_sender_to_tipster,
+            "tipsters_may_leave_out": spec.tipsters_may_leave_out,
             "time_zone": spec.time_zone,
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
@@ -236,7 +238,7 @@ def export_spec(channel: Channel) -> ChannelSpec:
     return ChannelSpec(
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
-        show_sender_to_tipster=channel.show_sender_to_tipster,
+        show_sender_to_tipster=channel.show_sender_to_tipster, tipsters_may_leave_out=channel.tipsters_may_leave_out,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
         feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
         insider_tokens=channel.insider_tokens,

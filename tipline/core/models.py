@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
@@ -33,6 +33,9 @@ class Channel(models.Model):
         default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
     )
     time_zone = models.CharField(max_length=64, default="UTC", help_text="How dates and times on the form are read.")
+    tipsters_may_leave_out = models.BooleanField(
+        default=False, help_text="The form lists the recipients by display name, and a tipster may leave any of them out.",
+    )
     show_sender_to_tipster = models.BooleanField(
         default=False, help_text="Replies show the tipster the writer's display name instead of “the team”.",
     )
@@ -171,6 +174,9 @@ class Tip(models.Model):
     reference = models.CharField(
         max_length=12, unique=True, help_text="A short random name for the tip (T-7KQ4-M2XP) that staff and the tipster both see.",
     )
+    restricted = models.BooleanField(
+        default=False, help_text="The tipster left some recipients out: only those holding a key grant see the tip.",
+    )
     title_ciphertext = models.BinaryField(
         null=True, blank=True, help_text="A title recipients gave the tip, encrypted under the tip key.",
     )
@@ -239,6 +245,13 @@ class TipKeyGrant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tip", "recipient"], name="one_grant_per_recipient")]
+
+
+def readable_by(user) -> Q:
+    """The tips a person may know of: every unrestricted one, and a restricted one only with a
+    key grant. A recipient the tipster left out finds no trace of the tip: not in a list, a
+    count or an alert. (An EXISTS per row, on the unique grant index: cheap in the inbox.)"""
+    return Q(restricted=False) | Q(Exists(TipKeyGrant.objects.filter(tip=OuterRef("pk"), recipient=user)))
 
 
 class Author(models.TextChoices):

@@ -130,17 +130,18 @@ def token_hash(form_token: str) -> bytes:
 
 def submit_tip(
     channel: Channel, answers: list[Answer], deadline: datetime | None,
-    uploads: list[EncryptedUpload], form_token: str, insider: VerifiedToken | None = None,
+    uploads: list[EncryptedUpload], form_token: str, insider: VerifiedToken | None = None, left_out: frozenset[int] = frozenset(),
 ) -> SubmittedTip:
     """Store a tip encrypted, in one transaction; only then is its receipt returned.
 
     The uploads' blobs are encrypted already; on any failure they are deleted, so a
     failed submission leaves no tip, no blob and no receipt behind. A member's token is
-    spent in the same transaction: used only if the tip is stored.
+    spent in the same transaction: used only if the tip is stored. Recipients the tipster
+    `left_out` (on a channel that allows it) get no key, and the tip is marked restricted.
     """
     prepared: list[_PreparedFile] = []
     try:
-        sealing_keys = _recipient_keys(channel)
+        sealing_keys, restricted = _chosen_keys(channel, left_out)
         prepared = [_prepare_file(upload, channel.keep_file_metadata) for upload in uploads]
         receipt = receipts.new_receipt()
         params = kdf_policy().receipt
@@ -154,7 +155,7 @@ def submit_tip(
                 redemption.spend(insider)
             hour = current_hour()
             tip = Tip.objects.create(
-                id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline,
+                id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline, restricted=restricted,
                 reference=references.new_reference(taken=lambda drawn: Tip.objects.filter(reference=drawn).exists()),
                 insider_organisation=insider.organisation if insider else None, insider_epoch=insider.epoch if insider else None,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
@@ -320,6 +321,26 @@ def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
         return tip_keys.open_sealed_tip_key(grant.sealed_tip_key, tip.crypto_id, private_key)
     except DecryptionError:
         raise NoAccess() from None
+
+
+def _chosen_keys(channel: Channel, left_out: frozenset[int]) -> tuple[list[tuple[int, bytes]], bool]:
+    """The keys a new tip is sealed to, without the recipients its tipster left out."""
+    keys = _recipient_keys(channel)
+    if not left_out:
+        return keys, False
+    if not channel.tipsters_may_leave_out:
+        raise ValueError("this channel does not let tipsters leave recipients out")
+    chosen = [(user_id, key) for user_id, key in keys if user_id not in left_out]
+    if not chosen:
+        raise ValueError("at least one recipient must remain")
+    return chosen, len(chosen) < len(keys)
+
+
+def recipients_a_tipster_may_leave_out(channel: Channel) -> list:
+    """Who the form lists, by the name each chose for tipsters, when the channel allows it."""
+    if not channel.tipsters_may_leave_out:
+        return []
+    return list(public_keys.vouched_recipients(channel))
 
 
 def _recipient_keys(channel: Channel) -> list[tuple[int, bytes]]:

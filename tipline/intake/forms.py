@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tipline.core.models import Channel, FieldKind, FormField, InsiderTokens
-from tipline.core.tips import Answer
+from tipline.core.tips import Answer, recipients_a_tipster_may_leave_out
 from tipline.crypto.receipts import contains_receipt
 from tipline.insider import redemption
 
@@ -101,7 +101,18 @@ class TipForm(forms.Form):
                 field.help_text = f"{field.help_text} {zone}".strip()
         if channel.asks_for_insider_token:
             self.fields["insider_token"] = insider_token_field(channel)
+        if leave_out := leave_out_field(channel):
+            self.fields["leave_out"] = leave_out
         self.verified_token = None
+
+    def clean_leave_out(self) -> list[str]:
+        chosen = self.cleaned_data["leave_out"]
+        if len(chosen) >= len(self.fields["leave_out"].choices):
+            raise forms.ValidationError(_("Leave at least one recipient to read your tip."))
+        return chosen
+
+    def left_out(self) -> frozenset[int]:
+        return frozenset(int(value) for value in self.cleaned_data.get("leave_out") or [])
 
     def full_clean(self):
         # Dates and times without an offset are the channel's local time, whoever sends
@@ -194,6 +205,22 @@ class TipForm(forms.Form):
             if spec.kind == FieldKind.FILE
             for upload in self.cleaned_data.get(self.field_name(spec)) or []
         ]
+
+
+def leave_out_field(channel: Channel) -> forms.MultipleChoiceField | None:
+    """On a channel that allows it: the recipients by the name each chose for tipsters, to
+    tick the ones who must not read the tip."""
+    people = sorted(recipients_a_tipster_may_leave_out(channel), key=lambda user: (user.display_name or "~", user.pk))
+    if len(people) < 2:
+        return None  # with one reader there is nobody to leave out
+    return forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=_("Leave out of this tip"),
+        help_text=_(
+            "Tick anyone on the team who must not read your tip: it is locked so that they cannot open it, and they "
+            "do not see that it exists. At least one must remain."
+        ),
+        choices=[(str(user.pk), user.display_name or _("A recipient without a public name")) for user in people],
+    )
 
 
 def insider_token_field(channel: Channel) -> forms.CharField:

@@ -93,7 +93,8 @@ def _receive_tip(request, channel):
         return _discard_and_render(request, channel, _with_send_again_box(form), RESENT, 409)
     try:
         submitted = submit_tip(
-            channel, answers, form.deadline(), uploads, form.cleaned_data["form_token"], form.verified_token
+            channel, answers, form.deadline(), uploads, form.cleaned_data["form_token"], form.verified_token,
+            left_out=form.left_out(),
         )
     except TokenRejected as rejection:  # spent by another tip a moment ago
         form.add_error("insider_token", rejection.message)

@@ -68,6 +68,13 @@ def _channel_problems() -> list[str]:
         % {"slug": channel.slug}
         for channel in channels if not channel_is_receiving(channel)
     ]
+    for channel in channels:
+        unnamed = sorted(channel.recipients.filter(is_active=True, display_name="").values_list("username", flat=True))
+        if channel.tipsters_may_leave_out and unnamed:
+            problems.append(_(
+                "Channel %(slug)s lets tipsters leave recipients out, but some have no name for tipsters (%(names)s): each sets one under "
+                "Notifications, or tipsters cannot tell them apart."
+            ) % {"slug": channel.slug, "names": ", ".join(unnamed)})
     if channels and not Route.objects.exists():
         problems.append(_("There is no alert route: nobody would hear of a new tip or a deadline. Add one: tipline routes add --help."))
     for route in Route.objects.filter(target__startswith="smtp+plain:"):
