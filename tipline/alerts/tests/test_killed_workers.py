@@ -39,6 +39,13 @@ def start_worker(data_dir, overrides):
     )
 
 
+def wait_until_it_delivers(receiver, timeout: float = 60) -> None:
+    attempts = len(receiver.requests) + len(receiver.refused)
+    deadline = time.monotonic() + timeout
+    while len(receiver.requests) + len(receiver.refused) == attempts and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_workers_killed_in_the_middle_of_deliveries_lose_no_alert(tmp_path, hook_receiver):
     hook_receiver.refuse_first = True
     hook_receiver.delay = 0.2
@@ -54,7 +61,8 @@ def test_workers_killed_in_the_middle_of_deliveries_lose_no_alert(tmp_path, hook
     random.seed(17)
     for _kill in range(KILLS):
         worker = start_worker(data_dir, overrides)
-        time.sleep(random.uniform(1.5, 2.5))
+        wait_until_it_delivers(hook_receiver)  # started up: however slow the machine, the kill falls in the work
+        time.sleep(random.uniform(0.2, 1.0))
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     delivered_before_the_survivor = len({json.loads(r.body)["id"] for r in hook_receiver.accepted()})
