@@ -14,7 +14,9 @@ from tipline.testing.fixtures import ARTIFACTS_DIR
 from tipline.testing.privacy import PROBE_USER_AGENT
 from tipline.testing.staff import make_staff, make_tip
 
-pytestmark = pytest.mark.browser
+# How a page reads and looks does not depend on the database under it: checked once, in the
+# SQLite pass; every view and query behind these pages is tested on PostgreSQL as well.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 RECEIPT = re.compile(r"\d{4} \d{4} \d{4} \d{4} \d{4} \d{4}")
 NARROW, WIDE = {"width": 320, "height": 640}, {"width": 1280, "height": 720}

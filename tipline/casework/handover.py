@@ -13,8 +13,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from fpdf import FPDF
-
 from tipline.audit.services import Action, record
 from tipline.casework.services import OpenedTip
 from tipline.core.templatetags.tipline_time import in_zone
@@ -99,6 +97,8 @@ def _apply(parts: list[Part], redaction: Redaction) -> Handover:
 
 
 def _pdf(opened: OpenedTip, handover: Handover, redacted: bool) -> bytes:
+    from fpdf import FPDF  # a third of a second to import: only when a PDF is made, not at every start
+
     tip = opened.tip
     document = FPDF(format="A4")
     document.set_title(f"Tip {tip.reference}")
