@@ -46,10 +46,14 @@ $(AXE): package.json package-lock.json
 
 # scripts/provision-tests starts PostgreSQL and Redis when they are installed but stopped, and
 # installs chromium and exiftool as root; otherwise it says in one line what is missing.
-test: $(INSTALLED_TEST) $(AXE)
-	./scripts/provision-tests
-	$(VENV)/bin/pytest -n $(TEST_WORKERS)
-	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not sqlite_only"
+# Provisioning (apt, services) runs while pip and npm install: neither waits for the other, and a
+# provisioning failure (its one line says what to install) stops the installs too.
+test:
+	@./scripts/provision-tests & provisioning=$$!; \
+		$(MAKE) --no-print-directory $(INSTALLED_TEST) $(AXE) & installing=$$!; \
+		wait $$provisioning || { kill $$installing 2>/dev/null; exit 1; }; wait $$installing
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal
+	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not sqlite_only"
 
 bench: $(INSTALLED_TEST)
 	$(VENV)/bin/python benchmarks/crypto.py
