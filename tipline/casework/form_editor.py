@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from pydantic import ValidationError
 
 from tipline.casework import admin_services
-from tipline.core.channel_schema import ChannelSpec, export_spec
-from tipline.core.models import Channel, FieldKind, FormField
+from tipline.core.channel_schema import ChannelSpec, export_spec, form_field, stored_translations
+from tipline.core.models import Channel, FieldKind
 
 ROW_PREFIX = "field"
 LIST_FIELDS = ("choices",)
@@ -125,16 +125,13 @@ def handle(channel: Channel, data, action: str, actor: str) -> tuple[Editor, boo
 def preview_fields(channel: Channel, spec: ChannelSpec) -> list:
     """The tipster's form as it would be, built by the tipster page's own field builder from
     unsaved copies of the channel and its fields."""
-    from tipline.intake.forms import build_field
+    from tipline.intake.forms import TipForm, build_field
 
-    draft = Channel(slug=channel.slug, name=spec.name, time_zone=spec.time_zone, language=spec.language,
-                    translations={code: text.model_dump(exclude_none=True, exclude_defaults=True) for code, text in spec.translations.items()})
+    draft = Channel(slug=channel.slug, name=spec.name, time_zone=spec.time_zone, language=spec.language, translations=stored_translations(spec))
     preview = forms.Form(auto_id="preview_%s")
     for field in spec.fields:
-        row = FormField(key=field.key, kind=field.kind, label=field.label, help_text=field.help, required=field.required,
-                        max_length=field.max_length, min_value=field.min_value, max_value=field.max_value, choices=field.choices)
-        row.channel = draft
-        preview.fields[f"answer-{field.key}"] = build_field(row)
+        row = form_field(field, draft)
+        preview.fields[TipForm.field_name(row)] = build_field(row)
     return list(preview)
 
 
@@ -147,16 +144,12 @@ def _raw(form) -> dict:
 
 
 def _spec_from(channel: Channel, posted) -> tuple[ChannelSpec | None, list[str]]:
-    document = export_spec(channel).model_dump()
+    saved = export_spec(channel)
+    document = saved.model_dump()
+    # A number field's bounds are not edited here: each field keeps the ones it has.
+    bounds = {field.key: (field.min_value, field.max_value) for field in saved.fields}
     rows = [form.cleaned_data for form in posted.forms]
-    document["fields"] = [
-        {
-            "key": row["key"].strip(), "kind": row["kind"], "label": row["label"].strip(), "help": row["help"].strip(),
-            "required": row["required"], "choices": _lines(row["choices"]), "max_length": row["max_length"],
-            "deadline": row["deadline"], "min_value": _kept(channel, row["key"], "min_value"), "max_value": _kept(channel, row["key"], "max_value"),
-        }
-        for row in rows
-    ]
+    document["fields"] = [_field_document(row, *bounds.get(row["key"], (None, None))) for row in rows]
     translations = document.get("translations") or {}
     for code, _name in other_languages(channel):
         fields = {}
@@ -173,6 +166,14 @@ def _spec_from(channel: Channel, posted) -> tuple[ChannelSpec | None, list[str]]
         return None, _place_problems(posted, error)
 
 
+def _field_document(row: dict, min_value, max_value) -> dict:
+    return {
+        "key": row["key"].strip(), "kind": row["kind"], "label": row["label"].strip(), "help": row["help"].strip(),
+        "required": row["required"], "choices": _lines(row["choices"]), "max_length": row["max_length"],
+        "deadline": row["deadline"], "min_value": min_value, "max_value": max_value,
+    }
+
+
 def _place_problems(posted, error: ValidationError) -> list[str]:
     """Each problem beside the field it concerns; the rest above the form."""
     from tipline.core.channel_schema import describe_problems
@@ -186,11 +187,6 @@ def _place_problems(posted, error: ValidationError) -> list[str]:
         else:
             unplaced.append(message)
     return unplaced or [_("Some fields need a correction; each is marked below.")]
-
-
-def _kept(channel: Channel, key: str, attribute: str):
-    field = channel.fields.filter(key=key).first()
-    return getattr(field, attribute) if field is not None else None
 
 
 def _lines(text: str | None) -> list[str]:

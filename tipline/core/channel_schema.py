@@ -194,23 +194,31 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "escalate_after_minutes": spec.escalate_after_minutes,
             "insider_tokens": spec.insider_tokens,
             "language": spec.language,
-            "translations": {
-                language: translation.model_dump(exclude_none=True, exclude_defaults=True)
-                for language, translation in spec.translations.items()
-            },
+            "translations": stored_translations(spec),
             "insider_organisation": organisation,
         },
     )
     channel.fields.all().delete()
-    FormField.objects.bulk_create(
-        FormField(
-            channel=channel, position=position, key=field.key, kind=field.kind, label=field.label,
-            help_text=field.help, required=field.required, max_length=field.max_length,
-            min_value=field.min_value, max_value=field.max_value, choices=field.choices, is_deadline=field.deadline,
-        )
-        for position, field in enumerate(spec.fields)
-    )
+    FormField.objects.bulk_create(form_field(field, channel, position) for position, field in enumerate(spec.fields))
     return channel, created
+
+
+def form_field(field: FieldSpec, channel: Channel, position: int = 0) -> FormField:
+    """A field of the document as the row that stores it (unsaved: the form editor's preview
+    builds from it too)."""
+    return FormField(
+        channel=channel, position=position, key=field.key, kind=field.kind, label=field.label,
+        help_text=field.help, required=field.required, max_length=field.max_length,
+        min_value=field.min_value, max_value=field.max_value, choices=field.choices, is_deadline=field.deadline,
+    )
+
+
+def stored_translations(spec: ChannelSpec) -> dict:
+    """The document's translations as the channel keeps them."""
+    return {
+        language: translation.model_dump(exclude_none=True, exclude_defaults=True)
+        for language, translation in spec.translations.items()
+    }
 
 
 def _insider_organisation(slug: str | None):
