@@ -16,7 +16,7 @@ from ninja import Router
 from tipline.api.errors import ApiError
 from tipline.api.insiders import ERRORS, MemberCredential
 from tipline.insider import epochs, issuance, keys
-from tipline.insider.models import IssuerKey, Organisation
+from tipline.insider.models import Organisation
 from tipline.token_client import TOKEN_TYPE, Token, TokenError
 
 DIRECTORY_TYPE = "application/private-token-issuer-directory"
@@ -35,8 +35,8 @@ def issuer_directory(request, organisation: str | None = None):
     bare address serves the only organisation when there is exactly one."""
     found = _directory_organisation(organisation)
     current = epochs.current(found.epoch_seconds)
-    keys.ensure_keys(found)
-    usable = IssuerKey.objects.filter(organisation=found, epoch__gte=current.number).exclude(sealed_private_key=None)
+    # The current period's key and the next ones, oldest first: the keys made ahead are all there are.
+    usable = [key for key in keys.ensure_keys(found) if key.sealed_private_key is not None]
     directory = {
         "issuer-request-uri": request.build_absolute_uri(reverse("api:token_request", args=[found.slug])),
         "token-keys": [
@@ -45,7 +45,7 @@ def issuer_directory(request, organisation: str | None = None):
                 "token-key": base64.urlsafe_b64encode(bytes(key.public_key)).decode(),
                 "not-before": int(epochs.Epoch(key.epoch, found.epoch_seconds).starts.timestamp()),
             }
-            for key in usable.order_by("epoch")
+            for key in usable
         ],
     }
     response = JsonResponse(directory, content_type=DIRECTORY_TYPE)
