@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tipline.casework.summaries import TITLE_CHARACTERS
 from tipline.core.models import ReplyPurpose, TipStatus
 
 
@@ -37,7 +38,7 @@ class NoteForm(forms.Form):
 
 class TitleForm(forms.Form):
     title = forms.CharField(
-        required=False, max_length=120, label=gettext_lazy("Title"),
+        required=False, max_length=TITLE_CHARACTERS, label=gettext_lazy("Title"),
         help_text=gettext_lazy("Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening words."),
     )
 

@@ -69,13 +69,19 @@ class InboxFilters(forms.Form):
         # something of tips this person may not see.
         labels = Label.objects.filter(tips__channel__in=channels).distinct()
         self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in labels)]
-        self.colleagues = sorted({recipient.username for channel in channels for recipient in channel.recipients.all()})
+        self.colleagues = colleagues_of(user)
         self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in self.colleagues)]
         organisations = Organisation.objects.filter(channels__in=channels).distinct()
         self.fields["insider"].choices = [
             ("", _("With or without")), ("any", _("Holds a member's token")), ("none", _("No member's token")),
             *((organisation.slug, _("Token of %(name)s") % {"name": organisation.name}) for organisation in organisations),
         ]
+
+
+def colleagues_of(user) -> list[str]:
+    """Everyone who receives one of this person's channels, this person too, by username."""
+    return sorted(set(Channel.recipients.through.objects.filter(
+        channel__recipients=user).values_list("user__username", flat=True)))
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,10 @@ def set_title(user, private_key: bytes, tip_id, title: str) -> None:
 @transaction.atomic
 def set_triage(user, tip_id, status: str, label_names: list[str], assignee_name: str) -> Tip:
     """Status, labels and assignee in one go; each change that happened is audited."""
-    tip = find_tip(user, tip_id)
+    return _triage(user, find_tip(user, tip_id), status, label_names, assignee_name)
+
+
+def _triage(user, tip: Tip, status: str, label_names: list[str], assignee_name: str) -> Tip:
     if status not in TipStatus.values:
         raise ValueError(f"unknown status {status!r}")
     if status != tip.status:
@@ -180,7 +183,7 @@ def bulk_triage(user, tip_ids: list, status: str = KEEP, add_label: str = KEEP, 
         assignee = "" if assignee_name == "none" else (assignee_name or (tip.assignee.username if tip.assignee else ""))
         try:
             with transaction.atomic():
-                set_triage(user, tip.pk, status or tip.status, labels, assignee)
+                _triage(user, tip, status or tip.status, labels, assignee)
         except CannotGrant as refusal:
             refused.append(f"{tip.reference}: {refusal}")
             continue

@@ -14,7 +14,7 @@ from tipline.casework import handover as handover_pdf
 from tipline.alerts.health import deliveries_of
 from tipline.casework.forms import BulkTriageForm, DeadlineForm, HandoverForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
 from tipline.casework.summaries import summaries_for
-from tipline.casework.inbox import InboxFilters, inbox_page, pressing_duties, urgency
+from tipline.casework.inbox import InboxFilters, colleagues_of, inbox_page, pressing_duties, urgency
 from tipline.core.duties import duties_of
 from tipline.core.models import Tip
 
@@ -38,7 +38,7 @@ def _render_inbox(request, query, bulk_form=None, status=200):
         "filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode(),
         "receives_no_channel": not request.user.channels.exists(),
         "bulk_form": bulk_form or BulkTriageForm(filters.colleagues), "changed": request.GET.get("changed", ""),
-        "refused": [name for name in request.GET.get("refused", "").split(",") if name],
+        "refused": request.GET.getlist("refused"),
     }
     return render(request, "casework/inbox.html", context, status=status)
 
@@ -48,15 +48,14 @@ def _render_inbox(request, query, bulk_form=None, status=200):
 def inbox_bulk(request):
     """Apply one status, label or assignee to the ticked rows, then back to the same view."""
     query = QueryDict(request.POST.get("query", ""))
-    form = BulkTriageForm(InboxFilters(request.user).colleagues, request.POST)
+    form = BulkTriageForm(colleagues_of(request.user), request.POST)
     if not form.is_valid():
         return _render_inbox(request, query, bulk_form=form, status=400)
     data = form.cleaned_data
     result = _or_404(services.bulk_triage, request.user, data["tips"], data["status"], data["label"].strip(), data["assignee"])
     back = query.copy()
     back["changed"] = str(result.changed)
-    if result.refused:
-        back["refused"] = ",".join(result.refused)
+    back.setlist("refused", result.refused)
     return redirect(f"{reverse('casework:inbox')}?{back.urlencode()}")
 
 
@@ -205,10 +204,7 @@ def download(request, tip_id, file_id):
 @staff_page
 def handover(request, tip_id):
     """Choose what a PDF copy leaves out (nothing: the whole tip), then download it."""
-    try:
-        opened = services.open_tip(request.user, request.private_key, tip_id)
-    except services.TipNotFound:
-        raise Http404("No such tip in your channels.") from None
+    opened = _or_404(services.open_tip, request.user, request.private_key, tip_id)
     parts = handover_pdf.parts_of(opened)
     form = HandoverForm([part.id for part in parts], request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
