@@ -71,10 +71,10 @@ def parts_of(opened: OpenedTip) -> list[Part]:
     return parts
 
 
-def hand_over(user, opened: OpenedTip, redaction: Redaction) -> tuple[str, bytes]:
-    """The PDF's file name and bytes of a tip the person opened; the export (and how much was
-    left out) is audited first."""
-    handover = _apply(parts_of(opened), redaction)
+def hand_over(user, opened: OpenedTip, parts: list[Part], redaction: Redaction) -> tuple[str, bytes]:
+    """The PDF's file name and bytes of a tip the person opened (its `parts_of`); the export
+    (and how much was left out) is audited first."""
+    handover = _apply(parts, redaction)
     record(
         user.username, Action.TIP_EXPORTED, str(opened.tip.id), format="pdf", redacted=not redaction.is_empty,
         parts_left_out=handover.parts_left_out, passages_blacked_out=handover.passages_blacked_out,

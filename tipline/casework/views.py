@@ -209,7 +209,7 @@ def handover(request, tip_id):
     form = HandoverForm([part.id for part in parts], request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         redaction = handover_pdf.Redaction(form.cleaned_data["leave_out"], form.cleaned_data["passages"])
-        name, pdf = handover_pdf.hand_over(request.user, opened, redaction)
+        name, pdf = handover_pdf.hand_over(request.user, opened, parts, redaction)
         response = HttpResponse(pdf, content_type="application/pdf")
         response.headers["Content-Disposition"] = _attachment_header(name)
         return response

@@ -1,4 +1,4 @@
-"""The demo content `tipline demo` loads: two channels, a recipient to try things with, an
+"""The demo content `tipline demo` loads: three channels, a recipient to try things with, an
 email route that writes the recipient's alerts as files under the data directory
 (demo_mail_dir()), so that a newcomer sees an alert arrive without a mail server, and a
 verified-insider organisation with ten-minute periods and a channel taking its tokens, so
