@@ -1,7 +1,7 @@
 """The layering docs/design.md promises, read from the source: the domain (tipline.core)
 imports neither the web plumbing, operations, pages, API, worker nor command line; crypto
 imports neither Django nor the rest of Tipline (but the members' standard-library client);
-the worker's modules import no circle."""
+nor does tipline-reader (but the crypto); the worker's modules import no circle."""
 
 import ast
 from pathlib import Path
@@ -54,6 +54,18 @@ def test_crypto_imports_neither_django_nor_the_rest_of_tipline():
         for path in sources("crypto")
     }
     assert {module: names for module, names in outside.items() if names} == {}
+
+
+def test_the_reader_runs_without_django_and_shares_only_the_crypto():
+    # tipline-reader runs on a recipient's own computer, installed with Tipline or alone.
+    outside = {
+        module_name(path): sorted(
+            name for name in imports_of(path)
+            if name.split(".")[0] == "django" or (name.startswith("tipline.") and not name.startswith(("tipline.crypto", "tipline.reader")))
+        )
+        for path in sources("reader")
+    }
+    assert outside and {module: names for module, names in outside.items() if names} == {}
 
 
 def test_the_worker_modules_import_no_circle():

@@ -14,7 +14,16 @@ from tipline.core.site_keys import site_key
 
 
 def vouch(user_id: int, public_key: bytes, secret: str | None = None) -> bytes:
-    return hmac.new(site_key(b"tipline-pubkey", secret), f"user:{user_id}:".encode() + bytes(public_key), hashlib.sha256).digest()
+    return _mac(f"user:{user_id}:", public_key, secret)
+
+
+def vouch_channel_key(channel_id: int, public_key: bytes, secret: str | None = None) -> bytes:
+    """The same check for an offline-key channel's public key (tipline.core.offline_keys)."""
+    return _mac(f"channel:{channel_id}:", public_key, secret)
+
+
+def _mac(subject: str, public_key: bytes, secret: str | None) -> bytes:
+    return hmac.new(site_key(b"tipline-pubkey", secret), subject.encode() + bytes(public_key), hashlib.sha256).digest()
 
 
 def is_vouched(user, secret: str | None = None) -> bool:
@@ -23,15 +32,25 @@ def is_vouched(user, secret: str | None = None) -> bool:
     return hmac.compare_digest(vouch(user.pk, bytes(user.public_key), secret), bytes(user.public_key_mac))
 
 
+def is_channel_key_vouched(key, secret: str | None = None) -> bool:
+    return hmac.compare_digest(vouch_channel_key(key.channel_id, bytes(key.public_key), secret), bytes(key.public_key_mac))
+
+
 def revouch_all(old_secret_key: str) -> int:
     """After the secret key file was replaced: vouch again, under the new key, for every key
     that the old one vouched for. A key that failed before still fails."""
     from tipline.accounts.models import User
 
+    from tipline.core.models import ChannelKey
+
     revouched = 0
     for user in User.objects.filter(public_key__isnull=False):
         if is_vouched(user, old_secret_key):
             User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
+            revouched += 1
+    for key in ChannelKey.objects.all():
+        if is_channel_key_vouched(key, old_secret_key):
+            ChannelKey.objects.filter(pk=key.pk).update(public_key_mac=vouch_channel_key(key.channel_id, bytes(key.public_key)))
             revouched += 1
     return revouched
 
@@ -40,10 +59,15 @@ def vouch_all_as_they_are() -> int:
     """A restore without the old secret key file: the operator vouches for the archive."""
     from tipline.accounts.models import User
 
+    from tipline.core.models import ChannelKey
+
     users = list(User.objects.filter(public_key__isnull=False))
     for user in users:
         User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
-    return len(users)
+    channel_keys = list(ChannelKey.objects.all())
+    for key in channel_keys:
+        ChannelKey.objects.filter(pk=key.pk).update(public_key_mac=vouch_channel_key(key.channel_id, bytes(key.public_key)))
+    return len(users) + len(channel_keys)
 
 
 def vouched_recipients(channel, report_refused: bool = False) -> list:

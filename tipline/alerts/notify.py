@@ -29,10 +29,13 @@ EVENTS = {
     "escalation": gettext_lazy("Nobody has acted on a deadline alert"),
     "recipients-changed": gettext_lazy("The recipients of a channel changed"),
     "recipient-key-refused": gettext_lazy("A recipient's key failed its check; new tips are not sealed to it"),
+    "channel-key-changed": gettext_lazy("The offline key of a channel was set or replaced in tipline-reader"),
+    "channel-key-refused": gettext_lazy("A channel's offline key failed its check; the channel takes no tips"),
     "test": gettext_lazy("Test alert: this route works"),
 }
 URGENT_EVENTS = (
     "deadline-soon", "deadline-passed", "acknowledgement-overdue", "feedback-overdue", "escalation", "recipient-key-refused",
+    "channel-key-changed", "channel-key-refused",
 )
 
 

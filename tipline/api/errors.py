@@ -4,11 +4,14 @@ mistake is a 4xx with a code it can branch on; nothing a client sends gives a 5x
 from django.db import DatabaseError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from tipline.casework.services import CannotGrant, InvalidDeadline, TipNotFound
+from tipline.casework.services import CannotGrant, InvalidDeadline, ReadInReader, TipNotFound
 from tipline.core import throttle
 from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
 from tipline.insider.redemption import TokenRejected
+
+READ_IN_READER = "This tip is sealed to its channel's offline key: read it and answer it in tipline-reader (docs/casework.md)."
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None, headers: dict | None = None):
@@ -38,6 +41,7 @@ def install(api) -> None:
             request, 401, "unauthenticated", "Send a valid personal API token: Authorization: Bearer tl1.…"
         ),
         HttpError: lambda request, error: reply(request, error.status_code, "invalid", str(error)),
+        ReadInReader: lambda request, error: reply(request, 409, "read_in_reader", READ_IN_READER),
         TipNotFound: lambda request, error: reply(request, 404, "not_found", "No such tip (or file) in your channels."),
         CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), error.field),
         InvalidDeadline: lambda request, error: reply(request, 400, "invalid", str(error), "deadline"),

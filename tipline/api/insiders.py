@@ -2,13 +2,12 @@
 member's one-time code traded for a credential, and blind issuance with that credential.
 A member credential opens these endpoints and nothing else."""
 
-import base64
-
 from django.conf import settings
 from ninja import Router
 from ninja.security import HttpBearer
 
 from tipline.api.errors import ApiError
+from tipline.api.serialise import b64, from_b64
 from tipline.api.schemas import (
     ActivateIn, ActivatedOut, ErrorOut, InsiderDirectoryOut, InsiderStatusOut, TokenRequestsIn, TokenResponsesOut,
 )
@@ -34,10 +33,6 @@ def _organisation(slug: str) -> Organisation:
     return organisation
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
-
-
 @router.get("/insiders/{organisation}/keys", response={200: InsiderDirectoryOut, **ERRORS}, summary="Published token keys")
 def directory(request, organisation: str):
     """Every key this organisation ever had, oldest first, with its Privacy Pass key id and
@@ -56,8 +51,8 @@ def directory(request, organisation: str):
 def _key_out(key: IssuerKey, seconds: int) -> dict:
     epoch = epochs.Epoch(key.epoch, seconds)
     return {
-        "epoch": key.epoch, "key_id": bytes(key.key_id).hex(), "public_key": _b64(key.public_key),
-        "challenge": _b64(key.challenge), "issue_from": epoch.starts, "issue_until": epoch.ends,
+        "epoch": key.epoch, "key_id": bytes(key.key_id).hex(), "public_key": b64(key.public_key),
+        "challenge": b64(key.challenge), "issue_from": epoch.starts, "issue_until": epoch.ends,
         "redeem_from": epoch.redeem_from, "redeem_until": epoch.redeem_until,
     }
 
@@ -96,11 +91,11 @@ def issue(request, organisation: str, body: TokenRequestsIn):
     if member.organisation.slug != organisation:
         raise ApiError(404, "not_found", "No organisation with this short name.", "organisation")
     try:
-        requests = [base64.urlsafe_b64decode(item + "=" * (-len(item) % 4)) for item in body.requests]
+        requests = [from_b64(item) for item in body.requests]
     except ValueError:
         raise ApiError(400, "invalid", "Each request is base64url.", "requests") from None
     try:
         issued = issuance.issue(member, requests)
     except issuance.IssuanceRefused as refusal:
         raise ApiError(409 if refusal.code != "invalid" else 400, refusal.code, refusal.message, "requests") from None
-    return {"epoch": issued.key.epoch, "key_id": bytes(issued.key.key_id).hex(), "responses": [_b64(item) for item in issued.responses]}
+    return {"epoch": issued.key.epoch, "key_id": bytes(issued.key.key_id).hex(), "responses": [b64(item) for item in issued.responses]}

@@ -41,6 +41,8 @@ def list_tips(request, filters: Query[TipFilters]):
 @router.get("/tips/{tip_id}", response={200: TipOut, **ERRORS}, summary="One tip, decrypted")
 def read_tip(request, tip_id: str):
     opened = services.open_tip(request.user, request.private_key, tip_id)
+    if opened.in_reader:
+        raise services.ReadInReader()
     return tip_summary_out(opened.tip) | {
         "answers": [answer_out(answer) for answer in opened.answers],
         "files": [file_out(view) for view in opened.files],

@@ -222,3 +222,91 @@ class TokenResponsesOut(Schema):
     epoch: int
     key_id: str
     responses: list[str] = Field(description="base64url blind signatures, in the order of the requests.")
+
+
+class ChannelKeyOut(Schema):
+    id: int
+    public_key: str = Field(description="base64url X25519 public key.")
+    fingerprint: str = Field(description="What two readers compare aloud: 32 hex digits in groups of four.")
+    created_at: datetime
+    uploaded_by: str | None
+
+
+class OfflineKeyOut(Schema):
+    channel: str
+    current: ChannelKeyOut | None
+    retired: list[ChannelKeyOut] = Field(description="Keys older tips may still be sealed to, until they are sealed again.")
+    challenge: str | None = Field(
+        description="base64url secret sealed to the current key: open it and send it back as `proof` to replace the key "
+        "or seal tips again (valid for 10 to 20 minutes).",
+    )
+
+
+class OfflineKeyIn(Schema):
+    public_key: str = Field(max_length=64, description="base64url X25519 public key made by tipline-reader.")
+    proof: str = Field(default="", max_length=100, description="The opened challenge; needed when a key is there already.")
+
+
+class ResealedTipIn(Schema):
+    tip: UUID
+    sealed_key: str = Field(max_length=200, description="base64url: the tip key sealed again, to the channel's current key.")
+
+
+class ResealIn(Schema):
+    proof: str = Field(max_length=100, description="The opened challenge of the channel's current key.")
+    tips: list[ResealedTipIn] = Field(max_length=500)
+
+
+class ResealedOut(Schema):
+    resealed: int
+
+
+class SealedMessageOut(Schema):
+    key: UUID = Field(description="Part of the ciphertext's associated data (tipline.crypto.content.content_context).")
+    author: Literal["tipster", "recipient"]
+    sender: str
+    sent_hour: datetime
+    purpose: str
+    ciphertext: str
+
+
+class SealedNoteOut(Schema):
+    key: UUID
+    author: str
+    written_hour: datetime
+    ciphertext: str
+
+
+class SealedFileOut(Schema):
+    id: UUID
+    message: UUID | None = Field(description="The key of the message the file came with; null: sent with the tip.")
+    author: Literal["tipster", "recipient"]
+    blob_name: str = Field(description="Part of the file stream's associated data.")
+    wrapped_key: str
+    meta: str
+
+
+class SealedTipOut(TipSummaryOut):
+    channel_key: int = Field(description="The id of the channel key the tip key is sealed to.")
+    sealed_key: str
+    answers: str
+    title: str | None
+    messages: list[SealedMessageOut]
+    notes: list[SealedNoteOut]
+    files: list[SealedFileOut]
+
+
+class SealedPageOut(Schema):
+    items: list[SealedTipOut]
+    next_cursor: str | None
+
+
+class SealedReplyIn(Schema):
+    key: UUID = Field(description="A new random UUID, used in the associated data; send the same again to retry safely.")
+    ciphertext: str = Field(max_length=200_000)
+    purpose: Literal["", "acknowledgement", "feedback"] = ""
+
+
+class SealedNoteIn(Schema):
+    key: UUID
+    ciphertext: str = Field(max_length=200_000)

@@ -63,6 +63,11 @@ class Action:
     ROUTE_REMOVED = "route-removed"
     ROUTE_TESTED = "route-tested"
     DEADLINE_CHANGED = "deadline-changed"
+    CHANNEL_KEY_SET = "channel-key-set"
+    CHANNEL_KEY_ROTATED = "channel-key-rotated"
+    CHANNEL_KEY_REFUSED = "channel-key-refused"
+    TIPS_RESEALED = "tips-resealed"
+    TIPS_SYNCED = "tips-synced"
 
 
 def audit_key(secret: str | None = None) -> bytes:

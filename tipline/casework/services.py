@@ -36,6 +36,10 @@ class TipNotFound(Exception):
     """No such tip among this person's channels."""
 
 
+class ReadInReader(TipNotFound):
+    """The tip is sealed to its channel's offline key: only tipline-reader can open it."""
+
+
 class InvalidDeadline(Exception):
     """The deadline given cannot be a tip's deadline; the message says why."""
 
@@ -64,6 +68,7 @@ class OpenedTip:
     notes: list[NoteView]
     grantable: list[User]
     title: str = ""
+    in_reader: bool = False  # sealed to an offline key: the page shows what the server knows, and where to read it
 
 
 def find_tip(user, tip_id) -> Tip:
@@ -74,6 +79,8 @@ def find_tip(user, tip_id) -> Tip:
 
 
 def tip_key_for(user, private_key: bytes, tip: Tip) -> bytes:
+    if tip.channel_key_id is not None:
+        raise ReadInReader()
     try:
         return tips.open_tip_for_recipient(tip, user, private_key)
     except tips.NoAccess:
@@ -81,6 +88,11 @@ def tip_key_for(user, private_key: bytes, tip: Tip) -> bytes:
 
 
 def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
+    """The tip as this person may see it. One sealed to an offline key comes without content:
+    the server has no key to it, so the page shows its metadata and points to tipline-reader."""
+    tip = find_tip(user, tip_id)
+    if tip.channel_key_id is not None:
+        return OpenedTip(tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True)
     return open_tip_and_key(user, private_key, tip_id)[0]
 
 
@@ -237,7 +249,7 @@ def set_hold(user, tip_id, hold: bool, reason: str) -> None:
 def grantable(tip: Tip) -> list[User]:
     """Recipients of the tip's channel who hold a key pair but no key to this tip yet; nobody
     for a tip whose tipster chose its readers."""
-    if tip.restricted:
+    if tip.restricted or tip.channel_key_id is not None:
         return []
     granted = set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient", flat=True))
     return [user for user in public_keys.vouched_recipients(tip.channel) if user.pk not in granted]
@@ -266,7 +278,7 @@ def tips_to_grant(channel: Channel, grantee: User):
     """Open tips of the channel that the grantee holds no key to (never one whose tipster
     chose its readers)."""
     held = TipKeyGrant.objects.filter(recipient=grantee).values("tip")
-    return Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES, restricted=False).exclude(pk__in=held)
+    return Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES, restricted=False, channel_key__isnull=True).exclude(pk__in=held)
 
 
 def access_overview(user, channel_slug: str) -> tuple[Channel, list[tuple[User, int]]]:
@@ -330,4 +342,4 @@ def _read_notes(tip: Tip, tip_key: bytes) -> list[NoteView]:
 
 
 def _note_context(note: Note) -> bytes:
-    return content.content_context(note.tip.crypto_id, "note", str(note.key))
+    return content.note_context(note.tip.crypto_id, note.key)

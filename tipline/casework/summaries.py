@@ -53,4 +53,4 @@ def read_title(tip: Tip, tip_key: bytes, sealed: bytes | None) -> str:
 
 
 def _title_context(tip: Tip) -> bytes:
-    return content.content_context(tip.crypto_id, "title")
+    return content.title_context(tip.crypto_id)

@@ -90,6 +90,7 @@ class ChannelSpec(BaseModel):
     keep_file_metadata: bool = False
     show_sender_to_tipster: bool = False
     tipsters_may_leave_out: bool = False
+    offline_key: bool = False
     time_zone: str = "UTC"
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
@@ -126,6 +127,8 @@ class ChannelSpec(BaseModel):
                         f"translations.{language}.fields.{key}.choices: give {len(by_key[key].choices)} choices, "
                         "one for each choice of the field, in the same order"
                     )
+        if self.offline_key and self.tipsters_may_leave_out:
+            raise ValueError("offline_key and tipsters_may_leave_out cannot both be on: an offline-key channel's tips are sealed to its one key")
         if self.insider_tokens != "off" and not self.insider_organisation:
             raise ValueError("insider_tokens needs insider_organisation: whose members' tokens this channel takes")
         return self
@@ -188,6 +191,7 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "keep_file_metadata": spec.keep_file_metadata,
             "show_sender_to_tipster": spec.show_sender_to_tipster,
             "tipsters_may_leave_out": spec.tipsters_may_leave_out,
+            "offline_key": spec.offline_key,
             "time_zone": spec.time_zone,
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
@@ -247,6 +251,7 @@ def export_spec(channel: Channel) -> ChannelSpec:
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
         show_sender_to_tipster=channel.show_sender_to_tipster, tipsters_may_leave_out=channel.tipsters_may_leave_out,
+        offline_key=channel.offline_key,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
         feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
         insider_tokens=channel.insider_tokens,

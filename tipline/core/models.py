@@ -39,6 +39,9 @@ class Channel(models.Model):
     show_sender_to_tipster = models.BooleanField(
         default=False, help_text="Replies show the tipster the writer's display name instead of “the team”.",
     )
+    offline_key = models.BooleanField(
+        default=False, help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
+    )
     acknowledge_within_days = models.PositiveIntegerField(
         null=True, blank=True, default=7, help_text="Answering duty: acknowledge each tip within this many days (empty: none)."
     )
@@ -218,6 +221,11 @@ class Tip(models.Model):
     def feedback_due(self):
         days = self.channel.feedback_within_days
         return self.received_hour + timedelta(days=days) if days else None
+    channel_key = models.ForeignKey(
+        "ChannelKey", null=True, blank=True, on_delete=models.PROTECT, related_name="tips",
+        help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).",
+    )
+    sealed_for_channel_key = models.BinaryField(null=True, blank=True)
     receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
     receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
     tipster_wrapped_key = models.BinaryField()
@@ -234,6 +242,25 @@ class Tip(models.Model):
     @property
     def crypto_id(self) -> bytes:
         return self.id.bytes
+
+
+class ChannelKey(models.Model):
+    """An offline-key channel's public key, made by tipline-reader on a recipient's device; the
+    server never holds its private half. Vouched for like a recipient's key, so that whoever
+    can only write the database cannot swap in a key of their own. One is current; a rotated
+    one is kept, retired, while tips still point at it."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="offline_keys")
+    public_key = models.BinaryField(max_length=32)
+    public_key_mac = models.BinaryField(max_length=32)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel"], condition=Q(retired_at__isnull=True), name="one_current_channel_key"),
+        ]
 
 
 class TipKeyGrant(models.Model):

@@ -20,12 +20,13 @@ from django.utils.translation import gettext, gettext_noop
 
 from tipline.accounts import public_keys
 from tipline.alerts import outbox
-from tipline.core import blobs, duties, metadata, references, throttle
+from tipline.core import blobs, duties, metadata, offline_keys, references, throttle
 from tipline.core.crypto_policy import kdf_policy
 from tipline.core.models import (
     Attachment,
     Author,
     Channel,
+    ChannelKey,
     Message,
     ReplyPurpose,
     SiteSecret,
@@ -141,7 +142,7 @@ def submit_tip(
     """
     prepared: list[_PreparedFile] = []
     try:
-        sealing_keys, restricted = _chosen_keys(channel, left_out)
+        channel_key, sealing_keys, restricted = _sealing_plan(channel, left_out)
         prepared = [_prepare_file(upload, channel.keep_file_metadata) for upload in uploads]
         receipt = receipts.new_receipt()
         params = kdf_policy().receipt
@@ -158,10 +159,12 @@ def submit_tip(
                 id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline, restricted=restricted,
                 reference=references.new_reference(taken=lambda drawn: Tip.objects.filter(reference=drawn).exists()),
                 insider_organisation=insider.organisation if insider else None, insider_epoch=insider.epoch if insider else None,
+                channel_key=channel_key,
+                sealed_for_channel_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, bytes(channel_key.public_key)) if channel_key else None,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
                 answers_ciphertext=content.encrypt_json(
-                    tip_key, [answer.__dict__ for answer in answers], content.content_context(tip_id.bytes, "answers")
+                    tip_key, [answer.__dict__ for answer in answers], content.answers_context(tip_id.bytes)
                 ),
             )
             TipKeyGrant.objects.bulk_create(
@@ -180,6 +183,8 @@ def submit_tip(
 
 
 def channel_is_receiving(channel: Channel) -> bool:
+    if channel.offline_key:
+        return offline_keys.current_key(channel) is not None
     return bool(public_keys.vouched_recipients(channel))
 
 
@@ -252,31 +257,50 @@ def add_message(
     prepared: list[_PreparedFile] = []
     try:
         prepared = [_prepare_file(upload, tip.channel.keep_file_metadata) for upload in uploads]
-        with transaction.atomic():
-            message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose)
-            message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
-            message.save()
-            _store_attachments(tip, tip_key, prepared, author, message=message)
-            changes = {
-                "message_count": F("message_count") + 1, "file_count": F("file_count") + len(prepared),
-                "last_activity_hour": message.sent_hour,
-            }
-            if author == Author.TIPSTER:
-                changes["unread_by_recipients"] = True
-                outbox.record(tip.channel, "new-message", tip=tip)
-            else:
-                changes |= duties.record_reply_purpose(tip, purpose, message.sent_hour)
-            Tip.objects.filter(pk=tip.pk).update(**changes)
+        message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose)
+        message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
+        _save_message(tip, message, len(prepared), lambda saved: _store_attachments(tip, tip_key, prepared, author, message=saved))
     except BaseException:
         _discard(prepared, uploads)
         raise
     return message
 
 
+def add_sealed_reply(tip: Tip, message_key: uuid.UUID, ciphertext: bytes, sender, purpose: str = ReplyPurpose.ORDINARY) -> Message:
+    """A reply tipline-reader encrypted under the tip key on its side (an offline-key channel),
+    stored as it came. Sent again with the same key (an answer lost on the way), it is the
+    same reply: stored once."""
+    existing = Message.objects.filter(tip=tip, key=message_key).first()
+    if existing is not None:
+        return existing
+    message = Message(
+        tip=tip, key=message_key, author=Author.RECIPIENT, sender=sender, sent_hour=current_hour(), purpose=purpose, ciphertext=ciphertext,
+    )
+    _save_message(tip, message, 0)
+    return message
+
+
+def _save_message(tip: Tip, message: Message, file_count: int, store_files=None) -> None:
+    with transaction.atomic():
+        message.save()
+        if store_files is not None:
+            store_files(message)
+        changes = {
+            "message_count": F("message_count") + 1, "file_count": F("file_count") + file_count,
+            "last_activity_hour": message.sent_hour,
+        }
+        if message.author == Author.TIPSTER:
+            changes["unread_by_recipients"] = True
+            outbox.record(tip.channel, "new-message", tip=tip)
+        else:
+            changes |= duties.record_reply_purpose(tip, message.purpose, message.sent_hour)
+        Tip.objects.filter(pk=tip.pk).update(**changes)
+
+
 def read_answers(tip: Tip, tip_key: bytes, ciphertext: bytes | None = None) -> list[Answer]:
     """The tipster's answers; `ciphertext` when the caller read the column apart (the inbox)."""
     encrypted = tip.answers_ciphertext if ciphertext is None else ciphertext
-    values = content.decrypt_json(tip_key, encrypted, content.content_context(tip.crypto_id, "answers"))
+    values = content.decrypt_json(tip_key, encrypted, content.answers_context(tip.crypto_id))
     return [Answer(**value) for value in values]
 
 
@@ -286,13 +310,21 @@ def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
         files_by_message.setdefault(attachment.message_id, []).append(describe_file(tip_key, attachment))
     return [
         MessageView(
-            author=message.author, sent_hour=message.sent_hour,
-            text=content.decrypt_content(tip_key, message.ciphertext, _message_context(tip, message)).decode(),
+            author=message.author, sent_hour=message.sent_hour, text=_message_text(tip, tip_key, message),
             files=files_by_message.get(message.pk, []), sender=message.sender.username if message.sender else "",
             signature=message.sender.display_name if message.sender and tip.channel.show_sender_to_tipster else "",
         )
         for message in tip.messages.select_related("sender")
     ]
+
+
+def _message_text(tip: Tip, tip_key: bytes, message: Message) -> str:
+    """A reply tipline-reader sealed is stored as it came, unread by the server: one that
+    does not open is shown as damaged, and the rest of the conversation still reads."""
+    try:
+        return content.decrypt_content(tip_key, message.ciphertext, _message_context(tip, message)).decode()
+    except (DecryptionError, UnicodeDecodeError):
+        return gettext("(This message could not be opened: it was damaged on its way.)")
 
 
 def submitted_files(tip: Tip, tip_key: bytes) -> list[FileView]:
@@ -321,6 +353,19 @@ def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
         return tip_keys.open_sealed_tip_key(grant.sealed_tip_key, tip.crypto_id, private_key)
     except DecryptionError:
         raise NoAccess() from None
+
+
+def _sealing_plan(channel: Channel, left_out: frozenset[int]) -> tuple[ChannelKey | None, list[tuple[int, bytes]], bool]:
+    """What a new tip's key is sealed to: on an offline-key channel its current key alone (no
+    recipient's key, so nothing on the server opens it); else the recipients' keys."""
+    if not channel.offline_key:
+        return None, *_chosen_keys(channel, left_out)
+    if left_out:
+        raise ValueError("an offline-key channel does not let tipsters leave recipients out")
+    channel_key = offline_keys.current_key(channel, report_refused=True)
+    if channel_key is None:
+        raise ChannelNotReceiving()
+    return channel_key, [], False
 
 
 def _chosen_keys(channel: Channel, left_out: frozenset[int]) -> tuple[list[tuple[int, bytes]], bool]:
@@ -432,8 +477,8 @@ def _discard(prepared: list[_PreparedFile], uploads: list[EncryptedUpload]) -> N
 
 
 def _message_context(tip: Tip, message: Message) -> bytes:
-    return content.content_context(tip.crypto_id, "message", str(message.key))
+    return content.message_context(tip.crypto_id, message.key)
 
 
 def _attachment_meta_context(attachment: Attachment) -> bytes:
-    return content.content_context(attachment.tip_id.bytes, "file-meta", str(attachment.id))
+    return content.file_meta_context(attachment.tip_id.bytes, attachment.id)

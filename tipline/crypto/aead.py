@@ -32,6 +32,7 @@ class Purpose(enum.StrEnum):
     ISSUER_KEY = "insider/issuer-key"
     ROUTE_SECRET = "alerts/route-secret"
     BACKUP_KEY = "backup/archive-key"
+    READER_VAULT = "reader/vault"
 
 
 def context(*parts: str | bytes | int) -> bytes:

@@ -43,6 +43,29 @@ def content_context(tip_id: bytes, item: str, item_id: str | int = "") -> bytes:
     return aead.context(tip_id, item, item_id)
 
 
+# Where each of a tip's ciphertexts sits. The server and tipline-reader (which seals replies
+# and notes on a recipient's own computer) build the same associated data from these.
+
+def answers_context(tip_id: bytes) -> bytes:
+    return content_context(tip_id, "answers")
+
+
+def message_context(tip_id: bytes, message_key: str) -> bytes:
+    return content_context(tip_id, "message", str(message_key))
+
+
+def note_context(tip_id: bytes, note_key: str) -> bytes:
+    return content_context(tip_id, "note", str(note_key))
+
+
+def file_meta_context(tip_id: bytes, file_id: str) -> bytes:
+    return content_context(tip_id, "file-meta", str(file_id))
+
+
+def title_context(tip_id: bytes) -> bytes:
+    return content_context(tip_id, "title")
+
+
 def encrypt_content(tip_key: bytes, plaintext: bytes, where: bytes) -> bytes:
     return aead.encrypt(tip_key, pad(plaintext), aead.Purpose.TIP_CONTENT, where)
 

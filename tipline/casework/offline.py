@@ -1,0 +1,111 @@
+"""What tipline-reader does through the API for an offline-key channel: fetch its tips as the
+ciphertexts they are stored as, with the files' encrypted bytes, and add the replies and notes
+it encrypted on its own side. The server checks who asks and sizes, never content: it holds
+no key that opens these tips.
+"""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from tipline.alerts import outbox
+from tipline.audit.services import Action, record
+from tipline.casework.inbox import tips_for
+from tipline.casework.services import TipNotFound, find_tip
+from tipline.core import blobs, tips
+from tipline.core.models import Attachment, Channel, Note, ReplyPurpose, Tip
+from tipline.crypto import aead, content
+
+SYNC_PAGE_SIZE = 100
+# The longest reply or note a page takes (20,000 characters of up to four bytes), once padded and sealed.
+LONGEST_SEALED_TEXT = content.padded_length(4 * 20_000) + aead.OVERHEAD_BYTES
+SHORTEST_SEALED_TEXT = content.BUCKETS[0] + aead.OVERHEAD_BYTES
+
+
+class NotSealedHere(Exception):
+    """What was sent cannot be a reply or note sealed by tipline-reader; the message says why."""
+
+
+@dataclass(frozen=True)
+class SealedPage:
+    tips: list[Tip]
+    next_cursor: str | None
+
+
+def offline_channel(user, slug: str) -> Channel:
+    """An offline-key channel this person receives; any other is "not found"."""
+    channel = Channel.objects.filter(slug=slug, recipients=user, offline_key=True).first()
+    if channel is None:
+        raise TipNotFound()
+    return channel
+
+
+@transaction.atomic
+def sealed_tips(user, channel: Channel, after: str = "") -> SealedPage:
+    """One page of the channel's tips that are sealed to an offline key, in id order, with
+    their conversations, notes and files as stored. Fetching counts as opening: the tips are
+    no longer unread, and their deadline alerts need no escalation."""
+    found = (
+        tips_for(user).filter(channel=channel, channel_key__isnull=False).order_by("id")
+        .select_related("channel", "assignee").prefetch_related("labels", "messages__sender", "notes__author", "attachments__message")
+    )
+    if after:
+        try:
+            found = found.filter(pk__gt=uuid.UUID(after))
+        except ValueError:
+            raise NotSealedHere("after must be the next_cursor of the page before.") from None
+    page = list(found[: SYNC_PAGE_SIZE + 1])
+    shown, more = page[:SYNC_PAGE_SIZE], len(page) > SYNC_PAGE_SIZE
+    Tip.objects.filter(pk__in=[tip.pk for tip in shown if tip.unread_by_recipients]).update(unread_by_recipients=False)
+    for tip in shown:
+        outbox.acknowledge(tip)
+    if shown:
+        record(user.username, Action.TIPS_SYNCED, channel.slug, tips=len(shown))
+    return SealedPage(tips=shown, next_cursor=str(shown[-1].pk) if more else None)
+
+
+def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: str = ReplyPurpose.ORDINARY) -> None:
+    tip = _offline_tip(user, tip_id)
+    _check_sealed_text(ciphertext)
+    with transaction.atomic():
+        tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose)
+        record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
+
+
+@transaction.atomic
+def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes) -> None:
+    """A note sealed on the reader's side; sent again with the same key, it is stored once."""
+    tip = _offline_tip(user, tip_id)
+    _check_sealed_text(ciphertext)
+    if Note.objects.filter(tip=tip, key=note_key).exists():
+        return
+    note = Note.objects.create(tip=tip, key=note_key, author=user, written_hour=tips.current_hour(), ciphertext=ciphertext)
+    Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
+    record(user.username, Action.NOTE_ADDED, str(tip.id))
+
+
+def sealed_file(user, tip_id, file_id) -> tuple[Attachment, Iterator[bytes]]:
+    """A file's bytes exactly as stored: encrypted under its file key, which only the tip key opens."""
+    tip = _offline_tip(user, tip_id)
+    try:
+        attachment = Attachment.objects.filter(tip=tip, pk=uuid.UUID(str(file_id))).first()
+    except ValueError:
+        attachment = None
+    if attachment is None:
+        raise TipNotFound()
+    record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id), sealed=True)
+    return attachment, blobs.read_chunks(attachment.blob_name)
+
+
+def _offline_tip(user, tip_id) -> Tip:
+    tip = find_tip(user, tip_id)
+    if tip.channel_key_id is None:
+        raise TipNotFound()  # this tip's channel has no offline key: its key is with the recipients, on this server
+    return tip
+
+
+def _check_sealed_text(ciphertext: bytes) -> None:
+    if not SHORTEST_SEALED_TEXT <= len(ciphertext) <= LONGEST_SEALED_TEXT or ciphertext[0] != aead.FORMAT_VERSION:
+        raise NotSealedHere("ciphertext must be a reply or note sealed by tipline-reader (at most 20,000 characters).")

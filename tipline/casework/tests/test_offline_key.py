@@ -1,0 +1,207 @@
+"""Offline-key channels on the server's side: a tip's key is sealed to the channel's key
+alone, so the server, with everything it holds, cannot open it; its staff pages and API show
+what the server knows; the key is set once and replaced only with proof of holding it."""
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.test import Client
+
+from tipline.accounts.tokens import create_token
+from tipline.api.tests.conftest import bearer
+from tipline.core import offline_keys
+from tipline.core.channel_schema import ChannelSpec, import_channel, parse_document
+from tipline.core.models import Channel, ChannelKey, Tip
+from tipline.core.site_keys import site_key
+from tipline.core.tips import ChannelNotReceiving, channel_is_receiving
+from tipline.crypto import channel_keys, content, files, recipient_keys, tip_keys
+from tipline.crypto.errors import DecryptionError
+from tipline.intake.tests.helpers import post_tip, receipt_in
+from tipline.testing.staff import make_staff, sign_in
+
+TIP_TEXT = "The depot manager sells the seized fuel at night."
+VAULT = "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n  - {key: files, kind: file, label: Files}\n"
+PLAIN = "slug: plain\nname: Plain\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+SOURCE = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def vault(db):
+    import_channel(parse_document(VAULT))
+    import_channel(parse_document(PLAIN))
+    people = {name: make_staff(name, ["vault", "plain"]) for name in ("ana", "ben")}
+    pair = recipient_keys.generate_key_pair()  # made on Ana's computer by tipline-reader
+    offline_keys.set_key(people["ana"].user, Channel.objects.get(slug="vault"), pair.public_key)
+    return people, pair
+
+
+def send(client: Client, slug: str, text: str = TIP_TEXT, with_file: bool = True) -> Tip:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    answers = {"answer-tip": text}
+    sent = post_tip(client, slug, answers, files=[SimpleUploadedFile("ledger.txt", b"fuel-ledger-marker-51aa")] if with_file else None)
+    assert receipt_in(sent)
+    return Tip.objects.filter(channel__slug=slug).latest("received_hour", "id")
+
+
+def every_key_the_server_has(people) -> list[bytes]:
+    """What a process running the server holds or can derive: every recipient's private key
+    (as a signed-in session or token opens it), the secret key file and each key derived from
+    it under every label in the source, and every 32-byte value in any table."""
+    labels = set()
+    for path in SOURCE.rglob("*.py"):
+        labels |= {match.encode() for match in re.findall(r'site_key\(b"([^"]+)"', path.read_text())}
+    candidates = [person.private_key for person in people.values()]
+    candidates += [site_key(label) for label in labels] + [settings.SECRET_KEY.encode()[:32].ljust(32, b"\0")]
+    for model in apps.get_models():
+        binary = [field.name for field in model._meta.fields if isinstance(field, models.BinaryField)]
+        for row in model.objects.values_list(*binary) if binary else []:
+            candidates += [bytes(value) for value in row if value is not None and len(bytes(value)) == 32]
+    assert len(labels) >= 5 and len(candidates) > 10
+    return candidates
+
+
+def opens(tip: Tip, key: bytes) -> bool:
+    """Whether `key` opens the tip: as a private key to its sealed key or a grant, or as its tip key."""
+    sealed = [bytes(tip.sealed_for_channel_key)] if tip.sealed_for_channel_key else []
+    sealed += [bytes(grant.sealed_tip_key) for grant in tip.grants.all()]
+    for box in sealed:
+        try:
+            tip_keys.open_sealed_tip_key(box, tip.crypto_id, key)
+            return True
+        except DecryptionError:
+            pass
+    try:
+        content.decrypt_json(key, bytes(tip.answers_ciphertext), content.answers_context(tip.crypto_id))
+        return True
+    except DecryptionError:
+        pass
+    attachment = tip.attachments.first()
+    try:
+        files.unwrap_file_key(key, bytes(attachment.wrapped_file_key), files.file_context(tip.crypto_id, str(attachment.id)))
+        return True
+    except (DecryptionError, AttributeError):
+        return False
+
+
+def test_the_server_alone_cannot_open_a_tip_of_an_offline_key_channel(vault, client, privacy):
+    people, pair = vault
+    privacy.watch(TIP_TEXT, "fuel-ledger-marker-51aa")
+    sealed_offline = send(client, "vault")
+    sealed_online = send(Client(), "plain", "An ordinary tip the recipients' keys open.")
+
+    assert sealed_offline.channel_key is not None and not sealed_offline.grants.exists()
+    keys = every_key_the_server_has(people)
+    # The same search opens an ordinary tip (so it is a real search), and never the offline one.
+    assert any(opens(sealed_online, key) for key in keys)
+    assert not any(opens(sealed_offline, key) for key in keys)
+    assert opens(sealed_offline, pair.private_key)  # the key on Ana's computer does
+
+    staff = sign_in(people["ana"])  # a recipient's staff session, with their key opened
+    page = staff.get(f"/staff/tips/{sealed_offline.id}/").content.decode()
+    assert "Read in tipline-reader" in page and TIP_TEXT not in page
+    attachment = sealed_offline.attachments.get()
+    assert staff.get(f"/staff/tips/{sealed_offline.id}/files/{attachment.id}/").status_code == 404
+    assert staff.post(f"/staff/tips/{sealed_offline.id}/export/").status_code == 404
+    assert staff.post(f"/staff/tips/{sealed_offline.id}/reply/", {"text": "Sent from a stolen session."}).status_code == 404
+    token = create_token(people["ana"].user, people["ana"].private_key, "t", 1).secret_string
+    answer = Client().get(f"/api/v1/tips/{sealed_offline.id}", **bearer(token))
+    assert answer.status_code == 409 and answer.json()["code"] == "read_in_reader"
+
+
+def test_the_inbox_triage_and_alerts_work_as_for_any_tip(vault, client):
+    people, _pair = vault
+    tip = send(client, "vault", with_file=False)
+    staff = sign_in(people["ben"])
+    assert tip.reference in staff.get("/staff/inbox/").content.decode()
+    staff.post(f"/staff/tips/{tip.id}/triage/", {"status": "in_review", "labels": "fuel", "assignee": "ben"})
+    tip.refresh_from_db()
+    assert tip.status == "in_review" and tip.assignee.username == "ben"
+    assert tip.channel.alert_events.filter(kind="new-tip", tip=tip).exists()
+
+
+def test_no_key_no_tips_and_a_key_swapped_in_the_database_is_refused(vault, client):
+    people, _pair = vault
+    channel = Channel.objects.get(slug="vault")
+    assert channel_is_receiving(channel)
+    ChannelKey.objects.filter(channel=channel).update(public_key=recipient_keys.generate_key_pair().public_key)
+    assert not channel_is_receiving(channel)
+    with pytest.raises(ChannelNotReceiving):
+        from tipline.core.tips import Answer, submit_tip
+
+        submit_tip(channel, [Answer("tip", "Your tip", "long_text", "x")], None, [], "form-token")
+    assert channel.alert_events.filter(kind="channel-key-refused").exists()
+    assert not Tip.objects.exists()
+
+
+def test_the_key_is_replaced_only_by_whoever_holds_it(vault):
+    people, pair = vault
+    channel = Channel.objects.get(slug="vault")
+    stranger = recipient_keys.generate_key_pair()
+    with pytest.raises(offline_keys.KeyRefused):
+        offline_keys.set_key(people["ben"].user, channel, stranger.public_key)  # a stolen token, without the key
+    with pytest.raises(offline_keys.KeyRefused):
+        offline_keys.set_key(people["ben"].user, channel, stranger.public_key, proof=b"\0" * 32)
+
+    proof = channel_keys.open_sealed(pair.private_key, offline_keys.challenge_for(people["ben"].user, channel))
+    assert not offline_keys.holds_current_key(people["ana"].user, channel, proof)  # a proof is for one person
+    new = recipient_keys.generate_key_pair()
+    offline_keys.set_key(people["ben"].user, channel, new.public_key, proof)
+    assert bytes(offline_keys.current_key(channel).public_key) == new.public_key
+    assert channel.offline_keys.filter(retired_at__isnull=False).count() == 1
+    assert channel.alert_events.filter(kind="channel-key-changed").count() == 2
+
+
+def test_sealing_again_moves_old_tips_to_the_new_key(vault, client):
+    people, pair = vault
+    channel = Channel.objects.get(slug="vault")
+    tip = send(client, "vault", with_file=False)
+    proof = channel_keys.open_sealed(pair.private_key, offline_keys.challenge_for(people["ana"].user, channel))
+    new = recipient_keys.generate_key_pair()
+    offline_keys.set_key(people["ana"].user, channel, new.public_key, proof)
+    tip_key = tip_keys.open_sealed_tip_key(bytes(tip.sealed_for_channel_key), tip.crypto_id, pair.private_key)
+    resealed = {tip.pk: tip_keys.seal_tip_key(tip_key, tip.crypto_id, new.public_key)}
+
+    with pytest.raises(offline_keys.KeyRefused):
+        offline_keys.reseal(people["ana"].user, channel, proof, resealed)  # the old key's proof no longer counts
+    new_proof = channel_keys.open_sealed(new.private_key, offline_keys.challenge_for(people["ana"].user, channel))
+    assert offline_keys.reseal(people["ana"].user, channel, new_proof, resealed) == 1
+    tip.refresh_from_db()
+    assert tip.channel_key == offline_keys.current_key(channel)
+    assert tip_keys.open_sealed_tip_key(bytes(tip.sealed_for_channel_key), tip.crypto_id, new.private_key) == tip_key
+
+
+def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault, client):
+    people, pair = vault
+    tip = send(client, "vault", with_file=False)
+    token = create_token(people["ana"].user, people["ana"].private_key, "t", 1).secret_string
+    tip_key = tip_keys.open_sealed_tip_key(bytes(tip.sealed_for_channel_key), tip.crypto_id, pair.private_key)
+    key = uuid.uuid4()
+    sealed = content.encrypt_content(tip_key, "Thank you; we are on it.".encode(), content.message_context(tip.crypto_id, key))
+    body = {"key": str(key), "ciphertext": channel_keys_b64(sealed)}
+    api = Client()
+    for _attempt in range(2):  # an answer lost on the way: sent again, stored once
+        assert api.post(f"/api/v1/tips/{tip.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 201
+    tip.refresh_from_db()
+    assert tip.message_count == 1
+    junk = api.post(f"/api/v1/tips/{tip.id}/sealed-replies", {"key": str(uuid.uuid4()), "ciphertext": "AAAA"}, content_type="application/json", **bearer(token))
+    assert junk.status_code == 400 and junk.json()["field"] == "ciphertext"
+    plain = send(Client(), "plain", with_file=False)
+    assert api.get(f"/api/v1/channels/plain/sealed-tips", **bearer(token)).status_code == 404
+    assert api.post(f"/api/v1/tips/{plain.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 404
+
+
+def test_an_offline_key_channel_cannot_also_let_tipsters_leave_recipients_out():
+    with pytest.raises(ValueError, match="cannot both be on"):
+        ChannelSpec.model_validate(parse_document(VAULT).model_dump() | {"tipsters_may_leave_out": True})
+
+
+def channel_keys_b64(data: bytes) -> str:
+    from tipline.api.serialise import b64
+
+    return b64(data)

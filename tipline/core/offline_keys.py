@@ -1,0 +1,120 @@
+"""Offline-key channels on the server's side: which public key a new tip is sealed to, and
+the proof a tipline-reader gives that it holds the private half before it may replace it.
+
+The server never holds a private channel key. What it keeps is public: the key, its MAC
+under the secret key file (so whoever can only write the database cannot swap in their
+own), and the retired keys that older tips are still sealed to.
+"""
+
+import base64
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.accounts import public_keys
+from tipline.alerts import outbox
+from tipline.alerts.models import Audience
+from tipline.audit.services import Action, record
+from tipline.core.models import Channel, ChannelKey, Tip
+from tipline.core.site_keys import site_key
+from tipline.crypto import channel_keys
+
+PROOF_WINDOW_SECONDS = 600
+PUBLIC_KEY_BYTES = 32
+
+
+class KeyRefused(Exception):
+    """The key or proof sent cannot be taken; the message says why."""
+
+
+def current_key(channel: Channel, report_refused: bool = False) -> ChannelKey | None:
+    """The channel's current key if the site vouches for it. One that fails its check was
+    changed behind the site's back: the channel takes no tips, and when a tip is being
+    sealed (`report_refused`) the admins are told."""
+    key = channel.offline_keys.filter(retired_at__isnull=True).first()
+    if key is None or public_keys.is_channel_key_vouched(key):
+        return key
+    if report_refused:
+        _report_refused(channel)
+    return None
+
+
+def challenge_for(user, channel: Channel) -> bytes | None:
+    """A secret sealed to the current key: a reader that can open it holds the private half."""
+    key = current_key(channel)
+    return None if key is None else channel_keys.seal_to(bytes(key.public_key), _expected_proof(user, key, _window()))
+
+
+def holds_current_key(user, channel: Channel, proof: bytes) -> bool:
+    key = current_key(channel)
+    if key is None:
+        return False
+    window = _window()
+    return any(hmac.compare_digest(bytes(proof), _expected_proof(user, key, moment)) for moment in (window, window - 1))
+
+
+@transaction.atomic
+def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> ChannelKey:
+    """The channel's first key, or its next one. Replacing a key takes the proof that the
+    sender holds the one it replaces; the old key stays, retired, for the tips sealed to it
+    until they are sealed again (`reseal`)."""
+    if len(public_key) != PUBLIC_KEY_BYTES:
+        raise KeyRefused("public_key must be a 32-byte X25519 public key (base64).")
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if not channel.offline_key:
+        raise KeyRefused("This channel does not use an offline key; an admin sets offline_key: true in its settings first.")
+    previous = channel.offline_keys.filter(retired_at__isnull=True).first()
+    if previous is not None:
+        if not holds_current_key(user, channel, proof):
+            raise KeyRefused("Replacing the channel's key needs the proof that you hold the current one: tipline-reader rotate.")
+        ChannelKey.objects.filter(pk=previous.pk).update(retired_at=timezone.now())
+    key = ChannelKey.objects.create(
+        channel=channel, public_key=bytes(public_key), uploaded_by=user,
+        public_key_mac=public_keys.vouch_channel_key(channel.pk, public_key),
+    )
+    record(user.username, Action.CHANNEL_KEY_ROTATED if previous else Action.CHANNEL_KEY_SET, channel.slug,
+           fingerprint=channel_keys.fingerprint(public_key))
+    outbox.record(channel, "channel-key-changed", audience=Audience.ADMINS)
+    return key
+
+
+@transaction.atomic
+def reseal(user, channel: Channel, proof: bytes, sealed_keys: dict) -> int:
+    """Point tips sealed to a retired key of the channel at its current key, with the tip keys
+    the reader sealed again on its side. Only a reader that holds the current key may."""
+    if not holds_current_key(user, channel, proof):
+        raise KeyRefused("Sealing tips again needs the proof that you hold the channel's current key.")
+    key = current_key(channel)
+    done = 0
+    for tip in Tip.objects.filter(channel=channel, pk__in=list(sealed_keys), channel_key__retired_at__isnull=False):
+        Tip.objects.filter(pk=tip.pk).update(channel_key=key, sealed_for_channel_key=sealed_keys[tip.pk])
+        done += 1
+    record(user.username, Action.TIPS_RESEALED, channel.slug, tips=done)
+    return done
+
+
+def proof_from_text(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""
+
+
+def _window() -> int:
+    return int(timezone.now().timestamp()) // PROOF_WINDOW_SECONDS
+
+
+def _expected_proof(user, key: ChannelKey, window: int) -> bytes:
+    subject = f"{key.channel_id}:{key.pk}:{user.pk}:{window}".encode()
+    return hmac.new(site_key(b"tipline-keyproof"), subject, hashlib.sha256).digest()
+
+
+def _report_refused(channel: Channel) -> None:
+    hour_ago = timezone.now() - timedelta(hours=1)
+    with transaction.atomic():
+        record("system", Action.CHANNEL_KEY_REFUSED, channel.slug)
+        if not channel.alert_events.filter(kind="channel-key-refused", recorded_at__gte=hour_ago).exists():
+            outbox.record(channel, "channel-key-refused", audience=Audience.ADMINS)

@@ -1,0 +1,283 @@
+"""tipline-reader's command line: set up, sync, read, answer, and carry bundles. Secrets are
+asked for without echo, or read from TIPLINE_READER_PASSPHRASE and TIPLINE_READER_TOKEN for
+scripts; they are never taken as arguments, which other users of the machine can see."""
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from tipline.crypto import channel_keys, recipient_keys
+from tipline.reader import exchange, opening, web
+from tipline.reader.client import Client
+from tipline.reader.profile import Profile, ReaderError, Vault, b64, default_profile_dir, from_b64
+
+MINIMUM_PASSPHRASE = 12
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return arguments.command(arguments) or 0
+    except ReaderError as problem:
+        print(f"tipline-reader: {problem}", file=sys.stderr)
+        return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="tipline-reader", description="Read and answer the tips of an offline-key channel on your own computer.")
+    top.add_argument("--profile", type=Path, default=None, help=f"where this reader keeps its vault and store (default: {default_profile_dir()})")
+    commands = top.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, function, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(command=function)
+        return sub
+
+    init = command("init", init_profile, "Make the channel's key here and upload its public half (or set up one side of an air-gapped pair).")
+    init.add_argument("--channel", required=True)
+    init.add_argument("--server", help="the tip line's address, e.g. https://tips.example.org")
+    init.add_argument("--air-gapped", action="store_true", help="this machine never goes online: make the key and print its public half")
+    init.add_argument("--upload-key", metavar="PUBLIC_KEY", help="online side of an air-gapped pair: upload this public key, keep no key here")
+    join = command("join", join_channel, "Ask a colleague for the channel's key: prints a request for tipline-reader share-key.")
+    join.add_argument("--channel", required=True)
+    join.add_argument("--server")
+    share = command("share-key", share_key, "Seal this reader's channel keys for a colleague's request, to a file.")
+    share.add_argument("request")
+    share.add_argument("--out", type=Path, required=True)
+    accept = command("accept-key", accept_key, "Take in the keys a colleague sealed for this reader's request.")
+    accept.add_argument("file", type=Path)
+    command("sync", sync, "Send sealed replies and notes, check the channel's key, fetch tips and files.")
+    command("rotate", rotate, "Make a new channel key and seal every tip again to it.")
+    command("list", list_tips, "List the tips in this reader.")
+    show = command("show", show_tip, "Decrypt and show one tip (by its reference, e.g. T-7KQ4-M2XP).")
+    show.add_argument("tip")
+    for name, help_text in (("reply", "Seal a reply to the tipster and send it (text from --text or standard input)."),
+                            ("note", "Seal an internal note and send it (text from --text or standard input).")):
+        writer = command(name, write, help_text)
+        writer.add_argument("tip")
+        writer.add_argument("--text")
+        writer.set_defaults(kind=name)
+        if name == "reply":
+            writer.add_argument("--purpose", choices=("acknowledgement", "feedback"), default="")
+    save = command("save-file", save_file, "Decrypt one of a tip's files to a path you choose.")
+    save.add_argument("tip")
+    save.add_argument("file_id")
+    save.add_argument("--out", type=Path, required=True)
+    serve = command("web", serve_pages, "Read and answer in your browser at http://127.0.0.1:PORT/ (this computer only).")
+    serve.add_argument("--port", type=int, default=8765)
+    bundle_out = command("export-bundle", export_bundle, "Online side: sync, then write every tip and file, still encrypted, to one file.")
+    bundle_out.add_argument("--out", type=Path, required=True)
+    bundle_in = command("import-bundle", import_bundle, "Air-gapped side: read a bundle in.")
+    bundle_in.add_argument("file", type=Path)
+    replies_out = command("export-replies", export_replies, "Air-gapped side: write the sealed replies and notes to carry out.")
+    replies_out.add_argument("--out", type=Path, required=True)
+    replies_in = command("import-replies", import_replies, "Online side: send the replies and notes from an air-gapped reader.")
+    replies_in.add_argument("file", type=Path)
+    return top
+
+
+# ---- setting up ---------------------------------------------------------------------------
+
+
+def init_profile(arguments) -> None:
+    profile = _profile(arguments)
+    if not arguments.air_gapped and not arguments.server:
+        raise ReaderError("Say where the tip line is (--server https://…), or --air-gapped for a machine that never goes online.")
+    settings = {"channel": arguments.channel, "server": None if arguments.air_gapped else arguments.server.rstrip("/")}
+    vault = Vault(token=None if arguments.air_gapped else _secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): "))
+    if arguments.upload_key:
+        public_key = _public_key(arguments.upload_key)
+    else:
+        pair = recipient_keys.generate_key_pair()
+        vault.add_key(pair.public_key, pair.private_key)
+        public_key = pair.public_key
+    profile.create(settings, vault, _new_passphrase())  # the key is on disk before the server hears of it
+    if arguments.air_gapped:
+        print(f"Key made. Carry its public half to the online machine and run there:\n"
+              f"  tipline-reader init --server URL --channel {arguments.channel} --upload-key {b64(public_key)}")
+    else:
+        exchange.upload_first_key(Client(settings["server"], vault.token), arguments.channel, public_key)
+        print(f"Channel {arguments.channel} now seals every new tip to this key only.")
+    print(f"Fingerprint: {channel_keys.fingerprint(public_key)}")
+
+
+def join_channel(arguments) -> None:
+    profile = _profile(arguments)
+    vault = Vault(token=_secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): ") if arguments.server else None)
+    request = exchange.new_transfer_request(vault)
+    profile.create({"channel": arguments.channel, "server": arguments.server.rstrip("/") if arguments.server else None}, vault, _new_passphrase())
+    print(f"Send this request to a colleague who reads the channel:\n  {request}\n"
+          f"Read them its fingerprint to compare: {exchange.request_fingerprint(request)}\n"
+          "Then run tipline-reader accept-key on the file they send back.")
+
+
+def share_key(arguments) -> None:
+    profile, vault = _opened(arguments)
+    arguments.out.write_bytes(exchange.share_keys(vault, arguments.request))
+    print(f"Sealed for the request with fingerprint {exchange.request_fingerprint(arguments.request)}: compare it with your "
+          f"colleague before you send {arguments.out}. Only their reader can open it.")
+
+
+def accept_key(arguments) -> None:
+    profile, vault, passphrase = _opened(arguments, with_passphrase=True)
+    count = exchange.accept_keys(vault, arguments.file.read_bytes())
+    profile.save_vault(vault, passphrase)
+    print(f"Took in {count} channel key(s). Newest fingerprint: {channel_keys.fingerprint(vault.newest_public_key)}")
+
+
+def rotate(arguments) -> None:
+    profile, vault, passphrase = _opened(arguments, with_passphrase=True)
+    fingerprint, resealed = exchange.rotate(profile, vault, lambda: profile.save_vault(vault, passphrase))
+    print(f"New channel key {fingerprint}; sealed {resealed} tips again to it. Share it with your colleagues: tipline-reader share-key.")
+
+
+# ---- reading and answering ---------------------------------------------------------------
+
+
+def sync(arguments) -> None:
+    profile, vault = _opened(arguments)
+    result = exchange.sync(profile, vault)
+    print(f"Sent {result.sent} replies and notes; fetched {result.tips} tips and {result.files} new files.")
+
+
+def list_tips(arguments) -> None:
+    profile = _profile(arguments)
+    records = sorted(profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
+    for record in records:
+        deadline = f"deadline {record['deadline'][:16]}" if record["deadline"] else "no deadline"
+        print(f"{record['reference']}  received {record['received_hour'][:16]}  {deadline}  {record['status']}  {record['message_count']} messages")
+    if not records:
+        print("No tips yet: tipline-reader sync (or import-bundle) fetches them.")
+
+
+def show_tip(arguments) -> None:
+    profile, vault = _opened(arguments)
+    tip = opening.open_tip(profile, vault, profile.tip_record(arguments.tip))
+    record = tip.record
+    print(f"Tip {record['reference']} · received {record['received_hour'][:16]} UTC · {record['status']}")
+    for answer in tip.answers:
+        print(f"\n{answer['label']}:\n  {answer['value']}")
+    for view in tip.files:
+        print(f"\nFile {view.id}: {view.name} ({view.size} bytes) — {view.note}")
+    for message in tip.messages:
+        who = "Tipster" if message.author == "tipster" else (message.sender or "Team")
+        print(f"\n[{who} · {message.sent_hour[:16]}]\n{message.text}")
+        for view in message.files:
+            print(f"  File {view.id}: {view.name} ({view.size} bytes)")
+    for note in tip.notes:
+        print(f"\n[Note by {note.author} · {note.written_hour[:16]}]\n{note.text}")
+    if tip.waiting:
+        print(f"\n{tip.waiting} sealed here, waiting to be sent.")
+
+
+def write(arguments) -> None:
+    profile, vault = _opened(arguments)
+    text = (arguments.text if arguments.text is not None else sys.stdin.read()).strip()
+    if not 0 < len(text) <= 20_000:
+        raise ReaderError("Write between 1 and 20,000 characters.")
+    record = profile.tip_record(arguments.tip)
+    profile.queue(opening.seal_text(profile, vault, record, arguments.kind, text, getattr(arguments, "purpose", "")))
+    if not profile.settings().get("server"):
+        print("Sealed. Carry it out with tipline-reader export-replies.")
+        return
+    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault))
+    print(f"Sealed and sent ({sent}).")
+
+
+def save_file(arguments) -> None:
+    profile, vault = _opened(arguments)
+    view, chunks = opening.file_bytes(profile, vault, profile.tip_record(arguments.tip), arguments.file_id)
+    partial = arguments.out.with_name(arguments.out.name + ".part")
+    with open(partial, "wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    partial.replace(arguments.out)  # only a file that verified to its end gets its name
+    print(f"Saved {view.name} ({view.size} bytes) to {arguments.out}.")
+
+
+def serve_pages(arguments) -> None:
+    profile, vault = _opened(arguments)
+    server = web.serve(profile, vault, arguments.port, online=bool(profile.settings().get("server")))
+    print(f"Open http://127.0.0.1:{server.server_port}/ in your browser. Stop with Ctrl+C.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+# ---- bundles -----------------------------------------------------------------------------
+
+
+def export_bundle(arguments) -> None:
+    profile, vault = _opened(arguments)
+    result = exchange.export_bundle(profile, vault, arguments.out)
+    print(f"Wrote {arguments.out}: every tip of the channel, still encrypted ({result.tips} fetched now, {result.sent} replies sent).")
+
+
+def import_bundle(arguments) -> None:
+    profile, vault = _opened(arguments)
+    print(f"Read {exchange.import_bundle(profile, vault, arguments.file)} tips from {arguments.file}.")
+
+
+def export_replies(arguments) -> None:
+    profile = _profile(arguments)
+    print(f"Wrote {exchange.export_replies(profile, arguments.out)} sealed replies and notes to {arguments.out}.")
+
+
+def import_replies(arguments) -> None:
+    profile, vault = _opened(arguments)
+    count = exchange.import_replies(profile, arguments.file)
+    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault))
+    print(f"Took {count} sealed replies and notes from {arguments.file}; sent {sent}.")
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _profile(arguments) -> Profile:
+    return Profile(arguments.profile or default_profile_dir())
+
+
+def _opened(arguments, with_passphrase: bool = False):
+    profile = _profile(arguments)
+    profile.settings()  # says where to start when there is no profile
+    passphrase = _secret("TIPLINE_READER_PASSPHRASE", "Passphrase: ")
+    vault = profile.open_vault(passphrase)
+    return (profile, vault, passphrase) if with_passphrase else (profile, vault)
+
+
+def _new_passphrase() -> str:
+    if os.environ.get("TIPLINE_READER_PASSPHRASE"):
+        passphrase = os.environ["TIPLINE_READER_PASSPHRASE"]
+    else:
+        passphrase = getpass.getpass("Choose a passphrase for this reader's vault: ")
+        if getpass.getpass("The same passphrase again: ") != passphrase:
+            raise ReaderError("The two passphrases differ. Nothing was made.")
+    if len(passphrase) < MINIMUM_PASSPHRASE:
+        raise ReaderError(f"A passphrase has at least {MINIMUM_PASSPHRASE} characters: it is all that guards the channel's key here.")
+    return passphrase
+
+
+def _secret(variable: str, prompt: str) -> str:
+    value = os.environ.get(variable) or getpass.getpass(prompt)
+    if not value:
+        raise ReaderError(f"Nothing was given for {prompt.rstrip(': ')}.")
+    return value
+
+
+def _public_key(text: str) -> bytes:
+    try:
+        key = from_b64(text.strip())
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ReaderError("A public key is the 43 characters tipline-reader init --air-gapped printed.")
+    return key
+
+
+if __name__ == "__main__":
+    sys.exit(main())

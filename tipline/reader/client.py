@@ -1,0 +1,56 @@
+"""The reader's side of Tipline's JSON API: a personal token, JSON in and out, files as bytes.
+Standard library only (urllib), so the reader needs nothing beyond PyNaCl."""
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+
+from tipline.reader.profile import ReaderError
+
+TIMEOUT_SECONDS = 60
+CHUNK_BYTES = 64 * 1024
+
+
+class Client:
+    def __init__(self, server: str, token: str):
+        self.base = server.rstrip("/") + "/api/v1"
+        self.token = token
+
+    def get(self, path: str, **query) -> dict:
+        return self._json("GET", path + (f"?{urllib.parse.urlencode(query)}" if query else ""))
+
+    def put(self, path: str, body: dict) -> dict:
+        return self._json("PUT", path, body)
+
+    def post(self, path: str, body: dict) -> dict:
+        return self._json("POST", path, body)
+
+    def download(self, path: str) -> Iterator[bytes]:
+        with self._open("GET", path) as response:
+            while chunk := response.read(CHUNK_BYTES):
+                yield chunk
+
+    def _json(self, method: str, path: str, body: dict | None = None) -> dict:
+        with self._open(method, path, body) as response:
+            return json.loads(response.read())
+
+    def _open(self, method: str, path: str, body: dict | None = None):
+        request = urllib.request.Request(
+            self.base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+        except urllib.error.HTTPError as error:
+            raise ReaderError(f"The server said {error.code}: {_message_of(error)}") from None
+        except urllib.error.URLError as error:
+            raise ReaderError(f"Cannot reach {self.base}: {error.reason}. Nothing was lost; try again.") from None
+
+
+def _message_of(error: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(error.read())["message"]
+    except (ValueError, KeyError):
+        return error.reason

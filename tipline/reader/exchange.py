@@ -1,0 +1,239 @@
+"""Everything the reader exchanges with the server or carries on a file: syncing (send what
+waits, check the channel's key, fetch tips and files), rotating and sharing the channel key,
+and the bundles for a machine that never goes online (ciphertext out, sealed replies back)."""
+
+import json
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tipline.crypto import channel_keys, recipient_keys, tip_keys
+from tipline.reader import opening
+from tipline.reader.client import Client
+from tipline.reader.profile import Profile, ReaderError, Vault, b64, from_b64
+
+BUNDLE_FORMAT = "tipline-reader-bundle/1"
+REPLIES_FORMAT = "tipline-reader-replies/1"
+RESEAL_BATCH = 500
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    tips: int
+    files: int
+    sent: int
+
+
+def client_for(profile: Profile, vault: Vault) -> Client:
+    settings = profile.settings()
+    if not settings.get("server") or not vault.token:
+        raise ReaderError("This reader works without a network (air-gapped): carry bundles with import-bundle and export-replies.")
+    return Client(settings["server"], vault.token)
+
+
+def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
+    client = client_for(profile, vault)
+    slug = profile.settings()["channel"]
+    sent = send_waiting(profile, client)
+    listed = client.get(f"/channels/{slug}/offline-key")
+    if check_key:
+        check_current_key(vault, listed)
+    profile.save_channel_keys(listed)
+    tips = files = 0
+    cursor = ""
+    while True:
+        page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}))
+        for record in page["items"]:
+            profile.save_tip(record)
+            files += _fetch_files(profile, client, record)
+            tips += 1
+        if not page["next_cursor"]:
+            return SyncResult(tips=tips, files=files, sent=sent)
+        cursor = page["next_cursor"]
+
+
+def check_current_key(vault: Vault, listed: dict) -> None:
+    """New tips are sealed to the server's current key: it must be one this reader holds. If
+    it is not, someone replaced it; unless a colleague rotated it, that someone may hold the
+    server, and new tips would be readable by them."""
+    current = listed["current"]
+    if current is None:
+        raise ReaderError("The channel has no offline key on the server, so it takes no tips: tipline-reader init sets one.")
+    if not vault.holds(from_b64(current["public_key"])):
+        raise ReaderError(
+            f"The server seals new tips to a key this reader does not hold (fingerprint {current['fingerprint']}, set by "
+            f"{current['uploaded_by']}). If no colleague rotated it, the server may have been taken over: tell your admins "
+            "at once, and ask whoever rotated it to share it (tipline-reader share-key)."
+        )
+
+
+def send_waiting(profile: Profile, client: Client) -> int:
+    """Send sealed replies and notes; each keeps its key, so one sent twice is stored once."""
+    sent = 0
+    for path, item in profile.queued():
+        body = {"key": item["key"], "ciphertext": item["ciphertext"]}
+        if item["kind"] == "reply":
+            client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
+        else:
+            client.post(f"/tips/{item['tip']}/sealed-notes", body)
+        profile.mark_sent(path)
+        sent += 1
+    return sent
+
+
+def _fetch_files(profile: Profile, client: Client, record: dict) -> int:
+    fetched = 0
+    for item in record["files"]:
+        path = profile.blob_path(item["id"])
+        if path.exists():
+            continue
+        partial = path.with_name(path.name + ".part")
+        with open(partial, "wb") as handle:
+            for chunk in client.download(f"/tips/{record['id']}/sealed-files/{item['id']}"):
+                handle.write(chunk)
+        partial.replace(path)
+        fetched += 1
+    return fetched
+
+
+# ---- the channel key: first upload, rotation, sharing -------------------------------------
+
+
+def upload_first_key(client: Client, slug: str, public_key: bytes) -> dict:
+    listed = client.get(f"/channels/{slug}/offline-key")
+    if listed["current"] is not None:
+        raise ReaderError(
+            f"Channel {slug} has a key already (fingerprint {listed['current']['fingerprint']}): ask a colleague who holds it "
+            "to share it (tipline-reader join here, then tipline-reader share-key there)."
+        )
+    return client.put(f"/channels/{slug}/offline-key", {"public_key": b64(public_key)})
+
+
+def rotate(profile: Profile, vault: Vault, save_vault) -> tuple[str, int]:
+    """A new key pair; new tips are sealed to it at once, and every tip the server lists for
+    the channel is sealed again to it here, in batches, so the old key can go. The new key is
+    in the vault on disk (`save_vault`) before the server hears of it, and the old one stays
+    there: a tip not yet sealed again still opens."""
+    client, slug = client_for(profile, vault), profile.settings()["channel"]
+    listed = client.get(f"/channels/{slug}/offline-key")
+    check_current_key(vault, listed)
+    old_public = from_b64(listed["current"]["public_key"])
+    proof = channel_keys.open_sealed(vault.private_key_for(old_public), from_b64(listed["challenge"]))
+    pair = recipient_keys.generate_key_pair()
+    vault.add_key(pair.public_key, pair.private_key)
+    save_vault()
+    listed = client.put(f"/channels/{slug}/offline-key", {"public_key": b64(pair.public_key), "proof": b64(proof)})
+    profile.save_channel_keys(listed)
+    new_proof = channel_keys.open_sealed(pair.private_key, from_b64(listed["challenge"]))
+    sync(profile, vault)
+    resealed = []
+    for record in profile.tip_records():
+        if record["channel_key"] == listed["current"]["id"]:
+            continue
+        sealed = tip_keys.seal_tip_key(opening.tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes, pair.public_key)
+        resealed.append({"tip": record["id"], "sealed_key": b64(sealed)})
+    done = 0
+    for start in range(0, len(resealed), RESEAL_BATCH):
+        done += client.post(f"/channels/{slug}/offline-key/resealed", {"proof": b64(new_proof), "tips": resealed[start : start + RESEAL_BATCH]})["resealed"]
+    sync(profile, vault)
+    return channel_keys.fingerprint(pair.public_key), done
+
+
+def new_transfer_request(vault: Vault) -> str:
+    """A one-off key for receiving the channel key from a colleague; its public half is the
+    request they seal to. Both compare its fingerprint aloud before anything is sealed."""
+    pair = recipient_keys.generate_key_pair()
+    vault.transfer = {"public": b64(pair.public_key), "private": b64(pair.private_key)}
+    return "tlr1." + b64(pair.public_key)
+
+
+def request_fingerprint(request: str) -> str:
+    return channel_keys.fingerprint(_request_key(request))
+
+
+def share_keys(vault: Vault, request: str) -> bytes:
+    if not vault.keys:
+        raise ReaderError("This reader holds no channel key to share.")
+    return channel_keys.seal_transfer(vault.keys, _request_key(request))
+
+
+def accept_keys(vault: Vault, sealed: bytes) -> int:
+    if vault.transfer is None:
+        raise ReaderError("This reader asked for no key: run tipline-reader join first, and send its request to a colleague.")
+    keys = channel_keys.open_transfer(sealed, from_b64(vault.transfer["private"]))
+    for key in keys:
+        vault.add_key(from_b64(key["public"]), from_b64(key["private"]))
+    vault.transfer = None
+    return len(keys)
+
+
+def _request_key(request: str) -> bytes:
+    prefix, _, encoded = request.strip().partition(".")
+    try:
+        key = from_b64(encoded)
+    except ValueError:
+        key = b""
+    if prefix != "tlr1" or len(key) != 32:
+        raise ReaderError("A key request looks like tlr1.… as tipline-reader join printed it.")
+    return key
+
+
+# ---- bundles for a machine that never goes online ----------------------------------------
+
+
+def export_bundle(profile: Profile, vault: Vault, destination: Path) -> SyncResult:
+    """Sync, then write the channel's keys list, tips and files, all ciphertext, to one file."""
+    result = sync(profile, vault, check_key=False)  # this side may hold no key: the air-gapped one checks
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_STORED) as bundle:
+        bundle.writestr("format", BUNDLE_FORMAT)
+        bundle.writestr("channel-keys.json", json.dumps(profile.channel_keys()))
+        for record in profile.tip_records():
+            bundle.writestr(f"tips/{record['id']}.json", json.dumps(record))
+            for item in record["files"]:
+                if profile.blob_path(item["id"]).exists():
+                    bundle.write(profile.blob_path(item["id"]), f"blobs/{item['id']}")
+    return result
+
+
+def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
+    """Read a bundle into the store. Names inside it are never used as paths: each tip and file
+    is saved under its own id, checked to be a UUID."""
+    with zipfile.ZipFile(source) as bundle:
+        if bundle.read("format").decode() != BUNDLE_FORMAT:
+            raise ReaderError(f"{source} is not a tipline-reader bundle.")
+        listed = json.loads(bundle.read("channel-keys.json"))
+        check_current_key(vault, listed)
+        profile.save_channel_keys(listed)
+        count = 0
+        for name in bundle.namelist():
+            if name.startswith("tips/"):
+                record = json.loads(bundle.read(name))
+                profile.save_tip(record)
+                count += 1
+            elif name.startswith("blobs/"):
+                with bundle.open(name) as source_blob, open(profile.blob_path(name.removeprefix("blobs/")), "wb") as target:
+                    while chunk := source_blob.read(64 * 1024):
+                        target.write(chunk)
+    return count
+
+
+def export_replies(profile: Profile, destination: Path) -> int:
+    waiting = profile.queued()
+    with zipfile.ZipFile(destination, "w") as replies:
+        replies.writestr("format", REPLIES_FORMAT)
+        for _path, item in waiting:
+            replies.writestr(f"outbox/{item['key']}.json", json.dumps(item))
+    for path, _item in waiting:
+        profile.mark_sent(path)
+    return len(waiting)
+
+
+def import_replies(profile: Profile, source: Path) -> int:
+    with zipfile.ZipFile(source) as replies:
+        if replies.read("format").decode() != REPLIES_FORMAT:
+            raise ReaderError(f"{source} is not a tipline-reader replies file.")
+        items = [json.loads(replies.read(name)) for name in replies.namelist() if name.startswith("outbox/")]
+    for item in items:
+        profile.queue({key: item[key] for key in ("kind", "tip", "key", "purpose", "ciphertext")})
+    return len(items)

@@ -1,0 +1,114 @@
+"""Decrypting a fetched tip on the reader's computer, and sealing a reply or note under its tip
+key before it leaves. The associated data is built by tipline.crypto.content, as the server
+builds it, so what the reader seals the tipster's receipt opens."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tipline.crypto import content, files, tip_keys
+from tipline.crypto.errors import DecryptionError
+from tipline.reader.profile import Profile, ReaderError, Vault, b64, from_b64
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    id: str
+    name: str
+    size: int
+    note: str
+
+
+@dataclass(frozen=True)
+class OpenMessage:
+    author: str
+    sender: str
+    sent_hour: str
+    text: str
+    files: list[OpenFile]
+
+
+@dataclass(frozen=True)
+class OpenNote:
+    author: str
+    written_hour: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenTip:
+    record: dict
+    answers: list[dict]
+    files: list[OpenFile]
+    messages: list[OpenMessage]
+    notes: list[OpenNote]
+    waiting: int  # replies and notes sealed here, not yet on the server
+
+
+def tip_key(profile: Profile, vault: Vault, record: dict) -> bytes:
+    public_key = profile.public_key_of(record["channel_key"])
+    private_key = vault.private_key_for(public_key)
+    try:
+        return tip_keys.open_sealed_tip_key(from_b64(record["sealed_key"]), uuid.UUID(record["id"]).bytes, private_key)
+    except DecryptionError:
+        raise ReaderError(f"Tip {record['reference']} does not open with this channel's key: it was altered on the server.") from None
+
+
+def open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
+    key, tip_id = tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes
+    described = {item["id"]: (item["message"], _describe(key, tip_id, item)) for item in record["files"]}
+    return OpenTip(
+        record=record,
+        answers=content.decrypt_json(key, from_b64(record["answers"]), content.answers_context(tip_id)),
+        files=[view for message, view in described.values() if message is None],
+        messages=[
+            OpenMessage(
+                author=message["author"], sender=message["sender"], sent_hour=message["sent_hour"],
+                text=_text(key, message["ciphertext"], content.message_context(tip_id, message["key"])),
+                files=[view for owner, view in described.values() if owner == message["key"]],
+            )
+            for message in record["messages"]
+        ],
+        notes=[
+            OpenNote(author=note["author"], written_hour=note["written_hour"], text=_text(key, note["ciphertext"], content.note_context(tip_id, note["key"])))
+            for note in record["notes"]
+        ],
+        waiting=sum(1 for _path, item in profile.queued() if item["tip"] == record["id"]),
+    )
+
+
+def file_bytes(profile: Profile, vault: Vault, record: dict, file_id: str) -> tuple[OpenFile, Iterator[bytes]]:
+    """A file's name and its plaintext, decrypted as it streams from the stored ciphertext."""
+    item = next((item for item in record["files"] if item["id"] == file_id), None)
+    path = profile.blob_path(file_id)
+    if item is None or not path.exists():
+        raise ReaderError("This file is not in the reader yet: tipline-reader sync fetches it.")
+    key, tip_id = tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes
+    view = _describe(key, tip_id, item)
+    file_key = files.unwrap_file_key(key, from_b64(item["wrapped_key"]), files.file_context(tip_id, file_id))
+    return view, files.decrypt_chunks(file_key, _read(path), files.blob_context(item["blob_name"]), view.size)
+
+
+def seal_text(profile: Profile, vault: Vault, record: dict, kind: str, text: str, purpose: str = "") -> dict:
+    """A reply or note sealed under the tip key, ready for the outbox."""
+    key, tip_id, item_key = tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes, str(uuid.uuid4())
+    where = content.message_context(tip_id, item_key) if kind == "reply" else content.note_context(tip_id, item_key)
+    return {"kind": kind, "tip": record["id"], "key": item_key, "purpose": purpose, "ciphertext": b64(content.encrypt_content(key, text.encode(), where))}
+
+
+def _describe(key: bytes, tip_id: bytes, item: dict) -> OpenFile:
+    meta = content.decrypt_json(key, from_b64(item["meta"]), content.file_meta_context(tip_id, item["id"]))
+    return OpenFile(id=item["id"], name=meta["name"], size=meta["size"], note=meta["note"])
+
+
+def _text(key: bytes, ciphertext: str, where: bytes) -> str:
+    try:
+        return content.decrypt_content(key, from_b64(ciphertext), where).decode()
+    except (DecryptionError, UnicodeDecodeError):
+        return "(This text does not open: it was altered.)"
+
+
+def _read(path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(files.CHUNK_BYTES):
+            yield chunk

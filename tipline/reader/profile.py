@@ -1,0 +1,165 @@
+"""A reader's profile on disk: where the server is, the vault (token and channel keys, sealed
+under the passphrase), and the store of what was fetched, kept as the ciphertext it came as.
+
+Nothing here is ever written in clear: the vault is one Argon2id-keyed envelope, tips and
+files stay encrypted under their tip keys, and replies waiting to be sent are sealed already.
+"""
+
+import base64
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tipline.crypto import channel_keys, kdf
+from tipline.crypto.errors import WrongPasswordError
+
+PROFILE_VARIABLE = "TIPLINE_READER_PROFILE"
+
+
+class ReaderError(Exception):
+    """Something the person must know or do; the message says what."""
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
+
+
+def from_b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def default_profile_dir() -> Path:
+    if os.environ.get(PROFILE_VARIABLE):
+        return Path(os.environ[PROFILE_VARIABLE])
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "tipline-reader"
+
+
+def vault_params() -> kdf.KdfParams:
+    """Test suites set TIPLINE_INSECURE_FAST_KDF, as for the server; nobody else should."""
+    return kdf.INSECURE_FAST_PARAMS if os.environ.get("TIPLINE_INSECURE_FAST_KDF") else channel_keys.VAULT_PARAMS
+
+
+@dataclass
+class Vault:
+    """What the passphrase guards: the personal API token (none on an air-gapped machine), the
+    channel's key pairs (newest last; older ones open older tips), and a one-off transfer key
+    while waiting for a colleague's hand-over."""
+
+    token: str | None = None
+    keys: list[dict] = field(default_factory=list)  # {"public": b64, "private": b64}
+    transfer: dict | None = None
+
+    def add_key(self, public_key: bytes, private_key: bytes) -> None:
+        if not self.holds(public_key):
+            self.keys.append({"public": b64(public_key), "private": b64(private_key)})
+
+    def holds(self, public_key: bytes) -> bool:
+        return any(from_b64(key["public"]) == bytes(public_key) for key in self.keys)
+
+    def private_key_for(self, public_key: bytes) -> bytes:
+        for key in self.keys:
+            if from_b64(key["public"]) == bytes(public_key):
+                return from_b64(key["private"])
+        raise ReaderError("This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key).")
+
+    @property
+    def newest_public_key(self) -> bytes | None:
+        return from_b64(self.keys[-1]["public"]) if self.keys else None
+
+
+class Profile:
+    """One channel on one server, or its air-gapped twin, in one directory."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    # ---- settings (not secret) and the vault -------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return (self.directory / "vault").exists()
+
+    def settings(self) -> dict:
+        path = self.directory / "profile.json"
+        if not path.exists():
+            raise ReaderError(f"No tipline-reader profile in {self.directory}: run tipline-reader init first.")
+        return json.loads(path.read_text())
+
+    def create(self, settings: dict, vault: Vault, passphrase: str) -> None:
+        if self.exists:
+            raise ReaderError(f"{self.directory} holds a profile already; choose another with --profile.")
+        for part in ("tips", "blobs", "outbox", "sent"):
+            (self.directory / part).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.directory.chmod(0o700)
+        _write(self.directory / "profile.json", json.dumps(settings, indent=2).encode())
+        self.save_vault(vault, passphrase)
+
+    def open_vault(self, passphrase: str) -> Vault:
+        sealed = (self.directory / "vault").read_bytes()
+        try:
+            return Vault(**channel_keys.open_vault(sealed, passphrase))
+        except WrongPasswordError:
+            raise ReaderError("That passphrase does not open this reader's vault.") from None
+
+    def save_vault(self, vault: Vault, passphrase: str) -> None:
+        _write(self.directory / "vault", channel_keys.seal_vault(vault.__dict__, passphrase, vault_params()))
+
+    # ---- the store: ciphertext as fetched --------------------------------------------------
+
+    def save_tip(self, record: dict) -> None:
+        _write(self.directory / "tips" / f"{_checked_id(record['id'])}.json", json.dumps(record).encode())
+
+    def tip_records(self) -> list[dict]:
+        return [json.loads(path.read_text()) for path in sorted((self.directory / "tips").glob("*.json"))]
+
+    def tip_record(self, wanted: str) -> dict:
+        """A tip by its reference (T-7KQ4-M2XP, any case, dashes optional) or its id."""
+        plain = wanted.upper().replace("-", "").replace(" ", "")
+        for record in self.tip_records():
+            if record["id"] == wanted or record["reference"].replace("-", "") == plain:
+                return record
+        raise ReaderError(f"No tip {wanted} in this reader: tipline-reader sync (or import-bundle) fetches them.")
+
+    def blob_path(self, file_id: str) -> Path:
+        return self.directory / "blobs" / _checked_id(file_id)
+
+    def save_channel_keys(self, listed: dict) -> None:
+        _write(self.directory / "channel-keys.json", json.dumps(listed).encode())
+
+    def channel_keys(self) -> dict:
+        path = self.directory / "channel-keys.json"
+        return json.loads(path.read_text()) if path.exists() else {"current": None, "retired": []}
+
+    def public_key_of(self, key_id: int) -> bytes:
+        listed = self.channel_keys()
+        for key in filter(None, [listed["current"], *listed["retired"]]):
+            if key["id"] == key_id:
+                return from_b64(key["public_key"])
+        raise ReaderError("This tip is sealed to a channel key the server did not list: sync again.")
+
+    def queue(self, item: dict) -> None:
+        """A sealed reply or note waiting to be sent (or carried out on a replies file)."""
+        _write(self.directory / "outbox" / f"{_checked_id(item['key'])}.json", json.dumps(item).encode())
+
+    def queued(self) -> list[tuple[Path, dict]]:
+        return [(path, json.loads(path.read_text())) for path in sorted((self.directory / "outbox").glob("*.json"))]
+
+    def mark_sent(self, path: Path) -> None:
+        path.replace(self.directory / "sent" / path.name)
+
+
+def _checked_id(value: str) -> str:
+    """Ids become file names: only a UUID is taken, so nothing from a server or a bundle can
+    name a path outside the store."""
+    return str(uuid.UUID(str(value)))
+
+
+def _write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".part")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    temporary.replace(path)

@@ -1,0 +1,193 @@
+"""The reader's local web interface: bound to 127.0.0.1, server-rendered, no script and no
+asset from anywhere else. Tips are decrypted in memory for each page; nothing is written in
+clear. Every form carries a secret made for this run, and a request naming another host is
+refused, so neither another website nor a rebinding DNS name can drive it."""
+
+import html
+import secrets
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from tipline.reader import exchange, opening
+from tipline.reader.profile import Profile, ReaderError, Vault
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+STYLE = """
+body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1b1b1b;background:#fff}
+a{color:#1d4ed8}table{border-collapse:collapse;width:100%}td,th{text-align:start;padding:.4rem;border-bottom:1px solid #767676}
+.meta{color:#4b4b4b}.message{border-inline-start:4px solid #767676;padding-inline-start:.75rem;margin:1rem 0}
+.message--tipster{border-color:#1d4ed8}.notice{background:#fff7d6;border:1px solid #8a6d00;padding:.75rem}
+textarea{width:100%;min-height:8rem;font:inherit;border:1px solid #767676}button{font:inherit;padding:.4rem 1rem}
+@media (prefers-color-scheme: dark){body{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}.notice{background:#332b00;color:#fff}}
+"""
+
+
+def serve(profile: Profile, vault: Vault, port: int, online: bool) -> HTTPServer:
+    """A server ready to run (serve_forever); its port is server.server_port."""
+    handler = type("ReaderPages", (Pages,), {"profile": profile, "vault": vault, "online": online, "form_secret": secrets.token_urlsafe(32)})
+    return HTTPServer(("127.0.0.1", port), handler)
+
+
+class Pages(BaseHTTPRequestHandler):
+    profile: Profile
+    vault: Vault
+    online: bool
+    form_secret: str
+
+    def log_message(self, format, *args):  # noqa: A002 - the request line names tips: not logged
+        pass
+
+    def do_GET(self):
+        if not self._from_this_machine():
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        parts = [part for part in path.split("/") if part]
+        try:
+            if path == "/style.css":
+                return self._send(200, STYLE.encode(), "text/css; charset=utf-8")
+            if not parts:
+                return self._page("Tips", self._list())
+            if len(parts) == 2 and parts[0] == "tips":
+                return self._page("Tip", self._tip(parts[1]))
+            if len(parts) == 4 and parts[0] == "tips" and parts[2] == "files":
+                return self._file(parts[1], parts[3])
+        except ReaderError as problem:
+            return self._page("Problem", f"<p class='notice'>{html.escape(str(problem))}</p><p><a href='/'>Back to the tips</a></p>", 404)
+        self._page("Not found", "<p>There is no such page here.</p>", 404)
+
+    def do_POST(self):
+        if not self._from_this_machine():
+            return
+        length = min(int(self.headers.get("Content-Length") or 0), 200_000)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
+        if not secrets.compare_digest(form.get("form_secret", [""])[0], self.form_secret):
+            return self._page("Refused", "<p>This form did not come from this reader. Nothing was done.</p>", 403)
+        parts = [part for part in urllib.parse.urlsplit(self.path).path.split("/") if part]
+        try:
+            if parts == ["sync"]:
+                result = exchange.sync(self.profile, self.vault)
+                return self._redirect(f"/?synced={result.tips}&sent={result.sent}")
+            if len(parts) == 3 and parts[0] == "tips" and parts[2] in ("reply", "note"):
+                return self._write(parts[1], parts[2], form)
+        except ReaderError as problem:
+            return self._page("Problem", f"<p class='notice'>{html.escape(str(problem))}</p><p><a href='/'>Back to the tips</a></p>", 502)
+        self._page("Not found", "<p>There is no such page here.</p>", 404)
+
+    # ---- pages --------------------------------------------------------------------------
+
+    def _list(self) -> str:
+        records = sorted(self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        done = f"<p class='notice' role='status'>Fetched {int(query['synced'][0])} tips; sent {int(query.get('sent', ['0'])[0])} replies and notes.</p>" if "synced" in query else ""
+        sync = f"<form method='post' action='/sync'>{self._secret()}<button type='submit'>Sync with the server</button></form>" if self.online else (
+            "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
+        rows = "".join(
+            f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a></td><td>{_e(record['received_hour'][:16].replace('T', ' '))} UTC</td>"
+            f"<td>{_e(record['deadline'][:16].replace('T', ' ') + ' UTC' if record['deadline'] else '—')}</td><td>{_e(record['status'])}</td><td>{record['message_count']}</td></tr>"
+            for record in records
+        )
+        table = (f"<table><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
+                 if records else "<p>No tips yet.</p>")
+        return f"<h1>Channel {_e(self.profile.settings()['channel'])}</h1>{done}{sync}{table}"
+
+    def _tip(self, reference: str) -> str:
+        record = self.profile.tip_record(reference)
+        tip = opening.open_tip(self.profile, self.vault, record)
+        answers = "".join(f"<dt>{_e(answer['label'])}</dt><dd>{_e(_shown(answer['value']))}</dd>" for answer in tip.answers)
+        messages = "".join(
+            f"<article class='message message--{_e(message.author)}'><p class='meta'>{'Tipster' if message.author == 'tipster' else _e(message.sender or 'Team')}"
+            f" · {_e(message.sent_hour[:16].replace('T', ' '))} UTC</p><p>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
+            for message in tip.messages
+        ) or "<p>No messages yet.</p>"
+        notes = "".join(f"<article class='message'><p class='meta'>{_e(note.author)} · {_e(note.written_hour[:16].replace('T', ' '))} UTC</p><p>{_lines(note.text)}</p></article>" for note in tip.notes) or "<p>No notes.</p>"
+        waiting = f"<p class='notice' role='status'>{tip.waiting} sealed here, waiting to be sent.</p>" if tip.waiting else ""
+        target = f"/tips/{_e(record['reference'])}"
+        return (
+            f"<p><a href='/'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
+            f"<p class='meta'>Received {_e(record['received_hour'][:16].replace('T', ' '))} UTC · {_e(record['status'])}</p>{waiting}"
+            f"<h2>Answers</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
+            f"<h2>Conversation with the tipster</h2>{messages}"
+            f"<form method='post' action='{target}/reply'>{self._secret()}<label for='reply'>Reply to the tipster</label>"
+            "<textarea id='reply' name='text' required maxlength='20000'></textarea>"
+            "<label for='purpose'>This reply is</label><select id='purpose' name='purpose'><option value=''>an ordinary reply</option>"
+            "<option value='acknowledgement'>the acknowledgement</option><option value='feedback'>the feedback</option></select> "
+            "<button type='submit'>Seal and send reply</button></form>"
+            f"<h2>Internal notes</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}<label for='note'>Internal note</label>"
+            "<textarea id='note' name='text' required maxlength='20000'></textarea><button type='submit'>Seal and add note</button></form>"
+        )
+
+    def _files(self, record: dict, files: list) -> str:
+        if not files:
+            return ""
+        items = "".join(
+            f"<li><a href='/tips/{_e(record['reference'])}/files/{_e(view.id)}'>{_e(view.name)}</a> ({view.size} bytes) — {_e(view.note)}</li>" for view in files
+        )
+        return f"<ul>{items}</ul>"
+
+    def _file(self, reference: str, file_id: str):
+        record = self.profile.tip_record(reference)
+        view, chunks = opening.file_bytes(self.profile, self.vault, record, file_id)
+        data = b"".join(chunks)  # verified whole before a byte is handed over
+        self._send(200, data, "application/octet-stream", {"Content-Disposition": f"attachment; filename*=UTF-8''{urllib.parse.quote(view.name)}"})
+
+    def _write(self, reference: str, kind: str, form: dict):
+        text = form.get("text", [""])[0].strip()
+        if not text or len(text) > 20_000:
+            return self._page("Problem", "<p class='notice'>Write between 1 and 20,000 characters.</p>", 400)
+        record = self.profile.tip_record(reference)
+        purpose = form.get("purpose", [""])[0] if kind == "reply" else ""
+        if purpose not in ("", "acknowledgement", "feedback"):
+            purpose = ""
+        self.profile.queue(opening.seal_text(self.profile, self.vault, record, kind, text, purpose))
+        if self.online:
+            exchange.send_waiting(self.profile, exchange.client_for(self.profile, self.vault))
+        self._redirect(f"/tips/{urllib.parse.quote(record['reference'])}")
+
+    # ---- plumbing -----------------------------------------------------------------------
+
+    def _from_this_machine(self) -> bool:
+        port = self.server.server_port
+        if self.headers.get("Host") in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return True
+        self._send(421, b"This reader answers only at 127.0.0.1.", "text/plain; charset=utf-8")
+        return False
+
+    def _secret(self) -> str:
+        return f"<input type='hidden' name='form_secret' value='{self.form_secret}'>"
+
+    def _page(self, title: str, body: str, status: int = 200):
+        page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+                f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='/style.css'></head><body><main>{body}</main></body></html>")
+        self._send(status, page.encode(), "text/html; charset=utf-8")
+
+    def _redirect(self, location: str):
+        self._send(303, b"", "text/plain; charset=utf-8", {"Location": location})
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None):
+        self.send_response(status)
+        for name, value in (HEADERS | {"Content-Type": content_type, "Content-Length": str(len(body))} | (extra or {})).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _lines(text: str) -> str:
+    return "<br>".join(_e(line) for line in text.splitlines())
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return "(empty)" if value in (None, "") else str(value)
