@@ -23,7 +23,7 @@ from tipline.casework import summaries
 from tipline.casework.inbox import tips_for
 from tipline.core import duties, tips
 from tipline.core.models import OPEN_STATUSES, Attachment, Author, Channel, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
-from tipline.crypto import content, tip_keys
+from tipline.crypto import channel_keys, content, tip_keys
 from tipline.crypto.errors import DecryptionError
 
 
@@ -69,6 +69,7 @@ class OpenedTip:
     grantable: list[User]
     title: str = ""
     in_reader: bool = False  # sealed to an offline key: the page shows what the server knows, and where to read it
+    key_fingerprint: str = ""
 
 
 def find_tip(user, tip_id) -> Tip:
@@ -92,7 +93,10 @@ def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
     the server has no key to it, so the page shows its metadata and points to tipline-reader."""
     tip = find_tip(user, tip_id)
     if tip.channel_key_id is not None:
-        return OpenedTip(tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True)
+        return OpenedTip(
+            tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True,
+            key_fingerprint=channel_keys.fingerprint(bytes(tip.channel_key.public_key)),
+        )
     return open_tip_and_key(user, private_key, tip_id)[0]
 
 

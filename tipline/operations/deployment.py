@@ -64,6 +64,8 @@ def _channel_problems() -> list[str]:
 
     channels = list(Channel.objects.all())
     problems = [
+        _("Channel %(slug)s has an offline key, but no key is set yet (or its key failed its check), so it takes no tips: a recipient runs tipline-reader init --server URL --channel %(slug)s.")
+        % {"slug": channel.slug} if channel.offline_key else
         _("Channel %(slug)s has no recipient who could read its tips, so it takes none: tipline createuser NAME --role recipient --channel %(slug)s.")
         % {"slug": channel.slug}
         for channel in channels if not channel_is_receiving(channel)

@@ -41,13 +41,14 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--air-gapped", action="store_true", help="this machine never goes online: make the key and print its public half")
     init.add_argument("--upload-key", metavar="PUBLIC_KEY", help="online side of an air-gapped pair: upload this public key, keep no key here")
     join = command("join", join_channel, "Ask a colleague for the channel's key: prints a request for tipline-reader share-key.")
-    join.add_argument("--channel", required=True)
+    join.add_argument("--channel")
     join.add_argument("--server")
     share = command("share-key", share_key, "Seal this reader's channel keys for a colleague's request, to a file.")
     share.add_argument("request")
     share.add_argument("--out", type=Path, required=True)
     accept = command("accept-key", accept_key, "Take in the keys a colleague sealed for this reader's request.")
     accept.add_argument("file", type=Path)
+    command("keys", list_keys, "Show the fingerprints of the channel keys this reader holds, to compare with the tip page.")
     command("sync", sync, "Send sealed replies and notes, check the channel's key, fetch tips and files.")
     command("rotate", rotate, "Make a new channel key and seal every tip again to it.")
     command("list", list_tips, "List the tips in this reader.")
@@ -104,10 +105,20 @@ def init_profile(arguments) -> None:
 
 
 def join_channel(arguments) -> None:
+    """A new reader asks for the channel's key; one that has a profile already (after a
+    colleague rotated the key) asks again with a fresh request."""
     profile = _profile(arguments)
-    vault = Vault(token=_secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): ") if arguments.server else None)
-    request = exchange.new_transfer_request(vault)
-    profile.create({"channel": arguments.channel, "server": arguments.server.rstrip("/") if arguments.server else None}, vault, _new_passphrase())
+    if profile.exists:
+        profile, vault, passphrase = _opened(arguments, with_passphrase=True)
+        request = exchange.new_transfer_request(vault)
+        profile.save_vault(vault, passphrase)
+    else:
+        if not arguments.channel:
+            raise ReaderError("Say which channel to join: --channel SLUG (and --server URL unless this machine is air-gapped).")
+        vault = Vault(token=_secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): ") if arguments.server else None)
+        request = exchange.new_transfer_request(vault)
+        server = arguments.server.rstrip("/") if arguments.server else None
+        profile.create({"channel": arguments.channel, "server": server}, vault, _new_passphrase())
     print(f"Send this request to a colleague who reads the channel:\n  {request}\n"
           f"Read them its fingerprint to compare: {exchange.request_fingerprint(request)}\n"
           "Then run tipline-reader accept-key on the file they send back.")
@@ -125,6 +136,14 @@ def accept_key(arguments) -> None:
     count = exchange.accept_keys(vault, arguments.file.read_bytes())
     profile.save_vault(vault, passphrase)
     print(f"Took in {count} channel key(s). Newest fingerprint: {channel_keys.fingerprint(vault.newest_public_key)}")
+
+
+def list_keys(arguments) -> None:
+    _profile_, vault = _opened(arguments)
+    for key in vault.keys:
+        print(channel_keys.fingerprint(from_b64(key["public"])))
+    if not vault.keys:
+        print("No channel key here yet: tipline-reader join asks a colleague for it.")
 
 
 def rotate(arguments) -> None:

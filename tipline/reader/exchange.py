@@ -212,7 +212,11 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 profile.save_tip(record)
                 count += 1
             elif name.startswith("blobs/"):
-                with bundle.open(name) as source_blob, open(profile.blob_path(name.removeprefix("blobs/")), "wb") as target:
+                try:
+                    target_path = profile.blob_path(name.removeprefix("blobs/"))
+                except ValueError:
+                    raise ReaderError(f"{source} holds a file named {name!r}, which no bundle has: it was not made by tipline-reader.") from None
+                with bundle.open(name) as source_blob, open(target_path, "wb") as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
     return count

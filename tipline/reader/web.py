@@ -23,7 +23,9 @@ body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1r
 a{color:#1d4ed8}table{border-collapse:collapse;width:100%}td,th{text-align:start;padding:.4rem;border-bottom:1px solid #767676}
 .meta{color:#4b4b4b}.message{border-inline-start:4px solid #767676;padding-inline-start:.75rem;margin:1rem 0}
 .message--tipster{border-color:#1d4ed8}.notice{background:#fff7d6;border:1px solid #8a6d00;padding:.75rem}
-textarea{width:100%;min-height:8rem;font:inherit;border:1px solid #767676}button{font:inherit;padding:.4rem 1rem}
+label{display:block;font-weight:600;margin-top:1rem}dt{font-weight:600}dd{margin:0 0 .75rem}
+textarea{display:block;width:100%;min-height:8rem;font:inherit;border:1px solid #767676;box-sizing:border-box}
+select{display:block;font:inherit;margin:.25rem 0 .75rem}button{font:inherit;padding:.4rem 1rem;margin-top:.5rem}
 @media (prefers-color-scheme: dark){body{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}.notice{background:#332b00;color:#fff}}
 """
 
@@ -89,7 +91,7 @@ class Pages(BaseHTTPRequestHandler):
             "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
         rows = "".join(
             f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a></td><td>{_e(record['received_hour'][:16].replace('T', ' '))} UTC</td>"
-            f"<td>{_e(record['deadline'][:16].replace('T', ' ') + ' UTC' if record['deadline'] else '—')}</td><td>{_e(record['status'])}</td><td>{record['message_count']}</td></tr>"
+            f"<td>{_e(record['deadline'][:16].replace('T', ' ') + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{record['message_count']}</td></tr>"
             for record in records
         )
         table = (f"<table><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -110,7 +112,7 @@ class Pages(BaseHTTPRequestHandler):
         target = f"/tips/{_e(record['reference'])}"
         return (
             f"<p><a href='/'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
-            f"<p class='meta'>Received {_e(record['received_hour'][:16].replace('T', ' '))} UTC · {_e(record['status'])}</p>{waiting}"
+            f"<p class='meta'>Received {_e(record['received_hour'][:16].replace('T', ' '))} UTC · {_e(_status(record['status']))}</p>{waiting}"
             f"<h2>Answers</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
             f"<h2>Conversation with the tipster</h2>{messages}"
             f"<form method='post' action='{target}/reply'>{self._secret()}<label for='reply'>Reply to the tipster</label>"
@@ -146,7 +148,7 @@ class Pages(BaseHTTPRequestHandler):
             purpose = ""
         self.profile.queue(opening.seal_text(self.profile, self.vault, record, kind, text, purpose))
         if self.online:
-            exchange.send_waiting(self.profile, exchange.client_for(self.profile, self.vault))
+            exchange.sync(self.profile, self.vault)  # sends it, and brings the tip back as the server now holds it
         self._redirect(f"/tips/{urllib.parse.quote(record['reference'])}")
 
     # ---- plumbing -----------------------------------------------------------------------
@@ -191,3 +193,7 @@ def _shown(value) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return "(empty)" if value in (None, "") else str(value)
+
+
+def _status(status: str) -> str:
+    return status.replace("_", " ").capitalize()

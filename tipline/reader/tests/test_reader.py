@@ -8,8 +8,11 @@ import pytest
 from tipline.core.models import Channel, ChannelKey, Tip
 from tipline.core.tips import channel_is_receiving
 from tipline.intake.tests.helpers import RECEIPT_PATTERN
-from tipline.reader.tests.conftest import run_reader
-from tipline.testing.staff import browser_sign_in
+from tipline.accounts.public_keys import vouch_channel_key
+from tipline.crypto import recipient_keys
+from tipline.reader import cli
+from tipline.reader.tests.conftest import PASSPHRASE, run_reader
+from tipline.testing.staff import browser_sign_in, make_tip
 
 TIP_TEXT = "The harbour master signs the forged manifests on Fridays."
 
@@ -62,3 +65,66 @@ def test_a_tip_read_and_answered_in_the_reader_only(live_server, page, vault_des
     assert "We have read it. Who else signs them?" in page.locator("#conversation").inner_text()
     assert TIP_TEXT in page.content()
     screenshot(page, "tipster-reads-reader-reply")
+
+
+def test_a_colleague_joins_with_a_sealed_hand_over_and_a_rotation_reseals_every_tip(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    people, tokens = vault_desk
+    ana, ben = tmp_path / "ana", tmp_path / "ben"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    old_tip, _receipt = make_tip("vault", "Sealed to the first key.")
+
+    asked = run_reader(ben, "join", "--server", live_server.url, "--channel", "vault", token=tokens["ben"], monkeypatch=monkeypatch, capsys=capsys)
+    request = asked.split("\n")[1].strip()
+    shared = run_reader(ana, "share-key", request, "--out", str(tmp_path / "for-ben"), monkeypatch=monkeypatch, capsys=capsys)
+    assert asked.split("compare: ")[1].split("\n")[0] in shared  # both read out the same fingerprint
+    with pytest.raises(AssertionError, match="asked for no key"):
+        run_reader(ana, "accept-key", str(tmp_path / "for-ben"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "accept-key", str(tmp_path / "for-ben"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "Sealed to the first key." in run_reader(ben, "show", old_tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+    rotated = run_reader(ana, "rotate", monkeypatch=monkeypatch, capsys=capsys)
+    assert "sealed 1 tips again" in rotated
+    new_tip, _receipt = make_tip("vault", "Sealed to the second key.")
+    old_tip.refresh_from_db()
+    assert old_tip.channel_key_id == new_tip.channel_key_id == ChannelKey.objects.get(retired_at__isnull=True).pk
+
+    # Ben's reader sees the server seal to a key it does not hold, and says so rather than go on.
+    monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
+    assert cli.main(["--profile", str(ben), "sync"]) == 1
+    assert "does not hold" in capsys.readouterr().err
+    asked = run_reader(ben, "join", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "share-key", asked.split("\n")[1].strip(), "--out", str(tmp_path / "again"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "accept-key", str(tmp_path / "again"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "Sealed to the second key." in run_reader(ben, "show", new_tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+
+def test_a_key_swapped_on_a_taken_over_server_is_noticed_at_the_next_sync(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    # Whoever holds the running server holds the secret key file too: they can vouch for a key of their own.
+    attacker = recipient_keys.generate_key_pair()
+    key = ChannelKey.objects.get()
+    ChannelKey.objects.filter(pk=key.pk).update(public_key=attacker.public_key, public_key_mac=vouch_channel_key(key.channel_id, attacker.public_key))
+
+    assert cli.main(["--profile", str(ana), "sync"]) == 1
+    assert "the server may have been taken over: tell your admins" in capsys.readouterr().err
+
+
+def test_a_wrong_passphrase_opens_nothing_and_the_store_holds_no_plaintext(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    make_tip("vault", "A secret the disk must not hold in clear.")
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "note", Tip.objects.get().reference, "--text", "A note the disk must not hold either.", monkeypatch=monkeypatch, capsys=capsys)
+
+    everything = b"".join(path.read_bytes() for path in ana.rglob("*") if path.is_file())
+    assert b"A secret the disk" not in everything and b"A note the disk" not in everything and tokens["ana"].encode() not in everything
+    monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", "not the passphrase at all")
+    assert cli.main(["--profile", str(ana), "list"]) == 0  # the list shows only what the server knows too
+    capsys.readouterr()
+    assert cli.main(["--profile", str(ana), "show", Tip.objects.get().reference]) == 1
+    assert "does not open" in capsys.readouterr().err

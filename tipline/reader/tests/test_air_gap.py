@@ -1,0 +1,87 @@
+"""The air-gapped path: the channel's key is made on a machine that never goes online; an
+online machine carries tips out as a bundle of ciphertext and the sealed replies back in.
+Every step on the air-gapped side runs in a process that refuses to open any socket."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tipline.core.models import Tip
+from tipline.core.tips import find_tip_by_receipt, read_conversation
+from tipline.intake.tests.helpers import post_tip, receipt_in
+from tipline.reader.tests.conftest import PASSPHRASE, run_reader
+
+TIP_TEXT = "Ballots from district 9 are kept in the school basement."
+# Runs tipline-reader with an audit hook that refuses, and reports, any socket at all.
+WITHOUT_NETWORK = """
+import sys
+def refuse(event, arguments):
+    if event.startswith("socket."):
+        print("SOCKET-OPENED", event, file=sys.stderr, flush=True)
+        raise OSError("this machine has no network")
+sys.addaudithook(refuse)
+from tipline.reader.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def air_gapped(profile: Path, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("TIPLINE_", "DJANGO_"))}
+    environment |= {"TIPLINE_READER_PASSPHRASE": PASSPHRASE, "TIPLINE_INSECURE_FAST_KDF": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_NETWORK, "--profile", str(profile), *arguments],
+        env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    offline, online = tmp_path / "air-gapped", tmp_path / "online"
+
+    made = air_gapped(offline, "init", "--channel", "vault", "--air-gapped")
+    assert made.returncode == 0 and "SOCKET-OPENED" not in made.stderr, made.stderr
+    public_key = made.stdout.split("--upload-key ")[1].split()[0]
+    run_reader(online, "init", "--server", live_server.url, "--channel", "vault", "--upload-key", public_key,
+               token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+
+    sent = post_tip(Client(), "vault", {"answer-tip": TIP_TEXT}, files=[SimpleUploadedFile("ballots.txt", b"ballot-count-marker")])
+    receipt = receipt_in(sent)
+    tip = Tip.objects.get()
+    bundle, replies = tmp_path / "bundle.zip", tmp_path / "replies.zip"
+    run_reader(online, "export-bundle", "--out", str(bundle), monkeypatch=monkeypatch, capsys=capsys)
+    assert TIP_TEXT.encode() not in bundle.read_bytes() and b"ballot-count-marker" not in bundle.read_bytes()
+    with pytest.raises(Exception, match="does not hold"):  # the online side holds no key: it cannot read what it carries
+        from tipline.reader import opening
+        from tipline.reader.profile import Profile
+
+        profile = Profile(online)
+        opening.open_tip(profile, profile.open_vault(PASSPHRASE), profile.tip_record(tip.reference))
+
+    steps = [
+        air_gapped(offline, "import-bundle", str(bundle)),
+        shown := air_gapped(offline, "show", tip.reference),
+        air_gapped(offline, "reply", tip.reference, "--text", "Thank you. Which door did they use?"),
+        air_gapped(offline, "export-replies", "--out", str(replies)),
+    ]
+    for step in steps:
+        assert step.returncode == 0 and "SOCKET-OPENED" not in step.stderr, step.stderr
+    assert TIP_TEXT in shown.stdout and "ballots.txt" in shown.stdout
+
+    printed = run_reader(online, "import-replies", str(replies), monkeypatch=monkeypatch, capsys=capsys)
+    assert "sent 1" in printed
+    opened_tip, tip_key = find_tip_by_receipt(receipt)
+    assert [message.text for message in read_conversation(opened_tip, tip_key)] == ["Thank you. Which door did they use?"]
+
+
+def test_the_guard_does_catch_a_socket(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    """The check above means something: the same guard stops a reader that does go online."""
+    _people, tokens = vault_desk
+    online = tmp_path / "online"
+    run_reader(online, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    tried = air_gapped(online, "sync")
+    assert tried.returncode != 0 and "SOCKET-OPENED" in tried.stderr

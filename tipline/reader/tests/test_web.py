@@ -1,0 +1,60 @@
+"""The reader's local pages, in a real browser with JavaScript off: read a tip, answer it, and
+find that another website (no form secret) or another host name (DNS rebinding) gets nowhere."""
+
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tipline.core.models import Tip
+from tipline.reader import web
+from tipline.reader.profile import Profile
+from tipline.reader.tests.conftest import PASSPHRASE, run_reader
+from tipline.testing.staff import make_tip
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def reader_pages(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    run_reader(tmp_path / "ana", "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    make_tip("vault", "The mayor's cousin wins every tender.")
+    run_reader(tmp_path / "ana", "sync", monkeypatch=monkeypatch, capsys=capsys)
+    profile = Profile(tmp_path / "ana")
+    server = web.serve(profile, profile.open_vault(PASSPHRASE), 0, online=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, page, screenshot):
+    tip = Tip.objects.get()
+    page.goto(reader_pages)
+    page.get_by_role("link", name=tip.reference).click()
+    assert "The mayor's cousin wins every tender." in page.content()
+    page.fill("#reply", "Which tenders? Any dates help.")
+    screenshot(page, "reader-tip")
+    page.get_by_role("button", name="Seal and send reply").click()
+    assert "Which tenders? Any dates help." in page.locator("main").inner_text()
+    tip.refresh_from_db()
+    assert tip.message_count == 1
+
+
+def test_another_site_or_host_name_gets_nowhere(reader_pages):
+    tip = Tip.objects.get()
+    forged = urllib.request.Request(f"{reader_pages}/tips/{tip.reference}/reply", data=b"text=forged", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged)
+    assert refused.value.code == 403
+    rebound = urllib.request.Request(reader_pages, headers={"Host": "attacker.example:80"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(rebound)
+    assert refused.value.code == 421
+    with urllib.request.urlopen(reader_pages) as answer:
+        policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    tip.refresh_from_db()
+    assert tip.message_count == 0
