@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`.
 .DEFAULT_GOAL := help
-.PHONY: help run test bench messages clean
+.PHONY: help run test bench messages reader clean
 
 VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
@@ -69,6 +69,9 @@ bench: $(INSTALLED_TEST)
 messages: $(INSTALLED)
 	cd tipline && TIPLINE_DATA_DIR=$$(mktemp -d) ../$(VENV)/bin/python -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tipline.settings'); django.setup(); from django.core.management import call_command; from tipline.web.languages import MAKEMESSAGES_ARGUMENTS as a; call_command(*a)"
 	for po in tipline/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po; done
+
+reader: $(INSTALLED)
+	$(VENV)/bin/python -m tipline.reader.standalone dist/tipline-reader.pyz
 
 clean:
 	rm -rf $(VENV) test-artifacts node_modules

@@ -36,7 +36,7 @@ def set_key(request, slug: str, body: OfflineKeyIn):
     try:
         offline_keys.set_key(request.user, channel, _decoded(body.public_key, "public_key"), _decoded(body.proof, "proof"))
     except offline_keys.KeyRefused as refusal:
-        raise ApiError(409, "key_refused", str(refusal), "proof" if "proof" in str(refusal) else "public_key") from None
+        raise ApiError(409, "key_refused", str(refusal), refusal.field) from None
     return read_key(request, slug)
 
 
@@ -47,7 +47,7 @@ def reseal(request, slug: str, body: ResealIn):
     try:
         return {"resealed": offline_keys.reseal(request.user, channel, _decoded(body.proof, "proof"), sealed)}
     except offline_keys.KeyRefused as refusal:
-        raise ApiError(409, "key_refused", str(refusal), "proof") from None
+        raise ApiError(409, "key_refused", str(refusal), refusal.field) from None
 
 
 @router.get("/channels/{slug}/sealed-tips", response={200: SealedPageOut, **ERRORS}, summary="Tips as stored: ciphertext only")

@@ -27,7 +27,11 @@ PUBLIC_KEY_BYTES = 32
 
 
 class KeyRefused(Exception):
-    """The key or proof sent cannot be taken; the message says why."""
+    """The key or proof sent cannot be taken; the message says why, `field` which part."""
+
+    def __init__(self, message: str, field: str = "proof"):
+        super().__init__(message)
+        self.field = field
 
 
 def current_key(channel: Channel, report_refused: bool = False) -> ChannelKey | None:
@@ -62,10 +66,10 @@ def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> Ch
     sender holds the one it replaces; the old key stays, retired, for the tips sealed to it
     until they are sealed again (`reseal`)."""
     if len(public_key) != PUBLIC_KEY_BYTES:
-        raise KeyRefused("public_key must be a 32-byte X25519 public key (base64).")
+        raise KeyRefused("public_key must be a 32-byte X25519 public key (base64url).", "public_key")
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     if not channel.offline_key:
-        raise KeyRefused("This channel does not use an offline key; an admin sets offline_key: true in its settings first.")
+        raise KeyRefused("This channel does not use an offline key; an admin sets offline_key: true in its settings first.", "public_key")
     previous = channel.offline_keys.filter(retired_at__isnull=True).first()
     if previous is not None:
         if not holds_current_key(user, channel, proof):
@@ -77,7 +81,8 @@ def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> Ch
     )
     record(user.username, Action.CHANNEL_KEY_ROTATED if previous else Action.CHANNEL_KEY_SET, channel.slug,
            fingerprint=channel_keys.fingerprint(public_key))
-    outbox.record(channel, "channel-key-changed", audience=Audience.ADMINS)
+    for audience in (Audience.RECIPIENTS, Audience.ADMINS):  # the recipients can compare the fingerprint with their readers'
+        outbox.record(channel, "channel-key-changed", audience=audience)
     return key
 
 

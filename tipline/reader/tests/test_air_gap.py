@@ -85,3 +85,24 @@ def test_the_guard_does_catch_a_socket(live_server, vault_desk, tmp_path, monkey
     run_reader(online, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
     tried = air_gapped(online, "sync")
     assert tried.returncode != 0 and "SOCKET-OPENED" in tried.stderr
+
+
+def test_the_reader_runs_alone_from_one_file_without_django(tmp_path):
+    """Installed alone: one .pyz on a machine with PyNaCl and no Django (any import of it fails here)."""
+    from tipline.reader.standalone import build
+
+    archive = build(tmp_path / "tipline-reader.pyz")
+    without_django = (
+        "import atexit, runpy, sys; sys.modules['django'] = None; sys.argv = sys.argv[1:]; "
+        "atexit.register(lambda: print('ran from', sys.modules['tipline.reader.cli'].__file__, file=sys.stderr)); "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("TIPLINE_", "DJANGO_"))}
+    environment |= {"TIPLINE_READER_PASSPHRASE": PASSPHRASE, "TIPLINE_INSECURE_FAST_KDF": "1"}
+    made = subprocess.run(
+        [sys.executable, "-I", "-c", without_django, str(archive), "--profile", str(tmp_path / "alone"), "init", "--channel", "vault", "--air-gapped"],
+        env=environment, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    assert f"ran from {archive}" in made.stderr  # the archive's copy, not the installed package
+    assert "Fingerprint:" in made.stdout and (tmp_path / "alone" / "vault").exists()
