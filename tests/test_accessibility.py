@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tipline.core import offline_keys
+from tipline.crypto.recipient_keys import generate_key_pair
 from tipline.insider.tests.conftest import make_organisation
 from tipline.testing.fixtures import ARTIFACTS_DIR
 from tipline.testing.privacy import PROBE_USER_AGENT
@@ -34,10 +36,13 @@ def site(live_server, transactional_db, recipient_keys):
     import_channel(parse_document(
         "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
     ))
+    import_channel(parse_document("slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
     make_staff("bea", channels=["desk"]).user.__class__.objects.filter(username="bea").update(display_name="Editor")
     admin = make_staff("ada", channels=list(Channel.objects.values_list("slug", flat=True)), admin=True)
+    offline_keys.set_key(admin.user, Channel.objects.get(slug="vault"), generate_key_pair().public_key)
     tip, receipt = make_tip("general", "The ledger in room 12 is kept twice.")
-    return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt}
+    sealed, _receipt = make_tip("vault", "Only tipline-reader opens this.")
+    return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt, "sealed": sealed}
 
 
 @pytest.fixture
@@ -130,8 +135,8 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     checker.fill("#id_code", admin.code())
     checker.get_by_role("button", name="Sign in").click()
     paths = (
-        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", f"/staff/tips/{site['tip'].id}/handover/", "/staff/preferences/", "/staff/api-tokens/",
-        "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
+        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", f"/staff/tips/{site['tip'].id}/handover/", f"/staff/tips/{site['sealed'].id}/",
+        "/staff/preferences/", "/staff/api-tokens/", "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
         "/staff/admin/channels/new/", "/staff/admin/channels/general/form/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
         "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
         "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/", "/staff/passkeys/",
