@@ -41,7 +41,7 @@ def shred_keys(tip: Tip) -> None:
     """Committed on its own: from here on no key opens the tip, whatever happens next."""
     with transaction.atomic():
         TipKeyGrant.objects.filter(tip=tip).delete()
-        Tip.objects.filter(pk=tip.pk).update(tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2)
+        Tip.objects.filter(pk=tip.pk).update(tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2, sealed_for_channel_key=None)
         record("system", Action.TIP_PURGED, str(tip.id), channel=tip.channel.slug)
 
 

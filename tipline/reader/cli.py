@@ -159,6 +159,8 @@ def sync(arguments) -> None:
     profile, vault = _opened(arguments)
     result = exchange.sync(profile, vault)
     print(f"Sent {result.sent} replies and notes; fetched {result.tips} tips and {result.files} new files.")
+    if result.forgotten:
+        print(f"Removed {result.forgotten} tips the tip line destroyed (its retention), with their files.")
 
 
 def list_tips(arguments) -> None:

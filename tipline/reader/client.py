@@ -9,6 +9,14 @@ from collections.abc import Iterator
 
 from tipline.reader.profile import ReaderError
 
+
+class ServerSaid(ReaderError):
+    """The server answered with an error; `status` is its HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"The server said {status}: {message}")
+        self.status = status
+
 TIMEOUT_SECONDS = 60
 CHUNK_BYTES = 64 * 1024
 
@@ -44,7 +52,7 @@ class Client:
         try:
             return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
         except urllib.error.HTTPError as error:
-            raise ReaderError(f"The server said {error.code}: {_message_of(error)}") from None
+            raise ServerSaid(error.code, _message_of(error)) from None
         except urllib.error.URLError as error:
             raise ReaderError(f"Cannot reach {self.base}: {error.reason}. Nothing was lost; try again.") from None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tipline.crypto import channel_keys, recipient_keys, tip_keys
 from tipline.reader import opening
-from tipline.reader.client import Client
+from tipline.reader.client import Client, ServerSaid
 from tipline.reader.profile import Profile, ReaderError, Vault, b64, from_b64
 
 BUNDLE_FORMAT = "tipline-reader-bundle/1"
@@ -23,6 +23,7 @@ class SyncResult:
     tips: int
     files: int
     sent: int
+    forgotten: int = 0  # tips the server destroyed, removed here too
 
 
 def client_for(profile: Profile, vault: Vault) -> Client:
@@ -40,16 +41,15 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
     if check_key:
         check_current_key(vault, listed)
     profile.save_channel_keys(listed)
-    tips = files = 0
-    cursor = ""
+    files, seen, cursor = 0, set(), ""
     while True:
         page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}))
         for record in page["items"]:
             profile.save_tip(record)
             files += _fetch_files(profile, client, record)
-            tips += 1
+            seen.add(record["id"])
         if not page["next_cursor"]:
-            return SyncResult(tips=tips, files=files, sent=sent)
+            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=profile.forget_all_but(seen))
         cursor = page["next_cursor"]
 
 
@@ -73,10 +73,16 @@ def send_waiting(profile: Profile, client: Client) -> int:
     sent = 0
     for path, item in profile.queued():
         body = {"key": item["key"], "ciphertext": item["ciphertext"]}
-        if item["kind"] == "reply":
-            client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
-        else:
-            client.post(f"/tips/{item['tip']}/sealed-notes", body)
+        try:
+            if item["kind"] == "reply":
+                client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
+            else:
+                client.post(f"/tips/{item['tip']}/sealed-notes", body)
+        except ServerSaid as refusal:
+            if refusal.status != 404:
+                raise
+            profile.forget_items_of(item["tip"])  # the tip was destroyed meanwhile: nobody can read it any more
+            continue
         profile.mark_sent(path)
         sent += 1
     return sent
@@ -205,12 +211,12 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
         listed = json.loads(bundle.read("channel-keys.json"))
         check_current_key(vault, listed)
         profile.save_channel_keys(listed)
-        count = 0
+        seen = set()
         for name in bundle.namelist():
             if name.startswith("tips/"):
                 record = json.loads(bundle.read(name))
                 profile.save_tip(record)
-                count += 1
+                seen.add(record["id"])
             elif name.startswith("blobs/"):
                 try:
                     target_path = profile.blob_path(name.removeprefix("blobs/"))
@@ -219,7 +225,8 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 with bundle.open(name) as source_blob, open(target_path, "wb") as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
-    return count
+    profile.forget_all_but(seen)  # a bundle holds every tip the server still has
+    return len(seen)
 
 
 def export_replies(profile: Profile, destination: Path) -> int:

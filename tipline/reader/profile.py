@@ -150,6 +150,26 @@ class Profile:
     def mark_sent(self, path: Path) -> None:
         path.replace(self.directory / "sent" / path.name)
 
+    def forget_all_but(self, kept: set[str]) -> int:
+        """Remove the tips the server no longer has (destroyed under its retention), with their
+        files and any sealed reply or note of theirs: a reader keeps nothing the tip line destroyed."""
+        forgotten = 0
+        for record in self.tip_records():
+            if record["id"] in kept:
+                continue
+            for item in record["files"]:
+                self.blob_path(item["id"]).unlink(missing_ok=True)
+            self.forget_items_of(record["id"])
+            (self.directory / "tips" / f"{_checked_id(record['id'])}.json").unlink()
+            forgotten += 1
+        return forgotten
+
+    def forget_items_of(self, tip_id: str) -> None:
+        for folder in ("outbox", "sent"):
+            for path in (self.directory / folder).glob("*.json"):
+                if json.loads(path.read_text())["tip"] == tip_id:
+                    path.unlink()
+
 
 def _checked_id(value: str) -> str:
     """Ids become file names: only a UUID is taken, so nothing from a server or a bundle can

@@ -217,3 +217,12 @@ def test_a_new_secret_key_file_vouches_again_for_the_channel_key(vault, settings
     assert not channel_is_receiving(channel)  # the old MAC no longer checks
     revouch_all(old_secret)
     assert channel_is_receiving(channel)
+
+
+def test_retention_shreds_the_key_sealed_to_the_channel_first(vault, client):
+    from tipline.jobs.retention import shred_keys
+
+    tip = send(client, "vault", with_file=False)
+    shred_keys(tip)  # committed alone, before the rows and blobs go
+    tip.refresh_from_db()
+    assert tip.sealed_for_channel_key is None and bytes(tip.tipster_wrapped_key) == b""

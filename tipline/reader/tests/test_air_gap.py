@@ -14,6 +14,7 @@ from django.test import Client
 from tipline.core.models import Tip
 from tipline.core.tips import find_tip_by_receipt, read_conversation
 from tipline.intake.tests.helpers import post_tip, receipt_in
+from tipline.jobs.retention import purge
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
 
 TIP_TEXT = "Ballots from district 9 are kept in the school basement."
@@ -76,6 +77,11 @@ def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server
     assert "sent 1" in printed
     opened_tip, tip_key = find_tip_by_receipt(receipt)
     assert [message.text for message in read_conversation(opened_tip, tip_key)] == ["Thank you. Which door did they use?"]
+
+    purge(Tip.objects.get())  # the channel's retention: the next bundle no longer holds it, and the import removes it
+    run_reader(online, "export-bundle", "--out", str(bundle), monkeypatch=monkeypatch, capsys=capsys)
+    assert air_gapped(offline, "import-bundle", str(bundle)).returncode == 0
+    assert not list((offline / "tips").iterdir()) and not list((offline / "blobs").iterdir())
 
 
 def test_the_guard_does_catch_a_socket(live_server, vault_desk, tmp_path, monkeypatch, capsys):

@@ -128,3 +128,33 @@ def test_a_wrong_passphrase_opens_nothing_and_the_store_holds_no_plaintext(live_
     capsys.readouterr()
     assert cli.main(["--profile", str(ana), "show", Tip.objects.get().reference]) == 1
     assert "does not open" in capsys.readouterr().err
+
+
+def test_a_tip_the_server_destroys_is_removed_from_the_reader_at_the_next_sync(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from tipline.intake.tests.helpers import post_tip
+    from tipline.jobs.retention import purge
+
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    post_tip(Client(), "vault", {"answer-tip": "Kept only as long as the channel keeps it."}, files=[SimpleUploadedFile("a.txt", b"kept-marker")])
+    kept, _receipt = make_tip("vault", "Still here.")
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    destroyed = Tip.objects.exclude(pk=kept.pk).get()
+    run_reader(ana, "note", destroyed.reference, "--text", "queued before the purge", monkeypatch=monkeypatch, capsys=capsys)
+    assert len(list((ana / "blobs").iterdir())) == 1 and len(list((ana / "tips").iterdir())) == 2
+
+    from tipline.reader import opening
+    from tipline.reader.profile import Profile
+
+    profile = Profile(ana)  # a reply sealed, then the tip destroyed before it went out: dropped, not stuck
+    profile.queue(opening.seal_text(profile, profile.open_vault(PASSPHRASE), profile.tip_record(destroyed.reference), "reply", "too late"))
+
+    purge(destroyed)
+    printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "Removed 1 tips the tip line destroyed" in printed
+    assert [path.stem for path in (ana / "tips").iterdir()] == [str(kept.pk)]
+    assert not list((ana / "blobs").iterdir()) and not list((ana / "sent").iterdir()) and not list((ana / "outbox").iterdir())
