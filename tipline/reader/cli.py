@@ -48,6 +48,7 @@ def parser() -> argparse.ArgumentParser:
     share.add_argument("--out", type=Path, required=True)
     accept = command("accept-key", accept_key, "Take in the keys a colleague sealed for this reader's request.")
     accept.add_argument("file", type=Path)
+    command("passphrase", change_passphrase, "Choose a new passphrase for this reader's vault.")
     command("keys", list_keys, "Show the fingerprints of the channel keys this reader holds, to compare with the tip page.")
     command("sync", sync, "Send sealed replies and notes, check the channel's key, fetch tips and files.")
     command("rotate", rotate, "Make a new channel key and seal every tip again to it.")
@@ -136,6 +137,12 @@ def accept_key(arguments) -> None:
     count = exchange.accept_keys(vault, arguments.file.read_bytes())
     profile.save_vault(vault, passphrase)
     print(f"Took in {count} channel key(s). Newest fingerprint: {channel_keys.fingerprint(vault.newest_public_key)}")
+
+
+def change_passphrase(arguments) -> None:
+    profile, vault = _opened(arguments)
+    profile.save_vault(vault, _new_passphrase("TIPLINE_READER_NEW_PASSPHRASE"))
+    print("The vault now opens with the new passphrase only.")
 
 
 def list_keys(arguments) -> None:
@@ -271,9 +278,9 @@ def _opened(arguments, with_passphrase: bool = False):
     return (profile, vault, passphrase) if with_passphrase else (profile, vault)
 
 
-def _new_passphrase() -> str:
-    if os.environ.get("TIPLINE_READER_PASSPHRASE"):
-        passphrase = os.environ["TIPLINE_READER_PASSPHRASE"]
+def _new_passphrase(variable: str = "TIPLINE_READER_PASSPHRASE") -> str:
+    if os.environ.get(variable):
+        passphrase = os.environ[variable]
     else:
         passphrase = getpass.getpass("Choose a passphrase for this reader's vault: ")
         if getpass.getpass("The same passphrase again: ") != passphrase:

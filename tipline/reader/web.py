@@ -9,7 +9,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from tipline.reader import exchange, opening
-from tipline.reader.profile import Profile, ReaderError, Vault
+from tipline.crypto import channel_keys
+from tipline.reader.profile import Profile, ReaderError, Vault, from_b64
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -96,7 +97,9 @@ class Pages(BaseHTTPRequestHandler):
         )
         table = (f"<table><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
                  if records else "<p>No tips yet.</p>")
-        return f"<h1>Channel {_e(self.profile.settings()['channel'])}</h1>{done}{sync}{table}"
+        held = ", ".join(channel_keys.fingerprint(from_b64(key["public"])) for key in self.vault.keys)
+        keys = f"<p class='meta'>Channel keys held here (compare with a tip's page on the tip line): <code>{_e(held)}</code></p>"
+        return f"<h1>Channel {_e(self.profile.settings()['channel'])}</h1>{done}{sync}{table}{keys}"
 
     def _tip(self, reference: str) -> str:
         record = self.profile.tip_record(reference)

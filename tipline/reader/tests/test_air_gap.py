@@ -112,3 +112,17 @@ def test_the_reader_runs_alone_from_one_file_without_django(tmp_path):
     assert made.returncode == 0, made.stderr
     assert f"ran from {archive}" in made.stderr  # the archive's copy, not the installed package
     assert "Fingerprint:" in made.stdout and (tmp_path / "alone" / "vault").exists()
+
+
+def test_a_new_passphrase_replaces_the_old_one(tmp_path, monkeypatch):
+    profile = tmp_path / "alone"
+    assert air_gapped(profile, "init", "--channel", "vault", "--air-gapped").returncode == 0
+    monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("TIPLINE_READER_NEW_PASSPHRASE", "a new and longer passphrase")
+    monkeypatch.setenv("TIPLINE_INSECURE_FAST_KDF", "1")
+    from tipline.reader import cli
+
+    assert cli.main(["--profile", str(profile), "passphrase"]) == 0
+    assert cli.main(["--profile", str(profile), "keys"]) == 1  # the old one opens nothing now
+    monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", "a new and longer passphrase")
+    assert cli.main(["--profile", str(profile), "keys"]) == 0

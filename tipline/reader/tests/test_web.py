@@ -8,6 +8,7 @@ import urllib.request
 import pytest
 
 from tipline.core.models import Tip
+from tipline.crypto import channel_keys
 from tipline.reader import web
 from tipline.reader.profile import Profile
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
@@ -33,6 +34,8 @@ def reader_pages(live_server, vault_desk, tmp_path, monkeypatch, capsys):
 def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, page, screenshot):
     tip = Tip.objects.get()
     page.goto(reader_pages)
+    fingerprint = channel_keys.fingerprint(bytes(tip.channel_key.public_key))
+    assert fingerprint in page.locator("main").inner_text()  # the same the tip line's page names
     page.get_by_role("link", name=tip.reference).click()
     assert "The mayor's cousin wins every tender." in page.content()
     page.fill("#reply", "Which tenders? Any dates help.")
