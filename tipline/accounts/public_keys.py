@@ -40,7 +40,6 @@ def revouch_all(old_secret_key: str) -> int:
     """After the secret key file was replaced: vouch again, under the new key, for every key
     that the old one vouched for. A key that failed before still fails."""
     from tipline.accounts.models import User
-
     from tipline.core.models import ChannelKey
 
     revouched = 0
@@ -58,7 +57,6 @@ def revouch_all(old_secret_key: str) -> int:
 def vouch_all_as_they_are() -> int:
     """A restore without the old secret key file: the operator vouches for the archive."""
     from tipline.accounts.models import User
-
     from tipline.core.models import ChannelKey
 
     users = list(User.objects.filter(public_key__isnull=False))

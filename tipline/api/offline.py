@@ -56,7 +56,7 @@ def sealed_tips(request, slug: str, after: str = ""):
     try:
         page = offline.sealed_tips(request.user, channel, after)
     except offline.NotSealedHere as problem:
-        raise ApiError(400, "invalid", str(problem), "after") from None
+        raise ApiError(400, "invalid", str(problem), problem.field) from None
     return {"items": [_sealed_tip_out(tip) for tip in page.tips], "next_cursor": page.next_cursor}
 
 
@@ -71,7 +71,7 @@ def sealed_reply(request, tip_id: str, body: SealedReplyIn):
     try:
         offline.add_reply(request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), body.purpose)
     except offline.NotSealedHere as problem:
-        raise ApiError(400, "invalid", str(problem), "ciphertext") from None
+        raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})
 
 
@@ -80,7 +80,7 @@ def sealed_note(request, tip_id: str, body: SealedNoteIn):
     try:
         offline.add_note(request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"))
     except offline.NotSealedHere as problem:
-        raise ApiError(400, "invalid", str(problem), "ciphertext") from None
+        raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})
 
 

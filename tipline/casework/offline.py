@@ -15,7 +15,7 @@ from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
 from tipline.casework.services import TipNotFound, find_tip
 from tipline.core import blobs, tips
-from tipline.core.models import Attachment, Channel, Note, ReplyPurpose, Tip
+from tipline.core.models import Attachment, Channel, Message, Note, ReplyPurpose, Tip
 from tipline.crypto import aead, content
 
 SYNC_PAGE_SIZE = 100
@@ -25,7 +25,12 @@ SHORTEST_SEALED_TEXT = content.BUCKETS[0] + aead.OVERHEAD_BYTES
 
 
 class NotSealedHere(Exception):
-    """What was sent cannot be a reply or note sealed by tipline-reader; the message says why."""
+    """What was sent cannot be a reply or note sealed by tipline-reader (or a cursor of a page);
+    the message says why, `field` which part."""
+
+    def __init__(self, message: str, field: str = "ciphertext"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,15 @@ def sealed_tips(user, channel: Channel, after: str = "") -> SealedPage:
     their conversations, notes and files as stored. Fetching counts as opening: the tips are
     no longer unread, and their deadline alerts need no escalation."""
     found = (
-        tips_for(user).filter(channel=channel, channel_key__isnull=False).order_by("id")
-        .select_related("channel", "assignee").prefetch_related("labels", "messages__sender", "notes__author", "attachments__message")
+        # A tip whose key was shredded (retention) is gone already, whatever rows remain.
+        tips_for(user).filter(channel=channel, channel_key__isnull=False, sealed_for_channel_key__isnull=False).order_by("id")
+        .select_related("channel", "assignee", "insider_organisation").prefetch_related("labels", "messages__sender", "notes__author", "attachments")
     )
     if after:
         try:
             found = found.filter(pk__gt=uuid.UUID(after))
         except ValueError:
-            raise NotSealedHere("after must be the next_cursor of the page before.") from None
+            raise NotSealedHere("after must be the next_cursor of the page before.", "after") from None
     page = list(found[: SYNC_PAGE_SIZE + 1])
     shown, more = page[:SYNC_PAGE_SIZE], len(page) > SYNC_PAGE_SIZE
     Tip.objects.filter(pk__in=[tip.pk for tip in shown if tip.unread_by_recipients]).update(unread_by_recipients=False)
@@ -69,6 +75,7 @@ def sealed_tips(user, channel: Channel, after: str = "") -> SealedPage:
 def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: str = ReplyPurpose.ORDINARY) -> None:
     tip = _offline_tip(user, tip_id)
     _check_sealed_text(ciphertext)
+    _check_key_is_free(Message, tip, message_key)
     with transaction.atomic():
         tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose)
         record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
@@ -79,6 +86,7 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes) -> None:
     """A note sealed on the reader's side; sent again with the same key, it is stored once."""
     tip = _offline_tip(user, tip_id)
     _check_sealed_text(ciphertext)
+    _check_key_is_free(Note, tip, note_key)
     if Note.objects.filter(tip=tip, key=note_key).exists():
         return
     note = Note.objects.create(tip=tip, key=note_key, author=user, written_hour=tips.current_hour(), ciphertext=ciphertext)
@@ -104,6 +112,13 @@ def _offline_tip(user, tip_id) -> Tip:
     if tip.channel_key_id is None:
         raise TipNotFound()  # this tip's channel has no offline key: its key is with the recipients, on this server
     return tip
+
+
+def _check_key_is_free(model, tip: Tip, key: uuid.UUID) -> None:
+    """A key is the item's place in its ciphertext's associated data: one item's alone. The same
+    key again on the same tip is a retry; on another tip it cannot be this reader's."""
+    if model.objects.filter(key=key).exclude(tip=tip).exists():
+        raise NotSealedHere("This key is another item's already: make a new random one.", "key")
 
 
 def _check_sealed_text(ciphertext: bytes) -> None:

@@ -97,13 +97,16 @@ def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
             tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True,
             key_fingerprint=channel_keys.fingerprint(bytes(tip.channel_key.public_key)),
         )
-    return open_tip_and_key(user, private_key, tip_id)[0]
+    return _open(user, private_key, tip)[0]
+
+
+def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes]:
+    """For the export, which goes on to decrypt the files with the same key."""
+    return _open(user, private_key, find_tip(user, tip_id))
 
 
 @transaction.atomic
-def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes]:
-    """For the export, which goes on to decrypt the files with the same key."""
-    tip = find_tip(user, tip_id)
+def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
     tip_key = tip_key_for(user, private_key, tip)
     if tip.unread_by_recipients:
         Tip.objects.filter(pk=tip.pk).update(unread_by_recipients=False)
