@@ -89,6 +89,8 @@ def init_profile(arguments) -> None:
         raise ReaderError("Say where the tip line is (--server https://…), or --air-gapped for a machine that never goes online.")
     settings = {"channel": arguments.channel, "server": None if arguments.air_gapped else arguments.server.rstrip("/")}
     vault = Vault(token=None if arguments.air_gapped else _secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): "))
+    if not arguments.air_gapped:
+        exchange.check_no_key_yet(Client(settings["server"], vault.token), arguments.channel)
     if arguments.upload_key:
         public_key = _public_key(arguments.upload_key)
     else:
@@ -155,8 +157,10 @@ def list_keys(arguments) -> None:
 
 def rotate(arguments) -> None:
     profile, vault, passphrase = _opened(arguments, with_passphrase=True)
-    fingerprint, resealed = exchange.rotate(profile, vault, lambda: profile.save_vault(vault, passphrase))
-    print(f"New channel key {fingerprint}; sealed {resealed} tips again to it. Share it with your colleagues: tipline-reader share-key.")
+    rotation = exchange.rotate(profile, vault, lambda: profile.save_vault(vault, passphrase))
+    print(f"New channel key {rotation.fingerprint}; sealed {rotation.resealed} tips again to it. Share it with your colleagues: tipline-reader share-key.")
+    if rotation.not_opened:
+        print(f"{rotation.not_opened} tips are sealed to a key this reader never held: the colleague who holds it runs tipline-reader rotate too.")
 
 
 # ---- reading and answering ---------------------------------------------------------------

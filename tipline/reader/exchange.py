@@ -106,17 +106,28 @@ def _fetch_files(profile: Profile, client: Client, record: dict) -> int:
 # ---- the channel key: first upload, rotation, sharing -------------------------------------
 
 
-def upload_first_key(client: Client, slug: str, public_key: bytes) -> dict:
+def check_no_key_yet(client: Client, slug: str) -> None:
+    """Before a first key is made: a channel that has one already is joined, not set up again."""
     listed = client.get(f"/channels/{slug}/offline-key")
     if listed["current"] is not None:
         raise ReaderError(
             f"Channel {slug} has a key already (fingerprint {listed['current']['fingerprint']}): ask a colleague who holds it "
             "to share it (tipline-reader join here, then tipline-reader share-key there)."
         )
+
+
+def upload_first_key(client: Client, slug: str, public_key: bytes) -> dict:
     return client.put(f"/channels/{slug}/offline-key", {"public_key": b64(public_key)})
 
 
-def rotate(profile: Profile, vault: Vault, save_vault) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Rotation:
+    fingerprint: str
+    resealed: int
+    not_opened: int  # sealed to a key this reader never held: left for the colleague who holds it
+
+
+def rotate(profile: Profile, vault: Vault, save_vault) -> Rotation:
     """A new key pair; new tips are sealed to it at once, and every tip the server lists for
     the channel is sealed again to it here, in batches, so the old key can go. The new key is
     in the vault on disk (`save_vault`) before the server hears of it, and the old one stays
@@ -133,17 +144,21 @@ def rotate(profile: Profile, vault: Vault, save_vault) -> tuple[str, int]:
     profile.save_channel_keys(listed)
     new_proof = channel_keys.open_sealed(pair.private_key, from_b64(listed["challenge"]))
     sync(profile, vault)
-    resealed = []
+    resealed, not_opened = [], 0
     for record in profile.tip_records():
         if record["channel_key"] == listed["current"]["id"]:
             continue
-        sealed = tip_keys.seal_tip_key(opening.tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes, pair.public_key)
-        resealed.append({"tip": record["id"], "sealed_key": b64(sealed)})
+        try:
+            tip_key = opening.tip_key(profile, vault, record)
+        except ReaderError:
+            not_opened += 1
+            continue
+        resealed.append({"tip": record["id"], "sealed_key": b64(tip_keys.seal_tip_key(tip_key, uuid.UUID(record["id"]).bytes, pair.public_key))})
     done = 0
     for start in range(0, len(resealed), RESEAL_BATCH):
         done += client.post(f"/channels/{slug}/offline-key/resealed", {"proof": b64(new_proof), "tips": resealed[start : start + RESEAL_BATCH]})["resealed"]
     sync(profile, vault)
-    return channel_keys.fingerprint(pair.public_key), done
+    return Rotation(fingerprint=channel_keys.fingerprint(pair.public_key), resealed=done, not_opened=not_opened)
 
 
 def new_transfer_request(vault: Vault) -> str:

@@ -55,6 +55,13 @@ def tip_key(profile: Profile, vault: Vault, record: dict) -> bytes:
 
 
 def open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
+    try:
+        return _open_tip(profile, vault, record)
+    except DecryptionError:
+        raise ReaderError(f"Tip {record['reference']} does not open: its answers or a file's name were altered on the server.") from None
+
+
+def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     key, tip_id = tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes
     described = {item["id"]: (item["message"], _describe(key, tip_id, item)) for item in record["files"]}
     return OpenTip(

@@ -90,7 +90,7 @@ class Profile:
 
     def create(self, settings: dict, vault: Vault, passphrase: str) -> None:
         if self.exists:
-            raise ReaderError(f"{self.directory} holds a profile already; choose another with --profile.")
+            raise ReaderError(f"{self.directory} holds a profile already: choose another with --profile, or remove that directory to start again.")
         for part in ("tips", "blobs", "outbox", "sent"):
             (self.directory / part).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory.chmod(0o700)

@@ -67,7 +67,8 @@ class Pages(BaseHTTPRequestHandler):
     def do_POST(self):
         if not self._from_this_machine():
             return
-        length = min(int(self.headers.get("Content-Length") or 0), 200_000)
+        length = int(self.headers.get("Content-Length") or 0) if (self.headers.get("Content-Length") or "0").isdigit() else 0
+        length = min(length, 200_000)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
         if not secrets.compare_digest(form.get("form_secret", [""])[0], self.form_secret):
             return self._page("Refused", "<p>This form did not come from this reader. Nothing was done.</p>", 403)
@@ -87,7 +88,7 @@ class Pages(BaseHTTPRequestHandler):
     def _list(self) -> str:
         records = sorted(self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        done = f"<p class='notice' role='status'>Fetched {int(query['synced'][0])} tips; sent {int(query.get('sent', ['0'])[0])} replies and notes.</p>" if "synced" in query else ""
+        done = f"<p class='notice' role='status'>Fetched {_e(query['synced'][0])} tips; sent {_e(query.get('sent', ['0'])[0])} replies and notes.</p>" if "synced" in query else ""
         sync = f"<form method='post' action='/sync'>{self._secret()}<button type='submit'>Sync with the server</button></form>" if self.online else (
             "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
         rows = "".join(

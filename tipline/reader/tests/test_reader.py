@@ -158,3 +158,12 @@ def test_a_tip_the_server_destroys_is_removed_from_the_reader_at_the_next_sync(l
     assert "Removed 1 tips the tip line destroyed" in printed
     assert [path.stem for path in (ana / "tips").iterdir()] == [str(kept.pk)]
     assert not list((ana / "blobs").iterdir()) and not list((ana / "sent").iterdir()) and not list((ana / "outbox").iterdir())
+
+
+def test_a_second_init_on_a_channel_with_a_key_is_told_to_join_and_makes_nothing(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    run_reader(tmp_path / "ana", "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    monkeypatch.setenv("TIPLINE_READER_TOKEN", tokens["ben"])
+    assert cli.main(["--profile", str(tmp_path / "ben"), "init", "--server", live_server.url, "--channel", "vault"]) == 1
+    assert "has a key already" in capsys.readouterr().err
+    assert not (tmp_path / "ben").exists() and ChannelKey.objects.count() == 1
