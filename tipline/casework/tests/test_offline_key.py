@@ -44,9 +44,10 @@ def send(client: Client, slug: str, text: str = TIP_TEXT, with_file: bool = True
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     answers = {"answer-tip": text}
+    before = set(Tip.objects.values_list("pk", flat=True))
     sent = post_tip(client, slug, answers, files=[SimpleUploadedFile("ledger.txt", b"fuel-ledger-marker-51aa")] if with_file else None)
     assert receipt_in(sent)
-    return Tip.objects.filter(channel__slug=slug).latest("received_hour", "id")
+    return Tip.objects.exclude(pk__in=before).get()
 
 
 def every_key_the_server_has(people) -> list[bytes]:
@@ -118,7 +119,8 @@ def test_the_inbox_triage_and_alerts_work_as_for_any_tip(vault, client):
     people, _pair = vault
     tip = send(client, "vault", with_file=False)
     staff = sign_in(people["ben"])
-    assert tip.reference in staff.get("/staff/inbox/").content.decode()
+    inbox = staff.get("/staff/inbox/").content.decode()
+    assert tip.reference in inbox and "read it in tipline-reader" in inbox
     staff.post(f"/staff/tips/{tip.id}/triage/", {"status": "in_review", "labels": "fuel", "assignee": "ben"})
     tip.refresh_from_db()
     assert tip.status == "in_review" and tip.assignee.username == "ben"
@@ -229,3 +231,13 @@ def test_retention_shreds_the_key_sealed_to_the_channel_first(vault, client):
     shred_keys(tip)  # committed alone, before the rows and blobs go
     tip.refresh_from_db()
     assert tip.sealed_for_channel_key is None and bytes(tip.tipster_wrapped_key) == b""
+
+
+def test_tipline_check_says_how_to_set_the_key_of_a_channel_without_one(db):
+    from tipline.operations.deployment import find_problems
+
+    import_channel(parse_document(VAULT))
+    make_staff("ana", ["vault"])
+    problems = [str(problem) for problem in find_problems()]
+    assert any("tipline-reader init --server URL --channel vault" in problem for problem in problems)
+    assert not any("createuser NAME --role recipient --channel vault" in problem for problem in problems)
