@@ -13,7 +13,6 @@ from tipline.api.serialise import b64, from_b64, tip_summary_out
 from tipline.casework import offline
 from tipline.core import offline_keys
 from tipline.core.models import ChannelKey, Tip
-from tipline.crypto import channel_keys
 
 router = Router(tags=["tipline-reader"])
 ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 429)}
@@ -93,7 +92,7 @@ def _decoded(text: str, field: str) -> bytes:
 
 def _key_out(key: ChannelKey) -> dict:
     return {
-        "id": key.pk, "public_key": b64(key.public_key), "fingerprint": channel_keys.fingerprint(bytes(key.public_key)),
+        "id": key.pk, "public_key": b64(key.public_key), "fingerprint": key.fingerprint,
         "created_at": key.created_at, "uploaded_by": key.uploaded_by.username if key.uploaded_by else None,
     }
 

@@ -126,6 +126,7 @@ def channel_edit(request, slug=None):
             return redirect(reverse("casework:admin_channel_edit", args=[saved.slug]) + "?saved=1")
     context = {
         "form": form, "channel": channel, "changes": admin_services.recipient_history(channel) if channel else [],
+        "offline_keys": channel.offline_keys.select_related("uploaded_by").order_by("-created_at") if channel else [],
         "saved": request.method == "GET" and request.GET.get("saved") == "1",
     }
     return render(request, "casework/admin_channel.html", context, status=400 if form.errors else 200)

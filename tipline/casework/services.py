@@ -23,7 +23,7 @@ from tipline.casework import summaries
 from tipline.casework.inbox import tips_for
 from tipline.core import duties, tips
 from tipline.core.models import OPEN_STATUSES, Attachment, Author, Channel, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
-from tipline.crypto import channel_keys, content, tip_keys
+from tipline.crypto import content, tip_keys
 from tipline.crypto.errors import DecryptionError
 
 
@@ -95,7 +95,7 @@ def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
     if tip.channel_key_id is not None:
         return OpenedTip(
             tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True,
-            key_fingerprint=channel_keys.fingerprint(bytes(tip.channel_key.public_key)),
+            key_fingerprint=tip.channel_key.fingerprint,
         )
     return _open(user, private_key, tip)[0]
 

@@ -13,6 +13,8 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
+from tipline.crypto import channel_keys
+
 
 class InsiderTokens(models.TextChoices):
     OFF = "off", "Not asked for"
@@ -261,6 +263,11 @@ class ChannelKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel"], condition=Q(retired_at__isnull=True), name="one_current_channel_key"),
         ]
+
+    @property
+    def fingerprint(self) -> str:
+        """What a recipient compares with `tipline-reader keys`."""
+        return channel_keys.fingerprint(bytes(self.public_key))
 
 
 class TipKeyGrant(models.Model):

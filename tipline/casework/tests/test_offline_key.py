@@ -241,3 +241,10 @@ def test_tipline_check_says_how_to_set_the_key_of_a_channel_without_one(db):
     problems = [str(problem) for problem in find_problems()]
     assert any("tipline-reader init --server URL --channel vault" in problem for problem in problems)
     assert not any("createuser NAME --role recipient --channel vault" in problem for problem in problems)
+
+
+def test_the_admins_channel_page_lists_its_keys_by_fingerprint(vault):
+    people, pair = vault
+    admin = make_staff("root", [], admin=True)
+    page = sign_in(admin).get("/staff/admin/channels/vault/").content.decode()
+    assert channel_keys.fingerprint(pair.public_key) in page and "ana" in page
