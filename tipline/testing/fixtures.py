@@ -34,6 +34,24 @@ def django_db_modify_db_settings():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def test_database_dropped_at_the_end(django_db_setup, django_db_blocker):
+    """A connection still open when the run ends (a live server's thread, a server process a
+    test started) would stop pytest-django from dropping the run's PostgreSQL database, and
+    leave it behind on the CI's server: those sessions are ended first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        )
+    connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def collected_static():
     """Static files collected as `tipline init` does, so whitenoise serves them as in production."""
     from django.core.management import call_command
