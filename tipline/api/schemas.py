@@ -38,6 +38,7 @@ class ChannelOut(Schema):
     keeps_file_metadata: bool
     time_zone: str = Field(description="Dates and times sent without an offset are read in this zone (e.g. America/New_York).")
     receiving: bool
+    offline_key: bool = Field(description="Stored tips are opened only on the recipients' own computers (docs/reader.md), never on the server.")
     insider_tokens: Literal["off", "optional", "required"] = Field(description="Whether a member's token is asked for.")
     insider_organisation: str | None = Field(description="Whose members' tokens the channel takes.")
     recipients_to_leave_out: list[LeavableRecipientOut] = Field(

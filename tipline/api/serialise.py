@@ -12,7 +12,7 @@ def channel_out(channel: Channel) -> dict:
     return {
         "slug": channel.slug, "name": channel.name, "description": channel.description,
         "retention_days": channel.retention_days, "keeps_file_metadata": channel.keep_file_metadata,
-        "time_zone": channel.time_zone,
+        "time_zone": channel.time_zone, "offline_key": channel.offline_key,
         "receiving": channel_is_receiving(channel),
         "insider_tokens": channel.insider_tokens if channel.asks_for_insider_token else "off",
         "insider_organisation": channel.insider_organisation.slug if channel.asks_for_insider_token else None,

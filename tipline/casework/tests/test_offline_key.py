@@ -248,3 +248,11 @@ def test_the_admins_channel_page_lists_its_keys_by_fingerprint(vault):
     admin = make_staff("root", [], admin=True)
     page = sign_in(admin).get("/staff/admin/channels/vault/").content.decode()
     assert channel_keys.fingerprint(pair.public_key) in page and "ana" in page
+
+
+def test_tipsters_are_told_before_they_send_and_the_api_says_so(vault, client):
+    page = client.get("/c/vault/").content.decode()
+    assert "can be opened only on the team" in page
+    assert "can be opened only on the team" not in client.get("/c/plain/").content.decode()
+    channels = {channel["slug"]: channel for channel in Client().get("/api/v1/channels").json()}
+    assert channels["vault"]["offline_key"] is True and channels["plain"]["offline_key"] is False
