@@ -1,6 +1,7 @@
 """Every error of the API in one JSON shape: {"code", "message", "field"}. A client's
 mistake is a 4xx with a code it can branch on; nothing a client sends gives a 5xx."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -41,6 +42,9 @@ def install(api) -> None:
             request, 401, "unauthenticated", "Send a valid personal API token: Authorization: Bearer tl1.…"
         ),
         HttpError: lambda request, error: reply(request, error.status_code, "invalid", str(error)),
+        RequestDataTooBig: lambda request, error: reply(
+            request, 400, "too_large", "The request's body is larger than this API takes (2 MiB); nothing was stored.",
+        ),
         ReadInReader: lambda request, error: reply(request, 409, "read_in_reader", READ_IN_READER),
         TipNotFound: lambda request, error: reply(request, 404, "not_found", "No such tip (or file) in your channels."),
         CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), error.field),

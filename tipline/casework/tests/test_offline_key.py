@@ -194,6 +194,9 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     assert tip.message_count == 1
     junk = api.post(f"/api/v1/tips/{tip.id}/sealed-replies", {"key": str(uuid.uuid4()), "ciphertext": "AAAA"}, content_type="application/json", **bearer(token))
     assert junk.status_code == 400 and junk.json()["field"] == "ciphertext"
+    huge = api.post(f"/api/v1/tips/{tip.id}/sealed-notes", {"key": str(uuid.uuid4()), "ciphertext": "\U0001f512" * 199_000},
+                    content_type="application/json", **bearer(token))
+    assert huge.status_code == 400 and huge.json()["code"] == "too_large"  # JSON like every API error, never the HTML page
     other = send(Client(), "vault", with_file=False)
     taken = api.post(f"/api/v1/tips/{other.id}/sealed-replies", body, content_type="application/json", **bearer(token))
     assert taken.status_code == 400 and taken.json()["field"] == "key"  # one key, one item: not a 5xx
