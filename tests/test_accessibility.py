@@ -39,10 +39,11 @@ def site(live_server, transactional_db, recipient_keys):
     import_channel(parse_document("slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
     make_staff("bea", channels=["desk"]).user.__class__.objects.filter(username="bea").update(display_name="Editor")
     admin = make_staff("ada", channels=list(Channel.objects.values_list("slug", flat=True)), admin=True)
-    offline_keys.set_key(admin.user, Channel.objects.get(slug="vault"), generate_key_pair().public_key)
+    channel_key = generate_key_pair()  # as tipline-reader would make it on the admin's computer
+    offline_keys.set_key(admin.user, Channel.objects.get(slug="vault"), channel_key.public_key)
     tip, receipt = make_tip("general", "The ledger in room 12 is kept twice.")
     sealed, _receipt = make_tip("vault", "Only tipline-reader opens this.")
-    return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt, "sealed": sealed}
+    return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt, "sealed": sealed, "channel_key": channel_key}
 
 
 @pytest.fixture
@@ -155,6 +156,40 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     assert all(image.evaluate("i => i.complete && i.naturalWidth > 0") for image in checker.locator("img.chart").all())
     checker.screenshot(path=str(ARTIFACTS_DIR / "staff-dashboard.png"), full_page=True)
     assert not found, found
+
+
+def test_the_readers_local_pages_have_no_serious_accessibility_problem(site, checker, tmp_path):
+    """tipline-reader's pages, with the offline tip fetched over the API as the reader does."""
+    import threading
+
+    from django.test import Client
+
+    from tipline.accounts.tokens import create_token
+    from tipline.reader import web
+    from tipline.reader.profile import Profile, Vault
+
+    token = create_token(site["admin"].user, site["admin"].private_key, "reader", 1).secret_string
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    profile, vault = Profile(tmp_path / "reader"), Vault()
+    vault.add_key(site["channel_key"].public_key, site["channel_key"].private_key)
+    profile.create({"channel": "vault", "server": None}, vault, "a passphrase for the checker")
+    profile.save_channel_keys(api.get("/api/v1/channels/vault/offline-key").json())
+    for record in api.get("/api/v1/channels/vault/sealed-tips").json()["items"]:
+        profile.save_tip(record)
+    server = web.serve(profile, vault, 0, online=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    found: dict[str, list[str]] = {}
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        for viewport in (WIDE, NARROW):
+            checker.set_viewport_size(viewport)
+            check(checker, f"{base}/", found, where=f" at {viewport['width']} px")
+            check(checker, f"{base}/tips/{site['sealed'].reference}", found, where=f" at {viewport['width']} px")
+        assert "Only tipline-reader opens this." in checker.content()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert found == {}
 
 
 def test_the_tip_form_works_from_the_keyboard_alone_with_a_visible_focus(site, browser):

@@ -21,13 +21,13 @@ HEADERS = {
 }
 STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1b1b1b;background:#fff}
-a{color:#1d4ed8}table{border-collapse:collapse;width:100%}td,th{text-align:start;padding:.4rem;border-bottom:1px solid #767676}
+a{color:#1d4ed8}table{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%;background:#fff}td,th{text-align:start;padding:.4rem;border-bottom:1px solid #767676}
 .meta{color:#4b4b4b}.message{border-inline-start:4px solid #767676;padding-inline-start:.75rem;margin:1rem 0}
 .message--tipster{border-color:#1d4ed8}.notice{background:#fff7d6;border:1px solid #8a6d00;padding:.75rem}
 label{display:block;font-weight:600;margin-top:1rem}dt{font-weight:600}dd{margin:0 0 .75rem}
 textarea{display:block;width:100%;min-height:8rem;font:inherit;border:1px solid #767676;box-sizing:border-box}
 select{display:block;font:inherit;margin:.25rem 0 .75rem}button{font:inherit;padding:.4rem 1rem;margin-top:.5rem}
-@media (prefers-color-scheme: dark){body{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}.notice{background:#332b00;color:#fff}}
+@media (prefers-color-scheme: dark){body,table{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}.notice{background:#332b00;color:#fff}}
 """
 
 
@@ -96,7 +96,7 @@ class Pages(BaseHTTPRequestHandler):
             f"<td>{_e(record['deadline'][:16].replace('T', ' ') + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{record['message_count']}</td></tr>"
             for record in records
         )
-        table = (f"<table><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
+        table = (f"<table tabindex='0'><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
                  if records else "<p>No tips yet.</p>")
         held = ", ".join(channel_keys.fingerprint(from_b64(key["public"])) for key in self.vault.keys)
         keys = f"<p class='meta'>Channel keys held here (compare with a tip's page on the tip line): <code>{_e(held)}</code></p>"
