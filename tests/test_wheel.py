@@ -45,6 +45,7 @@ def test_the_built_wheel_installs_and_serves_in_three_languages_outside_the_repo
     run([venv / "bin" / "pip", "install", "--quiet", "-c", REPO_ROOT / "constraints.txt", wheel])
     installed = run([venv / "bin" / "python", "-c", "import tipline; print(tipline.__file__)"], cwd=elsewhere).stdout
     assert installed.startswith(str(venv)), installed
+    assert "offline-key channel" in run([venv / "bin" / "tipline-reader", "--help"], cwd=elsewhere).stdout
 
     data_dir = tmp_path / "data"
     environment = clean_environment(data_dir)
