@@ -33,6 +33,8 @@ def test_a_tip_read_and_answered_in_the_reader_only(live_server, page, vault_des
     page.goto(f"{live_server.url}/c/vault/")
     page.fill("#id_answer-tip", TIP_TEXT)
     page.set_input_files("#id_answer-files", str(evidence))
+    assert "can be opened only on the team" in page.content()
+    screenshot(page, "tipster-offline-key-form")
     page.get_by_role("button", name="Send tip").click()
     receipt = RECEIPT_PATTERN.search(page.locator(".receipt").inner_text()).group(0)
     tip = Tip.objects.get()
