@@ -100,7 +100,8 @@ def init_profile(arguments) -> None:
     profile.create(settings, vault, _new_passphrase())  # the key is on disk before the server hears of it
     if arguments.air_gapped:
         print(f"Key made. Carry its public half to the online machine and run there:\n"
-              f"  tipline-reader init --server URL --channel {arguments.channel} --upload-key {b64(public_key)}")
+              f"  tipline-reader init --server URL --channel {arguments.channel} --upload-key={b64(public_key)}")
+        # "=" keeps a key that begins with "-" (one in 64 do) from being read as an option.
     else:
         exchange.upload_first_key(Client(settings["server"], vault.token), arguments.channel, public_key)
         print(f"Channel {arguments.channel} now seals every new tip to this key only.")

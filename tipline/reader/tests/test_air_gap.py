@@ -46,8 +46,8 @@ def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server
 
     made = air_gapped(offline, "init", "--channel", "vault", "--air-gapped")
     assert made.returncode == 0 and "SOCKET-OPENED" not in made.stderr, made.stderr
-    public_key = made.stdout.split("--upload-key ")[1].split()[0]
-    run_reader(online, "init", "--server", live_server.url, "--channel", "vault", "--upload-key", public_key,
+    public_key = made.stdout.split("--upload-key=")[1].split()[0]
+    run_reader(online, "init", "--server", live_server.url, "--channel", "vault", f"--upload-key={public_key}",
                token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
 
     sent = post_tip(Client(), "vault", {"answer-tip": TIP_TEXT}, files=[SimpleUploadedFile("ballots.txt", b"ballot-count-marker")])
@@ -126,3 +126,21 @@ def test_a_new_passphrase_replaces_the_old_one(tmp_path, monkeypatch):
     assert cli.main(["--profile", str(profile), "keys"]) == 1  # the old one opens nothing now
     monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", "a new and longer passphrase")
     assert cli.main(["--profile", str(profile), "keys"]) == 0
+
+
+def test_the_printed_upload_command_works_for_a_key_that_begins_with_a_dash(tmp_path, monkeypatch, capsys):
+    """One public key in 64 begins with "-" in base64url: copied as printed, it must still be a value."""
+    import shlex
+
+    from tipline.crypto import recipient_keys
+    from tipline.reader import cli
+    from tipline.reader.profile import b64
+
+    pair = next(pair for pair in iter(recipient_keys.generate_key_pair, None) if b64(pair.public_key).startswith("-"))
+    monkeypatch.setattr(recipient_keys, "generate_key_pair", lambda: pair)
+    monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("TIPLINE_INSECURE_FAST_KDF", "1")
+    assert cli.main(["--profile", str(tmp_path / "alone"), "init", "--channel", "vault", "--air-gapped"]) == 0
+    printed = next(line for line in capsys.readouterr().out.splitlines() if "--upload-key" in line)
+    arguments = cli.parser().parse_args(shlex.split(printed)[1:])
+    assert arguments.upload_key == b64(pair.public_key)
