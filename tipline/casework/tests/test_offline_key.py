@@ -221,7 +221,7 @@ def test_a_new_secret_key_file_vouches_again_for_the_channel_key(vault, settings
 
     channel = Channel.objects.get(slug="vault")
     old_secret = settings.SECRET_KEY
-    settings.SECRET_KEY = "a replaced secret key file, as tipline rotate-secret-key makes"
+    settings.SECRET_KEY = "a replaced secret key file, before tipline rekey"
     assert not channel_is_receiving(channel)  # the old MAC no longer checks
     revouch_all(old_secret)
     assert channel_is_receiving(channel)
