@@ -181,6 +181,7 @@ def test_the_readers_local_pages_have_no_serious_accessibility_problem(site, che
     found: dict[str, list[str]] = {}
     try:
         base = f"http://127.0.0.1:{server.server_port}"
+        checker.goto(web.address(server))
         for viewport in (WIDE, NARROW):
             checker.set_viewport_size(viewport)
             check(checker, f"{base}/", found, where=f" at {viewport['width']} px")

@@ -233,7 +233,8 @@ def save_file(arguments) -> None:
 def serve_pages(arguments) -> None:
     profile, vault = _opened(arguments)
     server = web.serve(profile, vault, arguments.port, online=bool(profile.settings().get("server")))
-    print(f"Open http://127.0.0.1:{server.server_port}/ in your browser. Stop with Ctrl+C.", flush=True)
+    print(f"Open {web.address(server)} in your browser (on this computer only; the secret in it lets you in).\n"
+          "Stop with Ctrl+C.", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,7 +1,9 @@
 """The reader's local web interface: bound to 127.0.0.1, server-rendered, no script and no
 asset from anywhere else. Tips are decrypted in memory for each page; nothing is written in
-clear. Every form carries a secret made for this run, and a request naming another host is
-refused, so neither another website nor a rebinding DNS name can drive it."""
+clear. 127.0.0.1 is open to every user and program of the computer, so each run makes a
+secret: the address it prints carries it once and the browser keeps it in a cookie that
+every request must show. Every form carries a second secret, and a request naming another
+host is refused, so neither another website nor a rebinding DNS name can drive it."""
 
 import html
 import secrets
@@ -31,10 +33,21 @@ select{display:block;font:inherit;margin:.25rem 0 .75rem}button{font:inherit;pad
 """
 
 
+COOKIE = "tipline_reader"
+
+
 def serve(profile: Profile, vault: Vault, port: int, online: bool) -> HTTPServer:
-    """A server ready to run (serve_forever); its port is server.server_port."""
-    handler = type("ReaderPages", (Pages,), {"profile": profile, "vault": vault, "online": online, "form_secret": secrets.token_urlsafe(32)})
+    """A server ready to run (serve_forever); `address(server)` is what to open in the browser."""
+    handler = type("ReaderPages", (Pages,), {
+        "profile": profile, "vault": vault, "online": online,
+        "form_secret": secrets.token_urlsafe(32), "access_secret": secrets.token_urlsafe(32),
+    })
     return HTTPServer(("127.0.0.1", port), handler)
+
+
+def address(server: HTTPServer) -> str:
+    """The address to open once: it hands the browser this run's secret, then forgets it from the URL."""
+    return f"http://127.0.0.1:{server.server_port}/open?secret={server.RequestHandlerClass.access_secret}"
 
 
 class Pages(BaseHTTPRequestHandler):
@@ -42,6 +55,7 @@ class Pages(BaseHTTPRequestHandler):
     vault: Vault
     online: bool
     form_secret: str
+    access_secret: str
 
     def log_message(self, format, *args):  # noqa: A002 - the request line names tips: not logged
         pass
@@ -50,6 +64,10 @@ class Pages(BaseHTTPRequestHandler):
         if not self._from_this_machine():
             return
         path = urllib.parse.urlsplit(self.path).path
+        if path == "/open":
+            return self._let_in()
+        if not self._shows_the_secret():
+            return
         parts = [part for part in path.split("/") if part]
         try:
             if path == "/style.css":
@@ -65,7 +83,7 @@ class Pages(BaseHTTPRequestHandler):
         self._page("Not found", "<p>There is no such page here.</p>", 404)
 
     def do_POST(self):
-        if not self._from_this_machine():
+        if not self._from_this_machine() or not self._shows_the_secret():
             return
         length = int(self.headers.get("Content-Length") or 0) if (self.headers.get("Content-Length") or "0").isdigit() else 0
         length = min(length, 200_000)
@@ -162,6 +180,20 @@ class Pages(BaseHTTPRequestHandler):
         if self.headers.get("Host") in (f"127.0.0.1:{port}", f"localhost:{port}"):
             return True
         self._send(421, b"This reader answers only at 127.0.0.1.", "text/plain; charset=utf-8")
+        return False
+
+    def _let_in(self):
+        offered = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("secret", [""])[0]
+        if not secrets.compare_digest(offered, self.access_secret):
+            return self._page("Refused", "<p>Open the address tipline-reader web printed, with its secret.</p>", 403)
+        cookie = f"{COOKIE}={self.access_secret}; HttpOnly; SameSite=Strict; Path=/"
+        self._send(303, b"", "text/plain; charset=utf-8", {"Location": "/", "Set-Cookie": cookie})
+
+    def _shows_the_secret(self) -> bool:
+        cookies = dict(part.strip().split("=", 1) for part in (self.headers.get("Cookie") or "").split(";") if "=" in part)
+        if secrets.compare_digest(cookies.get(COOKIE, ""), self.access_secret):
+            return True
+        self._page("Refused", "<p>Open the address tipline-reader web printed, with its secret: this computer's other users cannot.</p>", 403)
         return False
 
     def _secret(self) -> str:

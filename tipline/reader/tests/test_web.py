@@ -26,14 +26,15 @@ def reader_pages(live_server, vault_desk, tmp_path, monkeypatch, capsys):
     profile = Profile(tmp_path / "ana")
     server = web.serve(profile, profile.open_vault(PASSPHRASE), 0, online=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield web.address(server)
     server.shutdown()
     server.server_close()
 
 
 def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, page, screenshot):
     tip = Tip.objects.get()
-    page.goto(reader_pages)
+    page.goto(reader_pages)  # the address tipline-reader web printed: its secret becomes a cookie
+    assert "secret" not in page.url
     fingerprint = channel_keys.fingerprint(bytes(tip.channel_key.public_key))
     assert fingerprint in page.locator("main").inner_text()  # the same the tip line's page names
     page.get_by_role("link", name=tip.reference).click()
@@ -46,18 +47,30 @@ def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, pag
     assert tip.message_count == 1
 
 
-def test_another_site_or_host_name_gets_nowhere(reader_pages):
+def refused_with(request: urllib.request.Request) -> int:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert "tender" not in refused.value.read().decode()
+    return refused.value.code
+
+
+def test_another_user_site_or_host_name_gets_nowhere(reader_pages):
     tip = Tip.objects.get()
-    forged = urllib.request.Request(f"{reader_pages}/tips/{tip.reference}/reply", data=b"text=forged", method="POST")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(forged)
-    assert refused.value.code == 403
-    rebound = urllib.request.Request(reader_pages, headers={"Host": "attacker.example:80"})
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(rebound)
-    assert refused.value.code == 421
-    with urllib.request.urlopen(reader_pages) as answer:
+    base, secret = reader_pages.split("/open?secret=")
+    cookie = {"Cookie": f"{web.COOKIE}={secret}"}
+    # Another user or program of this computer, without the secret: nothing to read.
+    assert refused_with(urllib.request.Request(f"{base}/")) == 403
+    assert refused_with(urllib.request.Request(f"{base}/tips/{tip.reference}")) == 403
+    assert refused_with(urllib.request.Request(f"{base}/open?secret=guess")) == 403
+    # Another website's form: no cookie (SameSite=Strict), and no form secret either.
+    assert refused_with(urllib.request.Request(f"{base}/tips/{tip.reference}/reply", data=b"text=forged", method="POST")) == 403
+    forged = urllib.request.Request(f"{base}/tips/{tip.reference}/reply", data=b"text=forged", method="POST", headers=cookie)
+    assert refused_with(forged) == 403
+    # A rebinding DNS name: refused whatever it holds.
+    assert refused_with(urllib.request.Request(f"{base}/", headers={"Host": "attacker.example:80"} | cookie)) == 421
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/tips/{tip.reference}", headers=cookie)) as answer:
         policy = answer.headers["Content-Security-Policy"]
+        assert "cousin wins every tender." in answer.read().decode()  # with the secret, it reads
     assert "default-src 'none'" in policy and "script-src" not in policy
     tip.refresh_from_db()
     assert tip.message_count == 0
