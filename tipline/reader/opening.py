@@ -84,6 +84,22 @@ def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     )
 
 
+SUMMARY_CHARACTERS = 90  # as the tip line's inbox (tipline/casework/summaries.py)
+
+
+def summary(profile: Profile, vault: Vault, record: dict) -> str:
+    """The list's one line for a tip: the opening words of its first written answer."""
+    try:
+        answers = content.decrypt_json(tip_key(profile, vault, record), from_b64(record["answers"]), content.answers_context(uuid.UUID(record["id"]).bytes))
+    except (ReaderError, DecryptionError):
+        return ""
+    for answer in answers:
+        if answer["kind"] in ("short_text", "long_text") and answer["value"]:
+            words = " ".join(str(answer["value"]).split())
+            return words if len(words) <= SUMMARY_CHARACTERS else words[: SUMMARY_CHARACTERS - 1].rstrip() + "…"
+    return ""
+
+
 def file_bytes(profile: Profile, vault: Vault, record: dict, file_id: str) -> tuple[OpenFile, Iterator[bytes]]:
     """A file's name and its plaintext, decrypted as it streams from the stored ciphertext."""
     item = next((item for item in record["files"] if item["id"] == file_id), None)

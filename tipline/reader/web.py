@@ -110,7 +110,8 @@ class Pages(BaseHTTPRequestHandler):
         sync = f"<form method='post' action='/sync'>{self._secret()}<button type='submit'>Sync with the server</button></form>" if self.online else (
             "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
         rows = "".join(
-            f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a></td><td>{_e(record['received_hour'][:16].replace('T', ' '))} UTC</td>"
+            f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a>"
+            f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_e(record['received_hour'][:16].replace('T', ' '))} UTC</td>"
             f"<td>{_e(record['deadline'][:16].replace('T', ' ') + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{record['message_count']}</td></tr>"
             for record in records
         )

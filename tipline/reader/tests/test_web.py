@@ -35,6 +35,7 @@ def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, pag
     tip = Tip.objects.get()
     page.goto(reader_pages)  # the address tipline-reader web printed: its secret becomes a cookie
     assert "secret" not in page.url
+    assert "The mayor's cousin wins every tender." in page.locator("main").inner_text()  # the list's line for the tip
     fingerprint = channel_keys.fingerprint(bytes(tip.channel_key.public_key))
     assert fingerprint in page.locator("main").inner_text()  # the same the tip line's page names
     page.get_by_role("link", name=tip.reference).click()
