@@ -79,7 +79,7 @@ class Pages(BaseHTTPRequestHandler):
             if len(parts) == 4 and parts[0] == "tips" and parts[2] == "files":
                 return self._file(parts[1], parts[3])
         except ReaderError as problem:
-            return self._page("Problem", f"<p class='notice'>{html.escape(str(problem))}</p><p><a href='/'>Back to the tips</a></p>", 404)
+            return self._problem(problem, 404)
         self._page("Not found", "<p>There is no such page here.</p>", 404)
 
     def do_POST(self):
@@ -98,7 +98,7 @@ class Pages(BaseHTTPRequestHandler):
             if len(parts) == 3 and parts[0] == "tips" and parts[2] in ("reply", "note"):
                 return self._write(parts[1], parts[2], form)
         except ReaderError as problem:
-            return self._page("Problem", f"<p class='notice'>{html.escape(str(problem))}</p><p><a href='/'>Back to the tips</a></p>", 502)
+            return self._problem(problem, 502)
         self._page("Not found", "<p>There is no such page here.</p>", 404)
 
     # ---- pages --------------------------------------------------------------------------
@@ -111,8 +111,8 @@ class Pages(BaseHTTPRequestHandler):
             "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
         rows = "".join(
             f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a>"
-            f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_e(record['received_hour'][:16].replace('T', ' '))} UTC</td>"
-            f"<td>{_e(record['deadline'][:16].replace('T', ' ') + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{record['message_count']}</td></tr>"
+            f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
+            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{record['message_count']}</td></tr>"
             for record in records
         )
         table = (f"<table tabindex='0'><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -127,15 +127,15 @@ class Pages(BaseHTTPRequestHandler):
         answers = "".join(f"<dt>{_e(answer['label'])}</dt><dd>{_e(_shown(answer['value']))}</dd>" for answer in tip.answers)
         messages = "".join(
             f"<article class='message message--{_e(message.author)}'><p class='meta'>{'Tipster' if message.author == 'tipster' else _e(message.sender or 'Team')}"
-            f" · {_e(message.sent_hour[:16].replace('T', ' '))} UTC</p><p>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
+            f" · {_when(message.sent_hour)} UTC</p><p>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
             for message in tip.messages
         ) or "<p>No messages yet.</p>"
-        notes = "".join(f"<article class='message'><p class='meta'>{_e(note.author)} · {_e(note.written_hour[:16].replace('T', ' '))} UTC</p><p>{_lines(note.text)}</p></article>" for note in tip.notes) or "<p>No notes.</p>"
+        notes = "".join(f"<article class='message'><p class='meta'>{_e(note.author)} · {_when(note.written_hour)} UTC</p><p>{_lines(note.text)}</p></article>" for note in tip.notes) or "<p>No notes.</p>"
         waiting = f"<p class='notice' role='status'>{tip.waiting} sealed here, waiting to be sent.</p>" if tip.waiting else ""
         target = f"/tips/{_e(record['reference'])}"
         return (
             f"<p><a href='/'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
-            f"<p class='meta'>Received {_e(record['received_hour'][:16].replace('T', ' '))} UTC · {_e(_status(record['status']))}</p>{waiting}"
+            f"<p class='meta'>Received {_when(record['received_hour'])} UTC · {_e(_status(record['status']))}</p>{waiting}"
             f"<h2>Answers</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
             f"<h2>Conversation with the tipster</h2>{messages}"
             f"<form method='post' action='{target}/reply'>{self._secret()}<label for='reply'>Reply to the tipster</label>"
@@ -205,6 +205,9 @@ class Pages(BaseHTTPRequestHandler):
                 f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='/style.css'></head><body><main>{body}</main></body></html>")
         self._send(status, page.encode(), "text/html; charset=utf-8")
 
+    def _problem(self, problem: ReaderError, status: int):
+        self._page("Problem", f"<p class='notice'>{_e(problem)}</p><p><a href='/'>Back to the tips</a></p>", status)
+
     def _redirect(self, location: str):
         self._send(303, b"", "text/plain; charset=utf-8", {"Location": location})
 
@@ -218,6 +221,11 @@ class Pages(BaseHTTPRequestHandler):
 
 def _e(value) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _when(moment: str) -> str:
+    """An ISO time from the server as people read it, to the minute (the server keeps hours)."""
+    return _e(moment[:16].replace("T", " "))
 
 
 def _lines(text: str) -> str:
