@@ -58,6 +58,11 @@ def check_current_key(vault: Vault, listed: dict) -> None:
     it is not, someone replaced it; unless a colleague rotated it, that someone may hold the
     server, and new tips would be readable by them."""
     current = listed["current"]
+    if not vault.keys:
+        raise ReaderError(
+            "This reader holds no channel key (the online side of an air-gapped pair, or one waiting for a colleague): "
+            "carry tips out with tipline-reader export-bundle, or get the key with join and accept-key."
+        )
     if current is None:
         raise ReaderError("The channel has no offline key on the server, so it takes no tips: tipline-reader init sets one.")
     if not vault.holds(from_b64(current["public_key"])):

@@ -15,6 +15,7 @@ from tipline.core.models import Tip
 from tipline.core.tips import find_tip_by_receipt, read_conversation
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.jobs.retention import purge
+from tipline.reader import cli
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
 
 TIP_TEXT = "Ballots from district 9 are kept in the school basement."
@@ -49,6 +50,11 @@ def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server
     public_key = made.stdout.split("--upload-key=")[1].split()[0]
     run_reader(online, "init", "--server", live_server.url, "--channel", "vault", f"--upload-key={public_key}",
                token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+
+    monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
+    assert cli.main(["--profile", str(online), "sync"]) == 1  # it carries ciphertext; it cannot check or read it
+    said = capsys.readouterr().err
+    assert "holds no channel key" in said and "taken over" not in said  # no false alarm
 
     sent = post_tip(Client(), "vault", {"answer-tip": TIP_TEXT}, files=[SimpleUploadedFile("ballots.txt", b"ballot-count-marker")])
     receipt = receipt_in(sent)
