@@ -126,7 +126,6 @@ def test_a_new_passphrase_replaces_the_old_one(tmp_path, monkeypatch):
     monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("TIPLINE_READER_NEW_PASSPHRASE", "a new and longer passphrase")
     monkeypatch.setenv("TIPLINE_INSECURE_FAST_KDF", "1")
-    from tipline.reader import cli
 
     assert cli.main(["--profile", str(profile), "passphrase"]) == 0
     assert cli.main(["--profile", str(profile), "keys"]) == 1  # the old one opens nothing now
@@ -139,7 +138,6 @@ def test_the_printed_upload_command_works_for_a_key_that_begins_with_a_dash(tmp_
     import shlex
 
     from tipline.crypto import recipient_keys
-    from tipline.reader import cli
     from tipline.reader.profile import b64
 
     pair = next(pair for pair in iter(recipient_keys.generate_key_pair, None) if b64(pair.public_key).startswith("-"))
