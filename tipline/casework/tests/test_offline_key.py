@@ -259,3 +259,9 @@ def test_tipsters_are_told_before_they_send_and_the_api_says_so(vault, client):
     assert "can be opened only on the team" not in client.get("/c/plain/").content.decode()
     channels = {channel["slug"]: channel for channel in Client().get("/api/v1/channels").json()}
     assert channels["vault"]["offline_key"] is True and channels["plain"]["offline_key"] is False
+
+
+def test_the_access_page_of_an_offline_key_channel_points_to_the_key_hand_over(vault):
+    people, _pair = vault
+    page = sign_in(people["ana"]).get("/staff/channels/vault/access/").content.decode()
+    assert "tipline-reader join, then share-key" in page
