@@ -59,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
                             ("note", "Seal an internal note and send it (text from --text or standard input).")):
         writer = command(name, write, help_text)
         writer.add_argument("tip")
-        writer.add_argument("--text")
+        writer.add_argument("--text", help="the text; other users of this computer can see it in the process list, so leave it out to type it instead")
         writer.set_defaults(kind=name)
         if name == "reply":
             writer.add_argument("--purpose", choices=("acknowledgement", "feedback"), default="")
