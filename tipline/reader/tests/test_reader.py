@@ -3,6 +3,8 @@ an offline-key channel with JavaScript off; the reader fetches, decrypts and rep
 recipient's side; the tipster reads the reply with the receipt. The server, meanwhile, shows
 its staff only what it knows."""
 
+import io
+
 import pytest
 
 from tipline.core.models import Channel, ChannelKey, Tip
@@ -121,7 +123,9 @@ def test_a_wrong_passphrase_opens_nothing_and_the_store_holds_no_plaintext(live_
     run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
     make_tip("vault", "A secret the disk must not hold in clear.")
     run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
-    run_reader(ana, "note", Tip.objects.get().reference, "--text", "A note the disk must not hold either.", monkeypatch=monkeypatch, capsys=capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("A note the disk must not hold either.\n"))  # typed, not an argument
+    run_reader(ana, "note", Tip.objects.get().reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert Tip.objects.get().notes.count() == 1
 
     everything = b"".join(path.read_bytes() for path in ana.rglob("*") if path.is_file())
     assert b"A secret the disk" not in everything and b"A note the disk" not in everything and tokens["ana"].encode() not in everything
