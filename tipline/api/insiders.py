@@ -7,10 +7,10 @@ from ninja import Router
 from ninja.security import HttpBearer
 
 from tipline.api.errors import ApiError
-from tipline.api.serialise import b64, from_b64
 from tipline.api.schemas import (
     ActivateIn, ActivatedOut, ErrorOut, InsiderDirectoryOut, InsiderStatusOut, TokenRequestsIn, TokenResponsesOut,
 )
+from tipline.crypto.encoding import b64, from_b64
 from tipline.insider import epochs, issuance, keys, members
 from tipline.insider.models import IssuerKey, Organisation
 

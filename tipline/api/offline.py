@@ -9,10 +9,11 @@ from tipline.api.errors import ApiError
 from tipline.api.schemas import (
     ErrorOut, OfflineKeyIn, OfflineKeyOut, ResealedOut, ResealIn, SealedNoteIn, SealedPageOut, SealedReplyIn, SentOut,
 )
-from tipline.api.serialise import b64, from_b64, tip_summary_out
+from tipline.api.serialise import tip_summary_out
 from tipline.casework import offline
 from tipline.core import offline_keys
 from tipline.core.models import ChannelKey, Tip
+from tipline.crypto.encoding import b64, from_b64
 
 router = Router(tags=["tipline-reader"])
 ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 429)}

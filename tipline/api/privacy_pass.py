@@ -15,6 +15,7 @@ from ninja import Router
 
 from tipline.api.errors import ApiError
 from tipline.api.insiders import ERRORS, MemberCredential
+from tipline.crypto.encoding import from_b64
 from tipline.insider import epochs, issuance, keys
 from tipline.insider.models import Organisation
 from tipline.token_client import TOKEN_TYPE, Token, TokenError
@@ -95,7 +96,7 @@ def token_from_authorization(request) -> str:
         if match is None:
             raise TokenError("no token parameter")
         encoded = match.group(1).rstrip("=")
-        return Token.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))).to_text()
+        return Token.from_bytes(from_b64(encoded)).to_text()
     except (TokenError, ValueError):
         raise ApiError(
             400, "token_malformed", 'The PrivateToken header holds no whole token: Authorization: PrivateToken token="<base64url>".',

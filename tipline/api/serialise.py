@@ -1,7 +1,5 @@
 """Turning the services' results into the API's response shapes."""
 
-import base64
-
 from tipline.core.duties import Duty
 from tipline.core.models import Channel, Tip
 from tipline.core.tips import Answer, FileView, MessageView, channel_is_receiving
@@ -59,13 +57,3 @@ def tip_summary_out(tip: Tip) -> dict:
         "message_count": tip.message_count, "file_count": tip.file_count,
         "insider": {"organisation": tip.insider_organisation.slug, "epoch": tip.insider_epoch} if tip.insider_organisation else None,
     }
-
-
-def b64(data: bytes | None) -> str | None:
-    """Binary values travel as base64url without padding."""
-    return None if data is None else base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
-
-
-def from_b64(text: str) -> bytes:
-    """Raises ValueError for what is not base64url (with or without padding)."""
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -6,7 +6,6 @@ under the secret key file (so whoever can only write the database cannot swap in
 own), and the retired keys that older tips are still sealed to.
 """
 
-import base64
 import hashlib
 import hmac
 from datetime import timedelta
@@ -99,13 +98,6 @@ def reseal(user, channel: Channel, proof: bytes, sealed_keys: dict) -> int:
         done += 1
     record(user.username, Action.TIPS_RESEALED, channel.slug, tips=done)
     return done
-
-
-def proof_from_text(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return b""
 
 
 def _window() -> int:

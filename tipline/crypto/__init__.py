@@ -11,6 +11,7 @@ Modules, from the bottom up:
   files           chunked secretstream encryption of attachments, each with its own key
   sessions        key material carried by a session: ciphertext in the row, key in the cookie
   account_secrets an account's TOTP seed, encrypted under a key only its private key gives
+  encoding        base64url without padding, the text form of keys and ciphertexts
   channel_keys    offline-key channels: fingerprints, proofs, key hand-over, tipline-reader's vault
 docs/crypto.md explains what each key protects and what a thief gets.
 """

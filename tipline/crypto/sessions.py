@@ -5,11 +5,11 @@ under a fresh random secret. The ciphertext goes into the session row; the secre
 goes only into the browser's cookie. The row alone or the cookie alone opens nothing.
 """
 
-import base64
 import binascii
 from dataclasses import dataclass
 
 from tipline.crypto import aead
+from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError
 
 
@@ -22,12 +22,12 @@ class SessionSeal:
 def seal_for_session(material: bytes, where: bytes) -> SessionSeal:
     secret = aead.new_key()
     ciphertext = aead.encrypt(secret, material, aead.Purpose.SESSION_MATERIAL, where)
-    return SessionSeal(cookie_secret=base64.urlsafe_b64encode(secret).decode().rstrip("="), ciphertext=ciphertext)
+    return SessionSeal(cookie_secret=b64(secret), ciphertext=ciphertext)
 
 
 def open_from_session(cookie_secret: str, ciphertext: bytes, where: bytes) -> bytes:
     try:
-        secret = base64.urlsafe_b64decode(cookie_secret + "=" * (-len(cookie_secret) % 4))
+        secret = from_b64(cookie_secret)
     except (binascii.Error, ValueError):
         raise DecryptionError("The session cookie is damaged.") from None
     if len(secret) != aead.KEY_BYTES:

@@ -11,7 +11,8 @@ from pathlib import Path
 from tipline.crypto import channel_keys, recipient_keys
 from tipline.reader import exchange, opening, web
 from tipline.reader.client import Client
-from tipline.reader.profile import Profile, ReaderError, Vault, b64, default_profile_dir, from_b64
+from tipline.crypto.encoding import b64, from_b64
+from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir
 
 MINIMUM_PASSPHRASE = 12
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from tipline.crypto import channel_keys, recipient_keys, tip_keys
 from tipline.reader import opening
 from tipline.reader.client import Client, ServerSaid
-from tipline.reader.profile import Profile, ReaderError, Vault, b64, from_b64
+from tipline.crypto.encoding import b64, from_b64
+from tipline.reader.profile import Profile, ReaderError, Vault
 
 BUNDLE_FORMAT = "tipline-reader-bundle/1"
 REPLIES_FORMAT = "tipline-reader-replies/1"

@@ -5,7 +5,6 @@ Nothing here is ever written in clear: the vault is one Argon2id-keyed envelope,
 files stay encrypted under their tip keys, and replies waiting to be sent are sealed already.
 """
 
-import base64
 import json
 import os
 import uuid
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tipline.crypto import channel_keys, kdf
+from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import WrongPasswordError
 
 PROFILE_VARIABLE = "TIPLINE_READER_PROFILE"
@@ -20,14 +20,6 @@ PROFILE_VARIABLE = "TIPLINE_READER_PROFILE"
 
 class ReaderError(Exception):
     """Something the person must know or do; the message says what."""
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
-
-
-def from_b64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def default_profile_dir() -> Path:

@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from tipline.reader import exchange, opening
 from tipline.crypto import channel_keys
-from tipline.reader.profile import Profile, ReaderError, Vault, from_b64
+from tipline.crypto.encoding import from_b64
+from tipline.reader.profile import Profile, ReaderError, Vault
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",

@@ -20,6 +20,7 @@ from tipline.core.models import Channel, ChannelKey, Tip
 from tipline.core.site_keys import site_key
 from tipline.core.tips import ChannelNotReceiving, channel_is_receiving
 from tipline.crypto import channel_keys, content, files, recipient_keys, tip_keys
+from tipline.crypto.encoding import b64
 from tipline.crypto.errors import DecryptionError
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.testing.staff import make_staff, sign_in
@@ -186,7 +187,7 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     tip_key = tip_keys.open_sealed_tip_key(bytes(tip.sealed_for_channel_key), tip.crypto_id, pair.private_key)
     key = uuid.uuid4()
     sealed = content.encrypt_content(tip_key, "Thank you; we are on it.".encode(), content.message_context(tip.crypto_id, key))
-    body = {"key": str(key), "ciphertext": channel_keys_b64(sealed)}
+    body = {"key": str(key), "ciphertext": b64(sealed)}
     api = Client()
     for _attempt in range(2):  # an answer lost on the way: sent again, stored once
         assert api.post(f"/api/v1/tips/{tip.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 201
@@ -208,12 +209,6 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
 def test_an_offline_key_channel_cannot_also_let_tipsters_leave_recipients_out():
     with pytest.raises(ValueError, match="cannot both be on"):
         ChannelSpec.model_validate(parse_document(VAULT).model_dump() | {"tipsters_may_leave_out": True})
-
-
-def channel_keys_b64(data: bytes) -> str:
-    from tipline.api.serialise import b64
-
-    return b64(data)
 
 
 def test_a_new_secret_key_file_vouches_again_for_the_channel_key(vault, settings):

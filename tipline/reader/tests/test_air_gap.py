@@ -138,7 +138,7 @@ def test_the_printed_upload_command_works_for_a_key_that_begins_with_a_dash(tmp_
     import shlex
 
     from tipline.crypto import recipient_keys
-    from tipline.reader.profile import b64
+    from tipline.crypto.encoding import b64
 
     pair = next(pair for pair in iter(recipient_keys.generate_key_pair, None) if b64(pair.public_key).startswith("-"))
     monkeypatch.setattr(recipient_keys, "generate_key_pair", lambda: pair)
