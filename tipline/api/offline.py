@@ -62,8 +62,7 @@ def sealed_tips(request, slug: str, after: str = ""):
 
 @router.get("/tips/{tip_id}/sealed-files/{file_id}", response={200: None, **ERRORS}, summary="A file's encrypted bytes")
 def sealed_file(request, tip_id: str, file_id: str):
-    _attachment, chunks = offline.sealed_file(request.user, tip_id, file_id)
-    return StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    return StreamingHttpResponse(offline.sealed_file(request.user, tip_id, file_id), content_type="application/octet-stream")
 
 
 @router.post("/tips/{tip_id}/sealed-replies", response={201: SentOut, **ERRORS}, summary="A reply sealed by tipline-reader")

@@ -13,9 +13,9 @@ from django.db import transaction
 from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
-from tipline.casework.services import TipNotFound, find_tip
+from tipline.casework.services import TipNotFound, attachment_of, find_tip
 from tipline.core import blobs, tips
-from tipline.core.models import Attachment, Channel, Message, Note, ReplyPurpose, Tip
+from tipline.core.models import Channel, Message, Note, ReplyPurpose, Tip
 from tipline.crypto import aead, content
 
 SYNC_PAGE_SIZE = 100
@@ -94,17 +94,12 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes) -> None:
     record(user.username, Action.NOTE_ADDED, str(tip.id))
 
 
-def sealed_file(user, tip_id, file_id) -> tuple[Attachment, Iterator[bytes]]:
+def sealed_file(user, tip_id, file_id) -> Iterator[bytes]:
     """A file's bytes exactly as stored: encrypted under its file key, which only the tip key opens."""
     tip = _offline_tip(user, tip_id)
-    try:
-        attachment = Attachment.objects.filter(tip=tip, pk=uuid.UUID(str(file_id))).first()
-    except ValueError:
-        attachment = None
-    if attachment is None:
-        raise TipNotFound()
+    attachment = attachment_of(tip, file_id)
     record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id), sealed=True)
-    return attachment, blobs.read_chunks(attachment.blob_name)
+    return blobs.read_chunks(attachment.blob_name)
 
 
 def _offline_tip(user, tip_id) -> Tip:

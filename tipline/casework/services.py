@@ -328,14 +328,20 @@ def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, ba
 def download(user, private_key: bytes, tip_id, attachment_id) -> tuple[tips.FileView, Iterator[bytes]]:
     tip = find_tip(user, tip_id)
     tip_key = tip_key_for(user, private_key, tip)
+    attachment = attachment_of(tip, attachment_id)
+    record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id))
+    return tips.describe_file(tip_key, attachment), tips.file_chunks(tip_key, attachment)
+
+
+def attachment_of(tip: Tip, attachment_id) -> Attachment:
+    """One of the tip's files; any other id, or one that is no UUID, is "not found"."""
     try:
         attachment = Attachment.objects.filter(tip=tip, pk=uuid.UUID(str(attachment_id))).select_related("tip").first()
     except ValueError:
         attachment = None
     if attachment is None:
         raise TipNotFound()
-    record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id))
-    return tips.describe_file(tip_key, attachment), tips.file_chunks(tip_key, attachment)
+    return attachment
 
 
 def _read_notes(tip: Tip, tip_key: bytes) -> list[NoteView]:
