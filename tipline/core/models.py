@@ -201,6 +201,11 @@ class Tip(models.Model):
         "insider.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     insider_epoch = models.BigIntegerField(null=True, blank=True)
+    channel_key = models.ForeignKey(
+        "ChannelKey", null=True, blank=True, on_delete=models.PROTECT, related_name="tips",
+        help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).",
+    )
+    sealed_for_channel_key = models.BinaryField(null=True, blank=True)
 
     @property
     def insider_period_start(self) -> datetime | None:
@@ -223,11 +228,6 @@ class Tip(models.Model):
     def feedback_due(self):
         days = self.channel.feedback_within_days
         return self.received_hour + timedelta(days=days) if days else None
-    channel_key = models.ForeignKey(
-        "ChannelKey", null=True, blank=True, on_delete=models.PROTECT, related_name="tips",
-        help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).",
-    )
-    sealed_for_channel_key = models.BinaryField(null=True, blank=True)
     receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
     receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
     tipster_wrapped_key = models.BinaryField()
