@@ -204,7 +204,7 @@ def download(request, tip_id, file_id):
 @staff_page
 def handover(request, tip_id):
     """Choose what a PDF copy leaves out (nothing: the whole tip), then download it."""
-    opened = _or_404(services.open_tip, request.user, request.private_key, tip_id)
+    opened, _tip_key = _or_404(services.open_tip_and_key, request.user, request.private_key, tip_id)  # as the zip: none of a tip only tipline-reader opens
     parts = handover_pdf.parts_of(opened)
     form = HandoverForm([part.id for part in parts], request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -110,6 +110,7 @@ def test_the_server_alone_cannot_open_a_tip_of_an_offline_key_channel(vault, cli
     attachment = sealed_offline.attachments.get()
     assert staff.get(f"/staff/tips/{sealed_offline.id}/files/{attachment.id}/").status_code == 404
     assert staff.post(f"/staff/tips/{sealed_offline.id}/export/").status_code == 404
+    assert staff.get(f"/staff/tips/{sealed_offline.id}/handover/").status_code == 404
     assert staff.post(f"/staff/tips/{sealed_offline.id}/reply/", {"text": "Sent from a stolen session."}).status_code == 404
     token = create_token(people["ana"].user, people["ana"].private_key, "t", 1).secret_string
     answer = Client().get(f"/api/v1/tips/{sealed_offline.id}", **bearer(token))
