@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from tipline.crypto import channel_keys, recipient_keys
+from tipline.crypto.encoding import b64, from_b64
 from tipline.reader import exchange, opening, web
 from tipline.reader.client import Client
-from tipline.crypto.encoding import b64, from_b64
 from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir
 
 MINIMUM_PASSPHRASE = 12

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tipline.crypto import channel_keys, recipient_keys, tip_keys
+from tipline.crypto.encoding import b64, from_b64
 from tipline.reader import opening
 from tipline.reader.client import Client, ServerSaid
-from tipline.crypto.encoding import b64, from_b64
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 BUNDLE_FORMAT = "tipline-reader-bundle/1"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tipline.crypto import content, files, tip_keys
-from tipline.crypto.errors import DecryptionError
 from tipline.crypto.encoding import b64, from_b64
+from tipline.crypto.errors import DecryptionError
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 

@@ -10,9 +10,9 @@ import secrets
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from tipline.reader import exchange, opening
 from tipline.crypto import channel_keys
 from tipline.crypto.encoding import from_b64
+from tipline.reader import exchange, opening
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 HEADERS = {
