@@ -11,7 +11,6 @@ import json
 
 import nacl.exceptions
 import nacl.public
-import nacl.utils
 
 from tipline.crypto import aead
 from tipline.crypto.errors import DecryptionError, UnsupportedFormatError, WrongPasswordError
@@ -71,7 +70,3 @@ def open_vault(sealed: bytes, passphrase: str) -> dict:
         return json.loads(aead.decrypt(params.derive(passphrase.encode(), salt), sealed[1 + HEADER_BYTES + SALT_BYTES :], aead.Purpose.READER_VAULT, b"vault"))
     except DecryptionError:
         raise WrongPasswordError("The passphrase does not open this vault.") from None
-
-
-def new_challenge() -> bytes:
-    return nacl.utils.random(32)
