@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -193,8 +193,8 @@ def send_test(route: Route, email_to: transports.Addressee | None = None) -> Non
 
 
 def _route_worked(route_id, now: datetime) -> None:
-    Route.objects.filter(pk=route_id).update(last_success_at=now)
+    Route.objects.filter(pk=route_id).update(last_success_at=now, consecutive_failures=0)
 
 
 def _route_failed(route_id, reason: str, now: datetime) -> None:
-    Route.objects.filter(pk=route_id).update(last_failure_at=now, last_error=reason[:500])
+    Route.objects.filter(pk=route_id).update(last_failure_at=now, last_error=reason[:500], consecutive_failures=F("consecutive_failures") + 1)

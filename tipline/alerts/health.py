@@ -34,7 +34,10 @@ def _row(route: Route) -> RouteRow:
     if route.escalation_only:
         serves += " " + _("(escalations only)")
     if route.is_failing:
-        state = _("failing since %(when)s: %(error)s") % {"when": f"{route.last_failure_at:%Y-%m-%d %H:%M} UTC", "error": route.last_error}
+        state = ngettext(
+            "failing (%(count)d failed attempt since it last worked): %(error)s",
+            "failing (%(count)d failed attempts in a row since it last worked): %(error)s", route.consecutive_failures,
+        ) % {"count": route.consecutive_failures, "error": route.last_error}
     elif route.last_success_at:
         state = _("working (last delivery %(when)s)") % {"when": f"{route.last_success_at:%Y-%m-%d %H:%M} UTC"}
     else:

@@ -42,9 +42,11 @@ class Route(models.Model):
     channels = models.ManyToManyField("core.Channel", blank=True, related_name="alert_routes", help_text="None: the whole site.")
     escalation_only = models.BooleanField(default=False, help_text="Only escalations go here (e.g. a duty phone).")
     created_at = models.DateTimeField(auto_now_add=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, help_text="To the hour for events a tipster caused.")
+    last_failure_at = models.DateTimeField(null=True, blank=True, help_text="To the hour for events a tipster caused.")
     last_error = models.CharField(max_length=500, blank=True)
+    # Set by every attempt: its state does not hang on times that may be kept to the hour.
+    consecutive_failures = models.PositiveIntegerField(default=0, help_text="Failed attempts since its last success.")
 
     class Meta:
         ordering = ["name"]
@@ -54,7 +56,8 @@ class Route(models.Model):
 
     @property
     def is_failing(self) -> bool:
-        return self.last_failure_at is not None and (self.last_success_at is None or self.last_success_at < self.last_failure_at)
+        """From its first failed attempt until one succeeds."""
+        return self.consecutive_failures > 0
 
 
 class Audience(models.TextChoices):
@@ -116,9 +119,22 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True, help_text="Claimed by a worker until then.")
+    lease_owner = models.CharField(max_length=32, blank=True, help_text="The worker that holds the lease and renews it.")
     last_error = models.CharField(max_length=500, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, help_text="To the hour for events a tipster caused.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "fan_key"], name="one_delivery_per_route_and_addressee")]
         indexes = [models.Index(fields=["next_attempt_at"], name="alert_delivery_due", condition=models.Q(status="pending"))]
+
+
+class WorkerHeartbeat(models.Model):
+    """A running worker says it is alive about once every HEARTBEAT_SECONDS: about the
+    worker, never a tipster, so its time is exact. Nobody seen for a while: nobody delivers."""
+
+    worker_id = models.CharField(max_length=32, unique=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True, help_text="Set when it stopped when told to.")

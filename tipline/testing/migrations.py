@@ -111,7 +111,29 @@ def _check_broken_audit_chain_stays_broken(apps: Apps) -> None:
     assert not verify_chain().intact
 
 
+def _seed_routes_by_times(apps: Apps) -> None:
+    from datetime import UTC, datetime
+
+    route_model = apps.get_model("alerts", "Route")
+    earlier, later = datetime(2026, 11, 1, 8, tzinfo=UTC), datetime(2026, 11, 1, 9, tzinfo=UTC)
+    route_model.objects.create(name="failed-last", kind="webhook", target="https://a.example", last_success_at=earlier, last_failure_at=later)
+    route_model.objects.create(name="worked-last", kind="webhook", target="https://b.example", last_success_at=later, last_failure_at=earlier)
+    route_model.objects.create(name="never-worked", kind="webhook", target="https://c.example", last_failure_at=later)
+    route_model.objects.create(name="unused", kind="webhook", target="https://d.example")
+
+
+def _check_routes_failing_as_before(apps: Apps) -> None:
+    failures = dict(apps.get_model("alerts", "Route").objects.values_list("name", "consecutive_failures"))
+    assert failures == {"failed-last": 1, "worked-last": 0, "never-worked": 1, "unused": 0}
+
+
 UPGRADE_CASES = [
+    UpgradeCase(
+        name="a route failing by its last times stays failing when health counts attempts",
+        before=[("alerts", "0001_initial")],
+        seed=_seed_routes_by_times,
+        check=_check_routes_failing_as_before,
+    ),
     UpgradeCase(
         name="an intact plain audit chain is linked again under the site's key",
         before=[("audit", "0001_initial")],

@@ -190,3 +190,24 @@ def test_deliveries_and_failures_are_logged_without_content(desk, hook_receiver,
     assert any("new-tip through route hook failed (attempt 1" in line and "HTTP 503" in line for line in lines)
     assert any("new-tip delivered through route hook" in line for line in lines)
     assert "marker-logged-content-7d2e" not in caplog.text
+
+
+def test_a_route_fails_from_its_first_failed_attempt_in_the_hour_it_last_worked(desk, hook_receiver):
+    from tipline.alerts.health import route_rows
+
+    make_tip("desk", "urgent", timezone.now() + timedelta(hours=5))
+    webhook(hook_receiver)
+    run_ready_tasks()  # a new tip's alert: its time is kept to the hour
+    assert [row.failing for row in route_rows()] == [False]
+
+    hook_receiver.down = True
+    make_tip("desk", "the same hour")
+    run_ready_tasks()  # failed in the hour it last worked: both times are the same hour
+
+    row = route_rows()[0]
+    assert row.failing and "failing" in row.state and "1 failed attempt" in row.state, row.state
+    assert [channel.slug for channel in channels_without_working_route()] == ["desk"]
+
+    hook_receiver.down = False
+    run_ready_tasks()
+    assert [row.failing for row in route_rows()] == [False]
