@@ -174,7 +174,7 @@ def test_routes_are_added_listed_tested_and_removed_from_the_command_line(initia
     assert tested.returncode == 0 and "hook took the test alert" in tested.stdout
     assert json.loads(hook_receiver.accepted()[0].body)["event"] == "test"
     assert failed.returncode == 1 and "hook failed: HTTP 503 Service Unavailable" in failed.stderr
-    assert "failing since" in listed_after.stdout
+    assert "failing (1 failed attempt since it last worked): HTTP 503" in listed_after.stdout
     assert removed.returncode == 0 and again.returncode == 1 and "No route named hook" in again.stderr
     assert not any(b"signing-secret" in path.read_bytes() for path in initialised.glob("tipline.sqlite3*"))
 

@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
             "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none."
         ),
     )
+    check.add_argument(
+        "--configuration-only", action="store_true",
+        help=_("leave out whether a worker is running (for the server's ExecStartPre, so that a stopped worker does not also stop the server)"),
+    )
     check.set_defaults(handler=run_check)
 
     channel = commands.add_parser(
@@ -335,11 +339,13 @@ def _port_is_free(host: str, port: int) -> bool:
 
 def run_worker(arguments) -> int:
     from tipline.alerts.health import startup_report
-    from tipline.jobs.worker import run
+    from tipline.jobs.worker import NotSetUp, run
 
-    print(_("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM."))
-    print(startup_report(), flush=True)
-    run(interval=arguments.interval)
+    print(_("tipline worker: running background jobs; stop with Ctrl+C or SIGTERM."), flush=True)
+    try:
+        run(interval=arguments.interval, when_ready=lambda: print(startup_report(), flush=True))
+    except NotSetUp as problem:
+        return fail(f"tipline worker: {problem}")
     return 0
 
 
@@ -384,7 +390,7 @@ def run_resetuser(arguments) -> int:
 def run_check(arguments) -> int:
     from tipline.operations.deployment import find_problems
 
-    problems = find_problems()
+    problems = find_problems(configuration_only=arguments.configuration_only)
     if not problems:
         print(_("tipline check: no problems found."))
         return 0

@@ -258,9 +258,14 @@ DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "tipline@localhost")
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 ALERT_RETRY_BASE_SECONDS = env_int("ALERT_RETRY_BASE_SECONDS", 30, minimum=0)
 ALERT_RETRY_MAX_SECONDS = env_int("ALERT_RETRY_MAX_SECONDS", 600, minimum=1)
-# A worker holds a delivery this long; one that dies is replaced once it runs out.
-ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 60, minimum=2)
-ALERT_SEND_TIMEOUT_SECONDS = max(1, min(20, ALERT_LEASE_SECONDS // 2))
+# A worker holds a delivery this long and renews it while the attempt is in flight; the
+# deliveries of a worker that dies are taken up by another once it runs out.
+ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 15, minimum=2)
+# Attempts in flight at once per worker, and per route (a route that hangs holds only its share).
+ALERT_DELIVERY_THREADS = env_int("ALERT_DELIVERY_THREADS", 64, minimum=1)
+ALERT_ROUTE_CONCURRENCY = env_int("ALERT_ROUTE_CONCURRENCY", 16, minimum=1)
+# The whole exchange with a route (connect, send, the answer read to its end), not each read.
+ALERT_SEND_TIMEOUT_SECONDS = env_int("ALERT_SEND_TIMEOUT_SECONDS", 10, minimum=1)
 # Read only to tell an operator that these moved to routes (tipline check).
 LEGACY_ALERT_SETTINGS = [name for name in ("SMTP_HOST", "WEBHOOK_URL") if env_str(name, "")]
 DUTY_REMINDER_HOURS = sorted({int(hours) for hours in env_list("DUTY_REMINDER_HOURS", ["72", "24"])}, reverse=True)

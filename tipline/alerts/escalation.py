@@ -1,14 +1,16 @@
 """Escalation: a deadline alert that nobody acknowledged (opened the tip or changed its
 status) within the channel's window goes to the admins and to every route of the channel,
-escalation-only routes included. Each alert escalates once, whatever the number of workers."""
+escalation-only routes included. A tip escalates once per deadline, whatever the number of workers."""
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tipline.alerts import outbox
 from tipline.alerts.models import Audience, Event
 from tipline.core.models import SETTLED_STATUSES
+
+ESCALATED = "escalated"
 
 
 def scan(now: datetime) -> int:
@@ -22,8 +24,21 @@ def _escalate(event: Event, now: datetime) -> int:
         if not Event.objects.filter(pk=event.pk, escalated=False).update(escalated=True):
             return 0
         tip = event.tip
-        if tip is None or tip.status in SETTLED_STATUSES:
+        if tip is None or tip.status in SETTLED_STATUSES or not _first_for_this_deadline(tip):
             return 0
         seconds_left = int((tip.deadline - now).total_seconds()) if tip.deadline else None
         outbox.record(event.channel, "escalation", tip=tip, seconds_left=seconds_left, audience=Audience.ADMINS, now=now)
     return 1
+
+
+def _first_for_this_deadline(tip) -> bool:
+    """One escalation per tip and deadline: its 24 h and 2 h alerts do not ring twice.
+    A moved deadline forgets it (jobs.deadlines.forget_alerts) and may escalate again."""
+    from tipline.jobs.models import AlertSent
+
+    try:
+        with transaction.atomic():
+            AlertSent.objects.create(tip=tip, kind=ESCALATED)
+    except IntegrityError:
+        return False
+    return True

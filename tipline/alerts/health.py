@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tipline.alerts.delivery import email_addressees
+from tipline.alerts.fanout import email_addressees
 from tipline.alerts.models import Audience, Delivery, DeliveryStatus, Event, Route, RouteKind
 from tipline.alerts.routes import describe_target
 from tipline.core.models import OPEN_STATUSES, Channel

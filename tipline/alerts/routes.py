@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tipline.alerts.models import Event, Route, RouteKind
+from tipline.alerts.fanout import ROUTE_REMOVED
+from tipline.alerts.models import Delivery, DeliveryStatus, Event, Route, RouteKind
 from tipline.core.site_keys import site_key
 from tipline.crypto import aead
 from tipline.crypto.errors import DecryptionError
@@ -56,9 +57,15 @@ def add_route(spec: RouteSpec) -> Route:
 
 @transaction.atomic
 def remove_route(name: str) -> None:
-    deleted, _counts = Route.objects.filter(name=name).delete()
-    if not deleted:
+    """What the route still owed is cancelled ("route removed"); a worker with one of its
+    deliveries in flight records that it was delivered, if it was, and nothing else."""
+    route = Route.objects.filter(name=name).first()
+    if route is None:
         raise RouteError(_("No route named %(name)s.") % {"name": name})
+    Delivery.objects.filter(route=route, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None,
+    )
+    route.delete()
     routes_changed()
 
 

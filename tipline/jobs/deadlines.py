@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from tipline.alerts import outbox
+from tipline.alerts import escalation, outbox
 from tipline.alerts.models import Audience
 from tipline.core.models import SETTLED_STATUSES, Tip, TipStatus
 from tipline.jobs.models import AlertSent
@@ -41,7 +41,7 @@ def scan(now: datetime) -> int:
 
 def forget_alerts(tip: Tip) -> None:
     """The deadline moved: the alerts of the old one say nothing about the new one."""
-    AlertSent.objects.filter(Q(kind__startswith="lead-") | Q(kind="passed"), tip=tip).delete()
+    AlertSent.objects.filter(Q(kind__startswith="lead-") | Q(kind__in=("passed", escalation.ESCALATED)), tip=tip).delete()
 
 
 def alert_once(tip: Tip, kind: str, event: str, seconds_left: int, now: datetime, audience: str = Audience.RECIPIENTS) -> bool:

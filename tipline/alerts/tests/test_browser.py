@@ -48,7 +48,7 @@ def test_an_admin_adds_a_route_tests_it_and_sees_each_delivery_on_the_tip(live_s
     hook_receiver.down = True
     page.locator("tr", has_text="desk-chat").get_by_role("button", name="Send a test alert").click()
     assert "The test alert through desk-chat failed: HTTP 503 Service Unavailable" in page.locator("#test-result").inner_text()
-    assert "failing since" in page.locator("tr", has_text="desk-chat").inner_text()
+    assert "failing (1 failed attempt since it last worked)" in page.locator("tr", has_text="desk-chat").inner_text()
     screenshot(page, "staff-alert-routes")
 
     tip, _receipt = make_tip("desk", "He is released Friday 06:00", timezone.now() + timedelta(hours=3))

@@ -127,3 +127,45 @@ def test_a_recipient_sets_a_deadline_on_the_tip_page_in_the_channels_time_zone(w
     for out_of_range in ("0001-01-01T00:00", "9999-12-31T23:00"):
         refused = client.post(f"/staff/tips/{tip.pk}/deadline/", {"deadline": out_of_range})
         assert refused.status_code == 400 and "between the years 2000 and 2999" in refused.content.decode()
+
+
+def test_a_tip_whose_24_and_2_hour_alerts_both_go_unanswered_escalates_once(watched):
+    start = timezone.now()
+    make_tip("desk", "ignored twice", start + timedelta(hours=30))
+
+    assert deadlines.scan(start + timedelta(hours=7)) == 1  # the 24 h alert
+    assert deadlines.scan(start + timedelta(hours=28)) == 1  # the 2 h alert, still unanswered
+    escalated = escalation.scan(start + timedelta(hours=29)) + escalation.scan(start + timedelta(hours=29, minutes=30))
+    run_ready_tasks()
+
+    assert escalated == 1 and Event.objects.filter(kind="escalation").count() == 1
+    assert len(watched["phone"].accepted()) == 1
+
+
+def test_an_escalation_to_a_receiver_slower_than_the_lease_rings_once_with_two_workers_delivering(watched, settings):
+    import threading
+    import time
+
+    from tipline.alerts.dispatcher import Dispatcher
+
+    settings.ALERT_LEASE_SECONDS = 2
+    watched["phone"].delay = 3  # each attempt outlasts the lease: only its renewal keeps the other worker off it
+    start = timezone.now()
+    make_tip("desk", "slow phone", start + timedelta(hours=1))
+    deadlines.scan(start)
+    escalation.scan(start + timedelta(minutes=59))
+
+    def deliver(name: str) -> None:
+        with Dispatcher(name) as dispatcher:
+            until = time.monotonic() + 8
+            while time.monotonic() < until:
+                dispatcher.step()
+                dispatcher.wait(0.1)
+
+    workers = [threading.Thread(target=deliver, args=(name,)) for name in ("first", "second")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert len(watched["phone"].accepted()) == 1

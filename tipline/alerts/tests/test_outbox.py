@@ -2,12 +2,13 @@
 sent that was not, each event goes out once per route however often workers pass, and a
 delivery held by a dead worker is taken up again when its lease runs out."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from tipline.alerts import delivery
+from tipline.alerts import delivery, fanout
 from tipline.alerts.health import channels_without_working_route, pending_report
 from tipline.alerts.models import Delivery, DeliveryStatus, Event
 from tipline.alerts.routes import RouteSpec, add_route, remove_route
@@ -36,7 +37,7 @@ def test_an_event_with_no_route_waits_visibly_and_goes_out_once_a_route_is_added
     run_ready_tasks()
 
     event = Event.objects.get(tip=tip)
-    assert not event.settled and event.waiting_reason == delivery.NO_ROUTE
+    assert not event.settled and event.waiting_reason == fanout.NO_ROUTE
     assert "1 events waiting for a route" in "\n".join(pending_report())
 
     webhook(hook_receiver)
@@ -71,15 +72,14 @@ def test_a_route_that_is_down_keeps_every_event_pending_and_sends_each_once_when
 def test_a_delivery_leased_by_a_worker_that_died_is_taken_up_when_the_lease_runs_out(desk, hook_receiver, settings):
     webhook(hook_receiver)
     make_tip("desk", "leased")
-    delivery.fan_out_pending()
+    fanout.fan_out_pending()
     now = timezone.now()
-    held = Delivery.objects.get()
-    assert delivery._claim(held.pk, now)  # a worker claims it, then is killed before sending
+    (claimed,) = delivery.claim("killed-worker", now, 10, Counter(), 10)  # a worker claims it, then is killed before sending
 
-    assert delivery.deliver_due(now + timedelta(seconds=1)) == 0  # the lease still holds
-    assert not delivery._claim(held.pk, now + timedelta(seconds=1))
+    assert delivery.run_once(now + timedelta(seconds=1)) == 0  # the lease still holds
+    assert delivery.claim("another-worker", now + timedelta(seconds=1), 10, Counter(), 10) == []
     later = now + timedelta(seconds=settings.ALERT_LEASE_SECONDS + 1)
-    assert delivery.deliver_due(later) == 1
+    assert delivery.run_once(later) == 1
 
     assert len(hook_receiver.accepted()) == 1
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
@@ -90,8 +90,8 @@ def test_fanning_out_again_adds_no_second_delivery(desk, hook_receiver):
     make_tip("desk", "twice")
     event = Event.objects.get()
 
-    delivery.fan_out(event)
-    delivery.fan_out(event)
+    fanout.fan_out(event)
+    fanout.fan_out(event)
     run_ready_tasks()
 
     assert Delivery.objects.count() == 1 and len(hook_receiver.accepted()) == 1
@@ -107,7 +107,7 @@ def test_a_removed_route_cancels_what_it_still_owed_and_the_event_waits_again(de
     run_ready_tasks()
 
     assert Delivery.objects.get().status == DeliveryStatus.CANCELLED
-    assert Event.objects.get().waiting_reason == delivery.NO_ROUTE
+    assert Event.objects.get().waiting_reason == fanout.NO_ROUTE
 
 
 def test_email_goes_to_each_recipient_and_quiet_ones_get_it_in_the_digest(desk, email_route):
@@ -127,7 +127,7 @@ def test_a_route_for_other_channels_does_not_carry_this_channels_events(desk, ho
     make_tip("desk", "elsewhere")
     run_ready_tasks()
 
-    assert hook_receiver.accepted() == [] and Event.objects.get().waiting_reason == delivery.NO_ROUTE
+    assert hook_receiver.accepted() == [] and Event.objects.get().waiting_reason == fanout.NO_ROUTE
 
 
 def test_channels_with_deadlines_that_no_working_route_serves_are_named_by_tipline_check(desk, hook_receiver):

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from tipline.accounts.tokens import create_token
-from tipline.alerts import delivery
+from tipline.alerts import fanout
 from tipline.alerts.models import Delivery, Event
 from tipline.alerts.routes import RouteSpec, add_route
 from tipline.casework import services
@@ -68,7 +68,7 @@ def test_its_alerts_reach_only_the_chosen_readers_own_email(desk, client, tmp_pa
     tip = send_leaving_out(client, desk["ben"])
 
     for event in Event.objects.filter(tip=tip):
-        delivery.fan_out(event)
+        fanout.fan_out(event)
 
     deliveries = Delivery.objects.filter(event__tip=tip)
     assert [(item.route_name, item.recipient.username) for item in deliveries] == [("mail", "ana")]

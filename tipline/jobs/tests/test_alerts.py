@@ -10,7 +10,7 @@ from tipline.accounts.models import User
 from tipline.core.models import Tip
 from tipline.jobs import deadlines
 from tipline.jobs.models import AlertSent, DigestItem
-from tipline.jobs.worker import run_ready_tasks, schedule_due
+from tipline.jobs.worker import DEADLINE_SCAN, claim_slot, run_ready_tasks, schedule_due
 from tipline.testing.staff import make_tip
 
 pytestmark = pytest.mark.django_db
@@ -110,10 +110,19 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_number_of_worke
     later = schedule_due(now + timedelta(minutes=1, seconds=1))
 
     assert sorted(first) == [
-        "audit-checkpoint", "deadline-scan", "digest", "insider-keys", "orphan-blob-sweep", "retention-purge", "session-purge", "task-prune",
+        "audit-checkpoint", "digest", "insider-keys", "orphan-blob-sweep", "retention-purge", "session-purge", "task-prune",
     ]
     assert second == []
-    assert sorted(later) == ["deadline-scan", "session-purge"]
+    assert sorted(later) == ["session-purge"]
+
+
+def test_the_deadline_scan_runs_once_per_15_seconds_whatever_the_number_of_workers(desk):
+    name, every = DEADLINE_SCAN
+    now = timezone.now()
+
+    turns = [claim_slot(name, every, now), claim_slot(name, every, now), claim_slot(name, every, now + every)]
+
+    assert every == timedelta(seconds=15) and turns == [True, False, True]
 
 
 def test_each_recipient_gets_notices_in_their_own_language(desk, email_route):
