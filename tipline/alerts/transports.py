@@ -18,6 +18,7 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.utils import translation
 
 from tipline.alerts import notify
+from tipline.alerts.exchange import AnswerCutOff, Exchange, read_to_end
 from tipline.alerts.models import Route, RouteKind
 from tipline.alerts.routes import RouteError, route_secret
 
@@ -60,28 +61,43 @@ def _send_email(route: Route, notice: notify.Notice, addressee: Addressee | None
 
 
 def send_mail_text(route: Route, addressee: Addressee, subject: str, body: str) -> None:
-    try:
-        connection = mail_connection(route)
-        connection.send_messages([EmailMessage(subject, body, _sender(route), [addressee.email])])
-    except RouteError as error:
-        raise DeliveryFailed(str(error)) from None
-    except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
-        raise DeliveryFailed(f"{error.__class__.__name__}: {error}"[:400]) from None
+    with Exchange(settings.ALERT_SEND_TIMEOUT_SECONDS) as exchange:
+        try:
+            connection = mail_connection(route, exchange)
+            connection.send_messages([EmailMessage(subject, body, _sender(route), [addressee.email])])
+        except RouteError as error:
+            raise DeliveryFailed(str(error)) from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
+            _fail_past_deadline(exchange)
+            raise DeliveryFailed(f"{error.__class__.__name__}: {error}"[:400]) from None
+        _fail_past_deadline(exchange)
 
 
 def _sender(route: Route) -> str:
     return parse_qs(urlsplit(route.target).query).get("from", [settings.DEFAULT_FROM_EMAIL])[0]
 
 
-def mail_connection(route: Route):
+class _RouteMailBackend(SmtpEmailBackend):
+    """Django's SMTP backend whose connection lives inside one Exchange."""
+
+    def __init__(self, exchange: Exchange, **kwargs):
+        super().__init__(**kwargs)
+        self.exchange = exchange
+
+    @property
+    def connection_class(self):
+        return self.exchange.smtp_class(implicit_tls=self.use_ssl)
+
+
+def mail_connection(route: Route, exchange: Exchange):
     parts = urlsplit(route.target)
     if parts.scheme == "file":
         Path(parts.path).mkdir(mode=0o700, parents=True, exist_ok=True)
         return FileEmailBackend(alias=f"route:{route.name}", file_path=parts.path)
     implicit_tls = parts.scheme == "smtps"
     # An alias of our own: the connection comes from the route, never from Django's mail settings.
-    return SmtpEmailBackend(
-        alias=f"route:{route.name}", host=parts.hostname, port=parts.port or (465 if implicit_tls else 587),
+    return _RouteMailBackend(
+        exchange, alias=f"route:{route.name}", host=parts.hostname, port=parts.port or (465 if implicit_tls else 587),
         username=unquote(parts.username or ""), password=route_secret(route), use_ssl=implicit_tls,
         use_tls=parts.scheme == "smtp", timeout=settings.ALERT_SEND_TIMEOUT_SECONDS, ssl_keyfile=None, ssl_certfile=None,
     )
@@ -90,14 +106,27 @@ def mail_connection(route: Route):
 def _post(route: Route, notice: notify.Notice) -> None:
     url, method, body, headers = _http_request(route, notice)
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=settings.ALERT_SEND_TIMEOUT_SECONDS) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as error:
-        raise DeliveryFailed(f"HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise DeliveryFailed(f"{reason.__class__.__name__}: {reason}"[:400]) from None
+    with Exchange(settings.ALERT_SEND_TIMEOUT_SECONDS) as exchange:
+        try:
+            with exchange.opener().open(request, timeout=settings.ALERT_SEND_TIMEOUT_SECONDS) as response:
+                read_to_end(response)
+        except urllib.error.HTTPError as error:
+            _fail_past_deadline(exchange)
+            raise DeliveryFailed(f"HTTP {error.code} {error.reason}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            _fail_past_deadline(exchange)
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, AnswerCutOff):
+                raise DeliveryFailed(str(reason)) from None
+            raise DeliveryFailed(f"{reason.__class__.__name__}: {reason}"[:400]) from None
+        _fail_past_deadline(exchange)
+
+
+def _fail_past_deadline(exchange: Exchange) -> None:
+    """Whatever the library made of the cut (an error, or an answer that seemed to end), an
+    exchange the deadline ended did not deliver."""
+    if exchange.expired:
+        raise DeliveryFailed(f"no complete answer within {exchange.seconds:g} s")
 
 
 def _http_request(route: Route, notice: notify.Notice) -> tuple[str, str, bytes, dict]:

@@ -70,3 +70,66 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
     receiver.port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server
+
+
+class Misbehaving:
+    """A real TCP server on loopback that takes each connection and then misbehaves as a
+    broken or hostile receiver would. `behaviour`:
+      "hang"      reads the request and never answers;
+      "trickle"   answers one byte every `pace` seconds, each read well inside any socket timeout;
+      "cut"       answers a status line and closes ("200 OK", then nothing);
+      "short"     declares a 10-byte body, sends 3 and closes;
+      "smtp-trickle" an SMTP greeting, one byte every `pace` seconds.
+    """
+
+    ANSWERS = {
+        "trickle": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        "cut": b"HTTP/1.1 200 OK\r\n",
+        "short": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}x",
+        "smtp-trickle": b"220 mail.example.org ESMTP ready\r\n",
+    }
+
+    def __init__(self, behaviour: str, pace: float = 0.2):
+        import socket
+
+        self.behaviour, self.pace = behaviour, pace
+        self.connections = 0
+        self._stopped = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _address = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._misbehave, args=(connection,), daemon=True).start()
+
+    def _misbehave(self, connection) -> None:
+        with connection:
+            try:
+                if not self.behaviour.startswith("smtp"):
+                    connection.recv(65536)
+                if self.behaviour == "hang":
+                    self._stopped.wait()
+                elif self.behaviour in ("trickle", "smtp-trickle"):
+                    for byte in self.ANSWERS[self.behaviour]:
+                        if self._stopped.wait(self.pace):
+                            return
+                        connection.sendall(bytes([byte]))
+                    self._stopped.wait()
+                else:
+                    connection.sendall(self.ANSWERS[self.behaviour])
+            except OSError:
+                return  # the client gave up: what a deadline is for
