@@ -66,5 +66,6 @@ def test_metrics_add_up_every_server_process_and_hold_nothing_about_tipsters(tmp
     assert 'route="/c/<slug:slug>/",status="200"' in scraped and 'method="POST"' in scraped
     assert 'tipline_tips{status="new"} 1.0' in scraped
     assert 'tipline_up{component="database"} 1.0' in scraped and 'tipline_up{component="blob_store"} 1.0' in scraped
+    assert "\ntipline_workers_running 0.0\n" in scraped  # no worker runs here: what an operator's monitoring pages on
     for secret in (TIPSTER_TEXT, "general", "127.0.0.1", "Mozilla", "Python-urllib"):
         assert secret not in scraped.replace(f"127.0.0.1:{metrics_port}", ""), secret

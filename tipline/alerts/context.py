@@ -1,5 +1,6 @@
-"""The admins' banner on staff pages: channels whose deadline alerts would reach nobody.
-Handed to templates as a callable, so the queries run only where a page shows it."""
+"""The admins' banners on staff pages: channels whose deadline alerts would reach nobody,
+and no worker running to deliver anything. Handed to templates as callables, so the
+queries run only where a page shows them."""
 
 
 def unreached_channels(request) -> dict:
@@ -8,4 +9,9 @@ def unreached_channels(request) -> dict:
 
         return [channel.name for channel in channels_without_working_route()]
 
-    return {"unreached_channels": names}
+    def worker_silence():
+        from tipline.alerts.heartbeat import silence
+
+        return silence()
+
+    return {"unreached_channels": names, "worker_silence": worker_silence}

@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
+from tipline.alerts import heartbeat
 from tipline.alerts.health import pending_report
+from tipline.alerts.models import WorkerHeartbeat
 from tipline.jobs.models import PeriodicSlot
 
 
@@ -32,7 +34,27 @@ def report() -> str:
         lines.append("  " + _("failed %(when)s %(task)s: %(error)s") % {
             "when": f"{result.finished_at:%Y-%m-%d %H:%M}", "task": task, "error": result.exception_class_path,
         })
+    lines += _worker_lines()
     lines.append(_("Next scheduled:"))
     slots = list(PeriodicSlot.objects.order_by("name"))
     lines += [f"  {slot.name}: {slot.next_run:%Y-%m-%d %H:%M:%S} UTC" for slot in slots] or ["  " + _("nothing yet (no worker has run)")]
     return "\n".join(lines + pending_report())
+
+
+def _worker_lines() -> list[str]:
+    now = timezone.now()
+    workers = heartbeat.running(now)
+    if workers:
+        return [_("Workers running: %(count)d") % {"count": len(workers)}] + [
+            "  " + _("%(host)s pid %(pid)d, started %(started)s UTC, seen %(seconds)d s ago") % {
+                "host": worker.host, "pid": worker.pid, "started": f"{worker.started_at:%Y-%m-%d %H:%M}",
+                "seconds": (now - worker.seen_at).total_seconds(),
+            }
+            for worker in workers
+        ]
+    last = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    if last is None:
+        return [_("Workers running: none, and none has run yet: alerts are not going out (start tipline worker)")]
+    return [_("Workers running: none since %(when)s UTC: alerts are not going out (start tipline worker)") % {
+        "when": f"{last.seen_at:%Y-%m-%d %H:%M:%S}",
+    }]

@@ -14,8 +14,10 @@ from tipline.web.middleware import is_onion_host
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-def find_problems() -> list[str]:
-    """Return one readable sentence per problem; an empty list means ready."""
+def find_problems(configuration_only: bool = False) -> list[str]:
+    """Return one readable sentence per problem; an empty list means ready.
+    `configuration_only` leaves out whether a worker is running (the server's
+    ExecStartPre: a stopped worker must not also keep tipsters out)."""
     problems: list[str] = []
     problems += _secret_problems()
     problems += _mode_problems()
@@ -23,7 +25,9 @@ def find_problems() -> list[str]:
     problems += database_problems
     problems += _shared_service_problems()
     if not database_problems:  # these read the database, which must be there and migrated
-        problems += _alert_problems() + _account_problems() + _channel_problems() + _worker_problems()
+        problems += _alert_problems() + _account_problems() + _channel_problems()
+        if not configuration_only:
+            problems += _worker_problems()
     problems += _backup_problems()
     return problems
 
@@ -91,15 +95,28 @@ def _worker_problems() -> list[str]:
 
     from django.utils import timezone
 
+    from tipline.alerts.heartbeat import silence
     from tipline.insider.models import Organisation
     from tipline.jobs.models import PeriodicSlot
 
+    nobody = silence()
+    if nobody is not None:
+        return [_worker_silence_problem(nobody)]
     if not Organisation.objects.exists():
         return []
     rotation = PeriodicSlot.objects.filter(name="insider-keys").first()
     if rotation is None or rotation.next_run < timezone.now() - timedelta(hours=2):
         return [_("Insider organisations exist, but no worker has rotated their keys in the last two hours: run tipline worker (docs/operations.md).")]
     return []
+
+
+def _worker_silence_problem(nobody) -> str:
+    if nobody.last_seen is None:
+        return _("No worker has run on this tip line: alerts, deadline scans and retention wait. Start tipline worker (docs/operations.md, The worker).")
+    return _(
+        "No worker has been seen since %(when)s UTC (last on %(host)s): alerts, deadline scans and retention wait. "
+        "Start tipline worker (docs/operations.md, The worker)."
+    ) % {"when": f"{nobody.last_seen.seen_at:%Y-%m-%d %H:%M}", "host": nobody.last_seen.host or "?"}
 
 
 def _backup_problems() -> list[str]:

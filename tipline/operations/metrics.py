@@ -85,7 +85,25 @@ class DatabaseCounts:
         for row in Tip.objects.values("status").annotate(count=Count("id")).order_by():
             tips.add_metric([row["status"]], row["count"])
         yield tips
+        yield from _worker_metrics()
         tasks = GaugeMetricFamily("tipline_tasks", "Background tasks, by state.", labels=["state"])
         for row in DBTaskResult.objects.values("status").annotate(count=Count("id")).order_by():
             tasks.add_metric([row["status"].lower()], row["count"])
         yield tasks
+
+
+def _worker_metrics():
+    """Whether anyone delivers: alert on tipline_workers_running == 0 (for 2 minutes and more,
+    docs/operations.md) as on tipline_up."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    from tipline.alerts import heartbeat
+
+    running = GaugeMetricFamily("tipline_workers_running", "Workers seen in the last 2 minutes.")
+    running.add_metric([], len(heartbeat.running()))
+    yield running
+    since = heartbeat.seconds_since_seen()
+    if since is not None:
+        seen = GaugeMetricFamily("tipline_worker_seconds_since_seen", "Seconds since the newest heartbeat of a worker not stopped.")
+        seen.add_metric([], since)
+        yield seen
