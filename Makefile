@@ -31,13 +31,14 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
 	@touch $@
 
 # The worker runs beside the server, so that the demo's alerts arrive (as files under
-# ./var/demo-mail/); it stops when the server does.
+# ./var/demo-mail/); scripts/keep-running starts it again whenever it exits, and it stops
+# when the server does.
 # The demo's data directory is ./var (TIPLINE_DATA_DIR, when set, wins).
 run: export TIPLINE_DATA_DIR ?= $(CURDIR)/var
 run: $(INSTALLED)
 	$(VENV)/bin/tipline init
 	$(VENV)/bin/tipline demo
-	$(VENV)/bin/tipline worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	./scripts/keep-running worker $(VENV)/bin/tipline worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(VENV)/bin/tipline serve --host 127.0.0.1 --port $(PORT)
 
 $(AXE): package.json package-lock.json
