@@ -87,3 +87,47 @@ def test_keep_running_starts_a_killed_worker_again_and_stops_it_when_told(tmp_pa
     with pytest.raises(ProcessLookupError):
         os.kill(restarted, 0)  # stopped with its supervisor
     assert worker_pids(data_dir) == {first}  # it said it stopped; the killed one could not, and ages out in 2 minutes
+
+
+def init_with_a_channel(tmp_path):
+    data_dir = tmp_path / "data"
+    assert run_tipline(data_dir, "init").returncode == 0
+    channel = tmp_path / "desk.yaml"
+    channel.write_text("slug: desk\nname: Desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n")
+    assert run_tipline(data_dir, "channel", "import", str(channel)).returncode == 0
+    return data_dir
+
+
+def test_a_worker_given_signals_in_quick_succession_still_stops(tmp_path):
+    data_dir = init_with_a_channel(tmp_path)
+    worker = subprocess.Popen([str(TIPLINE), "worker"], env=clean_environment(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: worker_pids(data_dir))
+
+    for _signal in range(20):  # before, a second signal inside the first one's handler deadlocked it
+        worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+    assert worker.returncode == 0
+
+
+def test_ctrl_c_in_make_runs_shell_stops_the_worker_and_its_supervisor_for_good(tmp_path):
+    data_dir = init_with_a_channel(tmp_path)
+    # As make's recipe starts it: in the background of a non-interactive shell, where SIGINT is ignored.
+    shell = subprocess.Popen(
+        ["sh", "-c", f'"{KEEP_RUNNING}" worker "{TIPLINE}" worker & wait'], env=clean_environment(data_dir),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        (pid,) = wait_for(lambda: worker_pids(data_dir))
+        os.killpg(shell.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+        shell.wait(timeout=60)
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGKILL)
+
+    assert "starting it again" not in shell.stderr.read()
+    assert worker_pids(data_dir) == set()  # it stopped when told, and said so

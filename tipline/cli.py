@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=_(
             "Run background jobs until stopped (SIGTERM or Ctrl+C): alert deliveries, the deadline scan every "
             "15 seconds, the retention purge every hour and the daily digest. Several workers "
-            "may run against one PostgreSQL database. See docs/operations.md for running it under systemd."
+            "may run against one PostgreSQL database. It waits out database faults and records a heartbeat "
+            "(docs/operations.md, The worker); docs/deployment.md has its systemd unit."
         ),
     )
     worker.add_argument("--interval", type=float, default=1.0, help=_("seconds to wait when idle (default: 1)"))
@@ -157,12 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help=_("check that this instance is configured safely"),
         description=_(
             "Check the secret key's permissions, DEBUG, HTTPS settings, the database connection "
-            "and migrations. Prints each problem and exits 1 if there is any, 0 if there is none."
+            "and migrations, shared services, and the running tip line: alert routes, accounts, "
+            "channels, whether a worker is running, backups. Prints each problem and exits 1 if "
+            "there is any, 0 if there is none."
         ),
     )
     check.add_argument(
         "--configuration-only", action="store_true",
-        help=_("leave out whether a worker is running (for the server's ExecStartPre, so that a stopped worker does not also stop the server)"),
+        help=_(
+            "only what the settings and files decide, not the state of the running tip line (routes, accounts, "
+            "channels, worker, backups): for the server's ExecStartPre, so that none of those keeps tipsters out"
+        ),
     )
     check.set_defaults(handler=run_check)
 

@@ -261,9 +261,10 @@ ALERT_RETRY_MAX_SECONDS = env_int("ALERT_RETRY_MAX_SECONDS", 600, minimum=1)
 # A worker holds a delivery this long and renews it while the attempt is in flight; the
 # deliveries of a worker that dies are taken up by another once it runs out.
 ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 15, minimum=2)
-# Attempts in flight at once per worker, and per route (a route that hangs holds only its share).
+# Attempts in flight at once per worker, and at most per route: each route with work gets
+# an equal part of the pool up to this, so a route that hangs holds only its own part.
 ALERT_DELIVERY_THREADS = env_int("ALERT_DELIVERY_THREADS", 64, minimum=1)
-ALERT_ROUTE_CONCURRENCY = env_int("ALERT_ROUTE_CONCURRENCY", 16, minimum=1)
+ALERT_ROUTE_CONCURRENCY = env_int("ALERT_ROUTE_CONCURRENCY", 32, minimum=1)
 # The whole exchange with a route (connect, send, the answer read to its end), not each read.
 ALERT_SEND_TIMEOUT_SECONDS = env_int("ALERT_SEND_TIMEOUT_SECONDS", 10, minimum=1)
 # Read only to tell an operator that these moved to routes (tipline check).

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, ProgrammingError, transaction
 from django.utils import timezone
 
 from tipline.alerts import delivery
@@ -86,10 +86,17 @@ class Dispatcher:
         if room <= 0:
             return 0
         busy = Counter(attempt.route.pk for attempt in self.in_flight.values())
-        attempts = delivery.claim(self.worker_id, self._now(), room, busy, self.per_route, skip)
+        now = self._now()
+        attempts = delivery.claim(self.worker_id, now, room, busy, self._fair_share(busy, now), skip)
         for attempt in attempts:
             self.in_flight[self.pool.submit(attempt.send)] = attempt
         return len(attempts)
+
+    def _fair_share(self, busy: Counter, now: datetime) -> int:
+        """Each route with work gets an equal part of the pool (up to ALERT_ROUTE_CONCURRENCY):
+        routes that hang can hold only their own parts, never a healthy route's."""
+        routes = set(busy) | set(delivery.due_deliveries(now).order_by().values_list("route_id", flat=True).distinct())
+        return max(1, min(self.per_route, self.threads // max(1, len(routes))))
 
     def _collect(self) -> None:
         for future in [future for future in self.in_flight if future.done()]:
@@ -102,13 +109,18 @@ class Dispatcher:
             self.answered.append((attempt, error))
 
     def _record_answered(self) -> None:
-        if not self.answered:
-            return
+        """Each answer in its own transaction: one that the database refuses for its own
+        sake (not because the database is away) is logged and left to its lease, never
+        kept to block every other answer behind it."""
         now = self._now()
-        with transaction.atomic():  # one commit for the lot; all of them again if the database fails
-            for attempt, error in self.answered:
-                delivery.record(attempt, error, now)
-        self.answered = []
+        while self.answered:
+            attempt, error = self.answered[0]
+            try:
+                with transaction.atomic():
+                    delivery.record(attempt, error, now)
+            except (DataError, IntegrityError, ProgrammingError):
+                log.exception("alert through route %s: its answer could not be recorded; it will be tried again", attempt.route.name)
+            self.answered.pop(0)
 
     def _renew_leases(self) -> None:
         if self.in_flight and time.monotonic() - self.renewed_at >= settings.ALERT_LEASE_SECONDS / 3:

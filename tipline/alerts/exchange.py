@@ -69,22 +69,31 @@ class Exchange:
             for duplicate in self._watched:
                 _shut(duplicate)
 
-    # HTTP(S) through urllib, so that proxies from the environment still apply.
     def opener(self) -> urllib.request.OpenerDirector:
-        return urllib.request.build_opener(_HTTPHandler(self), _HTTPSHandler(self, _tls_context()))
+        """HTTP(S) through urllib, so that proxies from the environment still apply; and
+        nothing else: no redirect is followed (it would carry the route's token and
+        signature to another address, or turn the POST into a GET that delivers nothing,
+        or lead to ftp:, which no deadline watches), no other scheme is spoken."""
+        opener = urllib.request.OpenerDirector()
+        for handler in (
+            urllib.request.ProxyHandler(), _HTTPHandler(self), _HTTPSHandler(self, _tls_context()),
+            urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor(), urllib.request.UnknownHandler(),
+        ):
+            opener.add_handler(handler)
+        return opener
 
     def smtp_class(self, implicit_tls: bool):
         return partial(_SMTP_SSL if implicit_tls else _SMTP, exchange=self)
 
 
 def read_to_end(response: http.client.HTTPResponse) -> None:
-    """Read the answer until it ends (or LONGEST_ANSWER, enough to know it is an answer);
-    raises AnswerCutOff when it declared more than arrived."""
+    """Read the answer until it ends; raises AnswerCutOff when it declared more than
+    arrived, or goes on past LONGEST_ANSWER (no receiver of a notice answers at such length)."""
     received = 0
     while chunk := response.read(64 * 1024):
         received += len(chunk)
         if received > LONGEST_ANSWER:
-            return  # an answer this long is an answer; the rest is not worth holding in memory
+            raise AnswerCutOff(f"the answer went on past {LONGEST_ANSWER // 1024 // 1024} MiB without ending")
     if response.length:  # what Content-Length promised and never came
         raise AnswerCutOff(f"the answer ended {response.length} bytes before its declared length")
 

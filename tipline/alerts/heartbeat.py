@@ -54,10 +54,15 @@ def silence(now: datetime | None = None) -> Silence | None:
 
     if running(now) or not Channel.objects.exists():
         return None
-    return Silence(last_seen=WorkerHeartbeat.objects.order_by("-seen_at").first())
+    return Silence(last_seen=last_seen())
+
+
+def last_seen() -> WorkerHeartbeat | None:
+    """The worker seen last, running or not (the one that stopped last, once all have)."""
+    return max(WorkerHeartbeat.objects.all(), key=lambda worker: worker.last_seen_at, default=None)
 
 
 def seconds_since_seen(now: datetime | None = None) -> float | None:
-    """Since the newest heartbeat of a worker that has not stopped; None when there is none."""
-    newest = WorkerHeartbeat.objects.filter(stopped_at__isnull=True).order_by("-seen_at").first()
-    return None if newest is None else ((now or timezone.now()) - newest.seen_at).total_seconds()
+    """Since a worker was last seen (its heartbeat, or its stop); None when none ever ran."""
+    newest = last_seen()
+    return None if newest is None else ((now or timezone.now()) - newest.last_seen_at).total_seconds()

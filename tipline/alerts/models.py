@@ -138,3 +138,8 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField()
     seen_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True, help_text="Set when it stopped when told to.")
+
+    @property
+    def last_seen_at(self):
+        """When it stopped, if it said so; else its last heartbeat."""
+        return self.stopped_at or self.seen_at

@@ -24,7 +24,17 @@ from tipline.alerts.routes import RouteError, route_secret
 
 
 class DeliveryFailed(Exception):
-    """The route did not take the notice; the message says why."""
+    """The route did not take the notice; the message says why, in printable text only
+    (a receiver's own words, such as an HTTP reason, may hold anything)."""
+
+    def __init__(self, reason: str):
+        super().__init__(printable(reason))
+
+
+def printable(text: str, limit: int = 400) -> str:
+    """What a receiver said, fit for the database and the log: no NUL or other control
+    characters (PostgreSQL refuses NUL in text; a CR would forge a log line), at most `limit`."""
+    return "".join(character if character.isprintable() else "?" for character in str(text))[:limit]
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,10 @@ def _post(route: Route, notice: notify.Notice) -> None:
             with exchange.opener().open(request, timeout=settings.ALERT_SEND_TIMEOUT_SECONDS) as response:
                 read_to_end(response)
         except urllib.error.HTTPError as error:
+            error.close()
             _fail_past_deadline(exchange)
+            if 300 <= error.code < 400:
+                raise DeliveryFailed(f"HTTP {error.code} {error.reason}: the route's address redirects; give the route the address it redirects to") from None
             raise DeliveryFailed(f"HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             _fail_past_deadline(exchange)

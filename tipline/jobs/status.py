@@ -10,7 +10,6 @@ from django_tasks_db.models import DBTaskResult
 
 from tipline.alerts import heartbeat
 from tipline.alerts.health import pending_report
-from tipline.alerts.models import WorkerHeartbeat
 from tipline.jobs.models import PeriodicSlot
 
 
@@ -52,9 +51,9 @@ def _worker_lines() -> list[str]:
             }
             for worker in workers
         ]
-    last = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    last = heartbeat.last_seen()
     if last is None:
         return [_("Workers running: none, and none has run yet: alerts are not going out (start tipline worker)")]
     return [_("Workers running: none since %(when)s UTC: alerts are not going out (start tipline worker)") % {
-        "when": f"{last.seen_at:%Y-%m-%d %H:%M:%S}",
+        "when": f"{last.last_seen_at:%Y-%m-%d %H:%M:%S}",
     }]

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, InterfaceError, close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, InternalError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
@@ -44,6 +44,9 @@ PERIODIC = {
     "insider-keys": (timedelta(hours=1), tasks.rotate_insider_keys),
 }
 FIRST_BACKOFF, LONGEST_BACKOFF = 1.0, 30.0
+# The database is away, locked or read-only for a moment: wait and go on. Its other errors
+# (a value it refuses, a constraint) are faults of ours, logged whole each time they happen.
+DATABASE_AWAY = (OperationalError, InterfaceError, InternalError)
 # A loop that has not come round for this long is stuck: the heartbeat stops saying all is
 # well. The periodic jobs may rightly take longer (an hour's purge of many tips).
 STUCK_AFTER = 120.0
@@ -96,7 +99,7 @@ class Loop:
             try:
                 close_old_connections()
                 self.step()
-            except (DatabaseError, InterfaceError) as error:
+            except DATABASE_AWAY as error:
                 fault_since = fault_since or time.monotonic()
                 if backoff == FIRST_BACKOFF:
                     log.warning("worker %s: the database is unavailable (%s); trying again, waiting up to %d s", self.name, _one_line(error), LONGEST_BACKOFF)
@@ -125,11 +128,14 @@ class NotSetUp(Exception):
 def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, when_ready: Callable[[], None] = lambda: None) -> None:
     """Until SIGTERM/SIGINT (or `should_stop`): the three loops, watched, with a heartbeat.
     Waits for a database that is not there yet; raises NotSetUp for one never migrated."""
-    stopping = threading.Event()
+    stopping, signalled = threading.Event(), []
     if threading.current_thread() is threading.main_thread():  # signals reach only the main thread
         for signal_number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signal_number, lambda *_: stopping.set())
-    if not _wait_for_database(stopping):
+            # Only a list append in the handler: a second signal arriving inside Event.set() would
+            # wait for the lock the first one holds, for ever. The main thread turns it into the event.
+            signal.signal(signal_number, lambda *_: signalled.append(True))
+    told_to_stop = lambda: bool(signalled) or should_stop()  # noqa: E731
+    if not _wait_for_database(stopping, told_to_stop):
         return
     try:
         when_ready()
@@ -146,7 +152,7 @@ def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, 
     log.info("worker %s started", worker_id)
     for loop in loops:
         loop.start()
-    _watch(loops, worker_id, started_at, stopping, should_stop)
+    _watch(loops, worker_id, started_at, stopping, told_to_stop)
     for loop in loops:
         loop.thread.join(timeout=60)
     dispatcher.close()
@@ -154,12 +160,12 @@ def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, 
     log.info("worker %s stopped", worker_id)
 
 
-def _wait_for_database(stopping: threading.Event) -> bool:
+def _wait_for_database(stopping: threading.Event, told_to_stop: Callable[[], bool]) -> bool:
     """True once the database answers with every migration applied; False if told to stop first."""
     from django.db.migrations.executor import MigrationExecutor
 
     backoff = FIRST_BACKOFF
-    while not stopping.is_set():
+    while not told_to_stop():
         try:
             executor = MigrationExecutor(connection)
             unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -167,7 +173,9 @@ def _wait_for_database(stopping: threading.Event) -> bool:
             if backoff == FIRST_BACKOFF:
                 log.warning("worker: waiting for the database (%s)", _one_line(error))
             _close_connection()
-            stopping.wait(backoff)
+            deadline = time.monotonic() + backoff
+            while time.monotonic() < deadline and not told_to_stop():
+                time.sleep(0.2)
             backoff = min(backoff * 2, LONGEST_BACKOFF)
             continue
         if unapplied:

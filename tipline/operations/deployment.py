@@ -16,18 +16,21 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 def find_problems(configuration_only: bool = False) -> list[str]:
     """Return one readable sentence per problem; an empty list means ready.
-    `configuration_only` leaves out whether a worker is running (the server's
-    ExecStartPre: a stopped worker must not also keep tipsters out)."""
+    `configuration_only` keeps to what the settings and files decide (secret key, mode,
+    database and migrations, shared services) and leaves out the state of the running tip
+    line (routes, accounts, channels, worker, backups): the server's ExecStartPre, so that
+    a stopped worker, a chat service that is down or a colleague not yet signed in does
+    not also keep tipsters out."""
     problems: list[str] = []
     problems += _secret_problems()
     problems += _mode_problems()
     database_problems = _database_problems()
     problems += database_problems
     problems += _shared_service_problems()
+    if configuration_only:
+        return problems
     if not database_problems:  # these read the database, which must be there and migrated
-        problems += _alert_problems() + _account_problems() + _channel_problems()
-        if not configuration_only:
-            problems += _worker_problems()
+        problems += _alert_problems() + _account_problems() + _channel_problems() + _worker_problems()
     problems += _backup_problems()
     return problems
 
@@ -116,7 +119,7 @@ def _worker_silence_problem(nobody) -> str:
     return _(
         "No worker has been seen since %(when)s UTC (last on %(host)s): alerts, deadline scans and retention wait. "
         "Start tipline worker (docs/operations.md, The worker)."
-    ) % {"when": f"{nobody.last_seen.seen_at:%Y-%m-%d %H:%M}", "host": nobody.last_seen.host or "?"}
+    ) % {"when": f"{nobody.last_seen.last_seen_at:%Y-%m-%d %H:%M:%S}", "host": nobody.last_seen.host or "?"}
 
 
 def _backup_problems() -> list[str]:

@@ -79,7 +79,10 @@ class Misbehaving:
       "trickle"   answers one byte every `pace` seconds, each read well inside any socket timeout;
       "cut"       answers a status line and closes ("200 OK", then nothing);
       "short"     declares a 10-byte body, sends 3 and closes;
-      "smtp-trickle" an SMTP greeting, one byte every `pace` seconds.
+      "smtp-trickle" an SMTP greeting, one byte every `pace` seconds;
+      "nul-reason" answers 500 with a NUL byte in its reason phrase;
+      "redirect"  answers 302 to an ftp: address;
+      "endless"   answers 200 with a chunked body that never ends.
     """
 
     ANSWERS = {
@@ -87,6 +90,8 @@ class Misbehaving:
         "cut": b"HTTP/1.1 200 OK\r\n",
         "short": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}x",
         "smtp-trickle": b"220 mail.example.org ESMTP ready\r\n",
+        "nul-reason": b"HTTP/1.1 500 Bad\x00Thing\r\nContent-Length: 0\r\n\r\n",
+        "redirect": b"HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1:9/x\r\nContent-Length: 0\r\n\r\n",
     }
 
     def __init__(self, behaviour: str, pace: float = 0.2):
@@ -117,12 +122,19 @@ class Misbehaving:
             threading.Thread(target=self._misbehave, args=(connection,), daemon=True).start()
 
     def _misbehave(self, connection) -> None:
+        import socket
+
         with connection:
             try:
                 if not self.behaviour.startswith("smtp"):
                     connection.recv(65536)
                 if self.behaviour == "hang":
                     self._stopped.wait()
+                elif self.behaviour == "endless":
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+                    while not self._stopped.is_set():
+                        connection.sendall(chunk)
                 elif self.behaviour in ("trickle", "smtp-trickle"):
                     for byte in self.ANSWERS[self.behaviour]:
                         if self._stopped.wait(self.pace):
@@ -131,5 +143,11 @@ class Misbehaving:
                     self._stopped.wait()
                 else:
                     connection.sendall(self.ANSWERS[self.behaviour])
+                    # A clean end (FIN), never a reset for request bytes still unread: the client
+                    # must see the answer end where this one ends it.
+                    connection.shutdown(socket.SHUT_WR)
+                    connection.settimeout(5)
+                    while connection.recv(65536):
+                        pass
             except OSError:
                 return  # the client gave up: what a deadline is for

@@ -81,15 +81,16 @@ def test_a_mail_server_that_trickles_its_greeting_fails_the_attempt_at_the_deadl
     assert reason == "no complete answer within 1 s" and took < 4
 
 
-def test_a_healthy_route_beside_a_hanging_one_gets_its_alerts_within_seconds(desk, misbehaving, hook_receiver, settings):
+def test_a_healthy_route_beside_hanging_ones_gets_its_alerts_within_seconds(desk, misbehaving, hook_receiver, settings):
     settings.ALERT_SEND_TIMEOUT_SECONDS = 4
-    webhook("hangs", misbehaving("hang").url)
+    for name in ("hangs", "hangs-too", "hangs-as-well"):
+        webhook(name, misbehaving("hang").url)
     webhook("healthy", hook_receiver.url)
     tips = [make_tip("desk", f"tip {number}")[0] for number in range(20)]
     fanout.fan_out_pending()
     started = time.monotonic()
 
-    with Dispatcher("beside-a-hanging-route") as dispatcher:
+    with Dispatcher("beside-hanging-routes", threads=8, per_route=8) as dispatcher:  # three routes could fill the pool
         while len(hook_receiver.accepted()) < 20 and time.monotonic() - started < 30:
             dispatcher.step()
             dispatcher.wait(0.1)
@@ -100,3 +101,28 @@ def test_a_healthy_route_beside_a_hanging_one_gets_its_alerts_within_seconds(des
             str(tip.alert_events.get().pk) for tip in tips
         )
         assert took < 4 and hanging.exists()  # every one in, while the hanging route's attempts still wait
+
+
+def test_a_reason_phrase_with_a_nul_byte_is_recorded_as_printable_text_and_blocks_nothing(desk, misbehaving, hook_receiver):
+    webhook("odd", misbehaving("nul-reason").url)
+    webhook("healthy", hook_receiver.url)
+    make_tip("desk", "odd reason")
+
+    run_ready_tasks()  # PostgreSQL refuses NUL in text: before, this answer could never be recorded
+
+    (pending,) = Delivery.objects.filter(route__name="odd")
+    assert pending.status == DeliveryStatus.PENDING and pending.last_error == "HTTP 500 Bad?Thing"
+    assert Delivery.objects.get(route__name="healthy").status == DeliveryStatus.DELIVERED
+
+
+def test_a_route_that_redirects_fails_at_once_and_follows_nowhere(desk, misbehaving):
+    reason, took = failure_of(webhook("moved", misbehaving("redirect").url))
+
+    assert reason == "HTTP 302 Found: the route's address redirects; give the route the address it redirects to"
+    assert took < 4
+
+
+def test_an_answer_that_never_ends_fails_once_it_passes_1_mib(desk, misbehaving):
+    reason, took = failure_of(webhook("endless", misbehaving("endless").url))
+
+    assert reason == "the answer went on past 1 MiB without ending" and took < 10

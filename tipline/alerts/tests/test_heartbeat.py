@@ -46,7 +46,9 @@ class RunningWorker:
 def test_with_no_worker_the_check_and_the_status_say_nobody_delivers_until_one_runs(desk):
     assert heartbeat.silence() == heartbeat.Silence(last_seen=None)
     assert any(NOBODY_YET in problem for problem in find_problems())
-    assert not any(NOBODY_YET in problem for problem in find_problems(configuration_only=True))
+    configuration = find_problems(configuration_only=True)  # the server's ExecStartPre
+    assert not any(NOBODY_YET in problem or "alert route" in problem for problem in configuration)
+    assert any("There is no alert route" in problem for problem in find_problems())
     assert "none has run yet: alerts are not going out" in status.report()
 
     with RunningWorker():
