@@ -22,6 +22,9 @@ from tipline.alerts.fanout import fan_out_pending
 
 log = logging.getLogger("tipline.alerts")
 
+# The database is there but will not take this row: a fault of the row, not of the database.
+REFUSED_ROW = (DataError, IntegrityError, ProgrammingError)
+
 
 class Dispatcher:
     def __init__(self, worker_id: str, clock=timezone.now, threads: int | None = None, per_route: int | None = None):
@@ -109,16 +112,26 @@ class Dispatcher:
             self.answered.append((attempt, error))
 
     def _record_answered(self) -> None:
-        """Each answer in its own transaction: one that the database refuses for its own
-        sake (not because the database is away) is logged and left to its lease, never
-        kept to block every other answer behind it."""
+        """All answers in one commit; if the database refuses one for its own sake (not
+        because it is away), each in its own, so that one is logged and left to its lease,
+        never kept to block every other answer behind it."""
+        if not self.answered:
+            return
         now = self._now()
+        try:
+            with transaction.atomic():
+                for attempt, error in self.answered:
+                    delivery.record(attempt, error, now)
+            self.answered = []
+            return
+        except REFUSED_ROW:
+            pass
         while self.answered:
             attempt, error = self.answered[0]
             try:
                 with transaction.atomic():
                     delivery.record(attempt, error, now)
-            except (DataError, IntegrityError, ProgrammingError):
+            except REFUSED_ROW:
                 log.exception("alert through route %s: its answer could not be recorded; it will be tried again", attempt.route.name)
             self.answered.pop(0)
 
