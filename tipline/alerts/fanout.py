@@ -87,10 +87,13 @@ def _add_delivery(event: Event, route: Route, recipient) -> None:
 def _cancel_orphans(event: Event) -> None:
     """Pending deliveries whose route was removed, or whose person no longer wants mail."""
     pending = Delivery.objects.filter(event=event, status=DeliveryStatus.PENDING)
-    pending.filter(route__isnull=True).update(status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None)
+    pending.filter(route__isnull=True).update(
+        status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None, lease_until=None, lease_owner="",
+    )
     wanted = email_addressees(event.channel, event.audience, event.tip).values("pk")
     pending.filter(recipient__isnull=False).exclude(recipient__in=wanted).update(
-        status=DeliveryStatus.CANCELLED, last_error="the person no longer takes these emails", next_attempt_at=None
+        status=DeliveryStatus.CANCELLED, last_error="the person no longer takes these emails", next_attempt_at=None,
+        lease_until=None, lease_owner="",
     )
 
 

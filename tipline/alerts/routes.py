@@ -62,8 +62,9 @@ def remove_route(name: str) -> None:
     route = Route.objects.filter(name=name).first()
     if route is None:
         raise RouteError(_("No route named %(name)s.") % {"name": name})
+    # The lease goes too: a claim's exact time must not stay at rest beside a tipster's event.
     Delivery.objects.filter(route=route, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None,
+        status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None, lease_until=None, lease_owner="",
     )
     route.delete()
     routes_changed()

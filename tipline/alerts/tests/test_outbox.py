@@ -103,10 +103,13 @@ def test_a_removed_route_cancels_what_it_still_owed_and_the_event_waits_again(de
     make_tip("desk", "orphan")
     run_ready_tasks()
 
+    delivery.claim("a-worker-in-flight", timezone.now(), 10, Counter(), 10)  # held when the route goes
     remove_route("hook")
     run_ready_tasks()
 
-    assert Delivery.objects.get().status == DeliveryStatus.CANCELLED
+    cancelled = Delivery.objects.get()
+    assert cancelled.status == DeliveryStatus.CANCELLED and cancelled.last_error == "route removed"
+    assert cancelled.lease_until is None and cancelled.lease_owner == ""  # no claim's exact time left at rest
     assert Event.objects.get().waiting_reason == fanout.NO_ROUTE
 
 
