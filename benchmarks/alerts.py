@@ -6,8 +6,16 @@
 2. Deadline alerts: tips whose 2-hour lead time begins 10–70 s after the worker starts;
    the lateness of each alert after its lead time began, p50/p99/max.
 
+3. A burst: 500 new tips waiting when the worker starts, to a receiver that answers in
+   0.3 s; how long until all are delivered (target: within 10 s, at least 50 alerts/s).
+4. One route that hangs (accepts, never answers) beside a healthy one: 100 tips; the
+   healthy route's latency from the tip to its alert (target: p99 under 5 s).
+5. Faults: 200 tips while two workers are killed with SIGKILL 10 times in all (each killed
+   one started again at once); latency from the tip to its alert, and none lost
+   (target: p99 under 30 s).
+
 Run: .venv/bin/python benchmarks/alerts.py [--database sqlite|postgresql] [--tips 200]
-Targets: new-tip p99 under 5 s; deadline alerts under 60 s late.
+Targets: new-tip p99 under 5 s; deadline alerts under 60 s late; as above for 3–5.
 """
 
 import argparse
@@ -106,6 +114,112 @@ def deadline_lateness(receiver, started: float) -> list[float]:
     return [held[event_id] - begun for event_id, begun in ids.items()]
 
 
+def start_worker() -> subprocess.Popen:
+    tipline = Path(sys.executable).parent / "tipline"
+    return subprocess.Popen([str(tipline), "worker"], env=os.environ.copy(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    worker.wait(timeout=60)
+
+
+def wait_until_beating(worker: subprocess.Popen) -> None:
+    from tipline.alerts.heartbeat import running
+
+    stop_at = time.monotonic() + 60
+    while not any(beat.pid == worker.pid for beat in running()) and time.monotonic() < stop_at:
+        time.sleep(0.05)
+
+
+def make_tips(count: int, label: str) -> dict[str, float]:
+    """Tips through the service layer, as the form makes them: event id -> when it was made."""
+    from tipline.testing.staff import make_tip
+
+    made = {}
+    for number in range(count):
+        tip, _receipt = make_tip("desk", f"{label} {number}")
+        made[str(tip.alert_events.get(kind="new-tip").pk)] = time.time()
+    return made
+
+
+def burst(receiver, count: int = 500) -> tuple[float, int]:
+    """Seconds from a started worker's first heartbeat to all `count` waiting alerts delivered."""
+    receiver.delay = 0.3
+    ids = set(make_tips(count, "burst"))
+    worker = start_worker()
+    try:
+        wait_until_beating(worker)
+        began = time.time()
+        wait_for(receiver, ids, 120)
+        held = arrivals(receiver)
+    finally:
+        stop_worker(worker)
+        receiver.delay = 0.0
+    delivered = ids & set(held)
+    return max(held[event_id] for event_id in delivered) - began, len(delivered)
+
+
+def beside_a_hanging_route(receiver, count: int = 100) -> list[float]:
+    from tipline.alerts.routes import RouteSpec, add_route, remove_route
+    from tipline.testing.receiver import Misbehaving
+
+    hanging = Misbehaving("hang")
+    add_route(RouteSpec(name="hangs", kind="webhook", target=f"{hanging.url}/hangs", secret="bench"))
+    worker = start_worker()
+    try:
+        wait_until_beating(worker)
+        made = {}
+        for _number in range(count):
+            made |= make_tips(1, "beside a hanging route")
+            time.sleep(0.05)
+        wait_for(receiver, set(made), 60)
+        held = arrivals(receiver)
+    finally:
+        stop_worker(worker)
+        remove_route("hangs")
+        hanging.stop()
+    if set(made) - set(held):
+        raise SystemExit(f"{len(set(made) - set(held))} alerts of the healthy route never arrived")
+    return [held[event_id] - at for event_id, at in made.items()]
+
+
+def through_kills(receiver, count: int = 200, kills: int = 10) -> tuple[list[float], int]:
+    import random
+    import signal
+    import threading
+
+    random.seed(29)
+    receiver.delay = 0.1
+    workers = [start_worker(), start_worker()]
+    made: dict[str, float] = {}
+
+    def send() -> None:
+        for _number in range(count):
+            made.update(make_tips(1, "through kills"))
+            time.sleep(0.05)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    for kill in range(kills):
+        time.sleep(random.uniform(0.5, 1.5))
+        victim = kill % 2
+        os.killpg(workers[victim].pid, signal.SIGKILL)
+        workers[victim].wait()
+        workers[victim] = start_worker()
+    sender.join()
+    try:
+        wait_for(receiver, set(made), 120)
+        held = arrivals(receiver)
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+        receiver.delay = 0.0
+    lost = len(set(made) - set(held))
+    return [held[event_id] - at for event_id, at in made.items() if event_id in held], lost
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -120,23 +234,31 @@ def main() -> None:
     add_route(RouteSpec(name="hook", kind="webhook", target=f"{receiver.url}/hook", secret="bench"))
     port = free_port()
     server = start_server(port, SUBMISSIONS_PER_MINUTE="1000000", SUBMISSIONS_PER_MINUTE_PER_CHANNEL="1000000")
-    tipline = Path(sys.executable).parent / "tipline"
-    worker = subprocess.Popen([str(tipline), "worker"], env=os.environ.copy(), start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = start_worker()
     try:
-        time.sleep(2)  # the worker's start-up
+        wait_until_beating(worker)
         latencies = new_tip_latencies(port, receiver, arguments.tips)
         lateness = deadline_lateness(receiver, time.time())
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_worker(worker)
         stop_server(server)
+    try:
+        burst_seconds, burst_delivered = burst(receiver)
+        healthy = beside_a_hanging_route(receiver)
+        killed, lost = through_kills(receiver)
+    finally:
         http_server.shutdown()
     print(f"database: {arguments.database}; worker interval 1 s; deadline scan every 15 s")
     print(f"new tip -> receiver ({len(latencies)} tips): p50 {percentile(latencies, 0.5):.2f} s  "
           f"p99 {percentile(latencies, 0.99):.2f} s  max {max(latencies):.2f} s  (target p99 < 5 s)")
     print(f"deadline alert after its lead time began ({len(lateness)} tips): p50 {percentile(lateness, 0.5):.1f} s  "
           f"p99 {percentile(lateness, 0.99):.1f} s  max {max(lateness):.1f} s  (target < 60 s)")
+    print(f"burst of 500 waiting alerts, receiver answering in 0.3 s: {burst_delivered} delivered in {burst_seconds:.1f} s, "
+          f"{burst_delivered / burst_seconds:.0f} alerts/s  (target: within 10 s, >= 50/s)")
+    print(f"healthy route beside a hanging one ({len(healthy)} tips): p50 {percentile(healthy, 0.5):.2f} s  "
+          f"p99 {percentile(healthy, 0.99):.2f} s  max {max(healthy):.2f} s  (target p99 < 5 s)")
+    print(f"200 tips through 10 SIGKILLs of two workers: p50 {percentile(killed, 0.5):.1f} s  p99 {percentile(killed, 0.99):.1f} s  "
+          f"max {max(killed):.1f} s, {lost} lost  (target p99 < 30 s, none lost)")
 
 
 if __name__ == "__main__":
