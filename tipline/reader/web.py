@@ -113,7 +113,7 @@ class Pages(BaseHTTPRequestHandler):
         rows = "".join(
             f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a>"
             f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
-            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{record['message_count']}</td></tr>"
+            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
             for record in records
         )
         table = (f"<table tabindex='0'><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -152,7 +152,7 @@ class Pages(BaseHTTPRequestHandler):
         if not files:
             return ""
         items = "".join(
-            f"<li><a href='/tips/{_e(record['reference'])}/files/{_e(view.id)}'>{_e(view.name)}</a> ({view.size} bytes) — {_e(view.note)}</li>" for view in files
+            f"<li><a href='/tips/{_e(record['reference'])}/files/{_e(view.id)}'>{_e(view.name)}</a> ({_e(view.size)} bytes) — {_e(view.note)}</li>" for view in files
         )
         return f"<ul>{items}</ul>"
 

@@ -75,3 +75,19 @@ def test_another_user_site_or_host_name_gets_nowhere(reader_pages):
     assert "default-src 'none'" in policy and "script-src" not in policy
     tip.refresh_from_db()
     assert tip.message_count == 0
+
+
+def test_markup_a_taken_over_server_puts_in_a_tips_fields_is_shown_as_text(reader_pages, tmp_path):
+    from tipline.reader.profile import Profile
+
+    profile = Profile(tmp_path / "ana")
+    (record,) = profile.tip_records()
+    # What the server is free to write: a plain field of the tip's listing. Markup there could send
+    # the recipient's browser, with the reader's cookie, to another port of this computer.
+    record["message_count"] = "<meta http-equiv='refresh' content='0;url=http://127.0.0.1:1/'>"
+    profile.save_tip(record)
+    opened = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    listing = opened.open(reader_pages).read().decode()
+
+    assert "<meta http-equiv" not in listing
+    assert "&lt;meta http-equiv=&#x27;refresh&#x27;" in listing
