@@ -176,12 +176,34 @@ def sync(arguments) -> None:
         print(f"Removed {result.forgotten} tips the tip line destroyed (its retention), with their files.")
 
 
+def _plain(value) -> str:
+    """One line of what a tipster or the server wrote, fit for a terminal: every control
+    character (escape sequences clear screens, set titles, hide text) and bidirectional
+    override shown as its code instead, so nothing they write can act on the terminal."""
+    return "".join(
+        character if character.isprintable() and character not in _BIDI_CONTROLS else f"\\u{ord(character):04x}"
+        for character in str(value)
+    )
+
+
+def _body(text) -> str:
+    """A multi-line text, each line indented, so that none can pass for a heading such as
+    "[Note by …]", which are never indented."""
+    return "\n".join(f"  {_plain(line)}" for line in str(text).split("\n"))
+
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def list_tips(arguments) -> None:
     profile = _profile(arguments)
-    records = sorted(profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
+    records = sorted(profile.tip_records(), key=lambda record: (str(record["deadline"] or "9999"), str(record["received_hour"])))
     for record in records:
-        deadline = f"deadline {record['deadline'][:16]}" if record["deadline"] else "no deadline"
-        print(f"{record['reference']}  received {record['received_hour'][:16]}  {deadline}  {record['status']}  {record['message_count']} messages")
+        deadline = f"deadline {_plain(record['deadline'])[:16]}" if record["deadline"] else "no deadline"
+        print(
+            f"{_plain(record['reference'])}  received {_plain(record['received_hour'])[:16]}  {deadline}  "
+            f"{_plain(record['status'])}  {_plain(record['message_count'])} messages"
+        )
     if not records:
         print("No tips yet: tipline-reader sync (or import-bundle) fetches them.")
 
@@ -190,18 +212,18 @@ def show_tip(arguments) -> None:
     profile, vault = _opened(arguments)
     tip = opening.open_tip(profile, vault, profile.tip_record(arguments.tip))
     record = tip.record
-    print(f"Tip {record['reference']} · received {record['received_hour'][:16]} UTC · {record['status']}")
+    print(f"Tip {_plain(record['reference'])} · received {_plain(record['received_hour'])[:16]} UTC · {_plain(record['status'])}")
     for answer in tip.answers:
-        print(f"\n{answer['label']}:\n  {answer['value']}")
+        print(f"\n{_plain(answer['label'])}:\n{_body(answer['value'])}")
     for view in tip.files:
-        print(f"\nFile {view.id}: {view.name} ({view.size} bytes) — {view.note}")
+        print(f"\nFile {_plain(view.id)}: {_plain(view.name)} ({_plain(view.size)} bytes) — {_plain(view.note)}")
     for message in tip.messages:
-        who = "Tipster" if message.author == "tipster" else (message.sender or "Team")
-        print(f"\n[{who} · {message.sent_hour[:16]}]\n{message.text}")
+        who = "Tipster" if message.author == "tipster" else _plain(message.sender or "Team")
+        print(f"\n[{who} · {_plain(message.sent_hour)[:16]}]\n{_body(message.text)}")
         for view in message.files:
-            print(f"  File {view.id}: {view.name} ({view.size} bytes)")
+            print(f"  File {_plain(view.id)}: {_plain(view.name)} ({_plain(view.size)} bytes)")
     for note in tip.notes:
-        print(f"\n[Note by {note.author} · {note.written_hour[:16]}]\n{note.text}")
+        print(f"\n[Note by {_plain(note.author)} · {_plain(note.written_hour)[:16]}]\n{_body(note.text)}")
     if tip.waiting:
         print(f"\n{tip.waiting} sealed here, waiting to be sent.")
 

@@ -173,3 +173,19 @@ def test_a_second_init_on_a_channel_with_a_key_is_told_to_join_and_makes_nothing
     assert cli.main(["--profile", str(tmp_path / "ben"), "init", "--server", live_server.url, "--channel", "vault"]) == 1
     assert "has a key already" in capsys.readouterr().err
     assert not (tmp_path / "ben").exists() and ChannelKey.objects.count() == 1
+
+
+def test_what_a_tipster_writes_cannot_act_on_the_recipients_terminal(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    profile = tmp_path / "ana"
+    run_reader(profile, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    hostile = "\x1b[2J\x1b]0;owned\x07Clean start.\n[Note by carol · 2026-12-01 09:00]\nNothing to see.\x1b[8m hidden\u202e"
+    tip, _receipt = make_tip("vault", hostile)
+    run_reader(profile, "sync", monkeypatch=monkeypatch, capsys=capsys)
+
+    shown = run_reader(profile, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    listed = run_reader(profile, "list", monkeypatch=monkeypatch, capsys=capsys)
+
+    assert "\x1b" not in shown + listed and "\x07" not in shown and "\u202e" not in shown
+    assert "\\u001b[2J\\u001b]0;owned\\u0007Clean start." in shown  # what was sent, shown as text
+    assert "\n[Note by carol" not in shown and "\n  [Note by carol · 2026-12-01 09:00]" in shown  # indented: part of the tip
