@@ -60,12 +60,17 @@ def wait_for(condition, timeout: float = 60):
     raise AssertionError("not within the time")
 
 
-def test_keep_running_starts_a_killed_worker_again_and_stops_it_when_told(tmp_path):
+def init_with_a_channel(tmp_path):
     data_dir = tmp_path / "data"
     assert run_tipline(data_dir, "init").returncode == 0
     channel = tmp_path / "desk.yaml"
     channel.write_text("slug: desk\nname: Desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n")
     assert run_tipline(data_dir, "channel", "import", str(channel)).returncode == 0
+    return data_dir
+
+
+def test_keep_running_starts_a_killed_worker_again_and_stops_it_when_told(tmp_path):
+    data_dir = init_with_a_channel(tmp_path)
     supervisor = subprocess.Popen(
         [str(KEEP_RUNNING), "worker", str(TIPLINE), "worker"], env=clean_environment(data_dir),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -87,15 +92,6 @@ def test_keep_running_starts_a_killed_worker_again_and_stops_it_when_told(tmp_pa
     with pytest.raises(ProcessLookupError):
         os.kill(restarted, 0)  # stopped with its supervisor
     assert worker_pids(data_dir) == {first}  # it said it stopped; the killed one could not, and ages out in 2 minutes
-
-
-def init_with_a_channel(tmp_path):
-    data_dir = tmp_path / "data"
-    assert run_tipline(data_dir, "init").returncode == 0
-    channel = tmp_path / "desk.yaml"
-    channel.write_text("slug: desk\nname: Desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n")
-    assert run_tipline(data_dir, "channel", "import", str(channel)).returncode == 0
-    return data_dir
 
 
 def test_a_worker_given_signals_in_quick_succession_still_stops(tmp_path):

@@ -119,7 +119,7 @@ def record(attempt: Attempt, error: str | None, now: datetime | None = None) -> 
 
 
 def _record_success(attempt: Attempt, now: datetime) -> None:
-    finished = _finish_time(attempt, now)
+    finished = finish_time(attempt.caused_by_tipster, now)
     # Delivered is the truth even when a removed route cancelled it while it was in flight.
     Delivery.objects.filter(pk=attempt.delivery_id).exclude(status=DeliveryStatus.DELIVERED).update(
         status=DeliveryStatus.DELIVERED, attempts=F("attempts") + 1, finished_at=finished,
@@ -136,7 +136,7 @@ def _record_failure(attempt: Attempt, reason: str, now: datetime) -> None:
         attempts=F("attempts") + 1, last_error=reason[:500], next_attempt_at=now + timedelta(seconds=wait),
         lease_until=None, lease_owner="",
     )
-    _route_failed(attempt.route.pk, reason, _finish_time(attempt, now))
+    _route_failed(attempt.route.pk, reason, finish_time(attempt.caused_by_tipster, now))
     log.warning(
         "alert %s through route %s failed (attempt %d, next in %d s): %s", attempt.event_kind, attempt.route.name, attempts, wait, reason,
         extra=_held(attempt),
@@ -146,10 +146,6 @@ def _record_failure(attempt: Attempt, reason: str, now: datetime) -> None:
 def _held(attempt: Attempt) -> dict:
     """Log `extra` that holds the line until the hour ends when a tipster caused the event."""
     return {"tipster_activity": True} if attempt.caused_by_tipster else {}
-
-
-def _finish_time(attempt: Attempt, now: datetime) -> datetime:
-    return finish_time(attempt.caused_by_tipster, now)
 
 
 def run_once(now: datetime | None = None) -> int:

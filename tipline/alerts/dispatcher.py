@@ -1,5 +1,6 @@
-"""The worker's deliveries in flight: due alerts sent from a bounded pool of threads, at
-most ALERT_ROUTE_CONCURRENCY per route at once, so a route that hangs holds up only its share.
+"""The worker's deliveries in flight: due alerts sent from a bounded pool of threads, each
+route with work getting an equal part of it (at most ALERT_ROUTE_CONCURRENCY), so a route
+that hangs holds up only its own part.
 
 Only the thread that drives the Dispatcher touches the database (claims, lease renewals,
 records); the pool's threads only talk to routes. An answer that arrives while the
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import DataError, IntegrityError, ProgrammingError, transaction
 from django.utils import timezone
 
-from tipline.alerts import delivery
+from tipline.alerts import delivery, transports
 from tipline.alerts.fanout import fan_out_pending
 
 log = logging.getLogger("tipline.alerts")
@@ -108,7 +109,7 @@ class Dispatcher:
                 error = future.result()
             except Exception as failure:  # a fault in our own code: a failed attempt, not a dead worker
                 log.exception("alert through route %s: unexpected error", attempt.route.name)
-                error = f"{failure.__class__.__name__}: {failure}"[:400]
+                error = transports.printable(f"{failure.__class__.__name__}: {failure}")
             self.answered.append((attempt, error))
 
     def _record_answered(self) -> None:

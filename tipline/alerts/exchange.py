@@ -146,7 +146,6 @@ class _Watched:
 
     def __init__(self, *args, exchange: Exchange, **kwargs):
         super().__init__(*args, **kwargs)
-        self.exchange = exchange
         # The hook http.client gives for the TCP connect, before any TLS handshake or proxy tunnel.
         self._create_connection = lambda *address: exchange.watch(socket.create_connection(*address))
 

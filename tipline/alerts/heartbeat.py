@@ -1,6 +1,6 @@
 """Whether anyone is delivering: each running worker writes a heartbeat row every
-HEARTBEAT_SECONDS while all its loops go round; when none is newer than SILENT_AFTER,
-the staff banner, `tipline check`, `tipline jobs status` and the metrics say so.
+HEARTBEAT_SECONDS while all its loops go round, and says when it stopped; when none is
+running (none newer than SILENT_AFTER, or all stopped), the staff banner, `tipline check`, `tipline jobs status` and the metrics say so.
 
 A heartbeat is about a worker process (host, pid, when it started and was last seen), never
 about a tipster. Rows of workers gone for a week are dropped.
@@ -48,8 +48,9 @@ class Silence:
 
 
 def silence(now: datetime | None = None) -> Silence | None:
-    """None while some worker is running; a Silence once none has been seen for SILENT_AFTER,
-    on an instance with channels (one without has nothing to deliver yet)."""
+    """None while some worker is running (see `running`: one that said it stopped is not,
+    one killed is until SILENT_AFTER has passed); else a Silence, on an instance with
+    channels (one without has nothing to deliver yet)."""
     from tipline.core.models import Channel
 
     if running(now) or not Channel.objects.exists():

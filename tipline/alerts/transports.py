@@ -59,7 +59,7 @@ def send(route: Route, notice: notify.Notice, addressee: Addressee | None = None
         raise DeliveryFailed(str(error)) from None
     except (ValueError, UnicodeError, http.client.HTTPException) as error:
         # A target or token that cannot make a request at all: a failure to show, not a crashed worker.
-        raise DeliveryFailed(f"{error.__class__.__name__}: {error}"[:400]) from None
+        raise DeliveryFailed(f"{error.__class__.__name__}: {error}") from None
 
 
 def _send_email(route: Route, notice: notify.Notice, addressee: Addressee | None) -> None:
@@ -79,7 +79,7 @@ def send_mail_text(route: Route, addressee: Addressee, subject: str, body: str) 
             raise DeliveryFailed(str(error)) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
             _fail_past_deadline(exchange)
-            raise DeliveryFailed(f"{error.__class__.__name__}: {error}"[:400]) from None
+            raise DeliveryFailed(f"{error.__class__.__name__}: {error}") from None
         _fail_past_deadline(exchange)
 
 
@@ -131,7 +131,7 @@ def _post(route: Route, notice: notify.Notice) -> None:
             reason = getattr(error, "reason", error)
             if isinstance(reason, AnswerCutOff):
                 raise DeliveryFailed(str(reason)) from None
-            raise DeliveryFailed(f"{reason.__class__.__name__}: {reason}"[:400]) from None
+            raise DeliveryFailed(f"{reason.__class__.__name__}: {reason}") from None
         _fail_past_deadline(exchange)
 
 

@@ -135,7 +135,7 @@ def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, 
             # wait for the lock the first one holds, for ever. The main thread turns it into the event.
             signal.signal(signal_number, lambda *_: signalled.append(True))
     told_to_stop = lambda: bool(signalled) or should_stop()  # noqa: E731
-    if not _wait_for_database(stopping, told_to_stop):
+    if not _wait_for_database(told_to_stop):
         return
     try:
         when_ready()
@@ -160,7 +160,7 @@ def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, 
     log.info("worker %s stopped", worker_id)
 
 
-def _wait_for_database(stopping: threading.Event, told_to_stop: Callable[[], bool]) -> bool:
+def _wait_for_database(told_to_stop: Callable[[], bool]) -> bool:
     """True once the database answers with every migration applied; False if told to stop first."""
     from django.db.migrations.executor import MigrationExecutor
 
