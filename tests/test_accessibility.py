@@ -180,8 +180,7 @@ def test_the_readers_local_pages_have_no_serious_accessibility_problem(site, che
     threading.Thread(target=server.serve_forever, daemon=True).start()
     found: dict[str, list[str]] = {}
     try:
-        base = f"http://127.0.0.1:{server.server_port}"
-        checker.goto(web.address(server))
+        base = web.address(server).rstrip("/")
         for viewport in (WIDE, NARROW):
             checker.set_viewport_size(viewport)
             check(checker, f"{base}/", found, where=f" at {viewport['width']} px")

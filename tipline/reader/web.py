@@ -1,14 +1,22 @@
 """The reader's local web interface: bound to 127.0.0.1, server-rendered, no script and no
 asset from anywhere else. Tips are decrypted in memory for each page; nothing is written in
-clear. 127.0.0.1 is open to every user and program of the computer, so each run makes a
-secret: the address it prints carries it once and the browser keeps it in a cookie that
-every request must show. Every form carries a second secret, and a request naming another
-host is refused, so neither another website nor a rebinding DNS name can drive it."""
+clear.
+
+127.0.0.1 is open to every user and program of the computer, and a browser hands its cookies
+for 127.0.0.1 to every port there. So no cookie lets anyone in: each run makes a secret that
+is the first part of every path, and the pages' links carry it. A browser sent to another
+local port (by a link, or by markup a taken-over server got past the escaping) takes nothing
+there that opens the reader: the address is never sent on (no referrer), and a request that
+a browser says comes from another site or port (Sec-Fetch-Site) is refused, secret or not.
+Every form carries a second secret, and a request naming another host is refused, so neither
+another website nor a rebinding DNS name can drive it. Requests are served each in its own
+thread, so one idle connection holds up nobody."""
 
 import html
 import secrets
+import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tipline.crypto import channel_keys
 from tipline.crypto.encoding import from_b64
@@ -33,22 +41,28 @@ select{display:block;font:inherit;margin:.25rem 0 .75rem}button{font:inherit;pad
 @media (prefers-color-scheme: dark){body,table{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}.notice{background:#332b00;color:#fff}}
 """
 
+# What a browser says of where a request comes from: typed or opened from outside ("none"), or a
+# page of this reader. "same-site" is any other port of 127.0.0.1.
+TRUSTED_FETCH_SITES = ("same-origin", "none")
+IDLE_SECONDS = 30
 
-COOKIE = "tipline_reader"
+
+class ReaderServer(ThreadingHTTPServer):
+    daemon_threads = True
 
 
-def serve(profile: Profile, vault: Vault, port: int, online: bool) -> HTTPServer:
+def serve(profile: Profile, vault: Vault, port: int, online: bool) -> ReaderServer:
     """A server ready to run (serve_forever); `address(server)` is what to open in the browser."""
     handler = type("ReaderPages", (Pages,), {
-        "profile": profile, "vault": vault, "online": online,
+        "profile": profile, "vault": vault, "online": online, "changing": threading.Lock(),
         "form_secret": secrets.token_urlsafe(32), "access_secret": secrets.token_urlsafe(32),
     })
-    return HTTPServer(("127.0.0.1", port), handler)
+    return ReaderServer(("127.0.0.1", port), handler)
 
 
-def address(server: HTTPServer) -> str:
-    """The address to open once: it hands the browser this run's secret, then forgets it from the URL."""
-    return f"http://127.0.0.1:{server.server_port}/open?secret={server.RequestHandlerClass.access_secret}"
+def address(server: ReaderServer) -> str:
+    """The address to open: this run's secret is the first part of its path, and of every page's."""
+    return f"http://127.0.0.1:{server.server_port}/{server.RequestHandlerClass.access_secret}/"
 
 
 class Pages(BaseHTTPRequestHandler):
@@ -57,21 +71,18 @@ class Pages(BaseHTTPRequestHandler):
     online: bool
     form_secret: str
     access_secret: str
+    changing: threading.Lock  # one sync or sealed item at a time: they write the same store
+    timeout = IDLE_SECONDS  # a connection that says nothing is closed, not waited on for ever
 
     def log_message(self, format, *args):  # noqa: A002 - the request line names tips: not logged
         pass
 
     def do_GET(self):
-        if not self._from_this_machine():
+        parts = self._let_in()
+        if parts is None:
             return
-        path = urllib.parse.urlsplit(self.path).path
-        if path == "/open":
-            return self._let_in()
-        if not self._shows_the_secret():
-            return
-        parts = [part for part in path.split("/") if part]
         try:
-            if path == "/style.css":
+            if parts == ["style.css"]:
                 return self._send(200, STYLE.encode(), "text/css; charset=utf-8")
             if not parts:
                 return self._page("Tips", self._list())
@@ -84,20 +95,22 @@ class Pages(BaseHTTPRequestHandler):
         self._page("Not found", "<p>There is no such page here.</p>", 404)
 
     def do_POST(self):
-        if not self._from_this_machine() or not self._shows_the_secret():
+        parts = self._let_in()
+        if parts is None:
             return
         length = int(self.headers.get("Content-Length") or 0) if (self.headers.get("Content-Length") or "0").isdigit() else 0
         length = min(length, 200_000)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
         if not secrets.compare_digest(form.get("form_secret", [""])[0], self.form_secret):
             return self._page("Refused", "<p>This form did not come from this reader. Nothing was done.</p>", 403)
-        parts = [part for part in urllib.parse.urlsplit(self.path).path.split("/") if part]
         try:
             if parts == ["sync"]:
-                result = exchange.sync(self.profile, self.vault)
+                with self.changing:
+                    result = exchange.sync(self.profile, self.vault)
                 return self._redirect(f"/?synced={result.tips}&sent={result.sent}")
             if len(parts) == 3 and parts[0] == "tips" and parts[2] in ("reply", "note"):
-                return self._write(parts[1], parts[2], form)
+                with self.changing:
+                    return self._write(parts[1], parts[2], form)
         except ReaderError as problem:
             return self._problem(problem, 502)
         self._page("Not found", "<p>There is no such page here.</p>", 404)
@@ -108,10 +121,10 @@ class Pages(BaseHTTPRequestHandler):
         records = sorted(self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         done = f"<p class='notice' role='status'>Fetched {_e(query['synced'][0])} tips; sent {_e(query.get('sent', ['0'])[0])} replies and notes.</p>" if "synced" in query else ""
-        sync = f"<form method='post' action='/sync'>{self._secret()}<button type='submit'>Sync with the server</button></form>" if self.online else (
+        sync = f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button type='submit'>Sync with the server</button></form>" if self.online else (
             "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
         rows = "".join(
-            f"<tr><td><a href='/tips/{_e(record['reference'])}'>{_e(record['reference'])}</a>"
+            f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a>"
             f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
             f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
             for record in records
@@ -133,9 +146,9 @@ class Pages(BaseHTTPRequestHandler):
         ) or "<p>No messages yet.</p>"
         notes = "".join(f"<article class='message'><p class='meta'>{_e(note.author)} · {_when(note.written_hour)} UTC</p><p>{_lines(note.text)}</p></article>" for note in tip.notes) or "<p>No notes.</p>"
         waiting = f"<p class='notice' role='status'>{tip.waiting} sealed here, waiting to be sent.</p>" if tip.waiting else ""
-        target = f"/tips/{_e(record['reference'])}"
+        target = self._at(f"/tips/{record['reference']}")
         return (
-            f"<p><a href='/'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
+            f"<p><a href='{self._at('/')}'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
             f"<p class='meta'>Received {_when(record['received_hour'])} UTC · {_e(_status(record['status']))}</p>{waiting}"
             f"<h2>Answers</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
             f"<h2>Conversation with the tipster</h2>{messages}"
@@ -152,7 +165,7 @@ class Pages(BaseHTTPRequestHandler):
         if not files:
             return ""
         items = "".join(
-            f"<li><a href='/tips/{_e(record['reference'])}/files/{_e(view.id)}'>{_e(view.name)}</a> ({_e(view.size)} bytes) — {_e(view.note)}</li>" for view in files
+            f"<li><a href='{self._at(f"/tips/{record['reference']}/files/{view.id}")}'>{_e(view.name)}</a> ({_e(view.size)} bytes) — {_e(view.note)}</li>" for view in files
         )
         return f"<ul>{items}</ul>"
 
@@ -173,44 +186,48 @@ class Pages(BaseHTTPRequestHandler):
         self.profile.queue(opening.seal_text(self.profile, self.vault, record, kind, text, purpose))
         if self.online:
             exchange.sync(self.profile, self.vault)  # sends it, and brings the tip back as the server now holds it
-        self._redirect(f"/tips/{urllib.parse.quote(record['reference'])}")
+        self._redirect(f"/tips/{record['reference']}")
 
     # ---- plumbing -----------------------------------------------------------------------
 
-    def _from_this_machine(self) -> bool:
+    def _let_in(self) -> list[str] | None:
+        """The parts of the path after this run's secret; None once a refusal is sent. Refused:
+        another host name (DNS rebinding), a path without the secret, and a request the browser
+        says another site or another port of this computer made (a page there cannot have the
+        secret, but it should not even try its luck)."""
         port = self.server.server_port
-        if self.headers.get("Host") in (f"127.0.0.1:{port}", f"localhost:{port}"):
-            return True
-        self._send(421, b"This reader answers only at 127.0.0.1.", "text/plain; charset=utf-8")
-        return False
+        if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            self._send(421, b"This reader answers only at 127.0.0.1.", "text/plain; charset=utf-8")
+            return None
+        secret, *parts = [part for part in urllib.parse.urlsplit(self.path).path.split("/") if part] or [""]
+        from_elsewhere = self.headers.get("Sec-Fetch-Site", "none") not in TRUSTED_FETCH_SITES
+        if from_elsewhere or not secrets.compare_digest(secret.encode(), self.access_secret.encode()):
+            self._page("Refused", "<p>Open the address tipline-reader web printed: its secret is part of it, "
+                       "and this computer's other users and programs do not have it.</p>", 403)
+            return None
+        return parts
 
-    def _let_in(self):
-        offered = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("secret", [""])[0]
-        if not secrets.compare_digest(offered, self.access_secret):
-            return self._page("Refused", "<p>Open the address tipline-reader web printed, with its secret.</p>", 403)
-        cookie = f"{COOKIE}={self.access_secret}; HttpOnly; SameSite=Strict; Path=/"
-        self._send(303, b"", "text/plain; charset=utf-8", {"Location": "/", "Set-Cookie": cookie})
+    def _path(self, path: str) -> str:
+        """A path of these pages (and its query), with this run's secret in front."""
+        return f"/{self.access_secret}{urllib.parse.quote(path, safe='/?=&')}"
 
-    def _shows_the_secret(self) -> bool:
-        cookies = dict(part.strip().split("=", 1) for part in (self.headers.get("Cookie") or "").split(";") if "=" in part)
-        if secrets.compare_digest(cookies.get(COOKIE, ""), self.access_secret):
-            return True
-        self._page("Refused", "<p>Open the address tipline-reader web printed, with its secret: this computer's other users cannot.</p>", 403)
-        return False
+    def _at(self, path: str) -> str:
+        """The same, escaped for an attribute of a page."""
+        return _e(self._path(path))
 
     def _secret(self) -> str:
         return f"<input type='hidden' name='form_secret' value='{self.form_secret}'>"
 
     def _page(self, title: str, body: str, status: int = 200):
         page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
-                f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='/style.css'></head><body><main>{body}</main></body></html>")
+                f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at("/style.css")}'></head><body><main>{body}</main></body></html>")
         self._send(status, page.encode(), "text/html; charset=utf-8")
 
     def _problem(self, problem: ReaderError, status: int):
-        self._page("Problem", f"<p class='notice'>{_e(problem)}</p><p><a href='/'>Back to the tips</a></p>", status)
+        self._page("Problem", f"<p class='notice'>{_e(problem)}</p><p><a href='{self._at('/')}'>Back to the tips</a></p>", status)
 
     def _redirect(self, location: str):
-        self._send(303, b"", "text/plain; charset=utf-8", {"Location": location})
+        self._send(303, b"", "text/plain; charset=utf-8", {"Location": self._path(location)})
 
     def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None):
         self.send_response(status)

@@ -1,9 +1,12 @@
 """The reader's local pages, in a real browser with JavaScript off: read a tip, answer it, and
 find that another website (no form secret) or another host name (DNS rebinding) gets nowhere."""
 
+import socket
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -33,8 +36,7 @@ def reader_pages(live_server, vault_desk, tmp_path, monkeypatch, capsys):
 
 def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, page, screenshot):
     tip = Tip.objects.get()
-    page.goto(reader_pages)  # the address tipline-reader web printed: its secret becomes a cookie
-    assert "secret" not in page.url
+    page.goto(reader_pages)  # the address tipline-reader web printed: its secret is part of every path
     assert "The mayor's cousin wins every tender." in page.locator("main").inner_text()  # the list's line for the tip
     fingerprint = channel_keys.fingerprint(bytes(tip.channel_key.public_key))
     assert fingerprint in page.locator("main").inner_text()  # the same the tip line's page names
@@ -57,19 +59,20 @@ def refused_with(request: urllib.request.Request) -> int:
 
 def test_another_user_site_or_host_name_gets_nowhere(reader_pages):
     tip = Tip.objects.get()
-    base, secret = reader_pages.split("/open?secret=")
-    cookie = {"Cookie": f"{web.COOKIE}={secret}"}
+    base = reader_pages.rstrip("/")
+    root = base.rsplit("/", 1)[0]
     # Another user or program of this computer, without the secret: nothing to read.
-    assert refused_with(urllib.request.Request(f"{base}/")) == 403
-    assert refused_with(urllib.request.Request(f"{base}/tips/{tip.reference}")) == 403
-    assert refused_with(urllib.request.Request(f"{base}/open?secret=guess")) == 403
-    # Another website's form: no cookie (SameSite=Strict), and no form secret either.
-    assert refused_with(urllib.request.Request(f"{base}/tips/{tip.reference}/reply", data=b"text=forged", method="POST")) == 403
-    forged = urllib.request.Request(f"{base}/tips/{tip.reference}/reply", data=b"text=forged", method="POST", headers=cookie)
+    assert refused_with(urllib.request.Request(f"{root}/")) == 403
+    assert refused_with(urllib.request.Request(f"{root}/tips/{tip.reference}")) == 403
+    assert refused_with(urllib.request.Request(f"{root}/guess/tips/{tip.reference}")) == 403
+    # Another website's form: no form secret, and its browser says where it comes from.
+    forged = urllib.request.Request(f"{base}/tips/{tip.reference}/reply", data=b"text=forged", method="POST")
     assert refused_with(forged) == 403
+    cross_site = urllib.request.Request(f"{base}/tips/{tip.reference}", headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused_with(cross_site) == 403
     # A rebinding DNS name: refused whatever it holds.
-    assert refused_with(urllib.request.Request(f"{base}/", headers={"Host": "attacker.example:80"} | cookie)) == 421
-    with urllib.request.urlopen(urllib.request.Request(f"{base}/tips/{tip.reference}", headers=cookie)) as answer:
+    assert refused_with(urllib.request.Request(f"{base}/", headers={"Host": "attacker.example:80"})) == 421
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/tips/{tip.reference}")) as answer:
         policy = answer.headers["Content-Security-Policy"]
         assert "cousin wins every tender." in answer.read().decode()  # with the secret, it reads
     assert "default-src 'none'" in policy and "script-src" not in policy
@@ -86,8 +89,61 @@ def test_markup_a_taken_over_server_puts_in_a_tips_fields_is_shown_as_text(reade
     # the recipient's browser, with the reader's cookie, to another port of this computer.
     record["message_count"] = "<meta http-equiv='refresh' content='0;url=http://127.0.0.1:1/'>"
     profile.save_tip(record)
-    opened = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-    listing = opened.open(reader_pages).read().decode()
+    listing = urllib.request.urlopen(reader_pages).read().decode()
 
     assert "<meta http-equiv" not in listing
     assert "&lt;meta http-equiv=&#x27;refresh&#x27;" in listing
+
+
+class Listener(BaseHTTPRequestHandler):
+    """Another program of this computer, listening on its own loopback port: it keeps the
+    headers of every request a browser sends it, to try them on the reader."""
+
+    seen: list = []
+
+    def do_GET(self):
+        self.seen.append({"path": self.path, **dict(self.headers)})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<p>elsewhere</p>")
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+def test_a_browser_sent_to_another_local_port_hands_that_port_nothing_that_opens_the_reader(reader_pages, page):
+    tip = Tip.objects.get()
+    listener = HTTPServer(("127.0.0.1", 0), type("Seen", (Listener,), {"seen": []}))
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    try:
+        page.goto(reader_pages)
+        page.get_by_role("link", name=tip.reference).click()
+        assert "cousin wins every tender." in page.content()
+        # A taken-over server's markup, or any link, sends the recipient's browser to another port.
+        page.goto(f"http://127.0.0.1:{listener.server_port}/collect")
+        (seen,) = [request for request in listener.RequestHandlerClass.seen if request["path"] == "/collect"]  # not /favicon.ico
+    finally:
+        listener.shutdown()
+        listener.server_close()
+    reader_port = urllib.parse.urlsplit(reader_pages).port
+    replayed = {name: value for name, value in seen.items() if name.lower() in ("cookie", "authorization", "referer")}
+    replayed["Host"] = f"127.0.0.1:{reader_port}"
+    for path in ("/", f"/tips/{tip.reference}"):
+        request = urllib.request.Request(f"http://127.0.0.1:{reader_port}{path}", headers=replayed)
+        assert refused_with(request) in (403, 404)
+    # And what the browser itself does when sent from that port back to the reader (same site,
+    # another origin) is refused too, whatever it carries.
+    for path in ("/", f"/tips/{tip.reference}"):
+        request = urllib.request.Request(f"http://127.0.0.1:{reader_port}{path}", headers=replayed | {"Sec-Fetch-Site": "same-site"})
+        assert refused_with(request) in (403, 404)
+
+
+def test_one_idle_connection_does_not_hold_up_the_pages(reader_pages):
+    host, port = "127.0.0.1", urllib.parse.urlsplit(reader_pages).port
+    idle = socket.create_connection((host, port))  # another local program connects and says nothing
+    try:
+        with urllib.request.urlopen(reader_pages, timeout=10) as answer:
+            assert "cousin wins every tender." in answer.read().decode()
+    finally:
+        idle.close()
