@@ -92,7 +92,7 @@ def _decoded(text: str, field: str) -> bytes:
 
 def _key_out(key: ChannelKey) -> dict:
     return {
-        "id": key.pk, "public_key": b64(key.public_key), "fingerprint": key.fingerprint,
+        "id": key.pk, "generation": key.generation, "public_key": b64(key.public_key), "fingerprint": key.fingerprint,
         "created_at": key.created_at, "uploaded_by": key.uploaded_by.username if key.uploaded_by else None,
     }
 

@@ -227,6 +227,7 @@ class TokenResponsesOut(Schema):
 
 class ChannelKeyOut(Schema):
     id: int
+    generation: int = Field(description="1 for the channel's first key, one more at each rotation; vouched for with the key.")
     public_key: str = Field(description="base64url X25519 public key.")
     fingerprint: str = Field(description="What two readers compare aloud: 32 hex digits in groups of four.")
     created_at: datetime

@@ -9,7 +9,8 @@ from tipline.accounts.models import User
 from tipline.accounts.services import OneTimeLogin, create_user, reset_with_one_time_password
 from tipline.alerts import outbox
 from tipline.audit.services import Action, record
-from tipline.core.channel_schema import ChannelSpec, import_channel
+from tipline.core import offline_keys
+from tipline.core.channel_schema import ChannelFormatError, ChannelSpec, import_channel
 from tipline.core.models import Channel
 
 
@@ -38,6 +39,7 @@ def reset_user(admin, user: User) -> OneTimeLogin:
 def save_channel(actor: str, spec: ChannelSpec, recipient_names: list[str] | None = None) -> tuple[Channel, bool]:
     """Create or update a channel from its file, on the admin page or from the command line
     (`actor`); `recipient_names` None keeps the recipients it has. Returns (channel, created)."""
+    _check_offline_stays(spec)
     channel, created = import_channel(spec)
     before = set(channel.recipients.values_list("username", flat=True))
     if recipient_names is not None:
@@ -51,6 +53,23 @@ def save_channel(actor: str, spec: ChannelSpec, recipient_names: list[str] | Non
         # Whoever joins reads every new tip: the people already there must hear of it.
         outbox.record(channel, "recipients-changed")
     return channel, created
+
+
+def _check_offline_stays(spec: ChannelSpec) -> None:
+    """Offline stays offline: once a channel has had a key, its tips are sealed where the
+    server cannot open them, and no admin (or taken-over admin account) may point new ones at
+    keys the server holds. Before a first key nothing is sealed yet, so the setting is free.
+    A channel whose setting fails its MAC is not saved over either: that would vouch for it."""
+    channel = Channel.objects.filter(slug=spec.slug).first()
+    if channel is None:
+        return
+    if not offline_keys.is_setting_vouched(channel):
+        raise ChannelFormatError(f"offline_key: channel {spec.slug}'s setting was changed behind the site's back; it is not saved over (tipline check).")
+    if channel.offline_keys.exists() and not spec.offline_key:
+        raise ChannelFormatError(
+            "offline_key: a channel that has had an offline key stays offline-key (its tips are sealed where the server cannot "
+            "open them). For tips the tip line opens, make a new channel and close this one (listed: false)."
+        )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
 from tipline.casework.services import TipNotFound, attachment_of, find_tip
-from tipline.core import blobs, tips
+from tipline.core import blobs, offline_keys, tips
 from tipline.core.models import Channel, Message, Note, ReplyPurpose, Tip
 from tipline.crypto import aead, content
 
@@ -39,11 +39,25 @@ class SealedPage:
     next_cursor: str | None
 
 
+class NotOfflineChannel(Exception):
+    """A channel this person receives, or none: either way no offline-key channel; the message
+    says which, for the reader to show."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 def offline_channel(user, slug: str) -> Channel:
-    """An offline-key channel this person receives; any other is "not found"."""
-    channel = Channel.objects.filter(slug=slug, recipients=user, offline_key=True).first()
+    """An offline-key channel this person receives (with its setting as the site saved it)."""
+    channel = Channel.objects.filter(slug=slug, recipients=user).first()
     if channel is None:
-        raise TipNotFound()
+        raise NotOfflineChannel(f"No channel {slug} that you receive: check its slug, and that an admin made you its recipient.", 404)
+    if not channel.offline_key or not offline_keys.is_setting_vouched(channel):
+        raise NotOfflineChannel(
+            f"Channel {slug} is not an offline-key channel (any more): its tips are read on the tip line, not in tipline-reader. "
+            "If nobody changed that, the server may have been taken over: tell your admins.", 409,
+        )
     return channel
 
 

@@ -44,6 +44,9 @@ class Channel(models.Model):
     offline_key = models.BooleanField(
         default=False, help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
     )
+    # A MAC under the secret key file over (channel, offline_key): whoever can only write the
+    # database cannot switch an offline-key channel to keys the server holds (or back).
+    offline_key_mac = models.BinaryField(max_length=32, null=True, blank=True)
     acknowledge_within_days = models.PositiveIntegerField(
         null=True, blank=True, default=7, help_text="Answering duty: acknowledge each tip within this many days (empty: none)."
     )
@@ -80,6 +83,16 @@ class Channel(models.Model):
     @property
     def asks_for_insider_token(self) -> bool:
         return self.insider_organisation_id is not None and self.insider_tokens != InsiderTokens.OFF
+
+    def save(self, *args, **kwargs):
+        """Saved through the site, the channel's offline setting is vouched for as it now is."""
+        from tipline.accounts import public_keys
+
+        super().save(*args, **kwargs)
+        mac = public_keys.vouch_channel_mode(self.pk, self.offline_key)
+        if self.offline_key_mac is None or bytes(self.offline_key_mac) != mac:
+            Channel.objects.filter(pk=self.pk).update(offline_key_mac=mac)
+            self.offline_key_mac = mac
 
     class Meta:
         ordering = ["name"]
@@ -248,11 +261,13 @@ class Tip(models.Model):
 
 class ChannelKey(models.Model):
     """An offline-key channel's public key, made by tipline-reader on a recipient's device; the
-    server never holds its private half. Vouched for like a recipient's key, so that whoever
-    can only write the database cannot swap in a key of their own. One is current; a rotated
-    one is kept, retired, while tips still point at it."""
+    server never holds its private half. Vouched for like a recipient's key, together with its
+    generation (1 for the first, one more at each rotation), so that whoever can only write the
+    database can neither swap in a key of their own nor make a retired one current again. One
+    is current, the newest generation; a rotated one is kept, retired, while tips point at it."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="offline_keys")
+    generation = models.PositiveIntegerField()
     public_key = models.BinaryField(max_length=32)
     public_key_mac = models.BinaryField(max_length=32)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -262,6 +277,7 @@ class ChannelKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["channel"], condition=Q(retired_at__isnull=True), name="one_current_channel_key"),
+            models.UniqueConstraint(fields=["channel", "generation"], name="one_channel_key_per_generation"),
         ]
 
     @property

@@ -1,9 +1,11 @@
 """Offline-key channels on the server's side: which public key a new tip is sealed to, and
 the proof a tipline-reader gives that it holds the private half before it may replace it.
 
-The server never holds a private channel key. What it keeps is public: the key, its MAC
-under the secret key file (so whoever can only write the database cannot swap in their
-own), and the retired keys that older tips are still sealed to.
+The server never holds a private channel key. What it keeps is public: the key and its
+generation, with a MAC under the secret key file over both (so whoever can only write the
+database can neither swap in their own key nor make a retired one current again), and the
+retired keys that older tips are still sealed to. The channel's offline setting carries a
+MAC of its own (`Channel.offline_key_mac`): a channel whose setting fails it takes no tips.
 """
 
 import hashlib
@@ -34,15 +36,27 @@ class KeyRefused(Exception):
 
 
 def current_key(channel: Channel, report_refused: bool = False) -> ChannelKey | None:
-    """The channel's current key if the site vouches for it. One that fails its check was
-    changed behind the site's back: the channel takes no tips, and when a tip is being
-    sealed (`report_refused`) the admins are told."""
-    key = channel.offline_keys.filter(retired_at__isnull=True).first()
-    if key is None or public_keys.is_channel_key_vouched(key):
+    """The channel's current key if the site vouches for it and it is the newest generation
+    the site vouched for. Anything else was changed behind the site's back (a key swapped in,
+    a retired key made current again, the offline setting switched): the channel takes no
+    tips, and when a tip is being sealed (`report_refused`) it is audited and the admins and
+    recipients are told."""
+    keys = list(channel.offline_keys.all())
+    key = next((key for key in keys if key.retired_at is None), None)
+    if key is None and not keys:
+        return None
+    vouched = [candidate for candidate in keys if public_keys.is_channel_key_vouched(candidate)]
+    newest = max(vouched, key=lambda candidate: candidate.generation, default=None)
+    if key is not None and key == newest and public_keys.is_channel_mode_vouched(channel):
         return key
     if report_refused:
-        _report_refused(channel)
+        report_tampering(channel)
     return None
+
+
+def is_setting_vouched(channel: Channel) -> bool:
+    """Whether the channel's offline setting is as the site last saved it."""
+    return public_keys.is_channel_mode_vouched(channel)
 
 
 def challenge_for(user, channel: Channel) -> bytes | None:
@@ -74,12 +88,15 @@ def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> Ch
         if not holds_current_key(user, channel, proof):
             raise KeyRefused("Replacing the channel's key needs the proof that you hold the current one: tipline-reader rotate.")
         ChannelKey.objects.filter(pk=previous.pk).update(retired_at=timezone.now())
+    elif channel.offline_keys.exists():
+        raise KeyRefused("This channel's keys were changed behind the site's back; no key is set until an admin looks (tipline check).", "public_key")
+    generation = (previous.generation if previous else 0) + 1
     key = ChannelKey.objects.create(
-        channel=channel, public_key=bytes(public_key), uploaded_by=user,
-        public_key_mac=public_keys.vouch_channel_key(channel.pk, public_key),
+        channel=channel, public_key=bytes(public_key), uploaded_by=user, generation=generation,
+        public_key_mac=public_keys.vouch_channel_key(channel.pk, generation, public_key),
     )
     record(user.username, Action.CHANNEL_KEY_ROTATED if previous else Action.CHANNEL_KEY_SET, channel.slug,
-           fingerprint=channel_keys.fingerprint(public_key))
+           fingerprint=channel_keys.fingerprint(public_key), generation=generation)
     for audience in (Audience.RECIPIENTS, Audience.ADMINS):  # the recipients can compare the fingerprint with their readers'
         outbox.record(channel, "channel-key-changed", audience=audience)
     return key
@@ -109,9 +126,11 @@ def _expected_proof(user, key: ChannelKey, window: int) -> bytes:
     return hmac.new(site_key(b"tipline-keyproof"), subject, hashlib.sha256).digest()
 
 
-def _report_refused(channel: Channel) -> None:
+def report_tampering(channel: Channel) -> None:
+    """Audited each time; the admins and recipients told once an hour."""
     hour_ago = timezone.now() - timedelta(hours=1)
     with transaction.atomic():
         record("system", Action.CHANNEL_KEY_REFUSED, channel.slug)
         if not channel.alert_events.filter(kind="channel-key-refused", recorded_at__gte=hour_ago).exists():
-            outbox.record(channel, "channel-key-refused", audience=Audience.ADMINS)
+            for audience in (Audience.ADMINS, Audience.RECIPIENTS):  # the recipients compare with their readers
+                outbox.record(channel, "channel-key-refused", audience=audience)

@@ -185,7 +185,7 @@ def submit_tip(
 def channel_is_receiving(channel: Channel) -> bool:
     if channel.offline_key:
         return offline_keys.current_key(channel) is not None
-    return bool(public_keys.vouched_recipients(channel))
+    return offline_keys.is_setting_vouched(channel) and bool(public_keys.vouched_recipients(channel))
 
 
 def receipt_salt() -> bytes:
@@ -357,8 +357,12 @@ def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
 
 def _sealing_plan(channel: Channel, left_out: frozenset[int]) -> tuple[ChannelKey | None, list[tuple[int, bytes]], bool]:
     """What a new tip's key is sealed to: on an offline-key channel its current key alone (no
-    recipient's key, so nothing on the server opens it); else the recipients' keys."""
+    recipient's key, so nothing on the server opens it); else the recipients' keys. A channel
+    whose offline setting was switched behind the site's back takes nothing."""
     if not channel.offline_key:
+        if not offline_keys.is_setting_vouched(channel):
+            offline_keys.report_tampering(channel)
+            raise ChannelNotReceiving()
         return None, *_chosen_keys(channel, left_out)
     if left_out:
         raise ValueError("an offline-key channel does not let tipsters leave recipients out")

@@ -69,8 +69,12 @@ def _channel_problems() -> list[str]:
     from tipline.core.models import Channel
     from tipline.core.tips import channel_is_receiving
 
+    from tipline.core.offline_keys import is_setting_vouched
+
     channels = list(Channel.objects.all())
     problems = [
+        _("Channel %(slug)s: its offline setting was changed behind the site's back (it fails its check under the secret key file), so it takes no tips. Find out who wrote to the database; restore it from a backup (tipline restore).")
+        % {"slug": channel.slug} if not is_setting_vouched(channel) else
         _("Channel %(slug)s has an offline key, but no key is set yet (or its key failed its check), so it takes no tips: a recipient runs tipline-reader init --server URL --channel %(slug)s.")
         % {"slug": channel.slug} if channel.offline_key else
         _("Channel %(slug)s has no recipient who could read its tips, so it takes none: tipline createuser NAME --role recipient --channel %(slug)s.")

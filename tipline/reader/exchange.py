@@ -40,7 +40,7 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
     sent = send_waiting(profile, client)
     listed = client.get(f"/channels/{slug}/offline-key")
     if check_key:
-        check_current_key(vault, listed)
+        check_current_key(profile, vault, listed)
     profile.save_channel_keys(listed)
     files, seen, cursor = 0, set(), ""
     while True:
@@ -54,10 +54,12 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
         cursor = page["next_cursor"]
 
 
-def check_current_key(vault: Vault, listed: dict) -> None:
-    """New tips are sealed to the server's current key: it must be one this reader holds. If
-    it is not, someone replaced it; unless a colleague rotated it, that someone may hold the
-    server, and new tips would be readable by them."""
+def check_current_key(profile: Profile, vault: Vault, listed: dict) -> None:
+    """New tips are sealed to the server's current key: it must be one this reader holds, and
+    no older than the newest it has seen. If it is not, someone replaced it or brought back a
+    retired one; unless a colleague rotated it, that someone may hold the server, and new tips
+    would be readable by them (or by whoever held the retired key). The newest generation
+    seen is pinned in the profile once the check passes."""
     current = listed["current"]
     if not vault.keys:
         raise ReaderError(
@@ -66,12 +68,24 @@ def check_current_key(vault: Vault, listed: dict) -> None:
         )
     if current is None:
         raise ReaderError("The channel has no offline key on the server, so it takes no tips: tipline-reader init sets one.")
-    if not vault.holds(from_b64(current["public_key"])):
+    public_key = from_b64(current["public_key"])
+    if not vault.holds(public_key):
         raise ReaderError(
             f"The server seals new tips to a key this reader does not hold (fingerprint {current['fingerprint']}, set by "
             f"{current['uploaded_by']}). If no colleague rotated it, the server may have been taken over: tell your admins "
             "at once, and ask whoever rotated it to share it (tipline-reader share-key)."
         )
+    generations = [key["generation"] for key in listed["retired"]]
+    pinned = profile.settings().get("newest_key_generation", 0)
+    if public_key != vault.newest_public_key or current["generation"] < max([pinned, *generations]):
+        raise ReaderError(
+            f"The server seals new tips to an older key of this channel again (fingerprint {current['fingerprint']}, "
+            f"generation {current['generation']}; this reader has seen generation {max([pinned, *generations])}). "
+            "No rotation does that: the server may have been taken over, and whoever holds the retired key could read "
+            "new tips. Tell your admins at once."
+        )
+    if current["generation"] > pinned:
+        profile.update_settings(newest_key_generation=current["generation"])
 
 
 def send_waiting(profile: Profile, client: Client) -> int:
@@ -140,7 +154,7 @@ def rotate(profile: Profile, vault: Vault, save_vault) -> Rotation:
     there: a tip not yet sealed again still opens."""
     client, slug = client_for(profile, vault), profile.settings()["channel"]
     listed = client.get(f"/channels/{slug}/offline-key")
-    check_current_key(vault, listed)
+    check_current_key(profile, vault, listed)
     old_public = from_b64(listed["current"]["public_key"])
     proof = channel_keys.open_sealed(vault.private_key_for(old_public), from_b64(listed["challenge"]))
     pair = recipient_keys.generate_key_pair()
@@ -230,7 +244,7 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
         if bundle.read("format").decode() != BUNDLE_FORMAT:
             raise ReaderError(f"{source} is not a tipline-reader bundle.")
         listed = json.loads(bundle.read("channel-keys.json"))
-        check_current_key(vault, listed)
+        check_current_key(profile, vault, listed)
         profile.save_channel_keys(listed)
         seen = set()
         for name in bundle.namelist():

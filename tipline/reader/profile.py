@@ -80,6 +80,9 @@ class Profile:
             raise ReaderError(f"No tipline-reader profile in {self.directory}: run tipline-reader init first.")
         return json.loads(path.read_text())
 
+    def update_settings(self, **changes) -> None:
+        _write(self.directory / "profile.json", json.dumps(self.settings() | changes, indent=2).encode())
+
     def create(self, settings: dict, vault: Vault, passphrase: str) -> None:
         if self.exists:
             raise ReaderError(f"{self.directory} holds a profile already: choose another with --profile, or remove that directory to start again.")

@@ -78,6 +78,40 @@ def _check_first_schema(apps: Apps) -> None:
     assert recipient.username == "upgrade-recipient" and recipient.public_key is None
 
 
+def _seed_channel_keys_without_generations(apps: Apps) -> None:
+    """An offline-key channel with a retired and a current key as 0013 vouched for them, and a
+    second channel whose current key had been swapped in the database (its MAC fails)."""
+    import hashlib
+    import hmac
+    from datetime import UTC, datetime
+
+    from django.conf import settings
+
+    site = hashlib.blake2b(settings.SECRET_KEY.encode(), digest_size=32, person=b"tipline-pubkey").digest()
+    channel_model, key_model = apps.get_model("core", "Channel"), apps.get_model("core", "ChannelKey")
+    for slug, tampered in (("kept-keys", False), ("swapped-key", True)):
+        channel = channel_model.objects.create(slug=slug, name=slug, offline_key=True)
+        for number in range(2):
+            public_key = bytes([number + 1]) * 32
+            mac = hmac.new(site, f"channel:{channel.pk}:".encode() + public_key, hashlib.sha256).digest()
+            key_model.objects.create(
+                channel=channel, public_key=public_key, public_key_mac=bytes(32) if tampered and number else mac,
+                retired_at=None if number else datetime(2026, 11, 1, tzinfo=UTC),
+            )
+
+
+def _check_channel_keys_numbered_and_vouched_as_before(apps: Apps) -> None:
+    from tipline.core import offline_keys
+    from tipline.core.models import Channel
+
+    kept, swapped = Channel.objects.get(slug="kept-keys"), Channel.objects.get(slug="swapped-key")
+    assert [key.generation for key in kept.offline_keys.order_by("created_at", "pk")] == [1, 2]
+    current = offline_keys.current_key(kept)
+    assert current is not None and bytes(current.public_key) == bytes([2]) * 32 and current.generation == 2
+    assert offline_keys.current_key(swapped) is None  # failed before, fails after
+    assert offline_keys.is_setting_vouched(kept) and offline_keys.is_setting_vouched(swapped)
+
+
 def _seed_plain_audit_chain(apps: Apps, break_it: bool = False) -> None:
     """Three entries linked as the first schema linked them: plain SHA-256."""
     import hashlib
@@ -145,6 +179,12 @@ UPGRADE_CASES = [
         before=[("audit", "0001_initial")],
         seed=lambda apps: _seed_plain_audit_chain(apps, break_it=True),
         check=_check_broken_audit_chain_stays_broken,
+    ),
+    UpgradeCase(
+        name="channel keys get generations in the order they were made, and only intact ones stay vouched",
+        before=[("core", "0013_offline_key_channels")],
+        seed=_seed_channel_keys_without_generations,
+        check=_check_channel_keys_numbered_and_vouched_as_before,
     ),
     UpgradeCase(
         name="channels and recipients from the first schema",

@@ -203,7 +203,7 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     taken = api.post(f"/api/v1/tips/{other.id}/sealed-replies", body, content_type="application/json", **bearer(token))
     assert taken.status_code == 400 and taken.json()["field"] == "key"  # one key, one item: not a 5xx
     plain = send(Client(), "plain", with_file=False)
-    assert api.get("/api/v1/channels/plain/sealed-tips", **bearer(token)).status_code == 404
+    assert api.get("/api/v1/channels/plain/sealed-tips", **bearer(token)).status_code == 409  # "not an offline-key channel"
     assert api.post(f"/api/v1/tips/{plain.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 404
 
 
@@ -220,6 +220,7 @@ def test_a_new_secret_key_file_vouches_again_for_the_channel_key(vault, settings
     settings.SECRET_KEY = "a replaced secret key file, before tipline rekey"
     assert not channel_is_receiving(channel)  # the old MAC no longer checks
     revouch_all(old_secret)
+    channel.refresh_from_db()  # its setting's MAC was renewed too
     assert channel_is_receiving(channel)
 
 
@@ -261,3 +262,79 @@ def test_the_access_page_of_an_offline_key_channel_points_to_the_key_hand_over(v
     people, _pair = vault
     page = sign_in(people["ana"]).get("/staff/channels/vault/access/").content.decode()
     assert "tipline-reader join, then share-key" in page
+
+
+def _submit_to(channel: Channel):
+    from tipline.core.tips import Answer, submit_tip
+
+    return submit_tip(channel, [Answer("tip", "Your tip", "long_text", TIP_TEXT)], None, [], "form-token")
+
+
+def _rotate(person, channel: Channel, held_private_key: bytes) -> recipient_keys.KeyPair:
+    proof = channel_keys.open_sealed(held_private_key, offline_keys.challenge_for(person.user, channel))
+    new = recipient_keys.generate_key_pair()
+    offline_keys.set_key(person.user, channel, new.public_key, proof)
+    return new
+
+
+def test_a_retired_key_made_current_again_in_the_database_takes_no_tip(vault):
+    from tipline.audit.models import AuditEntry
+
+    people, pair = vault
+    channel = Channel.objects.get(slug="vault")
+    _rotate(people["ana"], channel, pair.private_key)  # the old key was retired: a colleague left, a laptop was lost
+    old, new = ChannelKey.objects.filter(channel=channel).order_by("generation")
+    assert (old.generation, new.generation) == (1, 2)
+    # A database writer: two UPDATEs, and the key the rotation meant to cut off is "current" again.
+    ChannelKey.objects.filter(pk=new.pk).update(retired_at=old.retired_at)
+    ChannelKey.objects.filter(pk=old.pk).update(retired_at=None)
+    assert not channel_is_receiving(channel)
+    with pytest.raises(ChannelNotReceiving):
+        _submit_to(channel)
+    assert not Tip.objects.exists()
+    assert AuditEntry.objects.filter(action="channel-key-refused", target="vault").exists()
+    told = set(channel.alert_events.filter(kind="channel-key-refused").values_list("audience", flat=True))
+    assert told == {"admins", "recipients"}
+    # Nor can the generation be raised in the database: it is under the key's MAC.
+    ChannelKey.objects.filter(pk=new.pk).update(generation=0)
+    ChannelKey.objects.filter(pk=old.pk).update(generation=3)
+    assert not channel_is_receiving(channel)
+
+
+def test_offline_key_switched_off_in_the_database_takes_no_tip_sealed_to_the_servers_keys(vault):
+    people, _pair = vault
+    channel = Channel.objects.get(slug="vault")
+    Channel.objects.filter(pk=channel.pk).update(offline_key=False)  # one UPDATE
+    channel.refresh_from_db()
+    assert not channel_is_receiving(channel)
+    with pytest.raises(ChannelNotReceiving):
+        _submit_to(channel)
+    assert not Tip.objects.exists()
+    assert channel.alert_events.filter(kind="channel-key-refused").exists()
+    from tipline.operations.deployment import find_problems
+
+    assert any("vault: its offline setting was changed behind the site's back" in problem for problem in find_problems())
+
+
+def test_an_admin_cannot_switch_offline_key_off_once_the_channel_has_a_key(vault):
+    from tipline.casework.admin_services import save_channel
+    from tipline.core.channel_schema import ChannelFormatError
+
+    with pytest.raises(ChannelFormatError, match="stays offline-key"):
+        save_channel("ana", parse_document(VAULT.replace("offline_key: true", "offline_key: false")), ["ana"])
+    channel = Channel.objects.get(slug="vault")
+    assert channel.offline_key and list(channel.recipients.values_list("username", flat=True)) == ["ana", "ben"]
+    # Before any key is set, nothing is sealed yet: the setting may still change.
+    import_channel(parse_document(VAULT.replace("slug: vault", "slug: draft")))
+    save_channel("ana", parse_document(VAULT.replace("slug: vault", "slug: draft").replace("offline_key: true", "offline_key: false")))
+    assert not Channel.objects.get(slug="draft").offline_key
+
+
+def test_a_reader_on_a_channel_that_is_no_longer_offline_key_is_told_so(vault):
+    people, _pair = vault
+    token = create_token(people["ana"].user, people["ana"].private_key, "reader", 30).secret_string
+    api = Client(**bearer(token))
+    answer = api.get("/api/v1/channels/plain/offline-key")
+    assert answer.status_code == 409 and "not an offline-key channel" in answer.json()["message"]
+    missing = api.get("/api/v1/channels/nowhere/offline-key")
+    assert missing.status_code == 404 and "No channel nowhere" in missing.json()["message"]

@@ -111,10 +111,32 @@ def test_a_key_swapped_on_a_taken_over_server_is_noticed_at_the_next_sync(live_s
     # Whoever holds the running server holds the secret key file too: they can vouch for a key of their own.
     attacker = recipient_keys.generate_key_pair()
     key = ChannelKey.objects.get()
-    ChannelKey.objects.filter(pk=key.pk).update(public_key=attacker.public_key, public_key_mac=vouch_channel_key(key.channel_id, attacker.public_key))
+    ChannelKey.objects.filter(pk=key.pk).update(public_key=attacker.public_key, public_key_mac=vouch_channel_key(key.channel_id, key.generation, attacker.public_key))
 
     assert cli.main(["--profile", str(ana), "sync"]) == 1
     assert "the server may have been taken over: tell your admins" in capsys.readouterr().err
+
+
+def test_a_retired_key_brought_back_by_a_taken_over_server_is_refused_at_the_next_sync(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "rotate", monkeypatch=monkeypatch, capsys=capsys)  # the first key was on a laptop that was lost
+    first, second = ChannelKey.objects.order_by("generation")
+    # The server holds the secret key file: it vouches for the retired key again, even as a newer generation.
+    ChannelKey.objects.filter(pk=second.pk).update(retired_at=first.retired_at, generation=5)
+    ChannelKey.objects.filter(pk=first.pk).update(
+        retired_at=None, generation=6, public_key_mac=vouch_channel_key(first.channel_id, 6, bytes(first.public_key)),
+    )
+    ChannelKey.objects.filter(pk=second.pk).update(public_key_mac=vouch_channel_key(second.channel_id, 5, bytes(second.public_key)))
+
+    assert cli.main(["--profile", str(ana), "sync"]) == 1
+    assert "an older key of this channel again" in capsys.readouterr().err
+    # And a server that shows the retired key at a generation older than the one pinned is refused the same way.
+    ChannelKey.objects.filter(pk=first.pk).update(generation=1, public_key_mac=vouch_channel_key(first.channel_id, 1, bytes(first.public_key)))
+    ChannelKey.objects.filter(pk=second.pk).delete()
+    assert cli.main(["--profile", str(ana), "sync"]) == 1
+    assert "an older key of this channel again" in capsys.readouterr().err
 
 
 def test_a_wrong_passphrase_opens_nothing_and_the_store_holds_no_plaintext(live_server, vault_desk, tmp_path, monkeypatch, capsys):
