@@ -77,7 +77,11 @@ def sealed_reply(request, tip_id: str, body: SealedReplyIn):
 @router.post("/tips/{tip_id}/sealed-notes", response={201: SentOut, **ERRORS}, summary="A note sealed by tipline-reader")
 def sealed_note(request, tip_id: str, body: SealedNoteIn):
     try:
-        offline.add_note(request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"))
+        offline.add_note(
+            request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), team=body.team,
+            team_key_box=_decoded(body.sealed_key, "sealed_key") if body.sealed_key else None,
+            resealed={item.key: _decoded(item.ciphertext, "resealed_notes") for item in body.resealed_notes},
+        )
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})
@@ -110,7 +114,10 @@ def _sealed_tip_out(tip: Tip) -> dict:
             for message in tip.messages.all()
         ],
         "notes": [
-            {"key": note.key, "author": note.author.username if note.author else "", "written_hour": note.written_hour, "ciphertext": b64(note.ciphertext)}
+            {
+                "key": note.key, "author": note.author.username if note.author else "", "written_hour": note.written_hour,
+                "team": note.under_team_key, "ciphertext": b64(note.ciphertext),
+            }
             for note in tip.notes.all()
         ],
         "files": [

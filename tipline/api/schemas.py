@@ -251,7 +251,7 @@ class OfflineKeyIn(Schema):
 
 class ResealedTipIn(Schema):
     tip: UUID
-    sealed_key: str = Field(max_length=200, description="base64url: the tip key sealed again, to the channel's current key.")
+    sealed_key: str = Field(max_length=400, description="base64url: the tip key sealed again, to the channel's current key.")
 
 
 class ResealIn(Schema):
@@ -276,6 +276,7 @@ class SealedNoteOut(Schema):
     key: UUID
     author: str
     written_hour: datetime
+    team: bool = Field(description="Sealed under the tip's team key (in the sealed box beside the tip key), which the receipt does not open.")
     ciphertext: str
 
 
@@ -309,6 +310,19 @@ class SealedReplyIn(Schema):
     purpose: Literal["", "acknowledgement", "feedback"] = ""
 
 
+class ResealedNoteIn(Schema):
+    key: UUID = Field(description="An existing note of the tip, still under its tip key.")
+    ciphertext: str = Field(max_length=200_000, description="The same note sealed under the team key.")
+
+
 class SealedNoteIn(Schema):
     key: UUID
     ciphertext: str = Field(max_length=200_000)
+    team: bool = Field(default=False, description="Sealed under the tip's team key (which the receipt does not open), not its tip key.")
+    sealed_key: str = Field(
+        default="", max_length=400,
+        description="For a tip from before team keys: its tip key and a new team key sealed to the channel's current key.",
+    )
+    resealed_notes: list[ResealedNoteIn] = Field(
+        default_factory=list, max_length=1000, description="With sealed_key: the tip's older notes, sealed again under the team key.",
+    )

@@ -16,12 +16,14 @@ from tipline.casework.inbox import tips_for
 from tipline.casework.services import TipNotFound, attachment_of, find_tip
 from tipline.core import blobs, offline_keys, tips
 from tipline.core.models import Channel, Message, Note, ReplyPurpose, Tip
-from tipline.crypto import aead, content
+from tipline.crypto import aead, content, tip_keys
 
 SYNC_PAGE_SIZE = 100
 # The longest reply or note a page takes (20,000 characters of up to four bytes), once padded and sealed.
 LONGEST_SEALED_TEXT = content.padded_length(4 * 20_000) + aead.OVERHEAD_BYTES
 SHORTEST_SEALED_TEXT = content.BUCKETS[0] + aead.OVERHEAD_BYTES
+# A sealed box (48 bytes of X25519 sealing) around version, tip id, tip key and team key.
+TEAM_KEY_BOX_BYTES = 48 + 1 + tip_keys.TIP_ID_BYTES + 2 * tip_keys.KEY_BYTES
 
 
 class NotSealedHere(Exception):
@@ -96,16 +98,41 @@ def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: 
 
 
 @transaction.atomic
-def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes) -> None:
-    """A note sealed on the reader's side; sent again with the same key, it is stored once."""
+def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = False,
+             team_key_box: bytes | None = None, resealed: dict | None = None) -> None:
+    """A note sealed on the reader's side; sent again with the same key, it is stored once.
+    For a tip from before team keys, the reader sends with its first team-key note the tip's
+    new sealed box (tip key and team key, to the channel's current key) and the older notes
+    sealed again under the team key; all of it is stored together, or nothing."""
     tip = _offline_tip(user, tip_id)
     _check_sealed_text(ciphertext)
     _check_key_is_free(Note, tip, note_key)
     if Note.objects.filter(tip=tip, key=note_key).exists():
         return
-    note = Note.objects.create(tip=tip, key=note_key, author=user, written_hour=tips.current_hour(), ciphertext=ciphertext)
+    if team_key_box is not None:
+        _take_team_key(tip, team_key_box, resealed or {})
+    note = Note.objects.create(
+        tip=tip, key=note_key, author=user, written_hour=tips.current_hour(), ciphertext=ciphertext, under_team_key=team,
+    )
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
+
+
+def _take_team_key(tip: Tip, box: bytes, resealed: dict) -> None:
+    if len(box) != TEAM_KEY_BOX_BYTES:
+        raise NotSealedHere("sealed_key must be the tip key and a team key sealed to the channel's key.", "sealed_key")
+    if Note.objects.filter(tip=tip, under_team_key=True).exists():
+        raise NotSealedHere("This tip has a team key already: sync, then write the note again.", "sealed_key")
+    older = {note.key: note for note in Note.objects.filter(tip=tip, under_team_key=False)}
+    if set(resealed) != set(older):
+        raise NotSealedHere("resealed_notes must hold every older note of the tip, each once.", "resealed_notes")
+    key = offline_keys.current_key(tip.channel)
+    if key is None:
+        raise NotSealedHere("The channel has no current key to seal to.", "sealed_key")
+    for note_key, ciphertext in resealed.items():
+        _check_sealed_text(ciphertext)
+        Note.objects.filter(pk=older[note_key].pk).update(ciphertext=ciphertext, under_team_key=True)
+    Tip.objects.filter(pk=tip.pk).update(channel_key=key, sealed_for_channel_key=box)
 
 
 def sealed_file(user, tip_id, file_id) -> Iterator[bytes]:

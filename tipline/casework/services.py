@@ -80,12 +80,40 @@ def find_tip(user, tip_id) -> Tip:
 
 
 def tip_key_for(user, private_key: bytes, tip: Tip) -> bytes:
+    return keys_for(user, private_key, tip).tip_key
+
+
+def keys_for(user, private_key: bytes, tip: Tip) -> tip_keys.SealedKeys:
     if tip.channel_key_id is not None:
         raise ReadInReader()
     try:
-        return tips.open_tip_for_recipient(tip, user, private_key)
+        return tips.open_keys_for_recipient(tip, user, private_key)
     except tips.NoAccess:
         raise TipNotFound() from None
+
+
+def team_key_for(user, private_key: bytes, tip: Tip) -> tip_keys.SealedKeys:
+    """This person's keys to the tip, with a team key: a tip from before team keys gets one
+    now, sealed with the tip key to every reader who holds a grant, and its notes move to it
+    (the tip locked meanwhile, so two recipients opening it at once make one team key)."""
+    keys = keys_for(user, private_key, tip)
+    if keys.team_key is not None:
+        return keys
+    Tip.objects.select_for_update().filter(pk=tip.pk).first()
+    keys = keys_for(user, private_key, tip)  # someone may have done it while we waited
+    if keys.team_key is not None:
+        return keys
+    keys = tip_keys.SealedKeys(tip_key=keys.tip_key, team_key=tip_keys.new_team_key())
+    for grant in TipKeyGrant.objects.filter(tip=tip).select_related("recipient"):
+        reader = grant.recipient
+        if reader.pk == user.pk or (reader.is_active and public_keys.is_vouched(reader)):
+            grant.sealed_tip_key = tip_keys.seal_keys(keys, tip.crypto_id, bytes(reader.public_key))
+            grant.save(update_fields=["sealed_tip_key"])
+    for note in Note.objects.filter(tip=tip, under_team_key=False):
+        text = content.decrypt_content(keys.tip_key, note.ciphertext, _note_context(note))
+        note.ciphertext, note.under_team_key = content.encrypt_content(keys.team_key, text, _note_context(note)), True
+        note.save(update_fields=["ciphertext", "under_team_key"])
+    return keys
 
 
 def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
@@ -107,14 +135,15 @@ def open_tip_and_key(user, private_key: bytes, tip_id) -> tuple[OpenedTip, bytes
 
 @transaction.atomic
 def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
-    tip_key = tip_key_for(user, private_key, tip)
+    keys = team_key_for(user, private_key, tip)
+    tip_key = keys.tip_key
     if tip.unread_by_recipients:
         Tip.objects.filter(pk=tip.pk).update(unread_by_recipients=False)
     outbox.acknowledge(tip)
     record(user.username, Action.TIP_OPENED, str(tip.id))
     opened = OpenedTip(
         tip=tip, answers=tips.read_answers(tip, tip_key), files=tips.submitted_files(tip, tip_key),
-        conversation=tips.read_conversation(tip, tip_key), notes=_read_notes(tip, tip_key), grantable=grantable(tip),
+        conversation=tips.read_conversation(tip, tip_key), notes=_read_notes(tip, keys.team_key), grantable=grantable(tip),
         title=summaries.read_title(tip, tip_key, tip.title_ciphertext),
     )
     return opened, tip_key
@@ -135,8 +164,8 @@ def acknowledge(user, private_key: bytes, tip_id) -> None:
 @transaction.atomic
 def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     tip = find_tip(user, tip_id)
-    note = Note(tip=tip, author=user, written_hour=tips.current_hour())
-    note.ciphertext = content.encrypt_content(tip_key_for(user, private_key, tip), text.encode(), _note_context(note))
+    note = Note(tip=tip, author=user, written_hour=tips.current_hour(), under_team_key=True)
+    note.ciphertext = content.encrypt_content(team_key_for(user, private_key, tip).team_key, text.encode(), _note_context(note))
     note.save()
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
@@ -270,7 +299,7 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
         if tip.restricted:
             raise CannotGrant(_("The tipster chose who reads this tip; nobody else can be given access."))
         raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
-    sealed = tip_keys.seal_tip_key(tip_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
+    sealed = tip_keys.seal_keys(team_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
     TipKeyGrant.objects.create(tip=tip, recipient=grantee, sealed_tip_key=sealed)
     record(user.username, Action.ACCESS_GRANTED, str(tip.id), grantee=grantee.username)
 
@@ -314,11 +343,11 @@ def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, ba
     with transaction.atomic():
         for grant in TipKeyGrant.objects.filter(recipient=user, tip__in=tips_to_grant(channel, grantee)).select_related("tip")[:batch]:
             try:
-                tip_key = tip_keys.open_sealed_tip_key(bytes(grant.sealed_tip_key), grant.tip.crypto_id, private_key)
+                keys = tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), grant.tip.crypto_id, private_key)
             except DecryptionError:
                 continue  # sealed to a key this person no longer holds: left for someone else to grant
-            TipKeyGrant.objects.create(
-                tip=grant.tip, recipient=grantee, sealed_tip_key=tip_keys.seal_tip_key(tip_key, grant.tip.crypto_id, bytes(grantee.public_key)),
+            TipKeyGrant.objects.create(  # a grant from before team keys gives none: the tip gets one when opened
+                tip=grant.tip, recipient=grantee, sealed_tip_key=tip_keys.seal_keys(keys, grant.tip.crypto_id, bytes(grantee.public_key)),
             )
             granted += 1
         record(user.username, Action.ACCESS_GRANTED_IN_BULK, channel.slug, grantee=grantee.username, tips=granted)
@@ -344,11 +373,12 @@ def attachment_of(tip: Tip, attachment_id) -> Attachment:
     return attachment
 
 
-def _read_notes(tip: Tip, tip_key: bytes) -> list[NoteView]:
+def _read_notes(tip: Tip, team_key: bytes) -> list[NoteView]:
+    """Every note is under the team key by now (team_key_for moved older ones)."""
     return [
         NoteView(
             author=note.author.username if note.author else "(removed user)", written_hour=note.written_hour,
-            text=content.decrypt_content(tip_key, note.ciphertext, _note_context(note)).decode(),
+            text=content.decrypt_content(team_key, note.ciphertext, _note_context(note)).decode(),
         )
         for note in tip.notes.select_related("author")
     ]

@@ -346,13 +346,16 @@ class Attachment(models.Model):
 
 
 class Note(models.Model):
-    """An internal note on a tip, for recipients only; encrypted under the tip key."""
+    """An internal note on a tip, for recipients only; encrypted under the tip's team key,
+    which the tipster's receipt does not open (tipline.crypto.tip_keys). Notes written before
+    team keys are under the tip key until a recipient opens the tip, which moves them."""
 
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="notes")
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     written_hour = models.DateTimeField()
     ciphertext = models.BinaryField()
+    under_team_key = models.BooleanField(default=False, help_text="Encrypted under the team key, not the tip key.")
 
     class Meta:
         ordering = ["id"]

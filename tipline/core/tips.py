@@ -149,7 +149,7 @@ def submit_tip(
         # The slow Argon2id runs before the transaction, so it holds no database lock.
         receipt_keys = receipts.derive_receipt_keys(receipt, receipt_salt(), params)
         tip_id = uuid.uuid4()
-        tip_key = tip_keys.new_tip_key()
+        tip_key, team_key = tip_keys.new_tip_key(), tip_keys.new_team_key()
         with transaction.atomic():
             _spend_form_token(form_token)
             if insider is not None:
@@ -160,7 +160,7 @@ def submit_tip(
                 reference=references.new_reference(taken=lambda drawn: Tip.objects.filter(reference=drawn).exists()),
                 insider_organisation=insider.organisation if insider else None, insider_epoch=insider.epoch if insider else None,
                 channel_key=channel_key,
-                sealed_for_channel_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, bytes(channel_key.public_key)) if channel_key else None,
+                sealed_for_channel_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, bytes(channel_key.public_key), team_key) if channel_key else None,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
                 answers_ciphertext=content.encrypt_json(
@@ -168,7 +168,7 @@ def submit_tip(
                 ),
             )
             TipKeyGrant.objects.bulk_create(
-                TipKeyGrant(tip=tip, recipient_id=user_id, sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, key))
+                TipKeyGrant(tip=tip, recipient_id=user_id, sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, key, team_key))
                 for user_id, key in sealing_keys
             )
             _store_attachments(tip, tip_key, prepared, Author.TIPSTER, message=None)
@@ -346,11 +346,16 @@ def file_chunks(tip_key: bytes, attachment: Attachment) -> Iterator[bytes]:
 
 
 def open_tip_for_recipient(tip: Tip, recipient, private_key: bytes) -> bytes:
+    return open_keys_for_recipient(tip, recipient, private_key).tip_key
+
+
+def open_keys_for_recipient(tip: Tip, recipient, private_key: bytes) -> tip_keys.SealedKeys:
+    """The tip key and team key in this recipient's grant (no team key in a grant made before them)."""
     grant = TipKeyGrant.objects.filter(tip=tip, recipient=recipient).first()
     if grant is None:
         raise NoAccess()
     try:
-        return tip_keys.open_sealed_tip_key(grant.sealed_tip_key, tip.crypto_id, private_key)
+        return tip_keys.open_sealed_keys(grant.sealed_tip_key, tip.crypto_id, private_key)
     except DecryptionError:
         raise NoAccess() from None
 

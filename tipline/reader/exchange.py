@@ -17,6 +17,8 @@ from tipline.reader.profile import Profile, ReaderError, Vault
 BUNDLE_FORMAT = "tipline-reader-bundle/1"
 REPLIES_FORMAT = "tipline-reader-replies/1"
 RESEAL_BATCH = 500
+NOTE_EXTRAS = ("team", "sealed_key", "resealed_notes")  # a note under the team key; a tip's first team key
+QUEUED_FIELDS = ("kind", "tip", "key", "purpose", "ciphertext", *NOTE_EXTRAS)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def send_waiting(profile: Profile, client: Client) -> int:
             if item["kind"] == "reply":
                 client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
             else:
-                client.post(f"/tips/{item['tip']}/sealed-notes", body)
+                client.post(f"/tips/{item['tip']}/sealed-notes", body | {key: item[key] for key in NOTE_EXTRAS if key in item})
         except ServerSaid as refusal:
             if refusal.status != 404:
                 raise
@@ -169,11 +171,11 @@ def rotate(profile: Profile, vault: Vault, save_vault) -> Rotation:
         if record["channel_key"] == listed["current"]["id"]:
             continue
         try:
-            tip_key = opening.tip_key(profile, vault, record)
+            keys = opening.keys_of(profile, vault, record)
         except ReaderError:
             not_opened += 1
             continue
-        resealed.append({"tip": record["id"], "sealed_key": b64(tip_keys.seal_tip_key(tip_key, uuid.UUID(record["id"]).bytes, pair.public_key))})
+        resealed.append({"tip": record["id"], "sealed_key": b64(tip_keys.seal_keys(keys, uuid.UUID(record["id"]).bytes, pair.public_key))})
     done = 0
     for start in range(0, len(resealed), RESEAL_BATCH):
         done += client.post(f"/channels/{slug}/offline-key/resealed", {"proof": b64(new_proof), "tips": resealed[start : start + RESEAL_BATCH]})["resealed"]
@@ -281,5 +283,5 @@ def import_replies(profile: Profile, source: Path) -> int:
             raise ReaderError(f"{source} is not a tipline-reader replies file.")
         items = [json.loads(replies.read(name)) for name in replies.namelist() if name.startswith("outbox/")]
     for item in items:
-        profile.queue({key: item[key] for key in ("kind", "tip", "key", "purpose", "ciphertext")})
+        profile.queue({key: item[key] for key in QUEUED_FIELDS if key in item})
     return len(items)

@@ -93,6 +93,57 @@ def test_notes_are_encrypted_and_stay_with_recipients(signed_in, tip_with_file):
     assert "harbour" not in tipster.get("/check/your-tip/").content.decode()
 
 
+def _opens_with(key: bytes, note: Note) -> bool:
+    from tipline.crypto import content
+    from tipline.crypto.errors import DecryptionError
+
+    try:
+        content.decrypt_content(key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key))
+        return True
+    except DecryptionError:
+        return False
+
+
+def test_a_receipt_and_a_copy_of_the_database_open_no_internal_note(signed_in, tip_with_file):
+    from tipline.core.tips import find_tip_by_receipt
+
+    tip, receipt, _tipster = tip_with_file
+    signed_in["alpha"].post(f"/staff/tips/{tip.id}/note/", {"text": "The tipster is the night guard, we think."})
+    # A seized receipt (or a server that caught the tip key when the tipster came back) opens
+    # the tip key: the conversation, yes; the team's notes about the tipster, no.
+    _found, tip_key = find_tip_by_receipt(receipt)
+    note = Note.objects.get()
+    assert note.under_team_key and not _opens_with(tip_key, note)
+    assert "night guard" in signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
+
+
+def test_notes_from_before_team_keys_move_to_one_when_a_recipient_opens_the_tip(signed_in, tip_with_file, two_channels):
+    from tipline.core.tips import find_tip_by_receipt
+    from tipline.crypto import content, tip_keys
+
+    tip, receipt, _tipster = tip_with_file
+    _found, tip_key = find_tip_by_receipt(receipt)
+    nia = make_staff("nia", ["alpha"])
+    TipKeyGrant.objects.create(tip=tip, recipient=nia.user, sealed_tip_key=b"")
+    # As the tip was stored before team keys: grants hold the tip key alone, a note is under it.
+    for grant in TipKeyGrant.objects.filter(tip=tip).select_related("recipient"):
+        grant.sealed_tip_key = tip_keys.seal_tip_key(tip_key, tip.crypto_id, bytes(grant.recipient.public_key))
+        grant.save()
+    note = Note(tip=tip, written_hour=tip.received_hour)
+    note.ciphertext = content.encrypt_content(tip_key, b"Old note: call the port authority.", content.note_context(tip.crypto_id, note.key))
+    note.save()
+    assert _opens_with(tip_key, note)
+
+    assert "call the port authority" in signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
+    note.refresh_from_db()
+    assert note.under_team_key and not _opens_with(tip_key, note)
+    grants = TipKeyGrant.objects.filter(tip=tip)
+    assert grants.count() == 2  # every reader's grant now carries the team key: one team key for all
+    for grant in grants:
+        member = two_channels["alpha"] if grant.recipient.username == "ana" else nia
+        assert tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), tip.crypto_id, member.private_key).team_key is not None
+
+
 def test_triage_changes_are_saved_and_audited(signed_in, tip_with_file):
     tip, _, _ = tip_with_file
 

@@ -7,11 +7,12 @@ import io
 
 import pytest
 
-from tipline.core.models import Channel, ChannelKey, Tip
+from tipline.core.models import Channel, ChannelKey, Note, Tip
 from tipline.core.tips import channel_is_receiving
 from tipline.intake.tests.helpers import RECEIPT_PATTERN
 from tipline.accounts.public_keys import vouch_channel_key
-from tipline.crypto import recipient_keys
+from tipline.crypto import content, recipient_keys, tip_keys
+from tipline.crypto.errors import DecryptionError
 from tipline.reader import cli
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
 from tipline.testing.staff import browser_sign_in, make_tip
@@ -211,3 +212,53 @@ def test_what_a_tipster_writes_cannot_act_on_the_recipients_terminal(live_server
     assert "\x1b" not in shown + listed and "\x07" not in shown and "\u202e" not in shown
     assert "\\u001b[2J\\u001b]0;owned\\u0007Clean start." in shown  # what was sent, shown as text
     assert "\n[Note by carol" not in shown and "\n  [Note by carol · 2026-12-01 09:00]" in shown  # indented: part of the tip
+
+
+def _opens_note(key: bytes, note: Note) -> bool:
+    try:
+        content.decrypt_content(key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key))
+        return True
+    except DecryptionError:
+        return False
+
+
+def test_a_note_sealed_in_the_reader_does_not_open_with_the_tipsters_receipt(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from tipline.core.tips import find_tip_by_receipt
+
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    tip, receipt = make_tip("vault", "The warden takes cash for visits.")
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "note", tip.reference, "--text", "Source is probably the night nurse.", monkeypatch=monkeypatch, capsys=capsys)
+    # The tipster comes back: a taken-over server catches the tip key their receipt unwraps.
+    _found, caught = find_tip_by_receipt(receipt)
+    note = Note.objects.get()
+    assert note.under_team_key and not _opens_note(caught, note)
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "Source is probably the night nurse." in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+
+def test_a_tip_from_before_team_keys_gets_one_with_its_first_note_in_the_reader(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from tipline.core.tips import find_tip_by_receipt
+
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    tip, receipt = make_tip("vault", "The warden takes cash for visits.")
+    _found, tip_key = find_tip_by_receipt(receipt)
+    # As stored before team keys: the box holds the tip key alone, and a note is under the tip key.
+    Tip.objects.filter(pk=tip.pk).update(sealed_for_channel_key=tip_keys.seal_tip_key(tip_key, tip.crypto_id, bytes(tip.channel_key.public_key)))
+    old = Note(tip=tip, written_hour=tip.received_hour)
+    old.ciphertext = content.encrypt_content(tip_key, b"Old note: ask the visitors' log.", content.note_context(tip.crypto_id, old.key))
+    old.save()
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "note", tip.reference, "--text", "First note with a team key.", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "note", tip.reference, "--text", "Second note, same team key.", monkeypatch=monkeypatch, capsys=capsys)
+
+    assert Note.objects.filter(tip=tip).count() == 3
+    assert all(note.under_team_key and not _opens_note(tip_key, note) for note in Note.objects.filter(tip=tip))
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "ask the visitors' log" in shown and "First note with a team key." in shown and "Second note, same team key." in shown
+    assert "does not open" not in shown
