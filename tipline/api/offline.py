@@ -7,7 +7,8 @@ from ninja import Router, Status
 
 from tipline.api.errors import ApiError
 from tipline.api.schemas import (
-    ErrorOut, OfflineKeyIn, OfflineKeyOut, ResealedOut, ResealIn, SealedNoteIn, SealedPageOut, SealedReplyIn, SentOut,
+    ErrorOut, OfflineKeyIn, OfflineKeyOut, ReaderVouchesOut, ReaderVouchIn, ResealedOut, ResealIn, SealedNoteIn, SealedPageOut,
+    SealedReplyIn, SentOut,
 )
 from tipline.api.serialise import tip_summary_out
 from tipline.casework import offline
@@ -25,7 +26,7 @@ def read_key(request, slug: str):
     keys = list(channel.offline_keys.select_related("uploaded_by").order_by("-created_at"))
     challenge = offline_keys.challenge_for(request.user, channel)
     return {
-        "channel": channel.slug, "current": next((_key_out(key) for key in keys if key.retired_at is None), None),
+        "channel": channel.slug, "you": request.user.username, "current": next((_key_out(key) for key in keys if key.retired_at is None), None),
         "retired": [_key_out(key) for key in keys if key.retired_at is not None], "challenge": b64(challenge),
     }
 
@@ -68,7 +69,8 @@ def sealed_file(request, tip_id: str, file_id: str):
 @router.post("/tips/{tip_id}/sealed-replies", response={201: SentOut, **ERRORS}, summary="A reply sealed by tipline-reader")
 def sealed_reply(request, tip_id: str, body: SealedReplyIn):
     try:
-        offline.add_reply(request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), body.purpose)
+        offline.add_reply(request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), body.purpose,
+                          bound=body.bound, seal=body.seal.dict() if body.seal else None)
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})
@@ -81,7 +83,24 @@ def sealed_note(request, tip_id: str, body: SealedNoteIn):
             request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), team=body.team,
             team_key_box=_decoded(body.sealed_key, "sealed_key") if body.sealed_key else None,
             resealed={item.key: _decoded(item.ciphertext, "resealed_notes") for item in body.resealed_notes},
+            bound=body.bound, seal=body.seal.dict() if body.seal else None,
         )
+    except offline.NotSealedHere as problem:
+        raise ApiError(400, "invalid", str(problem), problem.field) from None
+    return Status(201, {"sent": True})
+
+
+@router.get("/channels/{slug}/reader-vouches", response={200: ReaderVouchesOut, **ERRORS}, summary="Readers' vouches for colleagues' signing keys")
+def reader_vouches(request, slug: str):
+    return {"vouches": offline.vouches(offline.offline_channel(request.user, slug))}
+
+
+@router.post("/channels/{slug}/reader-vouches", response={201: SentOut, **ERRORS}, summary="Vouch for a colleague's signing key")
+def add_reader_vouch(request, slug: str, body: ReaderVouchIn):
+    channel = offline.offline_channel(request.user, slug)
+    try:
+        offline.add_vouch(request.user, channel, body.name, _decoded(body.public_key, "public_key"), _decoded(body.voucher, "voucher"),
+                          _decoded(body.signature, "signature"))
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})
@@ -110,13 +129,14 @@ def _sealed_tip_out(tip: Tip) -> dict:
             {
                 "key": message.key, "author": message.author, "sender": message.sender.username if message.sender else "",
                 "sent_hour": message.sent_hour, "purpose": message.purpose, "ciphertext": b64(message.ciphertext),
+                "bound_as": message.bound_as, "seal": message.reader_seal,
             }
             for message in tip.messages.all()
         ],
         "notes": [
             {
                 "key": note.key, "author": note.author.username if note.author else "", "written_hour": note.written_hour,
-                "team": note.under_team_key, "ciphertext": b64(note.ciphertext),
+                "team": note.under_team_key, "ciphertext": b64(note.ciphertext), "bound_as": note.bound_as, "seal": note.reader_seal,
             }
             for note in tip.notes.all()
         ],

@@ -236,12 +236,24 @@ class ChannelKeyOut(Schema):
 
 class OfflineKeyOut(Schema):
     channel: str
+    you: str = Field(description="The account this token belongs to: the name a new reader signs as.")
     current: ChannelKeyOut | None
     retired: list[ChannelKeyOut] = Field(description="Keys older tips may still be sealed to, until they are sealed again.")
     challenge: str | None = Field(
         description="base64url secret sealed to the current key: open it and send it back as `proof` to replace the key "
         "or seal tips again (valid for 10 to 20 minutes).",
     )
+
+
+class ReaderVouchIn(Schema):
+    name: str = Field(max_length=150)
+    public_key: str = Field(max_length=64, description="base64url Ed25519 signing key of the colleague vouched for.")
+    voucher: str = Field(max_length=64, description="base64url signing key of the reader that vouches.")
+    signature: str = Field(max_length=100, description="Over tipline.crypto.authorship.vouch_statement(channel, name, public_key).")
+
+
+class ReaderVouchesOut(Schema):
+    vouches: list[ReaderVouchIn]
 
 
 class OfflineKeyIn(Schema):
@@ -263,12 +275,20 @@ class ResealedOut(Schema):
     resealed: int
 
 
+class ReaderSeal(Schema):
+    signer: str = Field(max_length=64, description="base64url Ed25519 public key of the reader that sealed the item.")
+    signature: str = Field(max_length=100, description="base64url signature over tipline.crypto.authorship.item_statement.")
+    seen: list[UUID] = Field(default_factory=list, max_length=2000, description="Keys of the tip's items the reader had when it wrote this one.")
+
+
 class SealedMessageOut(Schema):
     key: UUID = Field(description="Part of the ciphertext's associated data (tipline.crypto.content.content_context).")
     author: Literal["tipster", "recipient"]
     sender: str
     sent_hour: datetime
     purpose: str
+    bound_as: str | None = Field(description="Who wrote it, as bound into the associated data: tipster, reader (signed in seal); null before.")
+    seal: ReaderSeal | None
     ciphertext: str
 
 
@@ -277,6 +297,8 @@ class SealedNoteOut(Schema):
     author: str
     written_hour: datetime
     team: bool = Field(description="Sealed under the tip's team key (in the sealed box beside the tip key), which the receipt does not open.")
+    bound_as: str | None
+    seal: ReaderSeal | None
     ciphertext: str
 
 
@@ -308,6 +330,8 @@ class SealedReplyIn(Schema):
     key: UUID = Field(description="A new random UUID, used in the associated data; send the same again to retry safely.")
     ciphertext: str = Field(max_length=200_000)
     purpose: Literal["", "acknowledgement", "feedback"] = ""
+    bound: bool = Field(default=False, description="The associated data names the reader as its writer (tipline.crypto.content).")
+    seal: ReaderSeal | None = None
 
 
 class ResealedNoteIn(Schema):
@@ -319,6 +343,8 @@ class SealedNoteIn(Schema):
     key: UUID
     ciphertext: str = Field(max_length=200_000)
     team: bool = Field(default=False, description="Sealed under the tip's team key (which the receipt does not open), not its tip key.")
+    bound: bool = Field(default=False, description="The associated data names the reader as its writer.")
+    seal: ReaderSeal | None = None
     sealed_key: str = Field(
         default="", max_length=400,
         description="For a tip from before team keys: its tip key and a new team key sealed to the channel's current key.",

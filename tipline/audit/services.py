@@ -68,6 +68,7 @@ class Action:
     CHANNEL_KEY_REFUSED = "channel-key-refused"
     TIPS_RESEALED = "tips-resealed"
     TIPS_SYNCED = "tips-synced"
+    READER_VOUCHED = "reader-vouched"
 
 
 def audit_key(secret: str | None = None) -> bytes:

@@ -15,8 +15,9 @@ from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
 from tipline.casework.services import TipNotFound, attachment_of, find_tip
 from tipline.core import blobs, offline_keys, tips
-from tipline.core.models import Channel, Message, Note, ReplyPurpose, Tip
-from tipline.crypto import aead, content, tip_keys
+from tipline.core.models import Channel, Message, Note, ReaderVouch, ReplyPurpose, Tip
+from tipline.crypto import aead, authorship, content, tip_keys
+from tipline.crypto.encoding import b64, from_b64
 
 SYNC_PAGE_SIZE = 100
 # The longest reply or note a page takes (20,000 characters of up to four bytes), once padded and sealed.
@@ -88,18 +89,21 @@ def sealed_tips(user, channel: Channel, after: str = "") -> SealedPage:
     return SealedPage(tips=shown, next_cursor=str(shown[-1].pk) if more else None)
 
 
-def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: str = ReplyPurpose.ORDINARY) -> None:
+def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: str = ReplyPurpose.ORDINARY,
+              bound: bool = False, seal: dict | None = None) -> None:
     tip = _offline_tip(user, tip_id)
     _check_sealed_text(ciphertext)
     _check_key_is_free(Message, tip, message_key)
+    checked = _checked_seal(seal, tip, "reply", message_key, purpose, ciphertext)
     with transaction.atomic():
-        tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose)
+        tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose,
+                              bound_as=content.READER if bound else None, reader_seal=checked)
         record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
 
 
 @transaction.atomic
 def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = False,
-             team_key_box: bytes | None = None, resealed: dict | None = None) -> None:
+             team_key_box: bytes | None = None, resealed: dict | None = None, bound: bool = False, seal: dict | None = None) -> None:
     """A note sealed on the reader's side; sent again with the same key, it is stored once.
     For a tip from before team keys, the reader sends with its first team-key note the tip's
     new sealed box (tip key and team key, to the channel's current key) and the older notes
@@ -109,10 +113,12 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = 
     _check_key_is_free(Note, tip, note_key)
     if Note.objects.filter(tip=tip, key=note_key).exists():
         return
+    checked = _checked_seal(seal, tip, "note", note_key, "", ciphertext)
     if team_key_box is not None:
         _take_team_key(tip, team_key_box, resealed or {})
     note = Note.objects.create(
         tip=tip, key=note_key, author=user, written_hour=tips.current_hour(), ciphertext=ciphertext, under_team_key=team,
+        bound_as=content.READER if bound else None, reader_seal=checked,
     )
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
@@ -155,6 +161,45 @@ def _check_key_is_free(model, tip: Tip, key: uuid.UUID) -> None:
     key again on the same tip is a retry; on another tip it cannot be this reader's."""
     if model.objects.filter(key=key).exclude(tip=tip).exists():
         raise NotSealedHere("This key is another item's already: make a new random one.", "key")
+
+
+def _checked_seal(seal: dict | None, tip: Tip, kind: str, item_key, purpose: str, ciphertext: bytes) -> dict | None:
+    """A reader's signature, checked against what it signs: junk is refused here. Whether the
+    signer is someone the team trusts only the readers can tell (tipline.crypto.authorship)."""
+    if seal is None:
+        return None
+    statement = authorship.item_statement(tip.crypto_id, kind, str(item_key), purpose, ciphertext, [str(key) for key in seal["seen"]])
+    try:
+        valid = authorship.verifies(from_b64(seal["signer"]), statement, from_b64(seal["signature"]))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise NotSealedHere("seal must be the reader's signature over this item.", "seal")
+    return {"signer": seal["signer"], "signature": seal["signature"], "seen": [str(key) for key in seal["seen"]]}
+
+
+MAX_VOUCHES_PER_CHANNEL = 1000
+
+
+def vouches(channel: Channel) -> list[dict]:
+    return [
+        {"name": vouch.name, "public_key": b64(vouch.public_key), "voucher": b64(vouch.voucher), "signature": b64(vouch.signature)}
+        for vouch in channel.reader_vouches.all()
+    ]
+
+
+@transaction.atomic
+def add_vouch(user, channel: Channel, name: str, public_key: bytes, voucher: bytes, signature: bytes) -> None:
+    """A reader's signed word for a colleague's signing key; stored once, checked first."""
+    if not authorship.verifies(voucher, authorship.vouch_statement(channel.slug, name, public_key), signature) or len(public_key) != 32:
+        raise NotSealedHere("signature must be the voucher's over this channel, name and key.", "signature")
+    Channel.objects.select_for_update().filter(pk=channel.pk).first()
+    if ReaderVouch.objects.filter(channel=channel, public_key=public_key, voucher=voucher, name=name).exists():
+        return
+    if ReaderVouch.objects.filter(channel=channel).count() >= MAX_VOUCHES_PER_CHANNEL:
+        raise NotSealedHere(f"A channel keeps at most {MAX_VOUCHES_PER_CHANNEL} vouches.", "public_key")
+    ReaderVouch.objects.create(channel=channel, name=name, public_key=public_key, voucher=voucher, signature=signature)
+    record(user.username, Action.READER_VOUCHED, channel.slug, name=name, fingerprint=authorship.fingerprint(public_key))
 
 
 def _check_sealed_text(ciphertext: bytes) -> None:

@@ -111,8 +111,10 @@ def team_key_for(user, private_key: bytes, tip: Tip) -> tip_keys.SealedKeys:
             grant.save(update_fields=["sealed_tip_key"])
     for note in Note.objects.filter(tip=tip, under_team_key=False):
         text = content.decrypt_content(keys.tip_key, note.ciphertext, _note_context(note))
+        if note.bound_as is None and note.author_id is not None:
+            note.bound_as = content.recipient_binding(note.author_id)
         note.ciphertext, note.under_team_key = content.encrypt_content(keys.team_key, text, _note_context(note)), True
-        note.save(update_fields=["ciphertext", "under_team_key"])
+        note.save(update_fields=["ciphertext", "under_team_key", "bound_as"])
     return keys
 
 
@@ -164,7 +166,7 @@ def acknowledge(user, private_key: bytes, tip_id) -> None:
 @transaction.atomic
 def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     tip = find_tip(user, tip_id)
-    note = Note(tip=tip, author=user, written_hour=tips.current_hour(), under_team_key=True)
+    note = Note(tip=tip, author=user, written_hour=tips.current_hour(), under_team_key=True, bound_as=content.recipient_binding(user.pk))
     note.ciphertext = content.encrypt_content(team_key_for(user, private_key, tip).team_key, text.encode(), _note_context(note))
     note.save()
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
@@ -374,15 +376,21 @@ def attachment_of(tip: Tip, attachment_id) -> Attachment:
 
 
 def _read_notes(tip: Tip, team_key: bytes) -> list[NoteView]:
-    """Every note is under the team key by now (team_key_for moved older ones)."""
-    return [
-        NoteView(
-            author=note.author.username if note.author else "(removed user)", written_hour=note.written_hour,
-            text=content.decrypt_content(team_key, note.ciphertext, _note_context(note)).decode(),
-        )
-        for note in tip.notes.select_related("author")
-    ]
+    """Every note is under the team key by now (team_key_for moved older ones). Its author is
+    the one bound into its associated data, whatever the author column says; one that does
+    not open (altered in the database) is shown as such and the rest still read."""
+    views = []
+    for note in tip.notes.select_related("author"):
+        author = note.author
+        if note.bound_as and note.bound_as.startswith("recipient:") and note.author_id != int(note.bound_as.removeprefix("recipient:")):
+            author = User.objects.filter(pk=int(note.bound_as.removeprefix("recipient:"))).first()
+        try:
+            text = content.decrypt_content(team_key, note.ciphertext, _note_context(note)).decode()
+        except (DecryptionError, UnicodeDecodeError):
+            text = _("(This note could not be opened: it was altered.)")
+        views.append(NoteView(author=author.username if author else _("(removed user)"), written_hour=note.written_hour, text=text))
+    return views
 
 
 def _note_context(note: Note) -> bytes:
-    return content.note_context(note.tip.crypto_id, note.key)
+    return content.note_context(note.tip.crypto_id, note.key, note.bound_as)

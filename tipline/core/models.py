@@ -286,6 +286,22 @@ class ChannelKey(models.Model):
         return channel_keys.fingerprint(bytes(self.public_key))
 
 
+class ReaderVouch(models.Model):
+    """A tipline-reader's signed word that a colleague's signing key is theirs, given when it
+    handed them the channel key; other readers of the channel trust the colleague's key if
+    they trust the voucher's. The server stores and lists these; it cannot make one."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="reader_vouches")
+    name = models.CharField(max_length=150)
+    public_key = models.BinaryField(max_length=32)
+    voucher = models.BinaryField(max_length=32)
+    signature = models.BinaryField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
 class TipKeyGrant(models.Model):
     """The tip key sealed to one recipient's public key."""
 
@@ -325,6 +341,11 @@ class Message(models.Model):
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     sent_hour = models.DateTimeField()
     ciphertext = models.BinaryField()
+    bound_as = models.CharField(
+        max_length=40, null=True, blank=True,
+        help_text="Who wrote it, as bound into the ciphertext's associated data (tipline.crypto.content); empty before that.",
+    )
+    reader_seal = models.JSONField(null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen.")
 
     class Meta:
         ordering = ["id"]
@@ -356,6 +377,8 @@ class Note(models.Model):
     written_hour = models.DateTimeField()
     ciphertext = models.BinaryField()
     under_team_key = models.BooleanField(default=False, help_text="Encrypted under the team key, not the tip key.")
+    bound_as = models.CharField(max_length=40, null=True, blank=True, help_text="Who wrote it, bound into the associated data.")
+    reader_seal = models.JSONField(null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen.")
 
     class Meta:
         ordering = ["id"]

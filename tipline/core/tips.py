@@ -257,7 +257,8 @@ def add_message(
     prepared: list[_PreparedFile] = []
     try:
         prepared = [_prepare_file(upload, tip.channel.keep_file_metadata) for upload in uploads]
-        message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose)
+        bound_as = content.TIPSTER if author == Author.TIPSTER else content.recipient_binding(sender.pk)
+        message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose, bound_as=bound_as)
         message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
         _save_message(tip, message, len(prepared), lambda saved: _store_attachments(tip, tip_key, prepared, author, message=saved))
     except BaseException:
@@ -266,15 +267,19 @@ def add_message(
     return message
 
 
-def add_sealed_reply(tip: Tip, message_key: uuid.UUID, ciphertext: bytes, sender, purpose: str = ReplyPurpose.ORDINARY) -> Message:
+def add_sealed_reply(
+    tip: Tip, message_key: uuid.UUID, ciphertext: bytes, sender, purpose: str = ReplyPurpose.ORDINARY,
+    bound_as: str | None = None, reader_seal: dict | None = None,
+) -> Message:
     """A reply tipline-reader encrypted under the tip key on its side (an offline-key channel),
-    stored as it came. Sent again with the same key (an answer lost on the way), it is the
-    same reply: stored once."""
+    stored as it came with the reader's signature. Sent again with the same key (an answer
+    lost on the way), it is the same reply: stored once."""
     existing = Message.objects.filter(tip=tip, key=message_key).first()
     if existing is not None:
         return existing
     message = Message(
         tip=tip, key=message_key, author=Author.RECIPIENT, sender=sender, sent_hour=current_hour(), purpose=purpose, ciphertext=ciphertext,
+        bound_as=bound_as, reader_seal=reader_seal,
     )
     _save_message(tip, message, 0)
     return message
@@ -308,14 +313,31 @@ def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
     files_by_message: dict[int, list[FileView]] = {}
     for attachment in tip.attachments.filter(message__isnull=False):
         files_by_message.setdefault(attachment.message_id, []).append(describe_file(tip_key, attachment))
-    return [
-        MessageView(
-            author=message.author, sent_hour=message.sent_hour, text=_message_text(tip, tip_key, message),
-            files=files_by_message.get(message.pk, []), sender=message.sender.username if message.sender else "",
-            signature=message.sender.display_name if message.sender and tip.channel.show_sender_to_tipster else "",
-        )
-        for message in tip.messages.select_related("sender")
-    ]
+    views = []
+    for message in tip.messages.select_related("sender"):
+        author, sender = _bound_author(message)
+        views.append(MessageView(
+            author=author, sent_hour=message.sent_hour, text=_message_text(tip, tip_key, message),
+            files=files_by_message.get(message.pk, []), sender=sender.username if sender else "",
+            signature=sender.display_name if sender and tip.channel.show_sender_to_tipster else "",
+        ))
+    return views
+
+
+def _bound_author(message: Message) -> tuple[str, object]:
+    """Who wrote a message, as its associated data says (which opened it), not as the plain
+    columns say: a database writer who relabels a reply as the tipster's, or names another
+    colleague, changes nothing that is shown. Messages from before the binding keep their columns."""
+    from tipline.accounts.models import User
+
+    if message.bound_as is None:
+        return message.author, message.sender
+    if message.bound_as == content.TIPSTER:
+        return Author.TIPSTER, None
+    if message.bound_as.startswith("recipient:"):
+        account_id = int(message.bound_as.removeprefix("recipient:"))
+        return Author.RECIPIENT, message.sender if message.sender_id == account_id else User.objects.filter(pk=account_id).first()
+    return Author.RECIPIENT, message.sender  # sealed in tipline-reader, which signs who wrote it
 
 
 def _message_text(tip: Tip, tip_key: bytes, message: Message) -> str:
@@ -486,7 +508,7 @@ def _discard(prepared: list[_PreparedFile], uploads: list[EncryptedUpload]) -> N
 
 
 def _message_context(tip: Tip, message: Message) -> bytes:
-    return content.message_context(tip.crypto_id, message.key)
+    return content.message_context(tip.crypto_id, message.key, message.bound_as)
 
 
 def _attachment_meta_context(attachment: Attachment) -> bytes:

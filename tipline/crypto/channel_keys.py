@@ -40,13 +40,14 @@ def open_sealed(private_key: bytes, sealed: bytes) -> bytes:
         raise DecryptionError("This was not sealed to this key, or it was altered.") from None
 
 
-def seal_transfer(keys: list[dict], recipient_transfer_key: bytes) -> bytes:
-    """Channel keys (id, public and private halves, base64) for a second reader, sealed to the
-    one-off key that reader made for the purpose."""
+def seal_transfer(keys: list[dict] | dict, recipient_transfer_key: bytes) -> bytes:
+    """Channel keys (id, public and private halves, base64) for a second reader, with the
+    signing keys the sharer trusts ({"keys": …, "roster": …}; a bare list from older readers),
+    sealed to the one-off key that reader made for the purpose."""
     return bytes([TRANSFER_FORMAT]) + seal_to(recipient_transfer_key, json.dumps(keys).encode())
 
 
-def open_transfer(sealed: bytes, transfer_private_key: bytes) -> list[dict]:
+def open_transfer(sealed: bytes, transfer_private_key: bytes) -> list[dict] | dict:
     sealed = bytes(sealed)
     if not sealed or sealed[0] != TRANSFER_FORMAT:
         raise UnsupportedFormatError("This is not a channel key hand-over.")

@@ -39,8 +39,8 @@ def unpad(padded: bytes) -> bytes:
         raise DecryptionError("The padding is damaged.") from None
 
 
-def content_context(tip_id: bytes, item: str, item_id: str | int = "") -> bytes:
-    return aead.context(tip_id, item, item_id)
+def content_context(tip_id: bytes, item: str, item_id: str | int = "", *more: str) -> bytes:
+    return aead.context(tip_id, item, item_id, *more)
 
 
 # Where each of a tip's ciphertexts sits. The server and tipline-reader (which seals replies
@@ -50,12 +50,27 @@ def answers_context(tip_id: bytes) -> bytes:
     return content_context(tip_id, "answers")
 
 
-def message_context(tip_id: bytes, message_key: str) -> bytes:
-    return content_context(tip_id, "message", str(message_key))
+def message_context(tip_id: bytes, message_key: str, bound_as: str | None = None) -> bytes:
+    """A message's place and, since authorship was bound (`bound_as` not None), who wrote it:
+    "tipster", "recipient:<account id>", or "reader" (sealed in tipline-reader, which signs
+    it). Relabelled in the database or by a server, it no longer opens."""
+    if bound_as is None:
+        return content_context(tip_id, "message", str(message_key))
+    return content_context(tip_id, "message", str(message_key), "by", bound_as)
 
 
-def note_context(tip_id: bytes, note_key: str) -> bytes:
-    return content_context(tip_id, "note", str(note_key))
+def note_context(tip_id: bytes, note_key: str, bound_as: str | None = None) -> bytes:
+    if bound_as is None:
+        return content_context(tip_id, "note", str(note_key))
+    return content_context(tip_id, "note", str(note_key), "by", bound_as)
+
+
+TIPSTER = "tipster"
+READER = "reader"
+
+
+def recipient_binding(account_id: int) -> str:
+    return f"recipient:{account_id}"
 
 
 def file_meta_context(tip_id: bytes, file_id: str) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tipline.crypto import channel_keys, recipient_keys
 from tipline.crypto.encoding import b64, from_b64
-from tipline.reader import exchange, opening, web
+from tipline.reader import authors, exchange, opening, web
 from tipline.reader.client import Client
 from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir
 
@@ -41,9 +41,11 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--server", help="the tip line's address, e.g. https://tips.example.org")
     init.add_argument("--air-gapped", action="store_true", help="this machine never goes online: make the key and print its public half")
     init.add_argument("--upload-key", metavar="PUBLIC_KEY", help="online side of an air-gapped pair: upload this public key, keep no key here")
+    init.add_argument("--name", help="the name your replies and notes are signed as (default: your account's name on the tip line)")
     join = command("join", join_channel, "Ask a colleague for the channel's key: prints a request for tipline-reader share-key.")
     join.add_argument("--channel")
     join.add_argument("--server")
+    join.add_argument("--name", help="the name your replies and notes are signed as (default: your account's name on the tip line)")
     share = command("share-key", share_key, "Seal this reader's channel keys for a colleague's request, to a file.")
     share.add_argument("request")
     share.add_argument("--out", type=Path, required=True)
@@ -90,8 +92,10 @@ def init_profile(arguments) -> None:
         raise ReaderError("Say where the tip line is (--server https://…), or --air-gapped for a machine that never goes online.")
     settings = {"channel": arguments.channel, "server": None if arguments.air_gapped else arguments.server.rstrip("/")}
     vault = Vault(token=None if arguments.air_gapped else _secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): "))
+    name = arguments.name
     if not arguments.air_gapped:
-        exchange.check_no_key_yet(Client(settings["server"], vault.token), arguments.channel)
+        name = name or exchange.check_no_key_yet(Client(settings["server"], vault.token), arguments.channel)
+    authors.ensure_signing_key(vault, name or f"{arguments.channel} air-gapped reader")
     if arguments.upload_key:
         public_key = _public_key(arguments.upload_key)
     else:
@@ -107,6 +111,7 @@ def init_profile(arguments) -> None:
         exchange.upload_first_key(Client(settings["server"], vault.token), arguments.channel, public_key)
         print(f"Channel {arguments.channel} now seals every new tip to this key only.")
     print(f"Fingerprint: {channel_keys.fingerprint(public_key)}")
+    print(f"Replies and notes written here are signed as {vault.signing['name']}.")
 
 
 def join_channel(arguments) -> None:
@@ -121,6 +126,8 @@ def join_channel(arguments) -> None:
         if not arguments.channel:
             raise ReaderError("Say which channel to join: --channel SLUG (and --server URL unless this machine is air-gapped).")
         vault = Vault(token=_secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): ") if arguments.server else None)
+        name = arguments.name or (exchange.whoami(Client(arguments.server.rstrip("/"), vault.token), arguments.channel) if arguments.server else None)
+        authors.ensure_signing_key(vault, name or f"{arguments.channel} air-gapped reader")
         request = exchange.new_transfer_request(vault)
         server = arguments.server.rstrip("/") if arguments.server else None
         profile.create({"channel": arguments.channel, "server": server}, vault, _new_passphrase())
@@ -130,8 +137,9 @@ def join_channel(arguments) -> None:
 
 
 def share_key(arguments) -> None:
-    profile, vault = _opened(arguments)
-    arguments.out.write_bytes(exchange.share_keys(vault, arguments.request))
+    profile, vault, passphrase = _opened(arguments, with_passphrase=True)
+    arguments.out.write_bytes(exchange.share_keys(profile, vault, arguments.request))
+    profile.save_vault(vault, passphrase)  # the colleague's signing key is trusted from now on
     print(f"Sealed for the request with fingerprint {exchange.request_fingerprint(arguments.request)}: compare it with your "
           f"colleague before you send {arguments.out}. Only their reader can open it.")
 
@@ -213,19 +221,22 @@ def show_tip(arguments) -> None:
     tip = opening.open_tip(profile, vault, profile.tip_record(arguments.tip))
     record = tip.record
     print(f"Tip {_plain(record['reference'])} · received {_plain(record['received_hour'])[:16]} UTC · {_plain(record['status'])}")
+    for warning in tip.warnings:
+        print(f"WARNING: {_plain(warning)}")
     for answer in tip.answers:
         print(f"\n{_plain(answer['label'])}:\n{_body(answer['value'])}")
     for view in tip.files:
         print(f"\nFile {_plain(view.id)}: {_plain(view.name)} ({_plain(view.size)} bytes) — {_plain(view.note)}")
     for message in tip.messages:
-        who = "Tipster" if message.author == "tipster" else _plain(message.sender or "Team")
-        print(f"\n[{who} · {_plain(message.sent_hour)[:16]}]\n{_body(message.text)}")
+        print(f"\n[{_plain(opening.byline(message))}{_when(message.sent_hour)}]\n{_body(message.text)}")
         for view in message.files:
             print(f"  File {_plain(view.id)}: {_plain(view.name)} ({_plain(view.size)} bytes)")
     for note in tip.notes:
-        print(f"\n[Note by {_plain(note.author)} · {_plain(note.written_hour)[:16]}]\n{_body(note.text)}")
-    if tip.waiting:
-        print(f"\n{tip.waiting} sealed here, waiting to be sent.")
+        print(f"\n[{_plain(opening.byline(note))}{_when(note.written_hour)}]\n{_body(note.text)}")
+
+
+def _when(hour: str) -> str:
+    return f" · {_plain(hour)[:16]}" if hour else ""
 
 
 def write(arguments) -> None:
@@ -304,7 +315,20 @@ def _opened(arguments, with_passphrase: bool = False):
     profile.settings()  # says where to start when there is no profile
     passphrase = _secret("TIPLINE_READER_PASSPHRASE", "Passphrase: ")
     vault = profile.open_vault(passphrase)
+    if vault.signing is None:  # a vault from before signing keys gets one now
+        authors.ensure_signing_key(vault, _own_name(profile, vault))
+        profile.save_vault(vault, passphrase)
     return (profile, vault, passphrase) if with_passphrase else (profile, vault)
+
+
+def _own_name(profile: Profile, vault: Vault) -> str:
+    settings = profile.settings()
+    if settings.get("server") and vault.token:
+        try:
+            return exchange.whoami(Client(settings["server"], vault.token), settings["channel"])
+        except ReaderError:
+            pass
+    return f"{settings['channel']} reader"
 
 
 def _new_passphrase(variable: str = "TIPLINE_READER_PASSPHRASE") -> str:

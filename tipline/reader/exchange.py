@@ -2,6 +2,7 @@
 waits, check the channel's key, fetch tips and files), rotating and sharing the channel key,
 and the bundles for a machine that never goes online (ciphertext out, sealed replies back)."""
 
+import hashlib
 import json
 import uuid
 import zipfile
@@ -10,15 +11,17 @@ from pathlib import Path
 
 from tipline.crypto import channel_keys, recipient_keys, tip_keys
 from tipline.crypto.encoding import b64, from_b64
-from tipline.reader import opening
+from tipline.reader import authors, opening
 from tipline.reader.client import Client, ServerSaid
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 BUNDLE_FORMAT = "tipline-reader-bundle/1"
 REPLIES_FORMAT = "tipline-reader-replies/1"
 RESEAL_BATCH = 500
+SIGNED = ("bound", "seal")  # authorship in the associated data, and this reader's signature
 NOTE_EXTRAS = ("team", "sealed_key", "resealed_notes")  # a note under the team key; a tip's first team key
-QUEUED_FIELDS = ("kind", "tip", "key", "purpose", "ciphertext", *NOTE_EXTRAS)
+VOUCH_FIELDS = ("name", "public_key", "voucher", "signature")
+QUEUED_FIELDS = ("kind", "tip", "key", "purpose", "ciphertext", *SIGNED, *NOTE_EXTRAS, *VOUCH_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
     if check_key:
         check_current_key(profile, vault, listed)
     profile.save_channel_keys(listed)
+    profile.save_vouches(client.get(f"/channels/{slug}/reader-vouches")["vouches"])
     files, seen, cursor = 0, set(), ""
     while True:
         page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}))
@@ -93,8 +97,13 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict) -> None:
 def send_waiting(profile: Profile, client: Client) -> int:
     """Send sealed replies and notes; each keeps its key, so one sent twice is stored once."""
     sent = 0
+    slug = profile.settings()["channel"]
     for path, item in profile.queued():
-        body = {"key": item["key"], "ciphertext": item["ciphertext"]}
+        if item["kind"] == "vouch":
+            client.post(f"/channels/{slug}/reader-vouches", {key: item[key] for key in VOUCH_FIELDS})
+            profile.mark_sent(path)
+            continue
+        body = {"key": item["key"], "ciphertext": item["ciphertext"]} | {key: item[key] for key in SIGNED if key in item}
         try:
             if item["kind"] == "reply":
                 client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
@@ -128,14 +137,21 @@ def _fetch_files(profile: Profile, client: Client, record: dict) -> int:
 # ---- the channel key: first upload, rotation, sharing -------------------------------------
 
 
-def check_no_key_yet(client: Client, slug: str) -> None:
-    """Before a first key is made: a channel that has one already is joined, not set up again."""
+def whoami(client: Client, slug: str) -> str:
+    """The account the token belongs to: the name a new reader signs as, unless told another."""
+    return client.get(f"/channels/{slug}/offline-key")["you"]
+
+
+def check_no_key_yet(client: Client, slug: str) -> str:
+    """Before a first key is made: a channel that has one already is joined, not set up again.
+    Returns the token's account name."""
     listed = client.get(f"/channels/{slug}/offline-key")
     if listed["current"] is not None:
         raise ReaderError(
             f"Channel {slug} has a key already (fingerprint {listed['current']['fingerprint']}): ask a colleague who holds it "
             "to share it (tipline-reader join here, then tipline-reader share-key there)."
         )
+    return listed["you"]
 
 
 def upload_first_key(client: Client, slug: str, public_key: bytes) -> dict:
@@ -184,42 +200,65 @@ def rotate(profile: Profile, vault: Vault, save_vault) -> Rotation:
 
 
 def new_transfer_request(vault: Vault) -> str:
-    """A one-off key for receiving the channel key from a colleague; its public half is the
-    request they seal to. Both compare its fingerprint aloud before anything is sealed."""
+    """A one-off key for receiving the channel key from a colleague, with this reader's signing
+    key and name: the request they seal to and vouch for. Both compare its fingerprint aloud
+    before anything is sealed, so neither key can be swapped on the way."""
     pair = recipient_keys.generate_key_pair()
     vault.transfer = {"public": b64(pair.public_key), "private": b64(pair.private_key)}
-    return "tlr1." + b64(pair.public_key)
+    return ".".join(["tlr2", b64(pair.public_key), vault.signing["public"], b64(vault.signing["name"].encode())])
+
+
+@dataclass(frozen=True)
+class Request:
+    transfer_key: bytes
+    signing_key: str | None  # base64; None in a request from a reader before signing keys
+    name: str | None
+    text: str
 
 
 def request_fingerprint(request: str) -> str:
-    return channel_keys.fingerprint(_request_key(request))
+    return channel_keys.fingerprint(hashlib.blake2b(_request(request).text.encode(), digest_size=32).digest())
 
 
-def share_keys(vault: Vault, request: str) -> bytes:
+def share_keys(profile: Profile, vault: Vault, request: str) -> bytes:
+    """The channel keys and the signing keys this reader trusts, sealed for the request; the
+    requester's signing key is trusted from now on, and a vouch for it waits in the outbox so
+    that the colleagues' readers trust it too."""
     if not vault.keys:
         raise ReaderError("This reader holds no channel key to share.")
-    return channel_keys.seal_transfer(vault.keys, _request_key(request))
+    asked = _request(request)
+    if asked.signing_key is None:
+        return channel_keys.seal_transfer(vault.keys, asked.transfer_key)
+    vault.trust(asked.name, asked.signing_key)
+    profile.queue(authors.vouch_item(vault, profile.settings()["channel"], asked.name, asked.signing_key))
+    return channel_keys.seal_transfer({"keys": vault.keys, "roster": vault.roster}, asked.transfer_key)
 
 
 def accept_keys(vault: Vault, sealed: bytes) -> int:
     if vault.transfer is None:
         raise ReaderError("This reader asked for no key: run tipline-reader join first, and send its request to a colleague.")
-    keys = channel_keys.open_transfer(sealed, from_b64(vault.transfer["private"]))
+    handed = channel_keys.open_transfer(sealed, from_b64(vault.transfer["private"]))
+    keys, roster = (handed, []) if isinstance(handed, list) else (handed["keys"], handed["roster"])
     for key in keys:
         vault.add_key(from_b64(key["public"]), from_b64(key["private"]))
+    for entry in roster:
+        vault.trust(entry["name"], entry["public"])
     vault.transfer = None
     return len(keys)
 
 
-def _request_key(request: str) -> bytes:
-    prefix, _, encoded = request.strip().partition(".")
+def _request(request: str) -> Request:
+    text = request.strip()
+    prefix, *parts = text.split(".")
     try:
-        key = from_b64(encoded)
-    except ValueError:
-        key = b""
-    if prefix != "tlr1" or len(key) != 32:
-        raise ReaderError("A key request looks like tlr1.… as tipline-reader join printed it.")
-    return key
+        transfer = from_b64(parts[0]) if parts else b""
+        signing = from_b64(parts[1]) if prefix == "tlr2" and len(parts) == 3 else None
+        name = from_b64(parts[2]).decode() if signing is not None else None
+    except (ValueError, UnicodeDecodeError):
+        transfer, signing, name = b"", None, None
+    if len(transfer) != 32 or (prefix == "tlr2" and (signing is None or len(signing) != 32 or not name)) or prefix not in ("tlr1", "tlr2"):
+        raise ReaderError("A key request looks like tlr2.… as tipline-reader join printed it.")
+    return Request(transfer, b64(signing) if signing else None, name, text)
 
 
 # ---- bundles for a machine that never goes online ----------------------------------------
@@ -231,6 +270,7 @@ def export_bundle(profile: Profile, vault: Vault, destination: Path) -> SyncResu
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_STORED) as bundle:
         bundle.writestr("format", BUNDLE_FORMAT)
         bundle.writestr("channel-keys.json", json.dumps(profile.channel_keys()))
+        bundle.writestr("vouches.json", json.dumps(profile.vouches()))
         for record in profile.tip_records():
             bundle.writestr(f"tips/{record['id']}.json", json.dumps(record))
             for item in record["files"]:
@@ -248,6 +288,8 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
         listed = json.loads(bundle.read("channel-keys.json"))
         check_current_key(profile, vault, listed)
         profile.save_channel_keys(listed)
+        if "vouches.json" in bundle.namelist():
+            profile.save_vouches(json.loads(bundle.read("vouches.json")))
         seen = set()
         for name in bundle.namelist():
             if name.startswith("tips/"):

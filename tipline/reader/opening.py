@@ -5,11 +5,12 @@ server builds it. A tip from before team keys gets one with the first note writt
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tipline.crypto import content, files, tip_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError
+from tipline.reader import authors
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 
@@ -23,11 +24,13 @@ class OpenFile:
 
 @dataclass(frozen=True)
 class OpenMessage:
-    author: str
+    author: str  # "tipster" or "recipient", as the associated data that opened it says (or the server, before that)
     sender: str
     sent_hour: str
     text: str
     files: list[OpenFile]
+    verdict: authors.Verdict | None = None  # for the team's replies: who signed it, if anyone this reader trusts
+    pending: str = ""  # PENDING_WAITING or PENDING_SENT for one of this reader's own, not yet back from the server
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class OpenNote:
     author: str
     written_hour: str
     text: str
+    verdict: authors.Verdict | None = None
+    pending: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,27 @@ class OpenTip:
     messages: list[OpenMessage]
     notes: list[OpenNote]
     waiting: int  # replies and notes sealed here, not yet on the server
+    warnings: list[str] = field(default_factory=list)  # what the server's copy of the tip lacks or changed
+
+
+def byline(item: "OpenMessage | OpenNote") -> str:
+    """Who wrote a message or note, in the words both the terminal and the pages show: a
+    signed name only where a trusted reader's signature says so."""
+    if isinstance(item, OpenMessage) and item.author == "tipster":
+        return "Tipster" if item.verdict is None else "Tipster (unverified, as the server says)"
+    verdict = item.verdict or authors.Verdict(authors.UNVERIFIED, "Team")
+    kind = "Reply" if isinstance(item, OpenMessage) else "Note"
+    if item.pending:
+        return f"{kind} by you · {item.pending}"
+    if verdict.status == authors.VERIFIED:
+        return f"{kind} by {verdict.name} · signed"
+    if verdict.status == authors.ALTERED:
+        return f"{kind} by {verdict.name}? · ALTERED: its signature does not match what the server shows"
+    return f"{kind} by {verdict.name} · unverified, as the server says"
+
+
+PENDING_WAITING = "waiting to be sent"
+PENDING_SENT = "sent, not yet confirmed by a sync"
 
 
 def tip_key(profile: Profile, vault: Vault, record: dict) -> bytes:
@@ -69,27 +95,89 @@ def open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
 
 def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     keys, tip_id = keys_of(profile, vault, record), uuid.UUID(record["id"]).bytes
-    key = keys.tip_key
-    described = {item["id"]: (item["message"], _describe(key, tip_id, item)) for item in record["files"]}
+    trusted = authors.trusted_keys(vault, profile.vouches(), profile.settings()["channel"])
+    described = {item["id"]: (item["message"], _describe(keys.tip_key, tip_id, item)) for item in record["files"]}
+    messages = [
+        _open_message(keys, record, message, trusted, [view for owner, view in described.values() if owner == message["key"]])
+        for message in record["messages"]
+    ]
+    notes = [_open_note(keys, record, note, trusted) for note in record["notes"]]
+    waiting, sent_here = _own_items(profile, record)
+    pending = [_open_own(keys, record, item, label) for item, label in [*waiting, *sent_here]]
     return OpenTip(
         record=record,
-        answers=content.decrypt_json(key, from_b64(record["answers"]), content.answers_context(tip_id)),
+        answers=content.decrypt_json(keys.tip_key, from_b64(record["answers"]), content.answers_context(tip_id)),
         files=[view for message, view in described.values() if message is None],
-        messages=[
-            OpenMessage(
-                author=message["author"], sender=message["sender"], sent_hour=message["sent_hour"],
-                text=_text(key, message["ciphertext"], content.message_context(tip_id, message["key"])),
-                files=[view for owner, view in described.values() if owner == message["key"]],
-            )
-            for message in record["messages"]
-        ],
-        notes=[
-            OpenNote(author=note["author"], written_hour=note["written_hour"],
-                     text=_text(_note_key(keys, note), note["ciphertext"], content.note_context(tip_id, note["key"])))
-            for note in record["notes"]
-        ],
-        waiting=sum(1 for _path, item in profile.queued() if item["tip"] == record["id"]),
+        messages=messages + [item for item in pending if isinstance(item, OpenMessage)],
+        notes=notes + [item for item in pending if isinstance(item, OpenNote)],
+        waiting=len(waiting), warnings=_missing(profile, record, trusted),
     )
+
+
+def _open_message(keys, record: dict, message: dict, trusted: dict, files: list) -> OpenMessage:
+    """A message as its associated data says: one the server relabels (a team reply passed off
+    as the tipster's, or the other way) no longer opens and is shown as altered."""
+    tip_id, bound_as = uuid.UUID(record["id"]).bytes, message.get("bound_as")
+    text = _text(keys.tip_key, message["ciphertext"], content.message_context(tip_id, message["key"], bound_as))
+    if bound_as == content.TIPSTER:
+        return OpenMessage("tipster", "", message["sent_hour"], text, files)
+    claimed = message["sender"] or "Team"
+    if bound_as == content.READER:
+        verdict = authors.verdict(trusted, record["id"], "reply", message, claimed)
+    else:  # from before authorship was bound, or written on the server: the server's word alone
+        verdict = authors.Verdict(authors.UNVERIFIED, "Tipster" if message["author"] == "tipster" else claimed)
+        if message["author"] == "tipster":
+            return OpenMessage("tipster", "", message["sent_hour"], text, files, verdict)
+    return OpenMessage("recipient", message["sender"], message["sent_hour"], text, files, verdict)
+
+
+def _open_note(keys, record: dict, note: dict, trusted: dict) -> OpenNote:
+    tip_id, bound_as = uuid.UUID(record["id"]).bytes, note.get("bound_as")
+    text = _text(_note_key(keys, note), note["ciphertext"], content.note_context(tip_id, note["key"], bound_as))
+    claimed = note["author"] or "(removed user)"
+    if bound_as == content.READER:
+        verdict = authors.verdict(trusted, record["id"], "note", note, claimed)
+    else:
+        verdict = authors.Verdict(authors.UNVERIFIED, claimed)
+    return OpenNote(claimed, note["written_hour"], text, verdict)
+
+
+def _own_items(profile: Profile, record: dict) -> tuple[list, list]:
+    """This reader's replies and notes for the tip that the server's copy does not show yet:
+    still waiting in the outbox, or sent after the copy was fetched."""
+    present = {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
+    fetched = profile.tip_fetched_at(record["id"])
+    waiting = [(item, PENDING_WAITING) for _path, item in profile.queued() if item.get("tip") == record["id"]]
+    sent = [(item, PENDING_SENT) for path, item in profile.sent()
+            if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime >= fetched]
+    return waiting, sent
+
+
+def _open_own(keys, record: dict, item: dict, label: str):
+    tip_id, bound_as = uuid.UUID(record["id"]).bytes, content.READER if item.get("bound") else None
+    if item["kind"] == "reply":
+        text = _text(keys.tip_key, item["ciphertext"], content.message_context(tip_id, item["key"], bound_as))
+        return OpenMessage("recipient", "", "", text, [], authors.Verdict(authors.VERIFIED, "you"), label)
+    team_key = keys.team_key if item.get("team") else keys.tip_key  # a first team key is in the store's copy already
+    text = _text(team_key or bytes(tip_keys.KEY_BYTES), item["ciphertext"], content.note_context(tip_id, item["key"], bound_as))
+    return OpenNote("you", "", text, authors.Verdict(authors.VERIFIED, "you"), label)
+
+
+def _missing(profile: Profile, record: dict, trusted: dict) -> list[str]:
+    """Items the server's copy should hold and does not: one this reader sent before the copy
+    was fetched, or one a trusted colleague's signed reply or note had seen."""
+    present = {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
+    fetched = profile.tip_fetched_at(record["id"])
+    problems = []
+    for path, item in profile.sent():
+        if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime < fetched:
+            problems.append(f"A {item['kind']} this reader sent is missing from the server's copy: the server dropped it.")
+    for item in [*record["messages"], *record["notes"]]:
+        seal = item.get("seal") or {}
+        if seal.get("signer") in trusted and not set(map(str, seal.get("seen", []))) <= present:
+            problems.append(f"{trusted[seal['signer']]} had seen items of this tip that the server's copy no longer lists: the server dropped them.")
+            break
+    return problems
 
 
 SUMMARY_CHARACTERS = 90  # as the tip line's inbox (tipline/casework/summaries.py)
@@ -121,16 +209,23 @@ def file_bytes(profile: Profile, vault: Vault, record: dict, file_id: str) -> tu
 
 
 def seal_text(profile: Profile, vault: Vault, record: dict, kind: str, text: str, purpose: str = "") -> dict:
-    """A reply sealed under the tip key, or a note under the team key, ready for the outbox."""
+    """A reply sealed under the tip key, or a note under the team key, ready for the outbox:
+    its associated data names tipline-reader as its writer, and this reader signs it, with
+    the items of the tip it has seen (so that a colleague's reader notices one dropped)."""
     keys, tip_id, item_key = keys_of(profile, vault, record), uuid.UUID(record["id"]).bytes, str(uuid.uuid4())
+    seen = [str(item["key"]) for item in [*record["messages"], *record["notes"]]]
+    seen += [item["key"] for _path, item in profile.queued() if item.get("tip") == record["id"]]
     if kind == "reply":
-        sealed = content.encrypt_content(keys.tip_key, text.encode(), content.message_context(tip_id, item_key))
-        return {"kind": kind, "tip": record["id"], "key": item_key, "purpose": purpose, "ciphertext": b64(sealed)}
-    item = {"kind": kind, "tip": record["id"], "key": item_key, "purpose": "", "team": True}
-    if keys.team_key is None:
-        keys, upgrade = _give_team_key(profile, vault, record, keys)
-        item |= upgrade
-    item["ciphertext"] = b64(content.encrypt_content(keys.team_key, text.encode(), content.note_context(tip_id, item_key)))
+        sealed = content.encrypt_content(keys.tip_key, text.encode(), content.message_context(tip_id, item_key, content.READER))
+        item = {"kind": kind, "tip": record["id"], "key": item_key, "purpose": purpose, "bound": True}
+    else:
+        item = {"kind": kind, "tip": record["id"], "key": item_key, "purpose": "", "team": True, "bound": True}
+        if keys.team_key is None:
+            keys, upgrade = _give_team_key(profile, vault, record, keys)
+            item |= upgrade
+        sealed = content.encrypt_content(keys.team_key, text.encode(), content.note_context(tip_id, item_key, content.READER))
+    item["ciphertext"] = b64(sealed)
+    item["seal"] = authors.seal_item(vault, record["id"], kind, item_key, item["purpose"], sealed, seen)
     return item
 
 
@@ -148,7 +243,7 @@ def _give_team_key(profile: Profile, vault: Vault, record: dict, keys: tip_keys.
     for note in record["notes"]:
         if note.get("team"):
             continue
-        where = content.note_context(tip_id, note["key"])
+        where = content.note_context(tip_id, note["key"], note.get("bound_as"))
         try:
             text = content.decrypt_content(keys.tip_key, from_b64(note["ciphertext"]), where)
         except DecryptionError:

@@ -37,12 +37,19 @@ def vault_params() -> kdf.KdfParams:
 @dataclass
 class Vault:
     """What the passphrase guards: the personal API token (none on an air-gapped machine), the
-    channel's key pairs (newest last; older ones open older tips), and a one-off transfer key
-    while waiting for a colleague's hand-over."""
+    channel's key pairs (newest last; older ones open older tips), a one-off transfer key
+    while waiting for a colleague's hand-over, this reader's signing key, and the colleagues'
+    signing keys it trusts first hand (its own, and those handed over with the channel key)."""
 
     token: str | None = None
     keys: list[dict] = field(default_factory=list)  # {"public": b64, "private": b64}
     transfer: dict | None = None
+    signing: dict | None = None  # this reader's Ed25519 key: {"name", "public", "private"}
+    roster: list[dict] = field(default_factory=list)  # signing keys trusted first hand: {"name", "public"}
+
+    def trust(self, name: str, public_key: str) -> None:
+        if not any(entry["public"] == public_key for entry in self.roster):
+            self.roster.append({"name": name, "public": public_key})
 
     def add_key(self, public_key: bytes, private_key: bytes) -> None:
         if not self.holds(public_key):
@@ -135,6 +142,19 @@ class Profile:
                 return from_b64(key["public_key"])
         raise ReaderError("This tip is sealed to a channel key the server did not list: sync again.")
 
+    def save_vouches(self, vouches: list[dict]) -> None:
+        _write(self.directory / "vouches.json", json.dumps(vouches).encode())
+
+    def vouches(self) -> list[dict]:
+        path = self.directory / "vouches.json"
+        return json.loads(path.read_text()) if path.exists() else []
+
+    def sent(self) -> list[tuple[Path, dict]]:
+        return [(path, json.loads(path.read_text())) for path in sorted((self.directory / "sent").glob("*.json"))]
+
+    def tip_fetched_at(self, tip_id: str) -> float:
+        return (self.directory / "tips" / f"{_checked_id(tip_id)}.json").stat().st_mtime
+
     def queue(self, item: dict) -> None:
         """A sealed reply or note waiting to be sent (or carried out on a replies file)."""
         _write(self.directory / "outbox" / f"{_checked_id(item['key'])}.json", json.dumps(item).encode())
@@ -162,7 +182,7 @@ class Profile:
     def forget_items_of(self, tip_id: str) -> None:
         for folder in ("outbox", "sent"):
             for path in (self.directory / folder).glob("*.json"):
-                if json.loads(path.read_text())["tip"] == tip_id:
+                if json.loads(path.read_text()).get("tip") == tip_id:
                     path.unlink()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 PACKAGE = Path(__file__).resolve().parents[1]
-CRYPTO_MODULES = ("__init__", "aead", "channel_keys", "content", "encoding", "errors", "files", "kdf", "recipient_keys", "tip_keys")
+CRYPTO_MODULES = ("__init__", "aead", "authorship", "channel_keys", "content", "encoding", "errors", "files", "kdf", "recipient_keys", "tip_keys")
 MAIN = """import sys
 try:
     import nacl  # noqa: F401

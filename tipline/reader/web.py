@@ -140,12 +140,15 @@ class Pages(BaseHTTPRequestHandler):
         tip = opening.open_tip(self.profile, self.vault, record)
         answers = "".join(f"<dt>{_e(answer['label'])}</dt><dd>{_e(_shown(answer['value']))}</dd>" for answer in tip.answers)
         messages = "".join(
-            f"<article class='message message--{_e(message.author)}'><p class='meta'>{'Tipster' if message.author == 'tipster' else _e(message.sender or 'Team')}"
-            f" · {_when(message.sent_hour)} UTC</p><p>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
+            f"<article class='message message--{_e(message.author)}'><p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
+            f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
             for message in tip.messages
         ) or "<p>No messages yet.</p>"
-        notes = "".join(f"<article class='message'><p class='meta'>{_e(note.author)} · {_when(note.written_hour)} UTC</p><p>{_lines(note.text)}</p></article>" for note in tip.notes) or "<p>No notes.</p>"
-        waiting = f"<p class='notice' role='status'>{tip.waiting} sealed here, waiting to be sent.</p>" if tip.waiting else ""
+        notes = "".join(
+            f"<article class='message'><p class='meta'>{_e(opening.byline(note))}{_at_hour(note.written_hour)}</p><p dir='auto'>{_lines(note.text)}</p></article>"
+            for note in tip.notes
+        ) or "<p>No notes.</p>"
+        waiting = "".join(f"<p class='notice' role='alert'>Warning: {_e(warning)}</p>" for warning in tip.warnings)
         target = self._at(f"/tips/{record['reference']}")
         return (
             f"<p><a href='{self._at('/')}'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
@@ -244,6 +247,10 @@ def _e(value) -> str:
 def _when(moment: str) -> str:
     """An ISO time from the server as people read it, to the minute (the server keeps hours)."""
     return _e(moment[:16].replace("T", " "))
+
+
+def _at_hour(moment: str) -> str:
+    return f" · {_when(moment)} UTC" if moment else ""
 
 
 def _lines(text: str) -> str:

@@ -73,3 +73,15 @@ def browser_sign_in(page, base_url: str, member: StaffMember, code: str | None =
     browser_password_step(page, base_url, member)
     page.fill("#id_code", code or member.code())
     page.get_by_role("button", name="Sign in").click()
+
+
+def note_opens_with(key: bytes, note) -> bool:
+    """Whether `key` opens a stored note (as the tip key a receipt unwraps, say)."""
+    from tipline.crypto import content
+    from tipline.crypto.errors import DecryptionError
+
+    try:
+        content.decrypt_content(key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key, note.bound_as))
+        return True
+    except DecryptionError:
+        return False

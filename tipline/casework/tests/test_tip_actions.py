@@ -7,10 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tipline.accounts.models import User
 from tipline.audit.models import AuditEntry
 from tipline.core.models import Note, Tip, TipKeyGrant
 from tipline.intake.tests.helpers import post_tip, receipt_in
-from tipline.testing.staff import make_staff, make_tip, sign_in
+from tipline.testing.staff import make_staff, make_tip, note_opens_with, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -93,17 +94,6 @@ def test_notes_are_encrypted_and_stay_with_recipients(signed_in, tip_with_file):
     assert "harbour" not in tipster.get("/check/your-tip/").content.decode()
 
 
-def _opens_with(key: bytes, note: Note) -> bool:
-    from tipline.crypto import content
-    from tipline.crypto.errors import DecryptionError
-
-    try:
-        content.decrypt_content(key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key))
-        return True
-    except DecryptionError:
-        return False
-
-
 def test_a_receipt_and_a_copy_of_the_database_open_no_internal_note(signed_in, tip_with_file):
     from tipline.core.tips import find_tip_by_receipt
 
@@ -113,7 +103,7 @@ def test_a_receipt_and_a_copy_of_the_database_open_no_internal_note(signed_in, t
     # the tip key: the conversation, yes; the team's notes about the tipster, no.
     _found, tip_key = find_tip_by_receipt(receipt)
     note = Note.objects.get()
-    assert note.under_team_key and not _opens_with(tip_key, note)
+    assert note.under_team_key and not note_opens_with(tip_key, note)
     assert "night guard" in signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
 
 
@@ -132,16 +122,39 @@ def test_notes_from_before_team_keys_move_to_one_when_a_recipient_opens_the_tip(
     note = Note(tip=tip, written_hour=tip.received_hour)
     note.ciphertext = content.encrypt_content(tip_key, b"Old note: call the port authority.", content.note_context(tip.crypto_id, note.key))
     note.save()
-    assert _opens_with(tip_key, note)
+    assert note_opens_with(tip_key, note)
 
     assert "call the port authority" in signed_in["alpha"].get(f"/staff/tips/{tip.id}/").content.decode()
     note.refresh_from_db()
-    assert note.under_team_key and not _opens_with(tip_key, note)
+    assert note.under_team_key and not note_opens_with(tip_key, note)
     grants = TipKeyGrant.objects.filter(tip=tip)
     assert grants.count() == 2  # every reader's grant now carries the team key: one team key for all
     for grant in grants:
         member = two_channels["alpha"] if grant.recipient.username == "ana" else nia
         assert tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), tip.crypto_id, member.private_key).team_key is not None
+
+
+def test_a_database_writer_cannot_reattribute_a_reply_or_a_note(signed_in, tip_with_file, two_channels):
+    from tipline.core.models import Message
+
+    tip, receipt, tipster = tip_with_file
+    make_staff("carol", ["alpha"])
+    staff = signed_in["alpha"]
+    staff.post(f"/staff/tips/{tip.id}/reply/", {"text": "Which pallets? Any dates help."})
+    staff.post(f"/staff/tips/{tip.id}/note/", {"text": "Ana thinks this is the night guard."})
+    # One UPDATE each: the team's reply passed off as the tipster's, the note given to carol.
+    Message.objects.filter(tip=tip).update(author="tipster", sender=None)
+    Note.objects.filter(tip=tip).update(author=User.objects.get(username="carol"))
+
+    page = staff.get(f"/staff/tips/{tip.id}/").content.decode()
+    assert "Which pallets? Any dates help." in page and "Ana thinks this is the night guard." in page
+    conversation = page[page.index("Which pallets") - 400 : page.index("Which pallets")]
+    assert "Tipster" not in conversation and "ana" in conversation
+    notes = page[page.index("Ana thinks") - 400 : page.index("Ana thinks")]
+    assert "carol" not in notes and "ana" in notes
+    tipster.post("/check/", {"receipt": receipt})
+    mine = tipster.get("/check/your-tip/").content.decode()
+    assert "Which pallets" in mine and "You" not in mine[mine.index("Which pallets") - 300 : mine.index("Which pallets")]
 
 
 def test_triage_changes_are_saved_and_audited(signed_in, tip_with_file):

@@ -12,10 +12,9 @@ from tipline.core.tips import channel_is_receiving
 from tipline.intake.tests.helpers import RECEIPT_PATTERN
 from tipline.accounts.public_keys import vouch_channel_key
 from tipline.crypto import content, recipient_keys, tip_keys
-from tipline.crypto.errors import DecryptionError
 from tipline.reader import cli
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
-from tipline.testing.staff import browser_sign_in, make_tip
+from tipline.testing.staff import browser_sign_in, make_staff, make_tip, note_opens_with
 
 TIP_TEXT = "The harbour master signs the forged manifests on Fridays."
 
@@ -214,14 +213,6 @@ def test_what_a_tipster_writes_cannot_act_on_the_recipients_terminal(live_server
     assert "\n[Note by carol" not in shown and "\n  [Note by carol · 2026-12-01 09:00]" in shown  # indented: part of the tip
 
 
-def _opens_note(key: bytes, note: Note) -> bool:
-    try:
-        content.decrypt_content(key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key))
-        return True
-    except DecryptionError:
-        return False
-
-
 def test_a_note_sealed_in_the_reader_does_not_open_with_the_tipsters_receipt(live_server, vault_desk, tmp_path, monkeypatch, capsys):
     from tipline.core.tips import find_tip_by_receipt
 
@@ -234,7 +225,7 @@ def test_a_note_sealed_in_the_reader_does_not_open_with_the_tipsters_receipt(liv
     # The tipster comes back: a taken-over server catches the tip key their receipt unwraps.
     _found, caught = find_tip_by_receipt(receipt)
     note = Note.objects.get()
-    assert note.under_team_key and not _opens_note(caught, note)
+    assert note.under_team_key and not note_opens_with(caught, note)
     run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
     assert "Source is probably the night nurse." in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
 
@@ -257,8 +248,120 @@ def test_a_tip_from_before_team_keys_gets_one_with_its_first_note_in_the_reader(
     run_reader(ana, "note", tip.reference, "--text", "Second note, same team key.", monkeypatch=monkeypatch, capsys=capsys)
 
     assert Note.objects.filter(tip=tip).count() == 3
-    assert all(note.under_team_key and not _opens_note(tip_key, note) for note in Note.objects.filter(tip=tip))
+    assert all(note.under_team_key and not note_opens_with(tip_key, note) for note in Note.objects.filter(tip=tip))
     run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
     shown = run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
     assert "ask the visitors' log" in shown and "First note with a team key." in shown and "Second note, same team key." in shown
     assert "does not open" not in shown
+
+
+def _two_readers(live_server, tokens, tmp_path, monkeypatch, capsys):
+    """Ana sets the channel up; Ben joins with her hand-over (and so trusts her signing key,
+    and she his: her reader vouches for him on the server)."""
+    ana, ben = tmp_path / "ana", tmp_path / "ben"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    asked = run_reader(ben, "join", "--server", live_server.url, "--channel", "vault", token=tokens["ben"], monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "share-key", asked.split("\n")[1].strip(), "--out", str(tmp_path / "for-ben"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "accept-key", str(tmp_path / "for-ben"), monkeypatch=monkeypatch, capsys=capsys)
+    return ana, ben
+
+
+def test_authorship_a_taken_over_server_forges_is_flagged_in_every_colleagues_reader(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from tipline.core.models import Message
+
+    _people, tokens = vault_desk
+    ana, ben = _two_readers(live_server, tokens, tmp_path, monkeypatch, capsys)
+    tip, _receipt = make_tip("vault", "The warden takes cash for visits.")
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "reply", tip.reference, "--text", "Which days? Any names help.", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "note", tip.reference, "--text", "Ana: check the visitors' book.", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "sync", monkeypatch=monkeypatch, capsys=capsys)  # Ben's reader learns Ana's vouch... and reads
+    shown = run_reader(ben, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Reply by ana · signed" in shown and "[Note by ana · signed" in shown
+    run_reader(ben, "note", tip.reference, "--text", "Ben: I know the warden's cousin.", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Note by ben · signed" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "note", tip.reference, "--text", "Ana: good, ask him.", monkeypatch=monkeypatch, capsys=capsys)  # has seen Ben's
+
+    # The taken-over server: the team's reply passed off as the tipster's, Ana's note given to
+    # "carol", Ben's note dropped without a trace.
+    Message.objects.filter(tip=tip).update(author="tipster", sender=None, bound_as="tipster")
+    Note.objects.filter(tip=tip, author__username="ana").update(author=make_staff("carol", ["vault"]).user)
+    Note.objects.filter(tip=tip, author__username="ben").delete()
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "Which days? Any names help." not in shown  # not shown as the tipster's: it no longer opens
+    assert "[Tipster" in shown and "This text does not open: it was altered." in shown
+    assert "[Note by ana · signed" in shown and "carol" not in shown
+    assert "WARNING: ana had seen items of this tip that the server's copy no longer lists" in shown
+    # Ben's own reader knows the note it sent is gone.
+    run_reader(ben, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "WARNING: A note this reader sent is missing from the server's copy" in run_reader(ben, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+
+def test_a_whole_tip_invented_by_the_server_shows_its_team_items_as_unverified(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from tipline.core.models import Message
+    from tipline.crypto import authorship
+    from tipline.crypto.encoding import b64
+
+    _people, tokens = vault_desk
+    ana, _ben = _two_readers(live_server, tokens, tmp_path, monkeypatch, capsys)
+    tip, _receipt = make_tip("vault", "Forged: the mayor confessed.")  # anyone can seal to the channel's public key
+    # Having made the tip, the server knows its keys (in a real forgery it chose them).
+    tip_key, team_key = tip_keys.new_tip_key(), tip_keys.new_team_key()
+    Tip.objects.filter(pk=tip.pk).update(
+        sealed_for_channel_key=tip_keys.seal_tip_key(tip_key, tip.crypto_id, bytes(tip.channel_key.public_key), team_key),
+        answers_ciphertext=content.encrypt_json(tip_key, [{"key": "tip", "label": "Your tip", "kind": "long_text", "value": "Forged."}],
+                                                content.answers_context(tip.crypto_id)),
+    )
+    forger_public, forger_private = authorship.new_signing_key()
+    reply = Message(
+        tip=tip, author="recipient", sender=_people["ana"].user, sent_hour=tip.received_hour, bound_as="reader",
+    )
+    reply.ciphertext = content.encrypt_content(tip_key, b"Thank you, we will publish.", content.message_context(tip.crypto_id, reply.key, "reader"))
+    statement = authorship.item_statement(tip.crypto_id, "reply", str(reply.key), "", reply.ciphertext, [])
+    reply.reader_seal = {"signer": b64(forger_public), "signature": b64(authorship.sign(forger_private, statement)), "seen": []}
+    reply.save()
+    note = Note(tip=tip, author=_people["ben"].user, written_hour=tip.received_hour, under_team_key=True, bound_as="reader")
+    note.ciphertext = content.encrypt_content(team_key, b"Verified by phone.", content.note_context(tip.crypto_id, note.key, "reader"))
+    note.save()
+
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Reply by ana · unverified, as the server says" in shown
+    assert "[Note by ben · unverified, as the server says" in shown
+    assert "· signed" not in shown
+
+
+def test_a_colleague_vouched_for_by_a_trusted_reader_is_trusted_and_a_vouch_by_a_stranger_is_not(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from tipline.accounts.tokens import create_token
+    from tipline.core.models import ReaderVouch
+    from tipline.crypto import authorship
+    from tipline.crypto.encoding import b64
+
+    _people, tokens = vault_desk
+    ana, ben = _two_readers(live_server, tokens, tmp_path, monkeypatch, capsys)
+    # Cy joins from Ben (not from Ana): Ana's reader learns Cy's key from Ben's vouch on the server.
+    carl = tmp_path / "cy"
+    cy = make_staff("cyd", ["vault"])
+    cy_token = create_token(cy.user, cy.private_key, "reader", 30).secret_string
+    run_reader(ben, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    asked = run_reader(carl, "join", "--server", live_server.url, "--channel", "vault", token=cy_token, monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ben, "share-key", asked.split("\n")[1].strip(), "--out", str(tmp_path / "for-cy"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(carl, "accept-key", str(tmp_path / "for-cy"), monkeypatch=monkeypatch, capsys=capsys)
+    tip, _receipt = make_tip("vault", "The warden takes cash for visits.")
+    run_reader(ben, "sync", monkeypatch=monkeypatch, capsys=capsys)  # sends Ben's vouch for Cy
+    run_reader(carl, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(carl, "note", tip.reference, "--text", "Cy: I will call the union.", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Note by cyd · signed" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert ReaderVouch.objects.filter(name="cyd").count() == 1
+
+    # The server adds a vouch of its own, signed by a key nobody trusts, for a key it holds: nothing changes.
+    public, private = authorship.new_signing_key()
+    forged_public, _ = authorship.new_signing_key()
+    ReaderVouch.objects.create(channel=tip.channel, name="ana", public_key=forged_public, voucher=public,
+                               signature=authorship.sign(private, authorship.vouch_statement("vault", "ana", forged_public)))
+    Note.objects.filter(tip=tip).update(reader_seal={"signer": b64(forged_public), "signature": "AA", "seen": []})
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Note by cyd · unverified, as the server says" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
