@@ -5,7 +5,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from tipline.casework.offline import NotOfflineChannel
+from tipline.casework.offline import NoChannelKey, NotOfflineChannel
 from tipline.casework.services import CannotGrant, InvalidDeadline, ReadInReader, TipNotFound
 from tipline.core import throttle
 from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
@@ -48,6 +48,7 @@ def install(api) -> None:
         ),
         ReadInReader: lambda request, error: reply(request, 409, "read_in_reader", READ_IN_READER),
         TipNotFound: lambda request, error: reply(request, 404, "not_found", "No such tip (or file) in your channels."),
+        NoChannelKey: lambda request, error: reply(request, 403, "no_channel_key", str(error), "proof"),
         NotOfflineChannel: lambda request, error: reply(request, error.status, "not_found" if error.status == 404 else "not_offline", str(error)),
         CannotGrant: lambda request, error: reply(request, 400, "invalid", str(error), error.field),
         InvalidDeadline: lambda request, error: reply(request, 400, "invalid", str(error), "deadline"),

@@ -17,7 +17,7 @@ from tipline.core.models import ChannelKey, Tip
 from tipline.crypto.encoding import b64, from_b64
 
 router = Router(tags=["tipline-reader"])
-ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 429)}
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 429)}
 
 
 @router.get("/channels/{slug}/offline-key", response={200: OfflineKeyOut, **ERRORS}, summary="An offline-key channel's keys")
@@ -28,6 +28,7 @@ def read_key(request, slug: str):
     return {
         "channel": channel.slug, "you": request.user.username, "current": next((_key_out(key) for key in keys if key.retired_at is None), None),
         "retired": [_key_out(key) for key in keys if key.retired_at is not None], "challenge": b64(challenge),
+        "proof_key": b64(offline_keys.proof_key()[1]),
     }
 
 
@@ -52,10 +53,10 @@ def reseal(request, slug: str, body: ResealIn):
 
 
 @router.get("/channels/{slug}/sealed-tips", response={200: SealedPageOut, **ERRORS}, summary="Tips as stored: ciphertext only")
-def sealed_tips(request, slug: str, after: str = ""):
+def sealed_tips(request, slug: str, after: str = "", proof: str = ""):
     channel = offline.offline_channel(request.user, slug)
     try:
-        page = offline.sealed_tips(request.user, channel, after)
+        page = offline.sealed_tips(request.user, channel, after, _decoded(proof, "proof") if proof else b"")
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
     return {"items": [_sealed_tip_out(tip) for tip in page.tips], "next_cursor": page.next_cursor}
@@ -70,7 +71,7 @@ def sealed_file(request, tip_id: str, file_id: str):
 def sealed_reply(request, tip_id: str, body: SealedReplyIn):
     try:
         offline.add_reply(request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), body.purpose,
-                          bound=body.bound, seal=body.seal.dict() if body.seal else None)
+                          bound=body.bound, seal=body.seal.dict() if body.seal else None, proof=_decoded(body.proof, "proof"))
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})
@@ -83,7 +84,7 @@ def sealed_note(request, tip_id: str, body: SealedNoteIn):
             request.user, tip_id, body.key, _decoded(body.ciphertext, "ciphertext"), team=body.team,
             team_key_box=_decoded(body.sealed_key, "sealed_key") if body.sealed_key else None,
             resealed={item.key: _decoded(item.ciphertext, "resealed_notes") for item in body.resealed_notes},
-            bound=body.bound, seal=body.seal.dict() if body.seal else None,
+            bound=body.bound, seal=body.seal.dict() if body.seal else None, proof=_decoded(body.proof, "proof"),
         )
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
@@ -123,7 +124,7 @@ def _key_out(key: ChannelKey) -> dict:
 def _sealed_tip_out(tip: Tip) -> dict:
     message_keys = {message.pk: message.key for message in tip.messages.all()}
     return tip_summary_out(tip) | {
-        "channel_key": tip.channel_key_id, "sealed_key": b64(tip.sealed_for_channel_key), "answers": b64(tip.answers_ciphertext),
+        "destroyed_after": tip.destroyed_after, "channel_key": tip.channel_key_id, "sealed_key": b64(tip.sealed_for_channel_key), "answers": b64(tip.answers_ciphertext),
         "title": b64(tip.title_ciphertext),
         "messages": [
             {

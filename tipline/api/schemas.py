@@ -237,6 +237,7 @@ class ChannelKeyOut(Schema):
 class OfflineKeyOut(Schema):
     channel: str
     you: str = Field(description="The account this token belongs to: the name a new reader signs as.")
+    proof_key: str = Field(description="base64url X25519 key of the server, to which readers prove with each item that they hold the channel key.")
     current: ChannelKeyOut | None
     retired: list[ChannelKeyOut] = Field(description="Keys older tips may still be sealed to, until they are sealed again.")
     challenge: str | None = Field(
@@ -312,6 +313,7 @@ class SealedFileOut(Schema):
 
 
 class SealedTipOut(TipSummaryOut):
+    destroyed_after: datetime = Field(description="When retention destroys the tip (unless on hold): a reader forgets no tip before this.")
     channel_key: int = Field(description="The id of the channel key the tip key is sealed to.")
     sealed_key: str
     answers: str
@@ -332,6 +334,7 @@ class SealedReplyIn(Schema):
     purpose: Literal["", "acknowledgement", "feedback"] = ""
     bound: bool = Field(default=False, description="The associated data names the reader as its writer (tipline.crypto.content).")
     seal: ReaderSeal | None = None
+    proof: str = Field(default="", max_length=200, description="tipline.crypto.channel_keys.prove_item: the sender holds the channel's key.")
 
 
 class ResealedNoteIn(Schema):
@@ -345,6 +348,7 @@ class SealedNoteIn(Schema):
     team: bool = Field(default=False, description="Sealed under the tip's team key (which the receipt does not open), not its tip key.")
     bound: bool = Field(default=False, description="The associated data names the reader as its writer.")
     seal: ReaderSeal | None = None
+    proof: str = Field(default="", max_length=200, description="tipline.crypto.channel_keys.prove_item: the sender holds the channel's key.")
     sealed_key: str = Field(
         default="", max_length=400,
         description="For a tip from before team keys: its tip key and a new team key sealed to the channel's current key.",

@@ -65,10 +65,12 @@ def offline_channel(user, slug: str) -> Channel:
 
 
 @transaction.atomic
-def sealed_tips(user, channel: Channel, after: str = "") -> SealedPage:
+def sealed_tips(user, channel: Channel, after: str = "", proof: bytes = b"") -> SealedPage:
     """One page of the channel's tips that are sealed to an offline key, in id order, with
-    their conversations, notes and files as stored. Fetching counts as opening: the tips are
-    no longer unread, and their deadline alerts need no escalation."""
+    their conversations, notes and files as stored. Fetched by a reader that proves it holds
+    the current key (the opened challenge), it counts as opening: the tips are no longer
+    unread, and their deadline alerts need no escalation. The online side of an air-gapped
+    pair holds no key: its fetch opens nothing, and the first item from the air-gapped side does."""
     found = (
         # A tip whose key was shredded (retention) is gone already, whatever rows remain.
         tips_for(user).filter(channel=channel, channel_key__isnull=False, sealed_for_channel_key__isnull=False).order_by("id")
@@ -81,19 +83,21 @@ def sealed_tips(user, channel: Channel, after: str = "") -> SealedPage:
             raise NotSealedHere("after must be the next_cursor of the page before.", "after") from None
     page = list(found[: SYNC_PAGE_SIZE + 1])
     shown, more = page[:SYNC_PAGE_SIZE], len(page) > SYNC_PAGE_SIZE
-    Tip.objects.filter(pk__in=[tip.pk for tip in shown if tip.unread_by_recipients]).update(unread_by_recipients=False)
-    for tip in shown:
-        outbox.acknowledge(tip)
+    if proof and offline_keys.holds_current_key(user, channel, proof):
+        Tip.objects.filter(pk__in=[tip.pk for tip in shown if tip.unread_by_recipients]).update(unread_by_recipients=False)
+        for tip in shown:
+            outbox.acknowledge(tip)
     if shown:
         record(user.username, Action.TIPS_SYNCED, channel.slug, tips=len(shown))
     return SealedPage(tips=shown, next_cursor=str(shown[-1].pk) if more else None)
 
 
 def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: str = ReplyPurpose.ORDINARY,
-              bound: bool = False, seal: dict | None = None) -> None:
+              bound: bool = False, seal: dict | None = None, proof: bytes = b"") -> None:
     tip = _offline_tip(user, tip_id)
     _check_sealed_text(ciphertext)
     _check_key_is_free(Message, tip, message_key)
+    _check_proof(tip, message_key, ciphertext, proof)
     checked = _checked_seal(seal, tip, "reply", message_key, purpose, ciphertext)
     with transaction.atomic():
         tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose,
@@ -103,7 +107,8 @@ def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: 
 
 @transaction.atomic
 def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = False,
-             team_key_box: bytes | None = None, resealed: dict | None = None, bound: bool = False, seal: dict | None = None) -> None:
+             team_key_box: bytes | None = None, resealed: dict | None = None, bound: bool = False, seal: dict | None = None,
+             proof: bytes = b"") -> None:
     """A note sealed on the reader's side; sent again with the same key, it is stored once.
     For a tip from before team keys, the reader sends with its first team-key note the tip's
     new sealed box (tip key and team key, to the channel's current key) and the older notes
@@ -113,6 +118,7 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = 
     _check_key_is_free(Note, tip, note_key)
     if Note.objects.filter(tip=tip, key=note_key).exists():
         return
+    _check_proof(tip, note_key, ciphertext, proof)
     checked = _checked_seal(seal, tip, "note", note_key, "", ciphertext)
     if team_key_box is not None:
         _take_team_key(tip, team_key_box, resealed or {})
@@ -161,6 +167,23 @@ def _check_key_is_free(model, tip: Tip, key: uuid.UUID) -> None:
     key again on the same tip is a retry; on another tip it cannot be this reader's."""
     if model.objects.filter(key=key).exclude(tip=tip).exists():
         raise NotSealedHere("This key is another item's already: make a new random one.", "key")
+
+
+class NoChannelKey(Exception):
+    """A reply or note from someone who does not hold the channel's key: it could not be read
+    by anyone, and must not count as an answer to the tipster."""
+
+
+def _check_proof(tip: Tip, item_key, ciphertext: bytes, proof: bytes) -> None:
+    """Only a reader that holds the channel's key writes items (and they count as opening the tip)."""
+    if not offline_keys.holds_a_channel_key(tip.channel, proof, tip.crypto_id, str(item_key), ciphertext):
+        raise NoChannelKey(
+            "Only a tipline-reader that holds the channel's key may add replies and notes: this one sent no proof that it does "
+            "(tipline-reader join and accept-key get the key)."
+        )
+    if tip.unread_by_recipients:
+        Tip.objects.filter(pk=tip.pk).update(unread_by_recipients=False)
+    outbox.acknowledge(tip)
 
 
 def _checked_seal(seal: dict | None, tip: Tip, kind: str, item_key, purpose: str, ciphertext: bytes) -> dict | None:

@@ -117,6 +117,24 @@ def reseal(user, channel: Channel, proof: bytes, sealed_keys: dict) -> int:
     return done
 
 
+def proof_key() -> tuple[bytes, bytes]:
+    """The server's X25519 key for readers' item proofs (channel_keys.prove_item), derived
+    from the secret key file: (private, public)."""
+    import nacl.public
+
+    private = nacl.public.PrivateKey(site_key(b"tipline-itemprf"))
+    return bytes(private), bytes(private.public_key)
+
+
+def holds_a_channel_key(channel: Channel, proof: bytes, tip_id: bytes, item_key: str, ciphertext: bytes) -> bool:
+    """Whether a reply or note came from a reader that holds one of the channel's vouched keys."""
+    private, _public = proof_key()
+    return any(
+        channel_keys.proves_item(private, bytes(key.public_key), proof, tip_id, item_key, ciphertext)
+        for key in channel.offline_keys.all() if public_keys.is_channel_key_vouched(key)
+    )
+
+
 def _window() -> int:
     return int(timezone.now().timestamp()) // PROOF_WINDOW_SECONDS
 

@@ -40,6 +40,30 @@ def open_sealed(private_key: bytes, sealed: bytes) -> bytes:
         raise DecryptionError("This was not sealed to this key, or it was altered.") from None
 
 
+ITEM_PROOF_LABEL = b"tipline-reader-item-proof/1"
+
+
+def item_proof_digest(tip_id: bytes, item_key: str, ciphertext: bytes) -> bytes:
+    return hashlib.sha256(ITEM_PROOF_LABEL + bytes(tip_id) + str(item_key).encode() + hashlib.sha256(bytes(ciphertext)).digest()).digest()
+
+
+def prove_item(channel_private_key: bytes, server_proof_key: bytes, tip_id: bytes, item_key: str, ciphertext: bytes) -> bytes:
+    """What shows the server that whoever sent a reply or note holds the channel's private
+    key: the item's digest in a crypto_box from the channel key to the server's proof key,
+    which only the two key holders can make. Needs no round trip, so an air-gapped reader
+    makes it too."""
+    box = nacl.public.Box(nacl.public.PrivateKey(bytes(channel_private_key)), nacl.public.PublicKey(bytes(server_proof_key)))
+    return box.encrypt(item_proof_digest(tip_id, item_key, ciphertext))
+
+
+def proves_item(server_private_key: bytes, channel_public_key: bytes, proof: bytes, tip_id: bytes, item_key: str, ciphertext: bytes) -> bool:
+    box = nacl.public.Box(nacl.public.PrivateKey(bytes(server_private_key)), nacl.public.PublicKey(bytes(channel_public_key)))
+    try:
+        return box.decrypt(bytes(proof)) == item_proof_digest(tip_id, item_key, ciphertext)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError):
+        return False
+
+
 def seal_transfer(keys: list[dict] | dict, recipient_transfer_key: bytes) -> bytes:
     """Channel keys (id, public and private halves, base64) for a second reader, with the
     signing keys the sharer trusts ({"keys": …, "roster": …}; a bare list from older readers),

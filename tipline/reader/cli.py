@@ -182,6 +182,8 @@ def sync(arguments) -> None:
     print(f"Sent {result.sent} replies and notes; fetched {result.tips} tips and {result.files} new files.")
     if result.forgotten:
         print(f"Removed {result.forgotten} tips the tip line destroyed (its retention), with their files.")
+    if result.kept:
+        print(exchange.KEPT_WARNING % result.kept)
 
 
 def _plain(value) -> str:
@@ -257,7 +259,7 @@ def save_file(arguments) -> None:
     profile, vault = _opened(arguments)
     view, chunks = opening.file_bytes(profile, vault, profile.tip_record(arguments.tip), arguments.file_id)
     partial = arguments.out.with_name(arguments.out.name + ".part")
-    with open(partial, "wb") as handle:
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:  # evidence: for you alone
         for chunk in chunks:
             handle.write(chunk)
     partial.replace(arguments.out)  # only a file that verified to its end gets its name

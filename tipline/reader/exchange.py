@@ -4,6 +4,7 @@ and the bundles for a machine that never goes online (ciphertext out, sealed rep
 
 import hashlib
 import json
+import os
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from tipline.reader.profile import Profile, ReaderError, Vault
 BUNDLE_FORMAT = "tipline-reader-bundle/1"
 REPLIES_FORMAT = "tipline-reader-replies/1"
 RESEAL_BATCH = 500
-SIGNED = ("bound", "seal")  # authorship in the associated data, and this reader's signature
+SIGNED = ("bound", "seal", "proof")  # authorship in the associated data, this reader's signature, proof of the channel key
 NOTE_EXTRAS = ("team", "sealed_key", "resealed_notes")  # a note under the team key; a tip's first team key
 VOUCH_FIELDS = ("name", "public_key", "voucher", "signature")
 QUEUED_FIELDS = ("kind", "tip", "key", "purpose", "ciphertext", *SIGNED, *NOTE_EXTRAS, *VOUCH_FIELDS)
@@ -30,6 +31,60 @@ class SyncResult:
     files: int
     sent: int
     forgotten: int = 0  # tips the server destroyed, removed here too
+    kept: int = 0  # tips the server no longer lists before their retention ended: kept here, and said so
+    listed: frozenset = frozenset()  # the ids of the tips the server listed
+
+
+KEPT_WARNING = ("WARNING: %d tips are no longer listed by the server although their retention has not ended: kept here. "
+                "Unless your admins shortened the retention, the server may have been taken over: tell them.")
+
+_TEXT, _MAYBE_TEXT, _NUMBER = (str,), (str, type(None)), (int,)
+_RECORD_FIELDS = {
+    "id": _TEXT, "reference": _TEXT, "received_hour": _TEXT, "deadline": _MAYBE_TEXT, "status": _TEXT, "message_count": _NUMBER,
+    "file_count": _NUMBER, "channel_key": _NUMBER, "sealed_key": _TEXT, "answers": _TEXT, "messages": (list,), "notes": (list,),
+    "files": (list,), "destroyed_after": _MAYBE_TEXT,
+}
+_ITEM_FIELDS = {
+    "messages": {"key": _TEXT, "author": _TEXT, "sender": _TEXT, "sent_hour": _TEXT, "purpose": _TEXT, "ciphertext": _TEXT,
+                 "bound_as": _MAYBE_TEXT, "seal": (dict, type(None))},
+    "notes": {"key": _TEXT, "author": _TEXT, "written_hour": _TEXT, "ciphertext": _TEXT, "bound_as": _MAYBE_TEXT, "seal": (dict, type(None))},
+    "files": {"id": _TEXT, "message": _MAYBE_TEXT, "blob_name": _TEXT, "wrapped_key": _TEXT, "meta": _TEXT},
+}
+
+
+def checked_record(record) -> dict:
+    """A tip as the server (or a bundle) sent it, refused unless every field the reader uses has
+    its type: a taken-over server's junk stops the sync with a clear message, before anything
+    is stored or forgotten, instead of crashing a later list or show."""
+    problem = _record_problem(record)
+    if problem:
+        raise ReaderError(f"The server sent a tip that is not well formed ({problem}); nothing more was stored. "
+                          "The server may have been taken over: tell your admins.")
+    return record
+
+
+def _record_problem(record) -> str:
+    if not isinstance(record, dict):
+        return "not an object"
+    for name, types in _RECORD_FIELDS.items():
+        if name == "destroyed_after" and name not in record:
+            continue  # servers before this version do not send it
+        if not isinstance(record.get(name), types) or isinstance(record.get(name), bool):
+            return f"field {name}"
+    try:
+        uuid.UUID(record["id"])
+    except ValueError:
+        return "field id"
+    for part, fields in _ITEM_FIELDS.items():
+        for item in record[part]:
+            if not isinstance(item, dict):
+                return f"an item of {part}"
+            for name, types in fields.items():
+                if name in ("bound_as", "seal") and name not in item:
+                    continue
+                if not isinstance(item.get(name), types):
+                    return f"field {name} of an item of {part}"
+    return ""
 
 
 def client_for(profile: Profile, vault: Vault) -> Client:
@@ -48,16 +103,27 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
         check_current_key(profile, vault, listed)
     profile.save_channel_keys(listed)
     profile.save_vouches(client.get(f"/channels/{slug}/reader-vouches")["vouches"])
+    opened = _opened_challenge(vault, listed)
     files, seen, cursor = 0, set(), ""
     while True:
-        page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}))
+        page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}), **({"proof": opened} if opened else {}))
         for record in page["items"]:
-            profile.save_tip(record)
+            profile.save_tip(checked_record(record))
             files += _fetch_files(profile, client, record)
             seen.add(record["id"])
         if not page["next_cursor"]:
-            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=profile.forget_all_but(seen))
+            forgotten, kept = profile.forget_all_but(seen)
+            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=forgotten, kept=kept, listed=frozenset(seen))
         cursor = page["next_cursor"]
+
+
+def _opened_challenge(vault: Vault, listed: dict) -> str:
+    """The server's challenge opened with the current key, so that fetching counts as
+    reading; empty on a reader that does not hold it (the online side of an air-gapped pair)."""
+    current = listed["current"]
+    if current is None or not listed.get("challenge") or not vault.holds(from_b64(current["public_key"])):
+        return ""
+    return b64(channel_keys.open_sealed(vault.private_key_for(from_b64(current["public_key"])), from_b64(listed["challenge"])))
 
 
 def check_current_key(profile: Profile, vault: Vault, listed: dict) -> None:
@@ -126,7 +192,7 @@ def _fetch_files(profile: Profile, client: Client, record: dict) -> int:
         if path.exists():
             continue
         partial = path.with_name(path.name + ".part")
-        with open(partial, "wb") as handle:
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             for chunk in client.download(f"/tips/{record['id']}/sealed-files/{item['id']}"):
                 handle.write(chunk)
         partial.replace(path)
@@ -272,6 +338,8 @@ def export_bundle(profile: Profile, vault: Vault, destination: Path) -> SyncResu
         bundle.writestr("channel-keys.json", json.dumps(profile.channel_keys()))
         bundle.writestr("vouches.json", json.dumps(profile.vouches()))
         for record in profile.tip_records():
+            if record["id"] not in result.listed:
+                continue  # kept on this side only (the server stopped listing it): a bundle holds what the server has
             bundle.writestr(f"tips/{record['id']}.json", json.dumps(record))
             for item in record["files"]:
                 if profile.blob_path(item["id"]).exists():
@@ -293,7 +361,7 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
         seen = set()
         for name in bundle.namelist():
             if name.startswith("tips/"):
-                record = json.loads(bundle.read(name))
+                record = checked_record(json.loads(bundle.read(name)))
                 profile.save_tip(record)
                 seen.add(record["id"])
             elif name.startswith("blobs/"):
@@ -301,10 +369,12 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                     target_path = profile.blob_path(name.removeprefix("blobs/"))
                 except ValueError:
                     raise ReaderError(f"{source} holds a file named {name!r}, which no bundle has: it was not made by tipline-reader.") from None
-                with bundle.open(name) as source_blob, open(target_path, "wb") as target:
+                with bundle.open(name) as source_blob, os.fdopen(os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
-    profile.forget_all_but(seen)  # a bundle holds every tip the server still has
+    _forgotten, kept = profile.forget_all_but(seen)  # a bundle holds every tip the server still has
+    if kept:
+        print(KEPT_WARNING % kept)
     return len(seen)
 
 

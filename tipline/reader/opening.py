@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tipline.crypto import content, files, tip_keys
+from tipline.crypto import channel_keys, content, files, tip_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError
 from tipline.reader import authors
@@ -226,7 +226,17 @@ def seal_text(profile: Profile, vault: Vault, record: dict, kind: str, text: str
         sealed = content.encrypt_content(keys.team_key, text.encode(), content.note_context(tip_id, item_key, content.READER))
     item["ciphertext"] = b64(sealed)
     item["seal"] = authors.seal_item(vault, record["id"], kind, item_key, item["purpose"], sealed, seen)
+    item["proof"] = b64(_proof(profile, vault, record, item_key, sealed))
     return item
+
+
+def _proof(profile: Profile, vault: Vault, record: dict, item_key: str, sealed: bytes) -> bytes:
+    """That this reader holds the channel's key (the server takes items from no one else)."""
+    proof_key = profile.channel_keys().get("proof_key")
+    if not proof_key:
+        raise ReaderError("This reader has not seen the server's proof key yet: tipline-reader sync (or import-bundle) first.")
+    private_key = vault.private_key_for(profile.public_key_of(record["channel_key"]))
+    return channel_keys.prove_item(private_key, from_b64(proof_key), uuid.UUID(record["id"]).bytes, item_key, sealed)
 
 
 def _give_team_key(profile: Profile, vault: Vault, record: dict, keys: tip_keys.SealedKeys) -> tuple[tip_keys.SealedKeys, dict]:

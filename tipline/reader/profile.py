@@ -8,6 +8,7 @@ files stay encrypted under their tip keys, and replies waiting to be sent are se
 import json
 import os
 import uuid
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +31,14 @@ def default_profile_dir() -> Path:
 
 
 def vault_params() -> kdf.KdfParams:
-    """Test suites set TIPLINE_INSECURE_FAST_KDF, as for the server; nobody else should."""
-    return kdf.INSECURE_FAST_PARAMS if os.environ.get("TIPLINE_INSECURE_FAST_KDF") else channel_keys.VAULT_PARAMS
+    """Test suites set TIPLINE_INSECURE_FAST_KDF, as for the server; outside a test run it is
+    refused: a vault sealed with it is quick to guess."""
+    if not os.environ.get("TIPLINE_INSECURE_FAST_KDF"):
+        return channel_keys.VAULT_PARAMS
+    if "PYTEST_CURRENT_TEST" not in os.environ:
+        raise ReaderError("TIPLINE_INSECURE_FAST_KDF is set: it is for test suites, and would make this vault's passphrase quick "
+                          "to guess. Unset it and run the command again; nothing was written.")
+    return kdf.INSECURE_FAST_PARAMS
 
 
 @dataclass
@@ -112,7 +119,14 @@ class Profile:
     # ---- the store: ciphertext as fetched --------------------------------------------------
 
     def save_tip(self, record: dict) -> None:
-        _write(self.directory / "tips" / f"{_checked_id(record['id'])}.json", json.dumps(record).encode())
+        """Stored as fetched, except that the latest retention end seen is kept: a server
+        cannot bring a tip's end forward to have readers forget it."""
+        path = self.directory / "tips" / f"{_checked_id(record['id'])}.json"
+        if path.exists() and record.get("destroyed_after"):
+            before = json.loads(path.read_text()).get("destroyed_after")
+            if before and datetime.fromisoformat(before) > datetime.fromisoformat(record["destroyed_after"]):
+                record = record | {"destroyed_after": before}
+        _write(path, json.dumps(record).encode())
 
     def tip_records(self) -> list[dict]:
         return [json.loads(path.read_text()) for path in sorted((self.directory / "tips").glob("*.json"))]
@@ -165,25 +179,35 @@ class Profile:
     def mark_sent(self, path: Path) -> None:
         path.replace(self.directory / "sent" / path.name)
 
-    def forget_all_but(self, kept: set[str]) -> int:
-        """Remove the tips the server no longer has (destroyed under its retention), with their
-        files and any sealed reply or note of theirs: a reader keeps nothing the tip line destroyed."""
-        forgotten = 0
+    def forget_all_but(self, listed: set[str]) -> tuple[int, int]:
+        """Remove the tips the server no longer lists and whose retention has ended (destroyed),
+        with their files and any sealed reply or note of theirs: a reader keeps nothing the tip
+        line destroyed. One not listed before its retention ended is kept: a server that drops
+        tips from its list does not get readers to wipe them. Returns (forgotten, kept)."""
+        forgotten = kept = 0
+        now = _now()
         for record in self.tip_records():
-            if record["id"] in kept:
+            if record["id"] in listed:
+                continue
+            if record.get("destroyed_after") and datetime.fromisoformat(record["destroyed_after"]) > now:
+                kept += 1
                 continue
             for item in record["files"]:
                 self.blob_path(item["id"]).unlink(missing_ok=True)
             self.forget_items_of(record["id"])
             (self.directory / "tips" / f"{_checked_id(record['id'])}.json").unlink()
             forgotten += 1
-        return forgotten
+        return forgotten, kept
 
     def forget_items_of(self, tip_id: str) -> None:
         for folder in ("outbox", "sent"):
             for path in (self.directory / folder).glob("*.json"):
                 if json.loads(path.read_text()).get("tip") == tip_id:
                     path.unlink()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _checked_id(value: str) -> str:

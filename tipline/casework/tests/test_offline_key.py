@@ -19,8 +19,8 @@ from tipline.core.channel_schema import ChannelSpec, import_channel, parse_docum
 from tipline.core.models import Channel, ChannelKey, Tip
 from tipline.core.site_keys import site_key
 from tipline.core.tips import ChannelNotReceiving, channel_is_receiving
-from tipline.crypto import channel_keys, content, files, recipient_keys, tip_keys
-from tipline.crypto.encoding import b64
+from tipline.crypto import aead, channel_keys, content, files, recipient_keys, tip_keys
+from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.testing.staff import make_staff, sign_in
@@ -188,7 +188,8 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     tip_key = tip_keys.open_sealed_tip_key(bytes(tip.sealed_for_channel_key), tip.crypto_id, pair.private_key)
     key = uuid.uuid4()
     sealed = content.encrypt_content(tip_key, "Thank you; we are on it.".encode(), content.message_context(tip.crypto_id, key))
-    body = {"key": str(key), "ciphertext": b64(sealed)}
+    proof = channel_keys.prove_item(pair.private_key, offline_keys.proof_key()[1], tip.crypto_id, str(key), sealed)
+    body = {"key": str(key), "ciphertext": b64(sealed), "proof": b64(proof)}
     api = Client()
     for _attempt in range(2):  # an answer lost on the way: sent again, stored once
         assert api.post(f"/api/v1/tips/{tip.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 201
@@ -205,6 +206,31 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     plain = send(Client(), "plain", with_file=False)
     assert api.get("/api/v1/channels/plain/sealed-tips", **bearer(token)).status_code == 409  # "not an offline-key channel"
     assert api.post(f"/api/v1/tips/{plain.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 404
+
+
+def test_a_token_whose_owner_holds_no_channel_key_neither_answers_nor_opens_a_tip(vault, client):
+    people, pair = vault
+    tip = send(client, "vault", with_file=False)
+    token = create_token(people["ben"].user, people["ben"].private_key, "t", 1).secret_string  # Ben has no reader, no key
+    api = Client(**bearer(token))
+    key = uuid.uuid4()
+    junk = bytes([aead.FORMAT_VERSION]) + bytes(content.BUCKETS[0] + aead.OVERHEAD_BYTES - 1)  # looks sealed; nobody can open it
+    stranger = recipient_keys.generate_key_pair()
+    for proof in ("", b64(channel_keys.prove_item(stranger.private_key, offline_keys.proof_key()[1], tip.crypto_id, str(key), junk))):
+        answer = api.post(f"/api/v1/tips/{tip.id}/sealed-replies", {"key": str(key), "ciphertext": b64(junk), "purpose": "acknowledgement", "proof": proof},
+                          content_type="application/json")
+        assert answer.status_code == 403 and answer.json()["code"] == "no_channel_key"
+    tip.refresh_from_db()
+    assert tip.message_count == 0 and tip.acknowledged_hour is None and tip.unread_by_recipients
+    # Fetching without the opened challenge reads nothing: the tip stays unread, its alerts stay due.
+    assert api.get("/api/v1/channels/vault/sealed-tips").status_code == 200
+    tip.refresh_from_db()
+    assert tip.unread_by_recipients
+    listed = api.get("/api/v1/channels/vault/offline-key").json()
+    opened = channel_keys.open_sealed(pair.private_key, from_b64(listed["challenge"]))
+    assert api.get("/api/v1/channels/vault/sealed-tips", {"proof": b64(opened)}).status_code == 200
+    tip.refresh_from_db()
+    assert not tip.unread_by_recipients
 
 
 def test_an_offline_key_channel_cannot_also_let_tipsters_leave_recipients_out():

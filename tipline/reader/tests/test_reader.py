@@ -4,6 +4,8 @@ recipient's side; the tipster reads the reply with the receipt. The server, mean
 its staff only what it knows."""
 
 import io
+import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -182,6 +184,8 @@ def test_a_tip_the_server_destroys_is_removed_from_the_reader_at_the_next_sync(l
     profile.queue(opening.seal_text(profile, profile.open_vault(PASSPHRASE), profile.tip_record(destroyed.reference), "reply", "too late"))
 
     purge(destroyed)
+    # Its retention has ended, then (the job purges nothing sooner): the reader's clock says so too.
+    monkeypatch.setattr("tipline.reader.profile._now", lambda: datetime.now(UTC) + timedelta(days=91))
     printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
     assert "Removed 1 tips the tip line destroyed" in printed
     assert [path.stem for path in (ana / "tips").iterdir()] == [str(kept.pk)]
@@ -365,3 +369,58 @@ def test_a_colleague_vouched_for_by_a_trusted_reader_is_trusted_and_a_vouch_by_a
     Note.objects.filter(tip=tip).update(reader_seal={"signer": b64(forged_public), "signature": "AA", "seen": []})
     run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
     assert "[Note by cyd · unverified, as the server says" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+
+def test_a_server_that_stops_listing_tips_or_sends_junk_makes_no_reader_forget_or_crash(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    tip, _receipt = make_tip("vault", "The warden takes cash for visits.")
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    # A taken-over server lists no tip: before their retention ends, readers keep them and say why.
+    Tip.objects.filter(pk=tip.pk).update(sealed_for_channel_key=None)  # no longer in the sealed listing
+    printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "WARNING: 1 tips are no longer listed by the server although their retention has not ended: kept here" in printed
+    assert "The warden takes cash" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    # Junk where a number or a list belongs: the sync stops with one clear line, the store is untouched.
+    from tipline.reader.client import Client as ReaderClient
+
+    real_get = ReaderClient.get
+
+    def rewritten(client, path, **query):  # the taken-over server's answers, as the reader receives them
+        answer = real_get(client, path, **query)
+        for record in answer.get("items", []):
+            record.update({"message_count": ["<b>", 1], "messages": "x"})
+        return answer
+
+    monkeypatch.setattr(ReaderClient, "get", rewritten)
+    Tip.objects.filter(pk=tip.pk).update(sealed_for_channel_key=b"\x01" * 161)  # listed again
+    assert cli.main(["--profile", str(ana), "sync"]) == 1
+    assert "The server sent a tip that is not well formed (field message_count)" in capsys.readouterr().err
+    assert "0 messages" in run_reader(ana, "list", monkeypatch=monkeypatch, capsys=capsys)  # the junk was not stored
+    assert "The warden takes cash" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+
+def test_a_saved_file_is_for_the_recipient_alone_and_the_fast_test_kdf_is_refused_outside_tests(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from tipline.intake.tests.helpers import post_tip
+    from tipline.reader.profile import ReaderError, vault_params
+
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    post_tip(Client(), "vault", {"answer-tip": "See the ledger."}, files=[SimpleUploadedFile("ledger.txt", b"ledger-marker")])
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    tip = Tip.objects.get()
+    file_id = str(tip.attachments.get().id)
+    os.umask(0o022)
+    run_reader(ana, "save-file", tip.reference, file_id, "--out", str(tmp_path / "ledger.txt"), monkeypatch=monkeypatch, capsys=capsys)
+    assert (tmp_path / "ledger.txt").read_bytes() == b"ledger-marker"
+    assert (tmp_path / "ledger.txt").stat().st_mode & 0o077 == 0
+    assert all(path.stat().st_mode & 0o077 == 0 for path in (ana / "blobs").iterdir())
+
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    with pytest.raises(ReaderError, match="TIPLINE_INSECURE_FAST_KDF is set"):
+        vault_params()

@@ -41,6 +41,7 @@ def test_read_and_answer_in_the_local_pages_without_javascript(reader_pages, pag
     fingerprint = channel_keys.fingerprint(bytes(tip.channel_key.public_key))
     assert fingerprint in page.locator("main").inner_text()  # the same the tip line's page names
     page.get_by_role("link", name=tip.reference).click()
+    page.wait_for_url(f"**/tips/{tip.reference}")
     assert "The mayor's cousin wins every tender." in page.content()
     page.fill("#reply", "Which tenders? Any dates help.")
     screenshot(page, "reader-tip")
@@ -119,6 +120,7 @@ def test_a_browser_sent_to_another_local_port_hands_that_port_nothing_that_opens
     try:
         page.goto(reader_pages)
         page.get_by_role("link", name=tip.reference).click()
+        page.wait_for_url(f"**/tips/{tip.reference}")
         assert "cousin wins every tender." in page.content()
         # A taken-over server's markup, or any link, sends the recipient's browser to another port.
         page.goto(f"http://127.0.0.1:{listener.server_port}/collect")
