@@ -46,6 +46,16 @@ def revoke_token(user: User, token_id) -> bool:
     return bool(revoked)
 
 
+def expiry_of(secret_string: str):
+    """When a token (as presented) expires, or None for one that is not a token."""
+    parts = secret_string.strip().split(".")
+    try:
+        token = ApiToken.objects.filter(pk=uuid.UUID(hex=parts[1])).first() if len(parts) == 3 else None
+    except ValueError:
+        token = None
+    return token.expires_at if token else None
+
+
 def open_token(secret_string: str) -> tuple[User, bytes] | None:
     """The token's owner and opened private key, or None for anything not a live token."""
     parts = secret_string.strip().split(".")

@@ -8,13 +8,14 @@ from tipline.api import errors, insiders, offline, privacy_pass, public, recipie
 
 
 class PersonalToken(HttpBearer):
-    """`Authorization: Bearer tl1.…`: sets request.user and request.private_key."""
+    """`Authorization: Bearer tl1.…`: sets request.user, request.private_key and request.token_secret."""
 
     def authenticate(self, request, token):
         opened = open_token(token)
         if opened is None:
             return None
         request.user, request.private_key = opened
+        request.token_secret = token
         return request.user
 
 

@@ -5,6 +5,7 @@ fetching tips and files as ciphertext, and storing replies and notes sealed on t
 from django.http import StreamingHttpResponse
 from ninja import Router, Status
 
+from tipline.accounts.tokens import expiry_of
 from tipline.api.errors import ApiError
 from tipline.api.schemas import (
     ErrorOut, OfflineKeyIn, OfflineKeyOut, ReaderVouchesOut, ReaderVouchIn, ResealedOut, ResealIn, SealedNoteIn, SealedPageOut,
@@ -28,7 +29,7 @@ def read_key(request, slug: str):
     return {
         "channel": channel.slug, "you": request.user.username, "current": next((_key_out(key) for key in keys if key.retired_at is None), None),
         "retired": [_key_out(key) for key in keys if key.retired_at is not None], "challenge": b64(challenge),
-        "proof_key": b64(offline_keys.proof_key()[1]),
+        "proof_key": b64(offline_keys.proof_key()[1]), "token_expires_at": expiry_of(request.token_secret),
     }
 
 

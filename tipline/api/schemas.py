@@ -238,6 +238,7 @@ class OfflineKeyOut(Schema):
     channel: str
     you: str = Field(description="The account this token belongs to: the name a new reader signs as.")
     proof_key: str = Field(description="base64url X25519 key of the server, to which readers prove with each item that they hold the channel key.")
+    token_expires_at: datetime | None = Field(description="When the personal token of this request expires (readers warn 14 days ahead).")
     current: ChannelKeyOut | None
     retired: list[ChannelKeyOut] = Field(description="Keys older tips may still be sealed to, until they are sealed again.")
     challenge: str | None = Field(

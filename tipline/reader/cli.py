@@ -6,10 +6,12 @@ import argparse
 import getpass
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 from tipline.crypto import channel_keys, recipient_keys
 from tipline.crypto.encoding import b64, from_b64
+from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
 from tipline.reader import authors, exchange, opening, web
 from tipline.reader.client import Client
 from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir
@@ -18,12 +20,41 @@ MINIMUM_PASSPHRASE = 12
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every problem ends in one line on standard error, never a traceback: what went wrong
+    and what to do; nothing the reader holds is lost by any of them."""
     arguments = parser().parse_args(argv)
     try:
         return arguments.command(arguments) or 0
     except ReaderError as problem:
-        print(f"tipline-reader: {problem}", file=sys.stderr)
-        return 1
+        return _said(str(problem))
+    except EOFError:
+        return _said(NO_TERMINAL)
+    except KeyboardInterrupt:
+        return _said("Stopped. Nothing sealed here was lost.", 130)
+    except FileNotFoundError as problem:
+        return _said(f"No such file: {problem.filename}.")
+    except (OSError, zipfile.BadZipFile) as problem:
+        return _said(f"Cannot use that file: {problem}.")
+    except (DecryptionError, UnsupportedFormatError) as problem:
+        return _said(f"{problem} Was the file made for this reader?")
+    except Exception as problem:  # noqa: BLE001 - the last line of defence against a traceback
+        return _said(f"Something unexpected went wrong ({type(problem).__name__}: {problem}). Nothing was lost; "
+                     "please report this line to whoever runs your tip line.")
+
+
+NO_TERMINAL = "There is no terminal to ask on: set TIPLINE_READER_PASSPHRASE (and TIPLINE_READER_TOKEN) for scripts."
+
+
+def _ask(prompt: str) -> str:
+    """A secret typed without echo; never read from a pipe, where it would show."""
+    if not sys.stdin.isatty():
+        raise ReaderError(NO_TERMINAL)
+    return getpass.getpass(prompt)
+
+
+def _said(message: str, status: int = 1) -> int:
+    print(f"tipline-reader: {_plain(message)}", file=sys.stderr)
+    return status
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     accept = command("accept-key", accept_key, "Take in the keys a colleague sealed for this reader's request.")
     accept.add_argument("file", type=Path)
     command("passphrase", change_passphrase, "Choose a new passphrase for this reader's vault.")
+    command("token", change_token, "Give this reader a new personal API token (when the old one expired or was revoked).")
     command("keys", list_keys, "Show the fingerprints of the channel keys this reader holds, to compare with the tip page.")
     command("sync", sync, "Send sealed replies and notes, check the channel's key, fetch tips and files.")
     command("rotate", rotate, "Make a new channel key and seal every tip again to it.")
@@ -157,6 +189,13 @@ def change_passphrase(arguments) -> None:
     print("The vault now opens with the new passphrase only.")
 
 
+def change_token(arguments) -> None:
+    profile, vault, passphrase = _opened(arguments, with_passphrase=True)
+    account = exchange.replace_token(profile, vault, _secret("TIPLINE_READER_TOKEN", "New personal API token (tl1.…): "))
+    profile.save_vault(vault, passphrase)
+    print(f"The new token works (account {_plain(account)}); the vault keeps it instead of the old one.")
+
+
 def list_keys(arguments) -> None:
     _profile_, vault = _opened(arguments)
     for key in vault.keys:
@@ -184,6 +223,9 @@ def sync(arguments) -> None:
         print(f"Removed {result.forgotten} tips the tip line destroyed (its retention), with their files.")
     if result.kept:
         print(exchange.KEPT_WARNING % result.kept)
+    if result.token_expires:
+        print(f"WARNING: this reader's API token expires on {result.token_expires}. Make a new one (Staff → API tokens) "
+              "and run tipline-reader token before then.")
 
 
 def _plain(value) -> str:
@@ -243,6 +285,8 @@ def _when(hour: str) -> str:
 
 def write(arguments) -> None:
     profile, vault = _opened(arguments)
+    if arguments.text is None and sys.stdin.isatty():
+        print(f"Type the {arguments.kind}; end it with Ctrl+D on a line of its own (Ctrl+C stops, nothing is sent).", file=sys.stderr)
     text = (arguments.text if arguments.text is not None else sys.stdin.read()).strip()
     if not 0 < len(text) <= 20_000:
         raise ReaderError("Write between 1 and 20,000 characters.")
@@ -337,8 +381,8 @@ def _new_passphrase(variable: str = "TIPLINE_READER_PASSPHRASE") -> str:
     if os.environ.get(variable):
         passphrase = os.environ[variable]
     else:
-        passphrase = getpass.getpass("Choose a passphrase for this reader's vault: ")
-        if getpass.getpass("The same passphrase again: ") != passphrase:
+        passphrase = _ask("Choose a passphrase for this reader's vault: ")
+        if _ask("The same passphrase again: ") != passphrase:
             raise ReaderError("The two passphrases differ. Nothing was made.")
     if len(passphrase) < MINIMUM_PASSPHRASE:
         raise ReaderError(f"A passphrase has at least {MINIMUM_PASSPHRASE} characters: it is all that guards the channel's key here.")
@@ -346,7 +390,7 @@ def _new_passphrase(variable: str = "TIPLINE_READER_PASSPHRASE") -> str:
 
 
 def _secret(variable: str, prompt: str) -> str:
-    value = os.environ.get(variable) or getpass.getpass(prompt)
+    value = os.environ.get(variable) or _ask(prompt)
     if not value:
         raise ReaderError(f"Nothing was given for {prompt.rstrip(': ')}.")
     return value

@@ -17,6 +17,11 @@ class ServerSaid(ReaderError):
         super().__init__(f"The server said {status}: {message}")
         self.status = status
 
+TOKEN_REFUSED = (
+    "it no longer takes this reader's API token (tokens expire, 90 days after they are made unless chosen otherwise, "
+    "and a reset of the account or an admin revokes them). Make a new one on the tip line (Staff → API tokens) and run "
+    "tipline-reader token: nothing here is lost."
+)
 TIMEOUT_SECONDS = 60
 CHUNK_BYTES = 64 * 1024
 
@@ -52,6 +57,8 @@ class Client:
         try:
             return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
         except urllib.error.HTTPError as error:
+            if error.code == 401:
+                raise ServerSaid(401, TOKEN_REFUSED) from None
             raise ServerSaid(error.code, _message_of(error)) from None
         except urllib.error.URLError as error:
             raise ReaderError(f"Cannot reach {self.base}: {error.reason}. Nothing was lost; try again.") from None

@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 import zipfile
+from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class SyncResult:
     forgotten: int = 0  # tips the server destroyed, removed here too
     kept: int = 0  # tips the server no longer lists before their retention ended: kept here, and said so
     listed: frozenset = frozenset()  # the ids of the tips the server listed
+    token_expires: str | None = None  # set when the API token expires within TOKEN_WARNING_DAYS
 
 
 KEPT_WARNING = ("WARNING: %d tips are no longer listed by the server although their retention has not ended: kept here. "
@@ -104,6 +106,7 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
     profile.save_channel_keys(listed)
     profile.save_vouches(client.get(f"/channels/{slug}/reader-vouches")["vouches"])
     opened = _opened_challenge(vault, listed)
+    expires = _expiring(listed.get("token_expires_at"))
     files, seen, cursor = 0, set(), ""
     while True:
         page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}), **({"proof": opened} if opened else {}))
@@ -113,8 +116,29 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
             seen.add(record["id"])
         if not page["next_cursor"]:
             forgotten, kept = profile.forget_all_but(seen)
-            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=forgotten, kept=kept, listed=frozenset(seen))
+            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=forgotten, kept=kept, listed=frozenset(seen), token_expires=expires)
         cursor = page["next_cursor"]
+
+
+TOKEN_WARNING_DAYS = 14
+
+
+def _expiring(expires_at: str | None) -> str | None:
+    if not isinstance(expires_at, str):
+        return None
+    moment = datetime.fromisoformat(expires_at)
+    return expires_at[:10] if moment - datetime.now(UTC) < timedelta(days=TOKEN_WARNING_DAYS) else None
+
+
+def replace_token(profile: Profile, vault: Vault, new_token: str) -> str:
+    """A new API token for this reader, taken only once the server accepts it (the old one
+    stays in the vault until then). Returns the account it belongs to."""
+    settings = profile.settings()
+    if not settings.get("server"):
+        raise ReaderError("This reader works without a network (air-gapped): it holds no API token.")
+    account = whoami(Client(settings["server"], new_token), settings["channel"])
+    vault.token = new_token
+    return account
 
 
 def _opened_challenge(vault: Vault, listed: dict) -> str:

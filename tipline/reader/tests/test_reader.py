@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from tipline.core.models import Channel, ChannelKey, Note, Tip
 from tipline.core.tips import channel_is_receiving
@@ -424,3 +425,45 @@ def test_a_saved_file_is_for_the_recipient_alone_and_the_fast_test_kdf_is_refuse
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     with pytest.raises(ReaderError, match="TIPLINE_INSECURE_FAST_KDF is set"):
         vault_params()
+
+
+def test_a_reader_lives_through_the_year_new_token_warnings_pending_items_and_one_line_errors(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from tipline.accounts.models import ApiToken
+    from tipline.accounts.tokens import create_token
+
+    people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    tip, _receipt = make_tip("vault", "The warden takes cash for visits.")
+    # Expiry is warned about two weeks ahead.
+    ApiToken.objects.filter(user=people["ana"].user).update(expires_at=timezone.now() + timedelta(days=10))
+    printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert "WARNING: this reader's API token expires on" in printed and "tipline-reader token" in printed
+    # A reply sent from the command line shows at once, as sent but not yet confirmed.
+    run_reader(ana, "reply", tip.reference, "--text", "Which days?", monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Reply by you · sent, not yet confirmed by a sync]" in shown and "Which days?" in shown
+    # The token expires: one clear line, and a new token brings the reader back.
+    ApiToken.objects.filter(user=people["ana"].user).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert cli.main(["--profile", str(ana), "sync"]) == 1
+    said = capsys.readouterr().err
+    assert "no longer takes this reader's API token" in said and "tipline-reader token" in said and said.count("\n") == 1
+    monkeypatch.setenv("TIPLINE_READER_TOKEN", "tl1.00000000000000000000000000000000.bad")
+    assert cli.main(["--profile", str(ana), "token"]) == 1  # a token that does not work is not taken
+    capsys.readouterr()
+    fresh = create_token(people["ana"].user, people["ana"].private_key, "reader again", 90).secret_string
+    assert "The new token works" in run_reader(ana, "token", token=fresh, monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys) and run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "[Reply by ana · signed" in shown and "not yet confirmed" not in shown
+
+    # Wrong ids, missing files, no terminal: one line each, never a traceback.
+    for arguments in (["save-file", tip.reference, "not-an-id", "--out", str(tmp_path / "x")], ["import-bundle", str(tmp_path / "missing.zip")],
+                      ["accept-key", str(tmp_path / "missing.key")], ["show", "T-NONE-NONE"]):
+        assert cli.main(["--profile", str(ana), *arguments]) == 1
+        said = capsys.readouterr().err
+        assert said.startswith("tipline-reader: ") and said.count("\n") == 1 and "Traceback" not in said
+    monkeypatch.delenv("TIPLINE_READER_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert cli.main(["--profile", str(ana), "list"]) == 0  # needs no passphrase
+    assert cli.main(["--profile", str(ana), "show", tip.reference]) == 1
+    assert "no terminal to ask on" in capsys.readouterr().err
