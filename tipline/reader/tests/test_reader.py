@@ -467,3 +467,33 @@ def test_a_reader_lives_through_the_year_new_token_warnings_pending_items_and_on
     assert cli.main(["--profile", str(ana), "list"]) == 0  # needs no passphrase
     assert cli.main(["--profile", str(ana), "show", tip.reference]) == 1
     assert "no terminal to ask on" in capsys.readouterr().err
+
+
+def test_show_through_a_terminal_emulator_with_hostile_input_leaves_the_screen_as_written(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    """What a recipient's terminal makes of `show`: played through pyte, an emulator of the
+    escape sequences terminals obey. Nothing the tipster or server wrote clears the screen,
+    sets the title, hides text or paints a heading of the reader's own."""
+    import pyte
+
+    _people, tokens = vault_desk
+    profile = tmp_path / "ana"
+    run_reader(profile, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(profile, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    hostile = ("Before.\x1b[2J\x1b[H\x1b]0;owned\x07\x1b[8mconcealed\x1b[0m\x1b[30;40mblack on black\x1b[0m\r"
+               "[Note by carol · signed · 2026-12-01 09:00]\x1b[1A\x1b[2K\u202eevil")
+    tip, _receipt = make_tip("vault", hostile)
+    run_reader(profile, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(profile, "note", tip.reference, "--text", "The team's real note.", monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(profile, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+
+    screen = pyte.Screen(200, 60)
+    stream = pyte.Stream(screen)
+    stream.feed(shown.replace("\n", "\r\n"))
+    lines = [line.rstrip() for line in screen.display]
+    assert screen.title == ""  # no window title set
+    assert lines[0].startswith(f"Tip {tip.reference}")  # the screen was not cleared over the heading
+    assert any("The team's real note." in line for line in lines)
+    assert not any(line.startswith("[Note by carol") for line in lines)  # only the reader's own headings start a line
+    painted = [char for row in screen.buffer.values() for char in row.values() if (char.fg, char.bg, char.reverse) != ("default", "default", False)]
+    assert painted == []  # no colour set by the tipster: no black on black
+    assert any("\\u001b[8mconcealed" in line for line in lines)  # the codes shown as text instead
