@@ -12,7 +12,8 @@ from pathlib import Path
 from tipline.crypto import channel_keys, recipient_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
-from tipline.reader import authors, exchange, opening, web
+from tipline.reader import authors, exchange, language, opening, web
+from tipline.reader.language import _, gettext_noop
 from tipline.reader.client import Client
 from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir
 
@@ -23,32 +24,33 @@ def main(argv: list[str] | None = None) -> int:
     """Every problem ends in one line on standard error, never a traceback: what went wrong
     and what to do; nothing the reader holds is lost by any of them."""
     arguments = parser().parse_args(argv)
+    language.use(language.from_environment(arguments.language))
     try:
         return arguments.command(arguments) or 0
     except ReaderError as problem:
         return _said(str(problem))
     except EOFError:
-        return _said(NO_TERMINAL)
+        return _said(_(NO_TERMINAL))
     except KeyboardInterrupt:
-        return _said("Stopped. Nothing sealed here was lost.", 130)
+        return _said(_("Stopped. Nothing sealed here was lost."), 130)
     except FileNotFoundError as problem:
-        return _said(f"No such file: {problem.filename}.")
+        return _said(_("No such file: %(file)s.") % {"file": problem.filename})
     except (OSError, zipfile.BadZipFile) as problem:
-        return _said(f"Cannot use that file: {problem}.")
+        return _said(_("Cannot use that file: %(problem)s.") % {"problem": problem})
     except (DecryptionError, UnsupportedFormatError) as problem:
-        return _said(f"{problem} Was the file made for this reader?")
+        return _said(_("%(problem)s Was the file made for this reader?") % {"problem": problem})
     except Exception as problem:  # noqa: BLE001 - the last line of defence against a traceback
-        return _said(f"Something unexpected went wrong ({type(problem).__name__}: {problem}). Nothing was lost; "
-                     "please report this line to whoever runs your tip line.")
+        return _said(_("Something unexpected went wrong (%(problem)s). Nothing was lost; please report this line to whoever runs "
+                       "your tip line.") % {"problem": f"{type(problem).__name__}: {problem}"})
 
 
-NO_TERMINAL = "There is no terminal to ask on: set TIPLINE_READER_PASSPHRASE (and TIPLINE_READER_TOKEN) for scripts."
+NO_TERMINAL = gettext_noop("There is no terminal to ask on: set TIPLINE_READER_PASSPHRASE (and TIPLINE_READER_TOKEN) for scripts.")
 
 
 def _ask(prompt: str) -> str:
     """A secret typed without echo; never read from a pipe, where it would show."""
     if not sys.stdin.isatty():
-        raise ReaderError(NO_TERMINAL)
+        raise ReaderError(_(NO_TERMINAL))
     return getpass.getpass(prompt)
 
 
@@ -59,6 +61,7 @@ def _said(message: str, status: int = 1) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tipline-reader", description="Read and answer the tips of an offline-key channel on your own computer.")
+    top.add_argument("--language", choices=language.LANGUAGES, help="the language of messages and pages (default: from TIPLINE_READER_LANGUAGE or LANG)")
     top.add_argument("--profile", type=Path, default=None, help=f"where this reader keeps its vault and store (default: {default_profile_dir()})")
     commands = top.add_subparsers(required=True, metavar="COMMAND")
 
@@ -121,9 +124,9 @@ def parser() -> argparse.ArgumentParser:
 def init_profile(arguments) -> None:
     profile = _profile(arguments)
     if not arguments.air_gapped and not arguments.server:
-        raise ReaderError("Say where the tip line is (--server https://…), or --air-gapped for a machine that never goes online.")
+        raise ReaderError(_("Say where the tip line is (--server https://…), or --air-gapped for a machine that never goes online."))
     settings = {"channel": arguments.channel, "server": None if arguments.air_gapped else arguments.server.rstrip("/")}
-    vault = Vault(token=None if arguments.air_gapped else _secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): "))
+    vault = Vault(token=None if arguments.air_gapped else _secret("TIPLINE_READER_TOKEN", _("Personal API token (tl1.…): ")))
     name = arguments.name
     if not arguments.air_gapped:
         name = name or exchange.check_no_key_yet(Client(settings["server"], vault.token), arguments.channel)
@@ -136,14 +139,14 @@ def init_profile(arguments) -> None:
         public_key = pair.public_key
     profile.create(settings, vault, _new_passphrase())  # the key is on disk before the server hears of it
     if arguments.air_gapped:
-        print(f"Key made. Carry its public half to the online machine and run there:\n"
-              f"  tipline-reader init --server URL --channel {arguments.channel} --upload-key={b64(public_key)}")
+        print(_("Key made. Carry its public half to the online machine and run there:") +
+              f"\n  tipline-reader init --server URL --channel {arguments.channel} --upload-key={b64(public_key)}")
         # "=" keeps a key that begins with "-" (one in 64 do) from being read as an option.
     else:
         exchange.upload_first_key(Client(settings["server"], vault.token), arguments.channel, public_key)
-        print(f"Channel {arguments.channel} now seals every new tip to this key only.")
-    print(f"Fingerprint: {channel_keys.fingerprint(public_key)}")
-    print(f"Replies and notes written here are signed as {vault.signing['name']}.")
+        print(_("Channel %(channel)s now seals every new tip to this key only.") % {"channel": arguments.channel})
+    print(_("Fingerprint: %(fingerprint)s") % {"fingerprint": channel_keys.fingerprint(public_key)})
+    print(_("Replies and notes written here are signed as %(name)s.") % {"name": _plain(vault.signing["name"])})
 
 
 def join_channel(arguments) -> None:
@@ -156,44 +159,45 @@ def join_channel(arguments) -> None:
         profile.save_vault(vault, passphrase)
     else:
         if not arguments.channel:
-            raise ReaderError("Say which channel to join: --channel SLUG (and --server URL unless this machine is air-gapped).")
-        vault = Vault(token=_secret("TIPLINE_READER_TOKEN", "Personal API token (tl1.…): ") if arguments.server else None)
+            raise ReaderError(_("Say which channel to join: --channel SLUG (and --server URL unless this machine is air-gapped)."))
+        vault = Vault(token=_secret("TIPLINE_READER_TOKEN", _("Personal API token (tl1.…): ")) if arguments.server else None)
         name = arguments.name or (exchange.whoami(Client(arguments.server.rstrip("/"), vault.token), arguments.channel) if arguments.server else None)
         authors.ensure_signing_key(vault, name or f"{arguments.channel} air-gapped reader")
         request = exchange.new_transfer_request(vault)
         server = arguments.server.rstrip("/") if arguments.server else None
         profile.create({"channel": arguments.channel, "server": server}, vault, _new_passphrase())
-    print(f"Send this request to a colleague who reads the channel:\n  {request}\n"
-          f"Read them its fingerprint to compare: {exchange.request_fingerprint(request)}\n"
-          "Then run tipline-reader accept-key on the file they send back.")
+    print(_("Send this request to a colleague who reads the channel:") + f"\n  {request}\n" +
+          _("Read them its fingerprint to compare: %(fingerprint)s") % {"fingerprint": exchange.request_fingerprint(request)} + "\n" +
+          _("Then run tipline-reader accept-key on the file they send back."))
 
 
 def share_key(arguments) -> None:
     profile, vault, passphrase = _opened(arguments, with_passphrase=True)
     arguments.out.write_bytes(exchange.share_keys(profile, vault, arguments.request))
     profile.save_vault(vault, passphrase)  # the colleague's signing key is trusted from now on
-    print(f"Sealed for the request with fingerprint {exchange.request_fingerprint(arguments.request)}: compare it with your "
-          f"colleague before you send {arguments.out}. Only their reader can open it.")
+    print(_("Sealed for the request with fingerprint %(fingerprint)s: compare it with your colleague before you send %(file)s. "
+            "Only their reader can open it.") % {"fingerprint": exchange.request_fingerprint(arguments.request), "file": arguments.out})
 
 
 def accept_key(arguments) -> None:
     profile, vault, passphrase = _opened(arguments, with_passphrase=True)
     count = exchange.accept_keys(vault, arguments.file.read_bytes())
     profile.save_vault(vault, passphrase)
-    print(f"Took in {count} channel key(s). Newest fingerprint: {channel_keys.fingerprint(vault.newest_public_key)}")
+    print(_("Channel keys taken in: %(count)d. Newest fingerprint: %(fingerprint)s")
+          % {"count": count, "fingerprint": channel_keys.fingerprint(vault.newest_public_key)})
 
 
 def change_passphrase(arguments) -> None:
     profile, vault = _opened(arguments)
     profile.save_vault(vault, _new_passphrase("TIPLINE_READER_NEW_PASSPHRASE"))
-    print("The vault now opens with the new passphrase only.")
+    print(_("The vault now opens with the new passphrase only."))
 
 
 def change_token(arguments) -> None:
     profile, vault, passphrase = _opened(arguments, with_passphrase=True)
-    account = exchange.replace_token(profile, vault, _secret("TIPLINE_READER_TOKEN", "New personal API token (tl1.…): "))
+    account = exchange.replace_token(profile, vault, _secret("TIPLINE_READER_TOKEN", _("New personal API token (tl1.…): ")))
     profile.save_vault(vault, passphrase)
-    print(f"The new token works (account {_plain(account)}); the vault keeps it instead of the old one.")
+    print(_("The new token works (account %(account)s); the vault keeps it instead of the old one.") % {"account": _plain(account)})
 
 
 def list_keys(arguments) -> None:
@@ -201,15 +205,17 @@ def list_keys(arguments) -> None:
     for key in vault.keys:
         print(channel_keys.fingerprint(from_b64(key["public"])))
     if not vault.keys:
-        print("No channel key here yet: tipline-reader join asks a colleague for it.")
+        print(_("No channel key here yet: tipline-reader join asks a colleague for it."))
 
 
 def rotate(arguments) -> None:
     profile, vault, passphrase = _opened(arguments, with_passphrase=True)
     rotation = exchange.rotate(profile, vault, lambda: profile.save_vault(vault, passphrase))
-    print(f"New channel key {rotation.fingerprint}; sealed {rotation.resealed} tips again to it. Share it with your colleagues: tipline-reader share-key.")
+    print(_("New channel key %(fingerprint)s; tips sealed again to it: %(count)d. Share it with your colleagues: tipline-reader share-key.")
+          % {"fingerprint": rotation.fingerprint, "count": rotation.resealed})
     if rotation.not_opened:
-        print(f"{rotation.not_opened} tips are sealed to a key this reader never held: the colleague who holds it runs tipline-reader rotate too.")
+        print(_("Tips sealed to a key this reader never held: %(count)d. The colleague who holds it runs tipline-reader rotate too.")
+              % {"count": rotation.not_opened})
 
 
 # ---- reading and answering ---------------------------------------------------------------
@@ -218,14 +224,15 @@ def rotate(arguments) -> None:
 def sync(arguments) -> None:
     profile, vault = _opened(arguments)
     result = exchange.sync(profile, vault)
-    print(f"Sent {result.sent} replies and notes; fetched {result.tips} tips and {result.files} new files.")
+    print(_("Replies and notes sent: %(sent)d. Tips fetched: %(tips)d, with new files: %(files)d.")
+          % {"sent": result.sent, "tips": result.tips, "files": result.files})
     if result.forgotten:
-        print(f"Removed {result.forgotten} tips the tip line destroyed (its retention), with their files.")
+        print(_("Tips the tip line destroyed (its retention), removed here with their files: %(count)d.") % {"count": result.forgotten})
     if result.kept:
-        print(exchange.KEPT_WARNING % result.kept)
+        print(_(exchange.KEPT_WARNING) % {"count": result.kept})
     if result.token_expires:
-        print(f"WARNING: this reader's API token expires on {result.token_expires}. Make a new one (Staff → API tokens) "
-              "and run tipline-reader token before then.")
+        print(_("WARNING: this reader's API token expires on %(date)s. Make a new one (Staff → API tokens) and run "
+                "tipline-reader token before then.") % {"date": result.token_expires})
 
 
 def _plain(value) -> str:
@@ -251,30 +258,30 @@ def list_tips(arguments) -> None:
     profile = _profile(arguments)
     records = sorted(profile.tip_records(), key=lambda record: (str(record["deadline"] or "9999"), str(record["received_hour"])))
     for record in records:
-        deadline = f"deadline {_plain(record['deadline'])[:16]}" if record["deadline"] else "no deadline"
-        print(
-            f"{_plain(record['reference'])}  received {_plain(record['received_hour'])[:16]}  {deadline}  "
-            f"{_plain(record['status'])}  {_plain(record['message_count'])} messages"
-        )
+        deadline = _("deadline %(when)s") % {"when": _plain(record["deadline"])[:16]} if record["deadline"] else _("no deadline")
+        print(f"{_plain(record['reference'])}  " + _("received %(when)s") % {"when": _plain(record["received_hour"])[:16]} +
+              f"  {deadline}  {_plain(language.status(record['status']))}  " + _("messages: %(count)s") % {"count": _plain(record["message_count"])})
     if not records:
-        print("No tips yet: tipline-reader sync (or import-bundle) fetches them.")
+        print(_("No tips yet: tipline-reader sync (or import-bundle) fetches them."))
 
 
 def show_tip(arguments) -> None:
     profile, vault = _opened(arguments)
     tip = opening.open_tip(profile, vault, profile.tip_record(arguments.tip))
     record = tip.record
-    print(f"Tip {_plain(record['reference'])} · received {_plain(record['received_hour'])[:16]} UTC · {_plain(record['status'])}")
+    print(_("Tip %(reference)s · received %(when)s UTC · %(status)s") % {
+        "reference": _plain(record["reference"]), "when": _plain(record["received_hour"])[:16], "status": _plain(language.status(record["status"]))})
     for warning in tip.warnings:
-        print(f"WARNING: {_plain(warning)}")
+        print(_("WARNING: %(warning)s") % {"warning": _plain(warning)})
     for answer in tip.answers:
         print(f"\n{_plain(answer['label'])}:\n{_body(answer['value'])}")
     for view in tip.files:
-        print(f"\nFile {_plain(view.id)}: {_plain(view.name)} ({_plain(view.size)} bytes) — {_plain(view.note)}")
+        print("\n" + _("File %(id)s: %(name)s (%(size)s bytes) — %(note)s") % {
+            "id": _plain(view.id), "name": _plain(view.name), "size": _plain(view.size), "note": _plain(view.note)})
     for message in tip.messages:
         print(f"\n[{_plain(opening.byline(message))}{_when(message.sent_hour)}]\n{_body(message.text)}")
         for view in message.files:
-            print(f"  File {_plain(view.id)}: {_plain(view.name)} ({_plain(view.size)} bytes)")
+            print("  " + _("File %(id)s: %(name)s (%(size)s bytes)") % {"id": _plain(view.id), "name": _plain(view.name), "size": _plain(view.size)})
     for note in tip.notes:
         print(f"\n[{_plain(opening.byline(note))}{_when(note.written_hour)}]\n{_body(note.text)}")
 
@@ -286,17 +293,19 @@ def _when(hour: str) -> str:
 def write(arguments) -> None:
     profile, vault = _opened(arguments)
     if arguments.text is None and sys.stdin.isatty():
-        print(f"Type the {arguments.kind}; end it with Ctrl+D on a line of its own (Ctrl+C stops, nothing is sent).", file=sys.stderr)
+        prompt = _("Type the reply; end it with Ctrl+D on a line of its own (Ctrl+C stops, nothing is sent).") if arguments.kind == "reply" else (
+            _("Type the note; end it with Ctrl+D on a line of its own (Ctrl+C stops, nothing is sent)."))
+        print(prompt, file=sys.stderr)
     text = (arguments.text if arguments.text is not None else sys.stdin.read()).strip()
     if not 0 < len(text) <= 20_000:
-        raise ReaderError("Write between 1 and 20,000 characters.")
+        raise ReaderError(_("Write between 1 and 20,000 characters."))
     record = profile.tip_record(arguments.tip)
     profile.queue(opening.seal_text(profile, vault, record, arguments.kind, text, getattr(arguments, "purpose", "")))
     if not profile.settings().get("server"):
-        print("Sealed. Carry it out with tipline-reader export-replies.")
+        print(_("Sealed. Carry it out with tipline-reader export-replies."))
         return
     sent = exchange.send_waiting(profile, exchange.client_for(profile, vault))
-    print(f"Sealed and sent ({sent}).")
+    print(_("Sealed and sent (%(count)d).") % {"count": sent})
 
 
 def save_file(arguments) -> None:
@@ -307,14 +316,14 @@ def save_file(arguments) -> None:
         for chunk in chunks:
             handle.write(chunk)
     partial.replace(arguments.out)  # only a file that verified to its end gets its name
-    print(f"Saved {view.name} ({view.size} bytes) to {arguments.out}.")
+    print(_("Saved %(name)s (%(size)d bytes) to %(file)s.") % {"name": _plain(view.name), "size": view.size, "file": arguments.out})
 
 
 def serve_pages(arguments) -> None:
     profile, vault = _opened(arguments)
     server = web.serve(profile, vault, arguments.port, online=bool(profile.settings().get("server")))
-    print(f"Open {web.address(server)} in your browser (on this computer only; the secret in it lets you in).\n"
-          "Stop with Ctrl+C.", flush=True)
+    print(_("Open %(address)s in your browser (on this computer only; the secret in it lets you in).") % {"address": web.address(server)}
+          + "\n" + _("Stop with Ctrl+C."), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -329,24 +338,25 @@ def serve_pages(arguments) -> None:
 def export_bundle(arguments) -> None:
     profile, vault = _opened(arguments)
     result = exchange.export_bundle(profile, vault, arguments.out)
-    print(f"Wrote {arguments.out}: every tip of the channel, still encrypted ({result.tips} fetched now, {result.sent} replies sent).")
+    print(_("Wrote %(file)s: every tip of the channel, still encrypted (fetched now: %(tips)d; replies and notes sent: %(sent)d).")
+          % {"file": arguments.out, "tips": result.tips, "sent": result.sent})
 
 
 def import_bundle(arguments) -> None:
     profile, vault = _opened(arguments)
-    print(f"Read {exchange.import_bundle(profile, vault, arguments.file)} tips from {arguments.file}.")
+    print(_("Tips read from %(file)s: %(count)d.") % {"file": arguments.file, "count": exchange.import_bundle(profile, vault, arguments.file)})
 
 
 def export_replies(arguments) -> None:
     profile = _profile(arguments)
-    print(f"Wrote {exchange.export_replies(profile, arguments.out)} sealed replies and notes to {arguments.out}.")
+    print(_("Sealed replies and notes written to %(file)s: %(count)d.") % {"file": arguments.out, "count": exchange.export_replies(profile, arguments.out)})
 
 
 def import_replies(arguments) -> None:
     profile, vault = _opened(arguments)
     count = exchange.import_replies(profile, arguments.file)
     sent = exchange.send_waiting(profile, exchange.client_for(profile, vault))
-    print(f"Took {count} sealed replies and notes from {arguments.file}; sent {sent}.")
+    print(_("Sealed replies and notes taken from %(file)s: %(count)d; sent: %(sent)d.") % {"file": arguments.file, "count": count, "sent": sent})
 
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -359,7 +369,7 @@ def _profile(arguments) -> Profile:
 def _opened(arguments, with_passphrase: bool = False):
     profile = _profile(arguments)
     profile.settings()  # says where to start when there is no profile
-    passphrase = _secret("TIPLINE_READER_PASSPHRASE", "Passphrase: ")
+    passphrase = _secret("TIPLINE_READER_PASSPHRASE", _("Passphrase: "))
     vault = profile.open_vault(passphrase)
     if vault.signing is None:  # a vault from before signing keys gets one now
         authors.ensure_signing_key(vault, _own_name(profile, vault))
@@ -381,18 +391,18 @@ def _new_passphrase(variable: str = "TIPLINE_READER_PASSPHRASE") -> str:
     if os.environ.get(variable):
         passphrase = os.environ[variable]
     else:
-        passphrase = _ask("Choose a passphrase for this reader's vault: ")
-        if _ask("The same passphrase again: ") != passphrase:
-            raise ReaderError("The two passphrases differ. Nothing was made.")
+        passphrase = _ask(_("Choose a passphrase for this reader's vault: "))
+        if _ask(_("The same passphrase again: ")) != passphrase:
+            raise ReaderError(_("The two passphrases differ. Nothing was made."))
     if len(passphrase) < MINIMUM_PASSPHRASE:
-        raise ReaderError(f"A passphrase has at least {MINIMUM_PASSPHRASE} characters: it is all that guards the channel's key here.")
+        raise ReaderError(_("A passphrase has at least %(count)d characters: it is all that guards the channel's key here.") % {"count": MINIMUM_PASSPHRASE})
     return passphrase
 
 
 def _secret(variable: str, prompt: str) -> str:
     value = os.environ.get(variable) or _ask(prompt)
     if not value:
-        raise ReaderError(f"Nothing was given for {prompt.rstrip(': ')}.")
+        raise ReaderError(_("Nothing was given for %(what)s.") % {"what": prompt.rstrip(": ")})
     return value
 
 
@@ -402,7 +412,7 @@ def _public_key(text: str) -> bytes:
     except ValueError:
         key = b""
     if len(key) != 32:
-        raise ReaderError("A public key is the 43 characters tipline-reader init --air-gapped printed.")
+        raise ReaderError(_("A public key is the 43 characters tipline-reader init --air-gapped printed."))
     return key
 
 

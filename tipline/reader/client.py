@@ -7,6 +7,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
+from tipline.reader.language import _, gettext_noop
 from tipline.reader.profile import ReaderError
 
 
@@ -14,10 +15,10 @@ class ServerSaid(ReaderError):
     """The server answered with an error; `status` is its HTTP status."""
 
     def __init__(self, status: int, message: str):
-        super().__init__(f"The server said {status}: {message}")
+        super().__init__(_("The server said %(status)s: %(message)s") % {"status": status, "message": message})
         self.status = status
 
-TOKEN_REFUSED = (
+TOKEN_REFUSED = gettext_noop(
     "it no longer takes this reader's API token (tokens expire, 90 days after they are made unless chosen otherwise, "
     "and a reset of the account or an admin revokes them). Make a new one on the tip line (Staff → API tokens) and run "
     "tipline-reader token: nothing here is lost."
@@ -58,10 +59,10 @@ class Client:
             return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
         except urllib.error.HTTPError as error:
             if error.code == 401:
-                raise ServerSaid(401, TOKEN_REFUSED) from None
+                raise ServerSaid(401, _(TOKEN_REFUSED)) from None
             raise ServerSaid(error.code, _message_of(error)) from None
         except urllib.error.URLError as error:
-            raise ReaderError(f"Cannot reach {self.base}: {error.reason}. Nothing was lost; try again.") from None
+            raise ReaderError(_("Cannot reach %(server)s: %(reason)s. Nothing was lost; try again.") % {"server": self.base, "reason": error.reason}) from None
 
 
 def _message_of(error: urllib.error.HTTPError) -> str:

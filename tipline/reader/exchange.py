@@ -14,6 +14,7 @@ from pathlib import Path
 from tipline.crypto import channel_keys, recipient_keys, tip_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.reader import authors, opening
+from tipline.reader.language import _, gettext_noop
 from tipline.reader.client import Client, ServerSaid
 from tipline.reader.profile import Profile, ReaderError, Vault
 
@@ -37,8 +38,8 @@ class SyncResult:
     token_expires: str | None = None  # set when the API token expires within TOKEN_WARNING_DAYS
 
 
-KEPT_WARNING = ("WARNING: %d tips are no longer listed by the server although their retention has not ended: kept here. "
-                "Unless your admins shortened the retention, the server may have been taken over: tell them.")
+KEPT_WARNING = gettext_noop("WARNING: tips no longer listed by the server although their retention has not ended, kept here: %(count)d. "
+                  "Unless your admins shortened the retention, the server may have been taken over: tell them.")
 
 _TEXT, _MAYBE_TEXT, _NUMBER = (str,), (str, type(None)), (int,)
 _RECORD_FIELDS = {
@@ -60,8 +61,8 @@ def checked_record(record) -> dict:
     is stored or forgotten, instead of crashing a later list or show."""
     problem = _record_problem(record)
     if problem:
-        raise ReaderError(f"The server sent a tip that is not well formed ({problem}); nothing more was stored. "
-                          "The server may have been taken over: tell your admins.")
+        raise ReaderError(_("The server sent a tip that is not well formed (%(problem)s); nothing more was stored. "
+                            "The server may have been taken over: tell your admins.") % {"problem": problem})
     return record
 
 
@@ -92,7 +93,7 @@ def _record_problem(record) -> str:
 def client_for(profile: Profile, vault: Vault) -> Client:
     settings = profile.settings()
     if not settings.get("server") or not vault.token:
-        raise ReaderError("This reader works without a network (air-gapped): carry bundles with import-bundle and export-replies.")
+        raise ReaderError(_("This reader works without a network (air-gapped): carry bundles with import-bundle and export-replies."))
     return Client(settings["server"], vault.token)
 
 
@@ -135,7 +136,7 @@ def replace_token(profile: Profile, vault: Vault, new_token: str) -> str:
     stays in the vault until then). Returns the account it belongs to."""
     settings = profile.settings()
     if not settings.get("server"):
-        raise ReaderError("This reader works without a network (air-gapped): it holds no API token.")
+        raise ReaderError(_("This reader works without a network (air-gapped): it holds no API token."))
     account = whoami(Client(settings["server"], new_token), settings["channel"])
     vault.token = new_token
     return account
@@ -158,28 +159,27 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict) -> None:
     seen is pinned in the profile once the check passes."""
     current = listed["current"]
     if not vault.keys:
-        raise ReaderError(
+        raise ReaderError(_(
             "This reader holds no channel key (the online side of an air-gapped pair, or one waiting for a colleague): "
             "carry tips out with tipline-reader export-bundle, or get the key with join and accept-key."
-        )
+        ))
     if current is None:
-        raise ReaderError("The channel has no offline key on the server, so it takes no tips: tipline-reader init sets one.")
+        raise ReaderError(_("The channel has no offline key on the server, so it takes no tips: tipline-reader init sets one."))
     public_key = from_b64(current["public_key"])
     if not vault.holds(public_key):
-        raise ReaderError(
-            f"The server seals new tips to a key this reader does not hold (fingerprint {current['fingerprint']}, set by "
-            f"{current['uploaded_by']}). If no colleague rotated it, the server may have been taken over: tell your admins "
-            "at once, and ask whoever rotated it to share it (tipline-reader share-key)."
-        )
+        raise ReaderError(_(
+            "The server seals new tips to a key this reader does not hold (fingerprint %(fingerprint)s, set by %(who)s). If no "
+            "colleague rotated it, the server may have been taken over: tell your admins at once, and ask whoever rotated it to "
+            "share it (tipline-reader share-key)."
+        ) % {"fingerprint": current["fingerprint"], "who": current["uploaded_by"]})
     generations = [key["generation"] for key in listed["retired"]]
     pinned = profile.settings().get("newest_key_generation", 0)
     if public_key != vault.newest_public_key or current["generation"] < max([pinned, *generations]):
-        raise ReaderError(
-            f"The server seals new tips to an older key of this channel again (fingerprint {current['fingerprint']}, "
-            f"generation {current['generation']}; this reader has seen generation {max([pinned, *generations])}). "
-            "No rotation does that: the server may have been taken over, and whoever holds the retired key could read "
-            "new tips. Tell your admins at once."
-        )
+        raise ReaderError(_(
+            "The server seals new tips to an older key of this channel again (fingerprint %(fingerprint)s, generation "
+            "%(generation)s; this reader has seen generation %(seen)s). No rotation does that: the server may have been taken "
+            "over, and whoever holds the retired key could read new tips. Tell your admins at once."
+        ) % {"fingerprint": current["fingerprint"], "generation": current["generation"], "seen": max([pinned, *generations])})
     if current["generation"] > pinned:
         profile.update_settings(newest_key_generation=current["generation"])
 
@@ -237,10 +237,10 @@ def check_no_key_yet(client: Client, slug: str) -> str:
     Returns the token's account name."""
     listed = client.get(f"/channels/{slug}/offline-key")
     if listed["current"] is not None:
-        raise ReaderError(
-            f"Channel {slug} has a key already (fingerprint {listed['current']['fingerprint']}): ask a colleague who holds it "
-            "to share it (tipline-reader join here, then tipline-reader share-key there)."
-        )
+        raise ReaderError(_(
+            "Channel %(channel)s has a key already (fingerprint %(fingerprint)s): ask a colleague who holds it to share it "
+            "(tipline-reader join here, then tipline-reader share-key there)."
+        ) % {"channel": slug, "fingerprint": listed["current"]["fingerprint"]})
     return listed["you"]
 
 
@@ -315,7 +315,7 @@ def share_keys(profile: Profile, vault: Vault, request: str) -> bytes:
     requester's signing key is trusted from now on, and a vouch for it waits in the outbox so
     that the colleagues' readers trust it too."""
     if not vault.keys:
-        raise ReaderError("This reader holds no channel key to share.")
+        raise ReaderError(_("This reader holds no channel key to share."))
     asked = _request(request)
     if asked.signing_key is None:
         return channel_keys.seal_transfer(vault.keys, asked.transfer_key)
@@ -326,7 +326,7 @@ def share_keys(profile: Profile, vault: Vault, request: str) -> bytes:
 
 def accept_keys(vault: Vault, sealed: bytes) -> int:
     if vault.transfer is None:
-        raise ReaderError("This reader asked for no key: run tipline-reader join first, and send its request to a colleague.")
+        raise ReaderError(_("This reader asked for no key: run tipline-reader join first, and send its request to a colleague."))
     handed = channel_keys.open_transfer(sealed, from_b64(vault.transfer["private"]))
     keys, roster = (handed, []) if isinstance(handed, list) else (handed["keys"], handed["roster"])
     for key in keys:
@@ -347,7 +347,7 @@ def _request(request: str) -> Request:
     except (ValueError, UnicodeDecodeError):
         transfer, signing, name = b"", None, None
     if len(transfer) != 32 or (prefix == "tlr2" and (signing is None or len(signing) != 32 or not name)) or prefix not in ("tlr1", "tlr2"):
-        raise ReaderError("A key request looks like tlr2.… as tipline-reader join printed it.")
+        raise ReaderError(_("A key request looks like tlr2.… as tipline-reader join printed it."))
     return Request(transfer, b64(signing) if signing else None, name, text)
 
 
@@ -376,7 +376,7 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
     is saved under its own id, checked to be a UUID."""
     with zipfile.ZipFile(source) as bundle:
         if bundle.read("format").decode() != BUNDLE_FORMAT:
-            raise ReaderError(f"{source} is not a tipline-reader bundle.")
+            raise ReaderError(_("%(file)s is not a tipline-reader bundle.") % {"file": source})
         listed = json.loads(bundle.read("channel-keys.json"))
         check_current_key(profile, vault, listed)
         profile.save_channel_keys(listed)
@@ -392,13 +392,14 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 try:
                     target_path = profile.blob_path(name.removeprefix("blobs/"))
                 except ValueError:
-                    raise ReaderError(f"{source} holds a file named {name!r}, which no bundle has: it was not made by tipline-reader.") from None
+                    raise ReaderError(_("%(file)s holds a file named %(name)r, which no bundle has: it was not made by tipline-reader.")
+                                      % {"file": source, "name": name}) from None
                 with bundle.open(name) as source_blob, os.fdopen(os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
     _forgotten, kept = profile.forget_all_but(seen)  # a bundle holds every tip the server still has
     if kept:
-        print(KEPT_WARNING % kept)
+        print(_(KEPT_WARNING) % {"count": kept})
     return len(seen)
 
 
@@ -416,7 +417,7 @@ def export_replies(profile: Profile, destination: Path) -> int:
 def import_replies(profile: Profile, source: Path) -> int:
     with zipfile.ZipFile(source) as replies:
         if replies.read("format").decode() != REPLIES_FORMAT:
-            raise ReaderError(f"{source} is not a tipline-reader replies file.")
+            raise ReaderError(_("%(file)s is not a tipline-reader replies file.") % {"file": source})
         items = [json.loads(replies.read(name)) for name in replies.namelist() if name.startswith("outbox/")]
     for item in items:
         profile.queue({key: item[key] for key in QUEUED_FIELDS if key in item})

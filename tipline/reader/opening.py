@@ -11,6 +11,7 @@ from tipline.crypto import channel_keys, content, files, tip_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError
 from tipline.reader import authors
+from tipline.reader.language import _
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 
@@ -57,16 +58,22 @@ def byline(item: "OpenMessage | OpenNote") -> str:
     """Who wrote a message or note, in the words both the terminal and the pages show: a
     signed name only where a trusted reader's signature says so."""
     if isinstance(item, OpenMessage) and item.author == "tipster":
-        return "Tipster" if item.verdict is None else "Tipster (unverified, as the server says)"
-    verdict = item.verdict or authors.Verdict(authors.UNVERIFIED, "Team")
-    kind = "Reply" if isinstance(item, OpenMessage) else "Note"
+        return _("Tipster") if item.verdict is None else _("Tipster (unverified, as the server says)")
+    verdict = item.verdict or authors.Verdict(authors.UNVERIFIED, _("Team"))
+    reply = isinstance(item, OpenMessage)
     if item.pending:
-        return f"{kind} by you · {item.pending}"
+        waiting = item.pending == PENDING_WAITING
+        if reply:
+            return _("Reply by you · waiting to be sent") if waiting else _("Reply by you · sent, not yet confirmed by a sync")
+        return _("Note by you · waiting to be sent") if waiting else _("Note by you · sent, not yet confirmed by a sync")
     if verdict.status == authors.VERIFIED:
-        return f"{kind} by {verdict.name} · signed"
-    if verdict.status == authors.ALTERED:
-        return f"{kind} by {verdict.name}? · ALTERED: its signature does not match what the server shows"
-    return f"{kind} by {verdict.name} · unverified, as the server says"
+        text = _("Reply by %(name)s · signed") if reply else _("Note by %(name)s · signed")
+    elif verdict.status == authors.ALTERED:
+        text = (_("Reply by %(name)s? · ALTERED: its signature does not match what the server shows") if reply
+                else _("Note by %(name)s? · ALTERED: its signature does not match what the server shows"))
+    else:
+        text = _("Reply by %(name)s · unverified, as the server says") if reply else _("Note by %(name)s · unverified, as the server says")
+    return text % {"name": verdict.name}
 
 
 PENDING_WAITING = "waiting to be sent"
@@ -83,14 +90,14 @@ def keys_of(profile: Profile, vault: Vault, record: dict) -> tip_keys.SealedKeys
     try:
         return tip_keys.open_sealed_keys(from_b64(record["sealed_key"]), uuid.UUID(record["id"]).bytes, private_key)
     except DecryptionError:
-        raise ReaderError(f"Tip {record['reference']} does not open with this channel's key: it was altered on the server.") from None
+        raise ReaderError(_("Tip %(reference)s does not open with this channel's key: it was altered on the server.") % {"reference": record["reference"]}) from None
 
 
 def open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     try:
         return _open_tip(profile, vault, record)
     except DecryptionError:
-        raise ReaderError(f"Tip {record['reference']} does not open: its answers or a file's name were altered on the server.") from None
+        raise ReaderError(_("Tip %(reference)s does not open: its answers or a file's name were altered on the server.") % {"reference": record["reference"]}) from None
 
 
 def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
@@ -121,11 +128,11 @@ def _open_message(keys, record: dict, message: dict, trusted: dict, files: list)
     text = _text(keys.tip_key, message["ciphertext"], content.message_context(tip_id, message["key"], bound_as))
     if bound_as == content.TIPSTER:
         return OpenMessage("tipster", "", message["sent_hour"], text, files)
-    claimed = message["sender"] or "Team"
+    claimed = message["sender"] or _("Team")
     if bound_as == content.READER:
         verdict = authors.verdict(trusted, record["id"], "reply", message, claimed)
     else:  # from before authorship was bound, or written on the server: the server's word alone
-        verdict = authors.Verdict(authors.UNVERIFIED, "Tipster" if message["author"] == "tipster" else claimed)
+        verdict = authors.Verdict(authors.UNVERIFIED, _("Tipster") if message["author"] == "tipster" else claimed)
         if message["author"] == "tipster":
             return OpenMessage("tipster", "", message["sent_hour"], text, files, verdict)
     return OpenMessage("recipient", message["sender"], message["sent_hour"], text, files, verdict)
@@ -134,7 +141,7 @@ def _open_message(keys, record: dict, message: dict, trusted: dict, files: list)
 def _open_note(keys, record: dict, note: dict, trusted: dict) -> OpenNote:
     tip_id, bound_as = uuid.UUID(record["id"]).bytes, note.get("bound_as")
     text = _text(_note_key(keys, note), note["ciphertext"], content.note_context(tip_id, note["key"], bound_as))
-    claimed = note["author"] or "(removed user)"
+    claimed = note["author"] or _("(removed user)")
     if bound_as == content.READER:
         verdict = authors.verdict(trusted, record["id"], "note", note, claimed)
     else:
@@ -171,11 +178,13 @@ def _missing(profile: Profile, record: dict, trusted: dict) -> list[str]:
     problems = []
     for path, item in profile.sent():
         if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime < fetched:
-            problems.append(f"A {item['kind']} this reader sent is missing from the server's copy: the server dropped it.")
+            problems.append(_("A reply this reader sent is missing from the server's copy: the server dropped it.") if item["kind"] == "reply"
+                            else _("A note this reader sent is missing from the server's copy: the server dropped it."))
     for item in [*record["messages"], *record["notes"]]:
         seal = item.get("seal") or {}
         if seal.get("signer") in trusted and not set(map(str, seal.get("seen", []))) <= present:
-            problems.append(f"{trusted[seal['signer']]} had seen items of this tip that the server's copy no longer lists: the server dropped them.")
+            problems.append(_("%(name)s had seen items of this tip that the server's copy no longer lists: the server dropped them.")
+                            % {"name": trusted[seal["signer"]]})
             break
     return problems
 
@@ -201,7 +210,7 @@ def file_bytes(profile: Profile, vault: Vault, record: dict, file_id: str) -> tu
     item = next((item for item in record["files"] if item["id"] == file_id), None)
     path = profile.blob_path(file_id)
     if item is None or not path.exists():
-        raise ReaderError("This file is not in the reader yet: tipline-reader sync fetches it.")
+        raise ReaderError(_("This file is not in the reader yet: tipline-reader sync fetches it."))
     key, tip_id = tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes
     view = _describe(key, tip_id, item)
     file_key = files.unwrap_file_key(key, from_b64(item["wrapped_key"]), files.file_context(tip_id, file_id))
@@ -234,7 +243,7 @@ def _proof(profile: Profile, vault: Vault, record: dict, item_key: str, sealed: 
     """That this reader holds the channel's key (the server takes items from no one else)."""
     proof_key = profile.channel_keys().get("proof_key")
     if not proof_key:
-        raise ReaderError("This reader has not seen the server's proof key yet: tipline-reader sync (or import-bundle) first.")
+        raise ReaderError(_("This reader has not seen the server's proof key yet: tipline-reader sync (or import-bundle) first."))
     private_key = vault.private_key_for(profile.public_key_of(record["channel_key"]))
     return channel_keys.prove_item(private_key, from_b64(proof_key), uuid.UUID(record["id"]).bytes, item_key, sealed)
 
@@ -245,7 +254,7 @@ def _give_team_key(profile: Profile, vault: Vault, record: dict, keys: tip_keys.
     second note written before the next sync uses the same team key."""
     current = profile.channel_keys()["current"]
     if current is None:
-        raise ReaderError("The channel has no current key here: tipline-reader sync first.")
+        raise ReaderError(_("The channel has no current key here: tipline-reader sync first."))
     tip_id = uuid.UUID(record["id"]).bytes
     keys = tip_keys.SealedKeys(tip_key=keys.tip_key, team_key=tip_keys.new_team_key())
     box = b64(tip_keys.seal_keys(keys, tip_id, from_b64(current["public_key"])))
@@ -257,7 +266,8 @@ def _give_team_key(profile: Profile, vault: Vault, record: dict, keys: tip_keys.
         try:
             text = content.decrypt_content(keys.tip_key, from_b64(note["ciphertext"]), where)
         except DecryptionError:
-            raise ReaderError(f"A note of tip {record['reference']} does not open: it was altered on the server. Nothing was sealed.") from None
+            raise ReaderError(_("A note of tip %(reference)s does not open: it was altered on the server. Nothing was sealed.")
+                              % {"reference": record["reference"]}) from None
         note["ciphertext"], note["team"] = b64(content.encrypt_content(keys.team_key, text, where)), True
         resealed.append({"key": note["key"], "ciphertext": note["ciphertext"]})
     record["sealed_key"], record["channel_key"] = box, current["id"]
@@ -281,7 +291,7 @@ def _text(key: bytes, ciphertext: str, where: bytes) -> str:
     try:
         return content.decrypt_content(key, from_b64(ciphertext), where).decode()
     except (DecryptionError, UnicodeDecodeError):
-        return "(This text does not open: it was altered.)"
+        return _("(This text does not open: it was altered.)")
 
 
 def _read(path) -> Iterator[bytes]:

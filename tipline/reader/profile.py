@@ -15,6 +15,7 @@ from pathlib import Path
 from tipline.crypto import channel_keys, kdf
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import WrongPasswordError
+from tipline.reader.language import _
 
 PROFILE_VARIABLE = "TIPLINE_READER_PROFILE"
 
@@ -36,8 +37,8 @@ def vault_params() -> kdf.KdfParams:
     if not os.environ.get("TIPLINE_INSECURE_FAST_KDF"):
         return channel_keys.VAULT_PARAMS
     if "PYTEST_CURRENT_TEST" not in os.environ:
-        raise ReaderError("TIPLINE_INSECURE_FAST_KDF is set: it is for test suites, and would make this vault's passphrase quick "
-                          "to guess. Unset it and run the command again; nothing was written.")
+        raise ReaderError(_("TIPLINE_INSECURE_FAST_KDF is set: it is for test suites, and would make this vault's passphrase quick "
+                            "to guess. Unset it and run the command again; nothing was written."))
     return kdf.INSECURE_FAST_PARAMS
 
 
@@ -69,7 +70,7 @@ class Vault:
         for key in self.keys:
             if from_b64(key["public"]) == bytes(public_key):
                 return from_b64(key["private"])
-        raise ReaderError("This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key).")
+        raise ReaderError(_("This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key)."))
 
     @property
     def newest_public_key(self) -> bytes | None:
@@ -91,7 +92,7 @@ class Profile:
     def settings(self) -> dict:
         path = self.directory / "profile.json"
         if not path.exists():
-            raise ReaderError(f"No tipline-reader profile in {self.directory}: run tipline-reader init first.")
+            raise ReaderError(_("No tipline-reader profile in %(directory)s: run tipline-reader init first.") % {"directory": self.directory})
         return json.loads(path.read_text())
 
     def update_settings(self, **changes) -> None:
@@ -99,7 +100,8 @@ class Profile:
 
     def create(self, settings: dict, vault: Vault, passphrase: str) -> None:
         if self.exists:
-            raise ReaderError(f"{self.directory} holds a profile already: choose another with --profile, or remove that directory to start again.")
+            raise ReaderError(_("%(directory)s holds a profile already: choose another with --profile, or remove that directory to start again.")
+                              % {"directory": self.directory})
         for part in ("tips", "blobs", "outbox", "sent"):
             (self.directory / part).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory.chmod(0o700)
@@ -111,7 +113,7 @@ class Profile:
         try:
             return Vault(**channel_keys.open_vault(sealed, passphrase))
         except WrongPasswordError:
-            raise ReaderError("That passphrase does not open this reader's vault.") from None
+            raise ReaderError(_("That passphrase does not open this reader's vault.")) from None
 
     def save_vault(self, vault: Vault, passphrase: str) -> None:
         _write(self.directory / "vault", channel_keys.seal_vault(vault.__dict__, passphrase, vault_params()))
@@ -137,7 +139,7 @@ class Profile:
         for record in self.tip_records():
             if record["id"] == wanted or record["reference"].replace("-", "") == plain:
                 return record
-        raise ReaderError(f"No tip {wanted} in this reader: tipline-reader sync (or import-bundle) fetches them.")
+        raise ReaderError(_("No tip %(tip)s in this reader: tipline-reader sync (or import-bundle) fetches them.") % {"tip": wanted})
 
     def blob_path(self, file_id: str) -> Path:
         return self.directory / "blobs" / _checked_id(file_id)
@@ -154,7 +156,7 @@ class Profile:
         for key in filter(None, [listed["current"], *listed["retired"]]):
             if key["id"] == key_id:
                 return from_b64(key["public_key"])
-        raise ReaderError("This tip is sealed to a channel key the server did not list: sync again.")
+        raise ReaderError(_("This tip is sealed to a channel key the server did not list: sync again."))
 
     def save_vouches(self, vouches: list[dict]) -> None:
         _write(self.directory / "vouches.json", json.dumps(vouches).encode())

@@ -1,6 +1,7 @@
 """Building `tipline-reader.pyz`: the reader as one file for a computer that has Python 3.12+
 and PyNaCl but not Tipline (nor Django). It holds tipline/reader and the crypto modules the
-reader uses, nothing else: `python3 -m tipline.reader.standalone dist/tipline-reader.pyz`."""
+reader uses, and the compiled catalogues of its languages, nothing else:
+`python3 -m tipline.reader.standalone dist/tipline-reader.pyz`."""
 
 import sys
 import zipapp
@@ -30,6 +31,10 @@ def build(target: Path) -> Path:
         for module in (PACKAGE / "reader").glob("*.py"):
             if module.name != "standalone.py":
                 (root / "tipline" / "reader" / module.name).write_text(module.read_text())
+        for compiled in (PACKAGE / "locale").glob("*/LC_MESSAGES/django.mo"):  # the reader's languages
+            copy = root / "tipline" / compiled.relative_to(PACKAGE)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(compiled.read_bytes())
         (root / "__main__.py").write_text(MAIN)
         target.parent.mkdir(parents=True, exist_ok=True)
         zipapp.create_archive(root, target, interpreter="/usr/bin/env python3")

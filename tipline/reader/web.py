@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tipline.crypto import channel_keys
 from tipline.crypto.encoding import from_b64
-from tipline.reader import exchange, opening
+from tipline.reader import exchange, language, opening
+from tipline.reader.language import _, gettext_noop
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 HEADERS = {
@@ -43,6 +44,35 @@ select{display:block;font:inherit;margin:.25rem 0 .75rem}button{font:inherit;pad
 
 # What a browser says of where a request comes from: typed or opened from outside ("none"), or a
 # page of this reader. "same-site" is any other port of 127.0.0.1.
+# The pages' words, marked here (markup is built in f-strings, which the catalogue tools cannot read).
+TEXT_THIS_FORM_DID_NOT_COME = gettext_noop("This form did not come from this reader. Nothing was done.")
+TEXT_THERE_IS_NO_SUCH_PAGE = gettext_noop("There is no such page here.")
+TEXT_TIPS_FETCHED_REPLIES_AND_NOTES = gettext_noop("Tips fetched: %(tips)s. Replies and notes sent: %(sent)s.")
+TEXT_SYNC_WITH_THE_SERVER = gettext_noop("Sync with the server")
+TEXT_THIS_READER_WORKS_WITHOUT_A = gettext_noop("This reader works without a network: bring tips with tipline-reader import-bundle.")
+TEXT_NO_TIPS_YET = gettext_noop("No tips yet.")
+TEXT_CHANNEL_KEYS_HELD_HERE_COMPARE = gettext_noop("Channel keys held here (compare with a tip page on the tip line):")
+TEXT_CHANNEL = gettext_noop("Channel %(channel)s")
+TEXT_NO_MESSAGES_YET = gettext_noop("No messages yet.")
+TEXT_NO_NOTES = gettext_noop("No notes.")
+TEXT_WARNING = gettext_noop("WARNING: %(warning)s")
+TEXT_TIPS = gettext_noop("← Tips")
+TEXT_TIP = gettext_noop("Tip %(reference)s")
+TEXT_RECEIVED_UTC = gettext_noop("Received %(when)s UTC")
+TEXT_ANSWERS = gettext_noop("Answers")
+TEXT_CONVERSATION_WITH_THE_TIPSTER = gettext_noop("Conversation with the tipster")
+TEXT_REPLY_TO_THE_TIPSTER = gettext_noop("Reply to the tipster")
+TEXT_THIS_REPLY_IS = gettext_noop("This reply is")
+TEXT_AN_ORDINARY_REPLY = gettext_noop("an ordinary reply")
+TEXT_THE_ACKNOWLEDGEMENT = gettext_noop("the acknowledgement")
+TEXT_THE_FEEDBACK = gettext_noop("the feedback")
+TEXT_SEAL_AND_SEND_REPLY = gettext_noop("Seal and send reply")
+TEXT_INTERNAL_NOTES = gettext_noop("Internal notes")
+TEXT_INTERNAL_NOTE = gettext_noop("Internal note")
+TEXT_SEAL_AND_ADD_NOTE = gettext_noop("Seal and add note")
+TEXT_BYTES = gettext_noop("%(size)s bytes")
+TEXT_WRITE_BETWEEN_1_AND_20 = gettext_noop("Write between 1 and 20,000 characters.")
+TEXT_BACK_TO_THE_TIPS = gettext_noop("Back to the tips")
 TRUSTED_FETCH_SITES = ("same-origin", "none")
 IDLE_SECONDS = 30
 
@@ -54,7 +84,7 @@ class ReaderServer(ThreadingHTTPServer):
 def serve(profile: Profile, vault: Vault, port: int, online: bool) -> ReaderServer:
     """A server ready to run (serve_forever); `address(server)` is what to open in the browser."""
     handler = type("ReaderPages", (Pages,), {
-        "profile": profile, "vault": vault, "online": online, "changing": threading.Lock(),
+        "profile": profile, "vault": vault, "online": online, "changing": threading.Lock(), "default_language": language.current(),
         "form_secret": secrets.token_urlsafe(32), "access_secret": secrets.token_urlsafe(32),
     })
     return ReaderServer(("127.0.0.1", port), handler)
@@ -72,6 +102,7 @@ class Pages(BaseHTTPRequestHandler):
     form_secret: str
     access_secret: str
     changing: threading.Lock  # one sync or sealed item at a time: they write the same store
+    default_language: str  # the command line's, for a browser that asks for none the reader speaks
     timeout = IDLE_SECONDS  # a connection that says nothing is closed, not waited on for ever
 
     def log_message(self, format, *args):  # noqa: A002 - the request line names tips: not logged
@@ -85,14 +116,14 @@ class Pages(BaseHTTPRequestHandler):
             if parts == ["style.css"]:
                 return self._send(200, STYLE.encode(), "text/css; charset=utf-8")
             if not parts:
-                return self._page("Tips", self._list())
+                return self._page(_("Tips"), self._list())
             if len(parts) == 2 and parts[0] == "tips":
-                return self._page("Tip", self._tip(parts[1]))
+                return self._page(_("Tip"), self._tip(parts[1]))
             if len(parts) == 4 and parts[0] == "tips" and parts[2] == "files":
                 return self._file(parts[1], parts[3])
         except ReaderError as problem:
             return self._problem(problem, 404)
-        self._page("Not found", "<p>There is no such page here.</p>", 404)
+        self._not_found()
 
     def do_POST(self):
         parts = self._let_in()
@@ -102,7 +133,7 @@ class Pages(BaseHTTPRequestHandler):
         length = min(length, 200_000)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
         if not secrets.compare_digest(form.get("form_secret", [""])[0], self.form_secret):
-            return self._page("Refused", "<p>This form did not come from this reader. Nothing was done.</p>", 403)
+            return self._page(_("Refused"), f"<p>{_e(_(TEXT_THIS_FORM_DID_NOT_COME))}</p>", 403)
         try:
             if parts == ["sync"]:
                 with self.changing:
@@ -113,27 +144,32 @@ class Pages(BaseHTTPRequestHandler):
                     return self._write(parts[1], parts[2], form)
         except ReaderError as problem:
             return self._problem(problem, 502)
-        self._page("Not found", "<p>There is no such page here.</p>", 404)
+        self._not_found()
+
+    def _not_found(self):
+        self._page(_("Not found"), f"<p>{_e(_(TEXT_THERE_IS_NO_SUCH_PAGE))}</p>", 404)
 
     # ---- pages --------------------------------------------------------------------------
 
     def _list(self) -> str:
         records = sorted(self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        done = f"<p class='notice' role='status'>Fetched {_e(query['synced'][0])} tips; sent {_e(query.get('sent', ['0'])[0])} replies and notes.</p>" if "synced" in query else ""
-        sync = f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button type='submit'>Sync with the server</button></form>" if self.online else (
-            "<p class='meta'>This reader works without a network: bring tips with tipline-reader import-bundle.</p>")
+        done = (f"<p class='notice' role='status'>{_e(_(TEXT_TIPS_FETCHED_REPLIES_AND_NOTES) % {'tips': query['synced'][0], 'sent': query.get('sent', ['0'])[0]})}</p>"
+                if "synced" in query else "")
+        sync = f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>" if self.online else (
+            f"<p class='meta'>{_e(_(TEXT_THIS_READER_WORKS_WITHOUT_A))}</p>")
         rows = "".join(
             f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a>"
             f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
-            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(_status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
+            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(language.status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
             for record in records
         )
-        table = (f"<table tabindex='0'><thead><tr><th>Tip</th><th>Received</th><th>Deadline</th><th>Status</th><th>Messages</th></tr></thead><tbody>{rows}</tbody></table>"
-                 if records else "<p>No tips yet.</p>")
+        headings = "".join(f"<th>{_e(heading)}</th>" for heading in (_("Tip"), _("Received"), _("Deadline"), _("Status"), _("Messages")))
+        table = (f"<table tabindex='0'><thead><tr>{headings}</tr></thead><tbody>{rows}</tbody></table>"
+                 if records else f"<p>{_e(_(TEXT_NO_TIPS_YET))}</p>")
         held = ", ".join(channel_keys.fingerprint(from_b64(key["public"])) for key in self.vault.keys)
-        keys = f"<p class='meta'>Channel keys held here (compare with a tip's page on the tip line): <code>{_e(held)}</code></p>"
-        return f"<h1>Channel {_e(self.profile.settings()['channel'])}</h1>{done}{sync}{table}{keys}"
+        keys = f"<p class='meta'>{_e(_(TEXT_CHANNEL_KEYS_HELD_HERE_COMPARE))} <code>{_e(held)}</code></p>"
+        return f"<h1>{_e(_(TEXT_CHANNEL) % {'channel': self.profile.settings()['channel']})}</h1>{done}{sync}{table}{keys}"
 
     def _tip(self, reference: str) -> str:
         record = self.profile.tip_record(reference)
@@ -143,32 +179,33 @@ class Pages(BaseHTTPRequestHandler):
             f"<article class='message message--{_e(message.author)}'><p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
             f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
             for message in tip.messages
-        ) or "<p>No messages yet.</p>"
+        ) or f"<p>{_e(_(TEXT_NO_MESSAGES_YET))}</p>"
         notes = "".join(
             f"<article class='message'><p class='meta'>{_e(opening.byline(note))}{_at_hour(note.written_hour)}</p><p dir='auto'>{_lines(note.text)}</p></article>"
             for note in tip.notes
-        ) or "<p>No notes.</p>"
-        waiting = "".join(f"<p class='notice' role='alert'>Warning: {_e(warning)}</p>" for warning in tip.warnings)
+        ) or f"<p>{_e(_(TEXT_NO_NOTES))}</p>"
+        waiting = "".join(f"<p class='notice' role='alert'>{_e(_(TEXT_WARNING) % {'warning': warning})}</p>" for warning in tip.warnings)
         target = self._at(f"/tips/{record['reference']}")
         return (
-            f"<p><a href='{self._at('/')}'>← Tips</a></p><h1>Tip {_e(record['reference'])}</h1>"
-            f"<p class='meta'>Received {_when(record['received_hour'])} UTC · {_e(_status(record['status']))}</p>{waiting}"
-            f"<h2>Answers</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
-            f"<h2>Conversation with the tipster</h2>{messages}"
-            f"<form method='post' action='{target}/reply'>{self._secret()}<label for='reply'>Reply to the tipster</label>"
-            "<textarea id='reply' name='text' required maxlength='20000'></textarea>"
-            "<label for='purpose'>This reply is</label><select id='purpose' name='purpose'><option value=''>an ordinary reply</option>"
-            "<option value='acknowledgement'>the acknowledgement</option><option value='feedback'>the feedback</option></select> "
-            "<button type='submit'>Seal and send reply</button></form>"
-            f"<h2>Internal notes</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}<label for='note'>Internal note</label>"
-            "<textarea id='note' name='text' required maxlength='20000'></textarea><button type='submit'>Seal and add note</button></form>"
+            f"<p><a href='{self._at('/')}'>{_e(_(TEXT_TIPS))}</a></p><h1>{_e(_(TEXT_TIP) % {'reference': record['reference']})}</h1>"
+            f"<p class='meta'>{_e(_(TEXT_RECEIVED_UTC) % {'when': record['received_hour'][:16].replace('T', ' ')})} · {_e(language.status(record['status']))}</p>{waiting}"
+            f"<h2>{_e(_(TEXT_ANSWERS))}</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
+            f"<h2>{_e(_(TEXT_CONVERSATION_WITH_THE_TIPSTER))}</h2>{messages}"
+            f"<form method='post' action='{target}/reply'>{self._secret()}<label for='reply'>{_e(_(TEXT_REPLY_TO_THE_TIPSTER))}</label>"
+            "<textarea id='reply' name='text' required maxlength='20000' dir='auto'></textarea>"
+            f"<label for='purpose'>{_e(_(TEXT_THIS_REPLY_IS))}</label><select id='purpose' name='purpose'><option value=''>{_e(_(TEXT_AN_ORDINARY_REPLY))}</option>"
+            f"<option value='acknowledgement'>{_e(_(TEXT_THE_ACKNOWLEDGEMENT))}</option><option value='feedback'>{_e(_(TEXT_THE_FEEDBACK))}</option></select> "
+            f"<button type='submit'>{_e(_(TEXT_SEAL_AND_SEND_REPLY))}</button></form>"
+            f"<h2>{_e(_(TEXT_INTERNAL_NOTES))}</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}<label for='note'>{_e(_(TEXT_INTERNAL_NOTE))}</label>"
+            f"<textarea id='note' name='text' required maxlength='20000' dir='auto'></textarea><button type='submit'>{_e(_(TEXT_SEAL_AND_ADD_NOTE))}</button></form>"
         )
 
     def _files(self, record: dict, files: list) -> str:
         if not files:
             return ""
         items = "".join(
-            f"<li><a href='{self._at(f"/tips/{record['reference']}/files/{view.id}")}'>{_e(view.name)}</a> ({_e(view.size)} bytes) — {_e(view.note)}</li>" for view in files
+            f"<li><a href='{self._at(f"/tips/{record['reference']}/files/{view.id}")}'>{_e(view.name)}</a> "
+            f"({_e(_(TEXT_BYTES) % {'size': view.size})}) — {_e(view.note)}</li>" for view in files
         )
         return f"<ul>{items}</ul>"
 
@@ -181,7 +218,7 @@ class Pages(BaseHTTPRequestHandler):
     def _write(self, reference: str, kind: str, form: dict):
         text = form.get("text", [""])[0].strip()
         if not text or len(text) > 20_000:
-            return self._page("Problem", "<p class='notice'>Write between 1 and 20,000 characters.</p>", 400)
+            return self._page(_("Problem"), f"<p class='notice'>{_e(_(TEXT_WRITE_BETWEEN_1_AND_20))}</p>", 400)
         record = self.profile.tip_record(reference)
         purpose = form.get("purpose", [""])[0] if kind == "reply" else ""
         if purpose not in ("", "acknowledgement", "feedback"):
@@ -198,6 +235,7 @@ class Pages(BaseHTTPRequestHandler):
         another host name (DNS rebinding), a path without the secret, and a request the browser
         says another site or another port of this computer made (a page there cannot have the
         secret, but it should not even try its luck)."""
+        language.use(language.from_accept_language(self.headers.get("Accept-Language"), self.default_language))
         port = self.server.server_port
         if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
             self._send(421, b"This reader answers only at 127.0.0.1.", "text/plain; charset=utf-8")
@@ -205,8 +243,8 @@ class Pages(BaseHTTPRequestHandler):
         secret, *parts = [part for part in urllib.parse.urlsplit(self.path).path.split("/") if part] or [""]
         from_elsewhere = self.headers.get("Sec-Fetch-Site", "none") not in TRUSTED_FETCH_SITES
         if from_elsewhere or not secrets.compare_digest(secret.encode(), self.access_secret.encode()):
-            self._page("Refused", "<p>Open the address tipline-reader web printed: its secret is part of it, "
-                       "and this computer's other users and programs do not have it.</p>", 403)
+            self._page(_("Refused"), "<p>" + _e(_("Open the address tipline-reader web printed: its secret is part of it, "
+                                                  "and this computer's other users and programs do not have it.")) + "</p>", 403)
             return None
         return parts
 
@@ -222,12 +260,12 @@ class Pages(BaseHTTPRequestHandler):
         return f"<input type='hidden' name='form_secret' value='{self.form_secret}'>"
 
     def _page(self, title: str, body: str, status: int = 200):
-        page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+        page = (f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
                 f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at("/style.css")}'></head><body><main>{body}</main></body></html>")
         self._send(status, page.encode(), "text/html; charset=utf-8")
 
     def _problem(self, problem: ReaderError, status: int):
-        self._page("Problem", f"<p class='notice'>{_e(problem)}</p><p><a href='{self._at('/')}'>Back to the tips</a></p>", status)
+        self._page(_("Problem"), f"<p class='notice'>{_e(problem)}</p><p><a href='{self._at('/')}'>{_e(_(TEXT_BACK_TO_THE_TIPS))}</a></p>", status)
 
     def _redirect(self, location: str):
         self._send(303, b"", "text/plain; charset=utf-8", {"Location": self._path(location)})
@@ -261,9 +299,5 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return ", ".join(value)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return "(empty)" if value in (None, "") else str(value)
-
-
-def _status(status: str) -> str:
-    return status.replace("_", " ").capitalize()
+        return _("Yes") if value else _("No")
+    return _("(empty)") if value in (None, "") else str(value)

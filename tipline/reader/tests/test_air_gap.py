@@ -81,7 +81,7 @@ def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server
     assert TIP_TEXT in shown.stdout and "ballots.txt" in shown.stdout
 
     printed = run_reader(online, "import-replies", str(replies), monkeypatch=monkeypatch, capsys=capsys)
-    assert "sent 1" in printed
+    assert "sent: 1" in printed
     opened_tip, tip_key = find_tip_by_receipt(receipt)
     assert [message.text for message in read_conversation(opened_tip, tip_key)] == ["Thank you. Which door did they use?"]
 
@@ -121,6 +121,12 @@ def test_the_reader_runs_alone_from_one_file_without_django(tmp_path):
     assert made.returncode == 0, made.stderr
     assert f"ran from {archive}" in made.stderr  # the archive's copy, not the installed package
     assert "Fingerprint:" in made.stdout and (tmp_path / "alone" / "vault").exists()
+    # Its languages travel inside the one file.
+    spoken = subprocess.run(
+        [sys.executable, "-I", "-c", without_django, str(archive), "--language", "es", "--profile", str(tmp_path / "alone"), "list"],
+        env=environment, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert spoken.returncode == 0 and "Aún no hay avisos" in spoken.stdout, spoken.stderr
 
 
 def test_a_new_passphrase_replaces_the_old_one(tmp_path, monkeypatch):

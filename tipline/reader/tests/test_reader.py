@@ -46,7 +46,7 @@ def test_a_tip_read_and_answered_in_the_reader_only(live_server, page, vault_des
     assert tip.channel_key is not None and not tip.grants.exists()
 
     printed = run_reader(profile, "sync", monkeypatch=monkeypatch, capsys=capsys)
-    assert "fetched 1 tips and 1 new files" in printed
+    assert "Tips fetched: 1, with new files: 1" in printed
     shown = run_reader(profile, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
     assert TIP_TEXT in shown and "manifest.txt" in shown
     file_id = str(tip.attachments.get().id)
@@ -91,7 +91,7 @@ def test_a_colleague_joins_with_a_sealed_hand_over_and_a_rotation_reseals_every_
     assert "Sealed to the first key." in run_reader(ben, "show", old_tip.reference, monkeypatch=monkeypatch, capsys=capsys)
 
     rotated = run_reader(ana, "rotate", monkeypatch=monkeypatch, capsys=capsys)
-    assert "sealed 1 tips again" in rotated
+    assert "tips sealed again to it: 1" in rotated
     new_tip, _receipt = make_tip("vault", "Sealed to the second key.")
     old_tip.refresh_from_db()
     assert old_tip.channel_key_id == new_tip.channel_key_id == ChannelKey.objects.get(retired_at__isnull=True).pk
@@ -188,7 +188,7 @@ def test_a_tip_the_server_destroys_is_removed_from_the_reader_at_the_next_sync(l
     # Its retention has ended, then (the job purges nothing sooner): the reader's clock says so too.
     monkeypatch.setattr("tipline.reader.profile._now", lambda: datetime.now(UTC) + timedelta(days=91))
     printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
-    assert "Removed 1 tips the tip line destroyed" in printed
+    assert "removed here with their files: 1" in printed
     assert [path.stem for path in (ana / "tips").iterdir()] == [str(kept.pk)]
     assert not list((ana / "blobs").iterdir()) and not list((ana / "sent").iterdir()) and not list((ana / "outbox").iterdir())
 
@@ -381,7 +381,7 @@ def test_a_server_that_stops_listing_tips_or_sends_junk_makes_no_reader_forget_o
     # A taken-over server lists no tip: before their retention ends, readers keep them and say why.
     Tip.objects.filter(pk=tip.pk).update(sealed_for_channel_key=None)  # no longer in the sealed listing
     printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
-    assert "WARNING: 1 tips are no longer listed by the server although their retention has not ended: kept here" in printed
+    assert "although their retention has not ended, kept here: 1" in printed
     assert "The warden takes cash" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
     # Junk where a number or a list belongs: the sync stops with one clear line, the store is untouched.
     from tipline.reader.client import Client as ReaderClient
@@ -398,7 +398,7 @@ def test_a_server_that_stops_listing_tips_or_sends_junk_makes_no_reader_forget_o
     Tip.objects.filter(pk=tip.pk).update(sealed_for_channel_key=b"\x01" * 161)  # listed again
     assert cli.main(["--profile", str(ana), "sync"]) == 1
     assert "The server sent a tip that is not well formed (field message_count)" in capsys.readouterr().err
-    assert "0 messages" in run_reader(ana, "list", monkeypatch=monkeypatch, capsys=capsys)  # the junk was not stored
+    assert "messages: 0" in run_reader(ana, "list", monkeypatch=monkeypatch, capsys=capsys)  # the junk was not stored
     assert "The warden takes cash" in run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
 
 

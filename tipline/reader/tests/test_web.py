@@ -149,3 +149,27 @@ def test_one_idle_connection_does_not_hold_up_the_pages(reader_pages):
             assert "cousin wins every tender." in answer.read().decode()
     finally:
         idle.close()
+
+
+@pytest.mark.parametrize(("locale", "heading", "button", "direction"), [
+    ("en-GB", "Conversation with the tipster", "Seal and send reply", "ltr"),
+    ("es-ES", "Notas internas", "Sellar y enviar la respuesta", "ltr"),
+    ("ar", "الملاحظات الداخلية", "اختم الرد وأرسله", "rtl"),
+])
+def test_the_local_pages_speak_the_browsers_language(reader_pages, browser, locale, heading, button, direction):
+    from tipline.testing.fixtures import PROBE_USER_AGENT
+
+    tip = Tip.objects.get()
+    context = browser.new_context(java_script_enabled=False, locale=locale, user_agent=PROBE_USER_AGENT)
+    try:
+        page = context.new_page()
+        page.goto(reader_pages)
+        page.get_by_role("link", name=tip.reference).click()
+        page.wait_for_url(f"**/tips/{tip.reference}")
+        assert page.locator("html").get_attribute("lang") == locale[:2]
+        assert page.locator("html").get_attribute("dir") == direction
+        assert heading in page.locator("main").inner_text()
+        assert page.get_by_role("button", name=button).count() == 1
+        assert "The mayor's cousin wins every tender." in page.content()
+    finally:
+        context.close()
