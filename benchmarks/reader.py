@@ -83,6 +83,7 @@ def main() -> None:
     try:
         profile_dir = Path(tempfile.mkdtemp(prefix="tipline-reader-bench-"))
         os.environ |= {"TIPLINE_READER_PASSPHRASE": PASSPHRASE, "TIPLINE_READER_TOKEN": token}
+        os.environ.pop("TIPLINE_INSECURE_FAST_KDF")  # the server's settings have it already; the reader refuses it (a real vault)
         assert cli.main(["--profile", str(profile_dir), "init", "--server", f"http://127.0.0.1:{port}", "--channel", "vault"]) == 0
         started = time.perf_counter()
         seed(arguments.tips)

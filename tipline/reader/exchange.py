@@ -115,6 +115,7 @@ def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
             profile.save_tip(checked_record(record))
             files += _fetch_files(profile, client, record)
             seen.add(record["id"])
+        profile.pin_retention(page["items"])
         if not page["next_cursor"]:
             forgotten, kept = profile.forget_all_but(seen)
             return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=forgotten, kept=kept, listed=frozenset(seen), token_expires=expires)
@@ -382,11 +383,12 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
         profile.save_channel_keys(listed)
         if "vouches.json" in bundle.namelist():
             profile.save_vouches(json.loads(bundle.read("vouches.json")))
-        seen = set()
+        seen, brought = set(), []
         for name in bundle.namelist():
             if name.startswith("tips/"):
                 record = checked_record(json.loads(bundle.read(name)))
                 profile.save_tip(record)
+                brought.append(record)
                 seen.add(record["id"])
             elif name.startswith("blobs/"):
                 try:
@@ -397,6 +399,7 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 with bundle.open(name) as source_blob, os.fdopen(os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
+    profile.pin_retention(brought)
     _forgotten, kept = profile.forget_all_but(seen)  # a bundle holds every tip the server still has
     if kept:
         print(_(KEPT_WARNING) % {"count": kept})

@@ -82,6 +82,21 @@ class Profile:
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
+        self._memo: dict = {}
+
+    def _unchanged_since(self, path: Path, load):
+        """`load()` again only when `path` (a file, or a folder whose entries change) changed:
+        showing each of many tips reads the settings, vouches, outbox and sent items once."""
+        try:
+            # Files are always replaced whole (a new inode); a folder's items each have their own name.
+            stamp = tuple(sorted(os.listdir(path))) if path.is_dir() else (path.stat().st_ino, path.stat().st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        cached = self._memo.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load())
+            self._memo[path] = cached
+        return cached[1]
 
     # ---- settings (not secret) and the vault -------------------------------------------
 
@@ -93,7 +108,7 @@ class Profile:
         path = self.directory / "profile.json"
         if not path.exists():
             raise ReaderError(_("No tipline-reader profile in %(directory)s: run tipline-reader init first.") % {"directory": self.directory})
-        return json.loads(path.read_text())
+        return dict(self._unchanged_since(path, lambda: json.loads(path.read_text())))
 
     def update_settings(self, **changes) -> None:
         _write(self.directory / "profile.json", json.dumps(self.settings() | changes, indent=2).encode())
@@ -121,14 +136,22 @@ class Profile:
     # ---- the store: ciphertext as fetched --------------------------------------------------
 
     def save_tip(self, record: dict) -> None:
-        """Stored as fetched, except that the latest retention end seen is kept: a server
-        cannot bring a tip's end forward to have readers forget it."""
-        path = self.directory / "tips" / f"{_checked_id(record['id'])}.json"
-        if path.exists() and record.get("destroyed_after"):
-            before = json.loads(path.read_text()).get("destroyed_after")
-            if before and datetime.fromisoformat(before) > datetime.fromisoformat(record["destroyed_after"]):
-                record = record | {"destroyed_after": before}
-        _write(path, json.dumps(record).encode())
+        _write(self.directory / "tips" / f"{_checked_id(record['id'])}.json", json.dumps(record).encode())
+
+    def pin_retention(self, records: list[dict]) -> None:
+        """The latest retention end seen for each tip, kept apart from what the server sends:
+        a server cannot bring a tip's end forward to have readers forget it."""
+        pins = self.retention_pins()
+        for record in records:
+            if isinstance(record.get("destroyed_after"), str):
+                before = pins.get(record["id"])
+                if before is None or datetime.fromisoformat(record["destroyed_after"]) > datetime.fromisoformat(before):
+                    pins[record["id"]] = record["destroyed_after"]
+        _write(self.directory / "retention.json", json.dumps(pins).encode())
+
+    def retention_pins(self) -> dict:
+        path = self.directory / "retention.json"
+        return json.loads(path.read_text()) if path.exists() else {}
 
     def tip_records(self) -> list[dict]:
         return [json.loads(path.read_text()) for path in sorted((self.directory / "tips").glob("*.json"))]
@@ -163,10 +186,12 @@ class Profile:
 
     def vouches(self) -> list[dict]:
         path = self.directory / "vouches.json"
-        return json.loads(path.read_text()) if path.exists() else []
+        return self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else [])
 
     def sent(self) -> list[tuple[Path, dict]]:
-        return [(path, json.loads(path.read_text())) for path in sorted((self.directory / "sent").glob("*.json"))]
+        """Replies and notes sent (or carried out), with the time each was sealed (its file's)."""
+        folder = self.directory / "sent"
+        return self._unchanged_since(folder, lambda: [(path, json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))])
 
     def tip_fetched_at(self, tip_id: str) -> float:
         return (self.directory / "tips" / f"{_checked_id(tip_id)}.json").stat().st_mtime
@@ -176,7 +201,8 @@ class Profile:
         _write(self.directory / "outbox" / f"{_checked_id(item['key'])}.json", json.dumps(item).encode())
 
     def queued(self) -> list[tuple[Path, dict]]:
-        return [(path, json.loads(path.read_text())) for path in sorted((self.directory / "outbox").glob("*.json"))]
+        folder = self.directory / "outbox"
+        return self._unchanged_since(folder, lambda: [(path, json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))])
 
     def mark_sent(self, path: Path) -> None:
         path.replace(self.directory / "sent" / path.name)
@@ -187,11 +213,12 @@ class Profile:
         line destroyed. One not listed before its retention ended is kept: a server that drops
         tips from its list does not get readers to wipe them. Returns (forgotten, kept)."""
         forgotten = kept = 0
-        now = _now()
+        now, pins = _now(), self.retention_pins()
         for record in self.tip_records():
             if record["id"] in listed:
                 continue
-            if record.get("destroyed_after") and datetime.fromisoformat(record["destroyed_after"]) > now:
+            ends = pins.get(record["id"]) or record.get("destroyed_after")
+            if ends and datetime.fromisoformat(ends) > now:
                 kept += 1
                 continue
             for item in record["files"]:

@@ -86,8 +86,8 @@ def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server
     assert [message.text for message in read_conversation(opened_tip, tip_key)] == ["Thank you. Which door did they use?"]
 
     purge(Tip.objects.get())  # the channel's retention: the next bundle no longer holds it, and the import removes it
-    for path in (offline / "tips").iterdir():  # and by then its retention has ended on this machine's clock too
-        path.write_text(json.dumps(json.loads(path.read_text()) | {"destroyed_after": "2000-01-01T00:00:00+00:00"}))
+    # ...and by then its retention has ended on this machine's clock too.
+    (offline / "retention.json").write_text(json.dumps({path.stem: "2000-01-01T00:00:00+00:00" for path in (offline / "tips").iterdir()}))
     run_reader(online, "export-bundle", "--out", str(bundle), monkeypatch=monkeypatch, capsys=capsys)
     assert air_gapped(offline, "import-bundle", str(bundle)).returncode == 0
     assert not list((offline / "tips").iterdir()) and not list((offline / "blobs").iterdir())
