@@ -102,7 +102,7 @@ def add_reader_vouch(request, slug: str, body: ReaderVouchIn):
     channel = offline.offline_channel(request.user, slug)
     try:
         offline.add_vouch(request.user, channel, body.name, _decoded(body.public_key, "public_key"), _decoded(body.voucher, "voucher"),
-                          _decoded(body.signature, "signature"))
+                          _decoded(body.signature, "signature"), _decoded(body.proof, "proof"))
     except offline.NotSealedHere as problem:
         raise ApiError(400, "invalid", str(problem), problem.field) from None
     return Status(201, {"sent": True})

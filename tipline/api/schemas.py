@@ -252,6 +252,7 @@ class ReaderVouchIn(Schema):
     public_key: str = Field(max_length=64, description="base64url Ed25519 signing key of the colleague vouched for.")
     voucher: str = Field(max_length=64, description="base64url signing key of the reader that vouches.")
     signature: str = Field(max_length=100, description="Over tipline.crypto.authorship.vouch_statement(channel, name, public_key).")
+    proof: str = Field(default="", max_length=200, description="That the voucher holds the channel key (channel_keys.prove_item over the statement).")
 
 
 class ReaderVouchesOut(Schema):

@@ -212,10 +212,14 @@ def vouches(channel: Channel) -> list[dict]:
 
 
 @transaction.atomic
-def add_vouch(user, channel: Channel, name: str, public_key: bytes, voucher: bytes, signature: bytes) -> None:
-    """A reader's signed word for a colleague's signing key; stored once, checked first."""
-    if not authorship.verifies(voucher, authorship.vouch_statement(channel.slug, name, public_key), signature) or len(public_key) != 32:
+def add_vouch(user, channel: Channel, name: str, public_key: bytes, voucher: bytes, signature: bytes, proof: bytes = b"") -> None:
+    """A reader's signed word for a colleague's signing key; stored once, checked first, and
+    taken only from a reader that proves it holds the channel's key (no token alone fills the list)."""
+    statement = authorship.vouch_statement(channel.slug, name, public_key)
+    if not authorship.verifies(voucher, statement, signature) or len(public_key) != 32:
         raise NotSealedHere("signature must be the voucher's over this channel, name and key.", "signature")
+    if not offline_keys.holds_a_channel_key(channel, proof, bytes(16), f"vouch:{name}:{b64(public_key)}", statement):
+        raise NoChannelKey("Only a tipline-reader that holds the channel's key may vouch for a colleague.")
     Channel.objects.select_for_update().filter(pk=channel.pk).first()
     if ReaderVouch.objects.filter(channel=channel, public_key=public_key, voucher=voucher, name=name).exists():
         return

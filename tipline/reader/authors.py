@@ -42,8 +42,12 @@ def trusted_keys(vault: Vault, vouches: list[dict], channel: str) -> dict[str, s
         for vouch in vouches:
             if vouch["public_key"] in trusted or vouch["voucher"] not in trusted:
                 continue
-            statement = authorship.vouch_statement(channel, vouch["name"], from_b64(vouch["public_key"]))
-            if authorship.verifies(from_b64(vouch["voucher"]), statement, from_b64(vouch["signature"])):
+            try:
+                statement = authorship.vouch_statement(channel, vouch["name"], from_b64(vouch["public_key"]))
+                valid = authorship.verifies(from_b64(vouch["voucher"]), statement, from_b64(vouch["signature"]))
+            except (ValueError, TypeError, KeyError):
+                valid = False
+            if valid:
                 trusted[vouch["public_key"]] = vouch["name"]
                 added = True
     return trusted
@@ -59,15 +63,15 @@ def seal_item(vault: Vault, tip_id: str, kind: str, item_key: str, purpose: str,
 def verdict(trusted: dict[str, str], tip_id: str, kind: str, item: dict, claimed: str) -> Verdict:
     """`claimed`: who the server says wrote it, shown only as that."""
     seal = item.get("seal")
-    if not seal or seal.get("signer") not in trusted:
+    if not isinstance(seal, dict) or not isinstance(seal.get("signer"), str) or seal["signer"] not in trusted:
         return Verdict(UNVERIFIED, claimed)
-    statement = authorship.item_statement(
-        uuid.UUID(tip_id).bytes, kind, str(item["key"]), item.get("purpose", "") or "", from_b64(item["ciphertext"]),
-        [str(key) for key in seal.get("seen", [])],
-    )
     try:
+        statement = authorship.item_statement(
+            uuid.UUID(tip_id).bytes, kind, str(item["key"]), item.get("purpose", "") or "", from_b64(item["ciphertext"]),
+            [str(key) for key in seal.get("seen", [])],
+        )
         valid = authorship.verifies(from_b64(seal["signer"]), statement, from_b64(seal["signature"]))
-    except ValueError:
+    except (ValueError, TypeError, KeyError):
         valid = False
     return Verdict(VERIFIED, trusted[seal["signer"]]) if valid else Verdict(ALTERED, claimed)
 

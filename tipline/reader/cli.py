@@ -175,8 +175,10 @@ def share_key(arguments) -> None:
     profile, vault, passphrase = _opened(arguments, with_passphrase=True)
     arguments.out.write_bytes(exchange.share_keys(profile, vault, arguments.request))
     profile.save_vault(vault, passphrase)  # the colleague's signing key is trusted from now on
-    print(_("Sealed for the request with fingerprint %(fingerprint)s: compare it with your colleague before you send %(file)s. "
-            "Only their reader can open it.") % {"fingerprint": exchange.request_fingerprint(arguments.request), "file": arguments.out})
+    print(_("Sealed for the request of %(name)s with fingerprint %(fingerprint)s: compare it with your colleague before you send "
+            "%(file)s. Only their reader can open it, and their replies and notes will show as signed by %(name)s.") % {
+        "name": _plain(exchange.request_name(arguments.request) or "?"), "fingerprint": exchange.request_fingerprint(arguments.request),
+        "file": arguments.out})
 
 
 def accept_key(arguments) -> None:
@@ -230,9 +232,16 @@ def sync(arguments) -> None:
         print(_("Tips the tip line destroyed (its retention), removed here with their files: %(count)d.") % {"count": result.forgotten})
     if result.kept:
         print(_(exchange.KEPT_WARNING) % {"count": result.kept})
+    _warn_refused(result.refused)
     if result.token_expires:
         print(_("WARNING: this reader's API token expires on %(date)s. Make a new one (Staff → API tokens) and run "
                 "tipline-reader token before then.") % {"date": result.token_expires})
+
+
+def _warn_refused(refused) -> None:
+    for reason in refused:
+        print(_("WARNING: the server refused an item sealed here; it stays in the outbox and is sent again at each sync: %(reason)s")
+              % {"reason": _plain(reason)})
 
 
 def _plain(value) -> str:
@@ -304,8 +313,10 @@ def write(arguments) -> None:
     if not profile.settings().get("server"):
         print(_("Sealed. Carry it out with tipline-reader export-replies."))
         return
-    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault))
+    refused: list[str] = []
+    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault), refused)
     print(_("Sealed and sent (%(count)d).") % {"count": sent})
+    _warn_refused(refused)
 
 
 def save_file(arguments) -> None:
@@ -321,7 +332,11 @@ def save_file(arguments) -> None:
 
 def serve_pages(arguments) -> None:
     profile, vault = _opened(arguments)
-    server = web.serve(profile, vault, arguments.port, online=bool(profile.settings().get("server")))
+    try:
+        server = web.serve(profile, vault, arguments.port, online=bool(profile.settings().get("server")))
+    except OSError as problem:
+        raise ReaderError(_("Cannot open port %(port)d on 127.0.0.1 (%(problem)s): choose another with --port.")
+                          % {"port": arguments.port, "problem": problem.strerror or problem}) from None
     print(_("Open %(address)s in your browser (on this computer only; the secret in it lets you in).") % {"address": web.address(server)}
           + "\n" + _("Stop with Ctrl+C."), flush=True)
     try:
@@ -355,8 +370,10 @@ def export_replies(arguments) -> None:
 def import_replies(arguments) -> None:
     profile, vault = _opened(arguments)
     count = exchange.import_replies(profile, arguments.file)
-    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault))
+    refused: list[str] = []
+    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault), refused)
     print(_("Sealed replies and notes taken from %(file)s: %(count)d; sent: %(sent)d.") % {"file": arguments.file, "count": count, "sent": sent})
+    _warn_refused(refused)
 
 
 # ---- helpers ----------------------------------------------------------------------------

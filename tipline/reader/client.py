@@ -48,7 +48,14 @@ class Client:
 
     def _json(self, method: str, path: str, body: dict | None = None) -> dict:
         with self._open(method, path, body) as response:
-            return json.loads(response.read())
+            try:
+                answer = json.loads(response.read())
+            except (ValueError, UnicodeDecodeError):
+                answer = None
+        if not isinstance(answer, dict):
+            raise ReaderError(_("%(server)s did not answer as a tip line does (no JSON object): is it the right address? Nothing was lost.")
+                              % {"server": self.base})
+        return answer
 
     def _open(self, method: str, path: str, body: dict | None = None):
         request = urllib.request.Request(
@@ -67,6 +74,7 @@ class Client:
 
 def _message_of(error: urllib.error.HTTPError) -> str:
     try:
-        return json.loads(error.read())["message"]
-    except (ValueError, KeyError):
-        return error.reason
+        message = json.loads(error.read())["message"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return str(error.reason)
+    return message if isinstance(message, str) else str(error.reason)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
 from pathlib import Path
 
-from tipline.crypto import channel_keys, recipient_keys, tip_keys
+from tipline.crypto import authorship, channel_keys, recipient_keys, tip_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.reader import authors, opening
 from tipline.reader.language import _, gettext_noop
@@ -36,6 +36,7 @@ class SyncResult:
     kept: int = 0  # tips the server no longer lists before their retention ended: kept here, and said so
     listed: frozenset = frozenset()  # the ids of the tips the server listed
     token_expires: str | None = None  # set when the API token expires within TOKEN_WARNING_DAYS
+    refused: tuple = ()  # what the server said of each sealed item it refused (they stay in the outbox)
 
 
 KEPT_WARNING = gettext_noop("WARNING: tips no longer listed by the server although their retention has not ended, kept here: %(count)d. "
@@ -78,6 +79,8 @@ def _record_problem(record) -> str:
         uuid.UUID(record["id"])
     except ValueError:
         return "field id"
+    if record.get("destroyed_after") is not None and not _is_moment(record["destroyed_after"]):
+        return "field destroyed_after"
     for part, fields in _ITEM_FIELDS.items():
         for item in record[part]:
             if not isinstance(item, dict):
@@ -87,7 +90,44 @@ def _record_problem(record) -> str:
                     continue
                 if not isinstance(item.get(name), types):
                     return f"field {name} of an item of {part}"
+            if item.get("seal") is not None and not _is_seal(item["seal"]):
+                return f"field seal of an item of {part}"
     return ""
+
+
+def _is_moment(value) -> bool:
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_seal(seal: dict) -> bool:
+    return (isinstance(seal.get("signer"), str) and isinstance(seal.get("signature"), str)
+            and isinstance(seal.get("seen"), list) and all(isinstance(key, str) for key in seal["seen"]))
+
+
+def checked_vouches(vouches) -> list[dict]:
+    """The server's list of readers' vouches, keeping only entries of the right shape (each is
+    checked by its signature when used)."""
+    fields = ("name", "public_key", "voucher", "signature")
+    if not isinstance(vouches, list):
+        return []
+    return [vouch for vouch in vouches if isinstance(vouch, dict) and all(isinstance(vouch.get(name), str) for name in fields)]
+
+
+def checked_keys(listed) -> dict:
+    """The server's channel-keys answer, refused unless shaped as the tip line writes it."""
+    def key_ok(key):
+        return (isinstance(key, dict) and isinstance(key.get("id"), int) and isinstance(key.get("generation"), int)
+                and not isinstance(key.get("generation"), bool) and isinstance(key.get("public_key"), str)
+                and isinstance(key.get("fingerprint"), str) and isinstance(key.get("uploaded_by"), (str, type(None))))
+    well_formed = (isinstance(listed, dict) and (listed.get("current") is None or key_ok(listed["current"]))
+                   and isinstance(listed.get("retired"), list) and all(key_ok(key) for key in listed["retired"]))
+    if not well_formed:
+        raise ReaderError(_("The server sent a tip that is not well formed (%(problem)s); nothing more was stored. "
+                            "The server may have been taken over: tell your admins.") % {"problem": "channel keys"})
+    return listed
 
 
 def client_for(profile: Profile, vault: Vault) -> Client:
@@ -100,25 +140,29 @@ def client_for(profile: Profile, vault: Vault) -> Client:
 def sync(profile: Profile, vault: Vault, check_key: bool = True) -> SyncResult:
     client = client_for(profile, vault)
     slug = profile.settings()["channel"]
-    sent = send_waiting(profile, client)
-    listed = client.get(f"/channels/{slug}/offline-key")
+    refused: list[str] = []
+    sent = send_waiting(profile, client, refused)
+    listed = checked_keys(client.get(f"/channels/{slug}/offline-key"))
     if check_key:
         check_current_key(profile, vault, listed)
     profile.save_channel_keys(listed)
-    profile.save_vouches(client.get(f"/channels/{slug}/reader-vouches")["vouches"])
+    vouches = client.get(f"/channels/{slug}/reader-vouches")
+    profile.save_vouches(checked_vouches(vouches.get("vouches") if isinstance(vouches, dict) else None))
     opened = _opened_challenge(vault, listed)
     expires = _expiring(listed.get("token_expires_at"))
     files, seen, cursor = 0, set(), ""
     while True:
         page = client.get(f"/channels/{slug}/sealed-tips", **({"after": cursor} if cursor else {}), **({"proof": opened} if opened else {}))
+        opening.pin_keys(profile, vault, [checked_record(record) for record in page["items"]])
         for record in page["items"]:
-            profile.save_tip(checked_record(record))
+            profile.save_tip(record)
             files += _fetch_files(profile, client, record)
             seen.add(record["id"])
         profile.pin_retention(page["items"])
         if not page["next_cursor"]:
             forgotten, kept = profile.forget_all_but(seen)
-            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=forgotten, kept=kept, listed=frozenset(seen), token_expires=expires)
+            return SyncResult(tips=len(seen), files=files, sent=sent, forgotten=forgotten, kept=kept, listed=frozenset(seen), token_expires=expires,
+                                  refused=tuple(refused))
         cursor = page["next_cursor"]
 
 
@@ -174,36 +218,46 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict) -> None:
             "share it (tipline-reader share-key)."
         ) % {"fingerprint": current["fingerprint"], "who": current["uploaded_by"]})
     generations = [key["generation"] for key in listed["retired"]]
-    pinned = profile.settings().get("newest_key_generation", 0)
-    if public_key != vault.newest_public_key or current["generation"] < max([pinned, *generations]):
+    settings = profile.settings()
+    pinned = settings.get("newest_key_generation", 0)
+    # The newest key this reader holds that the server ever listed: one made by a rotation whose
+    # upload failed was never current anywhere, and does not count.
+    ever_listed = set(settings.get("listed_keys", [])) | {key["public_key"] for key in [current, *listed["retired"]]}
+    newest_listed = next((from_b64(key["public"]) for key in reversed(vault.keys) if key["public"] in ever_listed), None)
+    if public_key != newest_listed or current["generation"] < max([pinned, *generations]):
         raise ReaderError(_(
             "The server seals new tips to an older key of this channel again (fingerprint %(fingerprint)s, generation "
             "%(generation)s; this reader has seen generation %(seen)s). No rotation does that: the server may have been taken "
             "over, and whoever holds the retired key could read new tips. Tell your admins at once."
         ) % {"fingerprint": current["fingerprint"], "generation": current["generation"], "seen": max([pinned, *generations])})
-    if current["generation"] > pinned:
-        profile.update_settings(newest_key_generation=current["generation"])
+    if current["generation"] > pinned or not ever_listed <= set(settings.get("listed_keys", [])):
+        profile.update_settings(newest_key_generation=max(pinned, current["generation"]), listed_keys=sorted(ever_listed))
 
 
-def send_waiting(profile: Profile, client: Client) -> int:
-    """Send sealed replies and notes; each keeps its key, so one sent twice is stored once."""
+def send_waiting(profile: Profile, client: Client, refused: list | None = None) -> int:
+    """Send sealed replies, notes and vouches; each keeps its key, so one sent twice is stored
+    once. An item the server refuses (4xx) stays in the outbox and is named in `refused`; it
+    holds up nothing else. One for a tip the server no longer lists goes with the tip at the
+    sync's end (its retention), never before; a refused vouch is set aside with the sent."""
     sent = 0
     slug = profile.settings()["channel"]
     for path, item in profile.queued():
-        if item["kind"] == "vouch":
-            client.post(f"/channels/{slug}/reader-vouches", {key: item[key] for key in VOUCH_FIELDS})
-            profile.mark_sent(path)
-            continue
-        body = {"key": item["key"], "ciphertext": item["ciphertext"]} | {key: item[key] for key in SIGNED if key in item}
         try:
-            if item["kind"] == "reply":
+            if item["kind"] == "vouch":
+                client.post(f"/channels/{slug}/reader-vouches", {key: item[key] for key in (*VOUCH_FIELDS, "proof") if key in item})
+            elif item["kind"] == "reply":
+                body = {"key": item["key"], "ciphertext": item["ciphertext"]} | {key: item[key] for key in SIGNED if key in item}
                 client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
             else:
+                body = {"key": item["key"], "ciphertext": item["ciphertext"]} | {key: item[key] for key in SIGNED if key in item}
                 client.post(f"/tips/{item['tip']}/sealed-notes", body | {key: item[key] for key in NOTE_EXTRAS if key in item})
         except ServerSaid as refusal:
-            if refusal.status != 404:
-                raise
-            profile.forget_items_of(item["tip"])  # the tip was destroyed meanwhile: nobody can read it any more
+            if refusal.status in (401, 429) or refusal.status >= 500:
+                raise  # the token, the server's load: nothing this item can change
+            if refused is not None:
+                refused.append(str(refusal))
+            if item["kind"] == "vouch":
+                profile.mark_sent(path)
             continue
         profile.mark_sent(path)
         sent += 1
@@ -307,6 +361,10 @@ class Request:
     text: str
 
 
+def request_name(request: str) -> str | None:
+    return _request(request).name
+
+
 def request_fingerprint(request: str) -> str:
     return channel_keys.fingerprint(hashlib.blake2b(_request(request).text.encode(), digest_size=32).digest())
 
@@ -320,9 +378,25 @@ def share_keys(profile: Profile, vault: Vault, request: str) -> bytes:
     asked = _request(request)
     if asked.signing_key is None:
         return channel_keys.seal_transfer(vault.keys, asked.transfer_key)
+    channel = profile.settings()["channel"]
+    if any(entry["name"] == asked.name and entry["public"] != asked.signing_key for entry in vault.roster):
+        raise ReaderError(_("A colleague's reader signs as %(name)s already: ask the new one to join again with another --name.")
+                          % {"name": asked.name})
     vault.trust(asked.name, asked.signing_key)
-    profile.queue(authors.vouch_item(vault, profile.settings()["channel"], asked.name, asked.signing_key))
+    vouch = authors.vouch_item(vault, channel, asked.name, asked.signing_key)
+    proof_key = profile.channel_keys().get("proof_key")
+    if proof_key:  # the server takes vouches only from a holder of the channel key
+        statement = authorship.vouch_statement(channel, asked.name, from_b64(asked.signing_key))
+        vouch["proof"] = b64(channel_keys.prove_item(
+            from_b64(vault.keys[-1]["private"]), from_b64(proof_key), bytes(16), vouch_proof_key(asked.name, asked.signing_key), statement,
+        ))
+    profile.queue(vouch)
     return channel_keys.seal_transfer({"keys": vault.keys, "roster": vault.roster}, asked.transfer_key)
+
+
+def vouch_proof_key(name: str, signing_key: str) -> str:
+    """The item key a vouch's proof of the channel key is made over (with no tip: 16 zero bytes)."""
+    return f"vouch:{name}:{signing_key}"
 
 
 def accept_keys(vault: Vault, sealed: bytes) -> int:
@@ -378,11 +452,11 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
     with zipfile.ZipFile(source) as bundle:
         if bundle.read("format").decode() != BUNDLE_FORMAT:
             raise ReaderError(_("%(file)s is not a tipline-reader bundle.") % {"file": source})
-        listed = json.loads(bundle.read("channel-keys.json"))
+        listed = checked_keys(json.loads(bundle.read("channel-keys.json")))
         check_current_key(profile, vault, listed)
         profile.save_channel_keys(listed)
         if "vouches.json" in bundle.namelist():
-            profile.save_vouches(json.loads(bundle.read("vouches.json")))
+            profile.save_vouches(checked_vouches(json.loads(bundle.read("vouches.json"))))
         seen, brought = set(), []
         for name in bundle.namelist():
             if name.startswith("tips/"):
@@ -399,6 +473,7 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 with bundle.open(name) as source_blob, os.fdopen(os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
+    opening.pin_keys(profile, vault, brought)
     profile.pin_retention(brought)
     _forgotten, kept = profile.forget_all_but(seen)  # a bundle holds every tip the server still has
     if kept:

@@ -3,6 +3,7 @@ leaves: a reply under the tip key (the tipster's receipt opens it), a note under
 key (the receipt does not). The associated data is built by tipline.crypto.content, as the
 server builds it. A tip from before team keys gets one with the first note written here."""
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -85,12 +86,70 @@ def tip_key(profile: Profile, vault: Vault, record: dict) -> bytes:
 
 
 def keys_of(profile: Profile, vault: Vault, record: dict) -> tip_keys.SealedKeys:
+    """The tip's keys from its box, refused when they are not the ones this reader first
+    opened it with: anyone can seal a box to the channel's public key, so a server (with a
+    returning tipster's tip key) could otherwise make the team's next notes and replies
+    readable to itself."""
+    keys = _opened_box(profile, vault, record)
+    pinned = profile.key_pins().get(record["id"])
+    if pinned is not None and not _matches(pinned, keys):
+        raise ReaderError(_(
+            "The keys of tip %(reference)s changed on the server since this reader first opened it. No rotation does that: "
+            "the server may have been taken over. Nothing was sealed; tell your admins."
+        ) % {"reference": record["reference"]})
+    return keys
+
+
+def pin_keys(profile: Profile, vault: Vault, records: list[dict]) -> None:
+    """Remember, at fetch, the keys of each tip this reader can open (checked first: a tip
+    whose keys changed stops the sync before anything is stored)."""
+    pins, changed = profile.key_pins(), False
+    for record in records:
+        try:
+            keys = _opened_box(profile, vault, record)
+        except ReaderError:
+            continue  # sealed to a key this reader does not hold (yet)
+        pinned = pins.get(record["id"])
+        if pinned is not None and not _matches(pinned, keys):
+            keys_of(profile, vault, record)  # raises, saying which tip
+        if pinned != _digests(keys) and (pinned is None or pinned.get("team") is None):
+            pins[record["id"]], changed = _digests(keys), True  # first sight, or a tip's first team key
+    if changed:
+        profile.save_key_pins(pins)
+
+
+def _opened_box(profile: Profile, vault: Vault, record: dict) -> tip_keys.SealedKeys:
     public_key = profile.public_key_of(record["channel_key"])
     private_key = vault.private_key_for(public_key)
     try:
         return tip_keys.open_sealed_keys(from_b64(record["sealed_key"]), uuid.UUID(record["id"]).bytes, private_key)
     except DecryptionError:
         raise ReaderError(_("Tip %(reference)s does not open with this channel's key: it was altered on the server.") % {"reference": record["reference"]}) from None
+
+
+def _digests(keys: tip_keys.SealedKeys) -> dict:
+    def digest(key):
+        return None if key is None else hashlib.blake2b(bytes(key), digest_size=16, person=b"tipline-keypin").hexdigest()
+
+    return {"tip": digest(keys.tip_key), "team": digest(keys.team_key)}
+
+
+def _matches(pinned: dict, keys: tip_keys.SealedKeys) -> bool:
+    now = _digests(keys)
+    return pinned["tip"] == now["tip"] and (pinned.get("team") is None or pinned["team"] == now["team"])
+
+
+def _answers(keys: tip_keys.SealedKeys, record: dict) -> list[dict]:
+    """The tipster's answers, refused unless shaped as the tip line writes them."""
+    answers = content.decrypt_json(keys.tip_key, from_b64(record["answers"]), content.answers_context(uuid.UUID(record["id"]).bytes))
+    well_formed = isinstance(answers, list) and all(
+        isinstance(answer, dict) and isinstance(answer.get("label"), str) and isinstance(answer.get("kind"), str)
+        and isinstance(answer.get("value"), (str, int, float, bool, list, type(None)))
+        for answer in answers
+    )
+    if not well_formed:
+        raise ReaderError(_("Tip %(reference)s does not open: its answers were altered on the server.") % {"reference": record["reference"]})
+    return answers
 
 
 def open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
@@ -104,6 +163,10 @@ def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     keys, tip_id = keys_of(profile, vault, record), uuid.UUID(record["id"]).bytes
     trusted = authors.trusted_keys(vault, profile.vouches(), profile.settings()["channel"])
     described = {item["id"]: (item["message"], _describe(keys.tip_key, tip_id, item)) for item in record["files"]}
+    # tipline-reader sends no files: one the server lists with a reply sealed there was put there by the server.
+    sealed_here = {message["key"] for message in record["messages"] if message.get("bound_as") == content.READER}
+    moved = [item_id for item_id, (owner, _view) in described.items() if owner in sealed_here]
+    described |= {item_id: (None, described[item_id][1]) for item_id in moved}
     messages = [
         _open_message(keys, record, message, trusted, [view for owner, view in described.values() if owner == message["key"]])
         for message in record["messages"]
@@ -113,11 +176,13 @@ def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     pending = [_open_own(keys, record, item, label) for item, label in [*waiting, *sent_here]]
     return OpenTip(
         record=record,
-        answers=content.decrypt_json(keys.tip_key, from_b64(record["answers"]), content.answers_context(tip_id)),
+        answers=_answers(keys, record),
         files=[view for message, view in described.values() if message is None],
         messages=messages + [item for item in pending if isinstance(item, OpenMessage)],
         notes=notes + [item for item in pending if isinstance(item, OpenNote)],
-        waiting=len(waiting), warnings=_missing(profile, record, trusted),
+        waiting=len(waiting), warnings=_missing(profile, record, trusted) + (
+            [_("The server lists a file with a reply sealed in tipline-reader, which sends no files: it is shown with the tip's files.")]
+            if moved else []),
     )
 
 
@@ -195,7 +260,7 @@ SUMMARY_CHARACTERS = 90  # as the tip line's inbox (tipline/casework/summaries.p
 def summary(profile: Profile, vault: Vault, record: dict) -> str:
     """The list's one line for a tip: the opening words of its first written answer."""
     try:
-        answers = content.decrypt_json(tip_key(profile, vault, record), from_b64(record["answers"]), content.answers_context(uuid.UUID(record["id"]).bytes))
+        answers = _answers(keys_of(profile, vault, record), record)
     except (ReaderError, DecryptionError):
         return ""
     for answer in answers:
@@ -222,6 +287,10 @@ def seal_text(profile: Profile, vault: Vault, record: dict, kind: str, text: str
     its associated data names tipline-reader as its writer, and this reader signs it, with
     the items of the tip it has seen (so that a colleague's reader notices one dropped)."""
     keys, tip_id, item_key = keys_of(profile, vault, record), uuid.UUID(record["id"]).bytes, str(uuid.uuid4())
+    try:
+        _answers(keys, record)  # keys that do not open the tipster's answers are no keys of this tip
+    except DecryptionError:
+        raise ReaderError(_("Tip %(reference)s does not open: its answers or a file's name were altered on the server.") % {"reference": record["reference"]}) from None
     seen = [str(item["key"]) for item in [*record["messages"], *record["notes"]]]
     seen += [item["key"] for _path, item in profile.queued() if item.get("tip") == record["id"]]
     if kind == "reply":
@@ -272,6 +341,7 @@ def _give_team_key(profile: Profile, vault: Vault, record: dict, keys: tip_keys.
         resealed.append({"key": note["key"], "ciphertext": note["ciphertext"]})
     record["sealed_key"], record["channel_key"] = box, current["id"]
     profile.save_tip(record)
+    profile.save_key_pins(profile.key_pins() | {record["id"]: _digests(keys)})
     return keys, {"sealed_key": box, "resealed_notes": resealed}
 
 

@@ -149,6 +149,14 @@ class Profile:
                     pins[record["id"]] = record["destroyed_after"]
         _write(self.directory / "retention.json", json.dumps(pins).encode())
 
+    def key_pins(self) -> dict:
+        """Per tip, digests of the tip key and team key this reader first opened it with."""
+        path = self.directory / "tip-keys.json"
+        return dict(self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else {}))
+
+    def save_key_pins(self, pins: dict) -> None:
+        _write(self.directory / "tip-keys.json", json.dumps(pins).encode())
+
     def retention_pins(self) -> dict:
         path = self.directory / "retention.json"
         return json.loads(path.read_text()) if path.exists() else {}
@@ -210,15 +218,16 @@ class Profile:
     def forget_all_but(self, listed: set[str]) -> tuple[int, int]:
         """Remove the tips the server no longer lists and whose retention has ended (destroyed),
         with their files and any sealed reply or note of theirs: a reader keeps nothing the tip
-        line destroyed. One not listed before its retention ended is kept: a server that drops
-        tips from its list does not get readers to wipe them. Returns (forgotten, kept)."""
+        line destroyed. One not listed before its retention ended (or whose end the reader never
+        learnt) is kept: a server that drops tips from its list does not get readers to wipe
+        them. Returns (forgotten, kept)."""
         forgotten = kept = 0
         now, pins = _now(), self.retention_pins()
         for record in self.tip_records():
             if record["id"] in listed:
                 continue
             ends = pins.get(record["id"]) or record.get("destroyed_after")
-            if ends and datetime.fromisoformat(ends) > now:
+            if not ends or datetime.fromisoformat(ends) > now:  # no end known: never forgotten on the server's word
                 kept += 1
                 continue
             for item in record["files"]:

@@ -14,7 +14,9 @@ thread, so one idle connection holds up nobody."""
 
 import html
 import secrets
+import socket
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -77,8 +79,55 @@ TRUSTED_FETCH_SITES = ("same-origin", "none")
 IDLE_SECONDS = 30
 
 
+MAX_CONNECTIONS = 32
+REQUEST_SECONDS = 60  # the longest one request may take, however slowly its bytes arrive
+
+
 class ReaderServer(ThreadingHTTPServer):
+    """One thread per connection, at most MAX_CONNECTIONS at once: one more is closed at once,
+    and one watchdog cuts any request that has taken REQUEST_SECONDS however slowly its bytes
+    come, so a local program that opens many (or trickles bytes) costs the reader nothing lasting."""
+
     daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.deadlines: dict = {}
+        self.deadlines_lock = threading.Lock()
+        self.closed = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def server_close(self):
+        self.closed.set()
+        super().server_close()
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        with self.deadlines_lock:
+            self.deadlines[request] = time.monotonic() + REQUEST_SECONDS
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.deadlines_lock:
+                self.deadlines.pop(request, None)
+            self.slots.release()
+
+    def _watch(self) -> None:
+        while not self.closed.wait(1):
+            with self.deadlines_lock:
+                overdue = [request for request, deadline in self.deadlines.items() if deadline < time.monotonic()]
+            for request in overdue:
+                try:
+                    request.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def serve(profile: Profile, vault: Vault, port: int, online: bool) -> ReaderServer:
