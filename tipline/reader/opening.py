@@ -103,7 +103,7 @@ def keys_of(profile: Profile, vault: Vault, record: dict) -> tip_keys.SealedKeys
 def pin_keys(profile: Profile, vault: Vault, records: list[dict]) -> None:
     """Remember, at fetch, the keys of each tip this reader can open (checked first: a tip
     whose keys changed stops the sync before anything is stored)."""
-    pins, changed = profile.key_pins(), False
+    pins, changed = dict(profile.key_pins()), False
     for record in records:
         try:
             keys = _opened_box(profile, vault, record)
@@ -218,11 +218,10 @@ def _own_items(profile: Profile, record: dict) -> tuple[list, list]:
     """This reader's replies and notes for the tip that the server's copy does not show yet:
     still waiting in the outbox, or sent after the copy was fetched."""
     present = {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
-    fetched = profile.tip_fetched_at(record["id"])
     waiting = [(item, PENDING_WAITING) for _path, item in profile.queued() if item.get("tip") == record["id"]]
-    sent = [(item, PENDING_SENT) for path, item in profile.sent()
-            if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime >= fetched]
-    return waiting, sent
+    unconfirmed = [(path, item) for path, item in profile.sent() if item.get("tip") == record["id"] and item["key"] not in present]
+    fetched = profile.tip_fetched_at(record["id"]) if unconfirmed else 0
+    return waiting, [(item, PENDING_SENT) for path, item in unconfirmed if path.stat().st_mtime >= fetched]
 
 
 def _open_own(keys, record: dict, item: dict, label: str):
@@ -239,10 +238,9 @@ def _missing(profile: Profile, record: dict, trusted: dict) -> list[str]:
     """Items the server's copy should hold and does not: one this reader sent before the copy
     was fetched, or one a trusted colleague's signed reply or note had seen."""
     present = {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
-    fetched = profile.tip_fetched_at(record["id"])
     problems = []
     for path, item in profile.sent():
-        if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime < fetched:
+        if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime < profile.tip_fetched_at(record["id"]):
             problems.append(_("A reply this reader sent is missing from the server's copy: the server dropped it.") if item["kind"] == "reply"
                             else _("A note this reader sent is missing from the server's copy: the server dropped it."))
     for item in [*record["messages"], *record["notes"]]:

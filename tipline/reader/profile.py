@@ -7,6 +7,7 @@ files stay encrypted under their tip keys, and replies waiting to be sent are se
 
 import json
 import os
+import time
 import uuid
 from datetime import UTC, datetime
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from tipline.crypto.errors import WrongPasswordError
 from tipline.reader.language import _
 
 PROFILE_VARIABLE = "TIPLINE_READER_PROFILE"
+MEMO_SECONDS = 0.5
 
 
 class ReaderError(Exception):
@@ -86,17 +88,27 @@ class Profile:
 
     def _unchanged_since(self, path: Path, load):
         """`load()` again only when `path` (a file, or a folder whose entries change) changed:
-        showing each of many tips reads the settings, vouches, outbox and sent items once."""
+        showing each of many tips reads the settings, vouches, outbox and sent items once. What
+        this process writes clears the memo at once; a change by another process (the command
+        line beside the pages) is seen within MEMO_SECONDS."""
+        cached = self._memo.get(path)
+        if cached is not None and time.monotonic() - cached[2] < MEMO_SECONDS:
+            return cached[1]
         try:
             # Files are always replaced whole (a new inode); a folder's items each have their own name.
             stamp = tuple(sorted(os.listdir(path))) if path.is_dir() else (path.stat().st_ino, path.stat().st_mtime_ns)
         except FileNotFoundError:
             stamp = None
-        cached = self._memo.get(path)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, load())
-            self._memo[path] = cached
+            cached = (stamp, load(), time.monotonic())
+        else:
+            cached = (stamp, cached[1], time.monotonic())
+        self._memo[path] = cached
         return cached[1]
+
+    def _store(self, path: Path, data: bytes) -> None:
+        _write(path, data)
+        self._memo.clear()
 
     # ---- settings (not secret) and the vault -------------------------------------------
 
@@ -111,7 +123,7 @@ class Profile:
         return dict(self._unchanged_since(path, lambda: json.loads(path.read_text())))
 
     def update_settings(self, **changes) -> None:
-        _write(self.directory / "profile.json", json.dumps(self.settings() | changes, indent=2).encode())
+        self._store(self.directory / "profile.json", json.dumps(self.settings() | changes, indent=2).encode())
 
     def create(self, settings: dict, vault: Vault, passphrase: str) -> None:
         if self.exists:
@@ -120,7 +132,7 @@ class Profile:
         for part in ("tips", "blobs", "outbox", "sent"):
             (self.directory / part).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory.chmod(0o700)
-        _write(self.directory / "profile.json", json.dumps(settings, indent=2).encode())
+        self._store(self.directory / "profile.json", json.dumps(settings, indent=2).encode())
         self.save_vault(vault, passphrase)
 
     def open_vault(self, passphrase: str) -> Vault:
@@ -131,12 +143,12 @@ class Profile:
             raise ReaderError(_("That passphrase does not open this reader's vault.")) from None
 
     def save_vault(self, vault: Vault, passphrase: str) -> None:
-        _write(self.directory / "vault", channel_keys.seal_vault(vault.__dict__, passphrase, vault_params()))
+        self._store(self.directory / "vault", channel_keys.seal_vault(vault.__dict__, passphrase, vault_params()))
 
     # ---- the store: ciphertext as fetched --------------------------------------------------
 
     def save_tip(self, record: dict) -> None:
-        _write(self.directory / "tips" / f"{_checked_id(record['id'])}.json", json.dumps(record).encode())
+        self._store(self.directory / "tips" / f"{_checked_id(record['id'])}.json", json.dumps(record).encode())
 
     def pin_retention(self, records: list[dict]) -> None:
         """The latest retention end seen for each tip, kept apart from what the server sends:
@@ -147,15 +159,16 @@ class Profile:
                 before = pins.get(record["id"])
                 if before is None or datetime.fromisoformat(record["destroyed_after"]) > datetime.fromisoformat(before):
                     pins[record["id"]] = record["destroyed_after"]
-        _write(self.directory / "retention.json", json.dumps(pins).encode())
+        self._store(self.directory / "retention.json", json.dumps(pins).encode())
 
     def key_pins(self) -> dict:
-        """Per tip, digests of the tip key and team key this reader first opened it with."""
+        """Per tip, digests of the tip key and team key this reader first opened it with (shared:
+        copy it before changing it)."""
         path = self.directory / "tip-keys.json"
-        return dict(self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else {}))
+        return self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else {})
 
     def save_key_pins(self, pins: dict) -> None:
-        _write(self.directory / "tip-keys.json", json.dumps(pins).encode())
+        self._store(self.directory / "tip-keys.json", json.dumps(pins).encode())
 
     def retention_pins(self) -> dict:
         path = self.directory / "retention.json"
@@ -176,11 +189,11 @@ class Profile:
         return self.directory / "blobs" / _checked_id(file_id)
 
     def save_channel_keys(self, listed: dict) -> None:
-        _write(self.directory / "channel-keys.json", json.dumps(listed).encode())
+        self._store(self.directory / "channel-keys.json", json.dumps(listed).encode())
 
     def channel_keys(self) -> dict:
         path = self.directory / "channel-keys.json"
-        return json.loads(path.read_text()) if path.exists() else {"current": None, "retired": []}
+        return self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else {"current": None, "retired": []})
 
     def public_key_of(self, key_id: int) -> bytes:
         listed = self.channel_keys()
@@ -190,7 +203,7 @@ class Profile:
         raise ReaderError(_("This tip is sealed to a channel key the server did not list: sync again."))
 
     def save_vouches(self, vouches: list[dict]) -> None:
-        _write(self.directory / "vouches.json", json.dumps(vouches).encode())
+        self._store(self.directory / "vouches.json", json.dumps(vouches).encode())
 
     def vouches(self) -> list[dict]:
         path = self.directory / "vouches.json"
@@ -206,7 +219,7 @@ class Profile:
 
     def queue(self, item: dict) -> None:
         """A sealed reply or note waiting to be sent (or carried out on a replies file)."""
-        _write(self.directory / "outbox" / f"{_checked_id(item['key'])}.json", json.dumps(item).encode())
+        self._store(self.directory / "outbox" / f"{_checked_id(item['key'])}.json", json.dumps(item).encode())
 
     def queued(self) -> list[tuple[Path, dict]]:
         folder = self.directory / "outbox"
@@ -214,6 +227,7 @@ class Profile:
 
     def mark_sent(self, path: Path) -> None:
         path.replace(self.directory / "sent" / path.name)
+        self._memo.clear()
 
     def forget_all_but(self, listed: set[str]) -> tuple[int, int]:
         """Remove the tips the server no longer lists and whose retention has ended (destroyed),
@@ -242,6 +256,7 @@ class Profile:
             for path in (self.directory / folder).glob("*.json"):
                 if json.loads(path.read_text()).get("tip") == tip_id:
                     path.unlink()
+        self._memo.clear()
 
 
 def _now() -> datetime:
