@@ -58,8 +58,8 @@ def offline_channel(user, slug: str) -> Channel:
         raise NotOfflineChannel(f"No channel {slug} that you receive: check its slug, and that an admin made you its recipient.", 404)
     if not channel.offline_key or not offline_keys.is_setting_vouched(channel):
         raise NotOfflineChannel(
-            f"Channel {slug} is not an offline-key channel (any more): its tips are read on the tip line, not in tipline-reader. "
-            "If nobody changed that, the server may have been taken over: tell your admins.", 409,
+            f"Channel {slug} is not an offline-key channel: its tips are read on the tip line, not in tipline-reader. If it was "
+            "one (readers held its key) and nobody changed that, the server may have been taken over: tell your admins.", 409,
         )
     return channel
 

@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         return _said(_(NO_TERMINAL))
     except KeyboardInterrupt:
         return _said(_("Stopped. Nothing sealed here was lost."), 130)
+    except BrokenPipeError:  # `show … | head`: the reader of our output left; nothing to say
+        try:  # as Python's documentation advises: no second error when the interpreter flushes stdout
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
     except FileNotFoundError as problem:
         return _said(_("No such file: %(file)s.") % {"file": problem.filename})
     except (OSError, zipfile.BadZipFile) as problem:
@@ -233,6 +239,9 @@ def sync(arguments) -> None:
     if result.kept:
         print(_(exchange.KEPT_WARNING) % {"count": result.kept})
     _warn_refused(result.refused)
+    for record in profile.tip_records():
+        for warning in opening.warnings_of(profile, record, vault):
+            print(_("WARNING: tip %(reference)s: %(warning)s") % {"reference": _plain(record["reference"]), "warning": _plain(warning)})
     if result.token_expires:
         print(_("WARNING: this reader's API token expires on %(date)s. Make a new one (Staff → API tokens) and run "
                 "tipline-reader token before then.") % {"date": result.token_expires})
@@ -245,22 +254,15 @@ def _warn_refused(refused) -> None:
 
 
 def _plain(value) -> str:
-    """One line of what a tipster or the server wrote, fit for a terminal: every control
-    character (escape sequences clear screens, set titles, hide text) and bidirectional
-    override shown as its code instead, so nothing they write can act on the terminal."""
-    return "".join(
-        character if character.isprintable() and character not in _BIDI_CONTROLS else f"\\u{ord(character):04x}"
-        for character in str(value)
-    )
+    return opening.visible(value)
 
 
 def _body(text) -> str:
     """A multi-line text, each line indented, so that none can pass for a heading such as
-    "[Note by …]", which are never indented."""
-    return "\n".join(f"  {_plain(line)}" for line in str(text).split("\n"))
+    "[Note by …]", which are never indented. Browsers end lines with CR LF: one line ending."""
+    return "\n".join(f"  {_plain(line)}" for line in str(text).replace("\r\n", "\n").split("\n"))
 
 
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def list_tips(arguments) -> None:
@@ -268,8 +270,10 @@ def list_tips(arguments) -> None:
     records = sorted(profile.tip_records(), key=lambda record: (str(record["deadline"] or "9999"), str(record["received_hour"])))
     for record in records:
         deadline = _("deadline %(when)s") % {"when": _plain(record["deadline"])[:16]} if record["deadline"] else _("no deadline")
+        flagged = ("  " + _("WARNING: see tipline-reader show")) if opening.warnings_of(profile, record) else ""
         print(f"{_plain(record['reference'])}  " + _("received %(when)s") % {"when": _plain(record["received_hour"])[:16]} +
-              f"  {deadline}  {_plain(language.status(record['status']))}  " + _("messages: %(count)s") % {"count": _plain(record["message_count"])})
+              f"  {deadline}  {_plain(language.status(record['status']))}  " + _("messages: %(count)s") % {"count": _plain(record["message_count"])}
+              + flagged)
     if not records:
         print(_("No tips yet: tipline-reader sync (or import-bundle) fetches them."))
 
@@ -314,14 +318,20 @@ def write(arguments) -> None:
         print(_("Sealed. Carry it out with tipline-reader export-replies."))
         return
     refused: list[str] = []
-    sent = exchange.send_waiting(profile, exchange.client_for(profile, vault), refused)
-    print(_("Sealed and sent (%(count)d).") % {"count": sent})
+    try:
+        exchange.send_waiting(profile, exchange.client_for(profile, vault), refused)
+    except ReaderError as problem:
+        print(_("Sealed and queued: the next sync sends it, do not write it again (%(problem)s)") % {"problem": _plain(problem)})
+        return
+    print(_("Sealed and sent.") if not refused else _("Sealed; the server did not take it yet."))
     _warn_refused(refused)
 
 
 def save_file(arguments) -> None:
     profile, vault = _opened(arguments)
     view, chunks = opening.file_bytes(profile, vault, profile.tip_record(arguments.tip), arguments.file_id)
+    if arguments.out.exists():
+        raise ReaderError(_("%(file)s exists already: choose another --out, or remove it first.") % {"file": arguments.out})
     partial = arguments.out.with_name(arguments.out.name + ".part")
     with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:  # evidence: for you alone
         for chunk in chunks:

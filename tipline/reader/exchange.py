@@ -214,8 +214,8 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict) -> None:
     if not vault.holds(public_key):
         raise ReaderError(_(
             "The server seals new tips to a key this reader does not hold (fingerprint %(fingerprint)s, set by %(who)s). If no "
-            "colleague rotated it, the server may have been taken over: tell your admins at once, and ask whoever rotated it to "
-            "share it (tipline-reader share-key)."
+            "colleague rotated it, the server may have been taken over: tell your admins at once. If a colleague did, run "
+            "tipline-reader join here and ask them to run tipline-reader share-key with its request."
         ) % {"fingerprint": current["fingerprint"], "who": current["uploaded_by"]})
     generations = [key["generation"] for key in listed["retired"]]
     settings = profile.settings()
@@ -434,6 +434,7 @@ def export_bundle(profile: Profile, vault: Vault, destination: Path) -> SyncResu
     result = sync(profile, vault, check_key=False)  # this side may hold no key: the air-gapped one checks
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_STORED) as bundle:
         bundle.writestr("format", BUNDLE_FORMAT)
+        bundle.writestr("made-at", datetime.now(UTC).isoformat())
         bundle.writestr("channel-keys.json", json.dumps(profile.channel_keys()))
         bundle.writestr("vouches.json", json.dumps(profile.vouches()))
         for record in profile.tip_records():
@@ -453,6 +454,14 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
         if bundle.read("format").decode() != BUNDLE_FORMAT:
             raise ReaderError(_("%(file)s is not a tipline-reader bundle.") % {"file": source})
         listed = checked_keys(json.loads(bundle.read("channel-keys.json")))
+        channel = profile.settings()["channel"]
+        if listed.get("channel", channel) != channel:
+            raise ReaderError(_("%(file)s is a bundle of channel %(other)s; this reader reads channel %(channel)s. Nothing was read.")
+                              % {"file": source, "other": listed.get("channel"), "channel": channel})
+        made_at = bundle.read("made-at").decode() if "made-at" in bundle.namelist() else ""
+        if made_at and made_at < profile.settings().get("last_bundle_at", ""):
+            raise ReaderError(_("%(file)s is older than the bundle read before it: nothing was read. Bring the newest bundle.")
+                              % {"file": source})
         check_current_key(profile, vault, listed)
         profile.save_channel_keys(listed)
         if "vouches.json" in bundle.namelist():
@@ -475,6 +484,8 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                         target.write(chunk)
     opening.pin_keys(profile, vault, brought)
     profile.pin_retention(brought)
+    if made_at:
+        profile.update_settings(last_bundle_at=made_at)
     _forgotten, kept = profile.forget_all_but(seen)  # a bundle holds every tip the server still has
     if kept:
         print(_(KEPT_WARNING) % {"count": kept})

@@ -33,6 +33,7 @@ class OpenMessage:
     files: list[OpenFile]
     verdict: authors.Verdict | None = None  # for the team's replies: who signed it, if anyone this reader trusts
     pending: str = ""  # PENDING_WAITING or PENDING_SENT for one of this reader's own, not yet back from the server
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class OpenNote:
     text: str
     verdict: authors.Verdict | None = None
     pending: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ class OpenTip:
     notes: list[OpenNote]
     waiting: int  # replies and notes sealed here, not yet on the server
     warnings: list[str] = field(default_factory=list)  # what the server's copy of the tip lacks or changed
+
+
+def visible(value) -> str:
+    """One line of what a tipster or the server wrote, fit for a terminal or a page: every
+    control character (escape sequences clear screens, set titles, hide text) and
+    bidirectional override shown as its code instead, so nothing they write acts on the
+    screen or reverses the words around it."""
+    return "".join(
+        character if character.isprintable() and character not in _BIDI_CONTROLS else f"\\u{ord(character):04x}"
+        for character in str(value)
+    )
+
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def byline(item: "OpenMessage | OpenNote") -> str:
@@ -200,7 +216,7 @@ def _open_message(keys, record: dict, message: dict, trusted: dict, files: list)
         verdict = authors.Verdict(authors.UNVERIFIED, _("Tipster") if message["author"] == "tipster" else claimed)
         if message["author"] == "tipster":
             return OpenMessage("tipster", "", message["sent_hour"], text, files, verdict)
-    return OpenMessage("recipient", message["sender"], message["sent_hour"], text, files, verdict)
+    return OpenMessage("recipient", message["sender"], message["sent_hour"], text, files, verdict, key=str(message["key"]))
 
 
 def _open_note(keys, record: dict, note: dict, trusted: dict) -> OpenNote:
@@ -211,7 +227,7 @@ def _open_note(keys, record: dict, note: dict, trusted: dict) -> OpenNote:
         verdict = authors.verdict(trusted, record["id"], "note", note, claimed)
     else:
         verdict = authors.Verdict(authors.UNVERIFIED, claimed)
-    return OpenNote(claimed, note["written_hour"], text, verdict)
+    return OpenNote(claimed, note["written_hour"], text, verdict, key=str(note["key"]))
 
 
 def _own_items(profile: Profile, record: dict) -> tuple[list, list]:
@@ -234,6 +250,13 @@ def _open_own(keys, record: dict, item: dict, label: str):
     return OpenNote("you", "", text, authors.Verdict(authors.VERIFIED, "you"), label)
 
 
+def warnings_of(profile: Profile, record: dict, vault: Vault | None = None) -> list[str]:
+    """What the server's copy of a tip lacks, without opening it: for the list and the sync.
+    Without the vault (the list asks no passphrase) only this reader's own items are checked."""
+    trusted = authors.trusted_keys(vault, profile.vouches(), profile.settings()["channel"]) if vault else {}
+    return _missing(profile, record, trusted)
+
+
 def _missing(profile: Profile, record: dict, trusted: dict) -> list[str]:
     """Items the server's copy should hold and does not: one this reader sent before the copy
     was fetched, or one a trusted colleague's signed reply or note had seen."""
@@ -243,6 +266,12 @@ def _missing(profile: Profile, record: dict, trusted: dict) -> list[str]:
         if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime < profile.tip_fetched_at(record["id"]):
             problems.append(_("A reply this reader sent is missing from the server's copy: the server dropped it.") if item["kind"] == "reply"
                             else _("A note this reader sent is missing from the server's copy: the server dropped it."))
+    mine = {item["key"]: item["kind"] for _path, item in profile.sent() if item.get("tip") == record["id"]}
+    for item in [*record["messages"], *record["notes"]]:
+        kind = mine.get(str(item["key"]))
+        if trusted and kind and authors.verdict(trusted, record["id"], kind, item, "").status != authors.VERIFIED:
+            problems.append(_("An item this reader sent shows without its signature, or with one that does not match: the server altered it."))
+            break
     for item in [*record["messages"], *record["notes"]]:
         seal = item.get("seal") or {}
         if seal.get("signer") in trusted and not set(map(str, seal.get("seen", []))) <= present:
@@ -271,8 +300,11 @@ def summary(profile: Profile, vault: Vault, record: dict) -> str:
 def file_bytes(profile: Profile, vault: Vault, record: dict, file_id: str) -> tuple[OpenFile, Iterator[bytes]]:
     """A file's name and its plaintext, decrypted as it streams from the stored ciphertext."""
     item = next((item for item in record["files"] if item["id"] == file_id), None)
+    if item is None:
+        raise ReaderError(_("Tip %(reference)s has no file %(file)s: tipline-reader show lists its files.")
+                          % {"reference": record["reference"], "file": visible(file_id)})
     path = profile.blob_path(file_id)
-    if item is None or not path.exists():
+    if not path.exists():
         raise ReaderError(_("This file is not in the reader yet: tipline-reader sync fetches it."))
     key, tip_id = tip_key(profile, vault, record), uuid.UUID(record["id"]).bytes
     view = _describe(key, tip_id, item)

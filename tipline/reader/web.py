@@ -209,7 +209,7 @@ class Pages(BaseHTTPRequestHandler):
             f"<p class='meta'>{_e(_(TEXT_THIS_READER_WORKS_WITHOUT_A))}</p>")
         rows = "".join(
             f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a>"
-            f"<br><span class='meta' dir='auto'>{_e(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
+            f"<br><span class='meta' dir='auto'>{_t(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
             f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(language.status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
             for record in records
         )
@@ -223,7 +223,7 @@ class Pages(BaseHTTPRequestHandler):
     def _tip(self, reference: str) -> str:
         record = self.profile.tip_record(reference)
         tip = opening.open_tip(self.profile, self.vault, record)
-        answers = "".join(f"<dt>{_e(answer['label'])}</dt><dd>{_e(_shown(answer['value']))}</dd>" for answer in tip.answers)
+        answers = "".join(f"<dt>{_t(answer['label'])}</dt><dd dir='auto'>{_lines(_shown(answer['value']))}</dd>" for answer in tip.answers)
         messages = "".join(
             f"<article class='message message--{_e(message.author)}'><p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
             f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
@@ -253,8 +253,8 @@ class Pages(BaseHTTPRequestHandler):
         if not files:
             return ""
         items = "".join(
-            f"<li><a href='{self._at(f"/tips/{record['reference']}/files/{view.id}")}'>{_e(view.name)}</a> "
-            f"({_e(_(TEXT_BYTES) % {'size': view.size})}) — {_e(view.note)}</li>" for view in files
+            f"<li><a href='{self._at(f"/tips/{record['reference']}/files/{view.id}")}'>{_t(view.name)}</a> "
+            f"({_e(_(TEXT_BYTES) % {'size': view.size})}) — {_t(view.note)}</li>" for view in files
         )
         return f"<ul>{items}</ul>"
 
@@ -274,7 +274,10 @@ class Pages(BaseHTTPRequestHandler):
             purpose = ""
         self.profile.queue(opening.seal_text(self.profile, self.vault, record, kind, text, purpose))
         if self.online:
-            exchange.sync(self.profile, self.vault)  # sends it, and brings the tip back as the server now holds it
+            try:
+                exchange.sync(self.profile, self.vault)  # sends it, and brings the tip back as the server now holds it
+            except ReaderError:
+                pass  # queued: the tip's page shows it "waiting to be sent", and the next sync sends it
         self._redirect(f"/tips/{record['reference']}")
 
     # ---- plumbing -----------------------------------------------------------------------
@@ -341,7 +344,13 @@ def _at_hour(moment: str) -> str:
 
 
 def _lines(text: str) -> str:
-    return "<br>".join(_e(line) for line in text.splitlines())
+    """What a tipster or the server wrote, line by line: escaped, and with control characters
+    and bidirectional overrides shown as their codes (opening.visible)."""
+    return "<br>".join(_t(line) for line in str(text).replace("\r\n", "\n").split("\n"))
+
+
+def _t(value) -> str:
+    return _e(opening.visible(value))
 
 
 def _shown(value) -> str:

@@ -16,6 +16,7 @@ from tipline.intake.tests.helpers import RECEIPT_PATTERN
 from tipline.accounts.public_keys import vouch_channel_key
 from tipline.crypto import content, recipient_keys, tip_keys
 from tipline.reader import cli
+from tipline.reader.profile import ReaderError
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
 from tipline.testing.staff import browser_sign_in, make_staff, make_tip, note_opens_with
 
@@ -497,3 +498,77 @@ def test_show_through_a_terminal_emulator_with_hostile_input_leaves_the_screen_a
     painted = [char for row in screen.buffer.values() for char in row.values() if (char.fg, char.bg, char.reverse) != ("default", "default", False)]
     assert painted == []  # no colour set by the tipster: no black on black
     assert any("\\u001b[8mconcealed" in line for line in lines)  # the codes shown as text instead
+
+
+def test_what_a_new_recipient_tripped_over_reads_right_now(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from tipline.intake.tests.helpers import post_tip
+    from tipline.reader.client import Client as ReaderClient
+
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    post_tip(Client(), "vault", {"answer-tip": "Line one.\r\nLine two \u202eevil"}, files=[SimpleUploadedFile("a.txt", b"kept")])
+    tip = Tip.objects.get()
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    shown = run_reader(ana, "show", tip.reference, monkeypatch=monkeypatch, capsys=capsys)
+    assert "  Line one.\n  Line two \\u202eevil" in shown and "\\u000d" not in shown  # a browser's CR LF is one line end
+    file_id = str(tip.attachments.get().id)
+    out = tmp_path / "a.txt"
+    run_reader(ana, "save-file", tip.reference, file_id, "--out", str(out), monkeypatch=monkeypatch, capsys=capsys)
+    for arguments in (["save-file", tip.reference, file_id, "--out", str(out)], ["save-file", tip.reference, "bogus", "--out", str(tmp_path / "b")]):
+        assert cli.main(["--profile", str(ana), *arguments]) == 1
+        said = capsys.readouterr().err
+        assert said.count("\n") == 1 and ("exists already" in said or "has no file bogus" in said)
+    # Offline for a moment: the reply is queued, and the reader says so rather than "try again".
+    real = ReaderClient._open
+    monkeypatch.setattr(ReaderClient, "_open", lambda client, method, path, body=None: (_ for _ in ()).throw(ReaderError("Cannot reach the server.")))
+    said = run_reader(ana, "reply", tip.reference, "--text", "We read it.", monkeypatch=monkeypatch, capsys=capsys)
+    assert "Sealed and queued: the next sync sends it, do not write it again" in said
+    monkeypatch.setattr(ReaderClient, "_open", real)
+    run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    # The server strips the signature from Ana's own reply: her reader says so, at the sync and in the list.
+    from tipline.core.models import Message
+
+    Message.objects.filter(tip=tip, author="recipient").update(reader_seal=None)
+    printed = run_reader(ana, "sync", monkeypatch=monkeypatch, capsys=capsys)
+    assert f"WARNING: tip {tip.reference}: An item this reader sent shows without its signature" in printed
+
+
+def test_show_piped_into_a_pager_that_quits_says_nothing(tmp_path):
+    """`tipline-reader list | head -1`: the pager leaves early; the reader stops without a word."""
+    import subprocess
+    import sys
+
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TIPLINE_")}
+    script = ("import sys; from tipline.reader import cli\n"
+              "cli.list_tips = lambda arguments: [print('T-XXXX-XXXX line', flush=True) for _ in range(100000)]\n"
+              "sys.exit(cli.main(['--profile', sys.argv[1], 'list']))")
+    run = subprocess.run(f"{sys.executable} -c \"{script}\" {tmp_path} | head -1", shell=True, capture_output=True, text=True,
+                         env=environment, timeout=60)
+    assert run.stdout == "T-XXXX-XXXX line\n" and "Traceback" not in run.stderr and run.stderr == ""
+
+
+def test_an_older_bundle_or_another_channels_is_refused_before_it_changes_anything(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+    import json
+    import zipfile
+
+    _people, tokens = vault_desk
+    ana = tmp_path / "ana"
+    run_reader(ana, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    make_tip("vault", "First.")
+    run_reader(ana, "export-bundle", "--out", str(tmp_path / "old.zip"), monkeypatch=monkeypatch, capsys=capsys)
+    make_tip("vault", "Second.")
+    run_reader(ana, "export-bundle", "--out", str(tmp_path / "new.zip"), monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(ana, "import-bundle", str(tmp_path / "new.zip"), monkeypatch=monkeypatch, capsys=capsys)
+    assert cli.main(["--profile", str(ana), "import-bundle", str(tmp_path / "old.zip")]) == 1
+    assert "older than the bundle read before it" in capsys.readouterr().err
+    assert len(list((ana / "tips").iterdir())) == 2
+    with zipfile.ZipFile(tmp_path / "new.zip") as source, zipfile.ZipFile(tmp_path / "other.zip", "w") as other:
+        for name in source.namelist():
+            data = source.read(name)
+            other.writestr(name, json.dumps(json.loads(data) | {"channel": "press"}) if name == "channel-keys.json" else data)
+    assert cli.main(["--profile", str(ana), "import-bundle", str(tmp_path / "other.zip")]) == 1
+    assert "is a bundle of channel press" in capsys.readouterr().err
