@@ -72,6 +72,8 @@ class Vault:
         for key in self.keys:
             if from_b64(key["public"]) == bytes(public_key):
                 return from_b64(key["private"])
+        if not self.keys:  # the online side of an air-gapped pair: the key must stay on the other machine
+            raise ReaderError(_("This reader holds no channel key: read the tip on the air-gapped machine (tipline-reader export-bundle carries it there)."))
         raise ReaderError(_("This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key)."))
 
     @property
