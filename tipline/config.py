@@ -162,7 +162,10 @@ def cache_settings(url: str, runtime_dir: Path | None) -> dict:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{PREFIX}CACHE_URL={url!r}: use redis://host:6379/0 (or rediss://, unix://), or leave it empty.")
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "tipline"}}
+    return {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "tipline",
+        "OPTIONS": {"serializer": "tipline.core.shared_cache.SafeRedisSerializer"},  # whoever writes Redis runs no code here
+    }}
 
 
 def blob_storage(kind: str, blob_dir: Path) -> dict:
@@ -188,16 +191,18 @@ def blob_storage(kind: str, blob_dir: Path) -> dict:
     }
 
 
-def runtime_dir(data_dir: Path) -> Path | None:
-    """Memory-backed storage of this data directory's shared cache: TIPLINE_RUNTIME_DIR, else
-    a directory under /dev/shm named after the data directory; None where neither exists."""
+def runtime_dir(data_dir: Path, secret_key: str) -> Path | None:
+    """Memory-backed storage of this data directory's shared cache: TIPLINE_RUNTIME_DIR (under
+    systemd, RuntimeDirectory=), else a directory under /dev/shm whose name comes from the
+    secret key file, so no other user can compute it and make it first; None where neither
+    exists. (The cache refuses a directory it does not own alone either way.)"""
     configured = env_str("RUNTIME_DIR", "")
     if configured:
         return Path(configured).resolve()
     shared_memory = Path("/dev/shm")
     if not shared_memory.is_dir():
         return None
-    name = hashlib.blake2b(str(data_dir).encode(), digest_size=8, person=b"tipline-runtime").hexdigest()
+    name = hashlib.blake2b(f"{data_dir}\0{secret_key}".encode(), digest_size=12, person=b"tipline-runtime").hexdigest()
     return shared_memory / f"tipline-{os.getuid()}-{name}"
 
 

@@ -160,7 +160,7 @@ BACKUP_DIR = env_str("BACKUP_DIR", "")
 
 # --- Caches (rate limits): shared by this machine's processes in memory; Redis for several machines
 CACHE_URL = env_str("CACHE_URL", "")
-RUNTIME_DIR = runtime_dir(DATA_DIR)
+RUNTIME_DIR = runtime_dir(DATA_DIR, SECRET_KEY)
 CACHES = cache_settings(CACHE_URL, RUNTIME_DIR)
 
 # --- Security headers and cookies --------------------------------------------

@@ -167,7 +167,24 @@ def _secret_problems() -> list[str]:
         problems.append(_("The secret key file %(file)s can be read by other users; run: chmod 600 %(file)s") % {"file": key_file})
     if not file_is_private(Path(settings.DATA_DIR)):
         problems.append(_("The data directory %(directory)s is open to other users; run: chmod 700 %(directory)s") % {"directory": settings.DATA_DIR})
-    return problems
+    return problems + _runtime_problems()
+
+
+def _runtime_problems() -> list[str]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tipline.core.shared_cache import check_private_directory
+
+    if settings.RUNTIME_DIR is None or settings.CACHES["default"]["BACKEND"] != "tipline.core.shared_cache.SharedMemoryCache":
+        return []
+    try:
+        check_private_directory(Path(settings.RUNTIME_DIR))
+    except ImproperlyConfigured:
+        return [_(
+            "The shared cache's directory %(directory)s is not this service's alone (another owner, a mode open to others, or a "
+            "link), so the tip line refuses it: whoever made it could run code here. Remove it; Tipline makes its own."
+        ) % {"directory": settings.RUNTIME_DIR}]
+    return []
 
 
 def _mode_problems() -> list[str]:

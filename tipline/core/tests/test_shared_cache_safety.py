@@ -1,0 +1,152 @@
+"""Whoever can write the shared cache must not run code in the tip line (issue 31, finding 1):
+a local user who made the cache's directory first, or planted pickled rows in it, or wrote
+to the Redis every app server reads. Values are integers and bytes only, never unpickled,
+and a directory Tipline did not make for itself (another owner, a wider mode, a link) is
+refused."""
+
+import os
+import pickle
+import pwd
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tipline.core.shared_cache import SafeRedisSerializer, SharedMemoryCache
+
+
+class Boom:
+    """What an attacker plants: unpickling it runs a command."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (subprocess.call, (["touch", str(self.marker)],))
+
+
+def _plant(directory: Path, key: str, marker: Path) -> None:
+    database = sqlite3.connect(directory / "cache.sqlite3")
+    database.executescript("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL);")
+    database.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, pickle.dumps(Boom(marker)), 9e18))
+    database.commit()
+    database.close()
+
+
+def test_a_pickled_row_planted_in_the_shared_cache_runs_nothing(tmp_path):
+    directory, marker = tmp_path / "runtime", tmp_path / "ran"
+    directory.mkdir(mode=0o700)
+    cache = SharedMemoryCache(str(directory), {})
+    cache.set("warm", 1)  # the cache made its table
+    key = cache.make_key("throttle:receipt")
+    _plant(directory, key, marker)
+    assert cache.get("throttle:receipt", "missing") == "missing"
+    with pytest.raises(ValueError):
+        cache.incr("throttle:receipt")
+    assert not marker.exists()
+
+
+def test_only_integers_and_bytes_are_stored(tmp_path):
+    directory = tmp_path / "runtime"
+    cache = SharedMemoryCache(str(directory), {})
+    cache.set("count", 3)
+    cache.set("flag", True)
+    cache.set("key", b"\x00\x01secret")
+    assert (cache.get("count"), cache.get("flag"), cache.get("key")) == (3, 1, b"\x00\x01secret")
+    assert cache.incr("count", 2) == 5
+    with pytest.raises(TypeError):
+        cache.set("object", {"a": 1})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a directory owned by another user")
+def test_a_directory_another_user_made_first_is_refused(tmp_path):
+    nobody = pwd.getpwnam("nobody")
+    directory, marker = tmp_path / "runtime", tmp_path / "ran"
+    directory.mkdir(mode=0o700)
+    _plant(directory, "anything", marker)
+    os.chown(directory, nobody.pw_uid, nobody.pw_gid)
+    with pytest.raises(ImproperlyConfigured, match="owned by another user"):
+        SharedMemoryCache(str(directory), {}).get("anything")
+    assert not marker.exists()
+
+
+def test_a_directory_open_to_others_or_a_link_is_refused(tmp_path):
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    wide.chmod(0o777)
+    with pytest.raises(ImproperlyConfigured, match="open to other users"):
+        SharedMemoryCache(str(wide), {}).get("x")
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(ImproperlyConfigured, match="not a directory of its own"):
+        SharedMemoryCache(str(link), {}).get("x")
+
+
+def test_redis_values_are_never_unpickled():
+    """What every app server reads from one Redis: a pickled value planted there is no value."""
+    serializer = SafeRedisSerializer()
+    assert serializer.loads(serializer.dumps(7)) == 7
+    assert serializer.loads(serializer.dumps(b"secret")) == b"secret"
+    marker = Path("/tmp/tipline-redis-boom-marker")
+    marker.unlink(missing_ok=True)
+    assert serializer.loads(pickle.dumps(Boom(marker))) is None
+    assert not marker.exists()
+
+
+def test_the_default_cache_directory_cannot_be_guessed_by_another_user(tmp_path):
+    """Its name comes from the secret key file, which other users cannot read."""
+    script = ("import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'; os.environ.pop('TIPLINE_RUNTIME_DIR', None)\n"
+              "from django.conf import settings; print(settings.RUNTIME_DIR)")
+    environment = os.environ | {"TIPLINE_DATA_DIR": str(tmp_path / "a")}
+    environment.pop("TIPLINE_RUNTIME_DIR", None)
+    first = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "secret_key").write_text((tmp_path / "a" / "secret_key").read_text()[::-1])
+    environment["TIPLINE_DATA_DIR"] = str(tmp_path / "b")
+    other = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True).stdout.strip()
+    import hashlib
+
+    guessable = hashlib.blake2b(str(tmp_path / "a").encode(), digest_size=8, person=b"tipline-runtime").hexdigest()
+    assert guessable not in first and first != other
+
+
+def test_tipline_check_names_a_cache_directory_that_is_not_the_services_alone(tmp_path, settings):
+    from tipline.operations.deployment import _runtime_problems
+
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    wide.chmod(0o777)
+    settings.RUNTIME_DIR = wide
+    settings.CACHES = {"default": {"BACKEND": "tipline.core.shared_cache.SharedMemoryCache", "LOCATION": str(wide)}}
+    (problem,) = _runtime_problems()
+    assert str(wide) in problem and "refuses it" in problem
+    wide.chmod(0o700)
+    assert _runtime_problems() == []
+
+
+def test_a_pickle_planted_in_the_real_redis_is_no_value_to_the_tip_line(tmp_path):
+    """Redis as configured by TIPLINE_CACHE_URL (the machine's own, a database of the tests' own)."""
+    import redis
+    from django.core.cache.backends.redis import RedisCache
+
+    from tipline.config import cache_settings
+
+    url = "redis://127.0.0.1:6379/6"
+    configured = cache_settings(url, None)["default"]
+    cache = RedisCache(configured["LOCATION"], {"KEY_PREFIX": configured["KEY_PREFIX"], "OPTIONS": configured["OPTIONS"]})
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    marker = tmp_path / "ran"
+    client.set(cache.make_key("throttle:receipt"), pickle.dumps(Boom(marker)))
+    assert cache.get("throttle:receipt", "missing") is None  # no value: Django hands back what the serializer made of it
+    assert not marker.exists()
+    cache.set("count", 1)
+    assert cache.incr("count") == 2 and cache.get("count") == 2
+    cache.set("key", b"hourly")
+    assert cache.get("key") == b"hourly"
+    client.flushdb()
