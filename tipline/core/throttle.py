@@ -67,7 +67,11 @@ def hourly_key(purpose: str, hours_ago: int = 0) -> bytes:
     shared cache (memory or Redis): hashes made under it cannot be recomputed once it is gone."""
     name = f"hourly-key:{purpose}:{int(time.time() // 3600) - hours_ago}"
     cache.add(name, secrets.token_bytes(32), timeout=3 * 3600)
-    return cache.get(name)
+    key = cache.get(name)
+    if not isinstance(key, bytes) or len(key) != 32:  # something this version did not write (an older pickle): replaced
+        cache.set(name, secrets.token_bytes(32), timeout=3 * 3600)
+        key = cache.get(name)
+    return key
 
 
 def hourly_keys(purpose: str) -> tuple[bytes, bytes]:

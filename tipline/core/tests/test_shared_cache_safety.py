@@ -10,6 +10,7 @@ import pwd
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,21 @@ def test_a_pickle_planted_in_the_real_redis_is_no_value_to_the_tip_line(tmp_path
     cache.set("key", b"hourly")
     assert cache.get("key") == b"hourly"
     client.flushdb()
+
+
+def test_an_hourly_key_an_older_version_pickled_is_replaced_not_used(tmp_path):
+    from django.core.cache import cache
+
+    from tipline.core import throttle
+
+    cache.clear()
+    name = f"hourly-key:client:{int(time.time() // 3600)}"
+    key = cache.make_key(name)
+    directory = Path(cache._path.parent) if hasattr(cache, "_path") else None
+    if directory is None:
+        pytest.skip("the shared cache is not the SQLite one here")
+    database = sqlite3.connect(directory / "cache.sqlite3")
+    database.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, pickle.dumps(b"x" * 32), 9e18))
+    database.commit()
+    fresh = throttle.hourly_key("client")
+    assert isinstance(fresh, bytes) and len(fresh) == 32 and throttle.hourly_key("client") == fresh
