@@ -20,7 +20,10 @@ MAX_BODY_BYTES = 64 * 1024
 @allows_passkeys
 def passkey_list(request):
     if request.method == "POST":
-        passkeys.remove(request.user, int(request.POST.get("remove", "0") or 0))
+        chosen = request.POST.get("remove", "")
+        if not chosen.isascii() or not chosen.isdigit():  # a passkey's number, or the form was tampered with
+            return render(request, "accounts/passkeys.html", {"passkeys": request.user.passkeys.all(), "refused": True}, status=400)
+        passkeys.remove(request.user, int(chosen))
         return redirect("accounts:passkeys")
     return render(request, "accounts/passkeys.html", {"passkeys": request.user.passkeys.all(), "added": request.GET.get("added")})
 
