@@ -84,9 +84,7 @@ def sealed_tips(user, channel: Channel, after: str = "", proof: bytes = b"") -> 
     page = list(found[: SYNC_PAGE_SIZE + 1])
     shown, more = page[:SYNC_PAGE_SIZE], len(page) > SYNC_PAGE_SIZE
     if proof and offline_keys.holds_current_key(user, channel, proof):
-        Tip.objects.filter(pk__in=[tip.pk for tip in shown if tip.unread_by_recipients]).update(unread_by_recipients=False)
-        for tip in shown:
-            outbox.acknowledge(tip)
+        _mark_opened(shown)
     if shown:
         record(user.username, Action.TIPS_SYNCED, channel.slug, tips=len(shown))
     return SealedPage(tips=shown, next_cursor=str(shown[-1].pk) if more else None)
@@ -98,6 +96,7 @@ def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: 
     _check_sealed_text(ciphertext)
     _check_key_is_free(Message, tip, message_key)
     _check_proof(tip, message_key, ciphertext, proof)
+    _mark_opened([tip])  # only a reader that holds the key writes: it has read the tip
     checked = _checked_seal(seal, tip, "reply", message_key, purpose, ciphertext)
     with transaction.atomic():
         tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose,
@@ -119,6 +118,7 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = 
     if Note.objects.filter(tip=tip, key=note_key).exists():
         return
     _check_proof(tip, note_key, ciphertext, proof)
+    _mark_opened([tip])
     checked = _checked_seal(seal, tip, "note", note_key, "", ciphertext)
     if team_key_box is not None:
         _take_team_key(tip, team_key_box, resealed or {})
@@ -175,15 +175,19 @@ class NoChannelKey(Exception):
 
 
 def _check_proof(tip: Tip, item_key, ciphertext: bytes, proof: bytes) -> None:
-    """Only a reader that holds the channel's key writes items (and they count as opening the tip)."""
+    """Only a reader that holds the channel's key writes items."""
     if not offline_keys.holds_a_channel_key(tip.channel, proof, tip.crypto_id, str(item_key), ciphertext):
         raise NoChannelKey(
             "Only a tipline-reader that holds the channel's key may add replies and notes: this one sent no proof that it does "
             "(tipline-reader join and accept-key get the key)."
         )
-    if tip.unread_by_recipients:
-        Tip.objects.filter(pk=tip.pk).update(unread_by_recipients=False)
-    outbox.acknowledge(tip)
+
+
+def _mark_opened(opened: list[Tip]) -> None:
+    """Tips a key holder has read: no longer unread, and their deadline alerts need no escalation."""
+    Tip.objects.filter(pk__in=[tip.pk for tip in opened if tip.unread_by_recipients]).update(unread_by_recipients=False)
+    for tip in opened:
+        outbox.acknowledge(tip)
 
 
 def _checked_seal(seal: dict | None, tip: Tip, kind: str, item_key, purpose: str, ciphertext: bytes) -> dict | None:
@@ -218,7 +222,7 @@ def add_vouch(user, channel: Channel, name: str, public_key: bytes, voucher: byt
     statement = authorship.vouch_statement(channel.slug, name, public_key)
     if not authorship.verifies(voucher, statement, signature) or len(public_key) != 32:
         raise NotSealedHere("signature must be the voucher's over this channel, name and key.", "signature")
-    if not offline_keys.holds_a_channel_key(channel, proof, bytes(16), f"vouch:{name}:{b64(public_key)}", statement):
+    if not offline_keys.holds_a_channel_key(channel, proof, authorship.NO_TIP, authorship.vouch_proof_key(name, public_key), statement):
         raise NoChannelKey("Only a tipline-reader that holds the channel's key may vouch for a colleague.")
     Channel.objects.select_for_update().filter(pk=channel.pk).first()
     if ReaderVouch.objects.filter(channel=channel, public_key=public_key, voucher=voucher, name=name).exists():

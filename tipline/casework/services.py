@@ -381,9 +381,9 @@ def _read_notes(tip: Tip, team_key: bytes) -> list[NoteView]:
     not open (altered in the database) is shown as such and the rest still read."""
     views = []
     for note in tip.notes.select_related("author"):
-        author = note.author
-        if note.bound_as and note.bound_as.startswith("recipient:") and note.author_id != int(note.bound_as.removeprefix("recipient:")):
-            author = User.objects.filter(pk=int(note.bound_as.removeprefix("recipient:"))).first()
+        author, bound_to = note.author, content.bound_account(note.bound_as)
+        if bound_to is not None and note.author_id != bound_to:
+            author = User.objects.filter(pk=bound_to).first()
         try:
             text = content.decrypt_content(team_key, note.ciphertext, _note_context(note)).decode()
         except (DecryptionError, UnicodeDecodeError):

@@ -334,8 +334,8 @@ def _bound_author(message: Message) -> tuple[str, object]:
         return message.author, message.sender
     if message.bound_as == content.TIPSTER:
         return Author.TIPSTER, None
-    if message.bound_as.startswith("recipient:"):
-        account_id = int(message.bound_as.removeprefix("recipient:"))
+    account_id = content.bound_account(message.bound_as)
+    if account_id is not None:
         return Author.RECIPIENT, message.sender if message.sender_id == account_id else User.objects.filter(pk=account_id).first()
     return Author.RECIPIENT, message.sender  # sealed in tipline-reader, which signs who wrote it
 

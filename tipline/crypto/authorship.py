@@ -16,6 +16,7 @@ import nacl.exceptions
 import nacl.signing
 
 from tipline.crypto import aead
+from tipline.crypto.encoding import b64
 
 ITEM_LABEL = b"tipline-reader-item/1"
 VOUCH_LABEL = b"tipline-reader-vouch/1"
@@ -42,6 +43,15 @@ def item_statement(tip_id: bytes, kind: str, item_key: str, purpose: str, cipher
 
 def vouch_statement(channel: str, name: str, public_key: bytes) -> bytes:
     return VOUCH_LABEL + aead.context(channel, name, bytes(public_key))
+
+
+# A vouch has no tip: its proof that the sender holds the channel key (channel_keys.prove_item)
+# is made over these in place of a tip's id and an item's key.
+NO_TIP = bytes(16)
+
+
+def vouch_proof_key(name: str, public_key: bytes) -> str:
+    return f"vouch:{name}:{b64(public_key)}"
 
 
 def sign(private_key: bytes, statement: bytes) -> bytes:

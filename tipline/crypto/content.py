@@ -73,6 +73,13 @@ def recipient_binding(account_id: int) -> str:
     return f"recipient:{account_id}"
 
 
+def bound_account(bound_as: str | None) -> int | None:
+    """The account a `recipient_binding` names; None for any other binding (or none)."""
+    if not bound_as or not bound_as.startswith("recipient:"):
+        return None
+    return int(bound_as.removeprefix("recipient:"))
+
+
 def file_meta_context(tip_id: bytes, file_id: str) -> bytes:
     return content_context(tip_id, "file-meta", str(file_id))
 

@@ -15,7 +15,7 @@ from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
 from tipline.reader import authors, exchange, language, opening, web
 from tipline.reader.language import _, gettext_noop
 from tipline.reader.client import Client
-from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir
+from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir, private_file
 
 MINIMUM_PASSPHRASE = 12
 
@@ -239,8 +239,9 @@ def sync(arguments) -> None:
     if result.kept:
         print(_(exchange.KEPT_WARNING) % {"count": result.kept})
     _warn_refused(result.refused)
+    trusted = opening.trusted_here(profile, vault)
     for record in profile.tip_records():
-        for warning in opening.warnings_of(profile, record, vault):
+        for warning in opening.warnings_of(profile, record, trusted):
             print(_("WARNING: tip %(reference)s: %(warning)s") % {"reference": _plain(record["reference"]), "warning": _plain(warning)})
     if result.token_expires:
         print(_("WARNING: this reader's API token expires on %(date)s. Make a new one (Staff → API tokens) and run "
@@ -333,7 +334,7 @@ def save_file(arguments) -> None:
     if arguments.out.exists():
         raise ReaderError(_("%(file)s exists already: choose another --out, or remove it first.") % {"file": arguments.out})
     partial = arguments.out.with_name(arguments.out.name + ".part")
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:  # evidence: for you alone
+    with private_file(partial) as handle:  # evidence: for you alone
         for chunk in chunks:
             handle.write(chunk)
     partial.replace(arguments.out)  # only a file that verified to its end gets its name

@@ -4,7 +4,6 @@ and the bundles for a machine that never goes online (ciphertext out, sealed rep
 
 import hashlib
 import json
-import os
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from tipline.crypto.encoding import b64, from_b64
 from tipline.reader import authors, opening
 from tipline.reader.language import _, gettext_noop
 from tipline.reader.client import Client, ServerSaid
-from tipline.reader.profile import Profile, ReaderError, Vault
+from tipline.reader.profile import Profile, ReaderError, Vault, private_file
 
 BUNDLE_FORMAT = "tipline-reader-bundle/1"
 REPLIES_FORMAT = "tipline-reader-replies/1"
@@ -110,10 +109,9 @@ def _is_seal(seal: dict) -> bool:
 def checked_vouches(vouches) -> list[dict]:
     """The server's list of readers' vouches, keeping only entries of the right shape (each is
     checked by its signature when used)."""
-    fields = ("name", "public_key", "voucher", "signature")
     if not isinstance(vouches, list):
         return []
-    return [vouch for vouch in vouches if isinstance(vouch, dict) and all(isinstance(vouch.get(name), str) for name in fields)]
+    return [vouch for vouch in vouches if isinstance(vouch, dict) and all(isinstance(vouch.get(name), str) for name in VOUCH_FIELDS)]
 
 
 def checked_keys(listed) -> dict:
@@ -243,13 +241,12 @@ def send_waiting(profile: Profile, client: Client, refused: list | None = None) 
     slug = profile.settings()["channel"]
     for path, item in profile.queued():
         try:
+            body = {key: item[key] for key in ("key", "ciphertext", *SIGNED) if key in item}
             if item["kind"] == "vouch":
                 client.post(f"/channels/{slug}/reader-vouches", {key: item[key] for key in (*VOUCH_FIELDS, "proof") if key in item})
             elif item["kind"] == "reply":
-                body = {"key": item["key"], "ciphertext": item["ciphertext"]} | {key: item[key] for key in SIGNED if key in item}
                 client.post(f"/tips/{item['tip']}/sealed-replies", body | {"purpose": item["purpose"]})
             else:
-                body = {"key": item["key"], "ciphertext": item["ciphertext"]} | {key: item[key] for key in SIGNED if key in item}
                 client.post(f"/tips/{item['tip']}/sealed-notes", body | {key: item[key] for key in NOTE_EXTRAS if key in item})
         except ServerSaid as refusal:
             if refusal.status in (401, 429) or refusal.status >= 500:
@@ -271,7 +268,7 @@ def _fetch_files(profile: Profile, client: Client, record: dict) -> int:
         if path.exists():
             continue
         partial = path.with_name(path.name + ".part")
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        with private_file(partial) as handle:
             for chunk in client.download(f"/tips/{record['id']}/sealed-files/{item['id']}"):
                 handle.write(chunk)
         partial.replace(path)
@@ -388,15 +385,11 @@ def share_keys(profile: Profile, vault: Vault, request: str) -> bytes:
     if proof_key:  # the server takes vouches only from a holder of the channel key
         statement = authorship.vouch_statement(channel, asked.name, from_b64(asked.signing_key))
         vouch["proof"] = b64(channel_keys.prove_item(
-            from_b64(vault.keys[-1]["private"]), from_b64(proof_key), bytes(16), vouch_proof_key(asked.name, asked.signing_key), statement,
+            from_b64(vault.keys[-1]["private"]), from_b64(proof_key), authorship.NO_TIP,
+            authorship.vouch_proof_key(asked.name, from_b64(asked.signing_key)), statement,
         ))
     profile.queue(vouch)
     return channel_keys.seal_transfer({"keys": vault.keys, "roster": vault.roster}, asked.transfer_key)
-
-
-def vouch_proof_key(name: str, signing_key: str) -> str:
-    """The item key a vouch's proof of the channel key is made over (with no tip: 16 zero bytes)."""
-    return f"vouch:{name}:{signing_key}"
 
 
 def accept_keys(vault: Vault, sealed: bytes) -> int:
@@ -479,7 +472,7 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 except ValueError:
                     raise ReaderError(_("%(file)s holds a file named %(name)r, which no bundle has: it was not made by tipline-reader.")
                                       % {"file": source, "name": name}) from None
-                with bundle.open(name) as source_blob, os.fdopen(os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
+                with bundle.open(name) as source_blob, private_file(target_path) as target:
                     while chunk := source_blob.read(64 * 1024):
                         target.write(chunk)
     opening.pin_keys(profile, vault, brought)

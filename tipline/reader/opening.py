@@ -109,11 +109,15 @@ def keys_of(profile: Profile, vault: Vault, record: dict) -> tip_keys.SealedKeys
     keys = _opened_box(profile, vault, record)
     pinned = profile.key_pins().get(record["id"])
     if pinned is not None and not _matches(pinned, keys):
-        raise ReaderError(_(
-            "The keys of tip %(reference)s changed on the server since this reader first opened it. No rotation does that: "
-            "the server may have been taken over. Nothing was sealed; tell your admins."
-        ) % {"reference": record["reference"]})
+        raise _keys_changed(record)
     return keys
+
+
+def _keys_changed(record: dict) -> ReaderError:
+    return ReaderError(_(
+        "The keys of tip %(reference)s changed on the server since this reader first opened it. No rotation does that: "
+        "the server may have been taken over. Nothing was sealed; tell your admins."
+    ) % {"reference": record["reference"]})
 
 
 def pin_keys(profile: Profile, vault: Vault, records: list[dict]) -> None:
@@ -127,7 +131,7 @@ def pin_keys(profile: Profile, vault: Vault, records: list[dict]) -> None:
             continue  # sealed to a key this reader does not hold (yet)
         pinned = pins.get(record["id"])
         if pinned is not None and not _matches(pinned, keys):
-            keys_of(profile, vault, record)  # raises, saying which tip
+            raise _keys_changed(record)
         if pinned != _digests(keys) and (pinned is None or pinned.get("team") is None):
             pins[record["id"]], changed = _digests(keys), True  # first sight, or a tip's first team key
     if changed:
@@ -177,7 +181,7 @@ def open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
 
 def _open_tip(profile: Profile, vault: Vault, record: dict) -> OpenTip:
     keys, tip_id = keys_of(profile, vault, record), uuid.UUID(record["id"]).bytes
-    trusted = authors.trusted_keys(vault, profile.vouches(), profile.settings()["channel"])
+    trusted = trusted_here(profile, vault)
     described = {item["id"]: (item["message"], _describe(keys.tip_key, tip_id, item)) for item in record["files"]}
     # tipline-reader sends no files: one the server lists with a reply sealed there was put there by the server.
     sealed_here = {message["key"] for message in record["messages"] if message.get("bound_as") == content.READER}
@@ -233,11 +237,23 @@ def _open_note(keys, record: dict, note: dict, trusted: dict) -> OpenNote:
 def _own_items(profile: Profile, record: dict) -> tuple[list, list]:
     """This reader's replies and notes for the tip that the server's copy does not show yet:
     still waiting in the outbox, or sent after the copy was fetched."""
-    present = {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
     waiting = [(item, PENDING_WAITING) for _path, item in profile.queued() if item.get("tip") == record["id"]]
-    unconfirmed = [(path, item) for path, item in profile.sent() if item.get("tip") == record["id"] and item["key"] not in present]
-    fetched = profile.tip_fetched_at(record["id"]) if unconfirmed else 0
-    return waiting, [(item, PENDING_SENT) for path, item in unconfirmed if path.stat().st_mtime >= fetched]
+    _dropped, unconfirmed = _sent_but_absent(profile, record)
+    return waiting, [(item, PENDING_SENT) for item in unconfirmed]
+
+
+def _present(record: dict) -> set[str]:
+    return {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
+
+
+def _sent_but_absent(profile: Profile, record: dict) -> tuple[list[dict], list[dict]]:
+    """This reader's sent items of the tip that the server's copy lacks: (sealed before that
+    copy was fetched, so dropped; sealed after it, so not yet confirmed)."""
+    present = _present(record)
+    absent = [(path, item) for path, item in profile.sent() if item.get("tip") == record["id"] and item["key"] not in present]
+    fetched = profile.tip_fetched_at(record["id"]) if absent else 0
+    return ([item for path, item in absent if path.stat().st_mtime < fetched],
+            [item for path, item in absent if path.stat().st_mtime >= fetched])
 
 
 def _open_own(keys, record: dict, item: dict, label: str):
@@ -250,22 +266,27 @@ def _open_own(keys, record: dict, item: dict, label: str):
     return OpenNote("you", "", text, authors.Verdict(authors.VERIFIED, "you"), label)
 
 
-def warnings_of(profile: Profile, record: dict, vault: Vault | None = None) -> list[str]:
+def trusted_here(profile: Profile, vault: Vault) -> dict[str, str]:
+    """The signing keys this reader trusts (authors.trusted_keys), from its vault and the vouches it fetched."""
+    return authors.trusted_keys(vault, profile.vouches(), profile.settings()["channel"])
+
+
+def warnings_of(profile: Profile, record: dict, trusted: dict[str, str] | None = None) -> list[str]:
     """What the server's copy of a tip lacks, without opening it: for the list and the sync.
-    Without the vault (the list asks no passphrase) only this reader's own items are checked."""
-    trusted = authors.trusted_keys(vault, profile.vouches(), profile.settings()["channel"]) if vault else {}
-    return _missing(profile, record, trusted)
+    Without the trusted keys (the list asks no passphrase) only this reader's own items are checked."""
+    return _missing(profile, record, trusted or {})
 
 
 def _missing(profile: Profile, record: dict, trusted: dict) -> list[str]:
     """Items the server's copy should hold and does not: one this reader sent before the copy
     was fetched, or one a trusted colleague's signed reply or note had seen."""
-    present = {str(item["key"]) for item in [*record["messages"], *record["notes"]]}
-    problems = []
-    for path, item in profile.sent():
-        if item.get("tip") == record["id"] and item["key"] not in present and path.stat().st_mtime < profile.tip_fetched_at(record["id"]):
-            problems.append(_("A reply this reader sent is missing from the server's copy: the server dropped it.") if item["kind"] == "reply"
-                            else _("A note this reader sent is missing from the server's copy: the server dropped it."))
+    present = _present(record)
+    dropped, _unconfirmed = _sent_but_absent(profile, record)
+    problems = [
+        _("A reply this reader sent is missing from the server's copy: the server dropped it.") if item["kind"] == "reply"
+        else _("A note this reader sent is missing from the server's copy: the server dropped it.")
+        for item in dropped
+    ]
     mine = {item["key"]: item["kind"] for _path, item in profile.sent() if item.get("tip") == record["id"]}
     for item in [*record["messages"], *record["notes"]]:
         kind = mine.get(str(item["key"]))

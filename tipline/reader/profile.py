@@ -271,9 +271,13 @@ def _checked_id(value: str) -> str:
     return str(uuid.UUID(str(value)))
 
 
+def private_file(path: Path):
+    """A file opened for writing that only this user may read (mode 0600 from its creation)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def _write(path: Path, data: bytes) -> None:
     temporary = path.with_name(path.name + ".part")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
+    with private_file(temporary) as handle:
         handle.write(data)
     temporary.replace(path)
