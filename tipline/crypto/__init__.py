@@ -1,4 +1,4 @@
-"""Tipline's cryptography: pure functions over libsodium (PyNaCl); imports nothing from Django.
+"""Tipline's cryptography: pure functions over libsodium (PyNaCl) and `cryptography`; imports nothing from Django.
 
 Modules, from the bottom up:
   aead            versioned XChaCha20-Poly1305 envelopes bound to a purpose and a context
@@ -13,5 +13,7 @@ Modules, from the bottom up:
   account_secrets an account's TOTP seed, encrypted under a key only its private key gives
   encoding        base64url without padding, the text form of keys and ciphertexts
   channel_keys    offline-key channels: fingerprints, proofs, key hand-over, tipline-reader's vault
+  xwing           the X-Wing hybrid KEM (ML-KEM-768 + X25519), checked against the draft's vectors
+  hybrid_box      sealed boxes to an X-Wing public key and its key lines (nothing is sealed with them yet)
 docs/crypto.md explains what each key protects and what a thief gets.
 """
