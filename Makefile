@@ -14,7 +14,7 @@ TIPLINE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_WORKERS ?= 2
 
 help:
-	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker"
+	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker (PORT=N for another)"
 	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make bench run every benchmark and print its figures (a few minutes; see benchmarks/RESULTS.md)"
 
@@ -30,16 +30,13 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
 
-# The worker runs beside the server, so that the demo's alerts arrive (as files under
-# ./var/demo-mail/); scripts/keep-running starts it again whenever it exits, and it stops
-# when the server does.
-# The demo's data directory is ./var (TIPLINE_DATA_DIR, when set, wins).
-run: export TIPLINE_DATA_DIR ?= $(CURDIR)/var
+# scripts/run-demo writes ./tipline.toml (data directory ./var, unless TIPLINE_DATA_DIR says
+# otherwise, and a base URL on PORT, which every `tipline` command run here then reads),
+# initialises the demo and serves it with a worker beside it, whose demo alerts arrive as
+# files under ./var/demo-mail/; scripts/keep-running starts the worker again whenever it
+# exits, and it stops when the server does.
 run: $(INSTALLED)
-	$(VENV)/bin/tipline init
-	$(VENV)/bin/tipline demo
-	./scripts/keep-running worker $(VENV)/bin/tipline worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(VENV)/bin/tipline serve --host 127.0.0.1 --port $(PORT)
+	./scripts/run-demo $(PORT)
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
@@ -58,12 +55,14 @@ test:
 
 bench: $(INSTALLED_TEST)
 	$(VENV)/bin/python benchmarks/crypto.py
+	$(VENV)/bin/python benchmarks/hybrid.py
 	for database in sqlite postgresql; do \
 		$(VENV)/bin/python benchmarks/inbox.py --database $$database && \
 		$(VENV)/bin/python benchmarks/submit.py --database $$database && \
 		$(VENV)/bin/python benchmarks/files.py --database $$database && \
 		$(VENV)/bin/python benchmarks/tokens.py --database $$database && \
-		$(VENV)/bin/python benchmarks/alerts.py --database $$database || exit 1; \
+		$(VENV)/bin/python benchmarks/alerts.py --database $$database && \
+		$(VENV)/bin/python benchmarks/abuse.py --database $$database || exit 1; \
 	done
 
 # For translators: gather new strings into tipline/locale/*/django.po, then compile them.

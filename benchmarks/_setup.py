@@ -22,6 +22,7 @@ def django_for(database: str, fast_kdf: bool = True) -> str:
         os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"  # seeding only; receipt costs are measured separately
     else:
         os.environ.pop("TIPLINE_INSECURE_FAST_KDF", None)
+    os.environ.setdefault("TIPLINE_ALERT_INTERNAL_NETWORKS", "127.0.0.1/32")  # the benchmarks' receivers
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
     if database == "postgresql":
         import psycopg

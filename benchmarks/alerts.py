@@ -72,7 +72,7 @@ def seed() -> None:
 
 def new_tip_latencies(port: int, receiver, count: int) -> list[float]:
     from tipline.alerts.models import Event
-    from tipline.core.tips import find_tip_by_receipt
+    from tipline.core.check_in import find_tip_by_receipt
 
     shown: list[tuple[str, float]] = []
     for number in range(count):

@@ -195,7 +195,7 @@ def measure_cleaning() -> None:
     from tipline.core import metadata
 
     # TIPLINE_CLEANING_* and TIPLINE_MAX_CLEANABLE_PIXELS at their defaults (the time limit is not applied here).
-    limits = metadata.Limits(seconds=20, max_pixels=50_000_000, memory_bytes=1024**3, parallel=1)
+    limits = metadata.Limits(seconds=20, max_pixels=50_000_000, memory_bytes=1024**3)
     print("cleaning, one child process per file (as the server runs it):")
     for name, data in realistic_files().items():
         kind = metadata.recognise(data[:16])

@@ -29,8 +29,10 @@ def seed(tip_count: int) -> None:
     import secrets
 
     from tipline.core import blobs
+    from tipline.core.check_in import find_tip_by_receipt
+    from tipline.core.conversation import Answer, add_message
     from tipline.core.models import Author, Channel
-    from tipline.core.tips import Answer, add_message, find_tip_by_receipt, submit_tip
+    from tipline.core.submission import submit_tip
     from tipline.core.uploads import EncryptedUpload
     from tipline.crypto import files
 

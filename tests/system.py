@@ -30,6 +30,8 @@ def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
     environment["TIPLINE_DATA_DIR"] = str(data_dir)
     # Each data directory's shared cache inside this run's own, removed when the run ends.
     environment["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR / hashlib.sha256(str(data_dir).encode()).hexdigest()[:16])
+    # Alert routes may reach the tests' receivers, on 127.0.0.1 (tipline.testing.environment).
+    environment["TIPLINE_ALERT_INTERNAL_NETWORKS"] = os.environ["TIPLINE_ALERT_INTERNAL_NETWORKS"]
     environment.update({f"TIPLINE_{key}": value for key, value in overrides.items()})
     return environment
 
@@ -70,3 +72,27 @@ def stop(process: subprocess.Popen) -> str:
             os.killpg(process.pid, 9)
             process.wait()
     return process.stdout.read()
+
+
+# `make run` in a checkout_copy must not install anything: its .venv is this run's own, linked,
+# and an editable install from the copy would point the shared venv at a temporary directory.
+KEEP_SHARED_VENV = ("-o", ".venv/bin/python", "-o", ".venv/.installed-runtime")
+
+
+def checkout_copy(directory: Path) -> Path:
+    """A directory that looks like this checkout to `make run` (its Makefile, scripts, project
+    files and the installed .venv, linked), so that what `make run` writes there (./var,
+    ./tipline.toml) is this test's alone."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("Makefile", "scripts", "pyproject.toml", "constraints.txt"):
+        (directory / name).symlink_to(REPO_ROOT / name)
+    (directory / ".venv").symlink_to(Path(sys.executable).parents[1])
+    return directory
+
+
+def checkout_environment(checkout: Path) -> dict[str, str]:
+    """A new shell's environment, in English, without any TIPLINE_* setting but where the
+    shared cache goes (inside this run's own, so that it is removed when the run ends)."""
+    environment = {key: value for key, value in clean_environment(checkout / "var").items() if not key.startswith("TIPLINE_")}
+    environment["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR / hashlib.sha256(str(checkout).encode()).hexdigest()[:16])
+    return environment

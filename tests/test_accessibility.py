@@ -137,10 +137,10 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     checker.get_by_role("button", name="Sign in").click()
     paths = (
         "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", f"/staff/tips/{site['tip'].id}/handover/", f"/staff/tips/{site['sealed'].id}/",
-        "/staff/preferences/", "/staff/api-tokens/", "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
+        f"/staff/tips/{site['tip'].id}/destroy/", "/staff/preferences/", "/staff/api-tokens/", "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
         "/staff/admin/channels/new/", "/staff/admin/channels/general/form/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
         "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
-        "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/", "/staff/passkeys/",
+        "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/", "/staff/passkeys/", "/staff/confirm-password/",
     )
     for language in ("", "/es", "/ar"):
         for path in paths:

@@ -16,7 +16,14 @@ import urllib.request
 import psycopg
 import pytest
 
-from tests.system import TIPLINE, clean_environment, free_port, run_tipline, stop, wait_until_serving
+from tests.system import (
+    TIPLINE,
+    clean_environment,
+    free_port,
+    run_tipline,
+    stop,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.system
 POSTGRES = os.environ.get("TIPLINE_DATABASE_URL", "").startswith("postgres")
@@ -40,7 +47,7 @@ import django, json
 django.setup()
 from tipline.accounts.models import User
 from tipline.core.models import Tip
-from tipline.core.tips import open_tip_for_recipient, read_answers
+from tipline.core.conversation import open_tip_for_recipient, read_answers
 from tipline.crypto import recipient_keys
 ana = User.objects.get(username="ana")
 key = recipient_keys.unwrap_with_password(ana.private_key_by_password, "a long passphrase for ana", ana.key_owner)
@@ -102,7 +109,7 @@ CAN_TAKE_A_TIP = """
 import django
 django.setup()
 from tipline.core.models import Channel
-from tipline.core.tips import channel_is_receiving
+from tipline.core.submission import channel_is_receiving
 print(all(channel_is_receiving(channel) for channel in Channel.objects.filter(recipients__isnull=False).distinct()))
 """
 
@@ -141,13 +148,16 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     assert not any(b"backed-up tip" in data for data in contents.values())  # tip content is ciphertext inside too
     manifest, settings_saved = json.loads(contents["manifest.json"]), json.loads(contents["settings.json"])
     assert "secret_key" not in names and manifest["with_secrets"] is False
-    assert set(manifest["files"]) == set(names) - {"manifest.json"}
+    assert set(manifest["files"]) == set(names) - {"manifest.json", "manifest.sig"}
+    assert "database.json" not in names and "database/000001.json" in names  # streamed in, in parts
     assert "TIPLINE_DATA_DIR" in settings_saved
     if POSTGRES:
         assert settings_saved["TIPLINE_DATABASE_URL"] == source_db["DATABASE_URL"]  # the test server has no password
 
     assert run_tipline(target, "init", **target_db).returncode == 0
-    restored = run_tipline(target, "restore", str(archive), "--key", str(key), **target_db)
+    unsigned_for_it = run_tipline(target, "restore", str(archive), "--key", str(key), **target_db)
+    assert unsigned_for_it.returncode == 1 and "not signed by this instance" in unsigned_for_it.stderr
+    restored = run_tipline(target, "restore", str(archive), "--key", str(key), "--signed-by", signer_of(made), **target_db)
     assert restored.returncode == 0, restored.stderr
     texts = json.loads(python(target, READ_ALL, **target_db))
     backed_up = [text for text in texts if text.startswith("backed-up")]
@@ -157,8 +167,12 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     assert "restored-without-secret-key" in python(target, LAST_AUDIT_ACTION, **target_db)
     assert python(target, CAN_TAKE_A_TIP, **target_db).strip() == "True"  # public keys vouched for under the new key
 
-    again = run_tipline(target, "restore", str(archive), "--key", str(key), **target_db)
+    again = run_tipline(target, "restore", str(archive), "--key", str(key), "--signed-by", signer_of(made), **target_db)
     assert again.returncode == 1 and "holds data already" in again.stderr
+
+
+def signer_of(made: subprocess.CompletedProcess) -> str:
+    return made.stdout.split("Signed by ", 1)[1].split()[0]
 
 
 def read_archive(archive, key) -> dict[str, bytes]:
@@ -203,7 +217,7 @@ def test_a_damaged_archive_or_a_wrong_passphrase_is_refused_before_anything_is_r
     assert json.loads(python(target, READ_ALL.replace('ana = User.objects.get(username="ana")', 'print(json.dumps(User.objects.count())); raise SystemExit'), **target_db)) == 0
 
     secret_before = (target / "secret_key").read_bytes()
-    assert run_tipline(target, "restore", str(archive), "--passphrase-file", str(passphrase), **target_db).returncode == 0
+    assert run_tipline(target, "restore", str(archive), "--passphrase-file", str(passphrase), "--signed-by", signer_of(made), **target_db).returncode == 0
     assert (target / "secret_key").read_bytes() == (source / "secret_key").read_bytes() != secret_before
     assert hashlib.sha256((target / "secret_key").read_bytes()).hexdigest()
 

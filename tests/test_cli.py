@@ -30,12 +30,17 @@ def configure_secret_apart(data_dir) -> None:
 @pytest.fixture(scope="module")
 def initialised_once(tmp_path_factory):
     """One `tipline init` of an instance set up as `tipline check` wants: its secret key
-    apart from the data directory, named by the data directory's own configuration file."""
+    apart from the data directory, named by the data directory's own configuration file, and
+    an organisation recovery key whose private half was made elsewhere."""
     data_dir = tmp_path_factory.mktemp("initialised") / "data"
     data_dir.mkdir(mode=0o700)
     configure_secret_apart(data_dir)
-    result = run_tipline(data_dir, "init")
+    recovery_key = data_dir.parent / "admins-laptop" / "recovery.key"
+    recovery_key.parent.mkdir()
+    assert run_tipline(data_dir.parent / "nowhere", "recovery-key", "new", str(recovery_key)).returncode == 0
+    result = run_tipline(data_dir, "init", "--recovery-key", f"{recovery_key}.pub")
     assert result.returncode == 0, result.stderr
+    assert "Recovery key generation 1 installed" in result.stdout
     return data_dir
 
 
@@ -55,14 +60,20 @@ def test_init_and_demo_can_run_twice_without_duplicates(data_dir):
     assert [result.returncode for result in first + second] == [0, 0, 0, 0], second[1].stderr
     assert count_rows(data_dir, "core_channel") == 3
     assert count_rows(data_dir, "core_formfield") == 9
-    assert count_rows(data_dir, "accounts_user") == 1
+    assert count_rows(data_dir, "accounts_user") == 2  # demo-recipient and demo-admin
     assert count_rows(data_dir, "insider_organisation") == 1 and count_rows(data_dir, "insider_member") == 2
     assert "Demo channels created: 3" in first[1].stdout
     assert "One-time password: " in first[1].stdout
     assert first[1].stdout.count("one-time code: ") == 2 and "ten-minute periods" in first[1].stdout
     assert "Demo channels created: 0" in second[1].stdout
-    assert "tipline resetuser demo-recipient" in second[1].stdout
+    assert "tipline resetuser demo-recipient" in second[1].stdout and "tipline resetuser demo-admin" in second[1].stdout
+    assert first[1].stdout.count("One-time password: ") == 2 and "Demo admin: demo-admin" in first[1].stdout
     assert "one-time code" not in second[1].stdout
+    with sqlite3.connect(data_dir / "tipline.sqlite3") as database:  # the admin signed in and chose a password
+        database.execute("UPDATE accounts_user SET must_change_password = 0 WHERE username = 'demo-admin'")
+    third = run_tipline(data_dir, "demo")
+    assert "The demo admin is set up already: sign in with the password chosen" in third.stdout
+    assert "tipline resetuser demo-admin" not in third.stdout and "tipline resetuser demo-recipient" in third.stdout
 
 
 def test_resetuser_gives_a_new_one_time_password_and_key_pair(initialised):
@@ -72,8 +83,10 @@ def test_resetuser_gives_a_new_one_time_password_and_key_pair(initialised):
 
     reset = run_tipline(initialised, "resetuser", "demo-recipient")
     unknown = run_tipline(initialised, "resetuser", "nobody")
+    only_admin = run_tipline(initialised, "resetuser", "demo-admin")  # the way back in, refused on the web
 
     assert reset.returncode == 0 and "One-time password: " in reset.stdout
+    assert only_admin.returncode == 0 and "One-time password: " in only_admin.stdout
     with sqlite3.connect(initialised / "tipline.sqlite3") as database:
         assert database.execute("SELECT public_key FROM accounts_user").fetchone()[0] != old_key
     assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
@@ -99,8 +112,9 @@ def test_check_names_what_a_demo_instance_must_fix_before_going_live(data_dir):
     assert result.returncode == 1
     for expected in (
         f"The secret key file is in the data directory {data_dir}",
-        "The demo account demo-recipient is active",
-        "Accounts with an unused one-time password: demo-recipient.",
+        "The demo account demo-recipient is active: first create your own admin",
+        "The demo account demo-admin is active",
+        "Accounts with an unused one-time password: demo-admin, demo-recipient.",
         "Channel demo-insiders takes tokens of the demo organisation",
         f"No backup in {backups} is newer than a day",
     ):
@@ -118,6 +132,30 @@ def test_check_names_a_channel_nobody_reads_and_an_instance_nobody_hears(initial
     assert result.returncode == 1
     assert "Channel tips has no recipient who could read its tips, so it takes none" in result.stdout
     assert "There is no alert route: nobody would hear of a new tip or a deadline." in result.stdout
+
+
+def test_a_recovery_key_is_made_off_the_server_installed_on_it_and_checked_for(data_dir, tmp_path):
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    made = run_tipline(tmp_path / "nowhere", "recovery-key", "new", str(laptop / "recovery.key"))
+    again = run_tipline(tmp_path / "nowhere", "recovery-key", "new", str(laptop / "recovery.key"))
+    assert run_tipline(data_dir, "init").returncode == 0
+    before = run_tipline(data_dir, "check")
+
+    installed = run_tipline(data_dir, "recovery-key", "install", str(laptop / "recovery.key.pub"))
+    wrong = run_tipline(data_dir, "recovery-key", "install", str(laptop / "recovery.key"))
+    shown = run_tipline(data_dir, "recovery-key", "show")
+
+    assert made.returncode == 0 and stat.S_IMODE((laptop / "recovery.key").stat().st_mode) == 0o600
+    assert not (tmp_path / "nowhere").exists()  # made without an instance
+    assert again.returncode == 1 and "exists already" in again.stderr
+    fingerprint = made.stdout.split("fingerprint ")[1].split(".")[0]
+    assert before.returncode == 1 and "There is no organisation recovery key" in before.stdout
+    assert installed.returncode == 0 and fingerprint in installed.stdout
+    assert wrong.returncode == 1 and "is not a public key file" in wrong.stderr  # the private half is refused
+    assert shown.returncode == 0 and f"Generation 1, current, fingerprint {fingerprint}: 0 tips" in shown.stdout
+    assert "recovery-key-installed" in audit_actions(data_dir, "recovery key")
+    assert "recovery key" not in run_tipline(data_dir, "check").stdout
 
 
 def test_check_passes_on_a_good_configuration(initialised):
@@ -198,6 +236,17 @@ def test_a_bad_setting_value_is_explained(initialised):
     assert "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number." in result.stderr
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("abc", "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
+    ("24,-2", "TIPLINE_DEADLINE_ALERT_HOURS: -2 hours is too few; each must be at least 1."),
+])
+def test_bad_alert_hours_are_explained_in_one_line(initialised, value, expected):
+    result = run_tipline(initialised, "check", DEADLINE_ALERT_HOURS=value)
+
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert expected in result.stderr
+
+
 def test_a_cache_url_that_is_not_redis_is_explained(initialised):
     result = run_tipline(initialised, "check", CACHE_URL="memcached://somewhere")
 
@@ -223,7 +272,7 @@ def test_jobs_status_before_any_worker_ran(initialised):
     assert "nothing yet (no worker has run)" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "insiders", "backup", "restore", "metrics", "audit", "manage"])
+@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "insiders", "backup", "restore", "metrics", "audit", "manage", "recovery-key"])
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tipline.testing import layers
+
 pytestmark = pytest.mark.sqlite_only
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tipline"
@@ -82,3 +84,29 @@ def test_the_layers_are_told_in_the_design_document():
     design = (PACKAGE.parent / "docs" / "design.md").read_text()
     for package in ("core/", "web/", "operations/", "crypto/", "jobs/"):
         assert f"  {package}" in design
+
+
+def test_every_package_has_its_place_in_the_table_of_allowed_imports():
+    assert layers.packages() - layers.ALLOWED.keys() == set(), "a new package: give it a row in tipline/testing/layers.py"
+    assert layers.ALLOWED.keys() - layers.packages() == set(), "a row for a package that is gone"
+
+
+def test_every_import_between_packages_is_an_allowed_edge():
+    upward = {
+        f"{importer} → {imported}": made_by[:3]
+        for (importer, imported), made_by in layers.edges().items()
+        if imported not in layers.ALLOWED[importer]
+    }
+    assert upward == {}
+
+
+def test_the_allowed_edges_make_no_circle():
+    assert layers.circles(layers.ALLOWED) == []
+
+
+def test_the_table_finds_a_circle_when_there_is_one():
+    # The checker itself: the circles the outside review found (core ↔ alerts, alerts ↔ jobs).
+    assert layers.circles({"core": {"alerts"}, "alerts": {"core", "jobs"}, "jobs": {"alerts"}}) == [
+        ["alerts", "core", "alerts"], ["alerts", "jobs", "alerts"],
+    ]
+    assert layers.in_layers({"crypto": set(), "core": {"crypto"}, "web": {"core"}}) == [["crypto"], ["core"], ["web"]]

@@ -1,6 +1,7 @@
 """The production server as `make run` starts it: headers, idempotent start, silent about clients."""
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -9,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.system import REPO_ROOT, TIPLINE, clean_environment, free_port, stop, wait_until_serving
+from tests.system import (
+    KEEP_SHARED_VENV, REPO_ROOT, TIPLINE, checkout_copy, checkout_environment, clean_environment, free_port, stop, wait_until_serving,
+)
 from tipline.testing.privacy import CLIENT_MARKERS, PROBE_FORWARDED_IP, PROBE_REFERRER, PROBE_USER_AGENT, PrivacyScanner
 
 pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
@@ -50,34 +53,66 @@ def demo_mail(data_dir) -> str:
     return "".join(path.read_text() for path in sorted((data_dir / "demo-mail").glob("*.log")))
 
 
+def make_run(checkout, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["make", "--no-print-directory", *KEEP_SHARED_VENV, "run", f"PORT={port}"], cwd=checkout, env=checkout_environment(checkout),
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def tipline_in(checkout, *arguments: str, **settings: str) -> subprocess.CompletedProcess:
+    environment = checkout_environment(checkout) | {f"TIPLINE_{key}": value for key, value in settings.items()}
+    return subprocess.run([str(TIPLINE), *arguments], cwd=checkout, env=environment, capture_output=True, text=True, timeout=120)
+
+
 def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
-    data_dir = tmp_path / "data"
+    checkout = checkout_copy(tmp_path / "checkout")
     outputs = []
-    for _attempt in range(2):
+    for attempt in range(2):
         port = free_port()
-        server = start(["make", "--no-print-directory", "run", f"PORT={port}"], data_dir)
+        server = make_run(checkout, port)
         try:
             wait_until_serving(f"http://127.0.0.1:{port}/", server)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
                 page = response.read().decode()
+            time.sleep(2)  # the next steps follow the server's first answer
+            if attempt == 0:  # a second make run while this one serves changes nothing
+                first_port = port
+                second = subprocess.run(
+                    ["make", "--no-print-directory", *KEEP_SHARED_VENV, "run", f"PORT={free_port()}"], cwd=checkout,
+                    env=checkout_environment(checkout), capture_output=True, text=True, timeout=120,
+                )
+                configuration = (checkout / "tipline.toml").read_text()
         finally:
             outputs.append(stop(server))
         assert "General tip" in page
+        if attempt == 0:
+            with (checkout / "tipline.toml").open("a") as file:
+                file.write("max_files_per_tip = 3\n")  # a setting of one's own, kept by the next make run
 
+    assert second.returncode != 0 and "make run: a server already runs on" in second.stderr, second.stderr
+    assert f'base_url = "http://127.0.0.1:{first_port}"' in configuration  # not the refused one's port
+    assert "max_files_per_tip = 3" in (checkout / "tipline.toml").read_text()
     assert "Demo channels created: 3" in outputs[0] and "One-time password: " in outputs[0]
     assert "Demo channels created: 0" in outputs[1]
+    assert f"Sign in as staff at http://127.0.0.1:{port}/staff/sign-in/" in outputs[1], outputs[1]
 
 
-def test_make_runs_demo_shows_a_newcomer_an_alert_within_a_minute(tmp_path):
-    data_dir = tmp_path / "data"
+def test_make_runs_demo_shows_a_newcomer_an_alert_within_a_minute_and_points_where_it_runs(tmp_path):
+    """Issue 32 too: `make run PORT=N` sent alert links to 8000, and the `tipline` command in
+    the checkout could not find ./var."""
+    checkout = checkout_copy(tmp_path / "checkout")
+    data_dir = checkout / "var"
     port = free_port()
-    server = start(["make", "--no-print-directory", "run", f"PORT={port}"], data_dir)
+    server = make_run(checkout, port)
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server)
         assert send_demo_tip(port, datetime.now(UTC) + timedelta(hours=1)) == 201
         waited = time.monotonic()
         while "deadline is near" not in demo_mail(data_dir) and time.monotonic() - waited < 60:
             time.sleep(0.5)
+        check = tipline_in(checkout, "check")
+        elsewhere = tipline_in(checkout, "check", BASE_URL="http://127.0.0.1:8000")
     finally:
         output = stop(server)
 
@@ -85,8 +120,16 @@ def test_make_runs_demo_shows_a_newcomer_an_alert_within_a_minute(tmp_path):
     assert "To: demo-recipient@example.org" in mail, output
     assert "A new tip arrived" in mail and "A tip's deadline is near" in mail
     assert "marker-demo-alert-content" not in mail
-    check = subprocess.run([str(TIPLINE), "check"], env=clean_environment(data_dir), capture_output=True, text=True)
     assert "would reach nobody" not in check.stdout
+    assert f"http://127.0.0.1:{port}/" in mail and "127.0.0.1:8000" not in mail
+    admin_password = re.search(r"Demo admin: demo-admin\nOne-time password: (\S+)", output).group(1)
+    assert f"demo-admin, one-time password {admin_password}" in output, output
+    assert f"1. Send a tip as a tipster: http://127.0.0.1:{port}/" in output
+    assert f"tipline-token fetch --server http://127.0.0.1:{port} " in output
+    assert f"Alerts to demo-recipient arrive as mail files in {data_dir}/demo-mail/" in output
+    assert "there is no data directory" not in check.stderr and "The demo account demo-admin is active" in check.stdout, check
+    assert "TIPLINE_BASE_URL" not in check.stdout
+    assert f"TIPLINE_BASE_URL is http://127.0.0.1:8000, but this data directory's server listens on 127.0.0.1:{port}" in elsewhere.stdout
 
 
 def test_served_pages_carry_the_headers_and_the_server_logs_no_client(tmp_path):

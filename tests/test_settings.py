@@ -15,7 +15,7 @@ READ_SETTINGS = """
 import json, django
 from django.conf import settings
 django.setup()
-from tipline.core.crypto_policy import kdf_policy
+from tipline.base.crypto_policy import kdf_policy
 from tipline.crypto.kdf import PRODUCTION
 print(json.dumps({"KDF_IS_PRODUCTION": kdf_policy() is PRODUCTION} | {name: getattr(settings, name) for name in [
     "DEBUG", "INSECURE_FAST_KDF", "HTTPS", "SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME",
@@ -44,7 +44,7 @@ def test_production_defaults_are_safe(tmp_path):
 
 
 def test_the_test_suite_itself_runs_with_the_fast_kdf_switch():
-    from tipline.core.crypto_policy import kdf_policy
+    from tipline.base.crypto_policy import kdf_policy
     from tipline.crypto.kdf import INSECURE_FAST
 
     assert kdf_policy() is INSECURE_FAST
@@ -56,3 +56,17 @@ def test_https_mode_pins_cookies_to_the_host_with_the_host_prefix(tmp_path):
     assert values["SESSION_COOKIE_NAME"].startswith("__Host-")
     assert values["CSRF_COOKIE_NAME"].startswith("__Host-")
     assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"]
+
+
+def test_a_receipt_is_shown_again_for_ten_minutes_and_never_beyond_the_hour_its_key_lasts(tmp_path):
+    read = READ_SETTINGS.replace('"DEBUG",', '"RECEIPT_SHOWN_AGAIN_SECONDS",')
+    environment = clean_environment(tmp_path / "data") | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
+    default = subprocess.run([sys.executable, "-c", read], env=environment, capture_output=True, text=True, check=True)
+    too_long = subprocess.run(
+        [sys.executable, "-c", read], env=environment | {"TIPLINE_RECEIPT_SHOWN_AGAIN_SECONDS": "7200"},
+        capture_output=True, text=True,
+    )
+
+    assert json.loads(default.stdout)["RECEIPT_SHOWN_AGAIN_SECONDS"] == 600
+    assert too_long.returncode != 0
+    assert "TIPLINE_RECEIPT_SHOWN_AGAIN_SECONDS=7200: must be at most 3600." in too_long.stderr

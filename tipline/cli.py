@@ -6,11 +6,26 @@ import sys
 from pathlib import Path
 
 from tipline import __version__
-from tipline.cli_operations import add_backup_parsers, run_insiders, run_metrics, run_rekey
 from tipline.cli_audit import add_audit_parser
-from tipline.cli_config import add_config_parser, data_dir_problem, fail, place_secret_dir
+from tipline.cli_config import (
+    add_config_parser,
+    data_dir_problem,
+    fail,
+    place_secret_dir,
+    secret_dir_for_init,
+)
+from tipline.cli_operations import (
+    RECOVERY_KEY_HOW_TO,
+    add_backup_parsers,
+    add_recovery_key_parser,
+    install_recovery_key,
+    run_insiders,
+    run_metrics,
+    run_rekey,
+)
 from tipline.cli_routes import add_routes_parser
 from tipline.cli_text import LANGUAGE, _, gettext_noop, ngettext
+from tipline.operations.serving import SERVE_LOCK
 
 DESCRIPTION = gettext_noop("Tipline: a self-hosted, secure, anonymous tip line.")
 
@@ -27,15 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command is None:
         parser.print_help()
         return 2
-    if arguments.command in WITHOUT_AN_INSTANCE:  # e.g. a backup key pair, made on an admin's own computer
+    if arguments.command in WITHOUT_AN_INSTANCE or getattr(arguments, "without_an_instance", False):
+        # e.g. a backup or recovery key pair, made on an admin's own computer
         return arguments.handler(arguments) or 0
     from django.core.exceptions import ImproperlyConfigured
 
     try:
         if problem := data_dir_problem(arguments.command):
             return fail(problem)
-        if getattr(arguments, "secret_dir", None) and (problem := place_secret_dir(Path(arguments.secret_dir))):
+        secret_dir = secret_dir_for_init(arguments.secret_dir) if arguments.command == "init" else None
+        if secret_dir is not None and (problem := place_secret_dir(secret_dir)):
             return fail(problem)
+        if arguments.command == "init":
+            _allow_a_replacement_key()
         _setup_django()
     except ImproperlyConfigured as error:  # a bad value or file: one line, not a traceback
         return fail(f"tipline {arguments.command}: {error}")
@@ -64,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--secret-dir", metavar="DIR",
         help=_("keep the secret key file in DIR, outside the data directory (named in <data dir>/tipline.toml; a key beside the database moves there)"),
+    )
+    init.add_argument(
+        "--recovery-key", metavar="PUBLIC_FILE",
+        help=_("install the organisation recovery key's public half (made by tipline recovery-key new)"),
     )
     init.set_defaults(handler=run_init)
 
@@ -148,10 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
         "resetuser", help=_("give an account a fresh one-time password and key pair"),
         description=_(
             "Replace an account's password with a one-time password and give it a new key pair. "
-            "Tips sealed to the old key stay unreadable for this person until another recipient grants them again."
+            "Tips sealed to the old key stay unreadable for this person until another recipient who can open them, "
+            "or the organisation recovery key, grants them again. A tip nobody else can open, and the recovery key "
+            "cannot, stays unreadable for good: the command then stops and says how many, and goes on only with "
+            "--leave-unreadable and that number."
         ),
     )
     resetuser.add_argument("username")
+    resetuser.add_argument(
+        "--leave-unreadable", metavar="NUMBER", dest="typed",
+        help=_("confirm that this many tips, which only this person can read, will stay unreadable for good"),
+    )
     resetuser.set_defaults(handler=run_resetuser)
 
     check = commands.add_parser(
@@ -215,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     insiders.set_defaults(handler=run_insiders)
 
     add_backup_parsers(commands)
+    add_recovery_key_parser(commands)
     add_audit_parser(commands)
     add_config_parser(commands)
 
@@ -249,6 +280,17 @@ def _setup_django() -> None:
     translation.activate(LANGUAGE)  # for messages of the modules the commands call
 
 
+def _allow_a_replacement_key() -> None:
+    """`tipline init` may make a key where the one made before is gone (a rotation), saying so."""
+    from tipline import config
+
+    data_dir = config.data_dir()
+    key_file = Path(config.env_str("SECRET_KEY_FILE", str(data_dir / "secret_key"))).resolve()
+    if warning := config.replaced_key_warning(key_file, data_dir):
+        print(warning, file=sys.stderr)
+    config.key_replacement_allowed = True
+
+
 def run_init(arguments) -> int:
     from django.conf import settings
     from django.core.management import call_command
@@ -256,6 +298,13 @@ def run_init(arguments) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     print(_("Tipline is initialised in %(directory)s") % {"directory": settings.DATA_DIR})
+    if arguments.recovery_key:
+        return install_recovery_key("tipline init", arguments.recovery_key)
+    from tipline.core.recovery import current_key
+
+    if current_key() is None:
+        print(_("No organisation recovery key yet: without one, a tip whose readers all lose their keys is lost "
+                "for good. %(how)s") % {"how": _(RECOVERY_KEY_HOW_TO)})
     return 0
 
 
@@ -265,17 +314,35 @@ def run_demo(arguments) -> int:
     result = load_demo()
     print(_("Demo channels created: %(count)d (existing ones were kept).") % {"count": result.channels_created})
     print(_("Demo alerts are written as mail files to %(directory)s") % {"directory": demo_mail_dir()})
-    if result.login is None:
+    if result.login is None and _set_up("demo-recipient"):
+        print(_("The demo recipient is set up already: sign in with the password chosen at its first sign-in."))
+    elif result.login is None:
         print(_("The demo recipient exists already; its one-time password was printed when it was created."))
         print(_("Lost it? Run: tipline resetuser demo-recipient (tips sent before that must then be granted again)."))
     else:
         print(_("Demo recipient: %(name)s") % {"name": result.login.username})
         print(_("One-time password: %(password)s  (it must be changed at first sign-in)") % {"password": result.login.password})
+    if result.admin_login is None and _set_up("demo-admin"):
+        print(_("The demo admin is set up already: sign in with the password chosen at its first sign-in."))
+    elif result.admin_login is None:
+        print(_("The demo admin exists already; its one-time password was printed when it was created (lost it? tipline resetuser demo-admin)."))
+    else:
+        print(_("Demo admin: %(name)s") % {"name": result.admin_login.username})
+        print(_("One-time password: %(password)s  (it must be changed at first sign-in)") % {"password": result.admin_login.password})
     _print_demo_members(result.member_codes)
     return 0
 
 
+def _set_up(username: str) -> bool:
+    """Whether the demo account has left its one-time password behind (signed in and chose one)."""
+    from tipline.accounts.models import User
+
+    return User.objects.filter(username=username, must_change_password=False).exists()
+
+
 def _print_demo_members(codes) -> None:
+    from django.conf import settings
+
     from tipline.operations.demo import DEMO_ORGANISATION
 
     if not codes:
@@ -287,14 +354,16 @@ def _print_demo_members(codes) -> None:
     for code in codes:
         print(_("Member %(member)s, one-time code: %(code)s") % {"member": code.reference, "code": code.code})
     print(_(
-        "Try: tipline-token fetch --server http://127.0.0.1:8000 --organisation %(organisation)s --code CODE; "
+        "Try: tipline-token fetch --server %(server)s --organisation %(organisation)s --code CODE; "
         "ten minutes later, tipline-token show, and paste the token into the channel demo-insiders."
-    ) % {"organisation": DEMO_ORGANISATION})
+    ) % {"organisation": DEMO_ORGANISATION, "server": settings.BASE_URL})
 
 
 def run_serve(arguments) -> int:
-    if not _hold_the_data_directory() or not _port_is_free(arguments.host, arguments.port):
+    lock = _hold_the_data_directory()
+    if lock is None or not _port_is_free(arguments.host, arguments.port):
         return 1
+    _say_where_served(lock, arguments.host, arguments.port)
     command = [
         sys.executable, "-m", "granian", "--interface", "wsgi",
         "--host", arguments.host, "--port", str(arguments.port),
@@ -303,28 +372,34 @@ def run_serve(arguments) -> int:
         "--no-access-log", "--respawn-failed-workers", "--no-ws",
         "tipline.wsgi:application",
     ]
-    from tipline.operations.metrics import clear_for_start
+    from tipline.web.metrics import clear_for_start
 
     clear_for_start()
     os.execv(sys.executable, command)
     return 1  # not reached: execv replaces this process
 
-def _hold_the_data_directory() -> bool:
+def _hold_the_data_directory() -> int | None:
     """One server per data directory: a lock held for as long as the server runs (its file
     descriptor survives exec into granian); a second one is refused in one line."""
     import fcntl
 
     from django.conf import settings
 
-    descriptor = os.open(settings.DATA_DIR / "serve.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    descriptor = os.open(settings.DATA_DIR / SERVE_LOCK, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
         print(_("tipline serve: a server already runs on the data directory %(directory)s; stop it first, or give this one its own TIPLINE_DATA_DIR.") % {"directory": settings.DATA_DIR}, file=sys.stderr)
-        return False
+        return None
     os.set_inheritable(descriptor, True)
-    return True
+    return descriptor
+
+
+def _say_where_served(lock: int, host: str, port: int) -> None:
+    """The lock file names the address served, for `tipline check` to compare with the base URL."""
+    os.ftruncate(lock, 0)
+    os.pwrite(lock, f"{host} {port}\n".encode(), 0)
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -379,18 +454,51 @@ def run_createuser(arguments) -> int:
 
 def run_resetuser(arguments) -> int:
     from tipline.accounts.models import User
-    from tipline.accounts.services import reset_with_one_time_password
-    from tipline.audit.services import Action, record
+    from tipline.casework.admin_services import (
+        NotConfirmed,
+        left_unread_by_reset,
+        reset_user,
+    )
+    from tipline.core.joining import CannotReset
 
     user = User.objects.filter(username=arguments.username).first()
     if user is None:
         print(_("tipline resetuser: no user named %(name)r.") % {"name": arguments.username}, file=sys.stderr)
         return 1
-    login = reset_with_one_time_password(user)
-    record("command line", Action.USER_RESET, login.username)
+    left = left_unread_by_reset(None, user)
+    try:
+        login = reset_user("command line", user, arguments.typed, keep_an_admin=False)
+    except NotConfirmed:
+        print(ngettext(
+            "tipline resetuser: %(count)d tip can be read by %(name)s alone, and the recovery key cannot grant it again: "
+            "after a reset nobody could ever read it. Grant it to a colleague first (on its page), or go on with: "
+            "tipline resetuser %(name)s --leave-unreadable %(count)d",
+            "tipline resetuser: %(count)d tips can be read by %(name)s alone, and the recovery key cannot grant them again: "
+            "after a reset nobody could ever read them. Grant them to a colleague first (Grant access on the channel), or go on with: "
+            "tipline resetuser %(name)s --leave-unreadable %(count)d", left.lost,
+        ) % {"count": left.lost, "name": user.username}, file=sys.stderr)
+        return 1
+    except CannotReset as refusal:
+        print(f"tipline resetuser: {refusal}", file=sys.stderr)
+        return 1
     print(_("Reset %(name)s. One-time password: %(password)s") % {"name": login.username, "password": login.password})
-    print(_("It must be changed at first sign-in. Tips sent before now must be granted again by another recipient."))
+    print(_("It must be changed at first sign-in."))
+    _say_what_the_reset_left(left)
     return 0
+
+
+def _say_what_the_reset_left(left) -> None:
+    if left.recoverable:
+        print(ngettext(
+            "%(count)d tip only they could read waits for the recovery key: once they have signed in, on the computer "
+            "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
+            "%(count)d tips only they could read wait for the recovery key: once they have signed in, on the computer "
+            "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
+            left.recoverable,
+        ) % {"count": left.recoverable, "name": left.person})
+    if left.lost:
+        print(ngettext("%(count)d tip can no longer be read by anyone.", "%(count)d tips can no longer be read by anyone.", left.lost) % {"count": left.lost})
+    print(_("Tips their colleagues can open stay closed to them until a colleague grants them again."))
 
 
 def run_check(arguments) -> int:
@@ -410,9 +518,13 @@ def run_channel(arguments) -> int:
     from pathlib import Path
 
     from tipline.casework.admin_services import save_channel
-    from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
+    from tipline.core.channel_schema import (
+        ChannelFormatError,
+        export_channel,
+        parse_document,
+    )
     from tipline.core.models import Channel
-    from tipline.core.tips import channel_is_receiving
+    from tipline.core.submission import channel_is_receiving
 
     if arguments.action == "export":
         channel = Channel.objects.filter(slug=arguments.slug).first()

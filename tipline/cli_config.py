@@ -1,14 +1,21 @@
 """`tipline config show`: the effective configuration, where each value came from (the
 environment, the file, the default), secrets masked; the check every command but `init`
 makes before Django starts, that the data directory exists; and `init --secret-dir`, which
-puts the site secret outside the data directory before anything reads it."""
+puts the site secret outside the data directory before anything reads it (as root on the
+default data directory, `init` does so unasked)."""
 
 import os
 import sys
 from pathlib import Path
 
 from tipline.cli_text import _
-from tipline.config import PREFIX, SECRET_SETTINGS, SOURCES, config_file, data_dir, ensure_private_dir, without_password
+from tipline.config import (
+    PREFIX, SECRET_SETTINGS, SOURCES, config_file, data_dir, default_data_dir, ensure_private_dir, without_password,
+)
+
+# Where root's `tipline init` keeps the secret key of the default data directory (/var/lib/tipline):
+# beside it, not in it, so that a copy of the data directory cannot open what the key seals.
+ROOT_SECRET_DIR = Path("/var/lib/tipline-secret")
 
 
 def add_config_parser(commands) -> None:
@@ -49,6 +56,21 @@ def data_dir_problem(command: str) -> str | None:
 def fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 1
+
+
+def secret_dir_for_init(asked: str | None) -> Path | None:
+    """The directory `tipline init` should keep the secret key in: the one asked for, else, for
+    root on the default data directory with no key file named anywhere, ROOT_SECRET_DIR."""
+    if asked:
+        return Path(asked)
+    path, values = config_file()
+    if os.geteuid() != 0 or data_dir() != default_data_dir():
+        return None
+    if os.environ.get(PREFIX + "SECRET_KEY_FILE") or values.get("secret_key_file"):
+        return None
+    if path is not None and path != data_dir() / "tipline.toml":  # the operator's own file: `tipline check` says what to add
+        return None
+    return ROOT_SECRET_DIR
 
 
 def place_secret_dir(directory: Path) -> str | None:

@@ -53,7 +53,7 @@ def _add(arguments) -> int:
     spec = RouteSpec(
         name=arguments.name, kind=arguments.kind, target=arguments.target, room=arguments.room,
         secret=_read_secret(arguments.secret_file), channel_slugs=tuple(arguments.channel),
-        escalation_only=arguments.escalation_only,
+        escalation_only=arguments.escalation_only, by_operator=True,
     )
     route = add_route(spec)
     record("command line", Action.ROUTE_ADDED, route.name, kind=route.kind, channels=sorted(arguments.channel))

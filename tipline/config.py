@@ -3,7 +3,9 @@ every command), with `TIPLINE_*` environment variables overriding it.
 
 The file is TOML, its keys the variables' names without the prefix, in lower case
 (`cache_url = "redis://…"` for TIPLINE_CACHE_URL). It is found at TIPLINE_CONFIG, else
-`tipline.toml` in the data directory TIPLINE_DATA_DIR names, else /etc/tipline/tipline.toml.
+`tipline.toml` in the data directory TIPLINE_DATA_DIR names; without that variable, else
+`tipline.toml` in the current directory when it is this user's alone (`make run` writes one
+in the checkout), else the default data directory's; else /etc/tipline/tipline.toml.
 Owns parsing and validation of the values (and where each came from, for `tipline config
 show`), the data directory's default, the one-time creation of the secret key file, and
 the list of languages. `tipline.settings` is the main caller; the command line reads the
@@ -27,6 +29,8 @@ FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
 SYSTEM_CONFIG_FILE = Path("/etc/tipline/tipline.toml")
+# The file `make run` writes in the checkout, so that commands run there find its demo.
+CHECKOUT_CONFIG_FILE = "tipline.toml"
 
 
 def find_config_file() -> Path | None:
@@ -35,10 +39,24 @@ def find_config_file() -> Path | None:
         if not Path(named).is_file():
             raise ImproperlyConfigured(f"{PREFIX}CONFIG={named}: there is no such file.")
         return Path(named).resolve()
-    data_dir = os.environ.get(PREFIX + "DATA_DIR", "").strip()
-    if data_dir and (Path(data_dir) / "tipline.toml").is_file():
-        return (Path(data_dir) / "tipline.toml").resolve()
-    return SYSTEM_CONFIG_FILE if SYSTEM_CONFIG_FILE.is_file() else None
+    given_data_dir = os.environ.get(PREFIX + "DATA_DIR", "").strip()
+    candidates = [Path(given_data_dir).expanduser() / "tipline.toml"] if given_data_dir else [
+        *filter(_yours_alone, [Path.cwd() / CHECKOUT_CONFIG_FILE]), default_data_dir() / "tipline.toml",
+    ]
+    return next((path.resolve() for path in [*candidates, SYSTEM_CONFIG_FILE] if path.is_file()), None)
+
+
+def _yours_alone(path: Path) -> bool:
+    """A file in the current directory is read only when this user owns it and the directory,
+    and nobody else may change either (so nobody can swap it between this check and the read):
+    running a command in someone else's directory must not take their settings."""
+    try:
+        status, directory = path.lstat(), path.parent.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and all(
+        entry.st_uid == os.geteuid() and not entry.st_mode & 0o022 for entry in (status, directory)
+    )
 
 
 def _read_config_file(path: Path | None) -> dict:
@@ -105,6 +123,12 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "tipline"
 
 
+def default_checkpoint_file(data_dir: Path) -> Path:
+    """The audit checkpoints' default: beside the data directory, never in it, so that whoever
+    can write the database and its directory cannot cut the checkpoints back with it."""
+    return data_dir.with_name(data_dir.name + "-audit") / "checkpoints.jsonl"
+
+
 def data_dir() -> Path:
     return Path(env_str("DATA_DIR", str(default_data_dir()))).expanduser().resolve()
 
@@ -125,7 +149,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: use one of true/false, yes/no, on/off, 1/0.")
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
+def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = _given(name, default)
     try:
         value = raw if isinstance(raw, int) and not isinstance(raw, bool) else int(str(raw).strip())
@@ -133,6 +157,8 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: expected a whole number.") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{PREFIX}{name}={value}: must be at least {minimum}.")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{PREFIX}{name}={value}: must be at most {maximum}.")
     return value
 
 
@@ -140,6 +166,39 @@ def env_list(name: str, default: list[str]) -> list[str]:
     raw = _given(name, default)
     items = raw if isinstance(raw, list) else str(raw).split(",")
     return [str(item).strip() for item in items if str(item).strip()]
+
+
+def env_hours(name: str, default: list[str]) -> list[int]:
+    """Whole numbers of hours, comma-separated, each at least 1: largest first, each once."""
+    hours = set()
+    for item in env_list(name, default):
+        try:
+            hours.add(int(item))
+        except ValueError:
+            raise ImproperlyConfigured(f"{PREFIX}{name}: {item!r} is not a whole number of hours (e.g. 24,2).") from None
+    if any(value < 1 for value in hours):
+        raise ImproperlyConfigured(f"{PREFIX}{name}: {min(hours)} hours is too few; each must be at least 1.")
+    return sorted(hours, reverse=True)
+
+
+def env_networks(name: str) -> tuple:
+    """CIDR networks, each checked as it is read: comma-separated in the environment
+    (`127.0.0.1/32,10.8.0.0/16`), a list in the file (`["127.0.0.1/32", "10.8.0.0/16"]`)."""
+    import ipaddress
+
+    given = os.environ.get(PREFIX + name, "").strip()
+    if given.startswith("["):
+        raise ImproperlyConfigured(
+            f"{PREFIX}{name}={given}: in the environment, separate networks with commas "
+            f"({PREFIX}{name}=127.0.0.1/32,10.8.0.0/16); a list in brackets is the configuration file's form."
+        )
+    networks = []
+    for value in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{PREFIX}{name}: {value!r} is not a network such as 127.0.0.1/32 or 10.8.0.0/16.") from None
+    return tuple(networks)
 
 
 # The languages of every page, mail and command-line message; English is the source.
@@ -157,14 +216,14 @@ def cache_settings(url: str, runtime_dir: Path | None) -> dict:
     """Rate limits and caches: shared by this machine's processes in memory-backed storage
     (`runtime_dir`) by default; one Redis for several machines; per process when neither."""
     if not url and runtime_dir is not None:
-        return {"default": {"BACKEND": "tipline.core.shared_cache.SharedMemoryCache", "LOCATION": str(runtime_dir)}}
+        return {"default": {"BACKEND": "tipline.base.shared_cache.SharedMemoryCache", "LOCATION": str(runtime_dir)}}
     if not url:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{PREFIX}CACHE_URL={url!r}: use redis://host:6379/0 (or rediss://, unix://), or leave it empty.")
     return {"default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "tipline",
-        "OPTIONS": {"serializer": "tipline.core.shared_cache.SafeRedisSerializer"},  # whoever writes Redis runs no code here
+        "OPTIONS": {"serializer": "tipline.base.shared_cache.SafeRedisSerializer"},  # whoever writes Redis runs no code here
     }}
 
 
@@ -191,19 +250,80 @@ def blob_storage(kind: str, blob_dir: Path) -> dict:
     }
 
 
+# In the data directory: the name of the shared cache's directory when the derived one was taken.
+RUNTIME_NAME_FILE = "runtime_dir_name"
+
+
 def runtime_dir(data_dir: Path, secret_key: str) -> Path | None:
     """Memory-backed storage of this data directory's shared cache: TIPLINE_RUNTIME_DIR (under
-    systemd, RuntimeDirectory=), else a directory under /dev/shm whose name comes from the
-    secret key file, so no other user can compute it and make it first; None where neither
-    exists. (The cache refuses a directory it does not own alone either way.)"""
+    systemd, RuntimeDirectory=), else a directory under /dev/shm, made here at once, whose
+    name comes from the secret key file and this boot, so no other user can compute it and
+    make it first; None where neither exists. When another user made that directory anyway,
+    a random name recorded in the data directory (RUNTIME_NAME_FILE) is used instead, by
+    every process of the site; `tipline check` says so."""
     configured = env_str("RUNTIME_DIR", "")
     if configured:
         return Path(configured).resolve()
     shared_memory = Path("/dev/shm")
     if not shared_memory.is_dir():
         return None
-    name = hashlib.blake2b(f"{data_dir}\0{secret_key}".encode(), digest_size=12, person=b"tipline-runtime").hexdigest()
-    return shared_memory / f"tipline-{os.getuid()}-{name}"
+    name = hashlib.blake2b(f"{data_dir}\0{secret_key}\0{_boot_id()}".encode(), digest_size=12, person=b"tipline-runtime").hexdigest()
+    derived = shared_memory / f"tipline-{os.getuid()}-{name}"
+    return derived if _made_ours(derived) else _recorded_runtime_dir(data_dir, shared_memory)
+
+
+def _boot_id() -> str:
+    """Changes at each boot: a name seen in /dev/shm before a reboot is no use after it."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _made_ours(directory: Path) -> bool:
+    """Make `directory` (0700) unless it exists; whether it is now this user's alone."""
+    from tipline.base.shared_cache import check_private_directory
+
+    try:
+        directory.mkdir(mode=0o700, exist_ok=True)
+        check_private_directory(directory)
+    except (OSError, ImproperlyConfigured):
+        return False
+    return True
+
+
+def _recorded_runtime_dir(data_dir: Path, shared_memory: Path) -> Path:
+    """The directory named in the data directory, or a new random one (recorded there) when
+    that is missing or taken too; under a lock, so that every process ends up with one."""
+    import fcntl
+
+    try:
+        descriptor = os.open(data_dir / RUNTIME_NAME_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"The shared cache's directory under {shared_memory} was taken by another user, and {data_dir} cannot record "
+            f"another ({error.strerror})."
+        ) from None
+    with os.fdopen(descriptor, "r+") as record:
+        fcntl.flock(record, fcntl.LOCK_EX)
+        recorded = record.read().strip()
+        if recorded.startswith(f"tipline-{os.getuid()}-") and "/" not in recorded and _made_ours(shared_memory / recorded):
+            return shared_memory / recorded
+        chosen = shared_memory / f"tipline-{os.getuid()}-{secrets.token_hex(12)}"
+        if not _made_ours(chosen):
+            raise ImproperlyConfigured(f"The shared cache's directory cannot be made in {shared_memory}; set {PREFIX}RUNTIME_DIR.")
+        record.seek(0)
+        record.truncate()
+        record.write(chosen.name + "\n")
+        return chosen
+
+
+def runtime_dir_is_recorded(data_dir: Path, runtime: Path | None) -> bool:
+    """Whether `runtime` is the fallback named in the data directory (the derived one was taken)."""
+    try:
+        return runtime is not None and (data_dir / RUNTIME_NAME_FILE).read_text().strip() == runtime.name
+    except OSError:
+        return False
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -212,12 +332,30 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def load_or_create_secret_key(path: Path) -> str:
-    """Return the secret key stored at `path`, creating it once (mode 0600) if it is missing.
+# In the data directory: which secret key was made for it (a keyed digest, never the key), so
+# that a missing or another key file is refused instead of silently replaced.
+SECRET_KEY_MARKER = "secret_key.made"
+# Set by `tipline init` before Django starts: the one command that may make a replacement key.
+key_replacement_allowed = False
+
+
+def load_or_create_secret_key(path: Path, data_dir: Path, replacing: bool = False) -> str:
+    """Return the secret key stored at `path`, creating it (mode 0600) where none was ever made
+    for `data_dir`. Once one was, a missing key file, or one holding another key, is refused:
+    a new key would make everything sealed under the old one fail its check (channels stop
+    taking tips, the audit chain breaks). Only `tipline init` (`replacing`) makes a replacement,
+    for a rotation (docs/deployment.md); `replaced_key_warning` then says so.
 
     Creation uses O_EXCL so that two processes starting together cannot write two
     different keys; the loser reads the winner's file.
     """
+    made = _made_key_id(data_dir)
+    if not path.exists() and made is not None and not replacing:
+        raise ImproperlyConfigured(
+            f"The secret key file {path} is missing, but a key was made for the data directory {data_dir}: put that file "
+            f"back there (or name where it is with {PREFIX}SECRET_KEY_FILE or secret_key_file). A new key would make "
+            "every setting sealed under the old one fail its check."
+        )
     ensure_private_dir(path.parent)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -226,7 +364,46 @@ def load_or_create_secret_key(path: Path) -> str:
     else:
         with os.fdopen(descriptor, "w") as key_file:
             key_file.write(secrets.token_urlsafe(64))
-    return read_secret_key(path)
+    key = read_secret_key(path)
+    if made is None or replacing:
+        remember_secret_key(data_dir, key)
+    elif made != secret_key_id(key):
+        raise ImproperlyConfigured(
+            f"The secret key file {path} holds another key than the one made for the data directory {data_dir}: put the "
+            "right file back. After replacing it on purpose, run tipline init, then tipline rekey OLD_FILE."
+        )
+    return key
+
+
+def secret_key_id(key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=16, person=b"tipline-keyid").hexdigest()
+
+
+def remember_secret_key(data_dir: Path, key: str) -> None:
+    """Note which key this data directory's data is sealed under (best effort: a read-only
+    data directory, as a sandboxed server sees it, keeps what was noted before)."""
+    try:
+        (data_dir / SECRET_KEY_MARKER).write_text(secret_key_id(key) + "\n")
+    except OSError:
+        pass
+
+
+def replaced_key_warning(path: Path, data_dir: Path) -> str | None:
+    """Before `tipline init` makes or takes a key: a line when it is not the one made before."""
+    made = _made_key_id(data_dir)
+    if made is None or (path.exists() and made == secret_key_id(read_secret_key(path))):
+        return None
+    return (
+        f"The secret key at {path} is not the one made for {data_dir} before. If you replaced it on purpose, run "
+        "tipline rekey OLD_FILE now; if not, put the old file back there and run tipline init again."
+    )
+
+
+def _made_key_id(data_dir: Path) -> str | None:
+    try:
+        return (data_dir / SECRET_KEY_MARKER).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def read_secret_key(path: Path) -> str:

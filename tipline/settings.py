@@ -8,15 +8,21 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from tipline import config
 from tipline.config import (
     LANGUAGES as TIPLINE_LANGUAGES,
+)
+from tipline.config import (
     blob_storage,
     cache_settings,
     data_dir,
+    default_checkpoint_file,
     ensure_private_dir,
     env_bool,
+    env_hours,
     env_int,
     env_list,
+    env_networks,
     env_str,
     load_or_create_secret_key,
     locale_dir,
@@ -29,9 +35,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # --- Where things live -------------------------------------------------------
 DATA_DIR = ensure_private_dir(data_dir())
 SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret_key"))).resolve()
-SECRET_KEY = load_or_create_secret_key(SECRET_KEY_FILE)
-# Signed checkpoints of the audit log, outside the database: best on another disk or host.
-AUDIT_CHECKPOINT_FILE = Path(env_str("AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit-checkpoints.jsonl"))).resolve()
+# `tipline init` alone may make a replacement for a key made before (a rotation).
+SECRET_KEY = load_or_create_secret_key(SECRET_KEY_FILE, DATA_DIR, replacing=config.key_replacement_allowed)
+# Signed checkpoints of the audit log, outside the database and the data directory its
+# writers write (beside it: /var/lib/tipline-audit for /var/lib/tipline); best on another host.
+AUDIT_CHECKPOINT_FILE = Path(env_str("AUDIT_CHECKPOINT_FILE", str(default_checkpoint_file(DATA_DIR)))).resolve()
 BLOB_DIR = DATA_DIR / "blobs"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_URL = "/static/"
@@ -40,6 +48,8 @@ STATIC_URL = "/static/"
 DEBUG = env_bool("DEBUG", False)
 HTTPS = env_bool("HTTPS", False)
 ONION_ADDRESS = env_str("ONION_ADDRESS", "").lower().removeprefix("http://").rstrip("/")
+# The torrc that defines the onion service: `tipline check` reads whether proof-of-work is on.
+TORRC = Path(env_str("TORRC", "/etc/tor/torrc"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 if ONION_ADDRESS and ONION_ADDRESS not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(ONION_ADDRESS)
@@ -69,10 +79,14 @@ MAX_CLEANABLE_BYTES = env_int("MAX_CLEANABLE_BYTES", 64 * 1024 * 1024, minimum=0
 MAX_CLEANABLE_PIXELS = env_int("MAX_CLEANABLE_PIXELS", 50_000_000, minimum=1)
 CLEANING_SECONDS = env_int("CLEANING_SECONDS", 20, minimum=1)
 CLEANING_MEMORY_MIB = env_int("CLEANING_MEMORY_MIB", 1024, minimum=256)
-CLEANING_PARALLEL = env_int("CLEANING_PARALLEL", 1, minimum=1)  # per server process
+CLEANING_PARALLEL = env_int("CLEANING_PARALLEL", 1, minimum=1)  # per server process, in each lane
+SMALL_CLEANING_PIXELS = env_int("SMALL_CLEANING_PIXELS", 16_000_000, minimum=0)  # a 12-megapixel photo's lane
 MAX_ANSWER_CHARS = env_int("MAX_ANSWER_CHARS", 20_000, minimum=1)
-SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 30, minimum=1)
-SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 120, minimum=1)
+# 0: a share of what this machine can do, measured (tipline.core.capacity); a number caps it there.
+SUBMISSIONS_PER_MINUTE_PER_CHANNEL = env_int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 0, minimum=0)
+SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 0, minimum=0)
+KNOWN_RECEIPT_LOOKUPS_PER_MINUTE = env_int("KNOWN_RECEIPT_LOOKUPS_PER_MINUTE", 0, minimum=0)
+# Receipts no lookup tag vouches for, while tips from before tags exist (each costs Argon2id).
 RECEIPT_ATTEMPTS_PER_MINUTE = env_int("RECEIPT_ATTEMPTS_PER_MINUTE", 60, minimum=1)
 RECEIPT_ATTEMPTS_PER_RECEIPT = env_int("RECEIPT_ATTEMPTS_PER_RECEIPT", 10, minimum=1)  # per 10 minutes
 # The header a trusted proxy sets to the client's address (e.g. X-Real-IP); empty: none.
@@ -80,11 +94,18 @@ CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER", "")
 PER_CLIENT_PER_MINUTE = env_int("PER_CLIENT_PER_MINUTE", 10, minimum=1)  # per action: tips, receipts, messages, sign-ins
 FOLLOW_UPS_PER_TIP = env_int("FOLLOW_UPS_PER_TIP", 20, minimum=1)  # per hour
 FOLLOW_UPS_PER_MINUTE = env_int("FOLLOW_UPS_PER_MINUTE", 60, minimum=1)
+# A receipt whose answer may have been lost is shown again to the browser that sent the form,
+# for this long after the tip was stored (tipline.core.receipt_again); 0: never. At most an
+# hour, as the hourly key its cache entry is sealed under is kept no longer.
+RECEIPT_SHOWN_AGAIN_SECONDS = env_int("RECEIPT_SHOWN_AGAIN_SECONDS", 600, minimum=0, maximum=3600)
 # Uploads are refused (507, the text kept) once the blob store's disk has less free.
 MIN_FREE_DISK_BYTES = env_int("MIN_FREE_DISK_MIB", 1024, minimum=0) * 1024 * 1024
+# Each channel stores at most this much of tipsters' files per hour (507 beyond, the text kept;
+# the admins are alerted), so one client's valid tips cannot use up the floor above for everyone.
+CHANNEL_FILE_BYTES_PER_HOUR = env_int("CHANNEL_FILE_MIB_PER_HOUR", 4096, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Every upload is encrypted as it streams in; Django's memory and temp-file handlers are never used.
-FILE_UPLOAD_HANDLERS = ["tipline.core.uploads.EncryptingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["tipline.web.uploads.EncryptingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Applications ------------------------------------------------------------
@@ -109,7 +130,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "tipline.web.middleware.AccessLogMiddleware",
-    "tipline.core.uploads.UnclaimedUploadsMiddleware",
+    "tipline.web.uploads.UnclaimedUploadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tipline.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -197,6 +218,8 @@ CSRF_COOKIE_NAME = "__Host-tipline_csrf" if HTTPS else "tipline_csrf"
 TIPSTER_KEY_COOKIE_NAME = "__Host-tipline_tip_key" if HTTPS else "tipline_tip_key"
 # Holds the secret that opens a signed-in recipient's private key (see accounts.access).
 STAFF_KEY_COOKIE_NAME = "__Host-tipline_staff_key" if HTTPS else "tipline_staff_key"
+# Names the recipient who signed in from this browser: their own allowance of sign-in attempts (see accounts.devices).
+STAFF_DEVICE_COOKIE_NAME = "__Host-tipline_staff_device" if HTTPS else "tipline_staff_device"
 # A recipient signs in again after this long, however active (the idle limit is below).
 # Passkeys' relying party: the host pages are served from, unless pinned here (e.g. tips.example.org).
 PASSKEY_RP_ID = env_str("PASSKEY_RP_ID", "")
@@ -267,10 +290,14 @@ ALERT_DELIVERY_THREADS = env_int("ALERT_DELIVERY_THREADS", 64, minimum=1)
 ALERT_ROUTE_CONCURRENCY = env_int("ALERT_ROUTE_CONCURRENCY", 32, minimum=1)
 # The whole exchange with a route (connect, send, the answer read to its end), not each read.
 ALERT_SEND_TIMEOUT_SECONDS = env_int("ALERT_SEND_TIMEOUT_SECONDS", 10, minimum=1)
+# Internal networks (loopback, private, link-local, …) that routes may reach, e.g. 127.0.0.1/32
+# for a mail relay on this machine; none by default (tipline.alerts.addresses). Only whoever
+# writes the configuration decides this, never a form on a page.
+ALERT_INTERNAL_NETWORKS = env_networks("ALERT_INTERNAL_NETWORKS")
 # Read only to tell an operator that these moved to routes (tipline check).
 LEGACY_ALERT_SETTINGS = [name for name in ("SMTP_HOST", "WEBHOOK_URL") if env_str(name, "")]
-DUTY_REMINDER_HOURS = sorted({int(hours) for hours in env_list("DUTY_REMINDER_HOURS", ["72", "24"])}, reverse=True)
-DEADLINE_ALERT_HOURS = sorted({int(hours) for hours in env_list("DEADLINE_ALERT_HOURS", ["24", "2"])}, reverse=True)
+DUTY_REMINDER_HOURS = env_hours("DUTY_REMINDER_HOURS", ["72", "24"])
+DEADLINE_ALERT_HOURS = env_hours("DEADLINE_ALERT_HOURS", ["24", "2"])
 
 # --- Passwords ---------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -1,5 +1,6 @@
 """Who may open a staff page: signed in with two factors, with the private key opened in
-this session, within the idle and absolute time limits; admin pages also need the role."""
+this session, within the idle and absolute time limits; admin pages also need the role.
+A few steps (adding a passkey) also need a recent sign-in: signed_in_recently."""
 
 import time
 from functools import wraps
@@ -11,9 +12,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from tipline.accounts.tokens import holds_current_key
-from tipline.core import session_keys
+from tipline.web import session_keys
 
 SIGNED_IN_AT = "signed_in_at"
+PASSWORD_CONFIRMED_AT = "password_confirmed_at"
+RECENT_SIGN_IN_SECONDS = 600  # adding a passkey needs a sign-in or the password typed again within this
 
 
 def key_context(user) -> bytes:
@@ -28,6 +31,16 @@ def start_session(request, response, user, private_key: bytes) -> None:
 def end_session(request, response) -> None:
     logout(request)
     session_keys.forget(response, settings.STAFF_KEY_COOKIE_NAME)
+
+
+def signed_in_recently(request) -> bool:
+    """Whether this session signed in, or had the password typed again, within RECENT_SIGN_IN_SECONDS."""
+    last = max(request.session.get(SIGNED_IN_AT, 0), request.session.get(PASSWORD_CONFIRMED_AT, 0))
+    return time.time() - last <= RECENT_SIGN_IN_SECONDS
+
+
+def mark_confirmed(request) -> None:
+    request.session[PASSWORD_CONFIRMED_AT] = int(time.time())
 
 
 def staff_page(view):

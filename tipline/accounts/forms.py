@@ -12,6 +12,10 @@ class SignInForm(forms.Form):
     password = forms.CharField(max_length=1024, label=gettext_lazy("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(max_length=1024, label=gettext_lazy("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code from your authenticator app"), max_length=8,
@@ -72,7 +76,11 @@ class PasswordChangeForm(NewPasswordForm):
     current_password = forms.CharField(
         label=gettext_lazy("Current password"), max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
-    field_order = ["current_password", "new_password", "repeat_password"]
+    keep_api_tokens = forms.BooleanField(
+        required=False, label=gettext_lazy("Keep my API tokens working"),
+        help_text=gettext_lazy("Unless you tick this, your API tokens are revoked: each one opens your key, whoever holds it."),
+    )
+    field_order = ["current_password", "new_password", "repeat_password", "keep_api_tokens"]
 
 
 class ActivationForm(NewPasswordForm, CodeForm):
@@ -82,7 +90,11 @@ class ActivationForm(NewPasswordForm, CodeForm):
 class PreferencesForm(forms.Form):
     display_name = forms.CharField(
         required=False, max_length=80, label=gettext_lazy("Name tipsters see on your replies"),
-        help_text=gettext_lazy("Only on channels set to show who replied; elsewhere, and when empty, tipsters see “the team”. A role is enough, e.g. “Editor”."),
+        help_text=gettext_lazy(
+            "Tipsters see it on your replies on channels set to show who replied (elsewhere, and when empty, “the team”), and on "
+            "the tip form of channels that let tipsters leave recipients out: without a name no colleague there shares, you are "
+            "not listed there and cannot be left out. A role is enough, e.g. “Editor”."
+        ),
     )
     email = forms.EmailField(required=False, label=gettext_lazy("Email address for notifications"))
     email_notifications = forms.BooleanField(required=False, label=gettext_lazy("Email me about new tips, messages and deadlines"))

@@ -1,10 +1,12 @@
-"""Passkey pages and their JSON endpoints: adding and removing passkeys (signed in), and the
-second sign-in step by passkey. Only these pages allow WebAuthn and fetch() to this origin."""
+"""Passkey pages and their JSON endpoints: adding (after a recent sign-in) and removing passkeys,
+and the second sign-in step by passkey. Only these pages allow WebAuthn and fetch() to this origin."""
 
 import json
+from functools import wraps
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,17 +27,33 @@ def passkey_list(request):
             return render(request, "accounts/passkeys.html", {"passkeys": request.user.passkeys.all(), "refused": True}, status=400)
         passkeys.remove(request.user, int(chosen))
         return redirect("accounts:passkeys")
-    return render(request, "accounts/passkeys.html", {"passkeys": request.user.passkeys.all(), "added": request.GET.get("added")})
+    context = {"passkeys": request.user.passkeys.all(), "added": request.GET.get("added"), "signed_in_recently": access.signed_in_recently(request)}
+    return render(request, "accounts/passkeys.html", context)
+
+
+def _needs_recent_sign_in(view):
+    """A passkey is a way in: adding one needs a sign-in, or the password typed again, a few minutes ago."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not access.signed_in_recently(request):
+            confirm = f"{reverse('accounts:confirm_password')}?next={reverse('accounts:passkeys')}"
+            return JsonResponse({"error": _("Enter your password again before adding a passkey."), "next": confirm}, status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 @require_POST
 @access.staff_page
+@_needs_recent_sign_in
 def registration_options(request):
     return JsonResponse(passkeys.registration_options(request, request.user))
 
 
 @require_POST
 @access.staff_page
+@_needs_recent_sign_in
 def register(request):
     body = _json_body(request)
     try:

@@ -9,10 +9,24 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from tipline.accounts import access, recovery, signin
-from tipline.accounts.forms import CodeForm, NewAuthenticatorForm, PasswordChangeForm, RecoverPasswordForm
-from tipline.accounts.views import PENDING_USER, REFUSED, _pending, _pending_context, _wait_message, enrolment_page
-from tipline.core import session_keys, throttle
+from tipline.accounts import access, devices, recovery, signin
+from tipline.accounts.forms import (
+    CodeForm,
+    NewAuthenticatorForm,
+    PasswordChangeForm,
+    RecoverPasswordForm,
+)
+from tipline.accounts.views import (
+    PENDING_USER,
+    REFUSED,
+    _pending,
+    _pending_context,
+    _wait_message,
+    enrolment_page,
+)
+from tipline.core import throttle
+from tipline.web import session_keys
+from tipline.web.client_buckets import client_bucket
 
 
 @require_http_methods(["GET", "POST"])
@@ -21,8 +35,10 @@ def recover_password(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            throttle.count_for_client(request, "sign-in")
-            new_code = recovery.recover_password(data["username"], data["recovery_code"], data["code"], data["new_password"])
+            throttle.count_for_client(client_bucket(request), "sign-in")
+            new_code = recovery.recover_password(
+                data["username"], data["recovery_code"], data["code"], data["new_password"], devices.origin_of(request)
+            )
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))
         except signin.SignInRefused:
@@ -39,8 +55,8 @@ def new_authenticator(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            throttle.count_for_client(request, "sign-in")
-            recovered = recovery.check_for_new_authenticator(data["username"], data["password"], data["recovery_code"])
+            throttle.count_for_client(client_bucket(request), "sign-in")
+            recovered = recovery.check_for_new_authenticator(data["username"], data["password"], data["recovery_code"], devices.origin_of(request))
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))
         except signin.SignInRefused:
@@ -74,10 +90,16 @@ def new_authenticator_enrol(request):
 @access.staff_page
 def change_password(request):
     form = PasswordChangeForm(request.user, request.POST or None)
-    changed = False
+    changed, revoked, status = False, 0, 200
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            recovery.change_password(request.user, request.private_key, form.cleaned_data["current_password"], form.cleaned_data["new_password"])
+            revoked = recovery.change_password(
+                request.user, request.private_key, data["current_password"], data["new_password"], data["keep_api_tokens"]
+            )
+        except throttle.Throttled as limit:
+            form.add_error(None, _wait_message(limit))
+            status = 429
         except signin.SignInRefused:
             form.add_error("current_password", _("This is not your current password."))
         else:
@@ -85,4 +107,7 @@ def change_password(request):
             request.session.cycle_key()
             update_session_auth_hash(request, request.user)  # this session goes on; the others ended
             changed, form = True, PasswordChangeForm(request.user)
-    return render(request, "accounts/password.html", {"form": form, "changed": changed}, status=400 if form.errors else 200)
+    if form.errors and status == 200:
+        status = 400
+    context = {"form": form, "changed": changed, "revoked": revoked}
+    return render(request, "accounts/password.html", context, status=status)

@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tipline.accounts import public_keys, signin
+from tipline.accounts import signin
 from tipline.accounts.models import ApiToken, User
-from tipline.alerts import outbox
-from tipline.core.crypto_policy import kdf_policy
+from tipline.base.crypto_policy import kdf_policy
+from tipline.core import joining, public_keys
 from tipline.core.models import Channel, TipKeyGrant
 from tipline.crypto import recipient_keys
 
@@ -35,8 +35,9 @@ def new_one_time_password() -> str:
 
 
 @transaction.atomic
-def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> OneTimeLogin:
-    """Create an account with a one-time password; it must be changed at first sign-in."""
+def create_user(username: str, roles: list[str], channel_slugs: list[str], actor: str = "command line") -> OneTimeLogin:
+    """Create an account with a one-time password; it must be changed at first sign-in. On a
+    channel whose joining needs approval the account waits for a recipient's (core.joining)."""
     unknown_roles = sorted(set(roles) - set(ROLES))
     if unknown_roles:
         raise AccountError(_("Unknown role %(roles)s; choose from %(known)s.") % {"roles": ", ".join(unknown_roles), "known": ", ".join(ROLES)})
@@ -48,10 +49,14 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> On
     password = new_one_time_password()
     user = User.objects.create_user(username=username, password=password, is_staff="admin" in roles)
     _give_new_key_pair(user, password)
-    user.channels.set(channels)
     for channel in channels:
-        if channel.recipients.exclude(pk=user.pk).exists():  # someone to tell: a new account reads new tips
-            outbox.record(channel, "recipients-changed")
+        if joining.needs_approval(channel):
+            joining.ask(channel, [user], actor)
+            continue
+        before = set(channel.recipients.values_list("username", flat=True))
+        channel.recipients.add(user)
+        if before:  # someone to tell: a new account reads new tips
+            joining.tell_change(channel, before, before | {user.username}, actor)
     return OneTimeLogin(username=username, password=password, created=True)
 
 
@@ -59,14 +64,15 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str]) -> On
 def reset_with_one_time_password(user: User) -> OneTimeLogin:
     """A fresh one-time password and a fresh key pair. Everything the old key opened ends:
     the person's API tokens are revoked, their sessions deleted, and the grants sealed to
-    the old key removed, so that another recipient can grant those tips again."""
+    the old key lapse: they open nothing, and still name the person as a reader, so that a
+    colleague who can open a tip (or the recovery key) can grant it to the new key."""
     password = new_one_time_password()
     user.set_password(password)
     user.must_change_password = True
     _give_new_key_pair(user, password)
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     end_sessions_of(user)
-    TipKeyGrant.objects.filter(recipient=user).delete()
+    TipKeyGrant.objects.filter(recipient=user).update(lapsed=True, sealed_tip_key=b"")
     return OneTimeLogin(username=user.username, password=password, created=False)
 
 

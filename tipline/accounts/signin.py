@@ -3,7 +3,7 @@
 Step one checks the password and opens the private key with it; step two checks a TOTP
 code whose secret only that private key can decrypt. A first sign-in sets a new
 password, enrols TOTP and shows a recovery code once. Messages never say whether a
-user exists; attempts are throttled per username and site-wide.
+user exists; attempts are throttled so that strangers cannot lock a person out (count_attempt).
 
 Codes cannot be guessed: after CODE_FAILURES_ALLOWED wrong codes the account's code step
 pauses (30 s, then twice as long after each lockout, up to an hour) and the person starts
@@ -24,13 +24,16 @@ from django_otp.oath import TOTP
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
 from tipline.core import throttle
-from tipline.core.crypto_policy import kdf_policy
+from tipline.base.crypto_policy import kdf_policy
 from tipline.crypto import account_secrets, recipient_keys
 from tipline.crypto.errors import DecryptionError, WrongPasswordError
 
 TOTP_NAME = "totp"
-ATTEMPTS_PER_USERNAME = 5  # per 15 minutes
-ATTEMPTS_SITE_WIDE = 300  # per minute
+ATTEMPTS_PER_USERNAME = 5  # per 15 minutes, per client, or per browser that signed in as this user before
+ATTEMPTS_PER_USERNAME_ALL_CLIENTS = 50  # per 15 minutes, from all browsers that never signed in as this user
+ATTEMPTS_SITE_WIDE = 300  # per minute, from browsers that never signed in as the name typed
+ATTEMPTS_WINDOW_SECONDS = 900
+PASSWORD_CONFIRMATIONS = 5  # per 15 minutes, per signed-in account (password change, before adding a passkey)
 ISSUER = "Tipline"
 CODE_FAILURES_ALLOWED = 5
 FIRST_PAUSE_SECONDS = 30
@@ -50,15 +53,26 @@ class CodeLocked(throttle.Throttled):
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where an attempt comes from, as far as the throttle may know: the client's hourly bucket
+    (None when its address is not known) and, from the device cookie, the user this browser
+    signed in as before and the browser's random id."""
+
+    client: str | None = None
+    device_user_id: int | None = None
+    device_id: str = ""
+
+
+@dataclass(frozen=True)
 class PasswordChecked:
     user: User
     private_key: bytes
 
 
-def check_password(username: str, password: str) -> PasswordChecked:
+def check_password(username: str, password: str, origin: Origin = Origin()) -> PasswordChecked:
     """Raises throttle.Throttled or SignInRefused."""
-    count_attempt(username)
     user = User.objects.filter(username=username, is_active=True).first()
+    count_attempt(username, user, origin)
     if user is None:
         make_password(password)  # the same work as a real check, so timing does not tell
         record("unknown account", Action.SIGN_IN_FAILED)  # never the typed name: it may be a password
@@ -75,10 +89,37 @@ def check_password(username: str, password: str) -> PasswordChecked:
     return PasswordChecked(user=user, private_key=private_key)
 
 
-def count_attempt(username: str) -> None:
-    """Every way in (password, recovery code) shares one limit per username and one site-wide."""
+def count_attempt(username: str, user: User | None, origin: Origin) -> None:
+    """Count one attempt at a way in (password, recovery code) where strangers cannot lock the
+    person out. A browser that signed in as this user before counts in its own bucket. Any other
+    counts per username and client, per username over all clients at a higher ceiling, and
+    against the site-wide ceiling, whether or not an account has the name: which attempt is
+    held back, and when, never tells whether a name exists. Past any of these the password is
+    not checked at all (a correct one let through would let a stranger go on guessing).
+    Raises throttle.Throttled."""
+    if user is not None and origin.device_user_id == user.pk:
+        device = throttle.scope_for_secret("sign-in:device", origin.device_id.encode())
+        throttle.count_against(device, ATTEMPTS_PER_USERNAME, ATTEMPTS_WINDOW_SECONDS)
+        return
+    name = username.lower().encode()
+    client = (origin.client or "address not known").encode()
+    throttle.count_against(
+        throttle.scope_for_secret("sign-in:user-client", name + b"\0" + client), ATTEMPTS_PER_USERNAME, ATTEMPTS_WINDOW_SECONDS
+    )
+    throttle.count_against(
+        throttle.scope_for_secret("sign-in:user", name), ATTEMPTS_PER_USERNAME_ALL_CLIENTS, ATTEMPTS_WINDOW_SECONDS
+    )
     throttle.count_against("sign-in:site", ATTEMPTS_SITE_WIDE)
-    throttle.count_against(throttle.scope_for_secret("sign-in:user", username.lower().encode()), ATTEMPTS_PER_USERNAME, 900)
+
+
+def confirm_password(user: User, password: str, purpose: str) -> None:
+    """A signed-in person types their password again (`purpose`: to change it, before adding a
+    passkey). Counted per account, so that a session left open does not let anyone guess it.
+    Raises throttle.Throttled or SignInRefused."""
+    throttle.count_against(f"password-confirm:{user.pk}", PASSWORD_CONFIRMATIONS, ATTEMPTS_WINDOW_SECONDS)
+    if not user.check_password(password):
+        record(user.username, Action.SIGN_IN_FAILED, confirming=purpose)
+        raise SignInRefused()
 
 
 def refuse_while_locked(user: User) -> None:

@@ -80,3 +80,12 @@ def open_token(secret_string: str) -> tuple[User, bytes] | None:
 def holds_current_key(user: User, private_key: bytes) -> bool:
     """True when this private key is the half of the account's current key pair."""
     return user.public_key is not None and hmac.compare_digest(recipient_keys.public_key_of(private_key), bytes(user.public_key))
+
+
+def revoke_all(user: User, because: str) -> int:
+    """Revoke every live token of this person (`because` their password changed or was
+    recovered): a token made before goes on opening the key, whoever holds it. Returns how many."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        record(user.username, Action.API_TOKEN_REVOKED, user.username, tokens=revoked, because=because)
+    return revoked

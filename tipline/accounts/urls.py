@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-in/new-authenticator/", recovery_views.new_authenticator, name="new_authenticator"),
     path("sign-in/new-authenticator/enrol/", recovery_views.new_authenticator_enrol, name="new_authenticator_enrol"),
     path("password/", recovery_views.change_password, name="change_password"),
+    path("confirm-password/", views.confirm_password, name="confirm_password"),
     path("passkeys/", passkey_views.passkey_list, name="passkeys"),
     path("passkeys/options/", passkey_views.registration_options, name="passkey_options"),
     path("passkeys/register/", passkey_views.register, name="passkey_register"),

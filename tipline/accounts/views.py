@@ -1,4 +1,5 @@
-"""Signing in (password, then a TOTP code), first sign-in (activation), signing out."""
+"""Signing in (password, then a TOTP code), first sign-in (activation), typing the password
+again for a step that needs a recent sign-in, signing out."""
 
 import time
 
@@ -13,12 +14,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tipline.accounts import access, signin, tokens
-from tipline.accounts.forms import ActivationForm, CodeForm, NewTokenForm, PreferencesForm, SignInForm
+from tipline.accounts import access, devices, signin, tokens
+from tipline.accounts.forms import (
+    ActivationForm,
+    CodeForm,
+    ConfirmPasswordForm,
+    NewTokenForm,
+    PreferencesForm,
+    SignInForm,
+)
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
-from tipline.core import session_keys, throttle
-from tipline.web.middleware import CLEAR_SITE_DATA, allows_passkeys
+from tipline.core import throttle
+from tipline.crypto import recovery_keys
+from tipline.web import session_keys
+from tipline.web.client_buckets import client_bucket
+from tipline.web.middleware import (
+    SIGN_OUT_CLEAR_SITE_DATA,
+    allows_passkeys,
+)
 
 PENDING_USER = signin.PENDING_USER
 REFUSED = gettext_lazy("Wrong username, password or code. Check them and try again.")
@@ -34,8 +48,8 @@ def sign_in(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            throttle.count_for_client(request, "sign-in")
-            checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"])
+            throttle.count_for_client(client_bucket(request), "sign-in")
+            checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"], devices.origin_of(request))
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))
             status = 429
@@ -114,7 +128,33 @@ def _finish_sign_in(request, user, private_key, template=None, context=None):
     _forget_pending(request)
     response = render(request, template, context) if template else redirect(next_url)
     access.start_session(request, response, user, private_key)
+    devices.remember(request, response, user)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@access.staff_page
+def confirm_password(request):
+    """The password once more, for a step that needs a recent sign-in (adding a passkey):
+    a session left open at an unlocked computer is not enough for it."""
+    form = ConfirmPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            signin.confirm_password(request.user, form.cleaned_data["password"], "recent-sign-in")
+        except throttle.Throttled as limit:
+            form.add_error(None, _wait_message(limit))
+            status = 429
+        except signin.SignInRefused:
+            form.add_error("password", _("This is not your current password."))
+            status = 400
+        else:
+            access.mark_confirmed(request)
+            return redirect(_safe_next(request) or reverse("accounts:passkeys"))
+    elif request.method == "POST":
+        status = 400
+    context = {"form": form, "minutes": access.RECENT_SIGN_IN_SECONDS // 60}
+    return render(request, "accounts/confirm_password.html", context, status=status)
 
 
 ENROL_COOKIE_SUFFIX = "_enrol"
@@ -183,7 +223,9 @@ def preferences(request):
         user.save(update_fields=list(form.cleaned_data))
         record(user.username, Action.PREFERENCES_CHANGED, user.username)
         saved = True
-    return render(request, "accounts/preferences.html", {"form": form, "saved": saved}, status=400 if form.errors else 200)
+    fingerprint = recovery_keys.account_fingerprint(bytes(user.public_key)) if user.public_key else ""
+    context = {"form": form, "saved": saved, "key_fingerprint": fingerprint}
+    return render(request, "accounts/preferences.html", context, status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -218,6 +260,8 @@ def sign_out(request):
     response = redirect("intake:landing")
     access.end_session(request, response)  # flushes the session: its row is deleted, the cookie emptied
     session_keys.forget(response, settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX)
-    # Ask the browser to forget everything this origin left: cache, cookies, storage.
-    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    devices.forget_all_but_device(request, response)
+    # Ask the browser to forget what this origin left: cache and storage. Not "cookies": that
+    # would take the device cookie too, and strangers could then lock this browser out.
+    response.headers["Clear-Site-Data"] = SIGN_OUT_CLEAR_SITE_DATA
     return response

@@ -89,7 +89,12 @@ def claim(worker_id: str, now: datetime, room: int, in_flight: Counter, per_rout
 
 def _attempt_of(delivery: Delivery) -> Attempt:
     event = delivery.event
-    notice = notify.Notice(event=event.kind, channel=event.channel.name, seconds_left=event.seconds_left, id=str(event.pk))
+    people = event.people or {}
+    notice = notify.Notice(
+        event=event.kind, channel=event.channel.name, seconds_left=event.seconds_left, id=str(event.pk),
+        added=tuple(people.get("added", ())), removed=tuple(people.get("removed", ())), changed_by=people.get("by", ""),
+        reset=tuple(people.get("reset", ())),
+    )
     return Attempt(
         delivery_id=delivery.pk, event_id=event.pk, event_kind=event.kind, caused_by_tipster=event.caused_by_tipster,
         route=delivery.route, notice=notice, attempts_before=delivery.attempts,

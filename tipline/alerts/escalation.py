@@ -5,9 +5,10 @@ escalation-only routes included. A tip escalates once per deadline, whatever the
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from tipline.alerts import outbox
-from tipline.alerts.models import Audience, Event
+from tipline.alerts.models import AlertSent, Audience, Event
 from tipline.core.models import SETTLED_STATUSES
 
 ESCALATED = "escalated"
@@ -31,11 +32,14 @@ def _escalate(event: Event, now: datetime) -> int:
     return 1
 
 
+def forget_alerts(tip) -> None:
+    """The deadline moved: the alerts of the old one say nothing about the new one."""
+    AlertSent.objects.filter(Q(kind__startswith="lead-") | Q(kind__in=("passed", ESCALATED)), tip=tip).delete()
+
+
 def _first_for_this_deadline(tip) -> bool:
     """One escalation per tip and deadline: its 24 h and 2 h alerts do not ring twice.
-    A moved deadline forgets it (jobs.deadlines.forget_alerts) and may escalate again."""
-    from tipline.jobs.models import AlertSent
-
+    A moved deadline forgets it (forget_alerts) and may escalate again."""
     try:
         with transaction.atomic():
             AlertSent.objects.create(tip=tip, kind=ESCALATED)

@@ -7,7 +7,8 @@ attempt opens and, when its deadline passes, shuts the connection down, which en
 or write in progress; the attempt then fails, whatever the library made of the cut.
 
 What is not a socket yet (the name lookup) is bounded by the resolver's own timeouts, and
-the TCP connect by the socket timeout.
+the TCP connect by the socket timeout. Every connection goes to an address checked by
+tipline.alerts.addresses (with a proxy from the environment: the proxy's address).
 """
 
 import http.client
@@ -15,8 +16,11 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 import urllib.request
 from functools import cache, partial
+
+from tipline.alerts import addresses
 
 # Read at most this much of an answer: enough to see it end, never a flood into memory.
 LONGEST_ANSWER = 1024 * 1024
@@ -35,10 +39,12 @@ class Exchange:
         self._watched: list[socket.socket] = []
         self._lock = threading.Lock()
         self._expired = False
+        self._ends_at = time.monotonic() + seconds
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
     def __enter__(self) -> "Exchange":
+        self._ends_at = time.monotonic() + self.seconds
         self._timer.start()
         return self
 
@@ -51,7 +57,9 @@ class Exchange:
 
     @property
     def expired(self) -> bool:
-        return self._expired
+        # By the clock, not only the timer: a socket timeout as long as the deadline can end
+        # a read before the timer's thread gets its turn on a busy machine.
+        return self._expired or time.monotonic() >= self._ends_at
 
     def watch(self, sock: socket.socket) -> socket.socket:
         # A duplicate descriptor of the same connection: shutting it down ends the reads on
@@ -147,7 +155,7 @@ class _Watched:
     def __init__(self, *args, exchange: Exchange, **kwargs):
         super().__init__(*args, **kwargs)
         # The hook http.client gives for the TCP connect, before any TLS handshake or proxy tunnel.
-        self._create_connection = lambda *address: exchange.watch(socket.create_connection(*address))
+        self._create_connection = lambda *address: exchange.watch(addresses.connect(*address))
 
 
 class _HTTPConnection(_Watched, http.client.HTTPConnection):
@@ -182,7 +190,7 @@ class _SMTP(smtplib.SMTP):
         super().__init__(*args, **kwargs)
 
     def _get_socket(self, host, port, timeout):
-        return self.exchange.watch(super()._get_socket(host, port, timeout))
+        return self.exchange.watch(addresses.connect((host, port), timeout, self.source_address))
 
 
 class _SMTP_SSL(smtplib.SMTP_SSL):
@@ -192,5 +200,5 @@ class _SMTP_SSL(smtplib.SMTP_SSL):
 
     def _get_socket(self, host, port, timeout):
         # Watched before the handshake, which a receiver could trickle too.
-        sock = self.exchange.watch(socket.create_connection((host, port), timeout, self.source_address))
+        sock = self.exchange.watch(addresses.connect((host, port), timeout, self.source_address))
         return self.context.wrap_socket(sock, server_hostname=self._host)

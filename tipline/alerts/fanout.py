@@ -8,7 +8,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tipline.accounts.models import User
-from tipline.alerts.models import Audience, Delivery, DeliveryStatus, Event, Route, RouteKind, to_the_hour
+from tipline.alerts.models import (
+    Audience,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    Route,
+    RouteKind,
+)
+from tipline.core.events import to_the_hour
 
 log = logging.getLogger("tipline.alerts")
 NO_ROUTE = "no route reaches anyone for this channel"
@@ -58,10 +66,22 @@ def email_addressees(channel, audience: str, tip=None):
     return people.filter(is_active=True, email_notifications=True).exclude(email="")
 
 
+# A change of who reads a channel's tips goes to everyone who was a recipient when it was
+# made (`told`), even one removed by it or who turned alert emails off: it is not about a tip.
+MEMBERSHIP_EVENTS = ("recipients-changed", "joining-asked", "recipient-reset", "recipient-reset-waiting")
+
+
+def event_addressees(event: Event):
+    told = (event.people or {}).get("told") if event.kind in MEMBERSHIP_EVENTS else None
+    if told:
+        return User.objects.filter(username__in=told, is_active=True).exclude(email="")
+    return email_addressees(event.channel, event.audience, event.tip)
+
+
 def _addressees(route: Route, event: Event) -> list:
     if route.kind != RouteKind.EMAIL:
         return [None]
-    return list(email_addressees(event.channel, event.audience, event.tip))
+    return list(event_addressees(event))
 
 
 def _add_delivery(event: Event, route: Route, recipient) -> None:
@@ -77,7 +97,7 @@ def _add_delivery(event: Event, route: Route, recipient) -> None:
                 next_attempt_at=None if digest else timezone.now(), finished_at=finish_time(event.caused_by_tipster) if digest else None,
             )
             if digest:
-                from tipline.jobs.models import DigestItem
+                from tipline.alerts.models import DigestItem
 
                 DigestItem.objects.create(recipient=recipient, channel_name=event.channel.name, event=event.kind)
     except IntegrityError:
@@ -90,7 +110,7 @@ def _cancel_orphans(event: Event) -> None:
     pending.filter(route__isnull=True).update(
         status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None, lease_until=None, lease_owner="",
     )
-    wanted = email_addressees(event.channel, event.audience, event.tip).values("pk")
+    wanted = event_addressees(event).values("pk")
     pending.filter(recipient__isnull=False).exclude(recipient__in=wanted).update(
         status=DeliveryStatus.CANCELLED, last_error="the person no longer takes these emails", next_attempt_at=None,
         lease_until=None, lease_owner="",

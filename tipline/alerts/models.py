@@ -11,13 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy
 
+from tipline.core import events
 
 # Events a tipster caused: their times are kept to the hour, like the tip's own.
-TIPSTER_EVENTS = ("new-tip", "new-message")
-
-
-def to_the_hour(moment):
-    return moment.replace(minute=0, second=0, microsecond=0)
+TIPSTER_EVENTS = ("new-tip", "new-message", "storage-budget-reached")
 
 
 class RouteKind(models.TextChoices):
@@ -61,8 +58,8 @@ class Route(models.Model):
 
 
 class Audience(models.TextChoices):
-    RECIPIENTS = "recipients", "The channel's recipients"
-    ADMINS = "admins", "The admins"
+    RECIPIENTS = events.RECIPIENTS, "The channel's recipients"
+    ADMINS = events.ADMINS, "The admins"
 
 
 class Event(models.Model):
@@ -81,6 +78,10 @@ class Event(models.Model):
     fanned_out = models.BooleanField(default=False, help_text="Its deliveries are made for the routes that exist now.")
     settled = models.BooleanField(default=False, help_text="Delivered, and nothing of it is still pending.")
     waiting_reason = models.CharField(max_length=200, blank=True)
+    # recipients-changed, joining-asked and recipient-reset only: staff names, never tip content.
+    people = models.JSONField(
+        default=dict, blank=True, help_text="Who joined, left or asks to join, who changed it, and who was a recipient then (told).",
+    )
 
     @property
     def description(self) -> str:
@@ -143,3 +144,25 @@ class WorkerHeartbeat(models.Model):
     def last_seen_at(self):
         """When it stopped, if it said so; else its last heartbeat."""
         return self.stopped_at or self.seen_at
+
+
+class AlertSent(models.Model):
+    """A deadline alert of one kind for one tip: the unique row is what makes it happen once."""
+
+    tip = models.ForeignKey("core.Tip", on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=32, help_text="e.g. 'lead-24h', 'lead-2h', 'passed'")
+
+    class Meta:
+        db_table = "jobs_alertsent"  # made by the jobs app, which kept it until 2026-12
+        constraints = [models.UniqueConstraint(fields=["tip", "kind"], name="one_alert_per_kind")]
+
+
+class DigestItem(models.Model):
+    """An event held back for a recipient who asked for a quiet digest (counts only)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    channel_name = models.CharField(max_length=120)
+    event = models.CharField(max_length=32)
+
+    class Meta:
+        db_table = "jobs_digestitem"  # made by the jobs app, which kept it until 2026-12

@@ -1,7 +1,8 @@
 """Content-free notices: which channel, what kind of event, how much time is left, and a
 link to sign in. Never an answer, a file name, a message or a label: every text and
 payload is built here from those things only (and the event's id, for receivers that
-drop a repeat), so nothing else can slip in."""
+drop a repeat; for a change of recipients, the staff names it is about), so nothing else
+can slip in."""
 
 import hashlib
 import hmac
@@ -28,15 +29,36 @@ EVENTS = {
     "feedback-overdue": gettext_lazy("A tipster's feedback is overdue"),
     "escalation": gettext_lazy("Nobody has acted on a deadline alert"),
     "recipients-changed": gettext_lazy("The recipients of a channel changed"),
+    "joining-asked": gettext_lazy("Someone is to become a recipient of a channel; a current recipient must approve"),
+    "recipient-reset": gettext_lazy("A recipient's account was reset with a one-time password"),
+    "recipient-reset-waiting": gettext_lazy("A recipient's account was reset and waits for approval again"),
     "recipient-key-refused": gettext_lazy("A recipient's key failed its check; new tips are not sealed to it"),
     "channel-key-changed": gettext_lazy("The offline key of a channel was set or replaced in tipline-reader"),
-    "channel-key-refused": gettext_lazy("A channel's offline key failed its check; the channel takes no tips"),
+    "channel-key-refused": gettext_lazy("Offline key failed its check; tips refused"),
+    "channel-setting-refused": gettext_lazy("Offline-key setting failed its check; tips refused"),
+    "recovery-key-refused": gettext_lazy("The recovery key failed its check; new tips are not sealed to it"),
+    "storage-budget-reached": gettext_lazy("A channel stored as many files as it may this hour; tipsters' files are refused until the hour ends"),
     "test": gettext_lazy("Test alert: this route works"),
 }
 URGENT_EVENTS = (
     "deadline-soon", "deadline-passed", "acknowledgement-overdue", "feedback-overdue", "escalation", "recipient-key-refused",
-    "channel-key-changed", "channel-key-refused",
+    "channel-key-changed", "channel-key-refused", "channel-setting-refused", "recovery-key-refused",
 )
+# What a failed check means, and what to do: the headline alone cannot say it.
+EXPLANATIONS = {
+    "channel-key-refused": gettext_lazy(
+        "The channel's offline key, or its offline-key setting, is not what the site vouched for. "
+        "Compare the key's fingerprint with your readers' and run tipline check."
+    ),
+    "channel-setting-refused": gettext_lazy(
+        "This channel has no offline key, but its offline-key setting no longer matches the site's check: "
+        "it was changed outside Tipline, or the site's secret key file changed. Run tipline check."
+    ),
+    "recovery-key-refused": gettext_lazy(
+        "The recovery key in the database is not the one an admin installed: it was changed outside Tipline. "
+        "Tips are still stored for their recipients. Run tipline check and tipline recovery-key show."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,11 @@ class Notice:
     channel: str
     seconds_left: int | None = None
     id: str = ""
+    # Who joined, left, asks to join or was reset, and who did it (recipients-changed, joining-asked, recipient-reset).
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed_by: str = ""
+    reset: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.event not in EVENTS:
@@ -65,6 +92,23 @@ def time_left_text(seconds: int | None) -> str:
     return ngettext("Time left: about %(hours)d hour.", "Time left: about %(hours)d hours.", hours) % {"hours": hours}
 
 
+def people_text(notice: Notice) -> str:
+    """Who the change is about, so that a recipient can tell their own colleague from a stranger."""
+    lines = []
+    if notice.added:
+        if notice.event == "joining-asked":
+            lines.append(_("To become a recipient: %(names)s.") % {"names": ", ".join(notice.added)})
+        else:
+            lines.append(_("Now a recipient: %(names)s.") % {"names": ", ".join(notice.added)})
+    if notice.removed:
+        lines.append(_("No longer a recipient: %(names)s.") % {"names": ", ".join(notice.removed)})
+    if notice.reset:
+        lines.append(_("Reset: %(names)s.") % {"names": ", ".join(notice.reset)})
+    if notice.changed_by:
+        lines.append(_("Changed by: %(name)s.") % {"name": notice.changed_by})
+    return " ".join(lines)
+
+
 def headline(notice: Notice) -> str:
     return _("%(event)s in the channel “%(channel)s”.") % {"event": EVENTS[notice.event], "channel": notice.channel}
 
@@ -77,6 +121,10 @@ def email_body(notice: Notice) -> str:
     lines = [headline(notice)]
     if notice.seconds_left is not None:
         lines.append(time_left_text(notice.seconds_left))
+    if people_text(notice):
+        lines.append(people_text(notice))
+    if notice.event in EXPLANATIONS:
+        lines.append(str(EXPLANATIONS[notice.event]))
     lines += ["", _("Sign in to read it: %(link)s") % {"link": sign_in_link()}, "", _("This message holds no tip content by design.")]
     return "\n".join(lines) + "\n"
 
@@ -98,7 +146,10 @@ def digest_body(counts: dict[tuple[str, str], int]) -> str:
 def chat_text(notice: Notice) -> str:
     """One short paragraph for chat rooms and phones, in the site's language."""
     with translation.override(settings.LANGUAGE_CODE):
-        parts = ["[Tipline] " + headline(notice), time_left_text(notice.seconds_left), _("Sign in: %(link)s") % {"link": sign_in_link()}]
+        parts = [
+            "[Tipline] " + headline(notice), time_left_text(notice.seconds_left), people_text(notice),
+            _("Sign in: %(link)s") % {"link": sign_in_link()},
+        ]
     return " ".join(part for part in parts if part)
 
 

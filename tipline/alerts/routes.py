@@ -1,8 +1,10 @@
 """Routes: adding, listing and removing them, for the staff page and `tipline routes` alike
 (the database is the one place every process reads them from). Each target is checked
-when it is added, and a route's secret (signing secret, access token, SMTP password) is
+when it is added (an internal address only where the configuration allows it, a file://
+directory only from the command line), and a route's secret (signing secret, access token, SMTP password) is
 sealed under a key derived from the site's secret key file, not stored as typed."""
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,9 +12,10 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tipline.alerts.addresses import literal_refused, refusal_text
 from tipline.alerts.fanout import ROUTE_REMOVED
 from tipline.alerts.models import Delivery, DeliveryStatus, Event, Route, RouteKind
-from tipline.core.site_keys import site_key
+from tipline.base.site_keys import site_key
 from tipline.crypto import aead
 from tipline.crypto.errors import DecryptionError
 
@@ -33,6 +36,9 @@ class RouteSpec:
     secret: str = ""
     channel_slugs: tuple[str, ...] = ()
     escalation_only: bool = False
+    # Added by whoever runs the server (command line, demo), not on a page: only they may
+    # name a file:// directory, which the server and worker then create and write into.
+    by_operator: bool = False
 
 
 @transaction.atomic
@@ -132,7 +138,7 @@ def _check(spec: RouteSpec) -> None:
     if not spec.name or len(spec.name) > 64 or not spec.name.replace("-", "").replace("_", "").isalnum() or not spec.name.isascii():
         raise RouteError(_("A route's name is up to 64 letters, digits, - or _, e.g. night-desk-mail."))
     if spec.kind == RouteKind.EMAIL:
-        _check_mail_target(spec.target)
+        _check_mail_target(spec.target, spec.by_operator)
     else:
         _check_http_target(spec.target, spec.kind)
     if spec.kind == RouteKind.MATRIX and not (spec.room.startswith("!") and ":" in spec.room):
@@ -142,7 +148,7 @@ def _check(spec: RouteSpec) -> None:
         raise RouteError(_("This kind of route needs %(what)s.") % {"what": needed})
 
 
-def _check_mail_target(target: str) -> None:
+def _check_mail_target(target: str, by_operator: bool) -> None:
     parts = urlsplit(target)
     if parts.scheme not in MAIL_SCHEMES:
         raise RouteError(_(
@@ -150,11 +156,15 @@ def _check_mail_target(target: str) -> None:
             "smtp+plain://… (no TLS, local relays only) or file:///a/directory (mail written to files)."
         ))
     if parts.scheme == "file":
+        if not by_operator:
+            raise RouteError(_("A file:// target is added on the server's command line only (tipline routes add)."))
         if not Path(parts.path).is_absolute():
             raise RouteError(_("A file:// target needs an absolute directory, e.g. file:///var/lib/tipline/mail."))
     elif not parts.hostname:
         raise RouteError(_("The email route's target names no mail server."))
-    elif parts.scheme == "smtp+plain" and parts.hostname not in LOOPBACK_HOSTS:
+    elif literal_refused(parts.hostname):
+        raise RouteError(refusal_text())
+    elif parts.scheme == "smtp+plain" and not _on_this_machine(parts.hostname):
         raise RouteError(_("smtp+plain sends mail unencrypted: it is for a relay on this machine only. Use smtp:// or smtps://."))
 
 
@@ -162,8 +172,17 @@ def _check_http_target(target: str, kind: str) -> None:
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RouteError(_("The target must be a full address such as https://hooks.example.org/…"))
+    if literal_refused(parts.hostname):
+        raise RouteError(refusal_text())
     if kind == RouteKind.NTFY and not parts.path.strip("/"):
         raise RouteError(_("An ntfy route's target is the topic's address, e.g. https://ntfy.example.org/night-desk."))
-    local = parts.hostname in LOOPBACK_HOSTS or parts.hostname.endswith(".onion")
+    local = _on_this_machine(parts.hostname) or parts.hostname.endswith(".onion")
     if parts.scheme == "http" and not local:
         raise RouteError(_("Use https:// (plain http is accepted only for this machine or an onion address)."))
+
+
+def _on_this_machine(host: str) -> bool:
+    try:
+        return host in LOOPBACK_HOSTS or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -3,11 +3,15 @@ the exact reason a person can act on (refused address, HTTP status, timeout), ne
 with tip content, which no notice holds."""
 
 import http.client
+import os
 import smtplib
 import ssl
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -21,6 +25,7 @@ from tipline.alerts import notify
 from tipline.alerts.exchange import AnswerCutOff, Exchange, read_to_end
 from tipline.alerts.models import Route, RouteKind
 from tipline.alerts.routes import RouteError, route_secret
+from tipline.core.events import to_the_hour
 
 
 class DeliveryFailed(Exception):
@@ -74,13 +79,41 @@ def send_mail_text(route: Route, addressee: Addressee, subject: str, body: str) 
     with Exchange(settings.ALERT_SEND_TIMEOUT_SECONDS) as exchange:
         try:
             connection = mail_connection(route, exchange)
-            connection.send_messages([EmailMessage(subject, body, _sender(route), [addressee.email])])
+            headers = _hour_headers(_sender(route)) if isinstance(connection, HourlyFileMailBackend) else None
+            connection.send_messages([EmailMessage(subject, body, _sender(route), [addressee.email], headers=headers)])
         except RouteError as error:
             raise DeliveryFailed(str(error)) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
             _fail_past_deadline(exchange)
             raise DeliveryFailed(f"{error.__class__.__name__}: {error}") from None
         _fail_past_deadline(exchange)
+
+
+def _hour_headers(sender: str) -> dict:
+    """A mail kept on disk tells no time finer than the hour: Date on the hour, and a random
+    Message-ID (the standard one holds the time to the hundredth of a second)."""
+    hour = to_the_hour(datetime.now(UTC))
+    domain = sender.rpartition("@")[2] or "localhost"
+    return {"Date": format_datetime(hour), "Message-ID": f"<{uuid.uuid4().hex}@{domain}>"}
+
+
+class HourlyFileMailBackend(FileEmailBackend):
+    """Django's file backend, whose files tell no time finer than the hour (as the blob
+    store's do): a random name, not the time, and the hour as their and the directory's
+    modification and access times."""
+
+    def _get_filename(self) -> str:
+        if self._fname is None:
+            self._fname = os.path.join(self.file_path, f"{uuid.uuid4().hex}.log")
+        return self._fname
+
+    def close(self) -> None:
+        written = self._fname if self.stream is not None else None
+        super().close()
+        if written:
+            hour = to_the_hour(datetime.now(UTC)).timestamp()
+            for path in (written, self.file_path):
+                os.utime(path, (hour, hour))
 
 
 def _sender(route: Route) -> str:
@@ -103,7 +136,7 @@ def mail_connection(route: Route, exchange: Exchange):
     parts = urlsplit(route.target)
     if parts.scheme == "file":
         Path(parts.path).mkdir(mode=0o700, parents=True, exist_ok=True)
-        return FileEmailBackend(alias=f"route:{route.name}", file_path=parts.path)
+        return HourlyFileMailBackend(alias=f"route:{route.name}", file_path=parts.path)
     implicit_tls = parts.scheme == "smtps"
     # An alias of our own: the connection comes from the route, never from Django's mail settings.
     return _RouteMailBackend(

@@ -6,9 +6,17 @@ from django.db import DatabaseError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tipline.casework.offline import NoChannelKey, NotOfflineChannel
-from tipline.casework.services import CannotGrant, InvalidDeadline, ReadInReader, TipNotFound
+from tipline.casework.services import (
+    CannotGrant,
+    InvalidDeadline,
+    ReadInReader,
+    TipNotFound,
+)
 from tipline.core import throttle
-from tipline.core.tips import AlreadySubmitted, ChannelNotReceiving, UnknownReceipt
+from tipline.core.check_in import UnknownReceipt
+from tipline.core.metadata import CleaningBusy
+from tipline.core.storage_budget import StorageBudgetSpent
+from tipline.core.submission import AlreadySubmitted, ChannelNotReceiving
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
 from tipline.insider.redemption import TokenRejected
 
@@ -60,8 +68,17 @@ def install(api) -> None:
             request, 409, "channel_closed", "This channel is not taking tips right now. Nothing was saved."
         ),
         TokenRejected: lambda request, error: reply(request, 409, error.code, error.message, "insider_token"),
+        CleaningBusy: lambda request, error: reply(
+            request, 503, "cleaning_busy", "Files are being cleaned for others right now; nothing was saved. Send again in a minute.",
+            "files", headers={"Retry-After": "60"},
+        ),
         DatabaseError: storage_unavailable,
         OSError: storage_unavailable,
+        StorageBudgetSpent: lambda request, error: reply(
+            request, 507, "storage_budget_spent",
+            "This channel has taken as many files as it can this hour. Nothing was saved; send again later, or without files.",
+            "files", headers={"Retry-After": str(error.retry_after_seconds)},
+        ),
         throttle.Throttled: lambda request, error: reply(
             request, 429, "rate_limited", f"Too many requests right now; try again in {error.retry_after_minutes} minutes.",
             headers={"Retry-After": str(error.retry_after_seconds)},

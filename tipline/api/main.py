@@ -4,7 +4,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
 from tipline.accounts.tokens import open_token
-from tipline.api import errors, insiders, offline, privacy_pass, public, recipients
+from tipline.api import errors, insiders, offline, privacy_pass, public, recipients, recovery
 
 
 class PersonalToken(HttpBearer):
@@ -30,3 +30,4 @@ api.add_router("/", insiders.router)
 api.add_router("/", privacy_pass.router)
 api.add_router("/", recipients.router, auth=PersonalToken())
 api.add_router("/", offline.router, auth=PersonalToken())
+api.add_router("/", recovery.router, auth=PersonalToken())

@@ -10,13 +10,27 @@ from ninja.files import UploadedFile
 
 from tipline.api.errors import ApiError
 from tipline.api.privacy_pass import challenge_header, token_from_authorization
-from tipline.api.schemas import ChannelOut, ErrorOut, ReceiptIn, SentOut, SubmittedOut, TipsterTipOut
-from tipline.api.serialise import answer_out, channel_out, duty_out, file_out, message_out
-from tipline.core import tips
+from tipline.api.schemas import (
+    ChannelOut,
+    ErrorOut,
+    ReceiptIn,
+    SentOut,
+    SubmittedOut,
+    TipsterTipOut,
+)
+from tipline.api.serialise import (
+    answer_out,
+    channel_out,
+    duty_out,
+    file_out,
+    message_out,
+)
+from tipline.core import attachments, check_in, conversation, readers, submission
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel, FieldKind, InsiderTokens
-from tipline.core.uploads import upload_handler_of
 from tipline.intake.forms import ReplyForm, TipForm, new_form_token
+from tipline.web.client_buckets import client_bucket
+from tipline.web.uploads import upload_handler_of
 
 router = Router(tags=["tipsters"])
 ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 429, 503, 507)}
@@ -50,11 +64,11 @@ def submit(
     form = TipForm(channel, data=data, files=_form_files(channel, files or []))
     if leave_out and "leave_out" not in form.fields:
         raise ApiError(400, "invalid", "This channel does not let tipsters leave recipients out.", "leave_out")
-    tips.count_submission(channel, request, form.offers_valid_token())
     if not form.is_valid():
         _discard(request)
         raise _form_error(form)
-    submitted = tips.submit_tip(
+    submission.count_submission(channel, client_bucket(request), form.offers_valid_token())  # after: an invalid tip costs no Argon2id
+    submitted = submission.submit_tip(
         channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token,
         left_out=form.left_out(),
     )
@@ -65,28 +79,30 @@ def submit(
 
 @router.post("/followup", response={200: TipsterTipOut, **ERRORS}, summary="Read your tip and its conversation")
 def follow_up(request, body: ReceiptIn):
-    tip, tip_key = tips.open_with_receipt(body.receipt, request)
+    tip, tip_key = check_in.open_with_receipt(body.receipt, client_bucket(request))
+    answer_can_come = readers.answer_can_come(tip)
     return {
         "channel": tip.channel.name, "reference": tip.reference, "received_hour": tip.received_hour,
-        "answers": [answer_out(answer) for answer in tips.read_answers(tip, tip_key)],
-        "files": [file_out(view) for view in tips.submitted_files(tip, tip_key)],
-        "messages": [message_out(message) for message in tips.read_conversation(tip, tip_key)],
-        "expected_answers": [duty_out(duty) for duty in duties_of(tip)],
+        "answers": [answer_out(answer) for answer in conversation.read_answers(tip, tip_key)],
+        "files": [file_out(view) for view in attachments.submitted_files(tip, tip_key)],
+        "messages": [message_out(message) for message in conversation.read_conversation(tip, tip_key)],
+        "expected_answers": [duty_out(duty) for duty in duties_of(tip)] if answer_can_come else [],
+        "team_can_read": answer_can_come,
     }
 
 
 @router.post("/followup/messages", response={201: SentOut, **ERRORS}, summary="Write to the team, with files")
 def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[UploadedFile]] = None):
     _refuse_broken_upload(request)
-    tip, tip_key = tips.open_with_receipt(receipt, request)
-    tips.count_follow_up(tip, request)
+    tip, tip_key = check_in.open_with_receipt(receipt, client_bucket(request))
+    conversation.count_follow_up(tip, client_bucket(request))
     data = QueryDict(mutable=True)
     data["text"] = text
     form = ReplyForm(data, MultiValueDict({"files": list(files or [])}))
     if not form.is_valid():
         _discard(request)
         raise _form_error(form)
-    tips.add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+    conversation.add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
     return Status(201, {"sent": True})
 
 

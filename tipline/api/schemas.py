@@ -44,6 +44,10 @@ class ChannelOut(Schema):
     recipients_to_leave_out: list[LeavableRecipientOut] = Field(
         description="Where the channel allows it: its recipients by the name each chose; send the ids to leave out as `leave_out`.",
     )
+    recipients_who_always_read: int = Field(
+        description="Where the channel allows leaving out: how many more recipients cannot be left out, because a tipster "
+        "could not tell them apart (no name for tipsters, or one a colleague shares).",
+    )
     fields: list[FieldOut]
 
 
@@ -102,6 +106,7 @@ class TipsterTipOut(Schema):
     files: list[FileOut]
     messages: list[MessageOut]
     expected_answers: list[DutyOut]
+    team_can_read: bool = Field(description="False when nobody on the team can open the tip any more: expect no answer")
 
 
 class SentOut(Schema):

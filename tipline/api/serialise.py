@@ -1,12 +1,15 @@
 """Turning the services' results into the API's response shapes."""
 
+from tipline.core.attachments import FileView
+from tipline.core.conversation import Answer, MessageView
 from tipline.core.duties import Duty
 from tipline.core.models import Channel, Tip
-from tipline.core.tips import Answer, FileView, MessageView, channel_is_receiving
+from tipline.core.submission import channel_is_receiving
 from tipline.intake.forms import leave_out_field
 
 
 def channel_out(channel: Channel) -> dict:
+    leave_out = leave_out_field(channel)
     return {
         "slug": channel.slug, "name": channel.name, "description": channel.description,
         "retention_days": channel.retention_days, "keeps_file_metadata": channel.keep_file_metadata,
@@ -14,9 +17,8 @@ def channel_out(channel: Channel) -> dict:
         "receiving": channel_is_receiving(channel),
         "insider_tokens": channel.insider_tokens if channel.asks_for_insider_token else "off",
         "insider_organisation": channel.insider_organisation.slug if channel.asks_for_insider_token else None,
-        "recipients_to_leave_out": [
-            {"id": int(value), "name": str(name)} for value, name in getattr(leave_out_field(channel), "choices", [])
-        ],
+        "recipients_to_leave_out": [{"id": int(value), "name": str(name)} for value, name in getattr(leave_out, "choices", [])],
+        "recipients_who_always_read": getattr(leave_out, "always_read", 0),
         "fields": [
             {
                 "key": field.key, "kind": field.kind, "label": field.label, "help": field.help_text,

@@ -22,3 +22,7 @@ class ChainHead(models.Model):
     """One row, locked while an entry is appended, so that concurrent writers cannot fork the chain."""
 
     last_hash = models.CharField(max_length=64)
+    # The newest checkpoint written (tipline.audit.checkpoints): a checkpoint file cut back
+    # or deleted ends before it, which `tipline audit verify` reports.
+    checkpoint_sequence = models.PositiveIntegerField(default=0)
+    checkpoint_mac = models.CharField(max_length=64, blank=True, default="")

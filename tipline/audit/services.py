@@ -4,7 +4,7 @@ action, which tip or user, and small details such as a new status.
 Each entry's hash is an HMAC-SHA256 under a key derived from the secret key file and
 covers the hash before it: editing, removing or reordering rows cannot be made consistent
 again without that file. Removing the newest rows (and pointing the head back) is caught
-by the signed checkpoints outside the database (tipline.audit.checkpoints)."""
+by the signed, chained checkpoints outside the database (tipline.audit.checkpoints)."""
 
 import hashlib
 import hmac
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tipline.audit.models import AuditEntry, ChainHead
-from tipline.core.site_keys import site_key
+from tipline.base.site_keys import site_key
 
 GENESIS = "0" * 64
 
@@ -48,6 +48,9 @@ class Action:
     USER_CHANGED = "user-changed"
     USER_RESET = "user-reset"
     CHANNEL_CHANGED = "channel-changed"
+    JOINING_ASKED = "joining-asked"
+    JOINING_APPROVED = "joining-approved"
+    JOINING_REFUSED = "joining-refused"
     ORGANISATION_CHANGED = "organisation-changed"
     MEMBERS_ADDED = "members-added"
     MEMBER_RESET = "member-reset"
@@ -56,6 +59,7 @@ class Action:
     TIP_HELD = "tip-held"
     TIP_RELEASED = "tip-released"
     TIP_PURGED = "tip-purged"
+    TIP_DESTROYED_AS_SPAM = "tip-destroyed-as-spam"
     PREFERENCES_CHANGED = "preferences-changed"
     API_TOKEN_CREATED = "api-token-created"
     API_TOKEN_REVOKED = "api-token-revoked"
@@ -69,6 +73,15 @@ class Action:
     TIPS_RESEALED = "tips-resealed"
     TIPS_SYNCED = "tips-synced"
     READER_VOUCHED = "reader-vouched"
+    RECOVERY_KEY_INSTALLED = "recovery-key-installed"
+    RECOVERY_KEY_REFUSED = "recovery-key-refused"
+    RECOVERY_KEY_FORGOTTEN = "recovery-key-forgotten"
+    RECOVERY_TIPS_RESEALED = "recovery-tips-resealed"
+
+
+# Entries that record a tip's destruction; for a tip whose tipster chose its readers they
+# name those readers (user ids, under "readers"), the only ones who may still see its entries.
+DESTRUCTIONS = (Action.TIP_PURGED, Action.TIP_DESTROYED_AS_SPAM)
 
 
 def audit_key(secret: str | None = None) -> bytes:
@@ -84,11 +97,11 @@ def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, d
     return hmac.new(key or audit_key(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def record(actor: str, action: str, target: str = "", **details) -> AuditEntry:
+def record(actor: str, action: str, target: str = "", at=None, **details) -> AuditEntry:
     """Append one entry; joins the caller's transaction, so it commits or rolls back with the act."""
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        at = timezone.now().replace(microsecond=0)
+        at = at or timezone.now().replace(microsecond=0)
         digest = entry_digest(head.last_hash, at, actor, action, target, details)
         entry = AuditEntry.objects.create(
             at=at, actor=actor, action=action, target=target, details=details,
@@ -99,6 +112,17 @@ def record(actor: str, action: str, target: str = "", **details) -> AuditEntry:
     return entry
 
 
+def record_once_this_hour(actor: str, action: str, target: str = "", **details) -> AuditEntry | None:
+    """For what a tipster's attempt brings to light (a refused key): one entry per clock hour,
+    stamped with the hour, so that the log does not tell the second of each attempt."""
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with transaction.atomic():
+        ChainHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        if AuditEntry.objects.filter(action=action, target=target, at__gte=hour).exists():
+            return None
+        return record(actor, action, target, at=hour, **details)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     entries: int
@@ -106,6 +130,7 @@ class ChainReport:
     reason: str = ""
     checkpoint_entries: int | None = None  # what the latest checkpoint vouches for; None: no checkpoint yet
     uncovered: int = 0  # entries written after the latest checkpoint
+    unwitnessed: bool = False  # entries exist but no checkpoint was ever written
 
     @property
     def intact(self) -> bool:
@@ -121,13 +146,7 @@ def verify_chain(key: bytes | None = None) -> ChainReport:
     walked = _walk(key)
     if not walked.intact:
         return walked
-    try:
-        latest = checkpoints.latest(key)
-    except checkpoints.CheckpointForged as forged:
-        return ChainReport(walked.entries, None, str(forged))
-    if latest is None:
-        return walked
-    return checkpoints.compare(walked.entries, latest)
+    return checkpoints.witness(walked.entries, key)
 
 
 def _walk(key: bytes) -> ChainReport:
@@ -155,10 +174,10 @@ def rekey(old_secret: str) -> int:
 
     old_key, new_key = audit_key(old_secret), audit_key()
     report = verify_chain(old_key)
-    if not report.intact:
+    if not report.intact and not report.unwitnessed:
         raise ValueError(f"the audit log does not verify under the old key: {report.reason or report.first_broken_id}")
     _link_under(new_key)
-    checkpoints.resign(old_key, new_key)
+    checkpoints.resign(new_key)
     return report.entries
 
 
@@ -169,7 +188,7 @@ def relink_as_it_is() -> int:
     from tipline.audit import checkpoints
 
     count = _link_under(audit_key())
-    checkpoints.write_checkpoint()
+    checkpoints.write_checkpoint(restart=True)
     return count
 
 

@@ -11,16 +11,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tipline.accounts.access import admin_page
 from tipline.accounts.models import User
 from tipline.accounts.services import AccountError
-from tipline.audit.models import AuditEntry
 from tipline.audit.services import verify_chain
 from tipline.casework import admin_services, form_editor
-from tipline.core import duties
+from tipline.core import duties, joining
+from tipline.core.joining import CannotReset
 from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
 from tipline.core.models import Channel, FieldKind
 from tipline.core.uploads import UploadRefused
@@ -47,6 +47,12 @@ class NewUserForm(forms.Form):
         self.fields["channels"].choices = [(channel.slug, channel.name) for channel in Channel.objects.all()]
 
 
+class ConfirmForm(forms.Form):
+    """Ticked on the confirmation step: the admin has read what the action leaves unread."""
+
+    confirmed = forms.BooleanField()
+
+
 class ChannelForm(forms.Form):
     document = forms.CharField(
         label=gettext_lazy("Channel and form (YAML or JSON)"), widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
@@ -63,7 +69,8 @@ class ChannelForm(forms.Form):
 @require_GET
 @admin_page
 def admin_home(request):
-    return render(request, "casework/admin_home.html", {"chain": verify_chain()})
+    entries_shown = admin_services.audit_entries_for(request.user).count()
+    return render(request, "casework/admin_home.html", {"chain": verify_chain(), "entries_shown": entries_shown})
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,12 +95,43 @@ def user_action(request, username, action):
     user = get_object_or_404(User, username=username)
     if action not in ("disable", "enable", "reset"):
         raise Http404("No such action.")
-    if action == "reset":
-        login = admin_services.reset_user(request.user, user)
-        context = {"form": NewUserForm(), "created": login, "users": User.objects.order_by("username"), "was_reset": True}
-        return render(request, "casework/admin_users.html", context)
-    admin_services.set_active(request.user, user, action == "enable")
+    try:
+        if action == "reset":
+            return _reset(request, user)
+        if action == "disable" and not ConfirmForm(request.POST).is_valid():
+            left_unread = admin_services.channels_left_unread_without(user)
+            if left_unread:
+                admin_services.check_keeps_an_admin(user)
+                return _users_page(request, confirm_disable=user, left_unread=left_unread)
+        admin_services.set_active(request.user, user, action == "enable")
+    except (AccountError, CannotReset) as refusal:
+        return _users_page(request, status=400, refused=str(refusal))
     return redirect("casework:admin_users")
+
+
+def _reset(request, user):
+    """Reset in two steps: first what it would leave unreadable, then the reset once confirmed
+    (by typing the number of tips it leaves unreadable for good, when there are any)."""
+    left = admin_services.left_unread_by_reset(request.user, user)
+    if not ConfirmForm(request.POST).is_valid():
+        admin_services.check_keeps_an_admin(user)
+        joining.check_reset_leaves_an_approver(user)
+        return _users_page(request, confirm_reset=user, left=left, name_needed=admin_services.reset_needs_the_name())
+    try:
+        login = admin_services.reset_user(request.user.username, user, request.POST.get("unreadable"), viewer=request.user)
+    except admin_services.NotConfirmed as refusal:
+        return _users_page(
+            request, status=400, confirm_reset=user, left=left, typed_problem=str(refusal),
+            name_needed=admin_services.reset_needs_the_name(),
+        )
+    context = {"form": NewUserForm(), "created": login, "users": User.objects.order_by("username"), "was_reset": True, "left": left}
+    return render(request, "casework/admin_users.html", context)
+
+
+def _users_page(request, status: int = 200, **extra):
+    """The accounts page again, with why an action was refused or what it would leave unread."""
+    context = {"form": NewUserForm(), "users": User.objects.order_by("username").prefetch_related("channels"), **extra}
+    return render(request, "casework/admin_users.html", context, status=status)
 
 
 @require_GET
@@ -116,7 +154,11 @@ def channel_edit(request, slug=None):
         try:
             text = upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace") if upload else form.cleaned_data["document"]
             spec = parse_document(text, upload.name if upload else "channel.yaml")
-            saved, _created = admin_services.save_channel(request.user.username, spec, form.cleaned_data["recipients"])
+            saved, _created = admin_services.save_channel(
+                request.user.username, spec, form.cleaned_data["recipients"], viewer=request.user, typed=request.POST.get("unreadable"),
+            )
+        except admin_services.NotConfirmed as refusal:
+            _ask_to_type_the_number(form, admin_services.left_unread_by_channel_change(request.user, spec.slug, form.cleaned_data["recipients"]), refusal)
         except ChannelFormatError as refusal:
             for problem in refusal.problems:  # one line each, beside the text they concern
                 form.add_error("document", problem)
@@ -130,6 +172,21 @@ def channel_edit(request, slug=None):
         "saved": request.method == "GET" and request.GET.get("saved") == "1",
     }
     return render(request, "casework/admin_channel.html", context, status=400 if form.errors else 200)
+
+
+def _ask_to_type_the_number(form, left, refusal) -> None:
+    """Taking recipients out would leave tips unreadable for good: a box to type their number in."""
+    form.fields["unreadable"] = forms.CharField(
+        required=False, label=_("Tips left unreadable for good"),
+        help_text=ngettext(
+            "%(count)d tip of this channel can be read only by %(people)s, and the recovery key cannot grant it again: "
+            "taken out of the channel, nobody could ever read it. Keep them as recipients, or have them grant it to a colleague first.",
+            "%(count)d tips of this channel can be read only by %(people)s, and the recovery key cannot grant them again: "
+            "taken out of the channel, nobody could ever read them. Keep them as recipients, or have them grant them to a colleague first.",
+            left.lost,
+        ) % {"count": left.lost, "people": left.person},
+    )
+    form.add_error("unreadable", str(refusal))
 
 
 @require_http_methods(["GET", "POST"])
@@ -161,13 +218,16 @@ def channel_export(request, slug, file_format):
 @require_GET
 @admin_page
 def audit_log(request):
-    entries = AuditEntry.objects.order_by("-id")
+    # Neither entry numbers nor the chain's total are shown, only what this person may see:
+    # gaps would tell of the entries left out.
+    visible = admin_services.audit_entries_for(request.user)
+    entries = visible.order_by("-id")
     if request.GET.get("actor"):
         entries = entries.filter(actor=request.GET["actor"])
     if request.GET.get("action"):
         entries = entries.filter(action=request.GET["action"])
-    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
-    context = {"entries": entries[:200], "actions": actions, "chain": verify_chain(), "query": request.GET}
+    actions = visible.order_by("action").values_list("action", flat=True).distinct()
+    context = {"entries": entries[:200], "actions": actions, "chain": verify_chain(), "entries_shown": visible.count(), "query": request.GET}
     return render(request, "casework/admin_audit.html", context)
 
 
@@ -196,7 +256,7 @@ class DutyReportForm(forms.Form):
 def duty_report(request):
     form = DutyReportForm(request.GET or None)
     channels, start, end = form.period()
-    rows = duties.report(channels, start, end, timezone.now())
+    rows = duties.report(channels, start, end, timezone.now(), request.user)
     context = {"form": form, "rows": rows, "start": start, "end": end, "query": request.GET.urlencode()}
     return render(request, "casework/admin_duties.html", context)
 
@@ -208,7 +268,7 @@ def duty_report_csv(request):
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(["channel", "tips", "duty", "in_time", "late", "overdue", "pending", "share_in_time", "overdue_tip_ids"])
-    for row in duties.report(channels, start, end, timezone.now()):
+    for row in duties.report(channels, start, end, timezone.now(), request.user):
         for kind, figures in row.duty_rows:
             share = "" if figures.share_in_time is None else f"{figures.share_in_time:.3f}"
             writer.writerow([row.channel.slug, row.tips, kind, figures.in_time, figures.late, len(figures.overdue_ids),

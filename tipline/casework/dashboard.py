@@ -1,5 +1,6 @@
 """The dashboard: figures over the tips a person may see (an admin: every channel; a
-recipient: their channels), from plaintext triage metadata only, and the same figures as
+recipient: their channels; neither a tip whose tipster left them out, not even as a count),
+from plaintext triage metadata only, and the same figures as
 SVG charts drawn on the server with pygal. Charts are images: they need no JavaScript on
 the page, and each figure is also in a table beside its chart.
 """
@@ -15,6 +16,7 @@ from django.db.models import Min
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
+from tipline.core import readers
 from tipline.core.models import OPEN_STATUSES, Author, Channel, Tip, TipStatus, readable_by
 
 WEEKS = 12
@@ -28,7 +30,7 @@ class Figures:
     median_hours_to_first_reply: dict[str, float | None]  # channel name -> hours, None without replies
     open_by_status: dict[str, int]  # status label -> count
     overdue: int
-    restricted_unseen: int  # admins only: tips whose tipster chose readers other than this admin (how many, never which)
+    readers_chosen_by_tipsters: bool  # a channel here lets tipsters leave recipients out: its figures differ per person
     due_by_day: list[tuple[datetime, int]]  # the next 7 days
 
 
@@ -49,10 +51,26 @@ def figures_for(user, now: datetime | None = None) -> Figures:
         median_hours_to_first_reply=_median_first_reply(tips, channels, first_week),
         open_by_status=_open_by_status(tips), overdue=tips.filter(status__in=OPEN_STATUSES, deadline__lt=now).count(),
         due_by_day=_due_by_day(tips, now),
-        restricted_unseen=(
-            Tip.objects.filter(channel__in=channels, restricted=True).exclude(pk__in=tips.values("pk")).count() if user.is_admin else 0
-        ),
+        readers_chosen_by_tipsters=any(channel.tipsters_may_leave_out for channel in channels),
     )
+
+
+@dataclass(frozen=True)
+class UnreadableTip:
+    reference: str
+    channel: str
+    received_hour: datetime
+    recoverable: bool  # the organisation recovery key can grant it again
+
+
+def unreadable_for(user) -> list[UnreadableTip]:
+    """Tips of this person's channels that nobody on the staff can open now, of those they may know of."""
+    tips = readers.unreadable_tips().filter(channel__in=channels_for(user)).filter(readable_by(user))
+    recoverable = set(readers.recoverable(tips).values_list("pk", flat=True))
+    return [
+        UnreadableTip(tip.reference, tip.channel.name, tip.received_hour, tip.pk in recoverable)
+        for tip in tips.select_related("channel").order_by("received_hour")
+    ]
 
 
 def _monday(moment: datetime) -> datetime:

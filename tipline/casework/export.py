@@ -10,7 +10,7 @@ from django.db import transaction
 
 from tipline.audit.services import Action, record
 from tipline.casework.services import open_tip_and_key
-from tipline.core import tips
+from tipline.core import attachments
 
 
 class _Sink(io.RawIOBase):
@@ -47,11 +47,11 @@ def _zip(opened, tip_key: bytes) -> Iterator[bytes]:
             archive.writestr(zipfile.ZipInfo(name, stamp), text)
             yield sink.drain()
         for index, attachment in enumerate(opened.tip.attachments.select_related("tip"), start=1):
-            view = tips.describe_file(tip_key, attachment)
+            view = attachments.describe_file(tip_key, attachment)
             info = zipfile.ZipInfo(f"files/{index:02d}-{_safe_name(view.name)}", stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(info, "w", force_zip64=True) as member:
-                for chunk in tips.file_chunks(tip_key, attachment):
+                for chunk in attachments.file_chunks(tip_key, attachment):
                     member.write(chunk)
                     yield sink.drain()
     yield sink.drain()

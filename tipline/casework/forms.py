@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tipline.casework import redaction
 from tipline.casework.summaries import TITLE_CHARACTERS
 from tipline.core.models import ReplyPurpose, TipStatus
 
@@ -48,9 +49,13 @@ class HandoverForm(forms.Form):
 
     passages = forms.CharField(
         required=False, max_length=5000, label=gettext_lazy("Passages to black out, one per line"),
-        help_text=gettext_lazy("Names, places, any words that could point to the tipster: each is blacked out wherever it occurs, in any case."),
+        help_text=gettext_lazy(
+            "Names, places, any words that could point to the tipster: each is blacked out wherever it occurs, in any case, "
+            "across line breaks and hidden hyphens. You are told of any that matches nothing before the copy is made."
+        ),
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )
+    despite_unmatched = forms.BooleanField(required=False, label=gettext_lazy("Make the copy anyway"))
 
     def __init__(self, part_ids: list[str], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +63,7 @@ class HandoverForm(forms.Form):
 
     def clean_passages(self) -> tuple[str, ...]:
         passages = tuple(dict.fromkeys(line.strip() for line in self.cleaned_data["passages"].splitlines() if line.strip()))
-        if any(len(passage) < 2 for passage in passages):
+        if any(len(redaction.key_of(passage)) < 2 for passage in passages):
             raise forms.ValidationError(_("A passage of one character would black out every occurrence of it; write at least two."))
         return passages
 
@@ -69,6 +74,13 @@ class HandoverForm(forms.Form):
             raise forms.ValidationError(_("The tip changed since this page was opened; open it again."))
         cleaned["leave_out"] = frozenset(chosen)
         return cleaned
+
+
+class DestroyForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("Yes: this tip is spam. Destroy it now, with its messages, notes and files; this cannot be undone."),
+        error_messages={"required": gettext_lazy("Tick the box to confirm. Nothing was destroyed.")},
+    )
 
 
 class BulkTriageForm(forms.Form):
@@ -157,3 +169,10 @@ class DeadlineForm(forms.Form):
         if deadline is not None and not deadline_in_range(deadline):
             raise forms.ValidationError(DEADLINE_RANGE_MESSAGE)
         return deadline
+
+
+class JoiningForm(forms.Form):
+    """A recipient's decision on someone waiting to join their channel (core.joining)."""
+
+    username = forms.CharField(max_length=150)
+    decision = forms.ChoiceField(choices=[("approve", gettext_lazy("Approve")), ("refuse", gettext_lazy("Refuse"))])

@@ -1,11 +1,11 @@
 """Handing a tip over as a PDF, whole or as a redacted copy: a recipient leaves out parts
 (answers, messages, notes, files) and blacks out passages (words or phrases, wherever they
-occur), and the copy says on its first line that it is redacted and how much. The tip itself
+occur, matched as tipline.casework.redaction says), and is told first of any passage that
+matched nothing; the copy says on its first line that it is redacted and how much. The tip itself
 is never changed. Built in memory with fpdf2 (HarfBuzz shaping, so Arabic and other scripts
 join and run right to left) in the DejaVu fonts shipped with Tipline; each export is audited
 before a byte goes out."""
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from tipline.audit.services import Action, record
+from tipline.casework import redaction
 from tipline.casework.services import OpenedTip
 from tipline.core.templatetags.tipline_time import in_zone
 
@@ -24,7 +25,7 @@ BLACKED_OUT = "█████"  # one width for every passage, so its length is
 @dataclass(frozen=True)
 class Redaction:
     """What a copy leaves out: parts by their id (answer-KEY, message-N, note-N, file-UUID)
-    and passages by their words, matched without regard to case."""
+    and passages by their words, matched on normalised text (tipline.casework.redaction)."""
 
     parts: frozenset[str] = frozenset()
     passages: tuple[str, ...] = ()
@@ -34,11 +35,13 @@ class Redaction:
         return not self.parts and not self.passages
 
     def black_out(self, text: str) -> tuple[str, int]:
-        count = 0
-        for passage in self.passages:
-            text, found = re.subn(re.escape(passage), BLACKED_OUT, text, flags=re.IGNORECASE)
-            count += found
-        return text, count
+        return redaction.black_out(text, self.passages, BLACKED_OUT)
+
+    def unmatched(self, parts: list["Part"]) -> list[str]:
+        """The passages found in none of the parts the copy keeps: a typo, or a name written
+        another way, that the person should know of before the copy leaves their hands."""
+        kept = [text for part in parts if part.id not in self.parts for text in (part.heading, part.text)]
+        return redaction.unmatched(kept, self.passages)
 
 
 @dataclass

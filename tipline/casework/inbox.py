@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -65,9 +65,9 @@ class InboxFilters(forms.Form):
         channels = Channel.objects.filter(recipients=user)
         self.fields["status"].choices = [("", _("Any status")), *TipStatus.choices]
         self.fields["channel"].choices = [("", _("All my channels")), *((channel.slug, channel.name) for channel in channels)]
-        # Only labels on tips of the person's own channels: another channel's labels say
-        # something of tips this person may not see.
-        labels = Label.objects.filter(tips__channel__in=channels).distinct()
+        # Only labels on tips this person may see: another channel's labels, or those on a
+        # tip whose tipster left this person out, say something of tips they may not know of.
+        labels = Label.objects.filter(Exists(tips_for(user).filter(labels=OuterRef("pk"))))
         self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in labels)]
         self.colleagues = colleagues_of(user)
         self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in self.colleagues)]

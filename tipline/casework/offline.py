@@ -14,7 +14,7 @@ from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.casework.inbox import tips_for
 from tipline.casework.services import TipNotFound, attachment_of, find_tip
-from tipline.core import blobs, offline_keys, tips
+from tipline.core import blobs, conversation, offline_keys
 from tipline.core.models import Channel, Message, Note, ReaderVouch, ReplyPurpose, Tip
 from tipline.crypto import aead, authorship, content, tip_keys
 from tipline.crypto.encoding import b64, from_b64
@@ -99,7 +99,7 @@ def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: 
     _mark_opened([tip])  # only a reader that holds the key writes: it has read the tip
     checked = _checked_seal(seal, tip, "reply", message_key, purpose, ciphertext)
     with transaction.atomic():
-        tips.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose,
+        conversation.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose,
                               bound_as=content.READER if bound else None, reader_seal=checked)
         record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
 
@@ -123,7 +123,7 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = 
     if team_key_box is not None:
         _take_team_key(tip, team_key_box, resealed or {})
     note = Note.objects.create(
-        tip=tip, key=note_key, author=user, written_hour=tips.current_hour(), ciphertext=ciphertext, under_team_key=team,
+        tip=tip, key=note_key, author=user, written_hour=conversation.current_hour(), ciphertext=ciphertext, under_team_key=team,
         bound_as=content.READER if bound else None, reader_seal=checked,
     )
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)

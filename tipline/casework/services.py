@@ -15,17 +15,26 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tipline.accounts import public_keys
 from tipline.accounts.models import User
 from tipline.alerts import outbox
 from tipline.audit.services import Action, record
 from tipline.casework import summaries
 from tipline.casework.inbox import tips_for
-from tipline.core import duties, tips
-from tipline.core.models import OPEN_STATUSES, Attachment, Author, Channel, Label, Note, ReplyPurpose, Tip, TipKeyGrant, TipStatus
+from tipline.core import attachments, conversation, duties, public_keys
+from tipline.core.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Author,
+    Channel,
+    Label,
+    Note,
+    ReplyPurpose,
+    Tip,
+    TipKeyGrant,
+    TipStatus,
+)
 from tipline.crypto import content, tip_keys
 from tipline.crypto.errors import DecryptionError
-
 
 EARLIEST_DEADLINE = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_DEADLINE = datetime(2999, 12, 31, tzinfo=UTC)
@@ -62,9 +71,9 @@ class NoteView:
 @dataclass(frozen=True)
 class OpenedTip:
     tip: Tip
-    answers: list[tips.Answer]
-    files: list[tips.FileView]
-    conversation: list[tips.MessageView]
+    answers: list[conversation.Answer]
+    files: list[attachments.FileView]
+    conversation: list[conversation.MessageView]
     notes: list[NoteView]
     grantable: list[User]
     title: str = ""
@@ -87,8 +96,8 @@ def keys_for(user, private_key: bytes, tip: Tip) -> tip_keys.SealedKeys:
     if tip.channel_key_id is not None:
         raise ReadInReader()
     try:
-        return tips.open_keys_for_recipient(tip, user, private_key)
-    except tips.NoAccess:
+        return conversation.open_keys_for_recipient(tip, user, private_key)
+    except conversation.NoAccess:
         raise TipNotFound() from None
 
 
@@ -104,7 +113,7 @@ def team_key_for(user, private_key: bytes, tip: Tip) -> tip_keys.SealedKeys:
     if keys.team_key is not None:
         return keys
     keys = tip_keys.SealedKeys(tip_key=keys.tip_key, team_key=tip_keys.new_team_key())
-    for grant in TipKeyGrant.objects.filter(tip=tip).select_related("recipient"):
+    for grant in TipKeyGrant.objects.filter(tip=tip, lapsed=False).select_related("recipient"):
         reader = grant.recipient
         if reader.pk == user.pk or (reader.is_active and public_keys.is_vouched(reader)):
             grant.sealed_tip_key = tip_keys.seal_keys(keys, tip.crypto_id, bytes(reader.public_key))
@@ -144,8 +153,8 @@ def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
     outbox.acknowledge(tip)
     record(user.username, Action.TIP_OPENED, str(tip.id))
     opened = OpenedTip(
-        tip=tip, answers=tips.read_answers(tip, tip_key), files=tips.submitted_files(tip, tip_key),
-        conversation=tips.read_conversation(tip, tip_key), notes=_read_notes(tip, keys.team_key), grantable=grantable(tip),
+        tip=tip, answers=conversation.read_answers(tip, tip_key), files=attachments.submitted_files(tip, tip_key),
+        conversation=conversation.read_conversation(tip, tip_key), notes=_read_notes(tip, keys.team_key), grantable=grantable(tip),
         title=summaries.read_title(tip, tip_key, tip.title_ciphertext),
     )
     return opened, tip_key
@@ -154,7 +163,7 @@ def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
 def reply(user, private_key: bytes, tip_id, text: str, purpose: str = "") -> None:
     tip = find_tip(user, tip_id)
     with transaction.atomic():
-        tips.add_message(tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user, purpose=purpose)
+        conversation.add_message(tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user, purpose=purpose)
         record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
 
 
@@ -166,7 +175,7 @@ def acknowledge(user, private_key: bytes, tip_id) -> None:
 @transaction.atomic
 def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     tip = find_tip(user, tip_id)
-    note = Note(tip=tip, author=user, written_hour=tips.current_hour(), under_team_key=True, bound_as=content.recipient_binding(user.pk))
+    note = Note(tip=tip, author=user, written_hour=conversation.current_hour(), under_team_key=True, bound_as=content.recipient_binding(user.pk))
     note.ciphertext = content.encrypt_content(team_key_for(user, private_key, tip).team_key, text.encode(), _note_context(note))
     note.save()
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
@@ -207,7 +216,7 @@ def _triage(user, tip: Tip, status: str, label_names: list[str], assignee_name: 
     if assignee != tip.assignee:
         record(user.username, Action.ASSIGNEE_CHANGED, str(tip.id), new=assignee.username if assignee else "")
         tip.assignee = assignee
-    tip.last_activity_hour = tips.current_hour()
+    tip.last_activity_hour = conversation.current_hour()
     tip.save(update_fields=["status", "assignee", "last_activity_hour"])
     return tip
 
@@ -257,7 +266,7 @@ def in_channel_zone(moment: datetime | None, channel) -> datetime | None:
 def set_deadline(user, tip_id, deadline: datetime | None) -> None:
     """Set, correct or clear a tip's deadline (tipsters often give none or a wrong one).
     Its alerts start afresh from the new one; the change is audited."""
-    from tipline.jobs.deadlines import forget_alerts
+    from tipline.alerts.escalation import forget_alerts
 
     if deadline is not None and not deadline_in_range(deadline):
         raise InvalidDeadline(DEADLINE_RANGE_MESSAGE)
@@ -285,12 +294,23 @@ def set_hold(user, tip_id, hold: bool, reason: str) -> None:
 
 
 def grantable(tip: Tip) -> list[User]:
-    """Recipients of the tip's channel who hold a key pair but no key to this tip yet; nobody
-    for a tip whose tipster chose its readers."""
-    if tip.restricted or tip.channel_key_id is not None:
+    """Recipients of the tip's channel who hold a key pair but no key to this tip that opens:
+    on a tip whose tipster chose its readers, only those chosen whose key was replaced since."""
+    if tip.channel_key_id is not None:
         return []
-    granted = set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient", flat=True))
-    return [user for user in public_keys.vouched_recipients(tip.channel) if user.pk not in granted]
+    grants = TipKeyGrant.objects.filter(tip=tip)
+    if tip.restricted:  # only a reader the tipster chose (as vouched for) whose key was replaced since
+        lapsed = set(grants.filter(lapsed=True).values_list("recipient", flat=True))
+        lapsed &= public_keys.vouched_chosen_readers(tip) or set()
+        return [user for user in public_keys.vouched_recipients(tip.channel) if user.pk in lapsed]
+    able = set(grants.filter(lapsed=False).values_list("recipient", flat=True))
+    return [user for user in public_keys.vouched_recipients(tip.channel) if user.pk not in able]
+
+
+def _seal_grant(tip: Tip, grantee: User, keys: tip_keys.SealedKeys) -> None:
+    """The grantee's key to the tip, in place of a lapsed one where there is one."""
+    sealed = tip_keys.seal_keys(keys, tip.crypto_id, bytes(grantee.public_key))
+    TipKeyGrant.objects.update_or_create(tip=tip, recipient=grantee, defaults={"sealed_tip_key": sealed, "lapsed": False})
 
 
 @transaction.atomic
@@ -301,8 +321,7 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
         if tip.restricted:
             raise CannotGrant(_("The tipster chose who reads this tip; nobody else can be given access."))
         raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
-    sealed = tip_keys.seal_keys(team_key_for(user, private_key, tip), tip.crypto_id, bytes(grantee.public_key))
-    TipKeyGrant.objects.create(tip=tip, recipient=grantee, sealed_tip_key=sealed)
+    _seal_grant(tip, grantee, team_key_for(user, private_key, tip))
     record(user.username, Action.ACCESS_GRANTED, str(tip.id), grantee=grantee.username)
 
 
@@ -313,10 +332,12 @@ class BulkGrant:
 
 
 def tips_to_grant(channel: Channel, grantee: User):
-    """Open tips of the channel that the grantee holds no key to (never one whose tipster
-    chose its readers)."""
-    held = TipKeyGrant.objects.filter(recipient=grantee).values("tip")
-    return Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES, restricted=False, channel_key__isnull=True).exclude(pk__in=held)
+    """Open tips of the channel that the grantee holds no key to that opens (never one whose
+    tipster chose its readers: that is granted one at a time, where the tipster's vouched
+    choice is checked, see grantable)."""
+    held = TipKeyGrant.objects.filter(recipient=grantee, lapsed=False).values("tip")
+    open_tips = Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES, restricted=False, channel_key__isnull=True)
+    return open_tips.exclude(pk__in=held)
 
 
 def access_overview(user, channel_slug: str) -> tuple[Channel, list[tuple[User, int]]]:
@@ -343,25 +364,24 @@ def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, ba
         raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
     granted = 0
     with transaction.atomic():
-        for grant in TipKeyGrant.objects.filter(recipient=user, tip__in=tips_to_grant(channel, grantee)).select_related("tip")[:batch]:
+        mine = TipKeyGrant.objects.filter(recipient=user, lapsed=False, tip__in=tips_to_grant(channel, grantee))
+        for grant in mine.select_related("tip")[:batch]:
             try:
                 keys = tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), grant.tip.crypto_id, private_key)
             except DecryptionError:
                 continue  # sealed to a key this person no longer holds: left for someone else to grant
-            TipKeyGrant.objects.create(  # a grant from before team keys gives none: the tip gets one when opened
-                tip=grant.tip, recipient=grantee, sealed_tip_key=tip_keys.seal_keys(keys, grant.tip.crypto_id, bytes(grantee.public_key)),
-            )
+            _seal_grant(grant.tip, grantee, keys)  # a grant from before team keys gives none: the tip gets one when opened
             granted += 1
         record(user.username, Action.ACCESS_GRANTED_IN_BULK, channel.slug, grantee=grantee.username, tips=granted)
     return BulkGrant(granted=granted, remaining=tips_to_grant(channel, grantee).count())
 
 
-def download(user, private_key: bytes, tip_id, attachment_id) -> tuple[tips.FileView, Iterator[bytes]]:
+def download(user, private_key: bytes, tip_id, attachment_id) -> tuple[attachments.FileView, Iterator[bytes]]:
     tip = find_tip(user, tip_id)
     tip_key = tip_key_for(user, private_key, tip)
     attachment = attachment_of(tip, attachment_id)
     record(user.username, Action.FILE_DOWNLOADED, str(tip.id), file=str(attachment.id))
-    return tips.describe_file(tip_key, attachment), tips.file_chunks(tip_key, attachment)
+    return attachments.describe_file(tip_key, attachment), attachments.file_chunks(tip_key, attachment)
 
 
 def attachment_of(tip: Tip, attachment_id) -> Attachment:

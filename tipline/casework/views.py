@@ -9,12 +9,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tipline.accounts.access import staff_page
-from tipline.casework import export, services
+from tipline.casework import export, services, spam
 from tipline.casework import handover as handover_pdf
 from tipline.alerts.health import deliveries_of
-from tipline.casework.forms import BulkTriageForm, DeadlineForm, HandoverForm, GrantForm, HoldForm, NoteForm, ReplyForm, TitleForm, TriageForm
+from tipline.casework.forms import (
+    BulkTriageForm, DeadlineForm, DestroyForm, GrantForm, HandoverForm, HoldForm, JoiningForm, NoteForm, ReplyForm, TitleForm,
+    TriageForm,
+)
 from tipline.casework.summaries import summaries_for
 from tipline.casework.inbox import InboxFilters, colleagues_of, inbox_page, pressing_duties, urgency
+from tipline.core import joining
 from tipline.core.duties import duties_of
 from tipline.core.models import Tip
 
@@ -37,6 +41,7 @@ def _render_inbox(request, query, bulk_form=None, status=200):
     context = {
         "filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode(),
         "receives_no_channel": not request.user.channels.exists(),
+        "channels_with_people_waiting": request.user.channels.filter(join_requests__isnull=False).distinct(),
         "bulk_form": bulk_form or BulkTriageForm(filters.colleagues), "changed": request.GET.get("changed", ""),
         "refused": request.GET.getlist("refused"),
     }
@@ -188,7 +193,23 @@ def channel_access(request, slug):
         result = _or_404(services.grant_all, request.user, request.private_key, slug, request.POST.get("grantee", ""))
         result = {"grantee": request.POST["grantee"], "granted": result.granted, "remaining": result.remaining}
     channel, waiting = _or_404(services.access_overview, request.user, slug)
-    return render(request, "casework/channel_access.html", {"channel": channel, "waiting": waiting, "result": result})
+    context = {"channel": channel, "waiting": waiting, "result": result, "joining": joining.waiting(channel)}
+    return render(request, "casework/channel_access.html", context)
+
+
+@require_POST
+@staff_page
+def channel_joining(request, slug):
+    """A recipient approves or refuses someone an admin chose for the channel, then back to its access page."""
+    channel, _waiting = _or_404(services.access_overview, request.user, slug)
+    form = JoiningForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest("Choose a person and approve or refuse.")
+    try:
+        joining.decide(request.user, channel, form.cleaned_data["username"], form.cleaned_data["decision"] == "approve")
+    except joining.CannotApprove as refusal:
+        raise BadRequest(str(refusal)) from None
+    return redirect("casework:channel_access", slug=channel.slug)
 
 
 @require_GET
@@ -207,14 +228,33 @@ def handover(request, tip_id):
     opened, _tip_key = _or_404(services.open_tip_and_key, request.user, request.private_key, tip_id)  # as the zip: none of a tip only tipline-reader opens
     parts = handover_pdf.parts_of(opened)
     form = HandoverForm([part.id for part in parts], request.POST if request.method == "POST" else None)
+    unmatched = []
     if request.method == "POST" and form.is_valid():
         redaction = handover_pdf.Redaction(form.cleaned_data["leave_out"], form.cleaned_data["passages"])
-        name, pdf = handover_pdf.hand_over(request.user, opened, parts, redaction)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response.headers["Content-Disposition"] = _attachment_header(name)
-        return response
-    context = {"tip": opened.tip, "parts": parts, "form": form, "left_out": set(request.POST.getlist("leave_out"))}
+        unmatched = redaction.unmatched(parts)
+        if not unmatched or form.cleaned_data["despite_unmatched"]:
+            name, pdf = handover_pdf.hand_over(request.user, opened, parts, redaction)
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response.headers["Content-Disposition"] = _attachment_header(name)
+            return response
+    context = {"tip": opened.tip, "parts": parts, "form": form, "left_out": set(request.POST.getlist("leave_out")), "unmatched": unmatched}
     return render(request, "casework/handover.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page
+def destroy(request, tip_id):
+    """Destroy a tip as spam, after a page that says what that means and asks to confirm."""
+    tip = _or_404(services.find_tip, request.user, tip_id)
+    form = DestroyForm(request.POST if request.method == "POST" else None)
+    try:
+        if request.method == "POST" and form.is_valid():
+            reference = _or_404(spam.destroy_as_spam, request.user, tip_id)
+            return render(request, "casework/destroy.html", {"destroyed": reference})
+        spam.check_destroyable(request.user, tip_id)
+    except spam.CannotDestroy as refusal:
+        return render(request, "casework/destroy.html", {"tip": tip, "refusal": str(refusal)}, status=409)
+    return render(request, "casework/destroy.html", {"tip": tip, "form": form}, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -11,7 +11,15 @@ from typing import Annotated, Literal
 
 import yaml
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tipline.config import LANGUAGE_CODES
 from tipline.core.models import Channel, FieldKind, FormField
@@ -91,6 +99,7 @@ class ChannelSpec(BaseModel):
     show_sender_to_tipster: bool = False
     tipsters_may_leave_out: bool = False
     offline_key: bool = False
+    joining_needs_approval: bool = False
     time_zone: str = "UTC"
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
@@ -192,6 +201,7 @@ def import_channel(spec: ChannelSpec) -> tuple[Channel, bool]:
             "show_sender_to_tipster": spec.show_sender_to_tipster,
             "tipsters_may_leave_out": spec.tipsters_may_leave_out,
             "offline_key": spec.offline_key,
+            "joining_needs_approval": spec.joining_needs_approval,
             "time_zone": spec.time_zone,
             "acknowledge_within_days": spec.acknowledge_within_days,
             "feedback_within_days": spec.feedback_within_days,
@@ -226,10 +236,11 @@ def stored_translations(spec: ChannelSpec) -> dict:
 
 
 def _insider_organisation(slug: str | None):
-    from tipline.insider.models import Organisation
-
     if slug is None:
         return None
+    # The organisation model reached through the channel's own field: the domain does not
+    # import the insider app that owns it.
+    Organisation = Channel._meta.get_field("insider_organisation").related_model
     organisation = Organisation.objects.filter(slug=slug).first()
     if organisation is None:
         raise ChannelFormatError(f"insider_organisation: no organisation {slug!r}; create it first (tipline insiders create)")
@@ -251,7 +262,7 @@ def export_spec(channel: Channel) -> ChannelSpec:
         slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
         retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
         show_sender_to_tipster=channel.show_sender_to_tipster, tipsters_may_leave_out=channel.tipsters_may_leave_out,
-        offline_key=channel.offline_key,
+        offline_key=channel.offline_key, joining_needs_approval=channel.joining_needs_approval,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
         feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
         insider_tokens=channel.insider_tokens,

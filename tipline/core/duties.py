@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
-from tipline.core.models import Channel, ReplyPurpose, Tip, TipStatus
+from tipline.core.models import Channel, ReplyPurpose, Tip, TipStatus, readable_by
 
 SOON = timedelta(days=2)
 STANDARD_ACKNOWLEDGEMENT = gettext_lazy(
@@ -98,12 +98,15 @@ class ChannelReport:
         return [("acknowledgement", self.acknowledgement), ("feedback", self.feedback)]
 
 
-def report(channels, start: datetime, end: datetime, now: datetime) -> list[ChannelReport]:
-    """Per channel, for tips received in [start, end): duties met in time, late, overdue (by
-    id) and still pending (not yet due)."""
+def report(channels, start: datetime, end: datetime, now: datetime, viewer) -> list[ChannelReport]:
+    """Per channel, for tips received in [start, end) that `viewer` may know of (not one whose
+    tipster left them out): duties met in time, late, overdue (by id) and still pending."""
     reports = []
     for channel in channels:
-        tips = Tip.objects.filter(channel=channel, received_hour__gte=start, received_hour__lt=end).exclude(status=TipStatus.SPAM)
+        tips = (
+            Tip.objects.filter(channel=channel, received_hour__gte=start, received_hour__lt=end).filter(readable_by(viewer))
+            .exclude(status=TipStatus.SPAM)
+        )
         figures = {"acknowledgement": DutyFigures(), "feedback": DutyFigures()}
         count = 0
         for tip in tips.select_related("channel").order_by("received_hour", "id"):

@@ -5,14 +5,22 @@ could not be. The cleaners themselves are in tipline.core.cleaners, one per fami
 Runs in memory only (files up to TIPLINE_MAX_CLEANABLE_BYTES): a cleaned copy is
 re-encrypted; nothing plaintext touches the disk. Decoders are where a small hostile file
 costs the most (a few hundred KB can decode to gigabytes), so each cleaning runs in a child
-process with a time and memory limit, a few at a time per server process, and images are
-measured from their header before any pixel is decoded. A note never contains a newline.
+process with a time and memory limit and a lower CPU priority, and images are measured from
+their header before any pixel is decoded. A request cleans only while it holds one of its
+server process's few cleaning turns; when none is free it is refused at once (CleaningBusy)
+rather than wait in a request thread that other pages need. Small pictures (by the pixels their
+header declares) have turns of their own, so that a flood of large ones does not refuse them.
+A note never contains a newline.
 """
 
+import io
+import os
 import resource
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tipline.core.cleaners import CannotClean, TooManyPixels, gettext_noop
@@ -64,28 +72,58 @@ class Limits:
     seconds: float  # wall-clock time for one file, child process included
     max_pixels: int  # an image with more is not decoded
     memory_bytes: int  # address space of the child process
-    parallel: int  # cleanings at once in one server process
 
 
 TOO_SLOW = gettext_noop("took too long to clean; it is stored as sent")
 TOO_MANY_PIXELS = gettext_noop("too many pixels to clean; it is stored as sent")
 CLEANER_FAILED = gettext_noop("could not be cleaned (the cleaner ran out of memory or stopped); it is stored as sent")
 
+# Added to the cleaning child's niceness: pages (the landing page, recipients' inbox) keep
+# the CPU while a flood of files is being decoded.
+CHILD_NICENESS = 10
+
+# Kinds whose header tells the whole cost: one picture, its size before any pixel data.
+# (GIF, WebP and TIFF may hold many frames or pages, HEIF needs its decoder to be read.)
+MEASURED_KINDS = ("JPEG", "PNG")
+HEADER_BYTES = 256 * 1024  # room for a phone's EXIF and thumbnails before the frame header
+
 _slots_lock = threading.Lock()
-_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+
+class CleaningBusy(Exception):
+    """Every cleaning turn of this server process is taken: the request is refused at once,
+    nothing stored, and the tipster asked to send again shortly."""
+
+
+@contextmanager
+def cleaning_turn(parallel: int, lane: str = "large") -> Iterator[None]:
+    """Hold one of this process's `parallel` cleaning turns of `lane` ("large" or "small"),
+    for all of a request's files.
+
+    Never waits: a request queued behind others' cleaning would hold a request thread for as
+    long as they take (a flood of 49-megapixel images held the landing page for 57 s). The
+    lanes' turns are apart: large images holding every large turn leave the small ones free."""
+    slots = _slots_for(lane, parallel)
+    if not slots.acquire(blocking=False):
+        raise CleaningBusy()
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def clean_within(data: bytes, kind: str, limits: Limits) -> Cleaning:
-    """Clean in a child process that is killed when it passes `limits`; waits for a free slot.
+    """Clean in a child process that is killed when it passes `limits`; call it while holding
+    a cleaning_turn.
 
     The child is a fresh interpreter (not a fork of the threaded server) that reads the file
     from a pipe and writes the cleaned copy to another: nothing reaches the disk.
     """
-    with _slots_for(limits.parallel):
-        try:
-            child = subprocess.run(child_command(kind, limits), input=data, capture_output=True, timeout=limits.seconds, check=False)
-        except subprocess.TimeoutExpired:  # subprocess.run has killed it
-            return Cleaning(None, TOO_SLOW)
+    try:
+        child = subprocess.run(child_command(kind, limits), input=data, capture_output=True, timeout=limits.seconds, check=False)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed it
+        return Cleaning(None, TOO_SLOW)
     if child.returncode != 0:  # memory limit, signal, a decoder's crash
         return Cleaning(None, CLEANER_FAILED)
     outcome, note, cleaned = child.stdout.split(b"\n", 2)
@@ -97,12 +135,44 @@ def child_command(kind: str, limits: Limits) -> list[str]:
     return [sys.executable, "-m", __name__, kind, str(limits.max_pixels), str(limits.memory_bytes)]
 
 
-def _slots_for(parallel: int) -> threading.BoundedSemaphore:
+def lane_for(files: Iterable[tuple[str, bytes]], small_pixels: int) -> str:
+    """"small" when the pictures to clean, (kind, first bytes) each, declare at most
+    `small_pixels` together in their headers; "large" for anything else."""
+    total = 0
+    for kind, head in files:
+        pixels = declared_pixels(head, kind)
+        if pixels is None:
+            return "large"
+        total += pixels
+    return "small" if total <= small_pixels else "large"
+
+
+def declared_pixels(head: bytes, kind: str) -> int | None:
+    """The pixels a JPEG or single-frame PNG declares in its header (read from its first
+    HEADER_BYTES; no pixel is decoded), or None when its cost cannot be told that way."""
+    if kind not in MEASURED_KINDS:
+        return None
+    from PIL import (  # here: a cleaning child loads only its own decoders
+        Image,
+        UnidentifiedImageError,
+    )
+
+    try:
+        with Image.open(io.BytesIO(head), formats=[kind]) as image:
+            if getattr(image, "n_frames", 1) != 1 and image.format != "MPO":  # an MPO's second picture is dropped
+                return None
+            return image.width * image.height
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError):
+        return None
+
+
+def _slots_for(lane: str, parallel: int) -> threading.BoundedSemaphore:
     with _slots_lock:
-        return _slots.setdefault(parallel, threading.BoundedSemaphore(parallel))
+        return _slots.setdefault((lane, parallel), threading.BoundedSemaphore(parallel))
 
 
 def _clean_in_child(kind: str, max_pixels: int, memory_bytes: int) -> None:
+    os.nice(CHILD_NICENESS)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     cleaning = clean(sys.stdin.buffer.read(), kind, max_pixels)
     outcome = b"cleaned" if cleaning.data is not None else b"kept"

@@ -4,6 +4,7 @@ What is stored in plaintext is the triage metadata DESIGN.md lists (channel, hou
 received, status, deadline, counts); everything a tipster wrote is ciphertext.
 """
 
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
-from tipline.crypto import channel_keys
+from tipline.crypto import channel_keys, recovery_keys
 
 
 class InsiderTokens(models.TextChoices):
@@ -43,6 +44,9 @@ class Channel(models.Model):
     )
     offline_key = models.BooleanField(
         default=False, help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
+    )
+    joining_needs_approval = models.BooleanField(
+        default=False, help_text="A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once set.",
     )
     # A MAC under the secret key file over (channel, offline_key): whoever can only write the
     # database cannot switch an offline-key channel to keys the server holds (or back).
@@ -86,7 +90,7 @@ class Channel(models.Model):
 
     def save(self, *args, **kwargs):
         """Saved through the site, the channel's offline setting is vouched for as it now is."""
-        from tipline.accounts import public_keys
+        from tipline.core import public_keys
 
         super().save(*args, **kwargs)
         mac = public_keys.vouch_channel_mode(self.pk, self.offline_key)
@@ -99,6 +103,19 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class JoinRequest(models.Model):
+    """Someone an admin chose as a recipient of a channel that needs approval to join: not a
+    recipient, and reading nothing, until a current recipient approves."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="join_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests")
+    asked_by = models.CharField(max_length=150, help_text="The admin (or `command line`) who chose them.")
+    asked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "user"], name="one_join_request_per_person_and_channel")]
 
 
 class FieldKind(models.TextChoices):
@@ -143,9 +160,13 @@ class FormField(models.Model):
 
 
 class SiteSecret(models.Model):
-    """Site-wide values that are not secret on their own: the receipt salt."""
+    """Site-wide values that are not secret on their own: the receipt salt, and which key
+    the receipts' lookup tags were made under (a hash of it, not the key)."""
 
     receipt_salt = models.BinaryField(max_length=16)
+    receipt_tag_key_id = models.BinaryField(
+        max_length=8, null=True, help_text="Names the key of the tips' lookup tags; another key means those tags are void.",
+    )
 
 
 class TipStatus(models.TextChoices):
@@ -219,6 +240,15 @@ class Tip(models.Model):
         help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).",
     )
     sealed_for_channel_key = models.BinaryField(null=True, blank=True)
+    recovery_key = models.ForeignKey(
+        "RecoveryKey", null=True, blank=True, on_delete=models.PROTECT, related_name="tips",
+        help_text="On an ordinary channel: the organisation recovery key the tip's keys are also sealed to.",
+    )
+    sealed_for_recovery_key = models.BinaryField(null=True, blank=True)
+    # A restricted tip's readers as its tipster chose them (account ids), with a MAC under the
+    # secret key file: what a recovery grant checks once a reader's own grant is gone.
+    chosen_readers = models.JSONField(null=True, blank=True)
+    chosen_readers_mac = models.BinaryField(max_length=32, null=True, blank=True)
 
     @property
     def insider_period_start(self) -> datetime | None:
@@ -243,6 +273,11 @@ class Tip(models.Model):
         return self.received_hour + timedelta(days=days) if days else None
     receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
     receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
+    receipt_tag = models.BinaryField(
+        max_length=3, null=True, db_index=True,
+        help_text="A short keyed hash of the receipt (key not in the database): unknown receipts are refused before Argon2id. "
+        "Empty for a tip from before tags until its receipt is used once.",
+    )
     tipster_wrapped_key = models.BinaryField()
     answers_ciphertext = models.BinaryField()
 
@@ -286,6 +321,27 @@ class ChannelKey(models.Model):
         return channel_keys.fingerprint(bytes(self.public_key))
 
 
+class RecoveryKey(models.Model):
+    """The organisation recovery key's public half (tipline.core.recovery_keys), installed by an
+    admin; its private half stays offline. Vouched for with its generation like a channel key,
+    so a database writer can neither swap in a key of their own nor bring back a retired one.
+    The current one is the newest; a replaced one is kept, retired, while tips point at it."""
+
+    generation = models.PositiveIntegerField(unique=True)
+    public_key = models.BinaryField(max_length=32)
+    public_key_mac = models.BinaryField(max_length=32)
+    installed_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["generation"]
+
+    @property
+    def fingerprint(self) -> str:
+        return recovery_keys.fingerprint(bytes(self.public_key))
+
+
 class ReaderVouch(models.Model):
     """A tipline-reader's signed word that a colleague's signing key is theirs, given when it
     handed them the channel key; other readers of the channel trust the colleague's key if
@@ -303,11 +359,15 @@ class ReaderVouch(models.Model):
 
 
 class TipKeyGrant(models.Model):
-    """The tip key sealed to one recipient's public key."""
+    """The tip key sealed to one recipient's public key. A lapsed grant is what is left when
+    the person's key was replaced (a reset): it opens nothing, and still says that they are one
+    of the tip's readers (the tipster chose them), so that they keep knowing of the tip and a
+    colleague or the recovery key can grant it to their new key."""
 
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="grants")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tip_grants")
     sealed_tip_key = models.BinaryField()
+    lapsed = models.BooleanField(default=False, help_text="Sealed to a key the person no longer holds: opens nothing.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tip", "recipient"], name="one_grant_per_recipient")]
@@ -331,10 +391,19 @@ class ReplyPurpose(models.TextChoices):
     FEEDBACK = "feedback", gettext_lazy("Feedback on what was done")
 
 
-class Message(models.Model):
-    """A message in a tip's conversation; its text is encrypted under the tip key."""
+def random_message_id() -> int:
+    """Message ids carry no order: one sequence shared by tipsters' messages and staff
+    replies, whose times are audited, would bound when a tipster wrote."""
+    return secrets.randbelow(2**62) + 1
 
+
+class Message(models.Model):
+    """A message in a tip's conversation; its text is encrypted under the tip key. Its place
+    in the conversation is `number` (1, 2, … within the tip), never its id."""
+
+    id = models.BigIntegerField(primary_key=True, default=random_message_id, editable=False)
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="messages")
+    number = models.PositiveIntegerField(default=0, help_text="Its place in the tip's conversation: 1, 2, …")
     purpose = models.CharField(max_length=16, choices=ReplyPurpose.choices, blank=True, default="")
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
     author = models.CharField(max_length=16, choices=Author.choices)
@@ -348,7 +417,8 @@ class Message(models.Model):
     reader_seal = models.JSONField(null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen.")
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["tip", "number"], name="message_place_in_tip")]
 
 
 class Attachment(models.Model):

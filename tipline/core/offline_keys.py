@@ -10,17 +10,14 @@ MAC of its own (`Channel.offline_key_mac`): a channel whose setting fails it tak
 
 import hashlib
 import hmac
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from tipline.accounts import public_keys
-from tipline.alerts import outbox
-from tipline.alerts.models import Audience
-from tipline.audit.services import Action, record
+from tipline.audit.services import Action, record, record_once_this_hour
+from tipline.base.site_keys import site_key
+from tipline.core import events, public_keys
 from tipline.core.models import Channel, ChannelKey, Tip
-from tipline.core.site_keys import site_key
 from tipline.crypto import channel_keys
 
 PROOF_WINDOW_SECONDS = 600
@@ -97,8 +94,8 @@ def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> Ch
     )
     record(user.username, Action.CHANNEL_KEY_ROTATED if previous else Action.CHANNEL_KEY_SET, channel.slug,
            fingerprint=channel_keys.fingerprint(public_key), generation=generation)
-    for audience in (Audience.RECIPIENTS, Audience.ADMINS):  # the recipients can compare the fingerprint with their readers'
-        outbox.record(channel, "channel-key-changed", audience=audience)
+    for audience in (events.RECIPIENTS, events.ADMINS):  # the recipients can compare the fingerprint with their readers'
+        events.announce(channel, "channel-key-changed", audience=audience)
     return key
 
 
@@ -145,10 +142,11 @@ def _expected_proof(user, key: ChannelKey, window: int) -> bytes:
 
 
 def report_tampering(channel: Channel) -> None:
-    """Audited each time; the admins and recipients told once an hour."""
-    hour_ago = timezone.now() - timedelta(hours=1)
+    """Audited, and the admins and recipients told, once an hour, stamped with the hour: a
+    tipster's attempt finds it, and nothing at rest tells its second. A channel that never had
+    an offline key is told apart: its setting failing means the setting or the secret key changed."""
+    kind = "channel-key-refused" if channel.offline_key or channel.offline_keys.exists() else "channel-setting-refused"
     with transaction.atomic():
-        record("system", Action.CHANNEL_KEY_REFUSED, channel.slug)
-        if not channel.alert_events.filter(kind="channel-key-refused", recorded_at__gte=hour_ago).exists():
-            for audience in (Audience.ADMINS, Audience.RECIPIENTS):  # the recipients compare with their readers
-                outbox.record(channel, "channel-key-refused", audience=audience)
+        record_once_this_hour("system", Action.CHANNEL_KEY_REFUSED, channel.slug)
+        # The recipients are told too: they compare with their readers.
+        events.announce_once_this_hour(channel, kind, audiences=(events.ADMINS, events.RECIPIENTS))

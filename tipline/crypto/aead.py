@@ -33,6 +33,7 @@ class Purpose(enum.StrEnum):
     ROUTE_SECRET = "alerts/route-secret"
     BACKUP_KEY = "backup/archive-key"
     READER_VAULT = "reader/vault"
+    RECEIPT_SHOWN_AGAIN = "tip/receipt-shown-again"
 
 
 def context(*parts: str | bytes | int) -> bytes:

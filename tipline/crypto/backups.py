@@ -4,6 +4,10 @@ passphrase (Argon2id) or sealed to an X25519 public key, whose private half need
 on the server or the backup host.
 
     MAGIC || mode || (params || salt || wrapped key) or (sealed key) || stream
+
+Each archive's manifest (which holds every file's SHA-256) is signed with Ed25519 under a
+key derived from the instance's secret key file, so that a restore accepts only archives
+this instance, or the signer its operator names, made.
 """
 
 import base64
@@ -12,6 +16,7 @@ from collections.abc import Callable
 
 import nacl.bindings as sodium
 import nacl.exceptions
+import nacl.signing
 
 from tipline.crypto import aead, files, kdf
 from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
@@ -19,6 +24,8 @@ from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
 MAGIC = b"TIPLINE-BACKUP\x00\x01"
 BY_PASSPHRASE, TO_PUBLIC_KEY = 1, 2
 PUBLIC_KEY_PREFIX, PRIVATE_KEY_PREFIX = "tipline-backup-public-key:", "tipline-backup-private-key:"
+SIGNER_PREFIX = "tipline-backup-signer:"
+_SIGNED_AS = b"tipline-backup-manifest\x00"
 _LENGTH = struct.Struct(">H")
 WHERE = aead.context("backup")
 
@@ -81,3 +88,21 @@ def read_key(text: str, prefix: str) -> bytes:
     if len(key) != sodium.crypto_box_PUBLICKEYBYTES:
         raise ValueError("not 32 bytes")
     return key
+
+
+def signer_line(seed: bytes) -> str:
+    """The public half of the signing key made from `seed` (32 bytes), as `tipline backup` prints it."""
+    return SIGNER_PREFIX + base64.b64encode(bytes(nacl.signing.SigningKey(seed).verify_key)).decode()
+
+
+def sign_manifest(seed: bytes, manifest: bytes) -> bytes:
+    return nacl.signing.SigningKey(seed).sign(_SIGNED_AS + manifest).signature
+
+
+def verify_manifest(signer: str, manifest: bytes, signature: bytes) -> None:
+    """Raises DecryptionError unless `signature` is the signer's over this manifest."""
+    try:
+        key = base64.b64decode(signer.strip().removeprefix(SIGNER_PREFIX), validate=True)
+        nacl.signing.VerifyKey(key).verify(_SIGNED_AS + manifest, signature)
+    except (ValueError, nacl.exceptions.CryptoError):
+        raise DecryptionError("The archive's signature does not verify.") from None

@@ -9,7 +9,7 @@ which is not in the database: a stolen database cannot mint tokens.
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from tipline.core.site_keys import site_key
+from tipline.base.site_keys import site_key
 from tipline.crypto import aead, blind_signing
 from tipline.insider import epochs
 from tipline.insider.models import IssuerKey, Organisation, SpentToken

@@ -16,7 +16,6 @@ from tipline.insider import epochs
 from tipline.insider.models import IssuerKey, Organisation, SpentToken
 from tipline.token_client import Token, TokenError
 
-
 SPENT = ("token_spent", gettext_lazy("This token was used already. Each token works once; paste another one."))
 FORGED = ("token_forged", gettext_lazy("This token was not issued by this tip line, or it was altered."))
 
@@ -33,6 +32,9 @@ class VerifiedToken:
     epoch: int
     issuer_key: IssuerKey
     nonce_hash: str
+
+    def spend(self) -> None:
+        spend(self)
 
 
 def check(organisation: Organisation, text: str, now=None) -> VerifiedToken:

@@ -11,12 +11,15 @@ from django.core import signing
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
+from tipline.core.conversation import Answer
 from tipline.core.models import Channel, FieldKind, FormField, InsiderTokens
-from tipline.core.tips import Answer, recipients_a_tipster_may_leave_out
+from tipline.core.submission import (
+    name_as_tipsters_read_it,
+    recipients_a_tipster_may_leave_out,
+)
 from tipline.crypto.receipts import contains_receipt
 from tipline.insider import redemption
 
@@ -107,7 +110,8 @@ class TipForm(forms.Form):
 
     def clean_leave_out(self) -> list[str]:
         chosen = self.cleaned_data["leave_out"]
-        if len(chosen) >= len(self.fields["leave_out"].choices):
+        field = self.fields["leave_out"]
+        if len(chosen) >= len(field.choices) and not field.always_read:
             raise forms.ValidationError(_("Leave at least one recipient to read your tip."))
         return chosen
 
@@ -209,18 +213,36 @@ class TipForm(forms.Form):
 
 def leave_out_field(channel: Channel) -> forms.MultipleChoiceField | None:
     """On a channel that allows it: the recipients by the name each chose for tipsters, to
-    tick the ones who must not read the tip."""
-    people = sorted(recipients_a_tipster_may_leave_out(channel), key=lambda user: (user.display_name or "~", user.pk))
-    if len(people) < 2:
+    tick the ones who must not read the tip. Recipients a tipster could not tell apart are
+    not listed (they always read it), and the form says how many there are."""
+    choices = recipients_a_tipster_may_leave_out(channel)
+    people = sorted(choices.listed, key=lambda user: (name_as_tipsters_read_it(user.display_name), user.pk))
+    if len(people) + choices.always_read < 2:
         return None  # with one reader there is nobody to leave out
-    return forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label=_("Leave out of this tip"),
-        help_text=_(
-            "Tick anyone on the team who must not read your tip: it is locked so that they cannot open it, and they "
-            "do not see that it exists. At least one must remain."
-        ),
-        choices=[(str(user.pk), user.display_name or _("A recipient without a public name")) for user in people],
+    help_text = _(
+        "Tick anyone on the team who must not read your tip: it is locked so that they cannot open it, and the "
+        "team's pages never show them that it exists. Whoever runs the server can still count the tips it holds. "
+        "At least one must remain."
     )
+    if not people:
+        help_text = _(
+            "Nobody on this channel's team has a name here that you could tell apart from another's, so nobody can be "
+            "left out: everyone on the team will be able to read your tip."
+        )
+    elif choices.always_read:
+        help_text = " ".join([help_text, ngettext(
+            "%(count)d more recipient has no name here that you could tell apart from another: they cannot be left out "
+            "and will be able to read your tip.",
+            "%(count)d more recipients have no name here that you could tell apart from another: they cannot be left out "
+            "and will be able to read your tip.",
+            choices.always_read,
+        ) % {"count": choices.always_read}])
+    field = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=_("Leave out of this tip"), help_text=help_text,
+        choices=[(str(user.pk), user.display_name.strip()) for user in people],
+    )
+    field.always_read = choices.always_read
+    return field
 
 
 def insider_token_field(channel: Channel) -> forms.CharField:

@@ -1,12 +1,12 @@
 """A tipster's signed-in state after entering a receipt: the tip id and tip key, sealed
-together (core.session_keys). Leaving flushes the row and the cookie."""
+together (tipline.web.session_keys). Leaving flushes the row and the cookie."""
 
 import uuid
 
 from django.conf import settings
 
-from tipline.core import session_keys
 from tipline.core.models import Tip
+from tipline.web import session_keys
 
 SEAL_CONTEXT = b"tipster-session"
 

@@ -5,46 +5,54 @@ import dataclasses
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tipline.core import resends, throttle
-from tipline.web.middleware import CLEAR_SITE_DATA
-from tipline.core.duties import duties_of
-from tipline.core.models import Author, Channel
-from tipline.web.unavailable import retry_later, unavailable
-from tipline.core.tips import (
-    AlreadySubmitted,
-    ChannelNotReceiving,
-    UnknownReceipt,
+from tipline.core import readers, receipt_again, throttle
+from tipline.core.attachments import submitted_files
+from tipline.core.check_in import UnknownReceipt, open_with_receipt
+from tipline.core.conversation import (
     add_message,
-    channel_is_receiving,
     count_follow_up,
-    count_submission,
-    form_was_sent,
-    open_with_receipt,
     read_answers,
     read_conversation,
-    submit_tip,
-    submitted_files,
 )
-from tipline.core.uploads import upload_handler_of
+from tipline.core.duties import duties_of
+from tipline.core.metadata import CleaningBusy
+from tipline.core.models import Author, Channel
+from tipline.core.storage_budget import StorageBudgetSpent
+from tipline.core.submission import (
+    AlreadySubmitted,
+    ChannelNotReceiving,
+    count_submission,
+    form_page_is_receiving,
+    form_was_sent,
+    submit_tip,
+)
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
 from tipline.insider.redemption import TokenRejected
-from tipline.intake import tipster_session
+from tipline.intake import resends, tipster_session
 from tipline.intake.forms import ReceiptForm, ReplyForm, TipForm, new_form_token
+from tipline.web.client_buckets import client_bucket
+from tipline.web.middleware import CLEAR_SITE_DATA
+from tipline.web.unavailable import retry_later, unavailable
+from tipline.web.uploads import upload_handler_of
 
 RESENT = gettext_lazy(
     "You sent this same tip a moment ago. It is stored, and its receipt was shown on the page after "
     "sending; it was not stored twice. To send it again as a new tip, tick the box below and send."
+)
+CLEANING_BUSY = gettext_lazy(
+    "Many files are being cleaned for other tipsters right now, so yours could not be taken. "
+    "Nothing was saved. Your text is kept below; please add your files again and send in a minute."
 )
 NOT_STORED = gettext_lazy(
     "Your tip could not be stored because of a problem on our side. Nothing was saved. "
@@ -75,8 +83,15 @@ def _receive_tip(request, channel):
     handler = upload_handler_of(request)
     if handler is not None and handler.refusal:
         return _discard_and_render(request, channel, form, handler.refusal, handler.refusal_status)
-    try:
-        count_submission(channel, request, form.offers_valid_token())
+    if not form.is_valid():
+        return _discard_and_render(request, channel, form, None, 400)
+    if form_was_sent(form.cleaned_data["form_token"]):  # the same page sent twice: certainly no new tip
+        return _already_sent(request, channel, form)
+    answers, uploads = form.answers(), form.uploads()
+    if request.POST.get("send_again") != "on" and resends.sent_within_the_hour(request, channel, answers, uploads):
+        return _discard_and_render(request, channel, _with_send_again_box(form), RESENT, 409)
+    try:  # only now: a post refused above cost no Argon2id, so it uses up no tipster's budget
+        count_submission(channel, client_bucket(request), form.offers_valid_token())
     except throttle.Throttled as limit:
         message = ngettext(
             "Too many tips are arriving right now. Your text is kept below; please try again in %(minutes)d minute.",
@@ -84,29 +99,40 @@ def _receive_tip(request, channel):
             limit.retry_after_minutes,
         ) % {"minutes": limit.retry_after_minutes}
         return _try_again_after(_discard_and_render(request, channel, form, message, 429), limit)
-    if not form.is_valid():
-        return _discard_and_render(request, channel, form, None, 400)
-    if form_was_sent(form.cleaned_data["form_token"]):  # the same page sent twice: certainly no new tip
-        return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
-    answers, uploads = form.answers(), form.uploads()
-    if request.POST.get("send_again") != "on" and resends.sent_within_the_hour(request, channel, answers, uploads):
-        return _discard_and_render(request, channel, _with_send_again_box(form), RESENT, 409)
     try:
         submitted = submit_tip(
             channel, answers, form.deadline(), uploads, form.cleaned_data["form_token"], form.verified_token,
             left_out=form.left_out(),
+            before_commit=receipt_again.keeper(form.cleaned_data["form_token"], _browser(request)),
         )
     except TokenRejected as rejection:  # spent by another tip a moment ago
         form.add_error("insider_token", rejection.message)
         return render_tip_form(request, channel, form, None, 409)
-    except AlreadySubmitted:
-        return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
+    except AlreadySubmitted:  # sent twice at once: the other request stored it a moment ago
+        return _already_sent(request, channel, form)
     except ChannelNotReceiving:
         return render_tip_form(request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503)
+    except StorageBudgetSpent as spent:
+        return _try_again_after(_discard_and_render(request, channel, form, _budget_spent(spent), 507), spent)
+    except CleaningBusy:
+        return retry_later(render_tip_form(request, channel, form, CLEANING_BUSY, 503))
     except (DatabaseError, OSError):  # database locked or down, disk full: nothing was kept
         return retry_later(render_tip_form(request, channel, form, NOT_STORED, 503))
     resends.remember(request, channel, answers, uploads)
     return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted})
+
+
+def _already_sent(request, channel, form):
+    """The receipt page again, to the browser that sent this form, while its window lasts
+    (its first answer may have been lost); else the page that says why it cannot be."""
+    submitted = receipt_again.find(form.cleaned_data["form_token"], _browser(request))
+    if submitted is not None:
+        return render(request, "intake/receipt.html", {"channel": channel, "submitted": submitted, "shown_again": True})
+    return render(request, "intake/already_sent.html", {"channel": channel}, status=409)
+
+
+def _browser(request) -> str | None:
+    return request.COOKIES.get(settings.CSRF_COOKIE_NAME)
 
 
 def _with_send_again_box(form):
@@ -121,7 +147,7 @@ def render_tip_form(request, channel, form, problem: str | None = None, status: 
         form.data["form_token"] = new_form_token()
     context = {
         "channel": channel, "form": form, "problem": problem,
-        "receiving": channel_is_receiving(channel),
+        "receiving": form_page_is_receiving(channel),
         "files_were_dropped": form.is_bound and form.has_files and bool(request.FILES),
     }
     return render(request, "intake/submit.html", context, status=status)
@@ -161,7 +187,7 @@ def check(request):
         return render(request, "intake/check.html", {"form": form}, status=400)
     typed = form.cleaned_data["receipt"]
     try:
-        tip, tip_key = open_with_receipt(typed, request)
+        tip, tip_key = open_with_receipt(typed, client_bucket(request))
     except throttle.Throttled as limit:
         form.add_error(None, ngettext(
             "Too many attempts right now. Please try again in %(minutes)d minute.",
@@ -208,7 +234,7 @@ def your_tip(request):
         response = _your_tip_page(request, tip, tip_key, form, status)
         return retry_later(response) if status in (503, 507) else response
     try:
-        count_follow_up(tip, request)
+        count_follow_up(tip, client_bucket(request))
     except throttle.Throttled as limit:
         form.add_error(None, ngettext(
             "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
@@ -216,17 +242,41 @@ def your_tip(request):
             limit.retry_after_minutes,
         ) % {"minutes": limit.retry_after_minutes})
         return _try_again_after(_your_tip_page(request, tip, tip_key, form, 429), limit)
-    add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+    try:
+        add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
+    except StorageBudgetSpent as spent:
+        form.add_error(None, _budget_spent(spent))
+        return _try_again_after(_your_tip_page(request, tip, tip_key, form, 507), spent)
+    except CleaningBusy:
+        form.add_error(None, CLEANING_BUSY)
+        return retry_later(_your_tip_page(request, tip, tip_key, form, 503))
     return redirect(f"{request.path}?sent=1#conversation")
+
+
+def _budget_spent(spent: StorageBudgetSpent) -> str:
+    minutes = max(1, -(-spent.retry_after_seconds // 60))
+    return ngettext(
+        "This channel has taken as many files as it can this hour. Nothing was saved; your text is kept below. "
+        "Please try again in %(minutes)d minute, or send your text without files.",
+        "This channel has taken as many files as it can this hour. Nothing was saved; your text is kept below. "
+        "Please try again in %(minutes)d minutes, or send your text without files.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def _your_tip_page(request, tip, tip_key, form, status: int = 200, message_kept: bool = False):
     context = {
         "tip": tip, "answers": _in_the_pages_language(tip.channel, read_answers(tip, tip_key)), "files": submitted_files(tip, tip_key),
         "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
-        "duties": duties_of(tip), "message_kept": message_kept,
+        "message_kept": message_kept, **_what_to_expect(tip),
     }
     return render(request, "intake/your_tip.html", context, status=status)
+
+
+def _what_to_expect(tip) -> dict:
+    if readers.answer_can_come(tip):
+        return {"duties": duties_of(tip), "unread": False}
+    return {"duties": [], "unread": True}  # no promise the team cannot keep
 
 
 def _in_the_pages_language(channel, answers):
@@ -246,7 +296,7 @@ def _refuse_follow_up(request, form) -> int | None:
     return None if form.is_valid() else 400
 
 
-def _try_again_after(response, limit: throttle.Throttled):
+def _try_again_after(response, limit: throttle.Throttled | StorageBudgetSpent):
     response.headers["Retry-After"] = str(limit.retry_after_seconds)
     return response
 

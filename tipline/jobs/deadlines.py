@@ -2,19 +2,16 @@
 (default 24 h and 2 h) and once when it passes while the tip is still new. Each alert is
 recorded as a unique row with its outbox event, in one transaction, so it happens once
 whatever the number of workers or restarts. Tips acted on, closed or spam get none. A
-recipient who moves the deadline starts its alerts afresh (forget_alerts)."""
+recipient who moves the deadline starts its alerts afresh (tipline.alerts.escalation.forget_alerts)."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
-from tipline.alerts import escalation, outbox
-from tipline.alerts.models import Audience
+from tipline.alerts import outbox
+from tipline.alerts.models import AlertSent, Audience
 from tipline.core.models import SETTLED_STATUSES, Tip, TipStatus
-from tipline.jobs.models import AlertSent
-
 
 
 def alert_kind(tip: Tip, now: datetime) -> str | None:
@@ -37,11 +34,6 @@ def scan(now: datetime) -> int:
         seconds_left = int((tip.deadline - now).total_seconds())
         sent += alert_once(tip, kind, event, seconds_left, now)
     return sent
-
-
-def forget_alerts(tip: Tip) -> None:
-    """The deadline moved: the alerts of the old one say nothing about the new one."""
-    AlertSent.objects.filter(Q(kind__startswith="lead-") | Q(kind__in=("passed", escalation.ESCALATED)), tip=tip).delete()
 
 
 def alert_once(tip: Tip, kind: str, event: str, seconds_left: int, now: datetime, audience: str = Audience.RECIPIENTS) -> bool:

@@ -37,12 +37,24 @@ def purge(tip: Tip) -> None:
     remove(tip)
 
 
-def shred_keys(tip: Tip) -> None:
-    """Committed on its own: from here on no key opens the tip, whatever happens next."""
+def shred_keys(tip: Tip, actor: str = "system", action: str = Action.TIP_PURGED) -> None:
+    """Committed on its own: from here on no key opens the tip, whatever happens next.
+    Audited as `action` by `actor` (retention's purge, or a recipient destroying spam)."""
     with transaction.atomic():
+        readers = chosen_readers(tip)
         TipKeyGrant.objects.filter(tip=tip).delete()
-        Tip.objects.filter(pk=tip.pk).update(tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2, sealed_for_channel_key=None)
-        record("system", Action.TIP_PURGED, str(tip.id), channel=tip.channel.slug)
+        Tip.objects.filter(pk=tip.pk).update(
+            tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2, receipt_tag=None, sealed_for_channel_key=None,
+        )
+        record(actor, action, str(tip.id), channel=tip.channel.slug, **readers)
+
+
+def chosen_readers(tip: Tip) -> dict:
+    """For a tip whose tipster chose its readers, their ids (the audit log shows its entries
+    to them alone once the grants are gone); nothing for any other tip."""
+    if not tip.restricted:
+        return {}
+    return {"readers": sorted(TipKeyGrant.objects.filter(tip=tip).values_list("recipient_id", flat=True))}
 
 
 def remove(tip: Tip) -> None:

@@ -12,7 +12,6 @@ from tipline.alerts import heartbeat
 from tipline.alerts.health import pending_report
 from tipline.jobs.models import PeriodicSlot
 
-
 # No periodic task runs this long: one still "running" lost its worker (killed mid-task).
 STALLED_AFTER = timedelta(minutes=10)
 

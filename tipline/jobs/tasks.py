@@ -9,9 +9,8 @@ from django.tasks import task
 from django.utils import timezone, translation
 
 from tipline.alerts import escalation, notify, transports
-from tipline.alerts.models import Route, RouteKind
+from tipline.alerts.models import DigestItem, Route, RouteKind
 from tipline.jobs import deadlines, duty_reminders, retention
-from tipline.jobs.models import DigestItem
 
 log = logging.getLogger("tipline.jobs")
 

@@ -6,14 +6,20 @@ cannot be opened (issuance pauses until the next period's key).
 
 Every archive is encrypted as it is written (crypto.backups): to a passphrase, or to a
 public key whose private half stays off the server and the backup host. Nothing of it,
-the secret key least of all, is written in clear; restoring reads it twice, checking
-every checksum before anything is written.
+the secret key least of all, is written in clear: the database dump goes straight into the
+archive in parts, never into a temporary file. The manifest is signed under a key derived
+from the secret key file, and a restore accepts only archives signed by this instance or by
+the signer the operator names. A restore reads the archive once (a source that answers
+differently when opened again, a pipe or a mount someone else serves, gains nothing): the
+blobs, already ciphertext, wait in a private directory of the data directory and the dump in
+memory until the signature and every checksum are checked; only then is anything restored.
 """
 
 import hashlib
 import io
 import json
 import os
+import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -27,8 +33,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils.translation import gettext as _
 
 from tipline import __version__
+from tipline.config import remember_secret_key
 from tipline.core import blobs
-from tipline.core.crypto_policy import kdf_policy
+from tipline.base.crypto_policy import kdf_policy
+from tipline.base.site_keys import site_key
 from tipline.crypto import backups, files
 from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
 
@@ -36,7 +44,12 @@ READ_BYTES = 1024 * 1024
 STREAM_WHERE = backups.WHERE + b"/stream"
 
 FORMAT = "tipline-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Archives before issue 31: not signed, the database as one database.json. Restored only
+# when the operator says so (tipline restore --accept-unsigned).
+UNSIGNED_VERSION = 1
+# The dump enters the archive in parts of this size, so only one part is ever in memory.
+DATABASE_PART_BYTES = 4 * 1024 * 1024
 # Sessions end with a restore; content types and permissions are rebuilt by migrate.
 SKIPPED_MODELS = {"sessions.session", "contenttypes.contenttype", "auth.permission"}
 
@@ -61,6 +74,7 @@ class BackupReport:
     tips: int
     blobs: int
     with_secrets: bool
+    signer: str = ""
 
 
 def write_backup(destination: Path, lock: Lock, with_secrets: bool = False) -> BackupReport:
@@ -71,39 +85,70 @@ def write_backup(destination: Path, lock: Lock, with_secrets: bool = False) -> B
         raise BackupError(_("%(file)s exists already; choose a new file name.") % {"file": destination})
     checksums: dict[str, dict] = {}
     partial = destination.with_name(destination.name + ".partial")
-    with tempfile.TemporaryDirectory(prefix="tipline-backup-") as scratch:
-        dump = Path(scratch) / "database.json"
-        blob_names, tips = _dump_database(dump)
-        with _EncryptingFile(partial, lock) as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
-            _add_file(archive, checksums, "database.json", dump)
-            for name in blob_names:
-                _add_stream(archive, checksums, f"blobs/{name}", b"".join(blobs.read_chunks(name)))
-            _add_stream(archive, checksums, "settings.json", json.dumps(_settings(with_secrets), indent=1).encode())
-            if with_secrets:
-                _add_stream(archive, checksums, "secret_key", Path(settings.SECRET_KEY_FILE).read_bytes())
-            manifest = {
-                "format": FORMAT, "version": FORMAT_VERSION, "tipline": __version__,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"), "database": connection.vendor,
-                "migrations": _migration_state(), "with_secrets": with_secrets, "files": checksums,
-            }
-            _add_stream(archive, {}, "manifest.json", json.dumps(manifest, indent=1).encode())
+    signer = own_signer()
+    with _EncryptingFile(partial, lock) as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
+        blob_names, tips = _dump_database(_DatabaseParts(archive, checksums))
+        for name in blob_names:
+            _add_stream(archive, checksums, f"blobs/{name}", b"".join(blobs.read_chunks(name)))
+        _add_stream(archive, checksums, "settings.json", json.dumps(_settings(with_secrets), indent=1).encode())
+        if with_secrets:
+            _add_stream(archive, checksums, "secret_key", Path(settings.SECRET_KEY_FILE).read_bytes())
+        manifest = json.dumps({
+            "format": FORMAT, "version": FORMAT_VERSION, "tipline": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), "database": connection.vendor,
+            "migrations": _migration_state(), "with_secrets": with_secrets, "files": checksums, "signer": signer,
+        }, indent=1).encode()
+        _add_stream(archive, None, "manifest.json", manifest)
+        _add_stream(archive, None, "manifest.sig", backups.sign_manifest(_signing_seed(), manifest))
     os.chmod(partial, 0o600)
     os.replace(partial, destination)
-    return BackupReport(destination, tips, len(blob_names), with_secrets)
+    return BackupReport(destination, tips, len(blob_names), with_secrets, signer)
 
 
-def _dump_database(path: Path) -> tuple[list[str], int]:
+def own_signer() -> str:
+    """This instance's signer line (from its secret key file): what its archives are signed by."""
+    return backups.signer_line(_signing_seed())
+
+
+def _signing_seed() -> bytes:
+    return site_key(b"tipline-backsign")
+
+
+def _dump_database(parts: "_DatabaseParts") -> tuple[list[str], int]:
     from tipline.core.models import Attachment, Tip
 
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # one snapshot for every table
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        with path.open("w") as output:
-            call_command(
-                "dumpdata", natural_foreign=True, exclude=sorted(SKIPPED_MODELS), stdout=output, verbosity=0,
-            )
+        call_command("dumpdata", natural_foreign=True, exclude=sorted(SKIPPED_MODELS), stdout=parts, verbosity=0)
+        parts.finish()
         return list(Attachment.objects.values_list("blob_name", flat=True)), Tip.objects.count()
+
+
+class _DatabaseParts(io.TextIOBase):
+    """Where dumpdata writes: into the archive as it comes, `database/000001.json` and on,
+    each at most DATABASE_PART_BYTES; a restore joins them in order."""
+
+    def __init__(self, archive: tarfile.TarFile, checksums: dict):
+        super().__init__()
+        self._archive, self._checksums, self._pending, self._count = archive, checksums, bytearray(), 0
+
+    def write(self, text: str) -> int:
+        self._pending += text.encode()
+        while len(self._pending) >= DATABASE_PART_BYTES:
+            self._add(bytes(self._pending[:DATABASE_PART_BYTES]))
+            del self._pending[:DATABASE_PART_BYTES]
+        return len(text)
+
+    def finish(self) -> None:
+        if self._pending or not self._count:
+            self._add(bytes(self._pending))
+            self._pending.clear()
+
+    def _add(self, data: bytes) -> None:
+        self._count += 1
+        _add_stream(self._archive, self._checksums, f"database/{self._count:06d}.json", data)
 
 
 def _settings(with_secrets: bool) -> dict[str, str]:
@@ -127,16 +172,7 @@ def _migration_state() -> dict[str, str]:
     return dict(sorted(latest.items()))
 
 
-def _add_file(archive: tarfile.TarFile, checksums: dict, name: str, path: Path) -> None:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(1024 * 1024):
-            digest.update(chunk)
-    checksums[name] = {"sha256": digest.hexdigest(), "size": path.stat().st_size}
-    archive.add(path, arcname=name)
-
-
-def _add_stream(archive: tarfile.TarFile, checksums: dict, name: str, data: bytes) -> None:
+def _add_stream(archive: tarfile.TarFile, checksums: dict | None, name: str, data: bytes) -> None:
     if checksums is not None:
         checksums[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     info = tarfile.TarInfo(name)
@@ -144,51 +180,96 @@ def _add_stream(archive: tarfile.TarFile, checksums: dict, name: str, data: byte
     archive.addfile(info, io.BytesIO(data))
 
 
-def restore_backup(source: Path, lock: Lock) -> BackupReport:
-    """Into an empty, migrated instance of the same Tipline version: check every checksum
-    first (a first reading of the whole archive), then load the database and put the blobs
-    back (a second)."""
+def restore_backup(source: Path, lock: Lock, signer: str | None = None, accept_unsigned: bool = False) -> BackupReport:
+    """Into an empty, migrated instance of the same Tipline version: read the archive once,
+    check the signature (by this instance, or by `signer`) and every checksum, then load the
+    database and put the blobs back."""
     source = Path(source)
-    manifest = _verified_manifest(source, lock)
-    _refuse_unless_empty_and_matching(manifest)
-    secret, restored_blobs = None, 0
-    with tempfile.TemporaryDirectory(prefix="tipline-restore-") as scratch:
-        dump = Path(scratch) / "database.json"
-        for name, reader in members(source, lock):
-            if name == "database.json":
-                with dump.open("wb") as output:
-                    _copy(reader, output.write)
-            elif name.startswith("blobs/"):
-                with blobs.open_for_writing(name.removeprefix("blobs/")) as blob:
-                    _copy(reader, blob.write)
-                restored_blobs += 1
-            elif name == "secret_key":
-                secret = reader.read()
-        call_command("loaddata", str(dump), verbosity=0)
+    with tempfile.TemporaryDirectory(prefix="restoring-", dir=settings.DATA_DIR) as waiting_room:
+        archive = _read_once(source, lock, Path(waiting_room))
+        manifest = _verified_manifest(archive, signer or own_signer(), accept_unsigned)
+        _refuse_unless_empty_and_matching(manifest)
+        with transaction.atomic():
+            _load_database(b"".join(archive.database))
+            if not manifest["with_secrets"]:
+                _trust_the_archive()
+            restored_blobs = _put_blobs_back(archive.blobs)
     if manifest["with_secrets"]:
-        _install_secret_key(secret)
-    else:
-        _trust_the_archive()
+        _install_secret_key(archive.secret_key)
     from tipline.core.models import Tip
 
-    return BackupReport(source, Tip.objects.count(), restored_blobs, manifest["with_secrets"])
+    return BackupReport(source, Tip.objects.count(), len(restored_blobs), manifest["with_secrets"], manifest.get("signer", ""))
 
 
-def _verified_manifest(source: Path, lock: Lock) -> dict:
-    digests, manifest = {}, None
+@dataclass
+class _ReadArchive:
+    """An archive as one reading found it: the checksum of each file, the manifest and its
+    signature, the dump's parts and the secret key in memory, each blob in the waiting room."""
+
+    digests: dict[str, str]
+    unsummed: dict[str, bytes]
+    database: list[bytes]
+    blobs: dict[str, Path]
+    secret_key: bytes | None = None
+
+
+def _read_once(source: Path, lock: Lock, waiting_room: Path) -> _ReadArchive:
+    read = _ReadArchive({}, {}, [], {})
     for name, reader in members(source, lock):
-        if name == "manifest.json":
-            manifest = reader.read()
+        if name in read.digests or name in read.unsummed:  # a second copy would be loaded unchecked
+            raise BackupError(_("The archive's files do not match its manifest: it is incomplete or was altered."))
+        if name in ("manifest.json", "manifest.sig"):
+            read.unsummed[name] = reader.read()
             continue
         digest = hashlib.sha256()
-        _copy(reader, digest.update)
-        digests[name] = digest.hexdigest()
+        if name.startswith("blobs/"):
+            read.blobs[name.removeprefix("blobs/")] = waiting = waiting_room / f"{len(read.blobs):08d}"
+            with waiting.open("xb") as output:
+                _copy(reader, lambda piece: (digest.update(piece), output.write(piece)))
+        else:
+            content = reader.read()
+            digest.update(content)
+            if name == "database.json" or name.startswith("database/"):
+                read.database.append(content)
+            elif name == "secret_key":
+                read.secret_key = content
+        read.digests[name] = digest.hexdigest()
+    return read
+
+
+def _put_blobs_back(waiting: dict[str, Path]) -> list[str]:
+    """Each checked blob into the blob storage; those already put back are taken out again
+    when one fails, so that a failed restore leaves the storage as it was."""
+    written = []
     try:
-        manifest = json.loads(manifest)
+        for name, path in waiting.items():
+            written.append(name)
+            with path.open("rb") as stored, blobs.open_for_writing(name) as blob:
+                _copy(stored, blob.write)
+    except BaseException:
+        for name in written:
+            blobs.delete(name)
+        raise
+    return written
+
+
+def _load_database(dump: bytes) -> None:
+    """loaddata reads the dump from its standard input: it is never written to disk in clear."""
+    given = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(dump), encoding="utf-8")
+    try:
+        call_command("loaddata", "-", format="json", verbosity=0)
+    finally:
+        sys.stdin = given
+
+
+def _verified_manifest(archive: _ReadArchive, signer: str, accept_unsigned: bool) -> dict:
+    digests, unsummed = archive.digests, archive.unsummed
+    try:
+        manifest = json.loads(unsummed.get("manifest.json"))
     except (TypeError, json.JSONDecodeError):
         raise BackupError(_("This archive has no readable manifest.json: it is not a Tipline backup.")) from None
-    if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-        raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
+    _check_signature(manifest, unsummed["manifest.json"], unsummed.get("manifest.sig"), signer, accept_unsigned)
     if set(digests) != set(manifest["files"]):
         raise BackupError(_("The archive's files do not match its manifest: it is incomplete or was altered."))
     for name, expected in manifest["files"].items():
@@ -197,6 +278,29 @@ def _verified_manifest(source: Path, lock: Lock) -> dict:
                 _("%(file)s does not match its checksum: the archive is damaged or was altered. Nothing was restored.") % {"file": name}
             )
     return manifest
+
+
+def _check_signature(manifest: dict, signed: bytes, signature: bytes | None, signer: str, accept_unsigned: bool) -> None:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
+    if manifest.get("version") == UNSIGNED_VERSION and signature is None:
+        if accept_unsigned:
+            return
+        raise BackupError(_(
+            "This archive is of the older, unsigned format: nothing shows which instance made it. If you know it is yours, "
+            "restore it with --accept-unsigned."
+        ))
+    if manifest.get("version") != FORMAT_VERSION:
+        raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
+    if signature is None:
+        raise BackupError(_("This archive carries no signature: it was not made by tipline backup. Nothing was restored."))
+    try:
+        backups.verify_manifest(signer, signed, signature)
+    except DecryptionError:
+        raise BackupError(_(
+            "This archive was not signed by this instance nor by the signer given: nothing was restored "
+            "(give --signed-by with the signer line tipline backup printed where it was made)."
+        )) from None
 
 
 def members(source: Path, lock: Lock):
@@ -288,6 +392,7 @@ def _install_secret_key(secret: bytes) -> None:
     with os.fdopen(descriptor, "wb") as output:
         output.write(secret)
     os.replace(temporary, path)
+    remember_secret_key(Path(settings.DATA_DIR), secret.decode().strip())
 
 
 def _trust_the_archive() -> None:
@@ -296,7 +401,7 @@ def _trust_the_archive() -> None:
     that cannot be opened are forgotten, recipients' public keys are vouched for and the audit
     chain linked again under this instance's key, and the log says so. (Route secrets stay
     unopenable: such routes fail visibly until they are added again.)"""
-    from tipline.accounts.public_keys import vouch_all_as_they_are
+    from tipline.core.public_keys import vouch_all_as_they_are
     from tipline.audit.services import Action, record, relink_as_it_is
     from tipline.insider.models import IssuerKey
 

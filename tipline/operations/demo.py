@@ -1,5 +1,5 @@
-"""The demo content `tipline demo` loads: three channels, a recipient to try things with, an
-email route that writes the recipient's alerts as files under the data directory
+"""The demo content `tipline demo` loads: three channels, a recipient and an admin to try
+things with, an email route that writes the recipient's alerts as files under the data directory
 (demo_mail_dir()), so that a newcomer sees an alert arrive without a mail server, and a
 verified-insider organisation with ten-minute periods and a channel taking its tokens, so
 that an admin can try members' tokens on the day of setup.
@@ -19,6 +19,7 @@ from tipline.core.channel_schema import import_channel, parse_document
 from tipline.core.models import Channel
 
 DEMO_RECIPIENT = "demo-recipient"
+DEMO_ADMIN = "demo-admin"
 DEMO_ADDRESS = "demo-recipient@example.org"
 DEMO_ROUTE = "demo-mail"
 DEMO_CHANNEL_FILES = [Path(__file__).parent / "fixtures" / name for name in ("time-sensitive.yaml", "general.yaml")]
@@ -32,6 +33,7 @@ DEMO_INSIDER_CHANNEL_FILE = Path(__file__).parent / "fixtures" / "demo-insiders.
 class DemoResult:
     channels_created: int
     login: OneTimeLogin | None  # None when the recipient existed already
+    admin_login: OneTimeLogin | None  # None when the admin existed already
     member_codes: list  # members' one-time codes, shown once: empty when the organisation existed
 
 
@@ -45,9 +47,10 @@ def load_demo() -> DemoResult:
     for spec in missing:
         import_channel(spec)
     login = _demo_login([spec.slug for spec in specs])
+    admin_login = None if User.objects.filter(username=DEMO_ADMIN).exists() else create_user(DEMO_ADMIN, ["admin"], [])
     User.objects.filter(username=DEMO_RECIPIENT, email="").update(email=DEMO_ADDRESS)
     _demo_route()
-    return DemoResult(channels_created=len(missing), login=login, member_codes=member_codes)
+    return DemoResult(channels_created=len(missing), login=login, admin_login=admin_login, member_codes=member_codes)
 
 
 def demo_mail_dir() -> Path:
@@ -72,7 +75,7 @@ def _demo_route() -> None:
     from tipline.alerts.routes import RouteSpec, add_route
 
     if not Route.objects.filter(name=DEMO_ROUTE).exists():
-        add_route(RouteSpec(name=DEMO_ROUTE, kind="email", target=f"file://{demo_mail_dir()}"))
+        add_route(RouteSpec(name=DEMO_ROUTE, kind="email", target=f"file://{demo_mail_dir()}", by_operator=True))
 
 
 def _demo_login(slugs: list[str]) -> OneTimeLogin | None:

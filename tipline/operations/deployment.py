@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tipline.config import file_is_private
+from tipline.config import file_is_private, runtime_dir_is_recorded
 from tipline.web.middleware import is_onion_host
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -31,28 +31,57 @@ def find_problems(configuration_only: bool = False) -> list[str]:
         return problems
     if not database_problems:  # these read the database, which must be there and migrated
         problems += _alert_problems() + _account_problems() + _channel_problems() + _worker_problems()
-    problems += _backup_problems()
+        problems += _recovery_key_problems()
+    problems += _backup_problems() + _onion_problems() + _base_url_problems() + _checkpoint_problems()
     return problems
+
+
+def _base_url_problems() -> list[str]:
+    from tipline.operations.serving import base_url_mismatch, served_address
+
+    served = served_address(Path(settings.DATA_DIR))
+    if served is None or not base_url_mismatch(settings.BASE_URL, served):
+        return []
+    host, port = served
+    return [_(
+        "TIPLINE_BASE_URL is %(base_url)s, but this data directory's server listens on %(host)s:%(port)d: alert mails, "
+        "webhooks and links point elsewhere. Set TIPLINE_BASE_URL=http://127.0.0.1:%(port)d (make run PORT=%(port)d does)."
+    ) % {"base_url": settings.BASE_URL, "host": host, "port": port}]
+
+
+def _checkpoint_problems() -> list[str]:
+    """Not a configuration problem (the server still starts): the log's witness is weak there."""
+    checkpoint_file, data_dir = Path(settings.AUDIT_CHECKPOINT_FILE), Path(settings.DATA_DIR)
+    if data_dir not in checkpoint_file.parents:
+        return []
+    return [_(
+        "The audit checkpoints %(file)s are in the data directory: whoever can write the database there can cut them back "
+        "with it. Unset TIPLINE_AUDIT_CHECKPOINT_FILE (the default is beside the data directory) or point it elsewhere."
+    ) % {"file": checkpoint_file}]
 
 
 def _account_problems() -> list[str]:
     from tipline.accounts.models import User
+    from tipline.operations.demo import DEMO_ADMIN, DEMO_RECIPIENT
 
     problems = []
-    if User.objects.filter(username="demo-recipient", is_active=True).exists():
-        problems.append(_("The demo account demo-recipient is active: disable it on Admin → Users before real tips arrive."))
+    for name in User.objects.filter(username__in=[DEMO_RECIPIENT, DEMO_ADMIN], is_active=True).values_list("username", flat=True):
+        problems.append(_(
+            "The demo account %(name)s is active: first create your own admin (and recipients for its channels) on "
+            "Admin → Accounts and sign in as that admin, then disable %(name)s there before real tips arrive."
+        ) % {"name": name})
     problems += _demo_organisation_problems()
     waiting = sorted(User.objects.filter(is_active=True, must_change_password=True).values_list("username", flat=True))
     if waiting:
         problems.append(_(
-            "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Users."
+            "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Accounts."
         ) % {"names": ", ".join(waiting)})
     return problems
 
 
 def _demo_organisation_problems() -> list[str]:
-    from tipline.operations.demo import DEMO_ORGANISATION
     from tipline.core.models import Channel, InsiderTokens
+    from tipline.operations.demo import DEMO_ORGANISATION
 
     taking = Channel.objects.filter(insider_organisation__slug=DEMO_ORGANISATION).exclude(insider_tokens=InsiderTokens.OFF)
     return [
@@ -67,9 +96,8 @@ def _demo_organisation_problems() -> list[str]:
 def _channel_problems() -> list[str]:
     from tipline.alerts.models import Route
     from tipline.core.models import Channel
-    from tipline.core.tips import channel_is_receiving
-
     from tipline.core.offline_keys import is_setting_vouched
+    from tipline.core.submission import channel_is_receiving
 
     channels = list(Channel.objects.all())
     problems = [
@@ -94,6 +122,48 @@ def _channel_problems() -> list[str]:
         problems.append(_(
             "Route %(name)s hands mail over without TLS (smtp+plain): use smtps:// or smtp:// (STARTTLS), or make sure the relay on this machine sends it on with TLS."
         ) % {"name": route.name})
+    return problems
+
+
+def _recovery_key_problems() -> list[str]:
+    """No recovery key (a tip whose readers all lose their keys is lost), one that fails its
+    check, tips of ordinary channels sealed to none, and tips waiting on a retired generation."""
+    from tipline.core import recovery
+
+    summary = recovery.summary()
+    problems = []
+    if not summary.generations:
+        problems.append(_(
+            "There is no organisation recovery key: a tip whose readers all lose their keys (a reset, a recipient "
+            "who leaves) cannot be opened again. On your own computer: tipline recovery-key new recovery.key; keep it "
+            "offline, and on this server: tipline recovery-key install recovery.key.pub (docs/operations.md)."
+        ))
+    elif summary.current is None:
+        refused = ", ".join(str(gen.key.generation) for gen in summary.generations if not gen.vouched)
+        problems.append(_(
+            "The recovery key in the database is not the one an admin installed (generations failing their check: "
+            "%(refused)s): new tips are sealed to no recovery key. Find out who wrote to the database, and install the "
+            "key again from your own file: tipline recovery-key install recovery.key.pub."
+        ) % {"refused": refused or "-"})
+    if summary.generations and summary.ordinary_tips_without:
+        problems.append(ngettext(
+            "%(count)d tip of an ordinary channel is sealed to no recovery key (it came before the key was installed): "
+            "only its recipients' keys open it. A recipient who can read it can grant it to a colleague while they "
+            "still can.",
+            "%(count)d tips of ordinary channels are sealed to no recovery key (they came before the key was "
+            "installed): only their recipients' keys open them. A recipient who can read them can grant them to a "
+            "colleague while they still can.",
+            summary.ordinary_tips_without,
+        ) % {"count": summary.ordinary_tips_without})
+    waiting = sum(generation.tips for generation in summary.generations if generation.key.retired_at)
+    if waiting:
+        problems.append(ngettext(
+            "%(count)d tip is still sealed to a retired recovery key: on your own computer, run tipline-reader recover "
+            "--server URL --key OLD_KEY_FILE --reseal-to NEW_KEY_FILE.pub, then the old key can be destroyed.",
+            "%(count)d tips are still sealed to a retired recovery key: on your own computer, run tipline-reader "
+            "recover --server URL --key OLD_KEY_FILE --reseal-to NEW_KEY_FILE.pub, then the old key can be destroyed.",
+            waiting,
+        ) % {"count": waiting})
     return problems
 
 
@@ -173,9 +243,9 @@ def _secret_problems() -> list[str]:
 def _runtime_problems() -> list[str]:
     from django.core.exceptions import ImproperlyConfigured
 
-    from tipline.core.shared_cache import check_private_directory
+    from tipline.base.shared_cache import check_private_directory
 
-    if settings.RUNTIME_DIR is None or settings.CACHES["default"]["BACKEND"] != "tipline.core.shared_cache.SharedMemoryCache":
+    if settings.RUNTIME_DIR is None or settings.CACHES["default"]["BACKEND"] != "tipline.base.shared_cache.SharedMemoryCache":
         return []
     try:
         check_private_directory(Path(settings.RUNTIME_DIR))
@@ -183,6 +253,11 @@ def _runtime_problems() -> list[str]:
         return [_(
             "The shared cache's directory %(directory)s is not this service's alone (another owner, a mode open to others, or a "
             "link), so the tip line refuses it: whoever made it could run code here. Remove it; Tipline makes its own."
+        ) % {"directory": settings.RUNTIME_DIR}]
+    if runtime_dir_is_recorded(Path(settings.DATA_DIR), Path(settings.RUNTIME_DIR)):
+        return [_(
+            "Another user made the shared cache's usual directory under /dev/shm, so rate limits are kept in %(directory)s, "
+            "named in the data directory. Find out who made it; set TIPLINE_RUNTIME_DIR (systemd: RuntimeDirectory=) to avoid it."
         ) % {"directory": settings.RUNTIME_DIR}]
     return []
 
@@ -221,6 +296,33 @@ def _shared_service_problems() -> list[str]:
             "set TIPLINE_CACHE_URL to one Redis (docs/deployment.md). One machine alone may ignore this."
         ))
     return problems
+
+
+def _onion_problems() -> list[str]:
+    """Over Tor every tipster arrives alike, so Tor's proof-of-work defence is what makes a
+    flooding client, and not the tipsters, pay (Tor Browser solves it without JavaScript)."""
+    from tipline.operations import torrc
+
+    if not settings.ONION_ADDRESS:
+        return []
+    try:
+        services = torrc.onion_services(settings.TORRC)
+    except torrc.TorrcUnreadable as error:
+        return [_(
+            "The onion service's Tor configuration cannot be read (%(error)s), so whether Tor's proof-of-work defence is on is "
+            "unknown. Set TIPLINE_TORRC to the torrc that defines the onion service."
+        ) % {"error": error}]
+    if not services:
+        return [_("%(file)s defines no onion service. Set TIPLINE_TORRC to the torrc that defines this one (docs/deployment.md, section 7).") % {
+            "file": settings.TORRC}]
+    undefended = [directory for directory, defended in services.items() if not defended]
+    if undefended:
+        return [_(
+            "Tor's proof-of-work defence is off for the onion service in %(directories)s (%(file)s): one client can then flood it "
+            "and hold off every tipster on Tor. Add HiddenServicePoWDefensesEnabled 1 after its HiddenServiceDir line "
+            "(docs/deployment.md, section 7) and reload Tor."
+        ) % {"directories": ", ".join(undefended), "file": settings.TORRC}]
+    return []
 
 
 def _database_problems() -> list[str]:

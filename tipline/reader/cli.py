@@ -12,7 +12,7 @@ from pathlib import Path
 from tipline.crypto import channel_keys, recipient_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
-from tipline.reader import authors, exchange, language, opening, web
+from tipline.reader import authors, exchange, language, opening, recovery, web
 from tipline.reader.language import _, gettext_noop
 from tipline.reader.client import Client
 from tipline.reader.profile import Profile, ReaderError, Vault, default_profile_dir, private_file
@@ -121,6 +121,19 @@ def parser() -> argparse.ArgumentParser:
     replies_out.add_argument("--out", type=Path, required=True)
     replies_in = command("import-replies", import_replies, "Online side: send the replies and notes from an air-gapped reader.")
     replies_in.add_argument("file", type=Path)
+    recover = command("recover", recover_tips, "Admins: with the organisation recovery key's private file, grant "
+                      "tips again to a recipient's new key, or seal them to a new recovery key (needs no profile; "
+                      "the key is never sent).")
+    recover.add_argument("--server", required=True, help="the tip line's address, e.g. https://tips.example.org")
+    recover.add_argument("--key", type=Path, required=True, help="the recovery private key file (recovery-key new)")
+    target = recover.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="USERNAME", help="the recipient to grant the tips to")
+    target.add_argument("--reseal-to", type=Path, metavar="NEW_PUBLIC_KEY_FILE",
+                        help="after installing a new recovery key: seal every tip of the old one to it")
+    recover.add_argument("--tip", action="append", default=[], metavar="REFERENCE", help="a tip to grant (repeat)")
+    recover.add_argument("--unreadable", action="store_true", help="every tip no current recipient can read")
+    recover.add_argument("--fingerprint", help="the recipient's key fingerprint from their Notifications page "
+                                               "(without it, you are asked)")
     return top
 
 
@@ -385,6 +398,67 @@ def import_replies(arguments) -> None:
     sent = exchange.send_waiting(profile, exchange.client_for(profile, vault), refused)
     print(_("Sealed replies and notes taken from %(file)s: %(count)d; sent: %(sent)d.") % {"file": arguments.file, "count": count, "sent": sent})
     _warn_refused(refused)
+
+
+# ---- the organisation recovery key (admins) -----------------------------------------------
+
+
+def recover_tips(arguments) -> None:
+    from tipline.crypto import recovery_keys
+
+    private_key = _key_file(arguments.key, recovery_keys.read_private_key, _("a recovery private key file"))
+    token = _secret("TIPLINE_READER_TOKEN", _("An admin's personal API token (tl1.…): "))
+    client = Client(arguments.server.rstrip("/"), token)
+    if arguments.reseal_to:
+        new_public = _key_file(arguments.reseal_to, recovery_keys.read_public_key, _("a recovery public key file"))
+        done = recovery.reseal(client, private_key, new_public)
+        print(_("Tips sealed again to the new recovery key %(fingerprint)s: %(count)d.")
+              % {"fingerprint": recovery_keys.fingerprint(new_public), "count": done.done})
+        _say_not_opened(done)
+        return
+    account = recovery.account(client, arguments.to)
+    _confirm_account(account, arguments.fingerprint)
+    done = recovery.grant(client, private_key, account, arguments.tip, arguments.unreadable)
+    print(_("Tips granted to %(name)s: %(count)d.") % {"name": _plain(account.username), "count": done.done})
+    for refusal in done.refused:
+        print(_("Refused by the tip line: %(reason)s") % {"reason": _plain(refusal)})
+    for reference in done.missing:
+        print(_("%(reference)s: no such tip sealed to the recovery key (it came before the key, or on an "
+                "offline-key channel).") % {"reference": _plain(reference)})
+    _say_not_opened(done)
+
+
+def _key_file(path: Path, read, what: str) -> bytes:
+    try:
+        return read(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise ReaderError(_("%(file)s is not %(what)s (tipline recovery-key new makes them).")
+                          % {"file": path, "what": what}) from None
+
+
+def _confirm_account(account, given: str | None) -> None:
+    """The key everything is sealed to, checked by its owner's fingerprint before anything is."""
+    print(_("%(name)s (%(display)s), recipient of %(channels)s. Key fingerprint: %(fingerprint)s") % {
+        "name": _plain(account.username), "display": _plain(account.display_name or "-"),
+        "channels": _plain(", ".join(account.channels) or "-"), "fingerprint": account.fingerprint})
+    if given is not None:
+        if not recovery.same_fingerprint(given, account.fingerprint):
+            raise ReaderError(_("The tip line's key for %(name)s does not have the fingerprint you gave: nothing was "
+                                "sealed. Ask them to read it from their Notifications page again.")
+                              % {"name": _plain(account.username)})
+        return
+    if not sys.stdin.isatty():
+        raise ReaderError(_("Give --fingerprint (the recipient reads it from their Notifications page): there is no "
+                            "terminal to ask on."))
+    if input(_("Does %(name)s read the same fingerprint on their Notifications page? Type yes to seal: ")
+             % {"name": _plain(account.username)}).strip().lower() != "yes":
+        raise ReaderError(_("Nothing was sealed."))
+
+
+def _say_not_opened(done) -> None:
+    if done.not_opened:
+        print(_("Tips sealed to another recovery key than this file's, left as they are: %(count)d.")
+              % {"count": done.not_opened})
 
 
 # ---- helpers ----------------------------------------------------------------------------

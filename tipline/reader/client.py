@@ -33,7 +33,7 @@ class Client:
         self.token = token
 
     def get(self, path: str, **query) -> dict:
-        return self._json("GET", path + (f"?{urllib.parse.urlencode(query)}" if query else ""))
+        return self._json("GET", path + (f"?{urllib.parse.urlencode(query, doseq=True)}" if query else ""))
 
     def put(self, path: str, body: dict) -> dict:
         return self._json("PUT", path, body)

@@ -9,7 +9,10 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 PACKAGE = Path(__file__).resolve().parents[1]
-CRYPTO_MODULES = ("__init__", "aead", "authorship", "channel_keys", "content", "encoding", "errors", "files", "kdf", "recipient_keys", "tip_keys")
+CRYPTO_MODULES = (
+    "__init__", "aead", "authorship", "channel_keys", "content", "encoding", "errors", "files", "kdf", "recipient_keys",
+    "recovery_keys", "tip_keys",
+)
 MAIN = """import sys
 try:
     import nacl  # noqa: F401

@@ -23,6 +23,9 @@ os.environ["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR)
 os.environ["TIPLINE_INSECURE_FAST_KDF"] = "on"
 # Uploads must not depend on how full the test machine's disk is; the reserve has its own test.
 os.environ["TIPLINE_MIN_FREE_DISK_MIB"] = "0"
+# The tests' receivers (SMTP, webhooks, chat) listen on 127.0.0.1: the one internal address
+# routes may reach here; the rest of loopback (127.0.0.2, ::1) stands for what they may not.
+os.environ["TIPLINE_ALERT_INTERNAL_NETWORKS"] = "127.0.0.1/32"
 os.environ["TMPDIR"] = str(TEMP_DIR)
 os.environ["PYTEST_DEBUG_TEMPROOT"] = str(PYTEST_TEMP_ROOT)
 # Sync Playwright runs an event loop in the test thread; the ORM would refuse to run there.

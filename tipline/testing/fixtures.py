@@ -96,6 +96,13 @@ def fresh_blob_store():
     shutil.rmtree(settings.BLOB_DIR, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_audit_checkpoints(settings, tmp_path_factory):
+    """Each test has a checkpoint file of its own: one left by another test would not match
+    this test's audit log."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"
+
+
 @pytest.fixture
 def probe_client() -> Client:
     """A test client whose address, forwarded address, user agent and referrer are markers."""

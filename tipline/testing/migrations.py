@@ -133,8 +133,10 @@ def _seed_plain_audit_chain(apps: Apps, break_it: bool = False) -> None:
 
 
 def _check_audit_chain_keyed(apps: Apps) -> None:
+    from tipline.audit.checkpoints import write_checkpoint
     from tipline.audit.services import verify_chain
 
+    write_checkpoint()  # verify fails while no checkpoint covers the entries
     report = verify_chain()
     assert report.intact and report.entries == 3, report
 
@@ -161,6 +163,31 @@ def _check_routes_failing_as_before(apps: Apps) -> None:
     assert failures == {"failed-last": 1, "worked-last": 0, "never-worked": 1, "unused": 0}
 
 
+def _seed_conversations_with_sequential_ids(apps: Apps) -> None:
+    """Two tips whose messages interleave, as one shared id sequence numbered them."""
+    from datetime import UTC, datetime
+
+    channel = apps.get_model("core", "Channel").objects.create(slug="talks", name="Talks")
+    tip_model, message_model = apps.get_model("core", "Tip"), apps.get_model("core", "Message")
+    hour = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    tips = [
+        tip_model.objects.create(channel=channel, reference=f"TALK-{n}", received_hour=hour, last_activity_hour=hour, receipt_lookup_id=bytes([n]) * 32,
+                                 receipt_kdf=b"k", tipster_wrapped_key=b"w", answers_ciphertext=b"a")
+        for n in range(2)
+    ]
+    for turn in range(5):
+        message_model.objects.create(tip=tips[turn % 2], author="tipster", sent_hour=hour, ciphertext=f"turn {turn}".encode())
+
+
+def _check_conversations_keep_their_order(apps: Apps) -> None:
+    from tipline.core.models import Message
+
+    orders = {}
+    for message in Message.objects.filter(tip__channel__slug="talks"):
+        orders.setdefault(str(message.tip_id), []).append((message.number, bytes(message.ciphertext).decode()))
+    assert sorted(orders.values()) == [[(1, "turn 0"), (2, "turn 2"), (3, "turn 4")], [(1, "turn 1"), (2, "turn 3")]]
+
+
 UPGRADE_CASES = [
     UpgradeCase(
         name="a route failing by its last times stays failing when health counts attempts",
@@ -185,6 +212,12 @@ UPGRADE_CASES = [
         before=[("core", "0013_offline_key_channels")],
         seed=_seed_channel_keys_without_generations,
         check=_check_channel_keys_numbered_and_vouched_as_before,
+    ),
+    UpgradeCase(
+        name="conversations keep their order when message ids stop carrying it",
+        before=[("core", "0016_bound_authorship_and_reader_signatures")],
+        seed=_seed_conversations_with_sequential_ids,
+        check=_check_conversations_keep_their_order,
     ),
     UpgradeCase(
         name="channels and recipients from the first schema",

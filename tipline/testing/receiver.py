@@ -19,9 +19,12 @@ class Received:
 @dataclass
 class Receiver:
     """`down`: answer 503 to everything; `refuse_first`: answer 503 the first time a body is
-    seen; `delay`: seconds to wait before answering (a slow service)."""
+    seen; `delay`: seconds to wait before answering (a slow service); `redirect_to`: answer
+    307 with this address as Location (a receiver that sends its callers elsewhere)."""
 
     port: int = 0
+    host: str = "127.0.0.1"
+    redirect_to: str = ""
     down: bool = False
     refuse_first: bool = False
     delay: float = 0.0
@@ -32,7 +35,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def accepted(self) -> list[Received]:
         return list(self.requests)
@@ -41,15 +44,16 @@ class Receiver:
         with self._lock:
             first_time = request.body not in self._seen
             self._seen.add(request.body)
-            if self.down or (self.refuse_first and first_time):
+            if self.down or (self.refuse_first and first_time) or self.redirect_to:
                 self.refused.append(request)
-                return 503
+                return 307 if self.redirect_to else 503
             self.requests.append(request)
             return 200
 
 
-def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
-    receiver = Receiver()
+def start_receiver(host: str = "127.0.0.1") -> tuple[Receiver, ThreadingHTTPServer]:
+    """`host`: another loopback address (127.0.0.2) stands in for an internal service."""
+    receiver = Receiver(host=host)
 
     class Handler(BaseHTTPRequestHandler):
         def _handle(self):
@@ -57,16 +61,18 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             time.sleep(receiver.delay)
             status = receiver.answer(Received(self.command, self.path, dict(self.headers), body, time.time()))
             self.send_response(status)
+            if status == 307:
+                self.send_header("Location", receiver.redirect_to)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"{}")
 
-        do_POST = do_PUT = _handle
+        do_GET = do_POST = do_PUT = _handle
 
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
     receiver.port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server

@@ -52,8 +52,9 @@ def make_tip(channel_slug: str, text: str = "something happened", deadline=None,
     """A tip sent through the service layer, as the form would; returns (tip, receipt)."""
     import secrets
 
+    from tipline.core.conversation import Answer
     from tipline.core.models import Channel, Tip
-    from tipline.core.tips import Answer, submit_tip
+    from tipline.core.submission import submit_tip
 
     channel = Channel.objects.get(slug=channel_slug)
     answers = [Answer(key="tip", label="Your tip", kind="long_text", value=text)]

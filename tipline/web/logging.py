@@ -90,6 +90,9 @@ class HoldPublicLinesFilter(logging.Filter):
         public = is_public_request(request) if request is not None else _in_public_request.get()
         if not (public or getattr(record, "tipster_activity", False)):
             return True
+        # Held for up to an hour: without the request, which would keep its body and files in
+        # memory (a flood of refused uploads grew a server by gigabytes).
+        record.__dict__.pop("request", None)
         _held.hold(record)
         return False
 

@@ -14,7 +14,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 
 from tipline.web import logging as logging_rules
-from tipline.operations import metrics
+from tipline.web import metrics
 
 access_log = logging.getLogger("tipline.access")
 
@@ -49,6 +49,8 @@ def allows_passkeys(view):
 
 # Sent when someone signs out or leaves: the browser forgets everything this origin left.
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+# A recipient signing out: cookies are deleted one by one instead, all but the device cookie.
+SIGN_OUT_CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 def is_onion_host(host: str) -> bool:

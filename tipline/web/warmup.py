@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import get_resolver
 from django.utils import translation
 
-from tipline.operations import metrics
+from tipline.web import metrics
 
 
 def warm_up() -> None:

@@ -1,4 +1,4 @@
-"""Vouch for every public key there is now (tipline.accounts.public_keys): the upgrade
+"""Vouch for every public key there is now (tipline.core.public_keys): the upgrade
 trusts the database as it stands; from here on a key changed behind the site's back is
 refused."""
 

@@ -1,6 +1,8 @@
 """A public key swapped in the database is not sealed to: later tips go only to keys the
 site vouches for, the admins hear of the refused key, and the audit log records it."""
 
+from datetime import timedelta
+
 import nacl.public
 import pytest
 
@@ -9,7 +11,7 @@ from tipline.alerts.models import Event
 from tipline.audit.models import AuditEntry
 from tipline.casework import services
 from tipline.core.models import TipKeyGrant
-from tipline.core.tips import ChannelNotReceiving
+from tipline.core.submission import ChannelNotReceiving
 from tipline.testing.staff import make_staff, make_tip
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +38,20 @@ def test_a_tip_is_not_sealed_to_a_public_key_swapped_in_the_database(demo_channe
     assert AuditEntry.objects.filter(action="public-key-refused", target="ben").exists()
 
 
+def test_tipsters_attempts_that_find_a_refused_key_are_audited_once_an_hour_on_the_hour(demo_channels):
+    make_staff("ana", ["general"])
+    make_staff("ben", ["general"])
+    swap_in_attackers_key("ben")
+
+    make_tip("general", "first")
+    make_tip("general", "second")
+
+    [entry] = AuditEntry.objects.filter(action="public-key-refused", target="ben")
+    [refusal] = Event.objects.filter(kind="recipient-key-refused")
+    assert entry.at.minute == entry.at.second == 0
+    assert refusal.recorded_at.minute == refusal.recorded_at.second == refusal.recorded_at.microsecond == 0
+
+
 def test_a_channel_whose_every_key_was_swapped_takes_no_tip(demo_channels):
     make_staff("ana", ["general"])
     for username in User.objects.filter(channels__slug="general").values_list("username", flat=True):
@@ -54,3 +70,22 @@ def test_a_swapped_key_is_not_offered_for_a_grant(demo_channels):
     assert services.grantable(tip) == []
     with pytest.raises(services.CannotGrant):
         services.grant_access(ana.user, ana.private_key, tip.pk, "ben")
+
+
+def test_the_form_page_closed_by_a_swapped_key_tells_the_admins_once_an_hour(demo_channels, client):
+    make_staff("ana", ["general"])
+    recipients = sorted(User.objects.filter(channels__slug="general").values_list("username", flat=True))
+    for username in recipients:
+        swap_in_attackers_key(username)
+
+    pages = [client.get("/c/general/").content.decode() for _ in range(3)]
+
+    assert all("not taking tips right now" in page for page in pages)
+    refusals = Event.objects.filter(kind="recipient-key-refused", channel__slug="general")
+    assert [refusal.audience for refusal in refusals] == ["admins"]
+    assert sorted(AuditEntry.objects.filter(action="public-key-refused").values_list("target", flat=True)) == recipients
+    Event.objects.filter(pk=refusals[0].pk).update(recorded_at=refusals[0].recorded_at - timedelta(hours=2))
+
+    client.get("/c/general/")
+
+    assert Event.objects.filter(kind="recipient-key-refused").count() == 2

@@ -10,13 +10,12 @@ from django.utils import timezone
 
 from tipline.accounts.models import User
 from tipline.alerts import escalation
-from tipline.alerts.models import Event
+from tipline.alerts.models import AlertSent, Event
 from tipline.alerts.routes import RouteSpec, add_route
 from tipline.audit.models import AuditEntry
 from tipline.casework import services
 from tipline.core.models import Channel, Tip
 from tipline.jobs import deadlines
-from tipline.jobs.models import AlertSent
 from tipline.jobs.worker import run_ready_tasks
 from tipline.testing.staff import make_staff, make_tip
 

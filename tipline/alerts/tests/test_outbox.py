@@ -12,8 +12,8 @@ from tipline.alerts import delivery, fanout
 from tipline.alerts.health import channels_without_working_route, pending_report
 from tipline.alerts.models import Delivery, DeliveryStatus, Event
 from tipline.alerts.routes import RouteSpec, add_route, remove_route
-from tipline.operations.deployment import find_problems
 from tipline.jobs.worker import run_ready_tasks
+from tipline.operations.deployment import find_problems
 from tipline.testing.staff import make_tip
 
 

@@ -3,6 +3,7 @@ command line too; entries never hold tip content."""
 
 import pytest
 
+from tipline.audit.checkpoints import write_checkpoint
 from tipline.audit.models import AuditEntry
 from tipline.audit.services import record, verify_chain
 
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.django_db
 def chain():
     for number in range(5):
         record("ana", "status-changed", f"tip-{number}", old="new", new="in_review")
+    write_checkpoint()
     return list(AuditEntry.objects.order_by("id"))
 
 
@@ -68,12 +70,15 @@ def test_tipline_audit_verify_reports_the_first_broken_link(tmp_path):
     run_tipline(data_dir, "init")
     run_tipline(data_dir, "createuser", "alex", "--role", "admin")
     run_tipline(data_dir, "resetuser", "alex")
+    unwitnessed = run_tipline(data_dir, "audit", "verify")
+    run_tipline(data_dir, "audit", "checkpoint")
 
     intact = run_tipline(data_dir, "audit", "verify")
     with sqlite3.connect(data_dir / "tipline.sqlite3") as database:
         database.execute("UPDATE audit_auditentry SET actor = 'mallory' WHERE id = 1")
     broken = run_tipline(data_dir, "audit", "verify")
 
+    assert unwitnessed.returncode == 1 and "no checkpoint" in unwitnessed.stdout
     assert intact.returncode == 0 and "2 entries, the chain is intact" in intact.stdout
     assert broken.returncode == 1 and "broken at entry 1" in broken.stdout
 
@@ -101,7 +106,11 @@ def test_checkpoints_and_a_new_secret_key_from_the_command_line(tmp_path):
     run_tipline(other, "init")
     run_tipline(other, "createuser", "dana", "--role", "admin")
     (other / "secret_key").rename(other / "secret_key.old")
-    run_tipline(other, "check")  # writes a new secret key
+    refused = run_tipline(other, "check")  # no command but init makes a replacement
+    assert refused.returncode == 1 and "is missing, but a key was made" in refused.stderr
+    assert not (other / "secret_key").exists()
+    replaced = run_tipline(other, "init")  # the rotation of docs/deployment.md: init writes the new key
+    assert "run tipline rekey OLD_FILE now" in replaced.stderr
     before = run_tipline(other, "audit", "verify")
     rekeyed = run_tipline(other, "rekey", str(other / "secret_key.old"))
     after = run_tipline(other, "audit", "verify")

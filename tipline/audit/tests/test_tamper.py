@@ -1,6 +1,7 @@
 """An attacker who can write the database but does not hold the secret key file cannot
 rewrite the audit log undetected: the chain is keyed, and signed checkpoints kept outside
-the database catch rows removed even when the chain and its head are made consistent."""
+the database catch rows removed even when the chain and its head are made consistent, and
+the checkpoints are chained, so that a checkpoint file deleted or cut back is found too."""
 
 import hashlib
 import json
@@ -110,3 +111,102 @@ def test_entries_after_the_latest_checkpoint_are_counted_as_not_yet_covered(chai
     report = verify_chain()
 
     assert report.intact and report.uncovered == 1
+
+
+def test_cutting_the_checkpoint_file_back_to_an_earlier_line_is_found(chain, checkpoint_file):
+    earlier = checkpoint_file.read_text()
+    record("ana", "tip-opened", "tip-later")
+    checkpoints.write_checkpoint()
+    AuditEntry.objects.filter(target="tip-later").delete()
+    ChainHead.objects.update(last_hash=chain[-1].entry_hash)
+    checkpoint_file.write_text(earlier)
+
+    report = verify_chain()
+
+    assert not report.intact and "ends at checkpoint 1, but 2 were written" in report.reason
+
+
+def test_deleting_the_checkpoint_file_is_found(chain, checkpoint_file):
+    checkpoint_file.unlink()
+
+    report = verify_chain()
+
+    assert not report.intact and "ends at checkpoint 0, but 1 were written" in report.reason
+
+
+def test_removing_a_middle_checkpoint_line_is_found(chain, checkpoint_file):
+    checkpoints.write_checkpoint()
+    checkpoints.write_checkpoint()
+    first, _, third = checkpoint_file.read_text().splitlines()
+    checkpoint_file.write_text(f"{first}\n{third}\n")
+
+    report = verify_chain()
+
+    assert not report.intact and "line 2" in report.reason and "does not follow" in report.reason
+
+
+def test_checkpoints_written_after_a_deletion_do_not_hide_it(chain, checkpoint_file):
+    checkpoint_file.unlink()
+    checkpoints.write_checkpoint()
+
+    assert not verify_chain().intact
+
+
+def test_entries_with_no_checkpoint_at_all_do_not_verify(checkpoint_file):
+    record("ana", "tip-opened", "tip-0")
+
+    report = verify_chain()
+
+    assert not report.intact and "no checkpoint" in report.reason
+
+
+def test_checkpoints_of_the_unchained_format_still_verify_and_the_chain_continues_after_them(checkpoint_file):
+    from tipline.audit.services import audit_key
+
+    record("ana", "tip-opened", "tip-0")
+    entry = AuditEntry.objects.get()
+    old = checkpoints.Checkpoint(entries=1, last_id=entry.id, head=entry.entry_hash, at="2026-11-01T12:00:00+00:00")
+    checkpoint_file.write_text(json.dumps(old.fields() | {"mac": checkpoints._mac(old, audit_key())}) + "\n")
+    ChainHead.objects.update(checkpoint_sequence=0, checkpoint_mac="")
+    assert verify_chain().intact
+
+    record("ana", "tip-opened", "tip-1")
+    written = checkpoints.write_checkpoint()
+
+    assert written.sequence == 1 and verify_chain().intact
+
+
+def test_the_default_checkpoint_file_is_outside_the_data_directory(tmp_path):
+    from tipline.config import default_checkpoint_file
+
+    data_dir = tmp_path / "var" / "tipline"
+
+    default = default_checkpoint_file(data_dir)
+
+    assert default == tmp_path / "var" / "tipline-audit" / "checkpoints.jsonl" and data_dir not in default.parents
+
+
+def test_checkpoints_at_the_old_default_place_are_moved_and_still_count(settings, tmp_path, caplog):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "data-audit" / "checkpoints.jsonl"
+    record("ana", "tip-opened", "tip-0")
+    checkpoints.write_checkpoint()
+    settings.AUDIT_CHECKPOINT_FILE.rename(settings.DATA_DIR / "audit-checkpoints.jsonl")
+
+    report = verify_chain()
+
+    assert report.intact and settings.AUDIT_CHECKPOINT_FILE.is_file()
+    assert "audit checkpoints moved from" in caplog.text
+
+
+def test_tipline_check_names_checkpoints_kept_in_the_data_directory(settings):
+    from tipline.operations.deployment import find_problems
+
+    settings.AUDIT_CHECKPOINT_FILE = settings.DATA_DIR / "audit-checkpoints.jsonl"
+    inside = find_problems()
+    configuration = find_problems(configuration_only=True)  # the server's ExecStartPre still starts it
+    settings.AUDIT_CHECKPOINT_FILE = settings.DATA_DIR.with_name("elsewhere") / "checkpoints.jsonl"
+
+    assert any("audit checkpoints" in problem for problem in inside)
+    assert not any("audit checkpoints" in problem for problem in configuration + find_problems())

@@ -26,6 +26,8 @@ MATRIX = [
     ("post", "/staff/tips/{tip}/triage/", TIP_PAGE),
     ("post", "/staff/tips/{tip}/grant/", TIP_PAGE),
     ("post", "/staff/tips/{tip}/export/", TIP_PAGE),
+    ("get", "/staff/tips/{tip}/destroy/", TIP_PAGE),
+    ("post", "/staff/tips/{tip}/destroy/", TIP_PAGE),  # recipient A destroys it: the later roles find nothing either way
     ("get", "/staff/tips/{tip}/files/{file}/", TIP_PAGE),
     ("get", "/staff/admin/", ADMIN_PAGE),
     ("get", "/staff/admin/users/", ADMIN_PAGE),
@@ -38,7 +40,7 @@ MATRIX = [
 ]
 POST_DATA = {
     "reply": {"text": "a reply"}, "note": {"text": "a note"},
-    "triage": {"status": "in_review", "labels": "", "assignee": ""}, "grant": {"grantee": "cy"},
+    "triage": {"status": "in_review", "labels": "", "assignee": ""}, "grant": {"grantee": "cy"}, "destroy": {"confirm": "on"},
 }
 
 

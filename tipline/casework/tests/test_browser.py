@@ -77,6 +77,10 @@ def test_first_sign_in_then_triage_reply_grant_and_export(live_server, page, new
     page.get_by_label("Your tip").check()  # leave the answer out of the copy
     page.fill("#id_passages", "three hours")
     screenshot(page, "staff-handover")
+    page.get_by_role("button", name="Download the PDF").click()  # the passage is only in the part left out
+    assert page.locator(".notice li").all_inner_texts() == ["three hours"]
+    screenshot(page, "staff-handover-unmatched")
+    page.get_by_label("Make the copy anyway").check()
     with page.expect_download() as handed_over:
         page.get_by_role("button", name="Download the PDF").click()
     assert handed_over.value.suggested_filename.endswith("-redacted.pdf")

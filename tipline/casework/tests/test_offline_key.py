@@ -14,11 +14,11 @@ from django.test import Client
 
 from tipline.accounts.tokens import create_token
 from tipline.api.tests.conftest import bearer
+from tipline.base.site_keys import site_key
 from tipline.core import offline_keys
 from tipline.core.channel_schema import ChannelSpec, import_channel, parse_document
 from tipline.core.models import Channel, ChannelKey, Tip
-from tipline.core.site_keys import site_key
-from tipline.core.tips import ChannelNotReceiving, channel_is_receiving
+from tipline.core.submission import ChannelNotReceiving, channel_is_receiving
 from tipline.crypto import aead, channel_keys, content, files, recipient_keys, tip_keys
 from tipline.crypto.encoding import b64, from_b64
 from tipline.crypto.errors import DecryptionError
@@ -136,7 +136,8 @@ def test_no_key_no_tips_and_a_key_swapped_in_the_database_is_refused(vault, clie
     ChannelKey.objects.filter(channel=channel).update(public_key=recipient_keys.generate_key_pair().public_key)
     assert not channel_is_receiving(channel)
     with pytest.raises(ChannelNotReceiving):
-        from tipline.core.tips import Answer, submit_tip
+        from tipline.core.conversation import Answer
+        from tipline.core.submission import submit_tip
 
         submit_tip(channel, [Answer("tip", "Your tip", "long_text", "x")], None, [], "form-token")
     assert channel.alert_events.filter(kind="channel-key-refused").exists()
@@ -239,7 +240,7 @@ def test_an_offline_key_channel_cannot_also_let_tipsters_leave_recipients_out():
 
 
 def test_a_new_secret_key_file_vouches_again_for_the_channel_key(vault, settings):
-    from tipline.accounts.public_keys import revouch_all
+    from tipline.core.public_keys import revouch_all
 
     channel = Channel.objects.get(slug="vault")
     old_secret = settings.SECRET_KEY
@@ -291,7 +292,8 @@ def test_the_access_page_of_an_offline_key_channel_points_to_the_key_hand_over(v
 
 
 def _submit_to(channel: Channel):
-    from tipline.core.tips import Answer, submit_tip
+    from tipline.core.conversation import Answer
+    from tipline.core.submission import submit_tip
 
     return submit_tip(channel, [Answer("tip", "Your tip", "long_text", TIP_TEXT)], None, [], "form-token")
 
@@ -327,6 +329,20 @@ def test_a_retired_key_made_current_again_in_the_database_takes_no_tip(vault):
     assert not channel_is_receiving(channel)
 
 
+def test_attempts_on_a_channel_whose_key_was_swapped_are_audited_once_an_hour_on_the_hour(vault):
+    from tipline.audit.models import AuditEntry
+
+    channel = Channel.objects.get(slug="vault")
+    ChannelKey.objects.filter(channel=channel).update(public_key=recipient_keys.generate_key_pair().public_key)
+    for _attempt in range(2):
+        with pytest.raises(ChannelNotReceiving):
+            _submit_to(channel)
+
+    [entry] = AuditEntry.objects.filter(action="channel-key-refused", target="vault")
+    times = [entry.at] + list(channel.alert_events.filter(kind="channel-key-refused").values_list("recorded_at", flat=True))
+    assert len(times) == 3 and all(moment.minute == moment.second == moment.microsecond == 0 for moment in times)
+
+
 def test_offline_key_switched_off_in_the_database_takes_no_tip_sealed_to_the_servers_keys(vault):
     people, _pair = vault
     channel = Channel.objects.get(slug="vault")
@@ -349,7 +365,7 @@ def test_an_admin_cannot_switch_offline_key_off_once_the_channel_has_a_key(vault
     with pytest.raises(ChannelFormatError, match="stays offline-key"):
         save_channel("ana", parse_document(VAULT.replace("offline_key: true", "offline_key: false")), ["ana"])
     channel = Channel.objects.get(slug="vault")
-    assert channel.offline_key and list(channel.recipients.values_list("username", flat=True)) == ["ana", "ben"]
+    assert channel.offline_key and sorted(channel.recipients.values_list("username", flat=True)) == ["ana", "ben"]
     # Before any key is set, nothing is sealed yet: the setting may still change.
     import_channel(parse_document(VAULT.replace("slug: vault", "slug: draft")))
     save_channel("ana", parse_document(VAULT.replace("slug: vault", "slug: draft").replace("offline_key: true", "offline_key: false")))
@@ -364,3 +380,14 @@ def test_a_reader_on_a_channel_that_is_no_longer_offline_key_is_told_so(vault):
     assert answer.status_code == 409 and "not an offline-key channel" in answer.json()["message"]
     missing = api.get("/api/v1/channels/nowhere/offline-key")
     assert missing.status_code == 404 and "No channel nowhere" in missing.json()["message"]
+
+
+def test_the_form_page_of_a_channel_whose_key_was_swapped_tells_admins_and_recipients_once(vault, client):
+    channel = Channel.objects.get(slug="vault")
+    ChannelKey.objects.filter(channel=channel).update(public_key=recipient_keys.generate_key_pair().public_key)
+
+    pages = [client.get("/c/vault/").content.decode() for _ in range(2)]
+
+    assert all("not taking tips right now" in page for page in pages)
+    told = sorted(channel.alert_events.filter(kind="channel-key-refused").values_list("audience", flat=True))
+    assert told == ["admins", "recipients"]

@@ -95,7 +95,7 @@ def test_notes_are_encrypted_and_stay_with_recipients(signed_in, tip_with_file):
 
 
 def test_a_receipt_and_a_copy_of_the_database_open_no_internal_note(signed_in, tip_with_file):
-    from tipline.core.tips import find_tip_by_receipt
+    from tipline.core.check_in import find_tip_by_receipt
 
     tip, receipt, _tipster = tip_with_file
     signed_in["alpha"].post(f"/staff/tips/{tip.id}/note/", {"text": "The tipster is the night guard, we think."})
@@ -108,7 +108,7 @@ def test_a_receipt_and_a_copy_of_the_database_open_no_internal_note(signed_in, t
 
 
 def test_notes_from_before_team_keys_move_to_one_when_a_recipient_opens_the_tip(signed_in, tip_with_file, two_channels):
-    from tipline.core.tips import find_tip_by_receipt
+    from tipline.core.check_in import find_tip_by_receipt
     from tipline.crypto import content, tip_keys
 
     tip, receipt, _tipster = tip_with_file

@@ -5,9 +5,14 @@ import json
 import pytest
 import yaml
 
-from tipline.core.channel_schema import ChannelFormatError, export_channel, import_channel, parse_document
-from tipline.operations.demo import DEMO_CHANNEL_FILES
+from tipline.core.channel_schema import (
+    ChannelFormatError,
+    export_channel,
+    import_channel,
+    parse_document,
+)
 from tipline.core.models import Channel
+from tipline.operations.demo import DEMO_CHANNEL_FILES
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ from django.test import Client
 from django.utils import timezone
 
 from tipline.config import blob_storage
+from tipline.core.attachments import file_chunks, submitted_files
+from tipline.core.conversation import open_tip_for_recipient
 from tipline.core.models import Tip
-from tipline.core.tips import file_chunks, open_tip_for_recipient, submitted_files
 from tipline.intake.tests.helpers import post_tip
 from tipline.jobs import retention
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tipline.core.shared_cache import SafeRedisSerializer, SharedMemoryCache
+from tipline.base.shared_cache import SafeRedisSerializer, SharedMemoryCache
 
 
 class Boom:
@@ -114,6 +114,8 @@ def test_the_default_cache_directory_cannot_be_guessed_by_another_user(tmp_path)
 
     guessable = hashlib.blake2b(str(tmp_path / "a").encode(), digest_size=8, person=b"tipline-runtime").hexdigest()
     assert guessable not in first and first != other
+    for made in (first, other):  # each process makes its directory as it starts
+        Path(made).rmdir()
 
 
 def test_tipline_check_names_a_cache_directory_that_is_not_the_services_alone(tmp_path, settings):
@@ -123,7 +125,7 @@ def test_tipline_check_names_a_cache_directory_that_is_not_the_services_alone(tm
     wide.mkdir()
     wide.chmod(0o777)
     settings.RUNTIME_DIR = wide
-    settings.CACHES = {"default": {"BACKEND": "tipline.core.shared_cache.SharedMemoryCache", "LOCATION": str(wide)}}
+    settings.CACHES = {"default": {"BACKEND": "tipline.base.shared_cache.SharedMemoryCache", "LOCATION": str(wide)}}
     (problem,) = _runtime_problems()
     assert str(wide) in problem and "refuses it" in problem
     wide.chmod(0o700)
@@ -169,3 +171,43 @@ def test_an_hourly_key_an_older_version_pickled_is_replaced_not_used(tmp_path):
     database.commit()
     fresh = throttle.hourly_key("client")
     assert isinstance(fresh, bytes) and len(fresh) == 32 and throttle.hourly_key("client") == fresh
+
+
+COUNT_A_REQUEST = (
+    "import os, json; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'\n"
+    "import django; django.setup()\n"
+    "from django.conf import settings; from django.core.cache import cache\n"
+    "from tipline.operations.deployment import _runtime_problems\n"
+    "cache.add('requests', 0, 600)\n"
+    "print(json.dumps([str(settings.RUNTIME_DIR), cache.incr('requests'), _runtime_problems()]))"
+)
+
+
+def count_a_request(data_dir: Path) -> tuple[str, int, list]:
+    """One process of the site (no TIPLINE_RUNTIME_DIR): where its cache is, the shared count."""
+    environment = {key: value for key, value in os.environ.items() if key not in ("TIPLINE_RUNTIME_DIR", "TIPLINE_CACHE_URL")}
+    answer = subprocess.run([sys.executable, "-c", COUNT_A_REQUEST], env=environment | {"TIPLINE_DATA_DIR": str(data_dir)},
+                            capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stderr
+    return tuple(__import__("json").loads(answer.stdout))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a directory owned by another user")
+def test_a_directory_planted_under_the_derived_name_leaves_the_site_counting_in_another(tmp_path):
+    import shutil
+
+    nobody = pwd.getpwnam("nobody")
+    derived = Path(count_a_request(tmp_path / "data")[0])
+    shutil.rmtree(derived)  # as after a reboot: /dev/shm is empty, and someone noted the name
+    derived.mkdir(mode=0o700)
+    os.chown(derived, nobody.pw_uid, nobody.pw_gid)
+    try:
+        first, second = count_a_request(tmp_path / "data"), count_a_request(tmp_path / "data")
+        assert first[0] == second[0] != str(derived) and Path(first[0]).parent == derived.parent
+        assert (first[1], second[1]) == (1, 2)  # every process counts in the one cache
+        assert Path(first[0]).stat().st_uid == os.getuid() and not Path(first[0]).stat().st_mode & 0o077
+        (problem,) = second[2]
+        assert "Another user made" in problem and first[0] in problem
+    finally:
+        shutil.rmtree(derived)
+        shutil.rmtree(count_a_request(tmp_path / "data")[0], ignore_errors=True)

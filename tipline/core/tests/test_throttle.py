@@ -40,7 +40,7 @@ def test_two_server_processes_share_one_limit():
 
 
 def test_the_shared_cache_lives_in_memory_backed_storage_only():
-    assert settings.CACHES["default"]["BACKEND"] == "tipline.core.shared_cache.SharedMemoryCache"
+    assert settings.CACHES["default"]["BACKEND"] == "tipline.base.shared_cache.SharedMemoryCache"
     cache.set("probe", 1)
     assert str(settings.RUNTIME_DIR).startswith("/dev/shm/")
     assert not str(settings.RUNTIME_DIR).startswith(str(settings.DATA_DIR))
@@ -74,3 +74,22 @@ def test_expired_counters_do_not_pile_up():
 
     rows = sqlite3.connect(Path(settings.RUNTIME_DIR) / "cache.sqlite3").execute("SELECT COUNT(*) FROM entries").fetchone()[0]
     assert rows == 1
+
+
+def test_a_holder_past_its_first_uses_gets_only_the_lowest_quarter_and_refusals_cost_nothing():
+    from tipline.core import throttle
+
+    pool = f"fair-pool-{time.time_ns()}"
+
+    def use(holder: str) -> bool:
+        try:
+            throttle.spend_fairly(pool, 8, holder_scope=f"{pool}:{holder}")
+            return True
+        except throttle.Throttled:
+            return False
+
+    greedy = [use("greedy") for _ in range(5)]  # 2 first uses, then the lowest quarter (2) is full
+    others = [use(f"tipster-{number}") for number in range(6)]
+
+    assert greedy == [True, True, False, False, False]
+    assert others == [True] * 6 and not use("tipster-last")  # the 8 of the minute, none lost to refusals

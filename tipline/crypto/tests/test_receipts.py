@@ -106,3 +106,13 @@ def test_the_same_receipt_typed_differently_derives_the_same_keys():
     typed_again = receipts.derive_receipt_keys(receipt.replace(" ", "-"), SALT, INSECURE_FAST_PARAMS)
 
     assert typed_once == typed_again
+
+
+def test_the_lookup_tag_is_the_same_however_typed_and_differs_under_another_key():
+    receipt, key = receipts.new_receipt(), bytes(range(32))
+
+    tag = receipts.lookup_tag(receipt, key)
+
+    assert len(tag) == receipts.LOOKUP_TAG_BYTES
+    assert receipts.lookup_tag(receipt.replace(" ", "-"), key) == tag
+    assert receipts.lookup_tag(receipt, bytes(32)) != tag

@@ -9,11 +9,18 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from tipline.core.conversation import Answer
 from tipline.core.models import Tip
-from tipline.core.tips import Answer, submit_tip
+from tipline.core.submission import submit_tip
 from tipline.insider import redemption
 from tipline.insider.models import IssuanceCount, IssuerKey, Member, SpentToken
-from tipline.insider.tests.conftest import fetch, make_channel, make_organisation, periods_ago, send
+from tipline.insider.tests.conftest import (
+    fetch,
+    make_channel,
+    make_organisation,
+    periods_ago,
+    send,
+)
 from tipline.token_client import Token
 
 

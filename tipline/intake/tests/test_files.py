@@ -4,14 +4,15 @@ tipster told what was cleaned; files readable by recipients only as ciphertext a
 import html
 import io
 
+import pikepdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-import pikepdf
 
+from tipline.core.attachments import file_chunks, submitted_files
+from tipline.core.conversation import open_tip_for_recipient
 from tipline.core.models import Channel, Tip
-from tipline.core.tips import file_chunks, open_tip_for_recipient, submitted_files
 from tipline.intake.tests.helpers import post_tip
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,87 @@ def test_stored_files_show_only_a_size_bucket_not_their_exact_size(client, recip
     assert min(on_disk.values()) > 16_000  # one byte is stored as large as a small document
     stored = stored_files(recipient_keys)
     assert {name: len(data) for name, (data, _) in stored.items()} == sizes
+
+
+def test_a_tip_whose_files_find_every_cleaning_turn_taken_is_refused_at_once_with_its_text_kept(client, recipient_keys, settings):
+    from tipline.core import metadata
+    from tipline.intake.tests.test_upload_leaks import blobs_on_disk
+
+    with metadata.cleaning_turn(settings.CLEANING_PARALLEL), metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"):
+        busy = post_tip(client, "general", {"answer-tip": "Photos of the depot"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+        text_only = post_tip(client, "general", {"answer-tip": "No files, just words"})
+        not_to_clean = post_tip(client, "general", {"answer-tip": "A note"}, files=[SimpleUploadedFile("note.txt", b"plain")])
+    afterwards = post_tip(client, "general", {"answer-tip": "Photos again"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+
+    page = html.unescape(busy.content.decode())
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "60"
+    assert "Many files are being cleaned for other tipsters right now" in page and "Photos of the depot" in page
+    assert (text_only.status_code, not_to_clean.status_code, afterwards.status_code) == (200, 200, 200)
+    assert Tip.objects.count() == 3
+    assert len(blobs_on_disk()) == 2  # the note and the cleaned photo sent afterwards; nothing of the refused tip
+
+
+def test_a_small_photo_is_cleaned_while_large_images_hold_every_turn_of_theirs(client, recipient_keys, settings):
+    from tipline.core import metadata
+
+    settings.SMALL_CLEANING_PIXELS = 64 * 48  # one photo of jpeg_with_exif's size, not two
+    with metadata.cleaning_turn(settings.CLEANING_PARALLEL):  # as a flood of large images holds it
+        small = post_tip(client, "general", {"answer-tip": "One photo"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+        two = [SimpleUploadedFile(f"photo{number}.jpg", jpeg_with_exif()) for number in range(2)]
+        too_many_pixels = post_tip(client, "general", {"answer-tip": "Two photos"}, files=two)
+        not_measured = post_tip(client, "general", {"answer-tip": "A GIF"}, files=[SimpleUploadedFile("a.gif", gif_bytes())])
+
+    assert (small.status_code, too_many_pixels.status_code, not_measured.status_code) == (200, 503, 503)
+    data, note = stored_files(recipient_keys)["photo.jpg"]
+    assert SECRET.encode() not in data and note.startswith("location, camera, dates")
+
+
+def test_the_turns_for_small_photos_are_bounded_too(client, recipient_keys, settings):
+    from tipline.core import metadata
+
+    with metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"):  # short work, but request threads are few
+        busy = post_tip(client, "general", {"answer-tip": "One photo"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+
+    assert busy.status_code == 503 and Tip.objects.count() == 0
+
+
+def test_an_animated_png_takes_the_turn_for_large_files_whatever_its_frame_size(client, recipient_keys, settings):
+    from tipline.core import metadata
+
+    animated = io.BytesIO()
+    frames = [Image.new("RGB", (8, 8), (number, 0, 0)) for number in range(3)]
+    frames[0].save(animated, format="PNG", save_all=True, append_images=frames[1:])
+    with metadata.cleaning_turn(settings.CLEANING_PARALLEL):  # each frame would be decoded: its header does not tell the cost
+        busy = post_tip(client, "general", {"answer-tip": "Frames"}, files=[SimpleUploadedFile("a.png", animated.getvalue())])
+
+    assert busy.status_code == 503
+
+
+def gif_bytes() -> bytes:
+    output = io.BytesIO()
+    Image.new("P", (8, 8)).save(output, format="GIF")
+    return output.getvalue()
+
+
+def test_a_follow_up_with_files_is_refused_at_once_while_every_cleaning_turn_is_taken(client, recipient_keys, settings):
+    from tipline.core import metadata
+    from tipline.core.models import Message
+    from tipline.intake.tests.helpers import receipt_in
+
+    receipt = receipt_in(post_tip(client, "general", {"answer-tip": "First"}))
+    client.post("/check/", {"receipt": receipt})
+
+    def by_the_api():
+        files = [SimpleUploadedFile("b.jpg", jpeg_with_exif())]
+        return client.post("/api/v1/followup/messages", {"receipt": receipt, "text": "By the API", "files": files})
+
+    with metadata.cleaning_turn(settings.CLEANING_PARALLEL), metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"):
+        page = client.post("/check/your-tip/", {"text": "Here is the photo", "files": [SimpleUploadedFile("photo.jpg", jpeg_with_exif())]})
+        api_busy = by_the_api()
+    api_later = by_the_api()
+
+    assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+    assert "Here is the photo" in html.unescape(page.content.decode())
+    assert (api_busy.status_code, api_busy.json()["code"], api_busy.headers["Retry-After"]) == (503, "cleaning_busy", "60")
+    assert api_later.status_code == 201
+    assert Message.objects.count() == 1

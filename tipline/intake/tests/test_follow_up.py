@@ -7,8 +7,12 @@ from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tipline.core.conversation import (
+    add_message,
+    open_tip_for_recipient,
+    read_conversation,
+)
 from tipline.core.models import Author, Tip
-from tipline.core.tips import add_message, open_tip_for_recipient, read_conversation
 from tipline.crypto import receipts
 from tipline.intake.tests.helpers import post_tip, receipt_in
 
@@ -144,12 +148,12 @@ def test_receipt_attempts_are_throttled_per_receipt_and_site_wide(client, sent, 
 
 
 def test_a_tip_stored_under_older_receipt_parameters_still_opens(client, sent, monkeypatch):
-    from tipline.core import tips
+    from tipline.core import check_in
     from tipline.crypto.kdf import KdfParams, KdfPolicy
 
     receipt, _tip = sent
-    raised = KdfPolicy(password=tips.kdf_policy().password, receipt=KdfParams(opslimit=2, memlimit=16 * 1024))
-    monkeypatch.setattr(tips, "kdf_policy", lambda: raised)  # parameters raised since the tip was sent
+    raised = KdfPolicy(password=check_in.kdf_policy().password, receipt=KdfParams(opslimit=2, memlimit=16 * 1024))
+    monkeypatch.setattr(check_in, "kdf_policy", lambda: raised)  # parameters raised since the tip was sent
 
     assert enter(client, receipt).status_code == 302
 

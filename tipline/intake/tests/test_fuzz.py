@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tipline.core.conversation import open_tip_for_recipient, read_answers
 from tipline.core.models import Tip
-from tipline.core.tips import open_tip_for_recipient, read_answers
 from tipline.intake.forms import new_form_token
 
 pytestmark = pytest.mark.django_db

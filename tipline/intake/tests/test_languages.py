@@ -98,7 +98,7 @@ def test_a_channel_speaks_the_tipsters_language_and_stores_answers_as_written(db
     assert "<h1>السجون</h1>" in page and "ماذا حدث؟" in page and '<option value="South wing">الجناح الجنوبي</option>' in page
     assert "<h1>Prisons</h1>" in Client().get("/es/c/prisons/").content.decode()  # no Spanish text: as written
 
-    from tipline.core.tips import open_tip_for_recipient, read_answers
+    from tipline.core.conversation import open_tip_for_recipient, read_answers
     from tipline.intake.forms import new_form_token
 
     Client().post("/ar/c/prisons/", {"form_token": new_form_token(), "answer-what": "شيء", "answer-where": "South wing"})

@@ -9,8 +9,8 @@ from django.db import DatabaseError
 from django.test import Client
 
 from tipline.core import blobs
+from tipline.core.conversation import open_tip_for_recipient, read_answers
 from tipline.core.models import Channel, Tip, TipKeyGrant
-from tipline.core.tips import open_tip_for_recipient, read_answers
 from tipline.crypto import receipts
 from tipline.intake.tests.helpers import post_tip, receipt_in, time_sensitive_answers
 from tipline.testing import environment

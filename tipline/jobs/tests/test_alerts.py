@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from tipline.accounts.models import User
+from tipline.alerts.models import AlertSent, DigestItem
 from tipline.core.models import Tip
 from tipline.jobs import deadlines
-from tipline.jobs.models import AlertSent, DigestItem
 from tipline.jobs.worker import DEADLINE_SCAN, claim_slot, run_ready_tasks, schedule_due
 from tipline.testing.staff import make_tip
 
@@ -77,8 +77,8 @@ def test_a_passed_deadline_on_a_tip_in_review_is_not_alerted(desk, email_route):
 
 
 def test_new_tips_and_messages_are_announced_without_content_and_quiet_users_get_a_digest(desk, email_route):
+    from tipline.core.conversation import add_message, open_tip_for_recipient
     from tipline.core.models import Author
-    from tipline.core.tips import add_message, open_tip_for_recipient
 
     tip, _ = make_tip("desk", MARKER)
     ana = desk[0]

@@ -8,11 +8,11 @@ from django.test import Client
 from django.utils import timezone
 
 from tipline.accounts.models import User
+from tipline.alerts.models import AlertSent
 from tipline.casework.inbox import inbox_page
 from tipline.core import duties
 from tipline.core.models import Channel, Message, Tip
 from tipline.jobs import duty_reminders
-from tipline.jobs.models import AlertSent
 from tipline.jobs.worker import run_ready_tasks
 from tipline.testing.staff import make_staff, make_tip, sign_in
 
@@ -121,7 +121,7 @@ def test_the_report_matches_a_seeded_set_of_tips(desk, admin):
     spam, _ = make_tip("desk", "spam")
     Tip.objects.filter(pk=spam.pk).update(status="spam")
 
-    (row,) = duties.report(Channel.objects.filter(slug="desk"), now - timedelta(days=365), now + timedelta(days=1), now)
+    (row,) = duties.report(Channel.objects.filter(slug="desk"), now - timedelta(days=365), now + timedelta(days=1), now, admin.user)
 
     assert row.tips == 5
     assert (row.acknowledgement.in_time, row.acknowledgement.late, row.acknowledgement.pending) == (2, 1, 1)

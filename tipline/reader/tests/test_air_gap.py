@@ -11,8 +11,9 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tipline.core.check_in import find_tip_by_receipt
+from tipline.core.conversation import read_conversation
 from tipline.core.models import Tip
-from tipline.core.tips import find_tip_by_receipt, read_conversation
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.jobs.retention import purge
 from tipline.reader import cli

@@ -42,7 +42,7 @@ def _fails_in_one_line(profile, *arguments, capsys) -> str:
 
 
 def test_keys_the_server_puts_in_a_tips_box_are_refused_so_no_note_or_reply_is_sealed_to_them(live_server, vault_desk, tmp_path, monkeypatch, capsys):
-    from tipline.core.tips import find_tip_by_receipt
+    from tipline.core.check_in import find_tip_by_receipt
 
     _people, tokens = vault_desk
     ana = _init(live_server, tokens, tmp_path, monkeypatch, capsys)

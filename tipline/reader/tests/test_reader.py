@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from tipline.core.models import Channel, ChannelKey, Note, Tip
-from tipline.core.tips import channel_is_receiving
-from tipline.intake.tests.helpers import RECEIPT_PATTERN
-from tipline.accounts.public_keys import vouch_channel_key
+from tipline.core.public_keys import vouch_channel_key
+from tipline.core.submission import channel_is_receiving
 from tipline.crypto import content, recipient_keys, tip_keys
+from tipline.intake.tests.helpers import RECEIPT_PATTERN
 from tipline.reader import cli
 from tipline.reader.profile import ReaderError
 from tipline.reader.tests.conftest import PASSPHRASE, run_reader
@@ -220,7 +220,7 @@ def test_what_a_tipster_writes_cannot_act_on_the_recipients_terminal(live_server
 
 
 def test_a_note_sealed_in_the_reader_does_not_open_with_the_tipsters_receipt(live_server, vault_desk, tmp_path, monkeypatch, capsys):
-    from tipline.core.tips import find_tip_by_receipt
+    from tipline.core.check_in import find_tip_by_receipt
 
     _people, tokens = vault_desk
     ana = tmp_path / "ana"
@@ -237,7 +237,7 @@ def test_a_note_sealed_in_the_reader_does_not_open_with_the_tipsters_receipt(liv
 
 
 def test_a_tip_from_before_team_keys_gets_one_with_its_first_note_in_the_reader(live_server, vault_desk, tmp_path, monkeypatch, capsys):
-    from tipline.core.tips import find_tip_by_receipt
+    from tipline.core.check_in import find_tip_by_receipt
 
     _people, tokens = vault_desk
     ana = tmp_path / "ana"

@@ -17,6 +17,12 @@
 
   async function run(area) {
     var options = await (await post(area.dataset.options, {})).json();
+    if (options.error) {  // e.g. the sign-in is no longer recent: the page to type the password again
+      if (options.next) {
+        window.location.href = options.next;
+      }
+      throw new Error(options.error);
+    }
     var credential = area.dataset.mode === "register"
       ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })
       : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });

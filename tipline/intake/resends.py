@@ -1,7 +1,7 @@
 """Telling a tip sent again by mistake (Back, then Send) from a new one, without keeping
 what it says: a keyed hash of the browser's CSRF cookie, the channel, the answers and the
 files' names and sizes is kept for an hour in the shared cache (memory or Redis), under a
-random key that lives only there and is replaced every hour (throttle.hourly_key). The
+key of the hour derived from the secret key that the cache never holds (throttle.hourly_key). The
 cookie makes it one browser's: another tipster sending the same words is a new tip."""
 
 import hashlib

@@ -5,12 +5,11 @@ later tips sealed to it. A key that fails the check is refused and the admins ar
 
 import hashlib
 import hmac
-from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
-from tipline.core.site_keys import site_key
+from tipline.base.site_keys import site_key
 
 
 def vouch(user_id: int, public_key: bytes, secret: str | None = None) -> bytes:
@@ -26,6 +25,17 @@ def vouch_channel_key(channel_id: int, generation: int, public_key: bytes, secre
 def vouch_channel_mode(channel_id: int, offline: bool, secret: str | None = None) -> bytes:
     """Whether a channel seals its tips to an offline key, vouched for like a key."""
     return _mac(f"channel-mode:{channel_id}:", b"offline" if offline else b"recipients", secret)
+
+
+def vouch_recovery_key(generation: int, public_key: bytes, secret: str | None = None) -> bytes:
+    """The organisation recovery key and its generation (tipline.core.recovery_keys)."""
+    return _mac(f"recovery:generation:{generation}:", public_key, secret)
+
+
+def vouch_chosen_readers(tip_id: bytes, account_ids: list[int], secret: str | None = None) -> bytes:
+    """The readers a tipster chose for a restricted tip: a recovery grant goes to no one else."""
+    readers = ",".join(str(pk) for pk in sorted(account_ids)).encode()
+    return _mac(f"chosen-readers:{bytes(tip_id).hex()}:", readers, secret)
 
 
 def _mac(subject: str, public_key: bytes, secret: str | None) -> bytes:
@@ -48,10 +58,44 @@ def is_channel_mode_vouched(channel, secret: str | None = None) -> bool:
     return hmac.compare_digest(vouch_channel_mode(channel.pk, channel.offline_key, secret), bytes(channel.offline_key_mac))
 
 
+def is_recovery_key_vouched(key, secret: str | None = None) -> bool:
+    expected = vouch_recovery_key(key.generation, bytes(key.public_key), secret)
+    return hmac.compare_digest(expected, bytes(key.public_key_mac))
+
+
+def vouched_chosen_readers(tip, secret: str | None = None) -> set[int] | None:
+    """The account ids a restricted tip's tipster chose, if their MAC holds; else None."""
+    if tip.chosen_readers is None or tip.chosen_readers_mac is None:
+        return None
+    readers = [int(pk) for pk in tip.chosen_readers]
+    if not hmac.compare_digest(vouch_chosen_readers(tip.crypto_id, readers, secret), bytes(tip.chosen_readers_mac)):
+        return None
+    return set(readers)
+
+
+def _revouch_recovery(is_still_vouched) -> int:
+    """Recovery keys and tipsters' chosen readers, vouched for again under the current secret
+    key file: those `is_still_vouched` (a key or tip) accepts."""
+    from tipline.core.models import RecoveryKey, Tip
+
+    done = 0
+    for key in RecoveryKey.objects.all():
+        if is_still_vouched(key):
+            mac = vouch_recovery_key(key.generation, bytes(key.public_key))
+            RecoveryKey.objects.filter(pk=key.pk).update(public_key_mac=mac)
+            done += 1
+    for tip in Tip.objects.filter(chosen_readers__isnull=False).only("id", "chosen_readers", "chosen_readers_mac"):
+        if is_still_vouched(tip):
+            mac = vouch_chosen_readers(tip.crypto_id, [int(pk) for pk in tip.chosen_readers])
+            Tip.objects.filter(pk=tip.pk).update(chosen_readers_mac=mac)
+            done += 1
+    return done
+
+
 def revouch_all(old_secret_key: str) -> int:
     """After the secret key file was replaced: vouch again, under the new key, for every key
     that the old one vouched for. A key that failed before still fails."""
-    from tipline.accounts.models import User
+    User = get_user_model()
     from tipline.core.models import Channel, ChannelKey
 
     revouched = 0
@@ -67,12 +111,15 @@ def revouch_all(old_secret_key: str) -> int:
         if is_channel_mode_vouched(channel, old_secret_key):
             Channel.objects.filter(pk=channel.pk).update(offline_key_mac=vouch_channel_mode(channel.pk, channel.offline_key))
             revouched += 1
-    return revouched
+    return revouched + _revouch_recovery(lambda row: (
+        is_recovery_key_vouched(row, old_secret_key) if hasattr(row, "generation")
+        else vouched_chosen_readers(row, old_secret_key) is not None
+    ))
 
 
 def vouch_all_as_they_are() -> int:
     """A restore without the old secret key file: the operator vouches for the archive."""
-    from tipline.accounts.models import User
+    User = get_user_model()
     from tipline.core.models import Channel, ChannelKey
 
     users = list(User.objects.filter(public_key__isnull=False))
@@ -84,7 +131,7 @@ def vouch_all_as_they_are() -> int:
     channels = list(Channel.objects.all())
     for channel in channels:
         Channel.objects.filter(pk=channel.pk).update(offline_key_mac=vouch_channel_mode(channel.pk, channel.offline_key))
-    return len(users) + len(channel_keys) + len(channels)
+    return len(users) + len(channel_keys) + len(channels) + _revouch_recovery(lambda row: True)
 
 
 def vouched_recipients(channel, report_refused: bool = False) -> list:
@@ -100,12 +147,10 @@ def vouched_recipients(channel, report_refused: bool = False) -> list:
 
 
 def _report_refused_key(channel, user) -> None:
-    from tipline.alerts import outbox
-    from tipline.alerts.models import Audience
-    from tipline.audit.services import Action, record
+    from tipline.audit.services import Action, record_once_this_hour
+    from tipline.core import events
 
-    hour_ago = timezone.now() - timedelta(hours=1)
+    # A tipster's attempt found it: audited and told once an hour, stamped with the hour.
     with transaction.atomic():
-        record("system", Action.PUBLIC_KEY_REFUSED, user.username, channel=channel.slug)
-        if not channel.alert_events.filter(kind="recipient-key-refused", recorded_at__gte=hour_ago).exists():
-            outbox.record(channel, "recipient-key-refused", audience=Audience.ADMINS)
+        record_once_this_hour("system", Action.PUBLIC_KEY_REFUSED, user.username, channel=channel.slug)
+        events.announce_once_this_hour(channel, "recipient-key-refused")
