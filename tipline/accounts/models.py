@@ -23,7 +23,7 @@ class User(AbstractUser):
     )
     public_key = models.BinaryField(max_length=32, null=True, blank=True)
     public_key_mac = models.BinaryField(
-        max_length=32, null=True, blank=True, help_text="Vouches for public_key under the secret key file (accounts.public_keys)."
+        max_length=32, null=True, blank=True, help_text="Vouches for public_key under the secret key file (core.public_keys)."
     )
     private_key_by_password = models.BinaryField(null=True, blank=True)
     private_key_by_recovery_code = models.BinaryField(null=True, blank=True)

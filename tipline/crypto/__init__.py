@@ -3,7 +3,7 @@
 Modules, from the bottom up:
   aead            versioned XChaCha20-Poly1305 envelopes bound to a purpose and a context
   kdf             Argon2id parameters (production and the test-only fast set)
-  memory          best-effort wiping of secrets held in bytearrays
+  memory          keeps what a process holds out of core dumps (Python cannot wipe bytes)
   receipts        tipster receipts: generation, typo checks, lookup id + wrapping key
   recipient_keys  recipient X25519 key pairs wrapped under a password or a recovery code
   tip_keys        per-tip keys sealed to recipients and wrapped for the tipster

@@ -30,10 +30,16 @@ from django.db import (
 )
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+# django-tasks-db's only public way to run tasks is its db_worker command, which installs its
+# own SIGINT/SIGTERM handlers (they call sys.exit) and so cannot run in a thread beside the
+# alerts loop. Its Worker class, which that command builds, is used here instead: the version is
+# pinned (constraints.txt), and the tests run queued tasks through it (run_ready_tasks).
 from django_tasks_db.management.commands.db_worker import Worker
 
 from tipline.alerts import delivery, heartbeat
 from tipline.alerts.dispatcher import Dispatcher
+from tipline.crypto.memory import keep_out_of_core_dumps
 from tipline.jobs import tasks
 from tipline.jobs.models import PeriodicSlot
 
@@ -135,6 +141,7 @@ class NotSetUp(Exception):
 def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, when_ready: Callable[[], None] = lambda: None) -> None:
     """Until SIGTERM/SIGINT (or `should_stop`): the three loops, watched, with a heartbeat.
     Waits for a database that is not there yet; raises NotSetUp for one never migrated."""
+    keep_out_of_core_dumps()  # the worker opens sealed routes and builds digests
     stopping, signalled = threading.Event(), []
     if threading.current_thread() is threading.main_thread():  # signals reach only the main thread
         for signal_number in (signal.SIGTERM, signal.SIGINT):

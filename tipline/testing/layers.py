@@ -51,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
         "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
     },
     "tipline.urls": {"tipline.api", "tipline.operations", "tipline.web"},
-    "tipline.wsgi": {"tipline.web"},
+    "tipline.wsgi": {"tipline.web", "tipline.crypto"},
     # The command line, on top of everything it runs.
     "tipline.cli_text": {"tipline.config"},
     "tipline.cli_audit": {"tipline.audit", "tipline.cli_text"},

@@ -5,7 +5,6 @@ import pytest
 from tipline.crypto import recipient_keys, sessions, tip_keys
 from tipline.crypto.errors import DecryptionError, RecoveryCodeFormatError, WrongPasswordError
 from tipline.crypto.kdf import INSECURE_FAST_PARAMS, KdfParams
-from tipline.crypto.memory import wipe
 
 OWNER = b"user:42"
 TIP_ID = bytes(range(16))
@@ -116,12 +115,3 @@ def test_session_material_needs_both_the_cookie_and_the_row(pair):
         sessions.open_from_session(seal.cookie_secret, seal.ciphertext, b"recipient:43")
     with pytest.raises(DecryptionError, match="damaged"):
         sessions.open_from_session("not base64!", seal.ciphertext, b"recipient:42")
-
-
-def test_wipe_zeroes_a_bytearray_in_place():
-    secret = bytearray(b"private key material")
-    view = memoryview(secret)
-
-    wipe(secret)
-
-    assert bytes(view) == bytes(len(b"private key material"))
