@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from tests.system import TIPLINE, clean_environment, run_tipline
-from tipline.cli_text import language_from
+from tipline.cli.text import language_from
 
 pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 

@@ -53,18 +53,9 @@ ALLOWED: dict[str, set[str]] = {
     "tipline.urls": {"tipline.api", "tipline.operations", "tipline.web"},
     "tipline.wsgi": {"tipline.web"},
     # The command line, on top of everything it runs.
-    "tipline.cli_text": {"tipline.config"},
-    "tipline.cli_audit": {"tipline.audit", "tipline.cli_text"},
-    "tipline.cli_config": {"tipline.config", "tipline.cli_text"},
-    "tipline.cli_routes": {"tipline.audit", "tipline.alerts", "tipline.cli_text"},
-    "tipline.cli_operations": _DOMAIN_BASE | {
-        "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.operations",
-        "tipline.cli_text",
-    },
     "tipline.cli": _DOMAIN_BASE | {
         "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
-        "tipline.casework", "tipline.operations", "tipline.cli_text", "tipline.cli_audit", "tipline.cli_config",
-        "tipline.cli_routes", "tipline.cli_operations",
+        "tipline.casework", "tipline.operations",
     },
     # Test helpers may reach anything but the command line.
     "tipline.testing": _DOMAIN_BASE | {
