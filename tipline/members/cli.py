@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tipline.members.protocol import (
     PendingToken,
@@ -33,6 +34,8 @@ ANONYMITY_WARNING_BELOW = 20
 DEFAULT_STORE = Path.home() / ".tipline-tokens.json"
 # The API's code (tipline.api.errors) for token requests made under a period that has just ended.
 EPOCH_CHANGED = "epoch_changed"
+# What the API sends and the token file keeps: JSON objects.
+Json = dict[str, Any]
 
 
 class ClientError(Exception):
@@ -74,7 +77,7 @@ class Store:
     """The member's token file: server, credential, pinned keys and the tokens themselves."""
 
     path: Path
-    data: dict
+    data: Json
 
     @classmethod
     def load(cls, path: Path) -> Store:
@@ -128,7 +131,7 @@ def fetch_tokens(store: Store, server: str, organisation: str | None, code: str 
     )
 
 
-def _fetch_batch(server: str, credential: str, directory: dict, key_entry: dict) -> list[Token]:
+def _fetch_batch(server: str, credential: str, directory: Json, key_entry: Json) -> list[Token]:
     spki = _unb64(key_entry["public_key"])
     key, key_id, challenge = public_key_from_spki(spki), token_key_id(spki), _unb64(key_entry["challenge"])
     pending = [PendingToken.start(key, key_id, challenge) for _ in range(directory["tokens_per_epoch"])]
@@ -144,7 +147,7 @@ def _fetch_batch(server: str, credential: str, directory: dict, key_entry: dict)
         raise ClientError(str(problem)) from None
 
 
-def _pin_keys(data: dict, directory: dict) -> None:
+def _pin_keys(data: Json, directory: Json) -> None:
     """Trust on first use: a published key or challenge must never change afterwards, and each
     key id must be the hash of its key; a server that swaps keys could tell members apart."""
     expected_origin = f"{directory['organisation']}/"
@@ -175,7 +178,7 @@ def show_token(store: Store) -> str:
         if not item["shown"] and item["epoch"] + 1 <= current <= item["epoch"] + 2:
             item["shown"] = True
             store.save()
-            return item["token"]
+            return str(item["token"])
     waiting = [item["epoch"] for item in held if not item["shown"] and item["epoch"] >= current]
     if waiting:
         starts = datetime.datetime.fromtimestamp((min(waiting) + 1) * length, datetime.UTC)
@@ -204,7 +207,7 @@ def describe_status(store: Store) -> str:
     return "\n".join(lines)
 
 
-def _request(url: str, body: dict | None, credential: str | None = None) -> dict:
+def _request(url: str, body: Json | None, credential: str | None = None) -> Json:
     headers = {"Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = "application/json"
@@ -213,7 +216,8 @@ def _request(url: str, body: dict | None, credential: str | None = None) -> dict
     data = json.dumps(body).encode() if body is not None else None
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as response:
-            return json.loads(response.read())
+            answer: Json = json.loads(response.read())
+            return answer
     except urllib.error.HTTPError as error:
         raise refusal(error.code, error.reason, error.read()) from None
     except urllib.error.URLError as error:
@@ -230,11 +234,11 @@ def refusal(status: int, reason: str, body: bytes) -> ClientError:
     return ClientError(f"{problem.get('message', reason)} ({problem.get('code', status)})", code=str(problem.get("code", "")))
 
 
-def _get(url: str) -> dict:
+def _get(url: str) -> Json:
     return _request(url, None)
 
 
-def _post(url: str, body: dict, credential: str | None = None) -> dict:
+def _post(url: str, body: Json, credential: str | None = None) -> Json:
     return _request(url, body, credential)
 
 
