@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`.
 .DEFAULT_GOAL := help
-.PHONY: help run test bench messages reader clean
+.PHONY: help run test bench messages reader token-client clean
 
 VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
@@ -72,6 +72,10 @@ messages: $(INSTALLED)
 
 reader: $(INSTALLED)
 	$(VENV)/bin/python -m tipline.reader.standalone dist/tipline-reader.pyz
+
+# The members' client needs only the standard library: nothing is installed to build it.
+token-client: $(VENV)/bin/python
+	$(VENV)/bin/python -m tipline.members.standalone dist/tipline-token.pyz
 
 clean:
 	rm -rf $(VENV) test-artifacts node_modules

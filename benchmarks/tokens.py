@@ -31,7 +31,7 @@ def main() -> None:
 
     from tipline.insider import admin_services, issuance, keys, members, redemption
     from tipline.insider.models import Member
-    from tipline.token_client import PendingToken, public_key_from_spki
+    from tipline.members.protocol import PendingToken, public_key_from_spki
 
     organisation = admin_services.create_organisation("bench", "police", "Police", arguments.tokens)
     members.add_members(organisation, [f"officer {number}" for number in range(arguments.members)])

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from tests.system import TIPLINE, clean_environment, run_tipline
-from tipline.cli_text import language_from
+from tests.system import REPO_ROOT, TIPLINE, clean_environment, run_tipline
+from tipline.cli.text import language_from
 
 pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 
@@ -278,6 +278,24 @@ def test_every_command_explains_itself(data_dir, command):
 
     assert result.returncode == 0
     assert f"usage: tipline {command}" in result.stdout
+
+
+def test_each_console_script_names_a_function_and_python_m_runs_the_same_command(data_dir):
+    import importlib
+    import sys
+    import tomllib
+
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert set(scripts) == {"tipline", "tipline-token", "tipline-reader"}
+    for name, target in scripts.items():
+        module, _colon, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), function, None)), f"{name} = {target}"
+    for module, usage in (("tipline.cli", "usage: tipline [-h]"), ("tipline.members.cli", "usage: tipline-token [-h]")):
+        result = subprocess.run(
+            [sys.executable, "-m", module, "--help"], env=clean_environment(data_dir), capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0 and result.stdout.startswith(usage), result.stderr
+    assert not data_dir.exists()
 
 
 def test_version(data_dir):

@@ -1,9 +1,11 @@
 """The layering docs/design.md promises, read from the source: the domain (tipline.core)
 imports neither the web plumbing, operations, pages, API, worker nor command line; crypto
-imports neither Django nor the rest of Tipline (but the members' standard-library client);
-nor does tipline-reader (but the crypto); the worker's modules import no circle."""
+imports neither Django nor the rest of Tipline (but the members' standard-library protocol);
+nor does tipline-reader (but the crypto); the members' client needs only the standard
+library; the worker's modules import no circle."""
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,8 +48,8 @@ def test_the_domain_imports_nothing_above_it():
 
 
 def test_crypto_imports_neither_django_nor_the_rest_of_tipline():
-    # token_client is the members' standalone client: standard library only, shared on purpose.
-    allowed = ("tipline.crypto", "tipline.token_client")
+    # The members' protocol is the standalone client's: standard library only, shared on purpose.
+    allowed = ("tipline.crypto", "tipline.members.protocol")
     outside = {
         module_name(path): sorted(
             name for name in imports_of(path)
@@ -66,6 +68,18 @@ def test_the_reader_runs_without_django_and_shares_only_the_crypto():
             if name.split(".")[0] == "django" or (name.startswith("tipline.") and not name.startswith(("tipline.crypto", "tipline.reader")))
         )
         for path in sources("reader")
+    }
+    assert outside and {module: names for module, names in outside.items() if names} == {}
+
+
+def test_the_members_client_needs_only_the_standard_library():
+    # tipline-token runs on a member's own device from one file (tipline-token.pyz), with no Tipline installed.
+    outside = {
+        module_name(path): sorted(
+            name for name in imports_of(path)
+            if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("tipline.members")
+        )
+        for path in sources("members")
     }
     assert outside and {module: names for module, names in outside.items() if names} == {}
 

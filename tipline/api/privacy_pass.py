@@ -18,7 +18,7 @@ from tipline.api.insiders import ERRORS, MemberCredential
 from tipline.crypto.encoding import from_b64
 from tipline.insider import epochs, issuance, keys
 from tipline.insider.models import Organisation
-from tipline.token_client import TOKEN_TYPE, Token, TokenError
+from tipline.members.protocol import TOKEN_TYPE, Token, TokenError
 
 DIRECTORY_TYPE = "application/private-token-issuer-directory"
 REQUEST_TYPE = "application/private-token-request"

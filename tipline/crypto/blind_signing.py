@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tipline.token_client import MODULUS_BYTES, PSS_SPKI_PREFIX, SALT_BYTES
+from tipline.members.protocol import MODULUS_BYTES, PSS_SPKI_PREFIX, SALT_BYTES
 
 PUBLIC_EXPONENT = 65537
 MODULUS_BITS = 8 * MODULUS_BYTES

@@ -9,7 +9,7 @@ from django.db import transaction
 from tipline.crypto.blind_signing import BlindSignError, blind_sign
 from tipline.insider import epochs, keys
 from tipline.insider.models import IssuanceCount, IssuerKey, Member
-from tipline.token_client import MODULUS_BYTES, TOKEN_TYPE
+from tipline.members.protocol import MODULUS_BYTES, TOKEN_TYPE
 
 REQUEST_BYTES = 2 + 1 + MODULUS_BYTES
 

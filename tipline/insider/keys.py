@@ -13,7 +13,7 @@ from tipline.base.site_keys import site_key
 from tipline.crypto import aead, blind_signing
 from tipline.insider import epochs
 from tipline.insider.models import IssuerKey, Organisation, SpentToken
-from tipline.token_client import encode_challenge, token_key_id
+from tipline.members.protocol import encode_challenge, token_key_id
 
 KEYS_AHEAD = 2  # the current period's key and the next two are published
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from tipline.crypto import blind_signing
 from tipline.insider import epochs
 from tipline.insider.models import IssuerKey, Organisation, SpentToken
-from tipline.token_client import Token, TokenError
+from tipline.members.protocol import Token, TokenError
 
 SPENT = ("token_spent", gettext_lazy("This token was used already. Each token works once; paste another one."))
 FORGED = ("token_forged", gettext_lazy("This token was not issued by this tip line, or it was altered."))

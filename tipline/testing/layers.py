@@ -17,9 +17,9 @@ SOURCE = Path(__file__).resolve().parents[1]
 _DOMAIN_BASE = {"tipline.crypto", "tipline.base", "tipline.config"}
 # Each package, and the packages it may import. Lowest first; nothing may import upward.
 ALLOWED: dict[str, set[str]] = {
-    # The members' client: standard library only, so it runs as one copied file.
-    "tipline.token_client": set(),
-    "tipline.crypto": {"tipline.token_client"},
+    # The members' protocol and tipline-token: standard library only, so it runs as one file (tipline-token.pyz).
+    "tipline.members": set(),
+    "tipline.crypto": {"tipline.members"},
     # tipline-reader runs on a recipient's own computer: the crypto only.
     "tipline.reader": {"tipline.crypto"},
     "tipline.base": {"tipline.crypto"},
@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     # encrypting upload handler, client buckets, languages, metrics recording.
     "tipline.web": _DOMAIN_BASE | {"tipline.core"},
     "tipline.accounts": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.web"},
-    "tipline.insider": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.token_client", "tipline.web"},
+    "tipline.insider": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.members", "tipline.web"},
     "tipline.alerts": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.web"},
     "tipline.jobs": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts"},
     # The pages and the API.
@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "tipline.api": _DOMAIN_BASE | {
         "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts",
-        "tipline.casework", "tipline.intake", "tipline.token_client",
+        "tipline.casework", "tipline.intake", "tipline.members",
     },
     # Running an instance: backups, health, the checks, the demo.
     "tipline.operations": _DOMAIN_BASE | {
@@ -53,18 +53,9 @@ ALLOWED: dict[str, set[str]] = {
     "tipline.urls": {"tipline.api", "tipline.operations", "tipline.web"},
     "tipline.wsgi": {"tipline.web", "tipline.crypto"},
     # The command line, on top of everything it runs.
-    "tipline.cli_text": {"tipline.config"},
-    "tipline.cli_audit": {"tipline.audit", "tipline.cli_text"},
-    "tipline.cli_config": {"tipline.config", "tipline.cli_text"},
-    "tipline.cli_routes": {"tipline.audit", "tipline.alerts", "tipline.cli_text"},
-    "tipline.cli_operations": _DOMAIN_BASE | {
-        "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.operations",
-        "tipline.cli_text",
-    },
     "tipline.cli": _DOMAIN_BASE | {
         "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
-        "tipline.casework", "tipline.operations", "tipline.cli_text", "tipline.cli_audit", "tipline.cli_config",
-        "tipline.cli_routes", "tipline.cli_operations",
+        "tipline.casework", "tipline.operations",
     },
     # Test helpers may reach anything but the command line.
     "tipline.testing": _DOMAIN_BASE | {

@@ -1,7 +1,7 @@
 """The blind RSA pieces against the RFCs' published vectors: RFC 9474 Appendix A for every
 step of the signature scheme, and RFC 9578 Appendix A.2 for whole Privacy Pass tokens.
 
-Both sides are checked: the member's client (tipline.token_client, standard library only)
+Both sides are checked: the member's client (tipline.members.protocol, standard library only)
 and the issuer (tipline.crypto.blind_signing, cryptography + gmpy2)."""
 
 import hashlib
@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tipline import token_client as client
 from tipline.crypto import blind_signing
+from tipline.members import protocol as client
 
 VECTORS = Path(__file__).parent / "vectors"
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tipline.core.channel_schema import import_channel, parse_document
 from tipline.insider import admin_services, issuance, keys, members
 from tipline.insider.models import Member, Organisation
-from tipline.token_client import PendingToken, Token, public_key_from_spki
+from tipline.members.protocol import PendingToken, Token, public_key_from_spki
 
 CHANNEL = """\
 slug: police-tips

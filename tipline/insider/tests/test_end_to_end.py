@@ -1,10 +1,9 @@
 """The whole path, in real time with 8-second periods: an admin's organisation and members;
-a member fetches with the standalone tipline-token (copied as one file, run in isolated
-mode, so only the standard library is there); the next period, the token goes into a tip
+a member fetches with the standalone tipline-token (tipline-token.pyz, one file run in
+isolated mode, so only the standard library is there); the next period, the token goes into a tip
 form in a browser with JavaScript off; a recipient signs in and sees the mark."""
 
 import html
-import shutil
 import subprocess
 import sys
 import time
@@ -12,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tipline import token_client
 from tipline.core.models import Tip
 from tipline.insider.models import IssuanceCount, Organisation, SpentToken
 from tipline.insider.tests.conftest import make_channel, make_organisation
+from tipline.members.standalone import build
 from tipline.testing.staff import make_staff
 
 pytestmark = pytest.mark.browser
@@ -42,8 +41,7 @@ def test_fetch_with_the_standalone_client_then_send_without_javascript_and_see_t
 
     codes = admin_services.add_members("test", organisation, "officer 1001\nofficer 1002\n")
     desk = make_staff("desk", channels=[channel.slug])
-    client = tmp_path / "tipline_token.py"
-    shutil.copy(token_client.__file__, client)
+    client = build(tmp_path / "tipline-token.pyz")
     store = tmp_path / "tokens.json"
 
     wait_for_next_period()

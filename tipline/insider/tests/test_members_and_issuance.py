@@ -7,7 +7,7 @@ from django.test import Client
 from tipline.insider import issuance, members
 from tipline.insider.models import IssuanceCount, Member
 from tipline.insider.tests.conftest import fetch
-from tipline.token_client import token_request
+from tipline.members.protocol import token_request
 
 
 def test_members_from_a_list_get_one_code_each_and_repeats_are_skipped(organisation):

@@ -15,7 +15,7 @@ from tipline.core.models import Tip
 from tipline.insider import epochs, keys, members, redemption
 from tipline.insider.models import IssuanceCount
 from tipline.insider.tests.conftest import fetch, make_channel, make_organisation, periods_ago
-from tipline.token_client import PendingToken, public_key_from_spki
+from tipline.members.protocol import PendingToken, public_key_from_spki
 
 pytestmark = pytest.mark.django_db
 

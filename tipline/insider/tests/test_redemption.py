@@ -21,7 +21,7 @@ from tipline.insider.tests.conftest import (
     periods_ago,
     send,
 )
-from tipline.token_client import Token
+from tipline.members.protocol import Token
 
 
 def test_a_valid_token_marks_the_tip_with_organisation_and_period_only(channel, member, token_text):

@@ -2,10 +2,13 @@
 other command-line programs choose theirs (LANGUAGE, LC_ALL, LC_MESSAGES, LANG: the first
 one set), and read from the web pages' catalogues without setting Django up, so that
 `tipline --help` creates nothing. `tipline.cli` activates the same language in Django for
-the messages of the modules it calls."""
+the messages of the modules it calls. And what every command group shares to say what it
+did: a one-line refusal, a new private key file that nobody else can read."""
 
 import gettext
 import os
+import sys
+from pathlib import Path
 
 from tipline.config import LANGUAGE_CODES, locale_dir
 
@@ -33,3 +36,21 @@ LANGUAGE = language_from(os.environ)
 _catalogue = gettext.translation("django", locale_dir(), languages=[LANGUAGE], fallback=True)
 _ = _catalogue.gettext
 ngettext = _catalogue.ngettext
+
+
+def fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+def write_new_private_file(path: Path, line: str, command: str) -> bool:
+    """Write LINE to a new file only its owner can read; a file there already is refused, never replaced."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(_("tipline %(command)s: %(file)s exists already; choose a new file name.")
+              % {"command": command, "file": path}, file=sys.stderr)
+        return False
+    with os.fdopen(descriptor, "w") as output:
+        output.write(line + "\n")
+    return True

@@ -5,12 +5,18 @@ puts the site secret outside the data directory before anything reads it (as roo
 default data directory, `init` does so unasked)."""
 
 import os
-import sys
 from pathlib import Path
 
-from tipline.cli_text import _
+from tipline.cli.text import _
 from tipline.config import (
-    PREFIX, SECRET_SETTINGS, SOURCES, config_file, data_dir, default_data_dir, ensure_private_dir, without_password,
+    PREFIX,
+    SECRET_SETTINGS,
+    SOURCES,
+    config_file,
+    data_dir,
+    default_data_dir,
+    ensure_private_dir,
+    without_password,
 )
 
 # Where root's `tipline init` keeps the secret key of the default data directory (/var/lib/tipline):
@@ -18,7 +24,7 @@ from tipline.config import (
 ROOT_SECRET_DIR = Path("/var/lib/tipline-secret")
 
 
-def add_config_parser(commands) -> None:
+def add_parser(commands) -> None:
     config = commands.add_parser("config", help=_("show the effective configuration and where each value came from"))
     actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("show", help=_("print every setting, its value (secrets masked) and its source"))
@@ -51,11 +57,6 @@ def data_dir_problem(command: str) -> str | None:
         "tipline %(command)s: there is no data directory at %(directory)s: run tipline init, or name yours with "
         "TIPLINE_DATA_DIR or data_dir in the configuration file."
     ) % {"command": command, "directory": directory}
-
-
-def fail(message: str) -> int:
-    print(message, file=sys.stderr)
-    return 1
 
 
 def secret_dir_for_init(asked: str | None) -> Path | None:

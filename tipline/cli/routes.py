@@ -4,10 +4,10 @@ standard input, never from the command line, where other users' `ps` would see i
 
 import sys
 
-from tipline.cli_text import _
+from tipline.cli.text import _
 
 
-def add_routes_parser(commands) -> None:
+def add_parser(commands) -> None:
     routes = commands.add_parser(
         "routes", help=_("alert routes: email, webhooks, Slack, Teams, Matrix, ntfy"),
         description=_(

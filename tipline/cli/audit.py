@@ -2,10 +2,10 @@
 checkpoints outside the database (tipline.audit). After a new secret key file, `tipline
 rekey` links the chain again (with everything else sealed under that file)."""
 
-from tipline.cli_text import _
+from tipline.cli.text import _
 
 
-def add_audit_parser(commands) -> None:
+def add_parser(commands) -> None:
     audit = commands.add_parser(
         "audit", help=_("verify the audit log; write a signed checkpoint"),
         description=_(
