@@ -165,6 +165,16 @@ def test_check_passes_on_a_good_configuration(initialised):
     assert "no problems found" in result.stdout
 
 
+def test_check_deploy_adds_djangos_deployment_checks_with_their_ids(initialised):
+    clean = run_tipline(initialised, "check", "--deploy")
+    debug = run_tipline(initialised, "check", "--deploy", "--configuration-only", DEBUG="on")
+
+    assert clean.returncode == 0, clean.stdout  # what does not apply behind Tipline's own TLS proxy is silenced
+    assert debug.returncode == 1
+    assert "  - TIPLINE_DEBUG is on: error pages would show internals. Unset it." in debug.stdout.splitlines()
+    assert any(line.startswith("  - ") and line.endswith("(security.W018)") for line in debug.stdout.splitlines())
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
