@@ -8,9 +8,10 @@ The file is TOML, its keys the variables' names without the prefix, in lower cas
 in the checkout), else the default data directory's; else /etc/tipline/tipline.toml.
 Owns reading each setting of the table (tipline.base.settings_table: kinds, defaults,
 bounds) from where it is given (and where each came from, for `tipline config show`),
-the configuration file's unknown-key check, the data directory's default, the one-time creation of the secret key file, and
-the list of languages. `tipline.settings` is the main caller; the command line reads the
-languages and the data directory from here before Django is set up.
+the configuration file's unknown-key check, the data directory's default, the one-time
+creation of the secret key file, and the list of languages. `tipline.settings` is the main
+caller; the command line reads the languages and the data directory from here before Django
+is set up.
 """
 
 import functools
@@ -168,7 +169,10 @@ def cache_settings(url: str, runtime_dir: Path | None) -> dict:
 def blob_storage(kind: str, blob_dir: Path) -> dict:
     """Where encrypted blobs go: a directory, or an S3-compatible bucket (django-storages)."""
     # Read whatever the kind, so that every one of them is a known key of the configuration file.
-    s3 = {name: value(name) for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")}
+    s3 = {
+        name: value(name)
+        for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+    }
     addressing_style = value("S3_ADDRESSING_STYLE", "path" if s3["S3_ENDPOINT_URL"] else "auto")
     if kind == "filesystem":
         return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": blob_dir}}

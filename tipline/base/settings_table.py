@@ -47,7 +47,7 @@ TABLE: tuple[Setting, ...] = (
     _text("CONFIG", "", "The configuration file (TOML).", in_file=False),
     _text("DATA_DIR", DERIVED, "The data directory (mode 0700): database, encrypted blobs, static files."),
     _text("SECRET_KEY_FILE", DERIVED, "The site secret's file; best outside the data directory."),
-    _text("AUDIT_CHECKPOINT_FILE", DERIVED, "Where the worker appends signed audit checkpoints, outside the data directory."),
+    _text("AUDIT_CHECKPOINT_FILE", DERIVED, "Where the worker appends signed audit checkpoints."),
     _text("LOCALE_DIR", "", "Where translations are read from.", in_file=False),
     _text("BACKUP_DIR", "", "Where the nightly backups go; `tipline check` warns when none is newer than a day."),
     _text("DATABASE_URL", DERIVED, "The database: SQLite in the data directory, or PostgreSQL."),
@@ -79,16 +79,16 @@ TABLE: tuple[Setting, ...] = (
     _int("CLEANING_PARALLEL", 1, 1, "Tips or messages cleaned at once per server process, in each lane."),
     _int("SMALL_CLEANING_PIXELS", 16_000_000, 0, "Pixels of the small pictures' cleaning lane."),
     _int("MAX_ANSWER_CHARS", 20_000, 1, "Longest text answer."),
-    _int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 0, 0, "Submissions a channel takes per minute; 0: a share of this machine."),
+    _int("SUBMISSIONS_PER_MINUTE_PER_CHANNEL", 0, 0, "Submissions a channel takes per minute; 0: a share."),
     _int("SUBMISSIONS_PER_MINUTE", 0, 0, "Submissions the instance takes per minute; 0: a share of this machine."),
-    _int("KNOWN_RECEIPT_LOOKUPS_PER_MINUTE", 0, 0, "Look-ups of receipts with a known lookup tag per minute; 0: a share."),
+    _int("KNOWN_RECEIPT_LOOKUPS_PER_MINUTE", 0, 0, "Known receipts' look-ups per minute; 0: a share."),
     _int("RECEIPT_ATTEMPTS_PER_MINUTE", 60, 1, "Look-ups of every other receipt per minute, site-wide."),
     _int("RECEIPT_ATTEMPTS_PER_RECEIPT", 10, 1, "Look-ups of one receipt per 10 minutes."),
     _text("CLIENT_ADDRESS_HEADER", "", "The header a trusted proxy sets to the client's address."),
     _int("PER_CLIENT_PER_MINUTE", 10, 1, "Actions of each kind one client may make a minute."),
     _int("FOLLOW_UPS_PER_TIP", 20, 1, "Messages a tipster may send about one tip per hour."),
     _int("FOLLOW_UPS_PER_MINUTE", 60, 1, "Tipsters' messages per minute, site-wide."),
-    _int("RECEIPT_SHOWN_AGAIN_SECONDS", 600, 0, "How long a receipt may be shown again to the browser that sent the tip.", maximum=3600),
+    _int("RECEIPT_SHOWN_AGAIN_SECONDS", 600, 0, "How long a receipt may be shown again to its browser.", maximum=3600),
     _int("MIN_FREE_DISK_MIB", 1024, 0, "Files are refused while the blob store's disk has less free."),
     _int("CHANNEL_FILE_MIB_PER_HOUR", 4096, 1, "Tipsters' files one channel stores per clock hour."),
     # Sessions and sign-in
@@ -107,8 +107,8 @@ TABLE: tuple[Setting, ...] = (
     _int("ALERT_ROUTE_CONCURRENCY", 32, 1, "The most attempts in flight at once at one route."),
     _int("ALERT_SEND_TIMEOUT_SECONDS", 10, 1, "One deadline for the whole exchange with a route."),
     Setting("ALERT_INTERNAL_NETWORKS", "networks", [], "Networks that are not public which alert routes may reach."),
-    Setting("DUTY_REMINDER_HOURS", "hours", ["72", "24"], "Lead times of answering-duty reminders, in hours.", minimum=1),
-    Setting("DEADLINE_ALERT_HOURS", "hours", ["24", "2"], "Lead times of deadline alerts, in hours.", minimum=1),
+    Setting("DUTY_REMINDER_HOURS", "hours", ["72", "24"], "Lead times of answering-duty reminders.", minimum=1),
+    Setting("DEADLINE_ALERT_HOURS", "hours", ["24", "2"], "Lead times of deadline alerts.", minimum=1),
     # Read only to tell an operator that alerts moved to routes (`tipline check`).
     _text("SMTP_HOST", "", "No longer used: alerts go through routes."),
     _text("WEBHOOK_URL", "", "No longer used: alerts go through routes."),
@@ -163,10 +163,14 @@ def _parse_hours(setting: Setting, raw, from_environment: bool) -> list[int]:
         try:
             hours.add(int(item))
         except ValueError:
-            raise ImproperlyConfigured(f"{PREFIX}{setting.name}: {item!r} is not a whole number of hours (e.g. 24,2).") from None
+            raise ImproperlyConfigured(
+                f"{PREFIX}{setting.name}: {item!r} is not a whole number of hours (e.g. 24,2)."
+            ) from None
     minimum = setting.minimum if setting.minimum is not None else 1
     if any(value < minimum for value in hours):
-        raise ImproperlyConfigured(f"{PREFIX}{setting.name}: {min(hours)} hours is too few; each must be at least {minimum}.")
+        raise ImproperlyConfigured(
+            f"{PREFIX}{setting.name}: {min(hours)} hours is too few; each must be at least {minimum}."
+        )
     return sorted(hours, reverse=True)
 
 
@@ -184,7 +188,9 @@ def _parse_networks(setting: Setting, raw, from_environment: bool) -> tuple:
         try:
             networks.append(ipaddress.ip_network(value, strict=False))
         except ValueError:
-            raise ImproperlyConfigured(f"{name}: {value!r} is not a network such as 127.0.0.1/32 or 10.8.0.0/16.") from None
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not a network such as 127.0.0.1/32 or 10.8.0.0/16."
+            ) from None
     return tuple(networks)
 
 

@@ -13,15 +13,16 @@ def find_findings(configuration_only: bool = False, deploy: bool = False) -> lis
     database and migrations, shared services) and leaves out the state of the running tip
     line (routes, accounts, channels, worker, backups): the server's ExecStartPre, so that
     a stopped worker, a chat service that is down or a colleague not yet signed in does
-    not also keep tipsters out. `deploy` adds Django's own security checks, its deployment ones
-    among them (as `manage check --deploy`), less those SILENCED_SYSTEM_CHECKS leaves out."""
+    not also keep tipsters out. `deploy` adds Django's own checks, its deployment ones among them
+    (as `manage check --deploy`), less those SILENCED_SYSTEM_CHECKS leaves out."""
     found = _run(CONFIGURATION)
     if not configuration_only:
         if not any(finding.id in DATABASE_NOT_READY for finding in found):  # these read the database, migrated
             found += _run(DATABASE_STATE)
         found += _run(STATE)
-    if deploy:
-        found += _run(checks.Tags.security)
+    if deploy:  # what `manage check --deploy` finds besides Tipline's own
+        everything = checks.run_checks(include_deployment_checks=True)
+        found += [finding for finding in everything if not finding.id.startswith("tipline.") and not finding.is_silenced()]
     return sorted(found, key=order)
 
 
