@@ -92,6 +92,7 @@ def value(name: str, derived: object = None):
         default = derived
     path, values = config_file()
     from_environment = PREFIX + name in os.environ
+    raw: object
     if from_environment:
         raw, source = os.environ[PREFIX + name], f"environment ({PREFIX}{name})"
     elif setting.in_file and name.lower() in values:

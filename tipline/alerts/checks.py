@@ -2,18 +2,19 @@
 deadline alerts no working route serves, no route at all, mail handed over without TLS."""
 
 from django.conf import settings
+from django.core.checks import CheckMessage
 from django.utils.translation import gettext as _
 
 from tipline.base.system_checks import DATABASE_STATE, register, warning
 
 
 @register(DATABASE_STATE)
-def check_alert_routes(**kwargs) -> list:
+def check_alert_routes(**kwargs) -> list[CheckMessage]:
     from tipline.alerts.health import channels_without_working_route
     from tipline.alerts.models import Route
     from tipline.core.models import Channel
 
-    found = [
+    found: list[CheckMessage] = [
         warning(15, _("TIPLINE_%(name)s is set, but alerts now go through routes; add one (tipline routes add --help) and unset it.")
                 % {"name": name})
         for name in settings.LEGACY_ALERT_SETTINGS

@@ -1,6 +1,7 @@
 """The checks of `tipline check` that the domain owns: channels that take no tips or whose
 recipients tipsters cannot tell apart, and the organisation recovery key."""
 
+from django.core.checks import CheckMessage
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -8,13 +9,13 @@ from tipline.base.system_checks import DATABASE_STATE, register, warning
 
 
 @register(DATABASE_STATE)
-def check_channels(**kwargs) -> list:
+def check_channels(**kwargs) -> list[CheckMessage]:
     from tipline.core.models import Channel
     from tipline.core.offline_keys import is_setting_vouched
     from tipline.core.submission import channel_is_receiving
 
     channels = list(Channel.objects.all())
-    found = [
+    found: list[CheckMessage] = [
         warning(20, _("Channel %(slug)s: its offline setting was changed behind the site's back (it fails its check under the secret key file), so it takes no tips. Find out who wrote to the database; restore it from a backup (tipline restore).")
                 % {"slug": channel.slug}) if not is_setting_vouched(channel) else
         warning(21, _("Channel %(slug)s has an offline key, but no key is set yet (or its key failed its check), so it takes no tips: a recipient runs tipline-reader init --server URL --channel %(slug)s.")
@@ -34,13 +35,13 @@ def check_channels(**kwargs) -> list:
 
 
 @register(DATABASE_STATE)
-def check_recovery_key(**kwargs) -> list:
+def check_recovery_key(**kwargs) -> list[CheckMessage]:
     """No recovery key (a tip whose readers all lose their keys is lost), one that fails its
     check, tips of ordinary channels sealed to none, and tips waiting on a retired generation."""
     from tipline.core import recovery
 
     summary = recovery.summary()
-    found = []
+    found: list[CheckMessage] = []
     if not summary.generations:
         found.append(warning(28, _(
             "There is no organisation recovery key: a tip whose readers all lose their keys (a reset, a recipient "

@@ -1,12 +1,13 @@
 """The checks of `tipline check` that the worker owns: that one runs, and rotates insider keys."""
 
+from django.core.checks import CheckMessage
 from django.utils.translation import gettext as _
 
 from tipline.base.system_checks import DATABASE_STATE, register, warning
 
 
 @register(DATABASE_STATE)
-def check_worker(**kwargs) -> list:
+def check_worker(**kwargs) -> list[CheckMessage]:
     from datetime import timedelta
 
     from django.utils import timezone

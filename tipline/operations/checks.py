@@ -5,6 +5,7 @@ Tor's defence and the base URL (the running tip line). Ids: tipline.base.system_
 from pathlib import Path
 
 from django.conf import settings
+from django.core.checks import CheckMessage
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
@@ -18,8 +19,8 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 @register(CONFIGURATION)
-def check_secret_key_and_data_dir(**kwargs) -> list:
-    found = []
+def check_secret_key_and_data_dir(**kwargs) -> list[CheckMessage]:
+    found: list[CheckMessage] = []
     key_file = Path(settings.SECRET_KEY_FILE)
     if key_file.parent == Path(settings.DATA_DIR):
         found.append(error(1, _(
@@ -34,7 +35,7 @@ def check_secret_key_and_data_dir(**kwargs) -> list:
     return found + check_runtime_dir()
 
 
-def check_runtime_dir() -> list:
+def check_runtime_dir() -> list[CheckMessage]:
     from django.core.exceptions import ImproperlyConfigured
 
     from tipline.base.shared_cache import check_private_directory
@@ -57,8 +58,8 @@ def check_runtime_dir() -> list:
 
 
 @register(CONFIGURATION)
-def check_mode(**kwargs) -> list:
-    found = []
+def check_mode(**kwargs) -> list[CheckMessage]:
+    found: list[CheckMessage] = []
     if settings.DEBUG:
         found.append(error(6, _("TIPLINE_DEBUG is on: error pages would show internals. Unset it.")))
     if settings.INSECURE_FAST_KDF:
@@ -75,7 +76,7 @@ def check_mode(**kwargs) -> list:
 
 
 @register(CONFIGURATION, reads_database=True)
-def check_database(**kwargs) -> list:
+def check_database(**kwargs) -> list[CheckMessage]:
     try:
         connection.ensure_connection()
     except DatabaseError as problem:
@@ -92,11 +93,11 @@ def check_database(**kwargs) -> list:
 
 
 @register(CONFIGURATION)
-def check_shared_services(**kwargs) -> list:
+def check_shared_services(**kwargs) -> list[CheckMessage]:
     from tipline.operations.health import component_states
 
     states = component_states()
-    found = []
+    found: list[CheckMessage] = []
     if not states["cache"]:
         found.append(error(12, _("The cache cannot be reached; check TIPLINE_CACHE_URL (Redis running, password, address).")))
     if not states["blob_store"]:
@@ -110,12 +111,12 @@ def check_shared_services(**kwargs) -> list:
 
 
 @register(DATABASE_STATE)
-def check_demo_content(**kwargs) -> list:
+def check_demo_content(**kwargs) -> list[CheckMessage]:
     from tipline.accounts.models import User
     from tipline.core.models import Channel, InsiderTokens
     from tipline.operations.demo import DEMO_ADMIN, DEMO_ORGANISATION, DEMO_RECIPIENT
 
-    found = [
+    found: list[CheckMessage] = [
         warning(17, _(
             "The demo account %(name)s is active: first create your own admin (and recipients for its channels) on "
             "Admin → Accounts and sign in as that admin, then disable %(name)s there before real tips arrive."
@@ -133,7 +134,7 @@ def check_demo_content(**kwargs) -> list:
 
 
 @register(STATE)
-def check_backups(**kwargs) -> list:
+def check_backups(**kwargs) -> list[CheckMessage]:
     import time
 
     if not settings.BACKUP_DIR:
@@ -147,7 +148,7 @@ def check_backups(**kwargs) -> list:
 
 
 @register(STATE)
-def check_onion_service(**kwargs) -> list:
+def check_onion_service(**kwargs) -> list[CheckMessage]:
     """Over Tor every tipster arrives alike, so Tor's proof-of-work defence is what makes a
     flooding client, and not the tipsters, pay (Tor Browser solves it without JavaScript)."""
     from tipline.operations import torrc
@@ -175,7 +176,7 @@ def check_onion_service(**kwargs) -> list:
 
 
 @register(STATE)
-def check_base_url(**kwargs) -> list:
+def check_base_url(**kwargs) -> list[CheckMessage]:
     from tipline.operations.serving import base_url_mismatch, served_address
 
     served = served_address(Path(settings.DATA_DIR))

@@ -22,7 +22,7 @@ def find_findings(configuration_only: bool = False, deploy: bool = False) -> lis
         found += _run(STATE)
     if deploy:  # what `manage check --deploy` finds besides Tipline's own
         everything = checks.run_checks(include_deployment_checks=True)
-        found += [finding for finding in everything if not finding.id.startswith("tipline.") and not finding.is_silenced()]
+        found += [finding for finding in everything if not _tiplines(finding) and not finding.is_silenced()]
     return sorted(found, key=order)
 
 
@@ -32,7 +32,7 @@ def find_problems(configuration_only: bool = False, deploy: bool = False) -> lis
 
 
 def describe(finding: checks.CheckMessage) -> str:
-    if finding.id.startswith("tipline."):
+    if _tiplines(finding):
         return finding.msg
     return " ".join(part for part in (finding.msg, finding.hint, f"({finding.id})") if part)
 
@@ -40,3 +40,7 @@ def describe(finding: checks.CheckMessage) -> str:
 def _run(tag: str) -> list[checks.CheckMessage]:
     found = checks.run_checks(tags=[tag], include_deployment_checks=True, databases=["default"])
     return [finding for finding in found if not finding.is_silenced()]  # as Django's commands leave them out
+
+
+def _tiplines(finding: checks.CheckMessage) -> bool:
+    return (finding.id or "").startswith("tipline.")
