@@ -166,7 +166,9 @@ def test_check_passes_on_a_good_configuration(initialised):
 
 
 def test_check_deploy_adds_djangos_deployment_checks_with_their_ids(initialised):
-    clean = run_tipline(initialised, "check", "--deploy")
+    # The tests' own switch for Django's async safety (tipline.testing.environment), which --deploy rightly names.
+    environment = {key: value for key, value in clean_environment(initialised).items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = subprocess.run([str(TIPLINE), "check", "--deploy"], env=environment, capture_output=True, text=True, timeout=120)
     debug = run_tipline(initialised, "check", "--deploy", "--configuration-only", DEBUG="on")
 
     assert clean.returncode == 0, clean.stdout  # what does not apply behind Tipline's own TLS proxy is silenced
