@@ -165,6 +165,18 @@ def test_check_passes_on_a_good_configuration(initialised):
     assert "no problems found" in result.stdout
 
 
+def test_check_deploy_adds_djangos_deployment_checks_with_their_ids(initialised):
+    # The tests' own switch for Django's async safety (tipline.testing.environment), which --deploy rightly names.
+    environment = {key: value for key, value in clean_environment(initialised).items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = subprocess.run([str(TIPLINE), "check", "--deploy"], env=environment, capture_output=True, text=True, timeout=120)
+    debug = run_tipline(initialised, "check", "--deploy", "--configuration-only", DEBUG="on")
+
+    assert clean.returncode == 0, clean.stdout  # what does not apply behind Tipline's own TLS proxy is silenced
+    assert debug.returncode == 1
+    assert "  - TIPLINE_DEBUG is on: error pages would show internals. Unset it." in debug.stdout.splitlines()
+    assert any(line.startswith("  - ") and line.endswith("(security.W018)") for line in debug.stdout.splitlines())
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
@@ -236,15 +248,17 @@ def test_a_bad_setting_value_is_explained(initialised):
     assert "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number." in result.stderr
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("abc", "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
-    ("24,-2", "TIPLINE_DEADLINE_ALERT_HOURS: -2 hours is too few; each must be at least 1."),
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("DEADLINE_ALERT_HOURS", "abc", "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
+    ("DEADLINE_ALERT_HOURS", "24,-2", "TIPLINE_DEADLINE_ALERT_HOURS: -2 hours is too few; each must be at least 1."),
+    ("DEADLINE_ALERT_HOURS", "-3", "TIPLINE_DEADLINE_ALERT_HOURS: -3 hours is too few; each must be at least 1."),
+    ("DUTY_REMINDER_HOURS", "abc", "TIPLINE_DUTY_REMINDER_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
 ])
-def test_bad_alert_hours_are_explained_in_one_line(initialised, value, expected):
-    result = run_tipline(initialised, "check", DEADLINE_ALERT_HOURS=value)
+def test_bad_alert_hours_are_explained_in_one_line(initialised, name, value, expected):
+    result = run_tipline(initialised, "check", **{name: value})
 
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert expected in result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"tipline check: {expected}"]
 
 
 def test_a_cache_url_that_is_not_redis_is_explained(initialised):

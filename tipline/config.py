@@ -6,10 +6,12 @@ The file is TOML, its keys the variables' names without the prefix, in lower cas
 `tipline.toml` in the data directory TIPLINE_DATA_DIR names; without that variable, else
 `tipline.toml` in the current directory when it is this user's alone (`make run` writes one
 in the checkout), else the default data directory's; else /etc/tipline/tipline.toml.
-Owns parsing and validation of the values (and where each came from, for `tipline config
-show`), the data directory's default, the one-time creation of the secret key file, and
-the list of languages. `tipline.settings` is the main caller; the command line reads the
-languages and the data directory from here before Django is set up.
+Owns reading each setting of the table (tipline.base.settings_table: kinds, defaults,
+bounds) from where it is given (and where each came from, for `tipline config show`),
+the configuration file's unknown-key check, the data directory's default, the one-time
+creation of the secret key file, and the list of languages. `tipline.settings` is the main
+caller; the command line reads the languages and the data directory from here before Django
+is set up.
 """
 
 import functools
@@ -23,10 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-PREFIX = "TIPLINE_"
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off", ""}
-
+# PREFIX and SECRET_SETTINGS are also read from here by `tipline config show` and backups.
+from tipline.base.settings_table import DERIVED, FILE_KEYS, PREFIX, SECRET_SETTINGS, SETTINGS, parse  # noqa: F401
 
 SYSTEM_CONFIG_FILE = Path("/etc/tipline/tipline.toml")
 # The file `make run` writes in the checkout, so that commands run there find its demo.
@@ -81,22 +81,30 @@ def config_file() -> tuple[Path | None, dict]:
 SOURCES: dict[str, tuple[object, str]] = {}
 
 
-def _given(name: str, default):
-    """The raw value of a setting and notes where it came from: environment, file, default."""
+def value(name: str, derived: object = None):
+    """The setting `name` of tipline.base.settings_table, parsed and within its bounds (one line
+    naming the variable otherwise), noting where it came from: environment, file, default.
+    `derived` is the default of a setting whose default is worked out when it is read."""
+    setting = SETTINGS[name]
+    default = setting.default
+    if default is DERIVED:
+        assert derived is not None, f"{PREFIX}{name}: its default is worked out by the caller"
+        default = derived
     path, values = config_file()
-    if PREFIX + name in os.environ:
-        value, source = os.environ[PREFIX + name], f"environment ({PREFIX}{name})"
-    elif name.lower() in values:
-        value, source = values[name.lower()], str(path)
+    from_environment = PREFIX + name in os.environ
+    raw: object
+    if from_environment:
+        raw, source = os.environ[PREFIX + name], f"environment ({PREFIX}{name})"
+    elif setting.in_file and name.lower() in values:
+        raw, source = values[name.lower()], str(path)
     else:
-        value, source = default, "default"
-    SOURCES[name] = (value, source)
-    return value
+        raw, source = default, "default"
+    SOURCES[name] = (raw, source)
+    return parse(setting, raw, from_environment)
 
 
-# Settings whose values are secrets: `tipline config show` masks them and backups leave them
+# SECRET_SETTINGS (the table's secrets): `tipline config show` masks them and backups leave them
 # out unless asked. Passwords inside addresses (TIPLINE_DATABASE_URL, …) are masked by both.
-SECRET_SETTINGS = frozenset({"S3_SECRET_ACCESS_KEY"})
 
 
 def without_password(value: str) -> str:
@@ -109,9 +117,9 @@ def without_password(value: str) -> str:
 
 
 def reject_unknown_file_keys() -> None:
-    """A key in the file that no setting asks for is a typo: say so rather than ignore it."""
+    """A key in the file that no setting of the table knows is a typo: say so rather than ignore it."""
     path, values = config_file()
-    unknown = sorted(key for key in values if key.upper() not in SOURCES)
+    unknown = sorted(key for key in values if key not in FILE_KEYS)
     if unknown:
         raise ImproperlyConfigured(f"{path}: unknown setting(s): {', '.join(unknown)} (docs/configuration.md lists them).")
 
@@ -130,75 +138,7 @@ def default_checkpoint_file(data_dir: Path) -> Path:
 
 
 def data_dir() -> Path:
-    return Path(env_str("DATA_DIR", str(default_data_dir()))).expanduser().resolve()
-
-
-def env_str(name: str, default: str) -> str:
-    return str(_given(name, default)).strip()
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = _given(name, default)
-    if isinstance(raw, bool):
-        return raw
-    word = str(raw).strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: use one of true/false, yes/no, on/off, 1/0.")
-
-
-def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
-    raw = _given(name, default)
-    try:
-        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else int(str(raw).strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r}: expected a whole number.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={value}: must be at least {minimum}.")
-    if maximum is not None and value > maximum:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={value}: must be at most {maximum}.")
-    return value
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    raw = _given(name, default)
-    items = raw if isinstance(raw, list) else str(raw).split(",")
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
-def env_hours(name: str, default: list[str]) -> list[int]:
-    """Whole numbers of hours, comma-separated, each at least 1: largest first, each once."""
-    hours = set()
-    for item in env_list(name, default):
-        try:
-            hours.add(int(item))
-        except ValueError:
-            raise ImproperlyConfigured(f"{PREFIX}{name}: {item!r} is not a whole number of hours (e.g. 24,2).") from None
-    if any(value < 1 for value in hours):
-        raise ImproperlyConfigured(f"{PREFIX}{name}: {min(hours)} hours is too few; each must be at least 1.")
-    return sorted(hours, reverse=True)
-
-
-def env_networks(name: str) -> tuple:
-    """CIDR networks, each checked as it is read: comma-separated in the environment
-    (`127.0.0.1/32,10.8.0.0/16`), a list in the file (`["127.0.0.1/32", "10.8.0.0/16"]`)."""
-    import ipaddress
-
-    given = os.environ.get(PREFIX + name, "").strip()
-    if given.startswith("["):
-        raise ImproperlyConfigured(
-            f"{PREFIX}{name}={given}: in the environment, separate networks with commas "
-            f"({PREFIX}{name}=127.0.0.1/32,10.8.0.0/16); a list in brackets is the configuration file's form."
-        )
-    networks = []
-    for value in env_list(name, []):
-        try:
-            networks.append(ipaddress.ip_network(value, strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(f"{PREFIX}{name}: {value!r} is not a network such as 127.0.0.1/32 or 10.8.0.0/16.") from None
-    return tuple(networks)
+    return Path(value("DATA_DIR", str(default_data_dir()))).expanduser().resolve()
 
 
 # The languages of every page, mail and command-line message; English is the source.
@@ -230,8 +170,11 @@ def cache_settings(url: str, runtime_dir: Path | None) -> dict:
 def blob_storage(kind: str, blob_dir: Path) -> dict:
     """Where encrypted blobs go: a directory, or an S3-compatible bucket (django-storages)."""
     # Read whatever the kind, so that every one of them is a known key of the configuration file.
-    s3 = {name: env_str(name, "") for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")}
-    addressing_style = env_str("S3_ADDRESSING_STYLE", "path" if s3["S3_ENDPOINT_URL"] else "auto")
+    s3 = {
+        name: value(name)
+        for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+    }
+    addressing_style = value("S3_ADDRESSING_STYLE", "path" if s3["S3_ENDPOINT_URL"] else "auto")
     if kind == "filesystem":
         return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": blob_dir}}
     if kind != "s3":
@@ -261,7 +204,7 @@ def runtime_dir(data_dir: Path, secret_key: str) -> Path | None:
     make it first; None where neither exists. When another user made that directory anyway,
     a random name recorded in the data directory (RUNTIME_NAME_FILE) is used instead, by
     every process of the site; `tipline check` says so."""
-    configured = env_str("RUNTIME_DIR", "")
+    configured = value("RUNTIME_DIR")
     if configured:
         return Path(configured).resolve()
     shared_memory = Path("/dev/shm")

@@ -8,7 +8,7 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         # The domain announces events through tipline.core.events without importing this app.
-        from tipline.alerts import outbox
+        from tipline.alerts import checks, outbox  # noqa: F401  (checks: this app's part of `tipline check`)
         from tipline.core import events
 
         events.register(outbox.record, outbox.recorded_since)

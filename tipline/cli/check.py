@@ -21,13 +21,17 @@ def add_parser(commands) -> None:
             "channels, worker, backups): for the server's ExecStartPre, so that none of those keeps tipsters out"
         ),
     )
+    check.add_argument(
+        "--deploy", action="store_true",
+        help=_("add Django's own deployment checks (docs/deployment.md says which are silenced, and why)"),
+    )
     check.set_defaults(handler=run_check)
 
 
 def run_check(arguments) -> int:
     from tipline.operations.deployment import find_problems
 
-    problems = find_problems(configuration_only=arguments.configuration_only)
+    problems = find_problems(configuration_only=arguments.configuration_only, deploy=arguments.deploy)
     if not problems:
         print(_("tipline check: no problems found."))
         return 0

@@ -41,7 +41,7 @@ def allow_a_replacement_key() -> None:
     from tipline import config
 
     data_dir = config.data_dir()
-    key_file = Path(config.env_str("SECRET_KEY_FILE", str(data_dir / "secret_key"))).resolve()
+    key_file = Path(config.value("SECRET_KEY_FILE", str(data_dir / "secret_key"))).resolve()
     if warning := config.replaced_key_warning(key_file, data_dir):
         print(warning, file=sys.stderr)
     config.key_replacement_allowed = True

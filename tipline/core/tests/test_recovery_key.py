@@ -172,7 +172,10 @@ def test_a_rekey_vouches_for_the_recovery_key_and_the_chosen_readers_again(desk,
 
 
 def test_check_warns_without_a_key_and_names_tips_it_does_not_cover(desk):
-    from tipline.operations.deployment import _recovery_key_problems
+    from tipline.core.checks import check_recovery_key
+
+    def _recovery_key_problems() -> list[str]:
+        return [finding.msg for finding in check_recovery_key()]
 
     assert any("There is no organisation recovery key" in problem for problem in _recovery_key_problems())
     make_tip("desk")  # from before the key

@@ -119,7 +119,10 @@ def test_the_default_cache_directory_cannot_be_guessed_by_another_user(tmp_path)
 
 
 def test_tipline_check_names_a_cache_directory_that_is_not_the_services_alone(tmp_path, settings):
-    from tipline.operations.deployment import _runtime_problems
+    from tipline.operations.checks import check_runtime_dir
+
+    def _runtime_problems() -> list[str]:
+        return [finding.msg for finding in check_runtime_dir()]
 
     wide = tmp_path / "wide"
     wide.mkdir()
@@ -177,9 +180,9 @@ COUNT_A_REQUEST = (
     "import os, json; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'\n"
     "import django; django.setup()\n"
     "from django.conf import settings; from django.core.cache import cache\n"
-    "from tipline.operations.deployment import _runtime_problems\n"
+    "from tipline.operations.checks import check_runtime_dir\n"
     "cache.add('requests', 0, 600)\n"
-    "print(json.dumps([str(settings.RUNTIME_DIR), cache.incr('requests'), _runtime_problems()]))"
+    "print(json.dumps([str(settings.RUNTIME_DIR), cache.incr('requests'), [finding.msg for finding in check_runtime_dir()]]))"
 )
 
 
