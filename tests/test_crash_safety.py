@@ -19,7 +19,7 @@ import pytest
 
 from tests.system import TIPLINE, clean_environment, free_port, run_tipline
 
-pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
+pytestmark = [pytest.mark.system, pytest.mark.sqlite_only, pytest.mark.slow]
 
 # Each kill costs a server start (~8 s here): 10 keep the everyday suite quick, and a release
 # runs 50 or more (TIPLINE_TEST_CRASH_KILLS=50).
