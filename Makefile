@@ -16,7 +16,7 @@ TEST_WORKERS ?= 2
 help:
 	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker (PORT=N for another)"
 	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
-	@echo "make test-fast  the quick loop: the tests on SQLite without the slow, system and browser ones (a minute or two)"
+	@echo "make test-fast  the quick loop: the tests on SQLite without the slow, system and browser ones (about 5 minutes on 2 cores)"
 	@echo "make bench run every benchmark and print its figures (a few minutes; see benchmarks/RESULTS.md)"
 
 # PYTHON=/path/to/python3.12 overrides the search of scripts/find-python.

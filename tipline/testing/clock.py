@@ -1,5 +1,6 @@
 """A clock a test moves forward by hand instead of sleeping: the `clock` fixture puts it in
-place of tipline.base.clock for the test's own process (never for a server it starts)."""
+place of tipline.base.clock for the test's own process, never for a server it starts (nor for
+Redis, which expires its entries on its own clock)."""
 
 import time
 
