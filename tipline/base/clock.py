@@ -2,9 +2,9 @@
 the shared cache's expiry, the receipt shown again. One seam, so that a test moves time
 forward (tipline.testing.clock) instead of sleeping on the real one.
 
-Nothing here can be set from outside the process: in production these are the system's own
-clocks. Call them through the module (`clock.time()`), so that the seam is the one place
-a test replaces."""
+Nothing here can be set from outside the process: in production it is the system's own
+clock. Call it through the module (`clock.time()`), so that the seam is the one place a
+test replaces."""
 
 import time as _system_time
 
@@ -12,8 +12,3 @@ import time as _system_time
 def time() -> float:
     """Seconds since the Unix epoch, as time.time()."""
     return _system_time.time()
-
-
-def monotonic() -> float:
-    """A clock that only goes forward, for durations and deadlines, as time.monotonic()."""
-    return _system_time.monotonic()

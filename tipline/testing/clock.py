@@ -4,36 +4,33 @@ Redis, which expires its entries on its own clock)."""
 
 import time
 
+import pytest
+
 from tipline.base import clock as seam
 
 
 class MovedClock:
-    """Starts at the real time and moves only when told; both clocks move together."""
+    """Starts at the real time and moves only when told, and only forward."""
 
     def __init__(self) -> None:
         self._time = time.time()
-        self._monotonic = time.monotonic()
 
     def time(self) -> float:
         return self._time
-
-    def monotonic(self) -> float:
-        return self._monotonic
 
     def advance(self, seconds: float) -> None:
         """As if `seconds` had passed."""
         if seconds < 0:
             raise ValueError("A clock moved by hand still goes forward only.")
         self._time += seconds
-        self._monotonic += seconds
 
     def advance_to(self, timestamp: float) -> None:
         """To a later moment (seconds since the Unix epoch)."""
         self.advance(timestamp - self._time)
 
-def install(monkeypatch) -> MovedClock:
-    """Replace tipline.base.clock with a MovedClock until the test ends (monkeypatch undoes it)."""
+
+def install(monkeypatch: pytest.MonkeyPatch) -> MovedClock:
+    """Replace tipline.base.clock's time with a MovedClock's until the test ends (monkeypatch undoes it)."""
     moved = MovedClock()
     monkeypatch.setattr(seam, "time", moved.time)
-    monkeypatch.setattr(seam, "monotonic", moved.monotonic)
     return moved
