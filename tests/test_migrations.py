@@ -6,6 +6,7 @@ from django.core.management import call_command
 from tipline.testing.migrations import UPGRADE_CASES
 
 
+@pytest.mark.slow
 def test_every_migration_applies_one_by_one_then_unapplies(migrator):
     plan = migrator.forward_plan()
     migrator.migrate_to_zero()
@@ -19,6 +20,7 @@ def test_every_migration_applies_one_by_one_then_unapplies(migrator):
     assert apps.get_model("core", "Channel").objects.count() == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", UPGRADE_CASES, ids=lambda case: case.name)
 def test_a_populated_database_upgrades_without_loss(migrator, case):
     migrator.migrate_to_zero()

@@ -16,11 +16,12 @@ import os
 import sqlite3
 import stat
 import threading
-import time
 from pathlib import Path
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.exceptions import ImproperlyConfigured
+
+from tipline.base import clock
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL);"
@@ -96,7 +97,7 @@ class SharedMemoryCache(BaseCache):
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
-            database.execute("DELETE FROM entries WHERE expires <= ?", (time.time(),))
+            database.execute("DELETE FROM entries WHERE expires <= ?", (clock.time(),))
             inserted = database.execute(
                 "INSERT OR IGNORE INTO entries VALUES (?, ?, ?)", (key, encode(value), self._expiry(timeout))
             )
@@ -104,21 +105,21 @@ class SharedMemoryCache(BaseCache):
 
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
-        row = self._connection().execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, time.time())).fetchone()
+        row = self._connection().execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, clock.time())).fetchone()
         value = None if row is None else decode(row[0])
         return default if value is None else value
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
-            database.execute("DELETE FROM entries WHERE expires <= ?", (time.time(),))
+            database.execute("DELETE FROM entries WHERE expires <= ?", (clock.time(),))
             database.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, encode(value), self._expiry(timeout)))
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
             changed = database.execute(
-                "UPDATE entries SET expires = ? WHERE key = ? AND expires > ?", (self._expiry(timeout), key, time.time())
+                "UPDATE entries SET expires = ? WHERE key = ? AND expires > ?", (self._expiry(timeout), key, clock.time())
             )
             return changed.rowcount == 1
 
@@ -126,7 +127,7 @@ class SharedMemoryCache(BaseCache):
         """Atomic across processes for integers stored by this cache."""
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
-            row = database.execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, time.time())).fetchone()
+            row = database.execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, clock.time())).fetchone()
             stored = None if row is None else decode(row[0])
             if not isinstance(stored, int):
                 raise ValueError(f"Key '{key}' not found")
@@ -147,8 +148,12 @@ class SharedMemoryCache(BaseCache):
             database.execute("DELETE FROM entries")
 
     def _expiry(self, timeout) -> float:
-        expires = self.get_backend_timeout(timeout)  # an absolute time, or None for never
-        return float("inf") if expires is None else expires
+        """Django's get_backend_timeout, on the clock this cache reads (tipline.base.clock)."""
+        if timeout == DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        elif timeout == 0:
+            timeout = -1  # already expired, as in Django (ticket 21147)
+        return float("inf") if timeout is None else clock.time() + timeout
 
     def _connection(self) -> sqlite3.Connection:
         """One connection per thread and process; `with` makes a write transaction that

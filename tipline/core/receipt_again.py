@@ -10,13 +10,13 @@ for the window, whatever is shown meanwhile (a second drop can happen), and neve
 
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 
+from tipline.base import clock
 from tipline.core import throttle
 from tipline.core.models import Tip
 from tipline.core.submission import FileNote, SubmittedTip
@@ -39,7 +39,7 @@ def keep(form_token: str, browser: str, submitted: SubmittedTip) -> None:
     name, key = _name_and_key(throttle.hourly_key(KEY_PURPOSE), form_token, browser)
     page = {
         "tip": str(submitted.tip_id), "receipt": submitted.receipt, "reference": submitted.reference,
-        "files": [[note.name, note.note] for note in submitted.file_notes], "stored": time.time(),
+        "files": [[note.name, note.note] for note in submitted.file_notes], "stored": clock.time(),
     }
     # Padded to a size bucket, so that the entry's size tells little of the names of files.
     sealed = aead.encrypt(key, content.pad(json.dumps(page).encode()), PURPOSE, aead.context(name))
@@ -71,7 +71,7 @@ def find(form_token: str, browser: str | None) -> SubmittedTip | None:
 def _is_whole(page: dict) -> bool:
     """Within the window as it is set now (a shortened window holds for entries kept before),
     and of a tip that was committed (the entry is written just before the commit)."""
-    age = time.time() - page["stored"]
+    age = clock.time() - page["stored"]
     return 0 <= age <= settings.RECEIPT_SHOWN_AGAIN_SECONDS and Tip.objects.filter(pk=page["tip"]).exists()
 
 

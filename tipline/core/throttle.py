@@ -8,12 +8,12 @@ address; buckets last a minute, so an hour later there is nothing left to link t
 
 import hashlib
 import math
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 
+from tipline.base import clock
 from tipline.base.site_keys import site_key
 
 
@@ -29,7 +29,7 @@ class Throttled(Exception):
 def count_against(scope: str, limit: int, window_seconds: int = 60) -> int:
     """Count one attempt in `scope`; raise Throttled once more than `limit` fall in the window.
     Returns how many the window holds with this one."""
-    now = time.time()
+    now = clock.time()
     window = int(now // window_seconds)
     key = f"throttle:{scope}:{window}"
     cache.add(key, 0, timeout=window_seconds * 2)
@@ -54,7 +54,7 @@ def spend_fairly(pool_scope: str, limit: int, holder_scope: str, window_seconds:
     """Count one use by a holder (e.g. a tip) in a shared pool of `limit` a window: the holder's
     first PRIORITY_USES_PER_HOUR uses this hour may take the whole pool, later ones only its
     lowest quarter. What is refused uses up nothing of the pool (Throttled)."""
-    hour = int(time.time() // 3600)
+    hour = int(clock.time() // 3600)
     used_before = cache.get(f"throttle:holder:{holder_scope}:{hour}") or 0
     share = limit if used_before < PRIORITY_USES_PER_HOUR else max(1, int(limit * LATER_USES_SHARE))
     spend_against(pool_scope, 1, share, window_seconds)
@@ -64,7 +64,7 @@ def spend_fairly(pool_scope: str, limit: int, holder_scope: str, window_seconds:
 def spend_against(scope: str, amount: int, limit: int, window_seconds: int) -> None:
     """Spend `amount` (bytes, say) of the window's `limit` in `scope`; raise Throttled, and
     give the amount back, when it does not fit: what was refused uses up nothing."""
-    now = time.time()
+    now = clock.time()
     window = int(now // window_seconds)
     key = f"throttle:{scope}:{window}"
     cache.add(key, 0, timeout=window_seconds * 2)
@@ -94,7 +94,7 @@ def count_for_client(client: str | None, action: str) -> None:
 def hourly_key(purpose: str, hours_ago: int = 0) -> bytes:
     """The key for `purpose` (at most 16 bytes) of this hour, or of an earlier one: the same in
     every process of the site, computed from the secret key and never stored anywhere."""
-    hour = int(time.time() // 3600) - hours_ago
+    hour = int(clock.time() // 3600) - hours_ago
     return hashlib.blake2b(
         str(hour).encode(), key=site_key(b"tipline-hourly"), digest_size=32, person=purpose.encode()
     ).digest()
@@ -107,7 +107,7 @@ def hourly_keys(purpose: str) -> tuple[bytes, bytes]:
 
 def refuse_if_over(scope: str, limit: int, window_seconds: int = 60) -> None:
     """Raise Throttled when `scope` is already over `limit` in this window, counting nothing."""
-    now = time.time()
+    now = clock.time()
     window = int(now // window_seconds)
     if (cache.get(f"throttle:{scope}:{window}") or 0) > limit:
         raise Throttled(retry_after_seconds=int((window + 1) * window_seconds - now) + 1)

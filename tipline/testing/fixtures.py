@@ -69,6 +69,15 @@ def held_log_lines_written_after_each_test():
     release_held_lines()
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The time the rate limits, the shared cache and the receipt shown again read, moved
+    forward by the test (clock.advance(61)) instead of slept on (tipline.testing.clock)."""
+    from tipline.testing.clock import install
+
+    return install(monkeypatch)
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate-limit counters start at zero in every test."""

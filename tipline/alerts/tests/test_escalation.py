@@ -141,6 +141,7 @@ def test_a_tip_whose_24_and_2_hour_alerts_both_go_unanswered_escalates_once(watc
     assert len(watched["phone"].accepted()) == 1
 
 
+@pytest.mark.slow
 def test_an_escalation_to_a_receiver_slower_than_the_lease_rings_once_with_two_workers_delivering(watched, settings):
     import threading
     import time

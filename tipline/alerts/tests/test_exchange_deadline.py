@@ -81,6 +81,7 @@ def test_a_mail_server_that_trickles_its_greeting_fails_the_attempt_at_the_deadl
     assert reason == "no complete answer within 1 s" and took < 4
 
 
+@pytest.mark.slow
 def test_a_healthy_route_beside_hanging_ones_gets_its_alerts_within_seconds(desk, misbehaving, hook_receiver, settings):
     settings.ALERT_SEND_TIMEOUT_SECONDS = 4
     for name in ("hangs", "hangs-too", "hangs-as-well"):

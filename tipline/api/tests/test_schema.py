@@ -22,6 +22,7 @@ EXCLUDED_CHECKS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @schema.exclude(path_regex="/files/").parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))

@@ -4,7 +4,6 @@ when its window ends, across an hour's turn too."""
 
 import secrets
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,6 @@ WINDOW = 600
 @pytest.fixture(autouse=True)
 def window(settings):
     settings.RECEIPT_SHOWN_AGAIN_SECONDS = WINDOW
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """time.time() as the cache, the hourly keys and the window read it, moved at will."""
-    now = [time.time()]
-    monkeypatch.setattr(time, "time", lambda: now[0])
-    return now
 
 
 def store(form_token: str, browser: str):
@@ -121,20 +112,20 @@ def test_the_entry_is_gone_when_the_window_ends(recipient_keys, clock):
     token, browser = secrets.token_urlsafe(16), "browser"
     store(token, browser)
 
-    clock[0] += WINDOW - 1
+    clock.advance(WINDOW - 1)
     assert receipt_again.find(token, browser) is not None
-    clock[0] += 2
+    clock.advance(2)
     assert receipt_again.find(token, browser) is None
     cache.set("another-entry", 1)  # the next write deletes what has expired
     assert kept_entries() == []
 
 
 def test_a_receipt_kept_late_in_an_hour_is_found_in_the_next(recipient_keys, clock):
-    clock[0] = (int(clock[0] // 3600) + 1) * 3600 - 30  # half a minute before the hour turns
+    clock.advance_to((int(clock.time() // 3600) + 1) * 3600 - 30)  # half a minute before the hour turns
     token, browser = secrets.token_urlsafe(16), "browser"
     submitted = store(token, browser)
 
-    clock[0] += 60
+    clock.advance(60)
 
     assert receipt_again.find(token, browser) == submitted
 

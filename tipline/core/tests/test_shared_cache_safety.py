@@ -195,6 +195,7 @@ def count_a_request(data_dir: Path) -> tuple[str, int, list]:
     return tuple(__import__("json").loads(answer.stdout))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a directory owned by another user")
 def test_a_directory_planted_under_the_derived_name_leaves_the_site_counting_in_another(tmp_path):
     import shutil

@@ -46,13 +46,13 @@ def test_the_shared_cache_lives_in_memory_backed_storage_only():
     assert not str(settings.RUNTIME_DIR).startswith(str(settings.DATA_DIR))
 
 
-def test_entries_expire_count_and_clear():
+def test_entries_expire_count_and_clear(clock):
     cache.clear()
 
     assert cache.add("counter", 0, timeout=1) and not cache.add("counter", 5)
     assert cache.incr("counter") == 1 and cache.incr("counter", 2) == 3
     cache.set("kept", b"an hourly key")  # integers and bytes only: nothing stored here is ever unpickled
-    time.sleep(1.1)
+    clock.advance(1.1)
 
     assert cache.get("counter") is None and cache.add("counter", 7)
     with pytest.raises(ValueError):
@@ -62,13 +62,13 @@ def test_entries_expire_count_and_clear():
     assert cache.get("counter") is None
 
 
-def test_expired_counters_do_not_pile_up():
+def test_expired_counters_do_not_pile_up(clock):
     import sqlite3
 
     cache.clear()
     for window in range(50):
         cache.add(f"throttle:old:{window}", 0, timeout=1)
-    time.sleep(1.1)
+    clock.advance(1.1)
 
     cache.add("throttle:now", 0)
 

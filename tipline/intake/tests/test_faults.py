@@ -77,6 +77,7 @@ def test_a_disk_that_fills_while_an_image_is_cleaned_leaves_no_partial_file(clie
     assert list(Path(tiny_disk).iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_a_locked_database_answers_503_with_the_text_and_works_once_free(client, transactional_db, recipient_keys):
     with locked_database():
@@ -89,6 +90,7 @@ def test_a_locked_database_answers_503_with_the_text_and_works_once_free(client,
     assert uuid.UUID(str(Tip.objects.get().id))
 
 
+@pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_a_503_logs_the_route_pattern_not_the_path_typed(client, transactional_db, recipient_keys, caplog):
     import logging

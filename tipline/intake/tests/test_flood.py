@@ -62,6 +62,7 @@ def real_tipster_action(number: int, receipts_held: list[str]) -> bool:
     return sent.status_code == 201
 
 
+@pytest.mark.slow
 def test_a_flood_at_ten_times_the_old_limits_leaves_nine_real_tipster_actions_in_ten(profiled_machine, tipster):
     receipts_held = [tipster[1]]
     flood_statuses, real = [], []

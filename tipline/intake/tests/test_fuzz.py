@@ -20,6 +20,7 @@ values = st.one_of(
 form_data = st.dictionaries(st.sampled_from(FIELDS), st.one_of(values, st.lists(values, min_size=2, max_size=3)), max_size=7)
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=form_data, with_token=st.booleans())
 @example(data={"answer-what": "  plain and valid  "}, with_token=True)

@@ -21,6 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code, _ in settings.LANGUAGES if code != "en"]
 
 
+@pytest.mark.slow
 def test_every_marked_string_is_translated_and_none_is_fuzzy(tmp_path):
     # makemessages walks the working directory and writes to the `locale` beside it: run it in
     # a copy of the package, or it would write into the source tree and check a stale copy.

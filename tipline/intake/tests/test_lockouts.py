@@ -32,6 +32,7 @@ def check_in(receipt: str, by_page: bool) -> int:
     return Client().post("/api/v1/followup", {"receipt": receipt}, content_type="application/json").status_code
 
 
+@pytest.mark.slow
 def test_empty_posts_use_up_no_real_tipsters_submissions(profiled_machine, recipient_keys):  # noqa: F811
     """Posts with nothing but a form token cost no Argon2id; before, ~505 a minute closed every form."""
     flood, real = [], []
@@ -53,6 +54,7 @@ def test_empty_posts_use_up_no_real_tipsters_submissions(profiled_machine, recip
     assert len(real) == 20 and sum(real) / len(real) >= 0.9, real
 
 
+@pytest.mark.slow
 def test_a_holder_of_many_own_receipts_does_not_lock_out_check_in(profiled_machine, recipient_keys):  # noqa: F811
     """48 receipts of the attacker's own junk tips, cycled as fast as they go (each may be
     tried 10 times in 10 minutes), beside ten real tipsters checking in by page and API.
@@ -76,6 +78,7 @@ def open_session(receipt: str) -> Client:
     return browser
 
 
+@pytest.mark.slow
 def test_junk_tips_messages_leave_real_tipsters_messages(profiled_machine, recipient_keys):  # noqa: F811
     """Twelve junk tips send ten messages each in one minute, twice the site's 60, as ~180
     junk tips keep doing all hour; five real tipsters send two each meanwhile."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -42,6 +43,7 @@ def air_gapped(profile: Path, *arguments: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server, vault_desk, tmp_path, monkeypatch, capsys):
     _people, tokens = vault_desk
     offline, online = tmp_path / "air-gapped", tmp_path / "online"
