@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
     import django
+    from django.apps import apps
     from django.utils import translation
 
-    django.setup()
+    if not apps.ready:  # once: a second setup would reconfigure logging onto today's sys.stderr
+        django.setup()
     translation.activate(LANGUAGE)  # for messages of the modules the commands call
