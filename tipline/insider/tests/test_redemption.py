@@ -152,8 +152,9 @@ def test_fetch_rows_and_redemption_rows_share_no_id_no_time_and_no_nonce(channel
     issuer_values = {value for row in issuer_rows for value in row.values() if value is not None}
     redemption_values = {value for row in redemption_rows for value in row.values() if value is not None}
     epoch = tip["insider_epoch"]
-    # Only what every member of that period shares: the organisation and the period itself.
-    assert issuer_values & redemption_values <= {organisation.pk, epoch}
+    period_key = IssuerKey.objects.get(organisation=organisation, epoch=epoch).pk
+    # Only what every member of that period shares: the organisation, the period and its key.
+    assert issuer_values & redemption_values <= {organisation.pk, epoch, period_key}
     assert IssuanceCount.objects.filter(epoch=epoch).count() == 2  # both members look the same
     for model in (IssuanceCount, SpentToken):
         assert not [field for field in model._meta.get_fields() if field.get_internal_type() in ("DateTimeField", "DateField")]
