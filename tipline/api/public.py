@@ -28,7 +28,7 @@ from tipline.api.serialise import (
 from tipline.core import attachments, check_in, conversation, readers, submission
 from tipline.core.duties import duties_of
 from tipline.core.models import Author, Channel, FieldKind, InsiderTokens
-from tipline.intake.forms import ReplyForm, TipForm, new_form_token
+from tipline.forms.tipster import ReplyForm, TipForm, new_form_token
 from tipline.web.client_buckets import client_bucket
 from tipline.web.uploads import upload_handler_of
 

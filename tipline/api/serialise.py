@@ -5,7 +5,7 @@ from tipline.core.conversation import Answer, MessageView
 from tipline.core.duties import Duty
 from tipline.core.models import Channel, Tip
 from tipline.core.submission import channel_is_receiving
-from tipline.intake.forms import leave_out_field
+from tipline.forms.tipster import leave_out_field
 
 
 def channel_out(channel: Channel) -> dict:

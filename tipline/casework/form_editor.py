@@ -125,7 +125,7 @@ def handle(channel: Channel, data, action: str, actor: str) -> tuple[Editor, boo
 def preview_fields(channel: Channel, spec: ChannelSpec) -> list:
     """The tipster's form as it would be, built by the tipster page's own field builder from
     unsaved copies of the channel and its fields."""
-    from tipline.intake.forms import TipForm, build_field
+    from tipline.forms.tipster import TipForm, build_field
 
     draft = Channel(slug=channel.slug, name=spec.name, time_zone=spec.time_zone, language=spec.language, translations=stored_translations(spec))
     preview = forms.Form(auto_id="preview_%s")

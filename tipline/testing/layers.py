@@ -36,15 +36,17 @@ ALLOWED: dict[str, set[str]] = {
     "tipline.insider": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.members", "tipline.web"},
     "tipline.alerts": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.web"},
     "tipline.jobs": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts"},
+    # What a tipster may send, validated alike for the pages, the API and the form editor.
+    "tipline.forms": _DOMAIN_BASE | {"tipline.core", "tipline.insider"},
     # The pages and the API.
-    "tipline.intake": _DOMAIN_BASE | {"tipline.web", "tipline.core", "tipline.insider"},
+    "tipline.intake": _DOMAIN_BASE | {"tipline.web", "tipline.core", "tipline.insider", "tipline.forms"},
     "tipline.casework": _DOMAIN_BASE | {
         "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
-        "tipline.intake",
+        "tipline.forms",
     },
     "tipline.api": _DOMAIN_BASE | {
         "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts",
-        "tipline.casework", "tipline.intake", "tipline.members",
+        "tipline.casework", "tipline.forms", "tipline.members",
     },
     # Running an instance: backups, health, the checks, the demo.
     "tipline.operations": _DOMAIN_BASE | {

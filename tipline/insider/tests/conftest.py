@@ -74,7 +74,7 @@ def token_text(member) -> str:
 
 
 def send(client, channel, text="The armoury log is altered every Friday.", token="", **extra):
-    from tipline.intake.forms import new_form_token
+    from tipline.forms.tipster import new_form_token
 
     data = {"form_token": new_form_token(), "answer-tip": text, "insider_token": token, **extra}
     return client.post(f"/c/{channel.slug}/", data)

@@ -4,7 +4,7 @@ import re
 
 from django.test import Client
 
-from tipline.intake.forms import new_form_token
+from tipline.forms.tipster import new_form_token
 
 RECEIPT_PATTERN = re.compile(r"\d{4} \d{4} \d{4} \d{4} \d{4} \d{4}")
 

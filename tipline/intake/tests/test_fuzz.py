@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tipline.core.conversation import open_tip_for_recipient, read_answers
 from tipline.core.models import Tip
-from tipline.intake.forms import new_form_token
+from tipline.forms.tipster import new_form_token
 
 pytestmark = pytest.mark.django_db
 FIELDS = ["answer-what", "answer-where", "answer-when", "answer-who", "answer-how-known", "answer-unknown", "form_token"]

@@ -72,7 +72,7 @@ def test_the_language_is_kept_in_the_address_and_never_in_a_cookie(demo_channels
 
 
 def test_a_tip_sent_in_spanish_gets_a_spanish_receipt_page_without_the_switcher(demo_channels, recipient_keys):
-    from tipline.intake.forms import new_form_token
+    from tipline.forms.tipster import new_form_token
 
     response = Client().post("/es/c/general/", {"form_token": new_form_token(), "answer-tip": "Un aviso en español"})
     page = html.unescape(response.content.decode())
@@ -100,7 +100,7 @@ def test_a_channel_speaks_the_tipsters_language_and_stores_answers_as_written(db
     assert "<h1>Prisons</h1>" in Client().get("/es/c/prisons/").content.decode()  # no Spanish text: as written
 
     from tipline.core.conversation import open_tip_for_recipient, read_answers
-    from tipline.intake.forms import new_form_token
+    from tipline.forms.tipster import new_form_token
 
     Client().post("/ar/c/prisons/", {"form_token": new_form_token(), "answer-what": "شيء", "answer-where": "South wing"})
     tip = Tip.objects.get()

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from tipline.intake.forms import new_form_token
+from tipline.forms.tipster import new_form_token
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.intake.tests.test_flood import profiled_machine  # noqa: F401 (a fixture)
 

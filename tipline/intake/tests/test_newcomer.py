@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from tipline.core.models import Tip
-from tipline.intake.forms import new_form_token
+from tipline.forms.tipster import new_form_token
 from tipline.intake.tests.helpers import post_tip, receipt_in, time_sensitive_answers
 
 pytestmark = pytest.mark.django_db

@@ -67,7 +67,7 @@ def test_the_deadline_is_read_in_the_channels_time_zone(client, demo_channels, r
 
 
 def test_sending_the_same_form_twice_stores_one_tip_and_shows_no_second_receipt(client, recipient_keys):
-    from tipline.intake.forms import new_form_token
+    from tipline.forms.tipster import new_form_token
 
     token = new_form_token()
     first = post_tip(client, "general", {"answer-tip": "only once"}, token=token)
