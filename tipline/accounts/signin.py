@@ -23,8 +23,8 @@ from django_otp.oath import TOTP
 
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
-from tipline.core import throttle
 from tipline.base.crypto_policy import kdf_policy
+from tipline.core import throttle
 from tipline.crypto import account_secrets, recipient_keys
 from tipline.crypto.errors import DecryptionError, WrongPasswordError
 

@@ -81,7 +81,7 @@ class Dispatcher:
         self._collect()
         try:
             self._record_answered()
-        except Exception as error:  # the database is away: the leases run out, another worker tries again
+        except Exception as error:  # noqa: BLE001 - whatever stops the recording, the pool must stop: the database is away: the leases run out, another worker tries again
             log.warning("%d alert answers not recorded at stop (%s): they will be sent again", len(self.answered), error.__class__.__name__)
         self.pool.shutdown(wait=False, cancel_futures=True)
 

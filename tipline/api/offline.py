@@ -8,8 +8,17 @@ from ninja import Router, Status
 from tipline.accounts.tokens import expiry_of
 from tipline.api.errors import ApiError
 from tipline.api.schemas import (
-    ErrorOut, OfflineKeyIn, OfflineKeyOut, ReaderVouchesOut, ReaderVouchIn, ResealedOut, ResealIn, SealedNoteIn, SealedPageOut,
-    SealedReplyIn, SentOut,
+    ErrorOut,
+    OfflineKeyIn,
+    OfflineKeyOut,
+    ReaderVouchesOut,
+    ReaderVouchIn,
+    ResealedOut,
+    ResealIn,
+    SealedNoteIn,
+    SealedPageOut,
+    SealedReplyIn,
+    SentOut,
 )
 from tipline.api.serialise import tip_summary_out
 from tipline.casework import offline

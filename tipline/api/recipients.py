@@ -7,7 +7,17 @@ from django.http import StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from tipline.api.errors import ApiError
-from tipline.api.schemas import BulkGrantIn, BulkGrantOut, ErrorOut, ReplyIn, SentOut, TipOut, TipPageOut, TipSummaryOut, TriageIn
+from tipline.api.schemas import (
+    BulkGrantIn,
+    BulkGrantOut,
+    ErrorOut,
+    ReplyIn,
+    SentOut,
+    TipOut,
+    TipPageOut,
+    TipSummaryOut,
+    TriageIn,
+)
 from tipline.api.serialise import answer_out, duty_out, file_out, message_out, tip_summary_out
 from tipline.casework import services
 from tipline.casework.inbox import InboxFilters, inbox_page
