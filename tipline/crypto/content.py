@@ -6,6 +6,7 @@ The context names the tip and the item (e.g. "answers", "message", message id).
 """
 
 import json
+from typing import Any
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -45,6 +46,7 @@ def content_context(tip_id: bytes, item: str, item_id: str | int = "", *more: st
 
 # Where each of a tip's ciphertexts sits. The server and tipline-reader (which seals replies
 # and notes on a recipient's own computer) build the same associated data from these.
+
 
 def answers_context(tip_id: bytes) -> bytes:
     return content_context(tip_id, "answers")
@@ -96,9 +98,9 @@ def decrypt_content(tip_key: bytes, envelope: bytes, where: bytes) -> bytes:
     return unpad(aead.decrypt(tip_key, envelope, aead.Purpose.TIP_CONTENT, where))
 
 
-def encrypt_json(tip_key: bytes, value, where: bytes) -> bytes:
+def encrypt_json(tip_key: bytes, value: object, where: bytes) -> bytes:
     return encrypt_content(tip_key, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), where)
 
 
-def decrypt_json(tip_key: bytes, envelope: bytes, where: bytes):
+def decrypt_json(tip_key: bytes, envelope: bytes, where: bytes) -> Any:
     return json.loads(decrypt_content(tip_key, envelope, where))

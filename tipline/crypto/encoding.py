@@ -3,8 +3,15 @@ the server (API, session cookies) and tipline-reader. Decoding takes it with or 
 padding."""
 
 import base64
+from typing import overload
 
 
+@overload
+def b64(data: bytes) -> str: ...
+@overload
+def b64(data: None) -> None: ...
+@overload
+def b64(data: bytes | None) -> str | None: ...
 def b64(data: bytes | None) -> str | None:
     return None if data is None else base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
 
