@@ -10,6 +10,7 @@ database is away is kept and recorded once it is back.
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
@@ -64,7 +65,7 @@ class Dispatcher:
 
     def deliver_due_now(self) -> int:
         """Everything due now, each once, to its last answer; returns the deliveries that succeeded."""
-        delivered, tried = 0, set()
+        delivered, tried = 0, set[uuid.UUID]()
         while self._start_due(skip=tried) or self.in_flight:
             tried.update(attempt.delivery_id for attempt in self.in_flight.values())
             wait(list(self.in_flight), return_when=FIRST_COMPLETED)

@@ -132,7 +132,7 @@ def _key_out(key: ChannelKey) -> dict:
 
 
 def _sealed_tip_out(tip: Tip) -> dict:
-    message_keys = {message.pk: message.key for message in tip.messages.all()}
+    message_keys: dict[int | None, object] = {message.pk: message.key for message in tip.messages.all()}
     return tip_summary_out(tip) | {
         "destroyed_after": tip.destroyed_after, "channel_key": tip.channel_key_id, "sealed_key": b64(tip.sealed_for_channel_key), "answers": b64(tip.answers_ciphertext),
         "title": b64(tip.title_ciphertext),

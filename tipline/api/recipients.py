@@ -43,7 +43,7 @@ def list_tips(request, filters: Query[TipFilters]):
     form = InboxFilters(request.user, filters.dict())
     if not form.is_valid():
         name, problems = next(iter(form.errors.items()))
-        raise ApiError(400, "invalid", " ".join(problems), name)
+        raise ApiError(400, "invalid", " ".join(str(problem) for problem in problems), name)
     page = inbox_page(request.user, form.cleaned_data, cursor=form.cleaned_data.get("after", ""))
     return {"items": [tip_summary_out(tip) for tip in page.tips], "next_cursor": page.next_cursor}
 

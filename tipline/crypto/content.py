@@ -7,6 +7,7 @@ The context names the tip and the item (e.g. "answers", "message", message id).
 
 import json
 from typing import Any
+from uuid import UUID
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -52,7 +53,7 @@ def answers_context(tip_id: bytes) -> bytes:
     return content_context(tip_id, "answers")
 
 
-def message_context(tip_id: bytes, message_key: str, bound_as: str | None = None) -> bytes:
+def message_context(tip_id: bytes, message_key: str | UUID, bound_as: str | None = None) -> bytes:
     """A message's place and, since authorship was bound (`bound_as` not None), who wrote it:
     "tipster", "recipient:<account id>", or "reader" (sealed in tipline-reader, which signs
     it). Relabelled in the database or by a server, it no longer opens."""
@@ -61,7 +62,7 @@ def message_context(tip_id: bytes, message_key: str, bound_as: str | None = None
     return content_context(tip_id, "message", str(message_key), "by", bound_as)
 
 
-def note_context(tip_id: bytes, note_key: str, bound_as: str | None = None) -> bytes:
+def note_context(tip_id: bytes, note_key: str | UUID, bound_as: str | None = None) -> bytes:
     if bound_as is None:
         return content_context(tip_id, "note", str(note_key))
     return content_context(tip_id, "note", str(note_key), "by", bound_as)
@@ -82,7 +83,7 @@ def bound_account(bound_as: str | None) -> int | None:
     return int(bound_as.removeprefix("recipient:"))
 
 
-def file_meta_context(tip_id: bytes, file_id: str) -> bytes:
+def file_meta_context(tip_id: bytes, file_id: str | UUID) -> bytes:
     return content_context(tip_id, "file-meta", str(file_id))
 
 
