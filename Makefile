@@ -1,6 +1,6 @@
 # The two commands of the README, `make run` and `make test`, and `make test-fast` for a quick loop.
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast bench messages reader token-client clean
+.PHONY: help run test test-fast lint bench messages reader token-client clean
 
 VENV := .venv
 INSTALLED := $(VENV)/.installed-runtime
@@ -15,8 +15,9 @@ TEST_WORKERS ?= 2
 
 help:
 	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker (PORT=N for another)"
-	@echo "make test  set up .venv and run the whole test suite (SQLite, then PostgreSQL)"
+	@echo "make test  set up .venv and run make lint, then the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make test-fast  the quick loop: the tests on SQLite without the slow, system and browser ones (about 5 minutes on 2 cores)"
+	@echo "make lint  ruff (check; format for crypto/ and reader/) and mypy, as pyproject.toml configures them"
 	@echo "make bench run every benchmark and print its figures (a few minutes; see benchmarks/RESULTS.md)"
 
 # PYTHON=/path/to/python3.12 overrides the search of scripts/find-python.
@@ -51,6 +52,7 @@ test:
 	@./scripts/provision-tests & provisioning=$$!; \
 		$(MAKE) --no-print-directory $(INSTALLED_TEST) $(AXE) & installing=$$!; \
 		wait $$provisioning || { kill $$installing 2>/dev/null; exit 1; }; wait $$installing
+	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal
 	TIPLINE_DATABASE_URL=$(TIPLINE_TEST_POSTGRES_URL) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not sqlite_only"
 
@@ -58,6 +60,12 @@ test:
 # (and so CI) still runs everything.
 test-fast: $(INSTALLED_TEST)
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow and not system and not browser"
+
+# mypy's Django plugin imports tipline.settings, which wants a data directory: a throwaway one.
+lint: $(INSTALLED_TEST)
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check tipline/crypto tipline/reader
+	@data=$$(mktemp -d) && TIPLINE_DATA_DIR=$$data $(VENV)/bin/mypy; status=$$?; rm -rf "$$data"; exit $$status
 
 bench: $(INSTALLED_TEST)
 	$(VENV)/bin/python benchmarks/crypto.py

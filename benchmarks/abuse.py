@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_for, free_port, percentile, start_server, stop_server  # noqa: E402
-from files import server_rss_mib  # noqa: E402
-from submit import send_by_api, send_by_page  # noqa: E402
+from _setup import django_for, free_port, percentile, start_server, stop_server
+from files import server_rss_mib
+from submit import send_by_api, send_by_page
 
 OLD_RECEIPT_LIMIT, OLD_CHANNEL_LIMIT = 60, 30  # a minute, before finding 2
 SEED_RECEIPTS = 12  # one receipt may be tried 10 times in 10 minutes: tipsters go round these

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _setup import django_for, free_port, percentile, start_server, stop_server  # noqa: E402
+from _setup import django_for, free_port, percentile, start_server, stop_server
 
 DEADLINE_TIPS = 20
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_for, free_port, start_server, stop_server  # noqa: E402
+from _setup import django_for, free_port, start_server, stop_server
 
 BOUNDARY = "tiplinefilebenchboundary"
 PIECE = os.urandom(1024 * 1024)
@@ -107,8 +107,8 @@ def main() -> None:
         return
     django_for(arguments.database)
     from tipline.accounts.tokens import create_token
-    from tipline.operations.demo import load_demo
     from tipline.core.models import Tip
+    from tipline.operations.demo import load_demo
     from tipline.testing.staff import make_staff
 
     load_demo()

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_for, percentile  # noqa: E402
+from _setup import django_for, percentile
 
 
 def seed(tip_count: int):
@@ -112,7 +112,7 @@ def main() -> None:
         "first page with summaries": lambda: _with_summaries(inbox_page(user, {}), member, summaries_for),
     }
     for name, case in cases.items():
-        timings = timed(lambda: list(case().tips), arguments.repeat)
+        timings = timed(lambda case=case: list(case().tips), arguments.repeat)
         print(f"{name:42s} p50 {percentile(timings, 0.5):6.1f} ms   p99 {percentile(timings, 0.99):6.1f} ms")
     # The filter form offers only labels on tips the person may see (issue 31, finding 8).
     timings = timed(lambda: InboxFilters(user), arguments.repeat)

@@ -20,7 +20,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_for, free_port, start_server, stop_server  # noqa: E402
+from _setup import django_for, free_port, start_server, stop_server
 
 PASSPHRASE = "a benchmark passphrase"
 

@@ -10,11 +10,11 @@ the server's processes and this benchmark's own client threads, which share the 
 """
 
 import argparse
-import resource
 import http.cookiejar
 import json
 import os
 import re
+import resource
 import sys
 import threading
 import time
@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_for, free_port, percentile, start_server, stop_server  # noqa: E402
+from _setup import django_for, free_port, percentile, start_server, stop_server
 
 BOUNDARY = "tiplinebenchboundary"
 RUN = time.time_ns()
@@ -121,8 +121,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16, 32, 64])
     arguments = parser.parse_args()
     django_for(arguments.database, fast_kdf=False)
-    from tipline.operations.demo import load_demo
     from tipline.crypto import kdf, receipts
+    from tipline.operations.demo import load_demo
 
     load_demo()
     derivations = []

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_for, percentile  # noqa: E402
+from _setup import django_for, percentile
 
 
 def report(name: str, timings: list[float]) -> None:

@@ -28,9 +28,8 @@ NARROW, WIDE = {"width": 320, "height": 640}, {"width": 1280, "height": 720}
 def site(live_server, transactional_db, recipient_keys):
     """The demo channels, a tip with a conversation, an organisation, and an admin who is
     also a recipient of every channel."""
-    from tipline.core.models import Channel
-
     from tipline.core.channel_schema import import_channel, parse_document
+    from tipline.core.models import Channel
 
     make_organisation("police", "Metropolitan Police")
     import_channel(parse_document(

@@ -3,7 +3,6 @@ a restore accepts only an archive signed by this instance or by the signer the o
 names: an unsigned, foreign or older-format archive is refused before anything is written."""
 
 import errno
-import io
 import json
 import os
 import tarfile

@@ -18,7 +18,7 @@ def blocks(text: str) -> list[tuple[str, str]]:
     """(language, body) of each fenced block, in order; fails on an unclosed one."""
     fences = list(FENCE.finditer(text))
     assert len(fences) % 2 == 0, "a code block is never closed"
-    return [(opening.group(1), text[opening.end() : closing.start()]) for opening, closing in zip(fences[::2], fences[1::2])]
+    return [(opening.group(1), text[opening.end() : closing.start()]) for opening, closing in zip(fences[::2], fences[1::2], strict=True)]
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)

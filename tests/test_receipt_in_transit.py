@@ -17,7 +17,13 @@ import urllib.parse
 import pytest
 
 from tests.system import (
-    SHARED_MEMORY_DIR, TIPLINE, clean_environment, free_port, run_tipline, stop, wait_until_serving,
+    SHARED_MEMORY_DIR,
+    TIPLINE,
+    clean_environment,
+    free_port,
+    run_tipline,
+    stop,
+    wait_until_serving,
 )
 
 pytestmark = pytest.mark.system

@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.system import (
-    KEEP_SHARED_VENV, REPO_ROOT, TIPLINE, checkout_copy, checkout_environment, clean_environment, free_port, stop, wait_until_serving,
+    KEEP_SHARED_VENV,
+    REPO_ROOT,
+    TIPLINE,
+    checkout_copy,
+    checkout_environment,
+    clean_environment,
+    free_port,
+    stop,
+    wait_until_serving,
 )
 from tipline.testing.privacy import CLIENT_MARKERS, PROBE_FORWARDED_IP, PROBE_REFERRER, PROBE_USER_AGENT, PrivacyScanner
 

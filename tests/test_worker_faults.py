@@ -8,7 +8,6 @@ import os
 import pwd
 import shutil
 import signal
-import sqlite3
 import subprocess
 import tempfile
 import time

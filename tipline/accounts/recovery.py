@@ -39,7 +39,7 @@ def open_with_recovery_code(username: str, recovery_code: str, origin: signin.Or
     if user is None or user.private_key_by_recovery_code is None:
         raise signin.SignInRefused()
     try:
-        private_key = recipient_keys.unwrap_with_recovery_code(user.private_key_by_recovery_code, recovery_code, user.key_owner)
+        private_key = recipient_keys.unwrap_with_recovery_code(bytes(user.private_key_by_recovery_code), recovery_code, user.key_owner)
     except (WrongPasswordError, RecoveryCodeFormatError, UnsupportedFormatError):
         record(user.username, Action.SIGN_IN_FAILED, recovery_code=True)
         raise signin.SignInRefused() from None

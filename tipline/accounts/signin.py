@@ -23,8 +23,8 @@ from django_otp.oath import TOTP
 
 from tipline.accounts.models import User
 from tipline.audit.services import Action, record
-from tipline.core import throttle
 from tipline.base.crypto_policy import kdf_policy
+from tipline.core import throttle
 from tipline.crypto import account_secrets, recipient_keys
 from tipline.crypto.errors import DecryptionError, WrongPasswordError
 
@@ -81,7 +81,7 @@ def check_password(username: str, password: str, origin: Origin = Origin()) -> P
         record(user.username, Action.SIGN_IN_FAILED)
         raise SignInRefused()
     try:
-        private_key = recipient_keys.unwrap_with_password(user.private_key_by_password, password, user.key_owner)
+        private_key = recipient_keys.unwrap_with_password(bytes(user.private_key_by_password), password, user.key_owner)
     except WrongPasswordError:
         record(user.username, Action.SIGN_IN_FAILED)
         raise SignInRefused() from None
@@ -134,7 +134,7 @@ def check_code(user: User, private_key: bytes, code: str) -> None:
     if user.totp_secret_sealed is None:
         raise SignInRefused()
     try:
-        secret = account_secrets.open_account_secret(private_key, user.totp_secret_sealed, user.key_owner, TOTP_NAME)
+        secret = account_secrets.open_account_secret(private_key, bytes(user.totp_secret_sealed), user.key_owner, TOTP_NAME)
     except DecryptionError:
         raise SignInRefused() from None
     totp = TOTP(secret)

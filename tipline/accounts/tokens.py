@@ -69,7 +69,7 @@ def open_token(secret_string: str) -> tuple[User, bytes] | None:
     if token is None or token.revoked_at is not None or token.expires_at <= timezone.now() or not token.user.is_active:
         return None
     try:
-        private_key = sessions.open_from_session(parts[2], token.sealed_private_key, _context(token.id))
+        private_key = sessions.open_from_session(parts[2], bytes(token.sealed_private_key), _context(token.id))
     except DecryptionError:
         return None
     if not holds_current_key(token.user, private_key):

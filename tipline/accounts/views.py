@@ -181,10 +181,9 @@ def enrolment_page(request, user, private_key, form, template: str, complete):
     between showing it and the code that confirms it; `complete(secret)` does the rest (or
     raises SignInRefused) and names the page to show once signed in."""
     enrol_cookie = settings.STAFF_KEY_COOKIE_NAME + ENROL_COOKIE_SUFFIX
-    totp_secret = session_keys.take(request, enrol_cookie, _pending_context(user.pk))
-    fresh_secret = totp_secret is None
-    if fresh_secret:
-        totp_secret = signin.new_totp_secret()
+    kept_secret = session_keys.take(request, enrol_cookie, _pending_context(user.pk))
+    fresh_secret = kept_secret is None
+    totp_secret = signin.new_totp_secret() if kept_secret is None else kept_secret
     if request.method == "POST" and fresh_secret:
         form.add_error(None, _("Your session was renewed: scan the new code below, then enter a code from it."))
     elif request.method == "POST" and form.is_valid():

@@ -74,7 +74,8 @@ def connect(address: tuple[str, int], timeout: float | None, source_address=None
     last_error: OSError | None = None
     for _family, sockaddr in allowed:
         try:
-            return socket.create_connection((sockaddr[0], port), timeout, source_address)
+            return socket.create_connection((str(sockaddr[0]), port), timeout, source_address)  # an IP address
         except OSError as error:
             last_error = error
+    assert last_error is not None, "allowed holds one address at least"
     raise last_error

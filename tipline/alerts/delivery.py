@@ -84,10 +84,13 @@ def claim(worker_id: str, now: datetime, room: int, in_flight: Counter, per_rout
     lease = now + timedelta(seconds=settings.ALERT_LEASE_SECONDS)
     due_deliveries(now).filter(pk__in=chosen).update(lease_until=lease, lease_owner=worker_id)
     held = Delivery.objects.filter(pk__in=chosen, lease_owner=worker_id, lease_until=lease, status=DeliveryStatus.PENDING)
-    return [_attempt_of(delivery) for delivery in held.select_related("event__channel", "route", "recipient") if delivery.route]
+    return [
+        _attempt_of(delivery, delivery.route)
+        for delivery in held.select_related("event__channel", "route", "recipient") if delivery.route
+    ]
 
 
-def _attempt_of(delivery: Delivery) -> Attempt:
+def _attempt_of(delivery: Delivery, route: Route) -> Attempt:
     event = delivery.event
     people = event.people or {}
     notice = notify.Notice(
@@ -97,7 +100,7 @@ def _attempt_of(delivery: Delivery) -> Attempt:
     )
     return Attempt(
         delivery_id=delivery.pk, event_id=event.pk, event_kind=event.kind, caused_by_tipster=event.caused_by_tipster,
-        route=delivery.route, notice=notice, attempts_before=delivery.attempts,
+        route=route, notice=notice, attempts_before=delivery.attempts,
         addressee=transports.Addressee.of(delivery.recipient) if delivery.recipient else None,
     )
 

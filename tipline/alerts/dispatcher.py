@@ -10,6 +10,7 @@ database is away is kept and recorded once it is back.
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
@@ -64,7 +65,7 @@ class Dispatcher:
 
     def deliver_due_now(self) -> int:
         """Everything due now, each once, to its last answer; returns the deliveries that succeeded."""
-        delivered, tried = 0, set()
+        delivered, tried = 0, set[uuid.UUID]()
         while self._start_due(skip=tried) or self.in_flight:
             tried.update(attempt.delivery_id for attempt in self.in_flight.values())
             wait(list(self.in_flight), return_when=FIRST_COMPLETED)
@@ -81,7 +82,7 @@ class Dispatcher:
         self._collect()
         try:
             self._record_answered()
-        except Exception as error:  # the database is away: the leases run out, another worker tries again
+        except Exception as error:  # noqa: BLE001 - whatever stops the recording, the pool must stop: the database is away: the leases run out, another worker tries again
             log.warning("%d alert answers not recorded at stop (%s): they will be sent again", len(self.answered), error.__class__.__name__)
         self.pool.shutdown(wait=False, cancel_futures=True)
 

@@ -136,6 +136,8 @@ class _HeadersWatch:
 
 
 class _CheckedResponse(http.client.HTTPResponse):
+    fp: _HeadersWatch  # type: ignore[assignment]  # a wrapper of http.client's file, which typeshed types as the file itself
+
     def __init__(self, sock, *args, **kwargs):
         super().__init__(sock, *args, **kwargs)
         self.fp = _HeadersWatch(self.fp)
@@ -150,7 +152,7 @@ class _CheckedResponse(http.client.HTTPResponse):
 class _Watched:
     """Mixed into http.client's connections: each socket they open is watched."""
 
-    response_class = _CheckedResponse
+    response_class: type[http.client.HTTPResponse] = _CheckedResponse
 
     def __init__(self, *args, exchange: Exchange, **kwargs):
         super().__init__(*args, **kwargs)

@@ -120,6 +120,7 @@ def reseal_all(old_secret_key: str) -> int:
 
 
 def _open_secret(route: Route, secret_key: str | None = None) -> str:
+    assert route.sealed_secret is not None, "callers open only a route that has a secret"
     sealed = bytes(route.sealed_secret)
     return aead.decrypt(_sealing_key(secret_key), sealed, aead.Purpose.ROUTE_SECRET, _context(route.name)).decode()
 

@@ -102,6 +102,8 @@ class HourlyFileMailBackend(FileEmailBackend):
     store's do): a random name, not the time, and the hour as their and the directory's
     modification and access times."""
 
+    _fname: str | None
+
     def _get_filename(self) -> str:
         if self._fname is None:
             self._fname = os.path.join(self.file_path, f"{uuid.uuid4().hex}.log")

@@ -91,4 +91,4 @@ def install(api) -> None:
 def _first_problem(error: ValidationError) -> tuple[str, str | None]:
     problem = error.errors[0] if error.errors else {"msg": "The request is not valid.", "loc": ()}
     location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "form", "file", "payload")]
-    return problem.get("msg", "The request is not valid."), ".".join(location) or None
+    return str(problem.get("msg", "The request is not valid.")), ".".join(location) or None

@@ -8,7 +8,13 @@ from ninja.security import HttpBearer
 
 from tipline.api.errors import ApiError
 from tipline.api.schemas import (
-    ActivateIn, ActivatedOut, ErrorOut, InsiderDirectoryOut, InsiderStatusOut, TokenRequestsIn, TokenResponsesOut,
+    ActivatedOut,
+    ActivateIn,
+    ErrorOut,
+    InsiderDirectoryOut,
+    InsiderStatusOut,
+    TokenRequestsIn,
+    TokenResponsesOut,
 )
 from tipline.crypto.encoding import b64, from_b64
 from tipline.insider import epochs, issuance, keys, members

@@ -8,8 +8,17 @@ from ninja import Router, Status
 from tipline.accounts.tokens import expiry_of
 from tipline.api.errors import ApiError
 from tipline.api.schemas import (
-    ErrorOut, OfflineKeyIn, OfflineKeyOut, ReaderVouchesOut, ReaderVouchIn, ResealedOut, ResealIn, SealedNoteIn, SealedPageOut,
-    SealedReplyIn, SentOut,
+    ErrorOut,
+    OfflineKeyIn,
+    OfflineKeyOut,
+    ReaderVouchesOut,
+    ReaderVouchIn,
+    ResealedOut,
+    ResealIn,
+    SealedNoteIn,
+    SealedPageOut,
+    SealedReplyIn,
+    SentOut,
 )
 from tipline.api.serialise import tip_summary_out
 from tipline.casework import offline
@@ -123,7 +132,7 @@ def _key_out(key: ChannelKey) -> dict:
 
 
 def _sealed_tip_out(tip: Tip) -> dict:
-    message_keys = {message.pk: message.key for message in tip.messages.all()}
+    message_keys: dict[int | None, object] = {message.pk: message.key for message in tip.messages.all()}
     return tip_summary_out(tip) | {
         "destroyed_after": tip.destroyed_after, "channel_key": tip.channel_key_id, "sealed_key": b64(tip.sealed_for_channel_key), "answers": b64(tip.answers_ciphertext),
         "title": b64(tip.title_ciphertext),

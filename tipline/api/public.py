@@ -43,8 +43,8 @@ def list_channels(request):
 
 @router.post("/channels/{slug}/tips", response={201: SubmittedOut, **ERRORS}, summary="Send a tip")
 def submit(
-    request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", leave_out: Form[list[int]] = None,
-    files: File[list[UploadedFile]] = None,
+    request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", leave_out: Form[list[int]] = None,  # type: ignore[assignment]  # ninja: optional, without null in the document
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]  # likewise
 ):
     """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
     `leave_out` may repeat, with the ids of `recipients_to_leave_out` the tip must be hidden
@@ -92,7 +92,7 @@ def follow_up(request, body: ReceiptIn):
 
 
 @router.post("/followup/messages", response={201: SentOut, **ERRORS}, summary="Write to the team, with files")
-def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[UploadedFile]] = None):
+def write(request, receipt: Form[str], text: Form[str] = "", files: File[list[UploadedFile]] = None):  # type: ignore[assignment]  # ninja: optional, without null in the document
     _refuse_broken_upload(request)
     tip, tip_key = check_in.open_with_receipt(receipt, client_bucket(request))
     conversation.count_follow_up(tip, client_bucket(request))

@@ -7,7 +7,17 @@ from django.http import StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from tipline.api.errors import ApiError
-from tipline.api.schemas import BulkGrantIn, BulkGrantOut, ErrorOut, ReplyIn, SentOut, TipOut, TipPageOut, TipSummaryOut, TriageIn
+from tipline.api.schemas import (
+    BulkGrantIn,
+    BulkGrantOut,
+    ErrorOut,
+    ReplyIn,
+    SentOut,
+    TipOut,
+    TipPageOut,
+    TipSummaryOut,
+    TriageIn,
+)
 from tipline.api.serialise import answer_out, duty_out, file_out, message_out, tip_summary_out
 from tipline.casework import services
 from tipline.casework.inbox import InboxFilters, inbox_page
@@ -33,7 +43,7 @@ def list_tips(request, filters: Query[TipFilters]):
     form = InboxFilters(request.user, filters.dict())
     if not form.is_valid():
         name, problems = next(iter(form.errors.items()))
-        raise ApiError(400, "invalid", " ".join(problems), name)
+        raise ApiError(400, "invalid", " ".join(str(problem) for problem in problems), name)
     page = inbox_page(request.user, form.cleaned_data, cursor=form.cleaned_data.get("after", ""))
     return {"items": [tip_summary_out(tip) for tip in page.tips], "next_cursor": page.next_cursor}
 

@@ -191,5 +191,6 @@ def _key_out(generation: recovery.Generation, tips: int) -> dict:
 
 
 def _tip_out(tip: Tip) -> dict:
+    assert tip.recovery_key is not None, "_known_to finds tips sealed to the recovery key only"
     return {"id": tip.id, "reference": tip.reference, "channel": tip.channel.slug, "restricted": tip.restricted,
             "generation": tip.recovery_key.generation, "sealed_key": b64(tip.sealed_for_recovery_key)}

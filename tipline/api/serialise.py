@@ -16,7 +16,9 @@ def channel_out(channel: Channel) -> dict:
         "time_zone": channel.time_zone, "offline_key": channel.offline_key,
         "receiving": channel_is_receiving(channel),
         "insider_tokens": channel.insider_tokens if channel.asks_for_insider_token else "off",
-        "insider_organisation": channel.insider_organisation.slug if channel.asks_for_insider_token else None,
+        "insider_organisation": (
+            channel.insider_organisation.slug if channel.asks_for_insider_token and channel.insider_organisation else None
+        ),
         "recipients_to_leave_out": [{"id": int(value), "name": str(name)} for value, name in getattr(leave_out, "choices", [])],
         "recipients_who_always_read": getattr(leave_out, "always_read", 0),
         "fields": [

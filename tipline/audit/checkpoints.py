@@ -141,7 +141,7 @@ def witness(entries_now: int, key: bytes):
     if found < expected:
         reason = f"the checkpoint file {path()} ends at checkpoint {found}, but {expected} were written (it was deleted or cut back)"
         return ChainReport(entries_now, None, reason)
-    if found and found == expected and not hmac.compare_digest(lines[-1].mac, chain_head.checkpoint_mac):
+    if found and found == expected and chain_head and not hmac.compare_digest(lines[-1].mac, chain_head.checkpoint_mac):
         return ChainReport(entries_now, None, f"checkpoint {found} in {path()} is not the one written (the file was replaced)")
     if not lines:
         if entries_now:

@@ -20,8 +20,8 @@ from tipline.accounts.services import AccountError
 from tipline.audit.services import verify_chain
 from tipline.casework import admin_services, form_editor
 from tipline.core import duties, joining
-from tipline.core.joining import CannotReset
 from tipline.core.channel_schema import ChannelFormatError, export_channel, parse_document
+from tipline.core.joining import CannotReset
 from tipline.core.models import Channel, FieldKind
 from tipline.core.uploads import UploadRefused
 

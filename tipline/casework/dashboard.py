@@ -145,7 +145,7 @@ def _tips_per_week_chart(figures: Figures):
     chart.x_labels = [dateformat.format(week, "j M") for week in figures.weeks]  # month names translated
     for channel, counts in figures.tips_per_week.items():
         chart.add(channel, counts)
-    chart.y_labels = _whole_numbers(max(map(sum, zip(*figures.tips_per_week.values())), default=0))
+    chart.y_labels = _whole_numbers(max(map(sum, zip(*figures.tips_per_week.values(), strict=False)), default=0))
     return chart
 
 

@@ -2,6 +2,7 @@
 
 import uuid
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -92,10 +93,10 @@ class BulkTriageForm(forms.Form):
     assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
     MAX_TIPS = 200
 
-    def __init__(self, colleagues: list[str], *args, **kwargs):
-        super().__init__(*args, auto_id="bulk_%s", **kwargs)
-        self.fields["status"].choices = [("", _("Keep each tip's status")), *TipStatus.choices]
-        self.fields["assignee"].choices = [("", _("Keep each tip's assignee")), ("none", _("Nobody")), *((name, name) for name in colleagues)]
+    def __init__(self, colleagues: list[str], data=None, **kwargs):
+        super().__init__(data, auto_id="bulk_%s", **kwargs)
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", _("Keep each tip's status")), *TipStatus.choices]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [("", _("Keep each tip's assignee")), ("none", _("Nobody")), *((name, name) for name in colleagues)]
 
     def clean(self):
         cleaned = super().clean()

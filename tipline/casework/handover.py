@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
 from tipline.audit.services import Action, record
 from tipline.casework import redaction
 from tipline.casework.services import OpenedTip

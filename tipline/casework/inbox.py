@@ -56,9 +56,12 @@ class InboxFilters(forms.Form):
 
     def clean_reference(self) -> str:
         typed = self.cleaned_data["reference"].strip()
-        if typed and references.normalise(typed) is None:
+        if not typed:
+            return ""
+        normalised = references.normalise(typed)
+        if normalised is None:
             raise forms.ValidationError(_("A tip's reference looks like T-7KQ4-M2XP."))
-        return references.normalise(typed) if typed else ""
+        return normalised
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

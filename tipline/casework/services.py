@@ -112,17 +112,19 @@ def team_key_for(user, private_key: bytes, tip: Tip) -> tip_keys.SealedKeys:
     keys = keys_for(user, private_key, tip)  # someone may have done it while we waited
     if keys.team_key is not None:
         return keys
-    keys = tip_keys.SealedKeys(tip_key=keys.tip_key, team_key=tip_keys.new_team_key())
+    team_key = tip_keys.new_team_key()
+    keys = tip_keys.SealedKeys(tip_key=keys.tip_key, team_key=team_key)
     for grant in TipKeyGrant.objects.filter(tip=tip, lapsed=False).select_related("recipient"):
         reader = grant.recipient
         if reader.pk == user.pk or (reader.is_active and public_keys.is_vouched(reader)):
+            assert reader.public_key is not None, "a reader who holds a grant has a key"
             grant.sealed_tip_key = tip_keys.seal_keys(keys, tip.crypto_id, bytes(reader.public_key))
             grant.save(update_fields=["sealed_tip_key"])
     for note in Note.objects.filter(tip=tip, under_team_key=False):
-        text = content.decrypt_content(keys.tip_key, note.ciphertext, _note_context(note))
+        text = content.decrypt_content(keys.tip_key, bytes(note.ciphertext), _note_context(note))
         if note.bound_as is None and note.author_id is not None:
             note.bound_as = content.recipient_binding(note.author_id)
-        note.ciphertext, note.under_team_key = content.encrypt_content(keys.team_key, text, _note_context(note)), True
+        note.ciphertext, note.under_team_key = content.encrypt_content(team_key, text, _note_context(note)), True
         note.save(update_fields=["ciphertext", "under_team_key", "bound_as"])
     return keys
 
@@ -131,7 +133,7 @@ def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
     """The tip as this person may see it. One sealed to an offline key comes without content:
     the server has no key to it, so the page shows its metadata and points to tipline-reader."""
     tip = find_tip(user, tip_id)
-    if tip.channel_key_id is not None:
+    if tip.channel_key is not None:  # no query when channel_key_id is None
         return OpenedTip(
             tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True,
             key_fingerprint=tip.channel_key.fingerprint,
@@ -154,7 +156,7 @@ def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
     record(user.username, Action.TIP_OPENED, str(tip.id))
     opened = OpenedTip(
         tip=tip, answers=conversation.read_answers(tip, tip_key), files=attachments.submitted_files(tip, tip_key),
-        conversation=conversation.read_conversation(tip, tip_key), notes=_read_notes(tip, keys.team_key), grantable=grantable(tip),
+        conversation=conversation.read_conversation(tip, tip_key), notes=_read_notes(tip, keys.team), grantable=grantable(tip),
         title=summaries.read_title(tip, tip_key, tip.title_ciphertext),
     )
     return opened, tip_key
@@ -176,7 +178,7 @@ def acknowledge(user, private_key: bytes, tip_id) -> None:
 def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     tip = find_tip(user, tip_id)
     note = Note(tip=tip, author=user, written_hour=conversation.current_hour(), under_team_key=True, bound_as=content.recipient_binding(user.pk))
-    note.ciphertext = content.encrypt_content(team_key_for(user, private_key, tip).team_key, text.encode(), _note_context(note))
+    note.ciphertext = content.encrypt_content(team_key_for(user, private_key, tip).team, text.encode(), _note_context(note))
     note.save()
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
@@ -309,6 +311,7 @@ def grantable(tip: Tip) -> list[User]:
 
 def _seal_grant(tip: Tip, grantee: User, keys: tip_keys.SealedKeys) -> None:
     """The grantee's key to the tip, in place of a lapsed one where there is one."""
+    assert grantee.public_key is not None, "a grantee is a vouched recipient, with a key"
     sealed = tip_keys.seal_keys(keys, tip.crypto_id, bytes(grantee.public_key))
     TipKeyGrant.objects.update_or_create(tip=tip, recipient=grantee, defaults={"sealed_tip_key": sealed, "lapsed": False})
 
@@ -405,7 +408,7 @@ def _read_notes(tip: Tip, team_key: bytes) -> list[NoteView]:
         if bound_to is not None and note.author_id != bound_to:
             author = User.objects.filter(pk=bound_to).first()
         try:
-            text = content.decrypt_content(team_key, note.ciphertext, _note_context(note)).decode()
+            text = content.decrypt_content(team_key, bytes(note.ciphertext), _note_context(note)).decode()
         except (DecryptionError, UnicodeDecodeError):
             text = _("(This note could not be opened: it was altered.)")
         views.append(NoteView(author=author.username if author else _("(removed user)"), written_hour=note.written_hour, text=text))

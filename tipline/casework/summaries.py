@@ -48,7 +48,7 @@ def seal_title(tip: Tip, tip_key: bytes, title: str) -> bytes | None:
     return content.encrypt_content(tip_key, title.encode(), _title_context(tip)) if title else None
 
 
-def read_title(tip: Tip, tip_key: bytes, sealed: bytes | None) -> str:
+def read_title(tip: Tip, tip_key: bytes, sealed: bytes | memoryview | None) -> str:
     return content.decrypt_content(tip_key, bytes(sealed), _title_context(tip)).decode() if sealed else ""
 
 

@@ -3,21 +3,30 @@ downloads and export. Views parse, call one service, render."""
 
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
-from django.urls import reverse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tipline.accounts.access import staff_page
+from tipline.alerts.health import deliveries_of
 from tipline.casework import export, services, spam
 from tipline.casework import handover as handover_pdf
-from tipline.alerts.health import deliveries_of
 from tipline.casework.forms import (
-    BulkTriageForm, DeadlineForm, DestroyForm, GrantForm, HandoverForm, HoldForm, JoiningForm, NoteForm, ReplyForm, TitleForm,
+    BulkTriageForm,
+    DeadlineForm,
+    DestroyForm,
+    GrantForm,
+    HandoverForm,
+    HoldForm,
+    JoiningForm,
+    NoteForm,
+    ReplyForm,
+    TitleForm,
     TriageForm,
 )
-from tipline.casework.summaries import summaries_for
 from tipline.casework.inbox import InboxFilters, colleagues_of, inbox_page, pressing_duties, urgency
+from tipline.casework.summaries import summaries_for
 from tipline.core import joining
 from tipline.core.duties import duties_of
 from tipline.core.models import Tip

@@ -4,7 +4,7 @@ under the tip key, described and read back in chunks."""
 import contextlib
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,20 +36,20 @@ def submitted_files(tip: Tip, tip_key: bytes) -> list[FileView]:
 
 
 def describe_file(tip_key: bytes, attachment: Attachment) -> FileView:
-    meta = content.decrypt_json(tip_key, attachment.meta_ciphertext, _attachment_meta_context(attachment))
+    meta = content.decrypt_json(tip_key, bytes(attachment.meta_ciphertext), _attachment_meta_context(attachment))
     return FileView(id=attachment.id, name=meta["name"], size=meta["size"], note=meta["note"])
 
 
 def file_chunks(tip_key: bytes, attachment: Attachment) -> Iterator[bytes]:
     """The decrypted bytes of an attachment, streamed; raises DecryptionError if altered."""
     file_key = files.unwrap_file_key(
-        tip_key, attachment.wrapped_file_key, files.file_context(attachment.tip.crypto_id, str(attachment.id))
+        tip_key, bytes(attachment.wrapped_file_key), files.file_context(attachment.tip.crypto_id, str(attachment.id))
     )
-    size = content.decrypt_json(tip_key, attachment.meta_ciphertext, _attachment_meta_context(attachment))["size"]
+    size = content.decrypt_json(tip_key, bytes(attachment.meta_ciphertext), _attachment_meta_context(attachment))["size"]
     return files.decrypt_chunks(file_key, blobs.read_chunks(attachment.blob_name), files.blob_context(attachment.blob_name), size)
 
 
-def prepare_files(uploads: list[EncryptedUpload], keep_original: bool, charge_to: Channel | None = None) -> list[PreparedFile]:
+def prepare_files(uploads: Sequence[EncryptedUpload], keep_original: bool, charge_to: Channel | None = None) -> list[PreparedFile]:
     """Each upload cleaned where possible, or noted as kept. Files to clean take one of this
     process's cleaning turns for the whole request, in the small lane when their headers
     declare few pixels: raises metadata.CleaningBusy, before anything is cleaned, counted or
@@ -63,7 +63,10 @@ def prepare_files(uploads: list[EncryptedUpload], keep_original: bool, charge_to
 
 
 def _cleaning_turn(to_clean: list[EncryptedUpload]):
-    kinds_and_heads = ((metadata.recognise(upload.head), _first_bytes(upload)) for upload in to_clean)
+    # Every upload to clean is of a kind recognised (_is_to_clean): the filter only tells mypy so.
+    kinds_and_heads = (
+        (kind, _first_bytes(upload)) for upload in to_clean if (kind := metadata.recognise(upload.head)) is not None
+    )
     lane = metadata.lane_for(kinds_and_heads, settings.SMALL_CLEANING_PIXELS)
     return metadata.cleaning_turn(settings.CLEANING_PARALLEL, lane)
 
@@ -135,7 +138,7 @@ def store_attachments(tip: Tip, tip_key: bytes, prepared: list[PreparedFile], au
     Attachment.objects.bulk_create(attachments)
 
 
-def discard_prepared(prepared: list[PreparedFile], uploads: list[EncryptedUpload]) -> None:
+def discard_prepared(prepared: list[PreparedFile], uploads: Sequence[EncryptedUpload]) -> None:
     for blob_name in {file.blob_name for file in prepared} | {upload.blob_name for upload in uploads}:
         blobs.delete(blob_name)
 

@@ -9,6 +9,7 @@ not talk itself down), taken once an hour per cache and shared by every process.
 import os
 import secrets
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,7 +44,14 @@ def measure_tips_per_minute() -> int:
     started = time.thread_time()
     params.derive(secrets.token_bytes(24), secrets.token_bytes(16), size=2 * receipts.LOOKUP_ID_BYTES)
     seconds_per_tip = max(time.thread_time() - started, 1e-6) / ARGON2ID_SHARE_OF_A_TIP
-    return max(1, int((os.process_cpu_count() or 1) * 60 / seconds_per_tip))
+    return max(1, int((_usable_cpus() or 1) * 60 / seconds_per_tip))
+
+
+def _usable_cpus() -> int | None:
+    """The CPUs this process may run on: os.process_cpu_count from Python 3.13, all of them on
+    3.12 (which has no such function; the project supports it)."""
+    count: Callable[[], int | None] = getattr(os, "process_cpu_count", os.cpu_count)
+    return count()
 
 
 def submissions_per_minute() -> int:

@@ -7,7 +7,7 @@ e.g. `fields[2].kind: Input should be 'short_text', 'long_text', ...`.
 import json
 import zoneinfo
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import yaml
 from django.db import transaction
@@ -25,6 +25,11 @@ from tipline.config import LANGUAGE_CODES
 from tipline.core.models import Channel, FieldKind, FormField
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=1, max_length=64)]
+InsiderTokens = Literal["off", "optional", "required"]
+if TYPE_CHECKING:  # the languages are a table read at run time; pydantic checks against it
+    LanguageCode = str
+else:
+    LanguageCode = Literal[LANGUAGE_CODES]
 Kind = Literal["short_text", "long_text", "number", "date", "datetime", "select", "multi_select", "checkbox", "file"]
 TEXT_KINDS = {FieldKind.SHORT_TEXT, FieldKind.LONG_TEXT}
 CHOICE_KINDS = {FieldKind.SELECT, FieldKind.MULTI_SELECT}
@@ -104,10 +109,10 @@ class ChannelSpec(BaseModel):
     acknowledge_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 7
     feedback_within_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
     escalate_after_minutes: Annotated[int, Field(ge=1, le=10080)] | None = 30
-    insider_tokens: Literal["off", "optional", "required"] = "off"
+    insider_tokens: InsiderTokens = "off"
     insider_organisation: Slug | None = None
-    language: Literal[LANGUAGE_CODES] = "en"
-    translations: dict[Literal[LANGUAGE_CODES], ChannelTranslation] = {}
+    language: LanguageCode = "en"
+    translations: dict[LanguageCode, ChannelTranslation] = {}
     fields: Annotated[list[FieldSpec], Field(min_length=1, max_length=50)]
 
     @field_validator("insider_tokens", mode="before")
@@ -241,7 +246,7 @@ def _insider_organisation(slug: str | None):
     # The organisation model reached through the channel's own field: the domain does not
     # import the insider app that owns it.
     Organisation = Channel._meta.get_field("insider_organisation").related_model
-    organisation = Organisation.objects.filter(slug=slug).first()
+    organisation = Organisation._default_manager.filter(slug=slug).first()
     if organisation is None:
         raise ChannelFormatError(f"insider_organisation: no organisation {slug!r}; create it first (tipline insiders create)")
     return organisation
@@ -265,12 +270,12 @@ def export_spec(channel: Channel) -> ChannelSpec:
         offline_key=channel.offline_key, joining_needs_approval=channel.joining_needs_approval,
         time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
         feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
-        insider_tokens=channel.insider_tokens,
+        insider_tokens=cast(InsiderTokens, channel.insider_tokens),  # the model's choices are these
         language=channel.language, translations=channel.translations,
         insider_organisation=channel.insider_organisation.slug if channel.insider_organisation else None,
         fields=[
             FieldSpec(
-                key=field.key, kind=field.kind, label=field.label, help=field.help_text, required=field.required,
+                key=field.key, kind=cast(Kind, field.kind), label=field.label, help=field.help_text, required=field.required,
                 max_length=field.max_length, min_value=field.min_value, max_value=field.max_value,
                 choices=field.choices, deadline=field.is_deadline,
             )

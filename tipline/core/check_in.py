@@ -57,7 +57,7 @@ def _open_with(typed_receipt: str, salt: bytes, params: KdfParams) -> tuple[Tip,
     tip = Tip.objects.filter(receipt_lookup_id=keys.lookup_id).first()
     if tip is None:
         return None
-    return tip, tip_keys.unwrap_for_tipster(tip.tipster_wrapped_key, keys.wrapping_key, tip.crypto_id)
+    return tip, tip_keys.unwrap_for_tipster(bytes(tip.tipster_wrapped_key), keys.wrapping_key, tip.crypto_id)
 
 
 def lookup_scope(typed_receipt: str) -> bytes:

@@ -3,8 +3,10 @@ from tipline-reader too), who wrote each as the ciphertext binds it, and opening
 a recipient."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,7 +48,7 @@ class Answer:
     @property
     def display(self) -> str:
         """The value as a person reads it."""
-        if self.kind == "datetime" and self.value:
+        if self.kind == "datetime" and isinstance(self.value, str) and self.value:
             moment = datetime.fromisoformat(self.value)
             return f"{formats.date_format(moment, 'DATE_FORMAT')}, {moment:%H:%M} ({moment.tzname()})"
         if isinstance(self.value, list):
@@ -82,7 +84,7 @@ def count_follow_up(tip: Tip, client: str | None) -> None:
 
 
 def add_message(
-    tip: Tip, tip_key: bytes, author: str, text: str, uploads: list[EncryptedUpload] = (), sender=None,
+    tip: Tip, tip_key: bytes, author: str, text: str, uploads: Sequence[EncryptedUpload] = (), sender=None,
     purpose: str = ReplyPurpose.ORDINARY,
 ) -> Message:
     """Add a message (and files) to a tip's conversation. A tipster's message marks the tip
@@ -139,13 +141,13 @@ def _save_message(tip: Tip, message: Message, file_count: int, store_files=None)
 
 def read_answers(tip: Tip, tip_key: bytes, ciphertext: bytes | None = None) -> list[Answer]:
     """The tipster's answers; `ciphertext` when the caller read the column apart (the inbox)."""
-    encrypted = tip.answers_ciphertext if ciphertext is None else ciphertext
+    encrypted = bytes(tip.answers_ciphertext) if ciphertext is None else ciphertext
     values = content.decrypt_json(tip_key, encrypted, content.answers_context(tip.crypto_id))
     return [Answer(**value) for value in values]
 
 
 def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
-    files_by_message: dict[int, list[FileView]] = {}
+    files_by_message: dict[int | None, list[FileView]] = {}
     for attachment in tip.attachments.filter(message__isnull=False):
         files_by_message.setdefault(attachment.message_id, []).append(describe_file(tip_key, attachment))
     views = []
@@ -159,7 +161,7 @@ def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
     return views
 
 
-def _bound_author(message: Message) -> tuple[str, object]:
+def _bound_author(message: Message) -> tuple[str, Any]:  # Any: the user model, which the domain does not import
     """Who wrote a message, as its associated data says (which opened it), not as the plain
     columns say: a database writer who relabels a reply as the tipster's, or names another
     colleague, changes nothing that is shown. Messages from before the binding keep their columns."""
@@ -179,7 +181,7 @@ def _message_text(tip: Tip, tip_key: bytes, message: Message) -> str:
     """A reply tipline-reader sealed is stored as it came, unread by the server: one that
     does not open is shown as damaged, and the rest of the conversation still reads."""
     try:
-        return content.decrypt_content(tip_key, message.ciphertext, _message_context(tip, message)).decode()
+        return content.decrypt_content(tip_key, bytes(message.ciphertext), _message_context(tip, message)).decode()
     except (DecryptionError, UnicodeDecodeError):
         return gettext("(This message could not be opened: it was damaged on its way.)")
 
@@ -194,7 +196,7 @@ def open_keys_for_recipient(tip: Tip, recipient, private_key: bytes) -> tip_keys
     if grant is None:
         raise NoAccess()
     try:
-        return tip_keys.open_sealed_keys(grant.sealed_tip_key, tip.crypto_id, private_key)
+        return tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), tip.crypto_id, private_key)
     except DecryptionError:
         raise NoAccess() from None
 

@@ -253,7 +253,7 @@ class Tip(models.Model):
     @property
     def insider_period_start(self) -> datetime | None:
         """When the period the token was fetched in began: a date people can read."""
-        if self.insider_organisation is None:
+        if self.insider_organisation is None or self.insider_epoch is None:  # both set, or neither
             return None
         return datetime.fromtimestamp(self.insider_epoch * self.insider_organisation.epoch_seconds, UTC)
 

@@ -86,7 +86,7 @@ def _revouch_recovery(is_still_vouched) -> int:
             done += 1
     for tip in Tip.objects.filter(chosen_readers__isnull=False).only("id", "chosen_readers", "chosen_readers_mac"):
         if is_still_vouched(tip):
-            mac = vouch_chosen_readers(tip.crypto_id, [int(pk) for pk in tip.chosen_readers])
+            mac = vouch_chosen_readers(tip.crypto_id, [int(pk) for pk in tip.chosen_readers or ()])  # never None: asked for
             Tip.objects.filter(pk=tip.pk).update(chosen_readers_mac=mac)
             done += 1
     return done
@@ -101,6 +101,7 @@ def revouch_all(old_secret_key: str) -> int:
     revouched = 0
     for user in User.objects.filter(public_key__isnull=False):
         if is_vouched(user, old_secret_key):
+            assert user.public_key is not None, "the query asks for one"
             User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
             revouched += 1
     for key in ChannelKey.objects.all():
@@ -124,6 +125,7 @@ def vouch_all_as_they_are() -> int:
 
     users = list(User.objects.filter(public_key__isnull=False))
     for user in users:
+        assert user.public_key is not None, "the query asks for one"
         User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
     channel_keys = list(ChannelKey.objects.all())
     for key in channel_keys:

@@ -11,11 +11,11 @@ from tipline.core import recovery
 from tipline.core.models import Tip, TipKeyGrant
 
 
-def _able_grants(outside: Q = Q()) -> QuerySet[TipKeyGrant]:
+def _able_grants(outside: Q | None = None) -> QuerySet[TipKeyGrant]:
     """Grants of the tip in the outer query that open it for someone who may read it now."""
     return TipKeyGrant.objects.filter(
         tip=OuterRef("pk"), lapsed=False, recipient__is_active=True, recipient__channels=OuterRef("channel"),
-    ).exclude(outside)
+    ).exclude(Q() if outside is None else outside)
 
 
 def unreadable_tips() -> QuerySet[Tip]:

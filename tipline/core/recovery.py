@@ -132,7 +132,7 @@ def grant(actor, grantee_name: str, sealed: dict) -> Granted:
     for tip_id, box in sealed.items():
         tip = tips.get(tip_id)
         why = _why_not(tip, grantee, box)
-        if why:
+        if why or tip is None:  # no tip is a why
             result.refused.append((tip.reference if tip else str(tip_id), why))
             continue
         TipKeyGrant.objects.update_or_create(  # in place of the lapsed grant a reset left, if any

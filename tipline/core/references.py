@@ -7,7 +7,7 @@ import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 8  # 31^8 ≈ 8.5e11: at 100,000 tips a repeat is rare, and then drawn again
-TYPED = re.compile(r"^T?-?([%s]{4})-?([%s]{4})$" % (ALPHABET, ALPHABET))
+TYPED = re.compile(rf"^T?-?([{ALPHABET}]{{4}})-?([{ALPHABET}]{{4}})$")
 
 
 def new_reference(taken=lambda reference: False) -> str:

@@ -76,8 +76,10 @@ class MembersMark(Protocol):
     its organisation and period and spends it in the tip's transaction, without importing the
     insider app that checked it."""
 
-    organisation: Any
-    epoch: int
+    @property
+    def organisation(self) -> Any: ...  # an insider Organisation
+    @property
+    def epoch(self) -> int: ...
 
     def spend(self) -> None:
         """Within the caller's transaction; raises if the token was spent already."""
@@ -129,7 +131,7 @@ def submit_tip(
                     tip_key, tip_id.bytes, bytes(recovery_key.public_key), team_key,
                 ) if recovery_key else None,
                 chosen_readers=chosen,
-                chosen_readers_mac=public_keys.vouch_chosen_readers(tip_id.bytes, chosen) if restricted else None,
+                chosen_readers_mac=public_keys.vouch_chosen_readers(tip_id.bytes, chosen) if chosen is not None else None,
                 file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
                 receipt_tag=receipt_tags.tag_for(receipt),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),

@@ -14,6 +14,9 @@ from tipline.crypto import files
 class EncryptedUpload(UploadedFile):
     """What a view receives in request.FILES: a handle on an encrypted blob, not the bytes."""
 
+    name: str
+    size: int
+
     def __init__(self, name: str, content_type: str, blob_name: str, file_key: bytes, size: int, head: bytes):
         super().__init__(file=None, name=name, content_type=content_type, size=size)
         self.blob_name = blob_name

@@ -45,7 +45,9 @@ def header_for_public_key(archive_key: bytes, public_key: bytes) -> bytes:
     return MAGIC + bytes([TO_PUBLIC_KEY]) + _LENGTH.pack(len(sealed)) + sealed
 
 
-def open_header(read: Callable[[int], bytes], passphrase: bytes | None = None, private_key: bytes | None = None) -> bytes:
+def open_header(
+    read: Callable[[int], bytes], passphrase: bytes | None = None, private_key: bytes | None = None
+) -> bytes:
     """The archive key, from the header `read` gives (the stream follows it). Raises
     UnsupportedFormatError (not an encrypted backup) or DecryptionError (wrong key or passphrase)."""
     if read(len(MAGIC)) != MAGIC:
@@ -76,7 +78,9 @@ def open_header(read: Callable[[int], bytes], passphrase: bytes | None = None, p
 def new_key_pair() -> tuple[str, str]:
     """(public key line, private key line) of a new X25519 key pair, as written to files."""
     public, private = sodium.crypto_box_keypair()
-    return PUBLIC_KEY_PREFIX + base64.b64encode(public).decode(), PRIVATE_KEY_PREFIX + base64.b64encode(private).decode()
+    return PUBLIC_KEY_PREFIX + base64.b64encode(public).decode(), PRIVATE_KEY_PREFIX + base64.b64encode(
+        private
+    ).decode()
 
 
 def read_key(text: str, prefix: str) -> bytes:

@@ -39,7 +39,9 @@ class IssuerKeyPair:
 
 def generate_key_pair() -> IssuerKeyPair:
     key = rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=MODULUS_BITS)
-    private = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return IssuerKeyPair(private, public_spki(key.public_key()))
 
 
@@ -84,8 +86,10 @@ def verify(public_key: rsa.RSAPublicKey, message: bytes, signature: bytes) -> bo
     """RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt: a finished token's check."""
     try:
         public_key.verify(
-            signature, message,
-            padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=SALT_BYTES), hashes.SHA384(),
+            signature,
+            message,
+            padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=SALT_BYTES),
+            hashes.SHA384(),
         )
     except InvalidSignature:
         return False
@@ -96,9 +100,7 @@ def load_public_key(spki: bytes) -> rsa.RSAPublicKey:
     """Read an RFC 9578 SPKI back into a key `cryptography` can verify with."""
     if not spki.startswith(PSS_SPKI_PREFIX):
         raise ValueError("not a token type 2 public key")
-    key = serialization.load_der_public_key(
-        _rsa_encryption_spki(spki[len(PSS_SPKI_PREFIX):])
-    )
+    key = serialization.load_der_public_key(_rsa_encryption_spki(spki[len(PSS_SPKI_PREFIX) :]))
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("not an RSA public key")
     return key

@@ -8,6 +8,7 @@ in tipline-reader.
 
 import hashlib
 import json
+from typing import Any
 
 import nacl.exceptions
 import nacl.public
@@ -44,54 +45,75 @@ ITEM_PROOF_LABEL = b"tipline-reader-item-proof/1"
 
 
 def item_proof_digest(tip_id: bytes, item_key: str, ciphertext: bytes) -> bytes:
-    return hashlib.sha256(ITEM_PROOF_LABEL + bytes(tip_id) + str(item_key).encode() + hashlib.sha256(bytes(ciphertext)).digest()).digest()
+    return hashlib.sha256(
+        ITEM_PROOF_LABEL + bytes(tip_id) + str(item_key).encode() + hashlib.sha256(bytes(ciphertext)).digest()
+    ).digest()
 
 
-def prove_item(channel_private_key: bytes, server_proof_key: bytes, tip_id: bytes, item_key: str, ciphertext: bytes) -> bytes:
+def prove_item(
+    channel_private_key: bytes, server_proof_key: bytes, tip_id: bytes, item_key: str, ciphertext: bytes
+) -> bytes:
     """What shows the server that whoever sent a reply or note holds the channel's private
     key: the item's digest in a crypto_box from the channel key to the server's proof key,
     which only the two key holders can make. Needs no round trip, so an air-gapped reader
     makes it too."""
-    box = nacl.public.Box(nacl.public.PrivateKey(bytes(channel_private_key)), nacl.public.PublicKey(bytes(server_proof_key)))
+    box = nacl.public.Box(
+        nacl.public.PrivateKey(bytes(channel_private_key)), nacl.public.PublicKey(bytes(server_proof_key))
+    )
     return box.encrypt(item_proof_digest(tip_id, item_key, ciphertext))
 
 
-def proves_item(server_private_key: bytes, channel_public_key: bytes, proof: bytes, tip_id: bytes, item_key: str, ciphertext: bytes) -> bool:
-    box = nacl.public.Box(nacl.public.PrivateKey(bytes(server_private_key)), nacl.public.PublicKey(bytes(channel_public_key)))
+def proves_item(
+    server_private_key: bytes, channel_public_key: bytes, proof: bytes, tip_id: bytes, item_key: str, ciphertext: bytes
+) -> bool:
+    box = nacl.public.Box(
+        nacl.public.PrivateKey(bytes(server_private_key)), nacl.public.PublicKey(bytes(channel_public_key))
+    )
     try:
         return box.decrypt(bytes(proof)) == item_proof_digest(tip_id, item_key, ciphertext)
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         return False
 
 
-def seal_transfer(keys: list[dict] | dict, recipient_transfer_key: bytes) -> bytes:
+def seal_transfer(keys: list[dict[str, Any]] | dict[str, Any], recipient_transfer_key: bytes) -> bytes:
     """Channel keys (id, public and private halves, base64) for a second reader, with the
     signing keys the sharer trusts ({"keys": …, "roster": …}; a bare list from older readers),
     sealed to the one-off key that reader made for the purpose."""
     return bytes([TRANSFER_FORMAT]) + seal_to(recipient_transfer_key, json.dumps(keys).encode())
 
 
-def open_transfer(sealed: bytes, transfer_private_key: bytes) -> list[dict] | dict:
+def open_transfer(sealed: bytes, transfer_private_key: bytes) -> list[dict[str, Any]] | dict[str, Any]:
     sealed = bytes(sealed)
     if not sealed or sealed[0] != TRANSFER_FORMAT:
         raise UnsupportedFormatError("This is not a channel key hand-over.")
-    return json.loads(open_sealed(transfer_private_key, sealed[1:]))
+    keys: list[dict[str, Any]] | dict[str, Any] = json.loads(open_sealed(transfer_private_key, sealed[1:]))
+    return keys
 
 
-def seal_vault(contents: dict, passphrase: str, params: KdfParams = VAULT_PARAMS) -> bytes:
+def seal_vault(contents: dict[str, Any], passphrase: str, params: KdfParams = VAULT_PARAMS) -> bytes:
     """The reader's secrets as one envelope: `version || kdf header || salt || aead`."""
     salt = new_salt()
-    envelope = aead.encrypt(params.derive(passphrase.encode(), salt), json.dumps(contents).encode(), aead.Purpose.READER_VAULT, b"vault")
+    envelope = aead.encrypt(
+        params.derive(passphrase.encode(), salt), json.dumps(contents).encode(), aead.Purpose.READER_VAULT, b"vault"
+    )
     return bytes([VAULT_FORMAT]) + params.encode() + salt + envelope
 
 
-def open_vault(sealed: bytes, passphrase: str) -> dict:
+def open_vault(sealed: bytes, passphrase: str) -> dict[str, Any]:
     sealed = bytes(sealed)
     if not sealed or sealed[0] != VAULT_FORMAT:
         raise UnsupportedFormatError("This is not a tipline-reader vault.")
     params = KdfParams.decode(sealed[1 : 1 + HEADER_BYTES])
     salt = sealed[1 + HEADER_BYTES : 1 + HEADER_BYTES + SALT_BYTES]
     try:
-        return json.loads(aead.decrypt(params.derive(passphrase.encode(), salt), sealed[1 + HEADER_BYTES + SALT_BYTES :], aead.Purpose.READER_VAULT, b"vault"))
+        contents: dict[str, Any] = json.loads(
+            aead.decrypt(
+                params.derive(passphrase.encode(), salt),
+                sealed[1 + HEADER_BYTES + SALT_BYTES :],
+                aead.Purpose.READER_VAULT,
+                b"vault",
+            )
+        )
+        return contents
     except DecryptionError:
         raise WrongPasswordError("The passphrase does not open this vault.") from None

@@ -6,6 +6,8 @@ The context names the tip and the item (e.g. "answers", "message", message id).
 """
 
 import json
+from typing import Any
+from uuid import UUID
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -46,11 +48,12 @@ def content_context(tip_id: bytes, item: str, item_id: str | int = "", *more: st
 # Where each of a tip's ciphertexts sits. The server and tipline-reader (which seals replies
 # and notes on a recipient's own computer) build the same associated data from these.
 
+
 def answers_context(tip_id: bytes) -> bytes:
     return content_context(tip_id, "answers")
 
 
-def message_context(tip_id: bytes, message_key: str, bound_as: str | None = None) -> bytes:
+def message_context(tip_id: bytes, message_key: str | UUID, bound_as: str | None = None) -> bytes:
     """A message's place and, since authorship was bound (`bound_as` not None), who wrote it:
     "tipster", "recipient:<account id>", or "reader" (sealed in tipline-reader, which signs
     it). Relabelled in the database or by a server, it no longer opens."""
@@ -59,7 +62,7 @@ def message_context(tip_id: bytes, message_key: str, bound_as: str | None = None
     return content_context(tip_id, "message", str(message_key), "by", bound_as)
 
 
-def note_context(tip_id: bytes, note_key: str, bound_as: str | None = None) -> bytes:
+def note_context(tip_id: bytes, note_key: str | UUID, bound_as: str | None = None) -> bytes:
     if bound_as is None:
         return content_context(tip_id, "note", str(note_key))
     return content_context(tip_id, "note", str(note_key), "by", bound_as)
@@ -80,7 +83,7 @@ def bound_account(bound_as: str | None) -> int | None:
     return int(bound_as.removeprefix("recipient:"))
 
 
-def file_meta_context(tip_id: bytes, file_id: str) -> bytes:
+def file_meta_context(tip_id: bytes, file_id: str | UUID) -> bytes:
     return content_context(tip_id, "file-meta", str(file_id))
 
 
@@ -96,9 +99,9 @@ def decrypt_content(tip_key: bytes, envelope: bytes, where: bytes) -> bytes:
     return unpad(aead.decrypt(tip_key, envelope, aead.Purpose.TIP_CONTENT, where))
 
 
-def encrypt_json(tip_key: bytes, value, where: bytes) -> bytes:
+def encrypt_json(tip_key: bytes, value: object, where: bytes) -> bytes:
     return encrypt_content(tip_key, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), where)
 
 
-def decrypt_json(tip_key: bytes, envelope: bytes, where: bytes):
+def decrypt_json(tip_key: bytes, envelope: bytes, where: bytes) -> Any:
     return json.loads(decrypt_content(tip_key, envelope, where))

@@ -3,9 +3,17 @@ the server (API, session cookies) and tipline-reader. Decoding takes it with or 
 padding."""
 
 import base64
+from typing import overload
 
 
-def b64(data: bytes | None) -> str | None:
+# memoryview: what a BinaryField holds on PostgreSQL.
+@overload
+def b64(data: bytes | memoryview) -> str: ...
+@overload
+def b64(data: None) -> None: ...
+@overload
+def b64(data: bytes | memoryview | None) -> str | None: ...
+def b64(data: bytes | memoryview | None) -> str | None:
     return None if data is None else base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
 
 

@@ -12,7 +12,7 @@ exact size lives in the file's encrypted metadata; decryption stops there.
 """
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -109,7 +109,7 @@ class FileEncryptor:
             del self._pending[:CHUNK_BYTES]
         return self._take_output()
 
-    def _push(self, chunk: bytes, tag: int) -> None:
+    def _push(self, chunk: bytes | bytearray, tag: int) -> None:
         self._output += sodium.crypto_secretstream_xchacha20poly1305_push(
             self._state, bytes(chunk), self._associated_data, tag
         )
@@ -125,7 +125,7 @@ class FileDecryptor:
     def __init__(self, file_key: bytes, where: bytes):
         self._key = bytes(file_key)
         self._associated_data = _frame_associated_data(where)
-        self._state = None
+        self._state: sodium.crypto_secretstream_xchacha20poly1305_state | None = None
         self._pending = bytearray()
         self._finished = False
 
@@ -152,14 +152,17 @@ class FileDecryptor:
     def _start(self) -> None:
         if self._pending[0] != STREAM_FORMAT_VERSION:
             raise UnsupportedFormatError(f"Unknown file stream version {self._pending[0]}.")
-        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        state = sodium.crypto_secretstream_xchacha20poly1305_state()
         header = bytes(self._pending[1:PREAMBLE_BYTES])
-        sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, self._key)
+        sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, header, self._key)
+        self._state = state
         del self._pending[:PREAMBLE_BYTES]
 
-    def _pull(self, frame: bytes) -> bytes:
+    def _pull(self, frame: bytes | bytearray) -> bytes:
         if self._finished:
             raise DecryptionError("The encrypted file has data after its final chunk.")
+        if self._state is None:  # update and finish start the stream before any frame
+            raise TruncatedStreamError("The encrypted file ends before its header.")
         try:
             chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
                 self._state, bytes(frame), self._associated_data
@@ -191,5 +194,5 @@ def decrypt_chunks(file_key: bytes, chunks: Iterable[bytes], where: bytes, size:
             yield output
 
 
-def _later(make_last) -> Iterator[bytes]:
+def _later(make_last: Callable[[], bytes]) -> Iterator[bytes]:
     yield make_last()

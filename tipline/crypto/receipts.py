@@ -101,7 +101,9 @@ def normalise(typed: str) -> str:
     canonical = "".join(digits)
     if len(canonical) != RECEIPT_DIGITS:
         raise ReceiptFormatError(
-            f"A receipt has {RECEIPT_DIGITS} digits; this has {len(canonical)}.", expected=RECEIPT_DIGITS, found=len(canonical)
+            f"A receipt has {RECEIPT_DIGITS} digits; this has {len(canonical)}.",
+            expected=RECEIPT_DIGITS,
+            found=len(canonical),
         )
     if canonical[RANDOM_DIGITS:] != check_digits(canonical[:RANDOM_DIGITS]):
         raise ReceiptTypoError("This receipt has a typo: one or more digits are wrong or swapped.")
@@ -125,4 +127,6 @@ def derive_receipt_keys(typed: str, site_salt: bytes, params: KdfParams) -> Rece
 
 def lookup_tag(typed: str, tag_key: bytes) -> bytes:
     """The receipt's short keyed tag, kept with its tip. Raises as `normalise` does."""
-    return hashlib.blake2b(normalise(typed).encode(), key=tag_key, digest_size=LOOKUP_TAG_BYTES, person=b"tipline-rtag").digest()
+    return hashlib.blake2b(
+        normalise(typed).encode(), key=tag_key, digest_size=LOOKUP_TAG_BYTES, person=b"tipline-rtag"
+    ).digest()

@@ -81,9 +81,7 @@ def new_recovery_code() -> str:
 
 
 def wrap_with_recovery_code(private_key: bytes, recovery_code: str, owner: bytes) -> bytes:
-    envelope = aead.encrypt(
-        _recovery_kek(recovery_code), private_key, aead.Purpose.PRIVATE_KEY_BY_RECOVERY_CODE, owner
-    )
+    envelope = aead.encrypt(_recovery_kek(recovery_code), private_key, aead.Purpose.PRIVATE_KEY_BY_RECOVERY_CODE, owner)
     return bytes([KIND_RECOVERY_CODE]) + envelope
 
 
@@ -92,9 +90,7 @@ def unwrap_with_recovery_code(wrapped: bytes, recovery_code: str, owner: bytes) 
     if not wrapped or wrapped[0] != KIND_RECOVERY_CODE:
         raise UnsupportedFormatError("This is not a key wrapped under a recovery code.")
     try:
-        return aead.decrypt(
-            _recovery_kek(recovery_code), wrapped[1:], aead.Purpose.PRIVATE_KEY_BY_RECOVERY_CODE, owner
-        )
+        return aead.decrypt(_recovery_kek(recovery_code), wrapped[1:], aead.Purpose.PRIVATE_KEY_BY_RECOVERY_CODE, owner)
     except DecryptionError:
         raise WrongPasswordError("The recovery code does not open this key.") from None
 

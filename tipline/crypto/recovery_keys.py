@@ -19,8 +19,10 @@ PUBLIC_KEY_PREFIX, PRIVATE_KEY_PREFIX = "tipline-recovery-public-key:", "tipline
 def new_key_pair() -> tuple[str, str]:
     """(public key line, private key line) of a new recovery key pair, as written to files."""
     public, private = sodium.crypto_box_keypair()
-    return (PUBLIC_KEY_PREFIX + base64.b64encode(public).decode(),
-            PRIVATE_KEY_PREFIX + base64.b64encode(private).decode())
+    return (
+        PUBLIC_KEY_PREFIX + base64.b64encode(public).decode(),
+        PRIVATE_KEY_PREFIX + base64.b64encode(private).decode(),
+    )
 
 
 def read_public_key(text: str) -> bytes:

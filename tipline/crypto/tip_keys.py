@@ -32,6 +32,13 @@ class SealedKeys:
     tip_key: bytes
     team_key: bytes | None
 
+    @property
+    def team(self) -> bytes:
+        """The team key, for keys that must have one (a tip's after its first note)."""
+        if self.team_key is None:
+            raise ValueError("These keys hold no team key.")
+        return self.team_key
+
 
 def new_tip_key() -> bytes:
     return aead.new_key()

@@ -4,6 +4,7 @@ form and the reply form. They validate at the boundary and say what to fix."""
 import secrets
 import zoneinfo
 from datetime import date, datetime, time
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -106,12 +107,12 @@ class TipForm(forms.Form):
             self.fields["insider_token"] = insider_token_field(channel)
         if leave_out := leave_out_field(channel):
             self.fields["leave_out"] = leave_out
-        self.verified_token = None
+        self.verified_token: redemption.VerifiedToken | None = None
 
     def clean_leave_out(self) -> list[str]:
         chosen = self.cleaned_data["leave_out"]
-        field = self.fields["leave_out"]
-        if len(chosen) >= len(field.choices) and not field.always_read:
+        field = cast(LeaveOutField, self.fields["leave_out"])  # leave_out_field made it
+        if len(chosen) >= len(field.choices) and not field.always_read:  # type: ignore[arg-type]  # Django holds them as a list; django-stubs types them as given
             raise forms.ValidationError(_("Leave at least one recipient to read your tip."))
         return chosen
 
@@ -146,19 +147,21 @@ class TipForm(forms.Form):
         """Whether the tip carries a member's token that would be accepted now (read before
         validation, to choose the rate-limit budget; validation checks it again)."""
         text = (self.data.get("insider_token") or "").strip() if "insider_token" in self.fields else ""
-        if not text:
+        organisation = self.channel.insider_organisation  # there is one where the field is
+        if not text or organisation is None:
             return False
         try:
-            redemption.check(self.channel.insider_organisation, text)
+            redemption.check(organisation, text)
         except redemption.TokenRejected:
             return False
         return True
 
     def clean_insider_token(self) -> str:
         text = self.cleaned_data["insider_token"].strip()
-        if text:
+        organisation = self.channel.insider_organisation
+        if text and organisation is not None:  # there is one where the field is
             try:
-                self.verified_token = redemption.check(self.channel.insider_organisation, text)
+                self.verified_token = redemption.check(organisation, text)
             except redemption.TokenRejected as rejection:
                 raise forms.ValidationError(rejection.message, code=rejection.code) from None
         return text
@@ -211,7 +214,13 @@ class TipForm(forms.Form):
         ]
 
 
-def leave_out_field(channel: Channel) -> forms.MultipleChoiceField | None:
+class LeaveOutField(forms.MultipleChoiceField):
+    """The recipients a tipster may leave out; `always_read` more read the tip whatever is ticked."""
+
+    always_read = 0
+
+
+def leave_out_field(channel: Channel) -> LeaveOutField | None:
     """On a channel that allows it: the recipients by the name each chose for tipsters, to
     tick the ones who must not read the tip. Recipients a tipster could not tell apart are
     not listed (they always read it), and the form says how many there are."""
@@ -237,7 +246,7 @@ def leave_out_field(channel: Channel) -> forms.MultipleChoiceField | None:
             "and will be able to read your tip.",
             choices.always_read,
         ) % {"count": choices.always_read}])
-    field = forms.MultipleChoiceField(
+    field = LeaveOutField(
         required=False, widget=forms.CheckboxSelectMultiple, label=_("Leave out of this tip"), help_text=help_text,
         choices=[(str(user.pk), user.display_name.strip()) for user in people],
     )
@@ -247,6 +256,7 @@ def leave_out_field(channel: Channel) -> forms.MultipleChoiceField | None:
 
 def insider_token_field(channel: Channel) -> forms.CharField:
     organisation = channel.insider_organisation
+    assert organisation is not None, "a channel asks for members' tokens of its organisation only"
     required = channel.insider_tokens == InsiderTokens.REQUIRED
     names = {"organisation": organisation.name}
     label = _("Member's token of %(organisation)s") if required else _("Member's token of %(organisation)s (optional)")
@@ -295,7 +305,8 @@ class ReceiptForm(forms.Form):
 
 class ReplyForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Your message"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    files = MultipleFileField(label=gettext_lazy("Add files (optional)"), required=False)
+    # A declared field: the form's metaclass moves it to base_fields, so self.files stays the uploads.
+    files = MultipleFileField(label=gettext_lazy("Add files (optional)"), required=False)  # type: ignore[assignment]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -48,6 +48,7 @@ def _make_key(organisation: Organisation, epoch: int) -> None:
 
 
 def signing_key(key: IssuerKey):
+    assert key.sealed_private_key is not None, "a key whose private half is destroyed signs nothing"
     return blind_signing.load_private_key(_open(bytes(key.sealed_private_key), bytes(key.key_id)))
 
 
@@ -73,6 +74,7 @@ def reseal_all(old_secret_key: str) -> int:
     resealed = 0
     for key in IssuerKey.objects.select_for_update().exclude(sealed_private_key=None):
         key_id = bytes(key.key_id)
+        assert key.sealed_private_key is not None, "the query leaves out destroyed ones"
         private = _open(bytes(key.sealed_private_key), key_id, secret=old_secret_key)
         key.sealed_private_key = _seal(private, key_id)
         key.save(update_fields=["sealed_private_key"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,7 +22,7 @@ FORGED = ("token_forged", gettext_lazy("This token was not issued by this tip li
 
 
 class TokenRejected(Exception):
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str | Promise):
         super().__init__(str(message))
         self.code, self.message = code, str(message)
 

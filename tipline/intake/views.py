@@ -290,7 +290,7 @@ def _refuse_follow_up(request, form) -> int | None:
     """The status to answer with when a tipster's message cannot be taken (its files were
     refused, or the form is invalid; the reason is on the form), or None when it can."""
     handler = upload_handler_of(request)
-    if handler.refusal:
+    if handler is not None and handler.refusal:
         form.add_error(None, handler.refusal)
         return handler.refusal_status
     return None if form.is_valid() else 400

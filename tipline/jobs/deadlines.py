@@ -16,6 +16,8 @@ from tipline.core.models import SETTLED_STATUSES, Tip, TipStatus
 
 def alert_kind(tip: Tip, now: datetime) -> str | None:
     """The one alert this tip is due for now, if any (the nearest lead time that has begun)."""
+    if tip.deadline is None:
+        return None
     if tip.deadline <= now:
         return "passed" if tip.status == TipStatus.NEW else None
     begun = [hours for hours in settings.DEADLINE_ALERT_HOURS if tip.deadline - now <= timedelta(hours=hours)]
@@ -28,7 +30,7 @@ def scan(now: datetime) -> int:
     sent = 0
     for tip in due.select_related("channel").iterator():
         kind = alert_kind(tip, now)
-        if kind is None:
+        if kind is None or tip.deadline is None:  # a kind only for a deadline
             continue
         event = "deadline-passed" if kind == "passed" else "deadline-soon"
         seconds_left = int((tip.deadline - now).total_seconds())

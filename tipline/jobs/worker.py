@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import (
     DatabaseError,
@@ -28,6 +29,7 @@ from django.db import (
     close_old_connections,
     connection,
 )
+from django.tasks import Task
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -47,7 +49,7 @@ log = logging.getLogger("tipline.jobs")
 
 # Run in its own loop, never behind deliveries or an hour's purge.
 DEADLINE_SCAN = ("deadline-scan", timedelta(seconds=15))
-PERIODIC = {
+PERIODIC: dict[str, tuple[timedelta, Task[[], Any]]] = {
     "retention-purge": (timedelta(hours=1), tasks.purge_expired),
     "orphan-blob-sweep": (timedelta(hours=1), tasks.sweep_orphan_blobs),
     "task-prune": (timedelta(hours=1), tasks.prune_finished_tasks),
@@ -92,7 +94,7 @@ class Loop:
     with a backoff on database errors and a log line when a fault begins and ends."""
 
     def __init__(
-        self, name: str, step: Callable[[], None], pause: Callable[[threading.Event], None], stopping: threading.Event,
+        self, name: str, step: Callable[[], object], pause: Callable[[threading.Event], object], stopping: threading.Event,
         stuck_after: float = STUCK_AFTER,
     ):
         self.name, self.step, self.pause, self.stopping, self.stuck_after = name, step, pause, stopping, stuck_after
@@ -158,10 +160,15 @@ def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, 
     worker_id, started_at = get_random_string(32), timezone.now()
     dispatcher = Dispatcher(worker_id)
     task_worker = _batch_worker(worker_id)
+
+    def run_jobs() -> None:
+        schedule_due(timezone.now())
+        task_worker.run()
+
     loops = [
         Loop("alerts", dispatcher.step, lambda stop: dispatcher.wait(interval, stop), stopping),
         Loop("deadlines", lambda: scan_deadlines_if_due(timezone.now()), lambda stop: stop.wait(interval), stopping),
-        Loop("jobs", lambda: (schedule_due(timezone.now()), task_worker.run()), lambda stop: stop.wait(interval), stopping, JOBS_STUCK_AFTER),
+        Loop("jobs", run_jobs, lambda stop: stop.wait(interval), stopping, JOBS_STUCK_AFTER),
     ]
     log.info("worker %s started", worker_id)
     for loop in loops:

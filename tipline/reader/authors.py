@@ -6,6 +6,7 @@ by a trusted key is "unverified, as the server says"."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from tipline.crypto import authorship
 from tipline.crypto.encoding import b64, from_b64
@@ -28,11 +29,11 @@ def ensure_signing_key(vault: Vault, name: str) -> bool:
         return False
     public, private = authorship.new_signing_key()
     vault.signing = {"name": name, "public": b64(public), "private": b64(private)}
-    vault.trust(name, vault.signing["public"])
+    vault.trust(name, vault.signer["public"])
     return True
 
 
-def trusted_keys(vault: Vault, vouches: list[dict], channel: str) -> dict[str, str]:
+def trusted_keys(vault: Vault, vouches: list[dict[str, Any]], channel: str) -> dict[str, str]:
     """Signing key (base64) → name, for every key this reader trusts: its roster, then any key
     vouched for, over this channel, by a key already trusted, until nothing more is added."""
     trusted = {entry["public"]: entry["name"] for entry in vault.roster}
@@ -53,21 +54,29 @@ def trusted_keys(vault: Vault, vouches: list[dict], channel: str) -> dict[str, s
     return trusted
 
 
-def seal_item(vault: Vault, tip_id: str, kind: str, item_key: str, purpose: str, ciphertext: bytes, seen: list[str]) -> dict:
-    if vault.signing is None:
-        raise ValueError("This reader has no signing key yet.")
+def seal_item(
+    vault: Vault, tip_id: str, kind: str, item_key: str, purpose: str, ciphertext: bytes, seen: list[str]
+) -> dict[str, Any]:
     statement = authorship.item_statement(uuid.UUID(tip_id).bytes, kind, item_key, purpose, ciphertext, seen)
-    return {"signer": vault.signing["public"], "signature": b64(authorship.sign(from_b64(vault.signing["private"]), statement)), "seen": sorted(seen)}
+    return {
+        "signer": vault.signer["public"],
+        "signature": b64(authorship.sign(from_b64(vault.signer["private"]), statement)),
+        "seen": sorted(seen),
+    }
 
 
-def verdict(trusted: dict[str, str], tip_id: str, kind: str, item: dict, claimed: str) -> Verdict:
+def verdict(trusted: dict[str, str], tip_id: str, kind: str, item: dict[str, Any], claimed: str) -> Verdict:
     """`claimed`: who the server says wrote it, shown only as that."""
     seal = item.get("seal")
     if not isinstance(seal, dict) or not isinstance(seal.get("signer"), str) or seal["signer"] not in trusted:
         return Verdict(UNVERIFIED, claimed)
     try:
         statement = authorship.item_statement(
-            uuid.UUID(tip_id).bytes, kind, str(item["key"]), item.get("purpose", "") or "", from_b64(item["ciphertext"]),
+            uuid.UUID(tip_id).bytes,
+            kind,
+            str(item["key"]),
+            item.get("purpose", "") or "",
+            from_b64(item["ciphertext"]),
             [str(key) for key in seal.get("seen", [])],
         )
         valid = authorship.verifies(from_b64(seal["signer"]), statement, from_b64(seal["signature"]))
@@ -76,10 +85,15 @@ def verdict(trusted: dict[str, str], tip_id: str, kind: str, item: dict, claimed
     return Verdict(VERIFIED, trusted[seal["signer"]]) if valid else Verdict(ALTERED, claimed)
 
 
-def vouch_item(vault: Vault, channel: str, name: str, public_key: str) -> dict:
+def vouch_item(vault: Vault, channel: str, name: str, public_key: str) -> dict[str, Any]:
     """The outbox item that tells the colleagues' readers this key is `name`'s."""
     statement = authorship.vouch_statement(channel, name, from_b64(public_key))
     return {
-        "kind": "vouch", "tip": "", "key": str(uuid.uuid4()), "name": name, "public_key": public_key,
-        "voucher": vault.signing["public"], "signature": b64(authorship.sign(from_b64(vault.signing["private"]), statement)),
+        "kind": "vouch",
+        "tip": "",
+        "key": str(uuid.uuid4()),
+        "name": name,
+        "public_key": public_key,
+        "voucher": vault.signer["public"],
+        "signature": b64(authorship.sign(from_b64(vault.signer["private"]), statement)),
     }

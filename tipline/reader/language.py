@@ -39,7 +39,11 @@ def direction() -> str:
 
 
 def from_environment(explicit: str | None = None) -> str:
-    for value in (explicit, os.environ.get("TIPLINE_READER_LANGUAGE"), *(os.environ.get(name) for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"))):
+    for value in (
+        explicit,
+        os.environ.get("TIPLINE_READER_LANGUAGE"),
+        *(os.environ.get(name) for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")),
+    ):
         for part in (value or "").split(":"):
             code = part.split("_")[0].split(".")[0].split("-")[0].lower()
             if code in LANGUAGES:
@@ -67,15 +71,25 @@ def _catalogue(language: str) -> gettext.NullTranslations:
     if language == "en":
         return gettext.NullTranslations()
     try:
-        with importlib.resources.files("tipline").joinpath(f"locale/{language}/LC_MESSAGES/django.mo").open("rb") as compiled:
+        with (
+            importlib.resources.files("tipline")
+            .joinpath(f"locale/{language}/LC_MESSAGES/django.mo")
+            .open("rb") as compiled
+        ):
             return gettext.GNUTranslations(compiled)
     except (FileNotFoundError, OSError):
         return gettext.NullTranslations()
 
 
-_STATUSES = {"new": gettext_noop("New"), "in_review": gettext_noop("In review"), "acted_on": gettext_noop("Acted on"), "closed": gettext_noop("Closed"), "spam": gettext_noop("Spam")}
+_STATUSES = {
+    "new": gettext_noop("New"),
+    "in_review": gettext_noop("In review"),
+    "acted_on": gettext_noop("Acted on"),
+    "closed": gettext_noop("Closed"),
+    "spam": gettext_noop("Spam"),
+}
 
 
-def status(value) -> str:
+def status(value: object) -> str:
     """A tip's status in the reader's language (the tip line's own words); anything else as sent."""
     return _(_STATUSES[value]) if value in _STATUSES else str(value)

@@ -5,13 +5,16 @@ Nothing here is ever written in clear: the vault is one Argon2id-keyed envelope,
 files stay encrypted under their tip keys, and replies waiting to be sent are sealed already.
 """
 
+import io
 import json
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tipline.crypto import channel_keys, kdf
 from tipline.crypto.encoding import b64, from_b64
@@ -39,8 +42,12 @@ def vault_params() -> kdf.KdfParams:
     if not os.environ.get("TIPLINE_INSECURE_FAST_KDF"):
         return channel_keys.VAULT_PARAMS
     if "PYTEST_CURRENT_TEST" not in os.environ:
-        raise ReaderError(_("TIPLINE_INSECURE_FAST_KDF is set: it is for test suites, and would make this vault's passphrase quick "
-                            "to guess. Unset it and run the command again; nothing was written."))
+        raise ReaderError(
+            _(
+                "TIPLINE_INSECURE_FAST_KDF is set: it is for test suites, and would make this vault's passphrase quick "
+                "to guess. Unset it and run the command again; nothing was written."
+            )
+        )
     return kdf.INSECURE_FAST_PARAMS
 
 
@@ -52,10 +59,10 @@ class Vault:
     signing keys it trusts first hand (its own, and those handed over with the channel key)."""
 
     token: str | None = None
-    keys: list[dict] = field(default_factory=list)  # {"public": b64, "private": b64}
-    transfer: dict | None = None
-    signing: dict | None = None  # this reader's Ed25519 key: {"name", "public", "private"}
-    roster: list[dict] = field(default_factory=list)  # signing keys trusted first hand: {"name", "public"}
+    keys: list[dict[str, Any]] = field(default_factory=list)  # {"public": b64, "private": b64}
+    transfer: dict[str, Any] | None = None
+    signing: dict[str, Any] | None = None  # this reader's Ed25519 key: {"name", "public", "private"}
+    roster: list[dict[str, Any]] = field(default_factory=list)  # signing keys trusted first hand: {"name", "public"}
 
     def trust(self, name: str, public_key: str) -> None:
         if not any(entry["public"] == public_key for entry in self.roster):
@@ -73,8 +80,23 @@ class Vault:
             if from_b64(key["public"]) == bytes(public_key):
                 return from_b64(key["private"])
         if not self.keys:  # the online side of an air-gapped pair: the key must stay on the other machine
-            raise ReaderError(_("This reader holds no channel key: read the tip on the air-gapped machine (tipline-reader export-bundle carries it there)."))
-        raise ReaderError(_("This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key)."))
+            raise ReaderError(
+                _(
+                    "This reader holds no channel key: read the tip on the air-gapped machine (tipline-reader export-bundle carries it there)."
+                )
+            )
+        raise ReaderError(
+            _(
+                "This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key)."
+            )
+        )
+
+    @property
+    def signer(self) -> dict[str, Any]:
+        """This reader's signing key: {"name", "public", "private"}."""
+        if self.signing is None:
+            raise ValueError("This reader has no signing key yet.")
+        return self.signing
 
     @property
     def newest_public_key(self) -> bytes | None:
@@ -86,27 +108,25 @@ class Profile:
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
-        self._memo: dict = {}
+        self._memo: dict[Path, tuple[object, Any, float]] = {}  # path → (its stamp, what was loaded, when checked)
 
-    def _unchanged_since(self, path: Path, load):
+    def _unchanged_since[T](self, path: Path, load: Callable[[], T]) -> T:
         """`load()` again only when `path` (a file, or a folder whose entries change) changed:
         showing each of many tips reads the settings, vouches, outbox and sent items once. What
         this process writes clears the memo at once; a change by another process (the command
         line beside the pages) is seen within MEMO_SECONDS."""
         cached = self._memo.get(path)
         if cached is not None and time.monotonic() - cached[2] < MEMO_SECONDS:
-            return cached[1]
+            known: T = cached[1]
+            return known
         try:
             # Files are always replaced whole (a new inode); a folder's items each have their own name.
             stamp = tuple(sorted(os.listdir(path))) if path.is_dir() else (path.stat().st_ino, path.stat().st_mtime_ns)
         except FileNotFoundError:
             stamp = None
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, load(), time.monotonic())
-        else:
-            cached = (stamp, cached[1], time.monotonic())
-        self._memo[path] = cached
-        return cached[1]
+        value: T = load() if cached is None or cached[0] != stamp else cached[1]
+        self._memo[path] = (stamp, value, time.monotonic())
+        return value
 
     def _store(self, path: Path, data: bytes) -> None:
         _write(path, data)
@@ -118,19 +138,26 @@ class Profile:
     def exists(self) -> bool:
         return (self.directory / "vault").exists()
 
-    def settings(self) -> dict:
+    def settings(self) -> dict[str, Any]:
         path = self.directory / "profile.json"
         if not path.exists():
-            raise ReaderError(_("No tipline-reader profile in %(directory)s: run tipline-reader init first.") % {"directory": self.directory})
+            raise ReaderError(
+                _("No tipline-reader profile in %(directory)s: run tipline-reader init first.")
+                % {"directory": self.directory}
+            )
         return dict(self._unchanged_since(path, lambda: json.loads(path.read_text())))
 
-    def update_settings(self, **changes) -> None:
+    def update_settings(self, **changes: object) -> None:
         self._store(self.directory / "profile.json", json.dumps(self.settings() | changes, indent=2).encode())
 
-    def create(self, settings: dict, vault: Vault, passphrase: str) -> None:
+    def create(self, settings: dict[str, Any], vault: Vault, passphrase: str) -> None:
         if self.exists:
-            raise ReaderError(_("%(directory)s holds a profile already: choose another with --profile, or remove that directory to start again.")
-                              % {"directory": self.directory})
+            raise ReaderError(
+                _(
+                    "%(directory)s holds a profile already: choose another with --profile, or remove that directory to start again."
+                )
+                % {"directory": self.directory}
+            )
         for part in ("tips", "blobs", "outbox", "sent"):
             (self.directory / part).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory.chmod(0o700)
@@ -149,10 +176,10 @@ class Profile:
 
     # ---- the store: ciphertext as fetched --------------------------------------------------
 
-    def save_tip(self, record: dict) -> None:
+    def save_tip(self, record: dict[str, Any]) -> None:
         self._store(self.directory / "tips" / f"{_checked_id(record['id'])}.json", json.dumps(record).encode())
 
-    def pin_retention(self, records: list[dict]) -> None:
+    def pin_retention(self, records: list[dict[str, Any]]) -> None:
         """The latest retention end seen for each tip, kept apart from what the server sends:
         a server cannot bring a tip's end forward to have readers forget it."""
         pins = self.retention_pins()
@@ -163,39 +190,41 @@ class Profile:
                     pins[record["id"]] = record["destroyed_after"]
         self._store(self.directory / "retention.json", json.dumps(pins).encode())
 
-    def key_pins(self) -> dict:
+    def key_pins(self) -> dict[str, Any]:
         """Per tip, digests of the tip key and team key this reader first opened it with (shared:
         copy it before changing it)."""
         path = self.directory / "tip-keys.json"
-        return self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else {})
+        return self._unchanged_since(path, lambda: _json_file(path, {}))
 
-    def save_key_pins(self, pins: dict) -> None:
+    def save_key_pins(self, pins: dict[str, Any]) -> None:
         self._store(self.directory / "tip-keys.json", json.dumps(pins).encode())
 
-    def retention_pins(self) -> dict:
+    def retention_pins(self) -> dict[str, Any]:
         path = self.directory / "retention.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        return _json_file(path, {})
 
-    def tip_records(self) -> list[dict]:
+    def tip_records(self) -> list[dict[str, Any]]:
         return [json.loads(path.read_text()) for path in sorted((self.directory / "tips").glob("*.json"))]
 
-    def tip_record(self, wanted: str) -> dict:
+    def tip_record(self, wanted: str) -> dict[str, Any]:
         """A tip by its reference (T-7KQ4-M2XP, any case, dashes optional) or its id."""
         plain = wanted.upper().replace("-", "").replace(" ", "")
         for record in self.tip_records():
             if record["id"] == wanted or record["reference"].replace("-", "") == plain:
                 return record
-        raise ReaderError(_("No tip %(tip)s in this reader: tipline-reader sync (or import-bundle) fetches them.") % {"tip": wanted})
+        raise ReaderError(
+            _("No tip %(tip)s in this reader: tipline-reader sync (or import-bundle) fetches them.") % {"tip": wanted}
+        )
 
     def blob_path(self, file_id: str) -> Path:
         return self.directory / "blobs" / _checked_id(file_id)
 
-    def save_channel_keys(self, listed: dict) -> None:
+    def save_channel_keys(self, listed: dict[str, Any]) -> None:
         self._store(self.directory / "channel-keys.json", json.dumps(listed).encode())
 
-    def channel_keys(self) -> dict:
+    def channel_keys(self) -> dict[str, Any]:
         path = self.directory / "channel-keys.json"
-        return self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else {"current": None, "retired": []})
+        return self._unchanged_since(path, lambda: _json_file(path, {"current": None, "retired": []}))
 
     def public_key_of(self, key_id: int) -> bytes:
         listed = self.channel_keys()
@@ -204,28 +233,32 @@ class Profile:
                 return from_b64(key["public_key"])
         raise ReaderError(_("This tip is sealed to a channel key the server did not list: sync again."))
 
-    def save_vouches(self, vouches: list[dict]) -> None:
+    def save_vouches(self, vouches: list[dict[str, Any]]) -> None:
         self._store(self.directory / "vouches.json", json.dumps(vouches).encode())
 
-    def vouches(self) -> list[dict]:
+    def vouches(self) -> list[dict[str, Any]]:
         path = self.directory / "vouches.json"
-        return self._unchanged_since(path, lambda: json.loads(path.read_text()) if path.exists() else [])
+        return self._unchanged_since(path, lambda: _json_file(path, []))
 
-    def sent(self) -> list[tuple[Path, dict]]:
+    def sent(self) -> list[tuple[Path, dict[str, Any]]]:
         """Replies and notes sent (or carried out), with the time each was sealed (its file's)."""
         folder = self.directory / "sent"
-        return self._unchanged_since(folder, lambda: [(path, json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))])
+        return self._unchanged_since(
+            folder, lambda: [(path, json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))]
+        )
 
     def tip_fetched_at(self, tip_id: str) -> float:
         return (self.directory / "tips" / f"{_checked_id(tip_id)}.json").stat().st_mtime
 
-    def queue(self, item: dict) -> None:
+    def queue(self, item: dict[str, Any]) -> None:
         """A sealed reply or note waiting to be sent (or carried out on a replies file)."""
         self._store(self.directory / "outbox" / f"{_checked_id(item['key'])}.json", json.dumps(item).encode())
 
-    def queued(self) -> list[tuple[Path, dict]]:
+    def queued(self) -> list[tuple[Path, dict[str, Any]]]:
         folder = self.directory / "outbox"
-        return self._unchanged_since(folder, lambda: [(path, json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))])
+        return self._unchanged_since(
+            folder, lambda: [(path, json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))]
+        )
 
     def mark_sent(self, path: Path) -> None:
         path.replace(self.directory / "sent" / path.name)
@@ -271,7 +304,15 @@ def _checked_id(value: str) -> str:
     return str(uuid.UUID(str(value)))
 
 
-def private_file(path: Path):
+def _json_file[T](path: Path, missing: T) -> T:
+    """What this reader wrote at `path` as JSON, or `missing` where it wrote nothing yet."""
+    if not path.exists():
+        return missing
+    loaded: T = json.loads(path.read_text())
+    return loaded
+
+
+def private_file(path: Path) -> io.BufferedWriter:
     """A file opened for writing that only this user may read (mode 0600 from its creation)."""
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 

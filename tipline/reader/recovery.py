@@ -6,6 +6,7 @@ to it, so a hostile server cannot slip in a key of its own unnoticed."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -47,8 +48,10 @@ def account(client: Client, username: str) -> Account:
             _("The server sent no usable public key for %(name)s. Nothing was sealed.") % {"name": username},
         )
     return Account(
-        username=str(answer.get("username", username)), display_name=str(answer.get("display_name", "")),
-        public_key=public_key, fingerprint=recovery_keys.account_fingerprint(public_key),
+        username=str(answer.get("username", username)),
+        display_name=str(answer.get("display_name", "")),
+        public_key=public_key,
+        fingerprint=recovery_keys.account_fingerprint(public_key),
         channels=[str(slug) for slug in answer.get("channels", [])],
     )
 
@@ -62,12 +65,12 @@ def grant(client: Client, private_key: bytes, to: Account, references: list[str]
     read) to the account's key, page by page, and post them in batches."""
     query = {"reference": references} if references else {"unreadable": "true"} if unreadable else {}
     if not query:
-        raise ReaderError(_(
-            "Say which tips: --tip T-XXXX-XXXX (repeat), or --unreadable for every tip no recipient can read now."
-        ))
-    result, seen = Recovered(), set()
+        raise ReaderError(
+            _("Say which tips: --tip T-XXXX-XXXX (repeat), or --unreadable for every tip no recipient can read now.")
+        )
+    result, seen = Recovered(), set[str]()
 
-    def post(batch: list[dict]) -> None:
+    def post(batch: list[dict[str, Any]]) -> None:
         answer = client.post("/recovery/grants", {"grantee": to.username, "tips": batch})
         result.done += int(answer.get("granted", 0))
         result.refused += [f"{item.get('tip')}: {item.get('reason')}" for item in answer.get("refused", [])]
@@ -84,22 +87,33 @@ def reseal(client: Client, old_private_key: bytes, new_public_key: bytes) -> Rec
     from the admin's own file and must be the one the server now seals new tips to."""
     current = (client.get("/recovery/key").get("current") or {}).get("public_key")
     if current is None or from_b64(str(current)) != bytes(new_public_key):
-        raise ReaderError(_(
-            "The tip line's current recovery key is not the one in your new public key file "
-            "(fingerprint %(fingerprint)s): "
-            "install it first (tipline recovery-key install), or find out who changed it. Nothing was sealed."
-        ) % {"fingerprint": recovery_keys.fingerprint(new_public_key)})
+        raise ReaderError(
+            _(
+                "The tip line's current recovery key is not the one in your new public key file "
+                "(fingerprint %(fingerprint)s): "
+                "install it first (tipline recovery-key install), or find out who changed it. Nothing was sealed."
+            )
+            % {"fingerprint": recovery_keys.fingerprint(new_public_key)}
+        )
     result = Recovered()
 
-    def post(batch: list[dict]) -> None:
+    def post(batch: list[dict[str, Any]]) -> None:
         result.done += int(client.post("/recovery/resealed", {"tips": batch}).get("resealed", 0))
 
     _each_page(client, {"retired": "true"}, old_private_key, new_public_key, post, result, set())
     return result
 
 
-def _each_page(client: Client, query: dict, private_key: bytes, to_public_key: bytes,
-               post: Callable[[list[dict]], None], result: Recovered, seen: set, only: set | None = None) -> None:
+def _each_page(
+    client: Client,
+    query: dict[str, Any],
+    private_key: bytes,
+    to_public_key: bytes,
+    post: Callable[[list[dict[str, Any]]], None],
+    result: Recovered,
+    seen: set[str],
+    only: set[str] | None = None,
+) -> None:
     """`only`: the references asked for; a server that sends others gets nothing sealed for them."""
     cursor, batch = "", []
     while True:

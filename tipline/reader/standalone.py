@@ -10,8 +10,18 @@ from tempfile import TemporaryDirectory
 
 PACKAGE = Path(__file__).resolve().parents[1]
 CRYPTO_MODULES = (
-    "__init__", "aead", "authorship", "channel_keys", "content", "encoding", "errors", "files", "kdf", "recipient_keys",
-    "recovery_keys", "tip_keys",
+    "__init__",
+    "aead",
+    "authorship",
+    "channel_keys",
+    "content",
+    "encoding",
+    "errors",
+    "files",
+    "kdf",
+    "recipient_keys",
+    "recovery_keys",
+    "tip_keys",
 )
 MAIN = """import sys
 try:

@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from tipline.crypto import channel_keys
 from tipline.crypto.encoding import from_b64
@@ -51,7 +52,9 @@ TEXT_THIS_FORM_DID_NOT_COME = gettext_noop("This form did not come from this rea
 TEXT_THERE_IS_NO_SUCH_PAGE = gettext_noop("There is no such page here.")
 TEXT_TIPS_FETCHED_REPLIES_AND_NOTES = gettext_noop("Tips fetched: %(tips)s. Replies and notes sent: %(sent)s.")
 TEXT_SYNC_WITH_THE_SERVER = gettext_noop("Sync with the server")
-TEXT_THIS_READER_WORKS_WITHOUT_A = gettext_noop("This reader works without a network: bring tips with tipline-reader import-bundle.")
+TEXT_THIS_READER_WORKS_WITHOUT_A = gettext_noop(
+    "This reader works without a network: bring tips with tipline-reader import-bundle."
+)
 TEXT_NO_TIPS_YET = gettext_noop("No tips yet.")
 TEXT_CHANNEL_KEYS_HELD_HERE_COMPARE = gettext_noop("Channel keys held here (compare with a tip page on the tip line):")
 TEXT_CHANNEL = gettext_noop("Channel %(channel)s")
@@ -79,6 +82,8 @@ TRUSTED_FETCH_SITES = ("same-origin", "none")
 IDLE_SECONDS = 30
 
 
+# What socketserver hands a server's handlers: for this TCP server, the connection's socket.
+_Request = socket.socket | tuple[bytes, socket.socket]
 MAX_CONNECTIONS = 32
 REQUEST_SECONDS = 60  # the longest one request may take, however slowly its bytes arrive
 
@@ -91,25 +96,27 @@ class ReaderServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, *args, **kwargs):
+    RequestHandlerClass: "type[Pages]"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self.deadlines: dict = {}
+        self.deadlines: dict[_Request, float] = {}
         self.deadlines_lock = threading.Lock()
         self.closed = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
 
-    def server_close(self):
+    def server_close(self) -> None:
         self.closed.set()
         super().server_close()
 
-    def process_request(self, request, client_address):
+    def process_request(self, request: _Request, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
 
-    def process_request_thread(self, request, client_address):
+    def process_request_thread(self, request: _Request, client_address: Any) -> None:
         with self.deadlines_lock:
             self.deadlines[request] = time.monotonic() + REQUEST_SECONDS
         try:
@@ -125,17 +132,27 @@ class ReaderServer(ThreadingHTTPServer):
                 overdue = [request for request, deadline in self.deadlines.items() if deadline < time.monotonic()]
             for request in overdue:
                 try:
-                    request.shutdown(socket.SHUT_RDWR)
+                    if isinstance(request, socket.socket):
+                        request.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
 
 
 def serve(profile: Profile, vault: Vault, port: int, online: bool) -> ReaderServer:
     """A server ready to run (serve_forever); `address(server)` is what to open in the browser."""
-    handler = type("ReaderPages", (Pages,), {
-        "profile": profile, "vault": vault, "online": online, "changing": threading.Lock(), "default_language": language.current(),
-        "form_secret": secrets.token_urlsafe(32), "access_secret": secrets.token_urlsafe(32),
-    })
+    handler: type[Pages] = type(
+        "ReaderPages",
+        (Pages,),
+        {
+            "profile": profile,
+            "vault": vault,
+            "online": online,
+            "changing": threading.Lock(),
+            "default_language": language.current(),
+            "form_secret": secrets.token_urlsafe(32),
+            "access_secret": secrets.token_urlsafe(32),
+        },
+    )
     return ReaderServer(("127.0.0.1", port), handler)
 
 
@@ -145,6 +162,7 @@ def address(server: ReaderServer) -> str:
 
 
 class Pages(BaseHTTPRequestHandler):
+    server: ReaderServer
     profile: Profile
     vault: Vault
     online: bool
@@ -154,10 +172,10 @@ class Pages(BaseHTTPRequestHandler):
     default_language: str  # the command line's, for a browser that asks for none the reader speaks
     timeout = IDLE_SECONDS  # a connection that says nothing is closed, not waited on for ever
 
-    def log_message(self, format, *args):  # noqa: A002 - the request line names tips: not logged
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self):
+    def do_GET(self) -> None:
         parts = self._let_in()
         if parts is None:
             return
@@ -174,11 +192,13 @@ class Pages(BaseHTTPRequestHandler):
             return self._problem(problem, 404)
         self._not_found()
 
-    def do_POST(self):
+    def do_POST(self) -> None:
         parts = self._let_in()
         if parts is None:
             return
-        length = int(self.headers.get("Content-Length") or 0) if (self.headers.get("Content-Length") or "0").isdigit() else 0
+        length = (
+            int(self.headers.get("Content-Length") or 0) if (self.headers.get("Content-Length") or "0").isdigit() else 0
+        )
         length = min(length, 200_000)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
         if not secrets.compare_digest(form.get("form_secret", [""])[0], self.form_secret):
@@ -195,45 +215,73 @@ class Pages(BaseHTTPRequestHandler):
             return self._problem(problem, 502)
         self._not_found()
 
-    def _not_found(self):
+    def _not_found(self) -> None:
         self._page(_("Not found"), f"<p>{_e(_(TEXT_THERE_IS_NO_SUCH_PAGE))}</p>", 404)
 
     # ---- pages --------------------------------------------------------------------------
 
     def _list(self) -> str:
-        records = sorted(self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"]))
+        records = sorted(
+            self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"])
+        )
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        done = (f"<p class='notice' role='status'>{_e(_(TEXT_TIPS_FETCHED_REPLIES_AND_NOTES) % {'tips': query['synced'][0], 'sent': query.get('sent', ['0'])[0]})}</p>"
-                if "synced" in query else "")
-        sync = f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>" if self.online else (
-            f"<p class='meta'>{_e(_(TEXT_THIS_READER_WORKS_WITHOUT_A))}</p>")
+        done = (
+            f"<p class='notice' role='status'>{_e(_(TEXT_TIPS_FETCHED_REPLIES_AND_NOTES) % {'tips': query['synced'][0], 'sent': query.get('sent', ['0'])[0]})}</p>"
+            if "synced" in query
+            else ""
+        )
+        sync = (
+            f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>"
+            if self.online
+            else (f"<p class='meta'>{_e(_(TEXT_THIS_READER_WORKS_WITHOUT_A))}</p>")
+        )
         rows = "".join(
             f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a>"
             f"<br><span class='meta' dir='auto'>{_t(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
             f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(language.status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
             for record in records
         )
-        headings = "".join(f"<th>{_e(heading)}</th>" for heading in (_("Tip"), _("Received"), _("Deadline"), _("Status"), _("Messages")))
-        table = (f"<table tabindex='0'><thead><tr>{headings}</tr></thead><tbody>{rows}</tbody></table>"
-                 if records else f"<p>{_e(_(TEXT_NO_TIPS_YET))}</p>")
+        headings = "".join(
+            f"<th>{_e(heading)}</th>"
+            for heading in (_("Tip"), _("Received"), _("Deadline"), _("Status"), _("Messages"))
+        )
+        table = (
+            f"<table tabindex='0'><thead><tr>{headings}</tr></thead><tbody>{rows}</tbody></table>"
+            if records
+            else f"<p>{_e(_(TEXT_NO_TIPS_YET))}</p>"
+        )
         held = ", ".join(channel_keys.fingerprint(from_b64(key["public"])) for key in self.vault.keys)
         keys = f"<p class='meta'>{_e(_(TEXT_CHANNEL_KEYS_HELD_HERE_COMPARE))} <code>{_e(held)}</code></p>"
-        return f"<h1>{_e(_(TEXT_CHANNEL) % {'channel': self.profile.settings()['channel']})}</h1>{done}{sync}{table}{keys}"
+        return (
+            f"<h1>{_e(_(TEXT_CHANNEL) % {'channel': self.profile.settings()['channel']})}</h1>{done}{sync}{table}{keys}"
+        )
 
     def _tip(self, reference: str) -> str:
         record = self.profile.tip_record(reference)
         tip = opening.open_tip(self.profile, self.vault, record)
-        answers = "".join(f"<dt>{_t(answer['label'])}</dt><dd dir='auto'>{_lines(_shown(answer['value']))}</dd>" for answer in tip.answers)
-        messages = "".join(
-            f"<article class='message message--{_e(message.author)}'><p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
-            f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
-            for message in tip.messages
-        ) or f"<p>{_e(_(TEXT_NO_MESSAGES_YET))}</p>"
-        notes = "".join(
-            f"<article class='message'><p class='meta'>{_e(opening.byline(note))}{_at_hour(note.written_hour)}</p><p dir='auto'>{_lines(note.text)}</p></article>"
-            for note in tip.notes
-        ) or f"<p>{_e(_(TEXT_NO_NOTES))}</p>"
-        waiting = "".join(f"<p class='notice' role='alert'>{_e(_(TEXT_WARNING) % {'warning': warning})}</p>" for warning in tip.warnings)
+        answers = "".join(
+            f"<dt>{_t(answer['label'])}</dt><dd dir='auto'>{_lines(_shown(answer['value']))}</dd>"
+            for answer in tip.answers
+        )
+        messages = (
+            "".join(
+                f"<article class='message message--{_e(message.author)}'><p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
+                f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
+                for message in tip.messages
+            )
+            or f"<p>{_e(_(TEXT_NO_MESSAGES_YET))}</p>"
+        )
+        notes = (
+            "".join(
+                f"<article class='message'><p class='meta'>{_e(opening.byline(note))}{_at_hour(note.written_hour)}</p><p dir='auto'>{_lines(note.text)}</p></article>"
+                for note in tip.notes
+            )
+            or f"<p>{_e(_(TEXT_NO_NOTES))}</p>"
+        )
+        waiting = "".join(
+            f"<p class='notice' role='alert'>{_e(_(TEXT_WARNING) % {'warning': warning})}</p>"
+            for warning in tip.warnings
+        )
         target = self._at(f"/tips/{record['reference']}")
         return (
             f"<p><a href='{self._at('/')}'>{_e(_(TEXT_TIPS))}</a></p><h1>{_e(_(TEXT_TIP) % {'reference': record['reference']})}</h1>"
@@ -249,22 +297,28 @@ class Pages(BaseHTTPRequestHandler):
             f"<textarea id='note' name='text' required maxlength='20000' dir='auto'></textarea><button type='submit'>{_e(_(TEXT_SEAL_AND_ADD_NOTE))}</button></form>"
         )
 
-    def _files(self, record: dict, files: list) -> str:
+    def _files(self, record: dict[str, Any], files: list[opening.OpenFile]) -> str:
         if not files:
             return ""
         items = "".join(
-            f"<li><a href='{self._at(f"/tips/{record['reference']}/files/{view.id}")}'>{_t(view.name)}</a> "
-            f"({_e(_(TEXT_BYTES) % {'size': view.size})}) — {_t(view.note)}</li>" for view in files
+            f"<li><a href='{self._at(f'/tips/{record["reference"]}/files/{view.id}')}'>{_t(view.name)}</a> "
+            f"({_e(_(TEXT_BYTES) % {'size': view.size})}) — {_t(view.note)}</li>"
+            for view in files
         )
         return f"<ul>{items}</ul>"
 
-    def _file(self, reference: str, file_id: str):
+    def _file(self, reference: str, file_id: str) -> None:
         record = self.profile.tip_record(reference)
         view, chunks = opening.file_bytes(self.profile, self.vault, record, file_id)
         data = b"".join(chunks)  # verified whole before a byte is handed over
-        self._send(200, data, "application/octet-stream", {"Content-Disposition": f"attachment; filename*=UTF-8''{urllib.parse.quote(view.name)}"})
+        self._send(
+            200,
+            data,
+            "application/octet-stream",
+            {"Content-Disposition": f"attachment; filename*=UTF-8''{urllib.parse.quote(view.name)}"},
+        )
 
-    def _write(self, reference: str, kind: str, form: dict):
+    def _write(self, reference: str, kind: str, form: dict[str, list[str]]) -> None:
         text = form.get("text", [""])[0].strip()
         if not text or len(text) > 20_000:
             return self._page(_("Problem"), f"<p class='notice'>{_e(_(TEXT_WRITE_BETWEEN_1_AND_20))}</p>", 400)
@@ -295,8 +349,18 @@ class Pages(BaseHTTPRequestHandler):
         secret, *parts = [part for part in urllib.parse.urlsplit(self.path).path.split("/") if part] or [""]
         from_elsewhere = self.headers.get("Sec-Fetch-Site", "none") not in TRUSTED_FETCH_SITES
         if from_elsewhere or not secrets.compare_digest(secret.encode(), self.access_secret.encode()):
-            self._page(_("Refused"), "<p>" + _e(_("Open the address tipline-reader web printed: its secret is part of it, "
-                                                  "and this computer's other users and programs do not have it.")) + "</p>", 403)
+            self._page(
+                _("Refused"),
+                "<p>"
+                + _e(
+                    _(
+                        "Open the address tipline-reader web printed: its secret is part of it, "
+                        "and this computer's other users and programs do not have it."
+                    )
+                )
+                + "</p>",
+                403,
+            )
             return None
         return parts
 
@@ -311,26 +375,34 @@ class Pages(BaseHTTPRequestHandler):
     def _secret(self) -> str:
         return f"<input type='hidden' name='form_secret' value='{self.form_secret}'>"
 
-    def _page(self, title: str, body: str, status: int = 200):
-        page = (f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
-                f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at("/style.css")}'></head><body><main>{body}</main></body></html>")
+    def _page(self, title: str, body: str, status: int = 200) -> None:
+        page = (
+            f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at('/style.css')}'></head><body><main>{body}</main></body></html>"
+        )
         self._send(status, page.encode(), "text/html; charset=utf-8")
 
-    def _problem(self, problem: ReaderError, status: int):
-        self._page(_("Problem"), f"<p class='notice'>{_e(problem)}</p><p><a href='{self._at('/')}'>{_e(_(TEXT_BACK_TO_THE_TIPS))}</a></p>", status)
+    def _problem(self, problem: ReaderError, status: int) -> None:
+        self._page(
+            _("Problem"),
+            f"<p class='notice'>{_e(problem)}</p><p><a href='{self._at('/')}'>{_e(_(TEXT_BACK_TO_THE_TIPS))}</a></p>",
+            status,
+        )
 
-    def _redirect(self, location: str):
+    def _redirect(self, location: str) -> None:
         self._send(303, b"", "text/plain; charset=utf-8", {"Location": self._path(location)})
 
-    def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None):
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        for name, value in (HEADERS | {"Content-Type": content_type, "Content-Length": str(len(body))} | (extra or {})).items():
+        for name, value in (
+            HEADERS | {"Content-Type": content_type, "Content-Length": str(len(body))} | (extra or {})
+        ).items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
 
-def _e(value) -> str:
+def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
@@ -349,11 +421,11 @@ def _lines(text: str) -> str:
     return "<br>".join(_t(line) for line in str(text).replace("\r\n", "\n").split("\n"))
 
 
-def _t(value) -> str:
+def _t(value: object) -> str:
     return _e(opening.visible(value))
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(value)
     if isinstance(value, bool):

@@ -1,7 +1,9 @@
 """pytest fixtures for every app's tests (registered by the root conftest.py)."""
 
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -115,11 +117,12 @@ def fresh_audit_checkpoints(settings, tmp_path_factory):
 @pytest.fixture
 def probe_client() -> Client:
     """A test client whose address, forwarded address, user agent and referrer are markers."""
-    return Client(**PROBE_HEADERS)
+    headers: dict[str, Any] = dict(PROBE_HEADERS)  # the request's META, not Client's own arguments
+    return Client(**headers)
 
 
 @pytest.fixture
-def privacy(db, caplog) -> PrivacyScanner:
+def privacy(db, caplog) -> Iterator[PrivacyScanner]:
     """Fails the test if a watched marker or the client's identity was written anywhere."""
     scanner = PrivacyScanner(directories=[environment.DATA_DIR, environment.TEMP_DIR])
     yield scanner
@@ -128,7 +131,7 @@ def privacy(db, caplog) -> PrivacyScanner:
 
 
 @pytest.fixture
-def migrator(transactional_db) -> Migrator:
+def migrator(transactional_db) -> Iterator[Migrator]:
     migrator = Migrator()
     yield migrator
     migrator.migrate_to_latest()

@@ -12,7 +12,7 @@ from django.apps.registry import Apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-MigrationTarget = tuple[str, str | None]
+MigrationTarget = tuple[str, str]  # (app, migration name)
 
 
 class Migrator:
@@ -182,7 +182,7 @@ def _seed_conversations_with_sequential_ids(apps: Apps) -> None:
 def _check_conversations_keep_their_order(apps: Apps) -> None:
     from tipline.core.models import Message
 
-    orders = {}
+    orders: dict[str, list[tuple[int, str]]] = {}
     for message in Message.objects.filter(tip__channel__slug="talks"):
         orders.setdefault(str(message.tip_id), []).append((message.number, bytes(message.ciphertext).decode()))
     assert sorted(orders.values()) == [[(1, "turn 0"), (2, "turn 2"), (3, "turn 4")], [(1, "turn 1"), (2, "turn 3")]]

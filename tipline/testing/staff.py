@@ -1,5 +1,6 @@
 """Making recipients and admins who have finished their first sign-in, and signing them in."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.test import Client
@@ -26,11 +27,12 @@ class StaffMember:
         return f"{totp.token():06d}"
 
 
-def make_staff(username: str, channels: list[str] = (), admin: bool = False) -> StaffMember:
+def make_staff(username: str, channels: Sequence[str] = (), admin: bool = False) -> StaffMember:
     roles = (["admin"] if admin else []) + (["recipient"] if channels or not admin else [])
     login = create_user(username, roles, list(channels))
     user = User.objects.get(username=username)
-    private_key = recipient_keys.unwrap_with_password(user.private_key_by_password, login.password, user.key_owner)
+    assert user.private_key_by_password is not None, "create_user gave them a key"
+    private_key = recipient_keys.unwrap_with_password(bytes(user.private_key_by_password), login.password, user.key_owner)
     secret = signin.new_totp_secret()
     password = f"a long passphrase for {username}"
     recovery_code = signin.activate(user, private_key, password, secret, f"{TOTP(secret).token():06d}")

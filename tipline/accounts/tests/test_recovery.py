@@ -11,7 +11,6 @@ from django_otp.oath import TOTP
 
 from tipline.accounts.models import User
 from tipline.audit.models import AuditEntry
-from tipline.casework import services
 from tipline.testing.staff import make_staff, make_tip, sign_in
 
 pytestmark = pytest.mark.django_db

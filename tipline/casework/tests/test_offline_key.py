@@ -188,7 +188,7 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     token = create_token(people["ana"].user, people["ana"].private_key, "t", 1).secret_string
     tip_key = tip_keys.open_sealed_tip_key(bytes(tip.sealed_for_channel_key), tip.crypto_id, pair.private_key)
     key = uuid.uuid4()
-    sealed = content.encrypt_content(tip_key, "Thank you; we are on it.".encode(), content.message_context(tip.crypto_id, key))
+    sealed = content.encrypt_content(tip_key, b"Thank you; we are on it.", content.message_context(tip.crypto_id, key))
     proof = channel_keys.prove_item(pair.private_key, offline_keys.proof_key()[1], tip.crypto_id, str(key), sealed)
     body = {"key": str(key), "ciphertext": b64(sealed), "proof": b64(proof)}
     api = Client()

@@ -3,7 +3,6 @@ tip content at rest, and no client identity is recorded."""
 
 import logging
 
-
 from tipline.testing.privacy import PROBE_HEADERS
 from tipline.testing.staff import make_tip, sign_in
 

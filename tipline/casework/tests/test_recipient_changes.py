@@ -4,9 +4,9 @@ its recipients and when."""
 
 import pytest
 
+from tipline.alerts.delivery import run_once as deliver_alerts
 from tipline.alerts.models import Event
 from tipline.alerts.routes import RouteSpec, add_route
-from tipline.alerts.delivery import run_once as deliver_alerts
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from tipline.core.references import ALPHABET, normalise
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.testing.staff import make_staff, make_tip, sign_in
 
-REFERENCE = re.compile(r"T-[%s]{4}-[%s]{4}" % (ALPHABET, ALPHABET))
+REFERENCE = re.compile(rf"T-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}")
 
 
 def test_each_tip_gets_a_random_reference_that_names_it_to_staff_and_tipster(signed_in, client):

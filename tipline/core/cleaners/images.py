@@ -42,7 +42,7 @@ def _rewritten(image: Image.Image, save_as: str) -> bytes:
     if save_as == "JPEG" and frames[0].mode not in ("RGB", "L", "CMYK"):
         frames = [frame.convert("RGB") for frame in frames]
     output = io.BytesIO()
-    options = dict(QUALITY.get(save_as, {}))
+    options: dict[str, object] = dict(QUALITY.get(save_as, {}))
     if len(frames) > 1:
         options |= {"save_all": True, "append_images": frames[1:]}
         if "duration" in image.info:
@@ -64,7 +64,7 @@ def _bare(frame: Image.Image) -> Image.Image:
     """A copy with the pixels only: upright, and no info, EXIF or text left to write."""
     upright = ImageOps.exif_transpose(frame) or frame
     bare = Image.frombytes(upright.mode, upright.size, upright.tobytes())
-    if upright.mode in ("P", "PA"):
-        bare.putpalette(upright.getpalette())
+    if upright.mode in ("P", "PA") and (palette := upright.getpalette()) is not None:
+        bare.putpalette(palette)
     bare.info = {key: value for key, value in frame.info.items() if key in ("duration", "transparency", "loop")}
     return bare

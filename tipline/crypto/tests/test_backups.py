@@ -45,4 +45,6 @@ def test_key_files_are_read_strictly():
     with pytest.raises(ValueError):
         backups.read_key("tipline-backup-public-key:bm90IDMyIGJ5dGVz", backups.PUBLIC_KEY_PREFIX)
     with pytest.raises(ValueError):
-        backups.read_key(backups.new_key_pair()[0], backups.PRIVATE_KEY_PREFIX)  # a public key where a private one belongs
+        backups.read_key(
+            backups.new_key_pair()[0], backups.PRIVATE_KEY_PREFIX
+        )  # a public key where a private one belongs

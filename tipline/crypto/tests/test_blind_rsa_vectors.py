@@ -116,7 +116,9 @@ def test_rfc9578_token_request_response_and_token_match_appendix_a2(name, rfc957
 
 
 def test_challenge_encoding_matches_rfc9578_vector_without_redemption_context():
-    assert client.encode_challenge("issuer.example", "origin.example").hex() == RFC9578["Test vector 2"]["token_challenge"]
+    assert (
+        client.encode_challenge("issuer.example", "origin.example").hex() == RFC9578["Test vector 2"]["token_challenge"]
+    )
 
 
 def test_blind_sign_refuses_inputs_of_the_wrong_length_or_out_of_range(rfc9578_issuer):

@@ -27,7 +27,9 @@ def test_json_answers_round_trip_with_non_ascii():
     assert content.decrypt_json(TIP_KEY, content.encrypt_json(TIP_KEY, answers, where), where) == answers
 
 
-@pytest.mark.parametrize(("length", "bucket"), [(0, 256), (255, 256), (256, 1024), (4095, 4096), (65535, 65536), (65536, 131072)])
+@pytest.mark.parametrize(
+    ("length", "bucket"), [(0, 256), (255, 256), (256, 1024), (4095, 4096), (65535, 65536), (65536, 131072)]
+)
 def test_lengths_are_padded_to_buckets(length, bucket):
     assert content.padded_length(length) == bucket
     assert len(content.pad(b"a" * length)) == bucket

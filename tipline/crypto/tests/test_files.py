@@ -46,7 +46,9 @@ def test_round_trip_whatever_the_chunking(size, in_piece, out_piece):
 
 @pytest.mark.slow
 @settings(max_examples=30, deadline=None)
-@given(size=st.sampled_from([0, 1, 16_383, 16_385, CHUNK, 3 * CHUNK + 5, 1_000_003]), out_piece=st.integers(1, 3 * CHUNK))
+@given(
+    size=st.sampled_from([0, 1, 16_383, 16_385, CHUNK, 3 * CHUNK + 5, 1_000_003]), out_piece=st.integers(1, 3 * CHUNK)
+)
 def test_a_padded_stream_gives_back_the_file_alone_when_its_size_is_known(size, out_piece):
     data = bytes(index % 251 for index in range(size))
 

@@ -84,7 +84,9 @@ def test_a_sealed_tip_key_moved_to_another_tip_is_refused(pair):
 def test_granting_access_reseals_an_opened_tip_key_to_a_new_recipient(pair):
     newcomer = recipient_keys.generate_key_pair()
     tip_key = tip_keys.new_tip_key()
-    opened = tip_keys.open_sealed_tip_key(tip_keys.seal_tip_key(tip_key, TIP_ID, pair.public_key), TIP_ID, pair.private_key)
+    opened = tip_keys.open_sealed_tip_key(
+        tip_keys.seal_tip_key(tip_key, TIP_ID, pair.public_key), TIP_ID, pair.private_key
+    )
 
     granted = tip_keys.seal_tip_key(opened, TIP_ID, newcomer.public_key)
 

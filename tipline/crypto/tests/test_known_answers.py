@@ -33,7 +33,9 @@ def test_stored_envelope_still_opens():
 
 
 def test_stored_password_wrap_still_opens():
-    private_key = recipient_keys.unwrap_with_password(bytes.fromhex(WRAPPED_PRIVATE_KEY_HEX), "known answer pw", b"user:1")
+    private_key = recipient_keys.unwrap_with_password(
+        bytes.fromhex(WRAPPED_PRIVATE_KEY_HEX), "known answer pw", b"user:1"
+    )
 
     assert recipient_keys.public_key_of(private_key).hex() == PUBLIC_KEY_HEX
 
@@ -80,8 +82,7 @@ WRAPPED_PRIVATE_KEY_HEX = (
 )
 PUBLIC_KEY_HEX = "eb93f38f1380f33f0c71a0a539b1a1a73dfba20f6af19e817a7856554429cd54"
 FILE_STREAM_HEX = (
-    "010979d8705b49469ad6f44933b338348ca78f3f7e66ff8fd0d6f9354df389c936dbe6eeed4a389502b675238538aa60"
-    "c1059d81b76fee3c53"
+    "010979d8705b49469ad6f44933b338348ca78f3f7e66ff8fd0d6f9354df389c936dbe6eeed4a389502b675238538aa60c1059d81b76fee3c53"
 )
 TIPSTER_WRAP_HEX = (
     "01a56de85512da2664340b4cc56b99bbbebbd3d3683ceed956bb3c05ef68a14850e0ee5d0a96050a981bf696e96111eb"

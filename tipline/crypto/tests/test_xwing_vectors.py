@@ -58,7 +58,11 @@ def test_the_draft_publishes_three_vectors_of_the_documented_sizes():
     for vector in DRAFT:
         assert vector["sk"] == vector["seed"]
         assert [len(vector[name]) for name in ("sk", "pk", "eseed", "ct", "ss")] == [
-            xwing.PRIVATE_KEY_BYTES, xwing.PUBLIC_KEY_BYTES, 64, xwing.CIPHERTEXT_BYTES, xwing.SHARED_SECRET_BYTES
+            xwing.PRIVATE_KEY_BYTES,
+            xwing.PUBLIC_KEY_BYTES,
+            64,
+            xwing.CIPHERTEXT_BYTES,
+            xwing.SHARED_SECRET_BYTES,
         ]
     assert (xwing.PRIVATE_KEY_BYTES, xwing.PUBLIC_KEY_BYTES, xwing.CIPHERTEXT_BYTES) == (32, 1216, 1120)
 

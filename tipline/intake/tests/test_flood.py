@@ -142,3 +142,11 @@ def test_the_machine_is_measured_when_no_one_has_yet(settings):
 
     assert 60 <= measured <= 60 * 1000 * (os.process_cpu_count() or 1)
     assert cache.get(capacity.CACHE_KEY) == measured
+
+
+def test_the_machine_is_measured_on_python_3_12_too(settings, monkeypatch):
+    """Python 3.12 has no os.process_cpu_count: measuring the machine there was an AttributeError."""
+    settings.INSECURE_FAST_KDF = True
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+
+    assert capacity.measure_tips_per_minute() >= 1

@@ -78,7 +78,7 @@ def test_another_browser_sending_the_same_form_gets_no_receipt(recipient_keys):
         assert "cannot be shown now" in page and "send the tip again as a new tip" in page
 
 
-def test_after_the_window_the_page_says_why_the_receipt_cannot_be_shown(recipient_keys, settings):  # noqa: F811
+def test_after_the_window_the_page_says_why_the_receipt_cannot_be_shown(recipient_keys, settings):
     browser, token = a_browser(), new_form_token()
     first = send(browser, token)
     settings.RECEIPT_SHOWN_AGAIN_SECONDS = 0  # a window shortened holds for what was kept before

@@ -19,7 +19,10 @@ def vault_desk(transactional_db, monkeypatch):
     people = {name: make_staff(name, ["vault"]) for name in ("ana", "ben")}
     monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("TIPLINE_INSECURE_FAST_KDF", "1")
-    tokens = {name: create_token(person.user, person.private_key, "reader", 30).secret_string for name, person in people.items()}
+    tokens = {
+        name: create_token(person.user, person.private_key, "reader", 30).secret_string
+        for name, person in people.items()
+    }
     return people, tokens
 
 

@@ -39,27 +39,44 @@ def air_gapped(profile: Path, *arguments: str) -> subprocess.CompletedProcess:
     environment |= {"TIPLINE_READER_PASSPHRASE": PASSPHRASE, "TIPLINE_INSECURE_FAST_KDF": "1"}
     return subprocess.run(
         [sys.executable, "-c", WITHOUT_NETWORK, "--profile", str(profile), *arguments],
-        env=environment, capture_output=True, text=True, timeout=120,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 @pytest.mark.slow
-def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server, vault_desk, tmp_path, monkeypatch, capsys):
+def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(
+    live_server, vault_desk, tmp_path, monkeypatch, capsys
+):
     _people, tokens = vault_desk
     offline, online = tmp_path / "air-gapped", tmp_path / "online"
 
     made = air_gapped(offline, "init", "--channel", "vault", "--air-gapped")
     assert made.returncode == 0 and "SOCKET-OPENED" not in made.stderr, made.stderr
     public_key = made.stdout.split("--upload-key=")[1].split()[0]
-    run_reader(online, "init", "--server", live_server.url, "--channel", "vault", f"--upload-key={public_key}",
-               token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(
+        online,
+        "init",
+        "--server",
+        live_server.url,
+        "--channel",
+        "vault",
+        f"--upload-key={public_key}",
+        token=tokens["ana"],
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
 
     monkeypatch.setenv("TIPLINE_READER_PASSPHRASE", PASSPHRASE)
     assert cli.main(["--profile", str(online), "sync"]) == 1  # it carries ciphertext; it cannot check or read it
     said = capsys.readouterr().err
     assert "holds no channel key" in said and "taken over" not in said  # no false alarm
 
-    sent = post_tip(Client(), "vault", {"answer-tip": TIP_TEXT}, files=[SimpleUploadedFile("ballots.txt", b"ballot-count-marker")])
+    sent = post_tip(
+        Client(), "vault", {"answer-tip": TIP_TEXT}, files=[SimpleUploadedFile("ballots.txt", b"ballot-count-marker")]
+    )
     receipt = receipt_in(sent)
     tip = Tip.objects.get()
     bundle, replies = tmp_path / "bundle.zip", tmp_path / "replies.zip"
@@ -83,11 +100,15 @@ def test_bundle_out_decrypt_and_reply_with_no_socket_then_replies_in(live_server
     printed = run_reader(online, "import-replies", str(replies), monkeypatch=monkeypatch, capsys=capsys)
     assert "sent: 1" in printed
     opened_tip, tip_key = find_tip_by_receipt(receipt)
-    assert [message.text for message in read_conversation(opened_tip, tip_key)] == ["Thank you. Which door did they use?"]
+    assert [message.text for message in read_conversation(opened_tip, tip_key)] == [
+        "Thank you. Which door did they use?"
+    ]
 
     purge(Tip.objects.get())  # the channel's retention: the next bundle no longer holds it, and the import removes it
     # ...and by then its retention has ended on this machine's clock too.
-    (offline / "retention.json").write_text(json.dumps({path.stem: "2000-01-01T00:00:00+00:00" for path in (offline / "tips").iterdir()}))
+    (offline / "retention.json").write_text(
+        json.dumps({path.stem: "2000-01-01T00:00:00+00:00" for path in (offline / "tips").iterdir()})
+    )
     run_reader(online, "export-bundle", "--out", str(bundle), monkeypatch=monkeypatch, capsys=capsys)
     assert air_gapped(offline, "import-bundle", str(bundle)).returncode == 0
     assert not list((offline / "tips").iterdir()) and not list((offline / "blobs").iterdir())
@@ -97,7 +118,17 @@ def test_the_guard_does_catch_a_socket(live_server, vault_desk, tmp_path, monkey
     """The check above means something: the same guard stops a reader that does go online."""
     _people, tokens = vault_desk
     online = tmp_path / "online"
-    run_reader(online, "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(
+        online,
+        "init",
+        "--server",
+        live_server.url,
+        "--channel",
+        "vault",
+        token=tokens["ana"],
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
     tried = air_gapped(online, "sync")
     assert tried.returncode != 0 and "SOCKET-OPENED" in tried.stderr
 
@@ -115,16 +146,47 @@ def test_the_reader_runs_alone_from_one_file_without_django(tmp_path):
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("TIPLINE_", "DJANGO_"))}
     environment |= {"TIPLINE_READER_PASSPHRASE": PASSPHRASE, "TIPLINE_INSECURE_FAST_KDF": "1"}
     made = subprocess.run(
-        [sys.executable, "-I", "-c", without_django, str(archive), "--profile", str(tmp_path / "alone"), "init", "--channel", "vault", "--air-gapped"],
-        env=environment, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            without_django,
+            str(archive),
+            "--profile",
+            str(tmp_path / "alone"),
+            "init",
+            "--channel",
+            "vault",
+            "--air-gapped",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert made.returncode == 0, made.stderr
     assert f"ran from {archive}" in made.stderr  # the archive's copy, not the installed package
     assert "Fingerprint:" in made.stdout and (tmp_path / "alone" / "vault").exists()
     # Its languages travel inside the one file.
     spoken = subprocess.run(
-        [sys.executable, "-I", "-c", without_django, str(archive), "--language", "es", "--profile", str(tmp_path / "alone"), "list"],
-        env=environment, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            without_django,
+            str(archive),
+            "--language",
+            "es",
+            "--profile",
+            str(tmp_path / "alone"),
+            "list",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert spoken.returncode == 0 and "Aún no hay avisos" in spoken.stdout, spoken.stderr
 

@@ -29,8 +29,7 @@ from tipline.reader import cli
 from tipline.testing.staff import make_staff, make_tip, sign_in
 
 DESK = (
-    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\n"
-    "fields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
 )
 OTHER = "slug: other\nname: Other\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
 TIP_TEXT = "The depot manager sells the seized fuel on Sundays."
@@ -116,8 +115,18 @@ def test_a_tip_whose_last_reader_was_reset_is_granted_again_to_their_new_key(liv
 
     sent = recorded_requests(monkeypatch)
     monkeypatch.setenv("TIPLINE_READER_TOKEN", tokens["ada"])
-    printed = run_recover("--server", live_server.url, "--key", str(key_file), "--to", "ana", "--unreadable",
-                          "--fingerprint", fingerprint.lower(), capsys=capsys)
+    printed = run_recover(
+        "--server",
+        live_server.url,
+        "--key",
+        str(key_file),
+        "--to",
+        "ana",
+        "--unreadable",
+        "--fingerprint",
+        fingerprint.lower(),
+        capsys=capsys,
+    )
 
     assert "Tips granted to ana: 1." in printed and fingerprint in printed
     opened = services.open_tip(people["ana"].user, new_key, tip.id)
@@ -137,15 +146,32 @@ def test_a_fingerprint_that_does_not_match_seals_nothing(live_server, office, mo
     reset_and_sign_in_again(people["ana"])
     monkeypatch.setenv("TIPLINE_READER_TOKEN", tokens["ada"])
 
-    status = cli.main(["recover", "--server", live_server.url, "--key", str(key_file), "--to", "ana",
-                       "--tip", tip.reference, "--fingerprint", "0000 0000 0000 0000 0000 0000 0000 0000"])
+    status = cli.main(
+        [
+            "recover",
+            "--server",
+            live_server.url,
+            "--key",
+            str(key_file),
+            "--to",
+            "ana",
+            "--tip",
+            tip.reference,
+            "--fingerprint",
+            "0000 0000 0000 0000 0000 0000 0000 0000",
+        ]
+    )
 
     assert status == 1 and "does not have the fingerprint you gave" in capsys.readouterr().err
     assert not TipKeyGrant.objects.filter(tip=tip, lapsed=False).exists()
 
 
 def test_a_rotation_seals_every_tip_to_the_new_key_and_forgets_the_old_one(
-    live_server, office, monkeypatch, capsys, tmp_path,
+    live_server,
+    office,
+    monkeypatch,
+    capsys,
+    tmp_path,
 ):
     people, tokens, old_file = office
     tips = [make_tip("desk")[0] for _ in range(3)]
@@ -154,8 +180,9 @@ def test_a_rotation_seals_every_tip_to_the_new_key_and_forgets_the_old_one(
     assert cli_tipline("recovery-key", "install", str(new_file) + ".pub") == 0
     monkeypatch.setenv("TIPLINE_READER_TOKEN", tokens["ada"])
 
-    printed = run_recover("--server", live_server.url, "--key", str(old_file), "--reseal-to", f"{new_file}.pub",
-                          capsys=capsys)
+    printed = run_recover(
+        "--server", live_server.url, "--key", str(old_file), "--reseal-to", f"{new_file}.pub", capsys=capsys
+    )
 
     assert "Tips sealed again to the new recovery key" in printed and ": 3." in printed
     assert list(RecoveryKey.objects.values_list("generation", flat=True)) == [2]
@@ -174,8 +201,9 @@ def test_a_rotation_to_a_key_the_server_does_not_seal_to_is_refused(live_server,
     assert cli_tipline("recovery-key", "new", str(elsewhere)) == 0
     monkeypatch.setenv("TIPLINE_READER_TOKEN", tokens["ada"])
 
-    status = cli.main(["recover", "--server", live_server.url, "--key", str(old_file),
-                       "--reseal-to", f"{elsewhere}.pub"])
+    status = cli.main(
+        ["recover", "--server", live_server.url, "--key", str(old_file), "--reseal-to", f"{elsewhere}.pub"]
+    )
 
     assert status == 1 and "is not the one in your new public key file" in capsys.readouterr().err
 

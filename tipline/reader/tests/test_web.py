@@ -23,7 +23,17 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def reader_pages(live_server, vault_desk, tmp_path, monkeypatch, capsys):
     _people, tokens = vault_desk
-    run_reader(tmp_path / "ana", "init", "--server", live_server.url, "--channel", "vault", token=tokens["ana"], monkeypatch=monkeypatch, capsys=capsys)
+    run_reader(
+        tmp_path / "ana",
+        "init",
+        "--server",
+        live_server.url,
+        "--channel",
+        "vault",
+        token=tokens["ana"],
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
     make_tip("vault", "The mayor's cousin wins every tender.")
     run_reader(tmp_path / "ana", "sync", monkeypatch=monkeypatch, capsys=capsys)
     profile = Profile(tmp_path / "ana")
@@ -109,7 +119,7 @@ class Listener(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"<p>elsewhere</p>")
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
 
@@ -124,7 +134,9 @@ def test_a_browser_sent_to_another_local_port_hands_that_port_nothing_that_opens
         assert "cousin wins every tender." in page.content()
         # A taken-over server's markup, or any link, sends the recipient's browser to another port.
         page.goto(f"http://127.0.0.1:{listener.server_port}/collect")
-        (seen,) = [request for request in listener.RequestHandlerClass.seen if request["path"] == "/collect"]  # not /favicon.ico
+        (seen,) = [
+            request for request in listener.RequestHandlerClass.seen if request["path"] == "/collect"
+        ]  # not /favicon.ico
     finally:
         listener.shutdown()
         listener.server_close()
@@ -137,7 +149,9 @@ def test_a_browser_sent_to_another_local_port_hands_that_port_nothing_that_opens
     # And what the browser itself does when sent from that port back to the reader (same site,
     # another origin) is refused too, whatever it carries.
     for path in ("/", f"/tips/{tip.reference}"):
-        request = urllib.request.Request(f"http://127.0.0.1:{reader_port}{path}", headers=replayed | {"Sec-Fetch-Site": "same-site"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{reader_port}{path}", headers=replayed | {"Sec-Fetch-Site": "same-site"}
+        )
         assert refused_with(request) in (403, 404)
 
 
@@ -151,11 +165,14 @@ def test_one_idle_connection_does_not_hold_up_the_pages(reader_pages):
         idle.close()
 
 
-@pytest.mark.parametrize(("locale", "heading", "button", "direction"), [
-    ("en-GB", "Conversation with the tipster", "Seal and send reply", "ltr"),
-    ("es-ES", "Notas internas", "Sellar y enviar la respuesta", "ltr"),
-    ("ar", "الملاحظات الداخلية", "اختم الرد وأرسله", "rtl"),
-])
+@pytest.mark.parametrize(
+    ("locale", "heading", "button", "direction"),
+    [
+        ("en-GB", "Conversation with the tipster", "Seal and send reply", "ltr"),
+        ("es-ES", "Notas internas", "Sellar y enviar la respuesta", "ltr"),
+        ("ar", "الملاحظات الداخلية", "اختم الرد وأرسله", "rtl"),
+    ],
+)
 def test_the_local_pages_speak_the_browsers_language(reader_pages, browser, locale, heading, button, direction):
     from tipline.testing.fixtures import PROBE_USER_AGENT
 
