@@ -71,6 +71,7 @@ def stop(process: subprocess.Popen) -> str:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+    assert process.stdout is not None, "the process was started without stdout=PIPE"
     return process.stdout.read()
 
 

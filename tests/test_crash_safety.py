@@ -89,7 +89,7 @@ def test_every_shown_receipt_survives_the_server_killed_again_and_again(tmp_path
         wait_for(port)
         stop = threading.Event()
 
-        def tipster(number: int) -> None:
+        def tipster(number: int, stop: threading.Event = stop, kill: int = kill) -> None:
             while not stop.is_set():
                 text = f"crash test tip {kill}-{number}-{randomness.random()}"
                 try:

@@ -50,11 +50,11 @@ def run_insiders(arguments) -> int:
     if arguments.action == "reseal":
         return run_rekey(arguments)  # the older name: everything sealed under the file moves, not only issuer keys
     if arguments.action == "create":
-        organisation = admin_services.create_organisation(
+        created = admin_services.create_organisation(
             "tipline insiders create", arguments.slug, arguments.name, arguments.tokens, arguments.epoch_days * 86400
         )
         message = _("Organisation %(slug)r created; its keys are published at %(page)s.")
-        print(message % {"slug": organisation.slug, "page": f"/insiders/{organisation.slug}/"})
+        print(message % {"slug": created.slug, "page": f"/insiders/{created.slug}/"})
         return 0
     organisation = Organisation.objects.filter(slug=arguments.slug).first()
     if organisation is None:

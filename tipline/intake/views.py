@@ -38,9 +38,9 @@ from tipline.core.submission import (
     submit_tip,
 )
 from tipline.crypto.errors import ReceiptFormatError, ReceiptTypoError
+from tipline.forms.tipster import ReceiptForm, ReplyForm, TipForm, new_form_token
 from tipline.insider.redemption import TokenRejected
 from tipline.intake import resends, tipster_session
-from tipline.forms.tipster import ReceiptForm, ReplyForm, TipForm, new_form_token
 from tipline.web.client_buckets import client_bucket
 from tipline.web.middleware import CLEAR_SITE_DATA
 from tipline.web.unavailable import retry_later, unavailable

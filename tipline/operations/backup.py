@@ -33,10 +33,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils.translation import gettext as _
 
 from tipline import __version__
-from tipline.config import remember_secret_key
-from tipline.core import blobs
 from tipline.base.crypto_policy import kdf_policy
 from tipline.base.site_keys import site_key
+from tipline.config import remember_secret_key
+from tipline.core import blobs
 from tipline.crypto import backups, files
 from tipline.crypto.errors import DecryptionError, UnsupportedFormatError
 
@@ -86,7 +86,8 @@ def write_backup(destination: Path, lock: Lock, with_secrets: bool = False) -> B
     checksums: dict[str, dict] = {}
     partial = destination.with_name(destination.name + ".partial")
     signer = own_signer()
-    with _EncryptingFile(partial, lock) as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
+    # A stream ("w|") only writes; typeshed wants a file object it could also seek in.
+    with _EncryptingFile(partial, lock) as sink, tarfile.open(fileobj=sink, mode="w|") as archive:  # type: ignore[call-overload]
         blob_names, tips = _dump_database(_DatabaseParts(archive, checksums))
         for name in blob_names:
             _add_stream(archive, checksums, f"blobs/{name}", b"".join(blobs.read_chunks(name)))
@@ -195,6 +196,7 @@ def restore_backup(source: Path, lock: Lock, signer: str | None = None, accept_u
                 _trust_the_archive()
             restored_blobs = _put_blobs_back(archive.blobs)
     if manifest["with_secrets"]:
+        assert archive.secret_key is not None  # _verified_manifest refused an archive without it
         _install_secret_key(archive.secret_key)
     from tipline.core.models import Tip
 
@@ -225,7 +227,7 @@ def _read_once(source: Path, lock: Lock, waiting_room: Path) -> _ReadArchive:
         if name.startswith("blobs/"):
             read.blobs[name.removeprefix("blobs/")] = waiting = waiting_room / f"{len(read.blobs):08d}"
             with waiting.open("xb") as output:
-                _copy(reader, lambda piece: (digest.update(piece), output.write(piece)))
+                _copy(reader, _summing_into(digest, output))
         else:
             content = reader.read()
             digest.update(content)
@@ -266,11 +268,11 @@ def _load_database(dump: bytes) -> None:
 def _verified_manifest(archive: _ReadArchive, signer: str, accept_unsigned: bool) -> dict:
     digests, unsummed = archive.digests, archive.unsummed
     try:
-        manifest = json.loads(unsummed.get("manifest.json"))
-    except (TypeError, json.JSONDecodeError):
+        manifest = json.loads(unsummed["manifest.json"])
+    except (KeyError, json.JSONDecodeError):
         raise BackupError(_("This archive has no readable manifest.json: it is not a Tipline backup.")) from None
     _check_signature(manifest, unsummed["manifest.json"], unsummed.get("manifest.sig"), signer, accept_unsigned)
-    if set(digests) != set(manifest["files"]):
+    if set(digests) != set(manifest["files"]) or (manifest.get("with_secrets") and "secret_key" not in digests):
         raise BackupError(_("The archive's files do not match its manifest: it is incomplete or was altered."))
     for name, expected in manifest["files"].items():
         if digests[name] != expected["sha256"]:
@@ -327,6 +329,16 @@ def _copy(reader, write) -> None:
         write(piece)
 
 
+def _summing_into(digest, output):
+    """A writer for _copy that adds each piece to the digest and to the file."""
+
+    def write(piece: bytes) -> None:
+        digest.update(piece)
+        output.write(piece)
+
+    return write
+
+
 class _EncryptingFile:
     """Where tarfile writes: the archive's header, then its bytes encrypted as they come."""
 
@@ -335,6 +347,7 @@ class _EncryptingFile:
         if lock.passphrase is not None:
             header = backups.header_for_passphrase(archive_key, lock.passphrase, kdf_policy().password)
         else:
+            assert lock.public_key is not None  # a Lock holds a passphrase or a public key
             header = backups.header_for_public_key(archive_key, lock.public_key)
         self._output = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         self._output.write(header)
@@ -401,8 +414,8 @@ def _trust_the_archive() -> None:
     that cannot be opened are forgotten, recipients' public keys are vouched for and the audit
     chain linked again under this instance's key, and the log says so. (Route secrets stay
     unopenable: such routes fail visibly until they are added again.)"""
-    from tipline.core.public_keys import vouch_all_as_they_are
     from tipline.audit.services import Action, record, relink_as_it_is
+    from tipline.core.public_keys import vouch_all_as_they_are
     from tipline.insider.models import IssuerKey
 
     IssuerKey.objects.update(sealed_private_key=None)

@@ -33,7 +33,7 @@ def _cache() -> bool:
     try:
         cache.set(key, 1, timeout=5)
         return cache.get(key) == 1
-    except Exception as failure:  # any backend's connection error: the point is "does it answer"
+    except Exception as failure:  # noqa: BLE001 - any backend's connection error: the point is "does it answer"
         log.warning("cache check failed: %s", failure.__class__.__name__)
         return False
 
@@ -42,7 +42,7 @@ def _blob_store() -> bool:
     try:
         blobs.exists(f"health-{secrets.token_hex(4)}")
         return True
-    except Exception as failure:  # OSError, botocore's errors: the store does not answer
+    except Exception as failure:  # noqa: BLE001 - OSError, botocore's errors: the store does not answer
         log.warning("blob store check failed: %s", failure.__class__.__name__)
         return False
 

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tipline.core.models import Tip
-from tipline.intake import views
 from tipline.forms.tipster import new_form_token
+from tipline.intake import views
 from tipline.intake.tests.helpers import post_tip, receipt_in, time_sensitive_answers
 
 pytestmark = pytest.mark.django_db
