@@ -30,9 +30,10 @@ def archive(tmp_path, demo_channels):
     return write_backup(tmp_path / "backup.tlbk", LOCK)
 
 
-def unsigned_archive(path, manifest_changes: dict, with_signature: bytes | None = None, extra_members: dict | None = None):
+def unsigned_archive(
+    path, manifest_changes: dict, with_signature: bytes | None = None, extra_members: dict | None = None, dump: bytes = b"[]"
+):
     """An archive as an older version, or someone without this instance's key, writes one."""
-    dump = b"[]"
     files = {"database.json": {"sha256": __import__("hashlib").sha256(dump).hexdigest(), "size": len(dump)}}
     manifest = {"format": backup.FORMAT, "version": backup.UNSIGNED_VERSION, "tipline": "0", "with_secrets": False,
                 "migrations": {}, "files": files} | manifest_changes
@@ -193,3 +194,17 @@ def test_a_file_twice_in_the_archive_is_refused_and_nothing_is_restored(tmp_path
         restore_backup(path, LOCK, accept_unsigned=True)
 
     assert not User.objects.exists()
+
+
+
+def test_an_archive_that_says_it_holds_the_secret_key_but_does_not_is_refused_before_anything_is_restored(tmp_path, db):
+    from tipline.accounts.models import User
+
+    dump = json.dumps([{"model": "accounts.user", "fields": {"username": "restored-without-key", "password": "!"}}]).encode()
+    claims = {"with_secrets": True, "migrations": backup._migration_state()}
+    path = unsigned_archive(tmp_path / "no-key.tlbk", claims, dump=dump)
+
+    with pytest.raises(BackupError, match="incomplete or was altered"):
+        restore_backup(path, LOCK, accept_unsigned=True)
+
+    assert not User.objects.filter(username="restored-without-key").exists()
