@@ -17,7 +17,7 @@ help:
 	@echo "make run   set up .venv, initialise ./var with a demo, and serve on http://127.0.0.1:$(PORT) with a worker (PORT=N for another)"
 	@echo "make test  set up .venv and run make lint, then the whole test suite (SQLite, then PostgreSQL)"
 	@echo "make test-fast  the quick loop: the tests on SQLite without the slow, system and browser ones (about 5 minutes on 2 cores)"
-	@echo "make lint  ruff (check; format for crypto/ and reader/) and mypy, as pyproject.toml configures them"
+	@echo "make lint  ruff (check and format) and mypy, as pyproject.toml configures them"
 	@echo "make bench run every benchmark and print its figures (a few minutes; see benchmarks/RESULTS.md)"
 
 # PYTHON=/path/to/python3.12 overrides the search of scripts/find-python.
@@ -64,7 +64,7 @@ test-fast: $(INSTALLED_TEST)
 # mypy's Django plugin imports tipline.settings, which wants a data directory: a throwaway one.
 lint: $(INSTALLED_TEST)
 	$(VENV)/bin/ruff check
-	$(VENV)/bin/ruff format --check tipline/crypto tipline/reader
+	$(VENV)/bin/ruff format --check
 	@data=$$(mktemp -d) && TIPLINE_DATA_DIR=$$data $(VENV)/bin/mypy; status=$$?; rm -rf "$$data"; exit $$status
 
 bench: $(INSTALLED_TEST)

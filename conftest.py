@@ -6,6 +6,7 @@ def pytest_collection_modifyitems(items):
     Chromium, then the others marked slow): with the test processes stealing work from each other
     (--dist worksteal), the short ones then fill the gaps instead of one long test finishing alone
     at the end."""
+
     def length(item) -> int:
         for rank, marker in enumerate(("system", "browser", "slow")):
             if item.get_closest_marker(marker):

@@ -66,9 +66,22 @@ def start_server(port: int, workers: int = 2, threads: int = 4, backpressure: in
     environment = os.environ | {f"TIPLINE_{key}": value for key, value in overrides.items()}
     tipline = Path(sys.executable).parent / "tipline"
     server = subprocess.Popen(
-        [str(tipline), "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads),
-         "--backpressure", str(backpressure)],
-        env=environment, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(tipline),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backpressure",
+            str(backpressure),
+        ],
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(200):
         try:

@@ -79,8 +79,11 @@ class Tally:
     def line(self, name: str) -> str:
         total = self.succeeded + sum(self.refused.values())
         share = self.succeeded / total if total else float("nan")
-        latency = (f"p50 {percentile(self.latencies_ms, 0.5):6.0f} ms  p99 {percentile(self.latencies_ms, 0.99):6.0f} ms"
-                   if self.latencies_ms else "")
+        latency = (
+            f"p50 {percentile(self.latencies_ms, 0.5):6.0f} ms  p99 {percentile(self.latencies_ms, 0.99):6.0f} ms"
+            if self.latencies_ms
+            else ""
+        )
         return f"  {name:34s} {self.succeeded:5d} of {total:5d} succeeded ({share:6.1%})  refused {self.refused}  {latency}"
 
 
@@ -115,7 +118,9 @@ def run_threads(targets: list) -> None:
 
 def check_in_by_api(port: int, receipt: str) -> bool:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/followup", data=json.dumps({"receipt": receipt}).encode(), method="POST",
+        f"http://127.0.0.1:{port}/api/v1/followup",
+        data=json.dumps({"receipt": receipt}).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -130,7 +135,9 @@ def check_in_by_page(port: int, receipt: str) -> bool:
     with browser.open(address, timeout=60) as page:
         token = CSRF.search(page.read().decode()).group(1)
     request = urllib.request.Request(
-        address, data=urllib.parse.urlencode({"csrfmiddlewaretoken": token, "receipt": receipt}).encode(), method="POST",
+        address,
+        data=urllib.parse.urlencode({"csrfmiddlewaretoken": token, "receipt": receipt}).encode(),
+        method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
     )
     with browser.open(request, timeout=60) as answer:
@@ -141,8 +148,9 @@ def seed_receipts(port: int, count: int) -> list[str]:
     receipts = []
     for number in range(count):
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/channels/general/tips", method="POST",
-            data=f"--b\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n{json.dumps({'tip': f'seed {number}'})}\r\n--b--\r\n".encode(),
+            f"http://127.0.0.1:{port}/api/v1/channels/general/tips",
+            method="POST",
+            data=f'--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{json.dumps({"tip": f"seed {number}"})}\r\n--b--\r\n'.encode(),
             headers={"Content-Type": "multipart/form-data; boundary=b"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -153,8 +161,9 @@ def seed_receipts(port: int, count: int) -> list[str]:
 def send_empty_tip(port: int) -> bool:
     """A tip with no answers: refused as invalid (400), as it should be."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/channels/general/tips", method="POST",
-        data=b"--b\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n{}\r\n--b--\r\n",
+        f"http://127.0.0.1:{port}/api/v1/channels/general/tips",
+        method="POST",
+        data=b'--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{}\r\n--b--\r\n',
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -167,10 +176,19 @@ def flood_of_unknown_receipts_and_junk_tips(port: int, server, seconds: float) -
 
     held = seed_receipts(port, SEED_RECEIPTS)
     own = seed_receipts(port, OWN_RECEIPTS)
-    tallies = {name: Tally() for name in (
-        "flood: unknown receipts (API)", "flood: junk tips (API)", "flood: empty tip posts (API)", "flood: own receipts (API)",
-        "tipster: check-in by page", "tipster: check-in by API", "tipster: tip by page", "tipster: tip by API",
-    )}
+    tallies = {
+        name: Tally()
+        for name in (
+            "flood: unknown receipts (API)",
+            "flood: junk tips (API)",
+            "flood: empty tip posts (API)",
+            "flood: own receipts (API)",
+            "tipster: check-in by page",
+            "tipster: check-in by API",
+            "tipster: tip by page",
+            "tipster: tip by API",
+        )
+    }
     stop_at = time.monotonic() + seconds
     counter, counter_lock = [0], threading.Lock()
 
@@ -217,7 +235,9 @@ def flood_of_unknown_receipts_and_junk_tips(port: int, server, seconds: float) -
     real = [tally for name, tally in tallies.items() if name.startswith("tipster")]
     succeeded, total = sum(t.succeeded for t in real), sum(t.succeeded + sum(t.refused.values()) for t in real)
     lines = [tally.line(name) for name, tally in tallies.items()]
-    return lines + [f"  real tipsters overall: {succeeded} of {total} succeeded ({succeeded / max(1, total):.1%}; target at least 90 %)"]
+    return lines + [
+        f"  real tipsters overall: {succeeded} of {total} succeeded ({succeeded / max(1, total):.1%}; target at least 90 %)"
+    ]
 
 
 def png_just_under_the_pixel_cap() -> bytes:
@@ -234,14 +254,18 @@ def tip_with_images(image: bytes, files: int, number: int) -> bytes:
     for index in range(files):
         parts.append(
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="photo{index}.png"\r\n'
-            "Content-Type: image/png\r\n\r\n".encode() + image + b"\r\n"
+            "Content-Type: image/png\r\n\r\n".encode()
+            + image
+            + b"\r\n"
         )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
 def post(port: int, path: str, body: bytes) -> int:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", data=body, headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+        f"http://127.0.0.1:{port}{path}",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=600) as response:
@@ -269,7 +293,9 @@ def landing_page_loads(port: int, while_running: list[threading.Thread]) -> list
         return [load.result() for load in loads]
 
 
-def landing_page_during_cleaning_flood(port: int, server, seconds: float, tipsters: int = 8, files_each: int = 10) -> list[str]:
+def landing_page_during_cleaning_flood(
+    port: int, server, seconds: float, tipsters: int = 8, files_each: int = 10
+) -> list[str]:
     """Issue 31, finding 5 (see the module docstring); it lasts until the flood's tips are stored."""
     image = png_just_under_the_pixel_cap()
     statuses, lock = Counter(), threading.Lock()
@@ -294,7 +320,7 @@ def landing_page_during_cleaning_flood(port: int, server, seconds: float, tipste
         f"  {tipsters} tips x {files_each} PNGs of 49 megapixels, {len(image) / 1000:.0f} KB each, re-sent "
         f"{RESEND_AFTER_SECONDS:.0f} s after a refusal",
         f"  landing page: {len(landing)} loads, p50 {percentile(landing, 0.5) * 1000:.0f} ms, "
-          f"p99 {percentile(landing, 0.99) * 1000:.0f} ms, max {max(landing) * 1000:.0f} ms (target: p99 < 1000 ms)",
+        f"p99 {percentile(landing, 0.99) * 1000:.0f} ms, max {max(landing) * 1000:.0f} ms (target: p99 < 1000 ms)",
         f"  all {tipsters} tips stored after {flooded:.1f} s; answers to the flood: "
         + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
         + f"; server RSS after it: {server_rss_mib(server.pid):.0f} MiB",
@@ -328,7 +354,8 @@ def ordinary_photo_during_flood_of_large_images(port: int, server, seconds: floa
     run_threads([attacker] * attackers + [lambda: paced(1.0, stop_at, send_photo)])
     return [
         tipster.line("tipster: 800 x 600 JPEG every second"),
-        f"  {attackers} threads re-posting a 49-megapixel PNG: " + ", ".join(f"{status}: {count}" for status, count in sorted(flood_answers.items())),
+        f"  {attackers} threads re-posting a 49-megapixel PNG: "
+        + ", ".join(f"{status}: {count}" for status, count in sorted(flood_answers.items())),
     ]
 
 
@@ -336,14 +363,20 @@ def ordinary_photo_during_flood_of_large_images(port: int, server, seconds: floa
 SCENARIOS = [
     ("unknown receipts and junk tips at ten times the old limits", flood_of_unknown_receipts_and_junk_tips, {}),
     ("landing-page p99 during the cleaning flood", landing_page_during_cleaning_flood, NO_SUBMISSION_LIMITS),
-    ("an ordinary photo during a flood of large images", ordinary_photo_during_flood_of_large_images, NO_SUBMISSION_LIMITS),
+    (
+        "an ordinary photo during a flood of large images",
+        ordinary_photo_during_flood_of_large_images,
+        NO_SUBMISSION_LIMITS,
+    ),
 ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--seconds", type=float, default=60, help="how long each flood lasts (a limit's window is a minute)")
+    parser.add_argument(
+        "--seconds", type=float, default=60, help="how long each flood lasts (a limit's window is a minute)"
+    )
     parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     parser.add_argument("--only", type=int, choices=range(1, len(SCENARIOS) + 1), help="run this scenario alone")
     arguments = parser.parse_args()
@@ -352,8 +385,10 @@ def main() -> None:
     from tipline.operations.demo import load_demo
 
     load_demo()
-    print(f"database: {arguments.database}; this machine takes about {capacity.measure_tips_per_minute()} tips a minute "
-          f"(measured as the server does); {arguments.seconds:.0f} s per flood")
+    print(
+        f"database: {arguments.database}; this machine takes about {capacity.measure_tips_per_minute()} tips a minute "
+        f"(measured as the server does); {arguments.seconds:.0f} s per flood"
+    )
     for name, scenario, server_settings in [SCENARIOS[arguments.only - 1]] if arguments.only else SCENARIOS:
         port = arguments.port or free_port()
         server = start_server(port, **server_settings)

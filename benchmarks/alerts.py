@@ -38,10 +38,13 @@ DEADLINE_TIPS = 20
 def send_tip(port: int, number: int) -> str:
     body = (
         '--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n'
-        + json.dumps({"tip": f"Alert benchmark tip {number}."}) + "\r\n--b--\r\n"
+        + json.dumps({"tip": f"Alert benchmark tip {number}."})
+        + "\r\n--b--\r\n"
     ).encode()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/channels/desk/tips", data=body, method="POST",
+        f"http://127.0.0.1:{port}/api/v1/channels/desk/tips",
+        data=body,
+        method="POST",
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -66,7 +69,9 @@ def seed() -> None:
     from tipline.core.channel_schema import import_channel, parse_document
     from tipline.testing.staff import make_staff
 
-    import_channel(parse_document("slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n"))
+    import_channel(
+        parse_document("slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n")
+    )
     make_staff("ana", ["desk"])
 
 
@@ -116,8 +121,13 @@ def deadline_lateness(receiver, started: float) -> list[float]:
 
 def start_worker() -> subprocess.Popen:
     tipline = Path(sys.executable).parent / "tipline"
-    return subprocess.Popen([str(tipline), "worker"], env=os.environ.copy(), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [str(tipline), "worker"],
+        env=os.environ.copy(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -249,16 +259,26 @@ def main() -> None:
     finally:
         http_server.shutdown()
     print(f"database: {arguments.database}; worker interval 1 s; deadline scan every 15 s")
-    print(f"new tip -> receiver ({len(latencies)} tips): p50 {percentile(latencies, 0.5):.2f} s  "
-          f"p99 {percentile(latencies, 0.99):.2f} s  max {max(latencies):.2f} s  (target p99 < 5 s)")
-    print(f"deadline alert after its lead time began ({len(lateness)} tips): p50 {percentile(lateness, 0.5):.1f} s  "
-          f"p99 {percentile(lateness, 0.99):.1f} s  max {max(lateness):.1f} s  (target < 60 s)")
-    print(f"burst of 500 waiting alerts, receiver answering in 0.3 s: {burst_delivered} delivered in {burst_seconds:.1f} s, "
-          f"{burst_delivered / burst_seconds:.0f} alerts/s  (target: within 10 s, >= 50/s)")
-    print(f"healthy route beside a hanging one ({len(healthy)} tips): p50 {percentile(healthy, 0.5):.2f} s  "
-          f"p99 {percentile(healthy, 0.99):.2f} s  max {max(healthy):.2f} s  (target p99 < 5 s)")
-    print(f"200 tips through 10 SIGKILLs of two workers: p50 {percentile(killed, 0.5):.1f} s  p99 {percentile(killed, 0.99):.1f} s  "
-          f"max {max(killed):.1f} s, {lost} lost  (target p99 < 30 s, none lost)")
+    print(
+        f"new tip -> receiver ({len(latencies)} tips): p50 {percentile(latencies, 0.5):.2f} s  "
+        f"p99 {percentile(latencies, 0.99):.2f} s  max {max(latencies):.2f} s  (target p99 < 5 s)"
+    )
+    print(
+        f"deadline alert after its lead time began ({len(lateness)} tips): p50 {percentile(lateness, 0.5):.1f} s  "
+        f"p99 {percentile(lateness, 0.99):.1f} s  max {max(lateness):.1f} s  (target < 60 s)"
+    )
+    print(
+        f"burst of 500 waiting alerts, receiver answering in 0.3 s: {burst_delivered} delivered in {burst_seconds:.1f} s, "
+        f"{burst_delivered / burst_seconds:.0f} alerts/s  (target: within 10 s, >= 50/s)"
+    )
+    print(
+        f"healthy route beside a hanging one ({len(healthy)} tips): p50 {percentile(healthy, 0.5):.2f} s  "
+        f"p99 {percentile(healthy, 0.99):.2f} s  max {max(healthy):.2f} s  (target p99 < 5 s)"
+    )
+    print(
+        f"200 tips through 10 SIGKILLs of two workers: p50 {percentile(killed, 0.5):.1f} s  p99 {percentile(killed, 0.99):.1f} s  "
+        f"max {max(killed):.1f} s, {lost} lost  (target p99 < 30 s, none lost)"
+    )
 
 
 if __name__ == "__main__":

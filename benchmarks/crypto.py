@@ -64,14 +64,20 @@ def main() -> None:
     where = content.content_context(tip_id, "answers")
     envelope = content.encrypt_content(tip_key, ten_kb, where)
 
-    receipt_s = median_seconds(lambda: receipts.derive_receipt_keys(receipt, salt, kdf.RECEIPT_PARAMS), arguments.repeat)
+    receipt_s = median_seconds(
+        lambda: receipts.derive_receipt_keys(receipt, salt, kdf.RECEIPT_PARAMS), arguments.repeat
+    )
     password_s = median_seconds(lambda: kdf.PASSWORD_PARAMS.derive(b"a password", salt), 5)
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores")
-    print(f"receipt derivation (Argon2id ops={kdf.RECEIPT_PARAMS.opslimit}, {kdf.RECEIPT_PARAMS.memlimit >> 20} MiB): "
-          f"{receipt_s * 1000:.1f} ms -> floor {cores / receipt_s:.1f} submissions/s on {cores} cores")
-    print(f"password derivation (Argon2id ops={kdf.PASSWORD_PARAMS.opslimit}, {kdf.PASSWORD_PARAMS.memlimit >> 20} MiB): "
-          f"{password_s * 1000:.1f} ms")
+    print(
+        f"receipt derivation (Argon2id ops={kdf.RECEIPT_PARAMS.opslimit}, {kdf.RECEIPT_PARAMS.memlimit >> 20} MiB): "
+        f"{receipt_s * 1000:.1f} ms -> floor {cores / receipt_s:.1f} submissions/s on {cores} cores"
+    )
+    print(
+        f"password derivation (Argon2id ops={kdf.PASSWORD_PARAMS.opslimit}, {kdf.PASSWORD_PARAMS.memlimit >> 20} MiB): "
+        f"{password_s * 1000:.1f} ms"
+    )
     seal_s = median_seconds(lambda: tip_keys.seal_tip_key(tip_key, tip_id, pair.public_key), 200)
     open_s = median_seconds(lambda: tip_keys.open_sealed_tip_key(sealed, tip_id, pair.private_key), 200)
     print(f"seal tip key: {seal_s * 1e6:.0f} µs   open sealed tip key: {open_s * 1e6:.0f} µs")
@@ -81,10 +87,14 @@ def main() -> None:
 
     baseline = current_rss_mib()
     elapsed, throughput, highest = stream_file(arguments.file_mib)
-    print(f"file stream {arguments.file_mib} MiB encrypted then decrypted: {elapsed:.1f} s, "
-          f"{throughput:.0f} MB/s of plaintext through both")
-    print(f"RSS while streaming: {baseline:.0f} MiB before, {highest:.0f} MiB at most "
-          f"(+{highest - baseline:.1f} MiB; target under +64 MiB)")
+    print(
+        f"file stream {arguments.file_mib} MiB encrypted then decrypted: {elapsed:.1f} s, "
+        f"{throughput:.0f} MB/s of plaintext through both"
+    )
+    print(
+        f"RSS while streaming: {baseline:.0f} MiB before, {highest:.0f} MiB at most "
+        f"(+{highest - baseline:.1f} MiB; target under +64 MiB)"
+    )
 
 
 if __name__ == "__main__":

@@ -58,9 +58,9 @@ class PeakSampler(threading.Thread):
 
 def upload(port: int, mib: int) -> float:
     head = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n'
         f"{json.dumps({'tip': 'a large file'})}\r\n"
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.bin\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
@@ -74,8 +74,13 @@ def upload(port: int, mib: int) -> float:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     started = time.perf_counter()
     connection.request(
-        "POST", "/api/v1/channels/general/tips", body=body(),
-        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(len(head) + mib * len(PIECE) + len(tail))},
+        "POST",
+        "/api/v1/channels/general/tips",
+        body=body(),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "Content-Length": str(len(head) + mib * len(PIECE) + len(tail)),
+        },
     )
     response = connection.getresponse()
     response.read()
@@ -133,7 +138,9 @@ def main() -> None:
     print(f"database: {arguments.database}; file {arguments.mib} MiB")
     print(f"upload:   {up_seconds:6.1f} s  {size_mb / up_seconds:6.0f} MB/s")
     print(f"download: {down_seconds:6.1f} s  {size_mb / down_seconds:6.0f} MB/s")
-    print(f"server RSS: idle {idle:.0f} MiB, peak {sampler.peak:.0f} MiB (+{sampler.peak - idle:.0f} MiB; goal under +100 MiB)")
+    print(
+        f"server RSS: idle {idle:.0f} MiB, peak {sampler.peak:.0f} MiB (+{sampler.peak - idle:.0f} MiB; goal under +100 MiB)"
+    )
 
 
 def realistic_files() -> dict[str, bytes]:
@@ -159,12 +166,20 @@ def realistic_files() -> dict[str, bytes]:
         photo.save(output, format=kind, quality=90, exif=exif.tobytes())
         files[f"12 MP {kind}"] = output.getvalue()
     word = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    paragraph = ('<w:p w:rsidR="00A1B2C3"><w:ins w:id="1" w:author="Jane Doe" w:date="2026-11-29T20:15:00Z"><w:r><w:t>'
-                 + "The shipment leaves the north gate at six. " * 8 + "</w:t></w:r></w:ins></w:p>")
+    paragraph = (
+        '<w:p w:rsidR="00A1B2C3"><w:ins w:id="1" w:author="Jane Doe" w:date="2026-11-29T20:15:00Z"><w:r><w:t>'
+        + "The shipment leaves the north gate at six. " * 8
+        + "</w:t></w:r></w:ins></w:p>"
+    )
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
-        archive.writestr("docProps/core.xml", "<cp:coreProperties xmlns:cp='x'><dc:creator xmlns:dc='y'>Jane Doe</dc:creator></cp:coreProperties>")
+        archive.writestr(
+            "[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+        )
+        archive.writestr(
+            "docProps/core.xml",
+            "<cp:coreProperties xmlns:cp='x'><dc:creator xmlns:dc='y'>Jane Doe</dc:creator></cp:coreProperties>",
+        )
         archive.writestr("word/document.xml", f"<w:document {word}><w:body>{paragraph * 20 * 12}</w:body></w:document>")
         archive.writestr("word/media/image1.jpeg", files["12 MP JPEG"])  # a phone photo pasted in
     files["20-page docx"] = output.getvalue()
@@ -183,9 +198,11 @@ def realistic_files() -> dict[str, bytes]:
 
     header = box(b"mvhd", bytes(4) + struct.pack(">IIII", 1, 2, 1000, 30_000) + bytes(80))
     track = box(b"trak", box(b"tkhd", bytes(4) + struct.pack(">II", 1, 2) + bytes(72)))
-    files["30 s 1080p MP4"] = box(b"ftyp", b"isom\x00\x00\x02\x00isom") + box(
-        b"moov", header + track + box(b"udta", box(b"\xa9xyz", b"+40.4+079.9/"))
-    ) + box(b"mdat", os.urandom(30 * 1_000_000))
+    files["30 s 1080p MP4"] = (
+        box(b"ftyp", b"isom\x00\x00\x02\x00isom")
+        + box(b"moov", header + track + box(b"udta", box(b"\xa9xyz", b"+40.4+079.9/")))
+        + box(b"mdat", os.urandom(30 * 1_000_000))
+    )
     return files
 
 
@@ -201,10 +218,14 @@ def measure_cleaning() -> None:
         kind = metadata.recognise(data[:16])
         command = metadata.child_command(kind, limits)
         started = time.perf_counter()
-        measured = subprocess.run([sys.executable, "-c", MEASURE_ONE_CHILD, *command], input=data, capture_output=True, check=True)
+        measured = subprocess.run(
+            [sys.executable, "-c", MEASURE_ONE_CHILD, *command], input=data, capture_output=True, check=True
+        )
         seconds = time.perf_counter() - started
         outcome, peak_kib = measured.stdout.decode().split()
-        print(f"  {name:16s} {len(data) / 1e6:6.2f} MB  {seconds:5.2f} s  peak {int(peak_kib) / 1024:5.0f} MiB  {outcome}")
+        print(
+            f"  {name:16s} {len(data) / 1e6:6.2f} MB  {seconds:5.2f} s  peak {int(peak_kib) / 1024:5.0f} MiB  {outcome}"
+        )
 
 
 # Run the cleaner as the only child of a small process, whose RUSAGE_CHILDREN is then that

@@ -30,15 +30,21 @@ def main() -> None:
     assert xwing.decapsulate(kem_ciphertext, hybrid.private_key) == shared_secret
 
     rows = [
-        ("key pair generation",
-         median_seconds(recipient_keys.generate_key_pair, repeat),
-         median_seconds(hybrid_box.generate_key_pair, repeat)),
-        ("seal 81 bytes",
-         median_seconds(lambda: channel_keys.seal_to(classic.public_key, value), repeat),
-         median_seconds(lambda: hybrid_box.seal(hybrid.public_key, value, purpose, where), repeat)),
-        ("open",
-         median_seconds(lambda: channel_keys.open_sealed(classic.private_key, classic_box), repeat),
-         median_seconds(lambda: hybrid_box.open_sealed(hybrid.private_key, hybrid_sealed, purpose, where), repeat)),
+        (
+            "key pair generation",
+            median_seconds(recipient_keys.generate_key_pair, repeat),
+            median_seconds(hybrid_box.generate_key_pair, repeat),
+        ),
+        (
+            "seal 81 bytes",
+            median_seconds(lambda: channel_keys.seal_to(classic.public_key, value), repeat),
+            median_seconds(lambda: hybrid_box.seal(hybrid.public_key, value, purpose, where), repeat),
+        ),
+        (
+            "open",
+            median_seconds(lambda: channel_keys.open_sealed(classic.private_key, classic_box), repeat),
+            median_seconds(lambda: hybrid_box.open_sealed(hybrid.private_key, hybrid_sealed, purpose, where), repeat),
+        ),
     ]
     print(f"{'':24} {'X25519 sealed box':>18} {'X-Wing hybrid box':>18}")
     for name, classic_s, hybrid_s in rows:

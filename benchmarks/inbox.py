@@ -34,7 +34,11 @@ def seed(tip_count: int):
     from tipline.testing.staff import make_staff
 
     for number in range(5):
-        import_channel(parse_document(f"slug: c{number}\nname: Channel {number}\nfields:\n  - {{key: tip, kind: long_text, label: Tip}}\n"))
+        import_channel(
+            parse_document(
+                f"slug: c{number}\nname: Channel {number}\nfields:\n  - {{key: tip, kind: long_text, label: Tip}}\n"
+            )
+        )
     member = make_staff("reader", [f"c{number}" for number in range(5)])
     public_key = bytes(member.user.public_key)
     references = set()
@@ -47,19 +51,36 @@ def seed(tip_count: int):
         tips, grants = [], []
         for _ in range(min(batch, tip_count - start)):
             received = now - timedelta(hours=randomness.randrange(0, 24 * 365 * 3))
-            deadline = received + timedelta(hours=randomness.randrange(1, 24 * 60)) if randomness.random() < 0.4 else None
+            deadline = (
+                received + timedelta(hours=randomness.randrange(1, 24 * 60)) if randomness.random() < 0.4 else None
+            )
             tip_id, tip_key = uuid.uuid4(), tip_keys.new_tip_key()
             reference = new_reference(taken=references.__contains__)
             references.add(reference)
             answers = [{"key": "tip", "label": "Tip", "kind": "long_text", "value": "word " * 200}]
             tip = Tip(
-                id=tip_id, reference=reference, channel=randomness.choice(channels), received_hour=received,
-                last_activity_hour=received, deadline=deadline, status=randomness.choice(["new", "in_review", "acted_on", "closed"]),
-                receipt_lookup_id=os.urandom(32), receipt_kdf=b"\x01" * 13, tipster_wrapped_key=os.urandom(73),
-                answers_ciphertext=content.encrypt_json(tip_key, answers, content.content_context(tip_id.bytes, "answers")),
+                id=tip_id,
+                reference=reference,
+                channel=randomness.choice(channels),
+                received_hour=received,
+                last_activity_hour=received,
+                deadline=deadline,
+                status=randomness.choice(["new", "in_review", "acted_on", "closed"]),
+                receipt_lookup_id=os.urandom(32),
+                receipt_kdf=b"\x01" * 13,
+                tipster_wrapped_key=os.urandom(73),
+                answers_ciphertext=content.encrypt_json(
+                    tip_key, answers, content.content_context(tip_id.bytes, "answers")
+                ),
             )
             tips.append(tip)
-            grants.append(TipKeyGrant(tip=tip, recipient=member.user, sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, public_key)))
+            grants.append(
+                TipKeyGrant(
+                    tip=tip,
+                    recipient=member.user,
+                    sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, public_key),
+                )
+            )
         Tip.objects.bulk_create(tips)
         TipKeyGrant.objects.bulk_create(grants)
         Tip.labels.through.objects.bulk_create(Tip.labels.through(tip=tip, label=label) for tip in tips[::20])
@@ -116,7 +137,9 @@ def main() -> None:
         print(f"{name:42s} p50 {percentile(timings, 0.5):6.1f} ms   p99 {percentile(timings, 0.99):6.1f} ms")
     # The filter form offers only labels on tips the person may see (issue 31, finding 8).
     timings = timed(lambda: InboxFilters(user), arguments.repeat)
-    print(f"{'filter form (labels on visible tips)':42s} p50 {percentile(timings, 0.5):6.1f} ms   p99 {percentile(timings, 0.99):6.1f} ms")
+    print(
+        f"{'filter form (labels on visible tips)':42s} p50 {percentile(timings, 0.5):6.1f} ms   p99 {percentile(timings, 0.99):6.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -77,7 +77,11 @@ def main() -> None:
     from tipline.reader.profile import Profile
     from tipline.testing.staff import make_staff
 
-    import_channel(parse_document("slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
+    import_channel(
+        parse_document(
+            "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+        )
+    )
     member = make_staff("ana", ["vault"])
     token = create_token(member.user, member.private_key, "reader", 1).secret_string
     port = free_port()
@@ -85,8 +89,15 @@ def main() -> None:
     try:
         profile_dir = Path(tempfile.mkdtemp(prefix="tipline-reader-bench-"))
         os.environ |= {"TIPLINE_READER_PASSPHRASE": PASSPHRASE, "TIPLINE_READER_TOKEN": token}
-        os.environ.pop("TIPLINE_INSECURE_FAST_KDF")  # the server's settings have it already; the reader refuses it (a real vault)
-        assert cli.main(["--profile", str(profile_dir), "init", "--server", f"http://127.0.0.1:{port}", "--channel", "vault"]) == 0
+        os.environ.pop(
+            "TIPLINE_INSECURE_FAST_KDF"
+        )  # the server's settings have it already; the reader refuses it (a real vault)
+        assert (
+            cli.main(
+                ["--profile", str(profile_dir), "init", "--server", f"http://127.0.0.1:{port}", "--channel", "vault"]
+            )
+            == 0
+        )
         started = time.perf_counter()
         seed(arguments.tips)
         print(f"database: {arguments.database}; sent {arguments.tips} tips in {time.perf_counter() - started:.0f} s")
@@ -96,13 +107,21 @@ def main() -> None:
         first = timed("first sync (every tip and file)", lambda: exchange.sync(profile, vault))
         assert first.tips == arguments.tips
         timed("second sync (nothing new)", lambda: exchange.sync(profile, vault))
-        opened = timed("decrypt every tip", lambda: [opening.open_tip(profile, vault, record) for record in profile.tip_records()])
+        opened = timed(
+            "decrypt every tip", lambda: [opening.open_tip(profile, vault, record) for record in profile.tip_records()]
+        )
         assert len(opened) == arguments.tips and all(tip.answers for tip in opened)
         records = [record for record in profile.tip_records() if record["files"]]
-        timed(f"decrypt every file ({len(records)})", lambda: [
-            sum(len(chunk) for chunk in opening.file_bytes(profile, vault, record, record["files"][0]["id"])[1]) for record in records
-        ])
-        print(f"reader process peak resident size: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (includes the seeding)")
+        timed(
+            f"decrypt every file ({len(records)})",
+            lambda: [
+                sum(len(chunk) for chunk in opening.file_bytes(profile, vault, record, record["files"][0]["id"])[1])
+                for record in records
+            ],
+        )
+        print(
+            f"reader process peak resident size: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (includes the seeding)"
+        )
         size = sum(path.stat().st_size for path in profile_dir.rglob("*") if path.is_file())
         print(f"store on disk: {size / 2**20:.1f} MiB, all ciphertext")
     finally:

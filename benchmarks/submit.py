@@ -33,10 +33,12 @@ RUN = time.time_ns()
 def tip_request(port: int, number: int) -> urllib.request.Request:
     answers = json.dumps({"tip": f"Benchmark tip {number}: something is about to happen at the harbour."})
     body = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n{answers}\r\n--{BOUNDARY}--\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{answers}\r\n--{BOUNDARY}--\r\n'
     ).encode()
     return urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/channels/general/tips", data=body, method="POST",
+        f"http://127.0.0.1:{port}/api/v1/channels/general/tips",
+        data=body,
+        method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
     )
 
@@ -58,9 +60,14 @@ def send_by_page(port: int, number: int) -> bool:
         hidden = dict(HIDDEN.findall(page.read().decode()))
     # Each text unique in the run: the same answers again within the hour are taken as a re-sent form.
     fields = {**hidden, "answer-tip": f"Page tip {number} of run {RUN}: something is about to happen at the harbour."}
-    body = "".join(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n" for name, value in fields.items())
+    body = "".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    )
     request = urllib.request.Request(
-        address, data=f"{body}--{BOUNDARY}--\r\n".encode(), method="POST",
+        address,
+        data=f"{body}--{BOUNDARY}--\r\n".encode(),
+        method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Sec-Fetch-Site": "same-origin"},
     )
     with browser.open(request, timeout=60) as answer:
@@ -87,7 +94,9 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_tipsters(port: int, concurrency: int, seconds: float, send=send_by_api, first_number: int = 0) -> tuple[list[float], int]:
+def run_tipsters(
+    port: int, concurrency: int, seconds: float, send=send_by_api, first_number: int = 0
+) -> tuple[list[float], int]:
     latencies, errors, lock = [], [0], threading.Lock()
     stop_at = time.monotonic() + seconds
 
@@ -132,8 +141,10 @@ def main() -> None:
         derivations.append(time.perf_counter() - started)
     cores = os.cpu_count() or 1
     floor = cores / percentile(derivations, 0.5)
-    print(f"database: {arguments.database}; cores: {cores}; receipt Argon2id {percentile(derivations, 0.5) * 1000:.1f} ms "
-          f"-> floor {floor:.1f} tips/s")
+    print(
+        f"database: {arguments.database}; cores: {cores}; receipt Argon2id {percentile(derivations, 0.5) * 1000:.1f} ms "
+        f"-> floor {floor:.1f} tips/s"
+    )
     port = free_port()
     limits = {"SUBMISSIONS_PER_MINUTE": "1000000", "SUBMISSIONS_PER_MINUTE_PER_CHANNEL": "1000000"}
     server = start_server(port, **limits)
@@ -141,15 +152,19 @@ def main() -> None:
         for path, send in (("api", send_by_api), ("page", send_by_page)):
             for concurrency in arguments.concurrency:
                 server_cpu, client_cpu = cpu_seconds_of_tree(server.pid), own_cpu_seconds()
-                latencies, errors = run_tipsters(port, concurrency, arguments.seconds, send, first_number=concurrency * 10**6)
+                latencies, errors = run_tipsters(
+                    port, concurrency, arguments.seconds, send, first_number=concurrency * 10**6
+                )
                 server_cpu, client_cpu = cpu_seconds_of_tree(server.pid) - server_cpu, own_cpu_seconds() - client_cpu
                 tips = max(1, len(latencies))
                 rate = len(latencies) / arguments.seconds
                 p50 = percentile(latencies, 0.5) if latencies else float("nan")
                 p99 = percentile(latencies, 0.99) if latencies else float("nan")
-                print(f"{path:4s} N={concurrency:3d}: {rate:6.1f} tips/s  p50 {p50:7.0f} ms  p99 {p99:7.0f} ms  errors {errors}  "
-                      f"ratio to floor {rate / floor:.2f}  CPU per tip: server {server_cpu / tips * 1000:.0f} ms, "
-                      f"this benchmark's clients {client_cpu / tips * 1000:.0f} ms")
+                print(
+                    f"{path:4s} N={concurrency:3d}: {rate:6.1f} tips/s  p50 {p50:7.0f} ms  p99 {p99:7.0f} ms  errors {errors}  "
+                    f"ratio to floor {rate / floor:.2f}  CPU per tip: server {server_cpu / tips * 1000:.0f} ms, "
+                    f"this benchmark's clients {client_cpu / tips * 1000:.0f} ms"
+                )
     finally:
         stop_server(server)
 

@@ -49,7 +49,10 @@ def main() -> None:
         issued = issuance.issue(member, [item.request for item in pending], now=last_period)
         server_issue.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        tokens += [item.finish(public, challenge, key_id, answer) for item, answer in zip(pending, issued.responses, strict=True)]
+        tokens += [
+            item.finish(public, challenge, key_id, answer)
+            for item, answer in zip(pending, issued.responses, strict=True)
+        ]
         client_finish.append((time.perf_counter() - started) * 1000)
 
     server_redeem = []

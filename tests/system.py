@@ -29,7 +29,9 @@ def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
     environment["LANG"] = "C.UTF-8"
     environment["TIPLINE_DATA_DIR"] = str(data_dir)
     # Each data directory's shared cache inside this run's own, removed when the run ends.
-    environment["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR / hashlib.sha256(str(data_dir).encode()).hexdigest()[:16])
+    environment["TIPLINE_RUNTIME_DIR"] = str(
+        SHARED_MEMORY_DIR / hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
+    )
     # Alert routes may reach the tests' receivers, on 127.0.0.1 (tipline.testing.environment).
     environment["TIPLINE_ALERT_INTERNAL_NETWORKS"] = os.environ["TIPLINE_ALERT_INTERNAL_NETWORKS"]
     environment.update({f"TIPLINE_{key}": value for key, value in overrides.items()})
@@ -38,8 +40,11 @@ def clean_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
 
 def run_tipline(data_dir: Path, *arguments: str, **overrides: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(TIPLINE), *arguments], env=clean_environment(data_dir, **overrides),
-        capture_output=True, text=True, timeout=120,
+        [str(TIPLINE), *arguments],
+        env=clean_environment(data_dir, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -94,6 +99,10 @@ def checkout_copy(directory: Path) -> Path:
 def checkout_environment(checkout: Path) -> dict[str, str]:
     """A new shell's environment, in English, without any TIPLINE_* setting but where the
     shared cache goes (inside this run's own, so that it is removed when the run ends)."""
-    environment = {key: value for key, value in clean_environment(checkout / "var").items() if not key.startswith("TIPLINE_")}
-    environment["TIPLINE_RUNTIME_DIR"] = str(SHARED_MEMORY_DIR / hashlib.sha256(str(checkout).encode()).hexdigest()[:16])
+    environment = {
+        key: value for key, value in clean_environment(checkout / "var").items() if not key.startswith("TIPLINE_")
+    }
+    environment["TIPLINE_RUNTIME_DIR"] = str(
+        SHARED_MEMORY_DIR / hashlib.sha256(str(checkout).encode()).hexdigest()[:16]
+    )
     return environment

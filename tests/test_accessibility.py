@@ -32,17 +32,30 @@ def site(live_server, transactional_db, recipient_keys):
     from tipline.core.models import Channel
 
     make_organisation("police", "Metropolitan Police")
-    import_channel(parse_document(
-        "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
-    ))
-    import_channel(parse_document("slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
+    import_channel(
+        parse_document(
+            "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+        )
+    )
+    import_channel(
+        parse_document(
+            "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+        )
+    )
     make_staff("bea", channels=["desk"]).user.__class__.objects.filter(username="bea").update(display_name="Editor")
     admin = make_staff("ada", channels=list(Channel.objects.values_list("slug", flat=True)), admin=True)
     channel_key = generate_key_pair()  # as tipline-reader would make it on the admin's computer
     offline_keys.set_key(admin.user, Channel.objects.get(slug="vault"), channel_key.public_key)
     tip, receipt = make_tip("general", "The ledger in room 12 is kept twice.")
     sealed, _receipt = make_tip("vault", "Only tipline-reader opens this.")
-    return {"url": live_server.url, "admin": admin, "tip": tip, "receipt": receipt, "sealed": sealed, "channel_key": channel_key}
+    return {
+        "url": live_server.url,
+        "admin": admin,
+        "tip": tip,
+        "receipt": receipt,
+        "sealed": sealed,
+        "channel_key": channel_key,
+    }
 
 
 @pytest.fixture
@@ -73,7 +86,8 @@ def serious_problems(page) -> list[str]:
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations', 'incomplete']})")
     reviews = [item for item in result["incomplete"] if item["id"] not in FALSE_ALARMS]
     problems = [
-        f"{item['id']} ({item['impact']}): {item['help']} at " + ", ".join(" ".join(node["target"]) for node in item["nodes"][:3])
+        f"{item['id']} ({item['impact']}): {item['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in item["nodes"][:3])
         + "".join(f" ({check['message']})" for check in item["nodes"][0]["any"][:1])
         for item in result["violations"] + reviews
         if item["impact"] in ("serious", "critical")
@@ -104,7 +118,15 @@ def check(page, url: str, found: dict[str, list[str]], where: str = "") -> None:
 def test_no_tipster_page_has_a_serious_accessibility_problem(site, checker):
     base, found = site["url"], {}
     for language in ("", "/es", "/ar"):
-        for path in ("/", "/c/general/", "/c/time-sensitive/", "/c/desk/", "/check/", "/insiders/police/", "/no-such-page/"):
+        for path in (
+            "/",
+            "/c/general/",
+            "/c/time-sensitive/",
+            "/c/desk/",
+            "/check/",
+            "/insiders/police/",
+            "/no-such-page/",
+        ):
             check(checker, f"{base}{language}{path}", found)
     checker.set_viewport_size(NARROW)
     for path in ("/", "/c/time-sensitive/", "/insiders/police/"):
@@ -135,11 +157,31 @@ def test_no_recipient_or_admin_page_has_a_serious_accessibility_problem(site, ch
     checker.fill("#id_code", admin.code())
     checker.get_by_role("button", name="Sign in").click()
     paths = (
-        "/staff/inbox/", f"/staff/tips/{site['tip'].id}/", f"/staff/tips/{site['tip'].id}/handover/", f"/staff/tips/{site['sealed'].id}/",
-        f"/staff/tips/{site['tip'].id}/destroy/", "/staff/preferences/", "/staff/api-tokens/", "/staff/admin/", "/staff/admin/users/", "/staff/admin/channels/", "/staff/admin/channels/general/",
-        "/staff/admin/channels/new/", "/staff/admin/channels/general/form/", "/staff/admin/audit/", "/staff/admin/duties/", "/staff/admin/insiders/",
-        "/staff/admin/insiders/police/", "/staff/admin/routes/", "/staff/dashboard/", "/staff/password/",
-        "/staff/sign-in/recover/", "/staff/sign-in/new-authenticator/", "/staff/channels/general/access/", "/staff/passkeys/", "/staff/confirm-password/",
+        "/staff/inbox/",
+        f"/staff/tips/{site['tip'].id}/",
+        f"/staff/tips/{site['tip'].id}/handover/",
+        f"/staff/tips/{site['sealed'].id}/",
+        f"/staff/tips/{site['tip'].id}/destroy/",
+        "/staff/preferences/",
+        "/staff/api-tokens/",
+        "/staff/admin/",
+        "/staff/admin/users/",
+        "/staff/admin/channels/",
+        "/staff/admin/channels/general/",
+        "/staff/admin/channels/new/",
+        "/staff/admin/channels/general/form/",
+        "/staff/admin/audit/",
+        "/staff/admin/duties/",
+        "/staff/admin/insiders/",
+        "/staff/admin/insiders/police/",
+        "/staff/admin/routes/",
+        "/staff/dashboard/",
+        "/staff/password/",
+        "/staff/sign-in/recover/",
+        "/staff/sign-in/new-authenticator/",
+        "/staff/channels/general/access/",
+        "/staff/passkeys/",
+        "/staff/confirm-password/",
     )
     for language in ("", "/es", "/ar"):
         for path in paths:
@@ -235,7 +277,13 @@ VARIANTS = {
 
 def test_every_tipster_page_is_photographed_light_dark_arabic_and_at_320_pixels(site, browser):
     ARTIFACTS_DIR.mkdir(exist_ok=True)
-    pages = {"landing": "/", "form": "/c/time-sensitive/", "check": "/check/", "members": "/insiders/police/", "not-found": "/gone/"}
+    pages = {
+        "landing": "/",
+        "form": "/c/time-sensitive/",
+        "check": "/check/",
+        "members": "/insiders/police/",
+        "not-found": "/gone/",
+    }
     for variant, options in {**VARIANTS, "arabic": {}}.items():
         context = browser.new_context(java_script_enabled=False, user_agent=PROBE_USER_AGENT, **options)
         page = context.new_page()
@@ -286,12 +334,22 @@ def sign_in_page(browser, site, options: dict):
 def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixels(site, browser):
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     pages = {
-        "inbox": "/staff/inbox/", "tip": f"/staff/tips/{site['tip'].id}/", "handover": f"/staff/tips/{site['tip'].id}/handover/",
+        "inbox": "/staff/inbox/",
+        "tip": f"/staff/tips/{site['tip'].id}/",
+        "handover": f"/staff/tips/{site['tip'].id}/handover/",
         "dashboard": "/staff/dashboard/",
-        "notifications": "/staff/preferences/", "api-tokens": "/staff/api-tokens/", "admin": "/staff/admin/",
-        "accounts": "/staff/admin/users/", "channels": "/staff/admin/channels/", "channel": "/staff/admin/channels/general/", "form-editor": "/staff/admin/channels/general/form/",
-        "audit": "/staff/admin/audit/", "duties": "/staff/admin/duties/", "insiders": "/staff/admin/insiders/",
-        "organisation": "/staff/admin/insiders/police/", "routes": "/staff/admin/routes/",
+        "notifications": "/staff/preferences/",
+        "api-tokens": "/staff/api-tokens/",
+        "admin": "/staff/admin/",
+        "accounts": "/staff/admin/users/",
+        "channels": "/staff/admin/channels/",
+        "channel": "/staff/admin/channels/general/",
+        "form-editor": "/staff/admin/channels/general/form/",
+        "audit": "/staff/admin/audit/",
+        "duties": "/staff/admin/duties/",
+        "insiders": "/staff/admin/insiders/",
+        "organisation": "/staff/admin/insiders/police/",
+        "routes": "/staff/admin/routes/",
     }
     for variant, options in {**VARIANTS, "arabic": {}}.items():
         context, page = sign_in_page(browser, site, options)
@@ -300,7 +358,9 @@ def test_every_recipient_page_is_photographed_light_dark_arabic_and_at_320_pixel
             page.goto(f"{site['url']}{prefix}{path}")
             page.screenshot(path=str(ARTIFACTS_DIR / f"look-staff-{name}-{variant}.png"), full_page=True)
             if variant == "320px":
-                assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, f"{path} scrolls sideways at 320 px"
+                assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, (
+                    f"{path} scrolls sideways at 320 px"
+                )
         context.close()
     assert len(list(ARTIFACTS_DIR.glob("look-staff-*.png"))) == len(pages) * (len(VARIANTS) + 1)
 

@@ -81,8 +81,12 @@ def fresh_database():
 
 
 def python(data_dir, code: str, **overrides) -> str:
-    environment = clean_environment(data_dir, INSECURE_FAST_KDF="on", **overrides) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
-    return subprocess.run([str(TIPLINE.parent / "python"), "-c", code], env=environment, check=True, capture_output=True, text=True).stdout
+    environment = clean_environment(data_dir, INSECURE_FAST_KDF="on", **overrides) | {
+        "DJANGO_SETTINGS_MODULE": "tipline.settings"
+    }
+    return subprocess.run(
+        [str(TIPLINE.parent / "python"), "-c", code], env=environment, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def submit_through(port: int, text: str) -> None:
@@ -90,10 +94,12 @@ def submit_through(port: int, text: str) -> None:
     page, cookie = form.read().decode(), form.headers["Set-Cookie"].split(";")[0]
     fields = {
         "csrfmiddlewaretoken": page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0],
-        "form_token": page.split('name="form_token" value="')[1].split('"')[0], "answer-tip": text,
+        "form_token": page.split('name="form_token" value="')[1].split('"')[0],
+        "answer-tip": text,
     }
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/c/general/", data=urllib.parse.urlencode(fields).encode(),
+        f"http://127.0.0.1:{port}/c/general/",
+        data=urllib.parse.urlencode(fields).encode(),
         headers={"Cookie": cookie, "Sec-Fetch-Site": "same-origin"},
     )
     urllib.request.urlopen(request).close()
@@ -121,13 +127,19 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     python(source, SEED, **source_db)
     port = free_port()
     server = subprocess.Popen(
-        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=clean_environment(source, INSECURE_FAST_KDF="on", **source_db),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"],
+        env=clean_environment(source, INSECURE_FAST_KDF="on", **source_db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     archive = tmp_path / "backup.tlbk"
     key = tmp_path / "offline" / "backup.key"
     key.parent.mkdir()
-    assert run_tipline(tmp_path / "nowhere", "backup-key", str(key)).returncode == 0  # made off the server: no instance needed
+    assert (
+        run_tipline(tmp_path / "nowhere", "backup-key", str(key)).returncode == 0
+    )  # made off the server: no instance needed
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server)
         arriving = threading.Thread(target=lambda: [submit_through(port, f"arriving tip {n}") for n in range(5)])
@@ -157,13 +169,17 @@ def test_backup_of_a_live_instance_restores_and_every_tip_reads(tmp_path, fresh_
     assert run_tipline(target, "init", **target_db).returncode == 0
     unsigned_for_it = run_tipline(target, "restore", str(archive), "--key", str(key), **target_db)
     assert unsigned_for_it.returncode == 1 and "not signed by this instance" in unsigned_for_it.stderr
-    restored = run_tipline(target, "restore", str(archive), "--key", str(key), "--signed-by", signer_of(made), **target_db)
+    restored = run_tipline(
+        target, "restore", str(archive), "--key", str(key), "--signed-by", signer_of(made), **target_db
+    )
     assert restored.returncode == 0, restored.stderr
     texts = json.loads(python(target, READ_ALL, **target_db))
     backed_up = [text for text in texts if text.startswith("backed-up")]
     assert backed_up == [f"backed-up tip {n}" for n in range(5)]
     assert all(text.startswith(("backed-up", "arriving")) for text in texts)  # whatever arrived in time, whole
-    assert "the chain is intact" in run_tipline(target, "audit", "verify", **target_db).stdout  # linked again, and logged:
+    assert (
+        "the chain is intact" in run_tipline(target, "audit", "verify", **target_db).stdout
+    )  # linked again, and logged:
     assert "restored-without-secret-key" in python(target, LAST_AUDIT_ACTION, **target_db)
     assert python(target, CAN_TAKE_A_TIP, **target_db).strip() == "True"  # public keys vouched for under the new key
 
@@ -198,7 +214,9 @@ def test_a_damaged_archive_or_a_wrong_passphrase_is_refused_before_anything_is_r
     passphrase.write_text("correct horse battery staple, twice\n")
     wrong.write_text("a different passphrase, long enough\n")
     archive = tmp_path / "backup.tlbk"
-    made = run_tipline(source, "backup", str(archive), "--with-secrets", "--passphrase-file", str(passphrase), **source_db)
+    made = run_tipline(
+        source, "backup", str(archive), "--with-secrets", "--passphrase-file", str(passphrase), **source_db
+    )
     assert made.returncode == 0, made.stderr
     assert (source / "secret_key").read_bytes() not in archive.read_bytes()  # the secret key is never written in clear
     damaged = tmp_path / "damaged.tlbk"
@@ -214,10 +232,34 @@ def test_a_damaged_archive_or_a_wrong_passphrase_is_refused_before_anything_is_r
     assert refused.returncode == 1 and "altered" in refused.stderr and "Nothing was restored" in refused.stderr
     assert wrong_one.returncode == 1 and "The passphrase does not open this backup" in wrong_one.stderr
     assert no_key.returncode == 2 and "--key" in no_key.stderr  # one of --key and --passphrase-file is required
-    assert json.loads(python(target, READ_ALL.replace('ana = User.objects.get(username="ana")', 'print(json.dumps(User.objects.count())); raise SystemExit'), **target_db)) == 0
+    assert (
+        json.loads(
+            python(
+                target,
+                READ_ALL.replace(
+                    'ana = User.objects.get(username="ana")',
+                    "print(json.dumps(User.objects.count())); raise SystemExit",
+                ),
+                **target_db,
+            )
+        )
+        == 0
+    )
 
     secret_before = (target / "secret_key").read_bytes()
-    assert run_tipline(target, "restore", str(archive), "--passphrase-file", str(passphrase), "--signed-by", signer_of(made), **target_db).returncode == 0
+    assert (
+        run_tipline(
+            target,
+            "restore",
+            str(archive),
+            "--passphrase-file",
+            str(passphrase),
+            "--signed-by",
+            signer_of(made),
+            **target_db,
+        ).returncode
+        == 0
+    )
     assert (target / "secret_key").read_bytes() == (source / "secret_key").read_bytes() != secret_before
     assert hashlib.sha256((target / "secret_key").read_bytes()).hexdigest()
 
@@ -230,7 +272,9 @@ def test_a_backup_is_never_written_without_encryption_and_refuses_a_short_passph
     unencrypted = run_tipline(tmp_path / "data", "backup", str(tmp_path / "plain.tar"))
     weak = run_tipline(tmp_path / "data", "backup", str(tmp_path / "weak.tlbk"), "--passphrase-file", str(short))
 
-    assert unencrypted.returncode == 2 and "one of the arguments --to --passphrase-file is required" in unencrypted.stderr
+    assert (
+        unencrypted.returncode == 2 and "one of the arguments --to --passphrase-file is required" in unencrypted.stderr
+    )
     assert weak.returncode == 1 and "shorter than 16 characters" in weak.stderr
     assert not (tmp_path / "plain.tar").exists() and not (tmp_path / "weak.tlbk").exists()
 
@@ -238,7 +282,10 @@ def test_a_backup_is_never_written_without_encryption_and_refuses_a_short_passph
 def test_a_backup_keeps_settings_but_not_the_passwords_inside_addresses():
     from tipline.config import without_password
 
-    assert without_password("postgres://tipline:s3cret@db.internal:5432/tipline") == "postgres://tipline:***@db.internal:5432/tipline"
+    assert (
+        without_password("postgres://tipline:s3cret@db.internal:5432/tipline")
+        == "postgres://tipline:***@db.internal:5432/tipline"
+    )
     assert without_password("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
     assert without_password("postgres://tipline@db.internal/tipline") == "postgres://tipline@db.internal/tipline"
     assert without_password("/srv/tipline/var") == "/srv/tipline/var"

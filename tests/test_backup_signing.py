@@ -31,12 +31,22 @@ def archive(tmp_path, demo_channels):
 
 
 def unsigned_archive(
-    path, manifest_changes: dict, with_signature: bytes | None = None, extra_members: dict | None = None, dump: bytes = b"[]"
+    path,
+    manifest_changes: dict,
+    with_signature: bytes | None = None,
+    extra_members: dict | None = None,
+    dump: bytes = b"[]",
 ):
     """An archive as an older version, or someone without this instance's key, writes one."""
     files = {"database.json": {"sha256": __import__("hashlib").sha256(dump).hexdigest(), "size": len(dump)}}
-    manifest = {"format": backup.FORMAT, "version": backup.UNSIGNED_VERSION, "tipline": "0", "with_secrets": False,
-                "migrations": {}, "files": files} | manifest_changes
+    manifest = {
+        "format": backup.FORMAT,
+        "version": backup.UNSIGNED_VERSION,
+        "tipline": "0",
+        "with_secrets": False,
+        "migrations": {},
+        "files": files,
+    } | manifest_changes
     with backup._EncryptingFile(path, LOCK) as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
         for name, data in (extra_members or {}).items():  # what someone who altered the archive put in front
             backup._add_stream(archive, None, name, data)
@@ -196,11 +206,12 @@ def test_a_file_twice_in_the_archive_is_refused_and_nothing_is_restored(tmp_path
     assert not User.objects.exists()
 
 
-
 def test_an_archive_that_says_it_holds_the_secret_key_but_does_not_is_refused_before_anything_is_restored(tmp_path, db):
     from tipline.accounts.models import User
 
-    dump = json.dumps([{"model": "accounts.user", "fields": {"username": "restored-without-key", "password": "!"}}]).encode()
+    dump = json.dumps(
+        [{"model": "accounts.user", "fields": {"username": "restored-without-key", "password": "!"}}]
+    ).encode()
     claims = {"with_secrets": True, "migrations": backup._migration_state()}
     path = unsigned_archive(tmp_path / "no-key.tlbk", claims, dump=dump)
 

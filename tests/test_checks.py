@@ -56,7 +56,9 @@ def test_findings_come_in_the_order_of_their_ids_and_the_configuration_alone_lea
 
     assert numbers == sorted(numbers)
     assert {"tipline.E006", "tipline.E007"} <= {finding.id for finding in configuration}  # DEBUG, the tests' fast KDF
-    assert "tipline.W028" in {finding.id for finding in findings} - {finding.id for finding in configuration}  # no recovery key
+    assert "tipline.W028" in {finding.id for finding in findings} - {
+        finding.id for finding in configuration
+    }  # no recovery key
 
 
 @pytest.mark.django_db

@@ -42,11 +42,15 @@ def ordinary_photo() -> bytes:
 
 
 def tip_with_images(image: bytes, files_each: int = FILES_EACH) -> bytes:
-    parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{json.dumps({"tip": "photos"})}\r\n'.encode()]
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{json.dumps({"tip": "photos"})}\r\n'.encode()
+    ]
     for number in range(files_each):
         parts.append(
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="photo{number}.png"\r\n'
-            "Content-Type: image/png\r\n\r\n".encode() + image + b"\r\n"
+            "Content-Type: image/png\r\n\r\n".encode()
+            + image
+            + b"\r\n"
         )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
@@ -89,13 +93,19 @@ def start_server(data_dir: Path, threads: int) -> tuple[subprocess.Popen, int]:
     assert run_tipline(data_dir, "init").returncode == 0
     environment = clean_environment(data_dir, **SETTINGS)
     subprocess.run(
-        [str(TIPLINE.parent / "python"), "-c", SETUP], env=environment | {"DJANGO_SETTINGS_MODULE": "tipline.settings"},
-        check=True, capture_output=True,
+        [str(TIPLINE.parent / "python"), "-c", SETUP],
+        env=environment | {"DJANGO_SETTINGS_MODULE": "tipline.settings"},
+        check=True,
+        capture_output=True,
     )
     port = free_port()
     server = subprocess.Popen(
         [str(TIPLINE), "serve", "--port", str(port), "--workers", "1", "--threads", str(threads)],
-        env=environment, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     return server, port
 
@@ -113,7 +123,9 @@ def test_the_landing_page_is_served_while_a_flood_of_large_images_is_cleaned(tmp
     try:
         wait_for(port)
         body = tip_with_images(image_under_the_cap())
-        flood = [threading.Thread(target=request, args=("tip", "/api/v1/channels/general/tips", body)) for _ in range(TIPS)]
+        flood = [
+            threading.Thread(target=request, args=("tip", "/api/v1/channels/general/tips", body)) for _ in range(TIPS)
+        ]
         for thread in flood:
             thread.start()
         while cleaner_niceness(server.pid) is None and any(thread.is_alive() for thread in flood):

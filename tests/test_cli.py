@@ -167,8 +167,12 @@ def test_check_passes_on_a_good_configuration(initialised):
 
 def test_check_deploy_adds_djangos_deployment_checks_with_their_ids(initialised):
     # The tests' own switch for Django's async safety (tipline.testing.environment), which --deploy rightly names.
-    environment = {key: value for key, value in clean_environment(initialised).items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    clean = subprocess.run([str(TIPLINE), "check", "--deploy"], env=environment, capture_output=True, text=True, timeout=120)
+    environment = {
+        key: value for key, value in clean_environment(initialised).items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    clean = subprocess.run(
+        [str(TIPLINE), "check", "--deploy"], env=environment, capture_output=True, text=True, timeout=120
+    )
     debug = run_tipline(initialised, "check", "--deploy", "--configuration-only", DEBUG="on")
 
     assert clean.returncode == 0, clean.stdout  # what does not apply behind Tipline's own TLS proxy is silenced
@@ -208,8 +212,30 @@ def test_routes_are_added_listed_tested_and_removed_from_the_command_line(initia
 
     secret_file = tmp_path / "secret"
     secret_file.write_text("signing-secret\n")
-    added = run_tipline(initialised, "routes", "add", "hook", "--kind", "webhook", "--target", f"{hook_receiver.url}/x", "--secret-file", str(secret_file))
-    refused = run_tipline(initialised, "routes", "add", "open", "--kind", "webhook", "--target", "http://hooks.example.org/x", "--secret-file", str(secret_file))
+    added = run_tipline(
+        initialised,
+        "routes",
+        "add",
+        "hook",
+        "--kind",
+        "webhook",
+        "--target",
+        f"{hook_receiver.url}/x",
+        "--secret-file",
+        str(secret_file),
+    )
+    refused = run_tipline(
+        initialised,
+        "routes",
+        "add",
+        "open",
+        "--kind",
+        "webhook",
+        "--target",
+        "http://hooks.example.org/x",
+        "--secret-file",
+        str(secret_file),
+    )
     listed = run_tipline(initialised, "routes", "list")
     tested = run_tipline(initialised, "routes", "test", "hook")
     hook_receiver.down = True
@@ -220,7 +246,9 @@ def test_routes_are_added_listed_tested_and_removed_from_the_command_line(initia
 
     assert added.returncode == 0 and "tipline routes test hook" in added.stdout
     assert refused.returncode == 1 and "Use https://" in refused.stderr
-    assert listed.stdout.startswith(f"hook\twebhook\thttp://127.0.0.1:{hook_receiver.port}\tevery channel\tnot used yet")
+    assert listed.stdout.startswith(
+        f"hook\twebhook\thttp://127.0.0.1:{hook_receiver.port}\tevery channel\tnot used yet"
+    )
     assert tested.returncode == 0 and "hook took the test alert" in tested.stdout
     assert json.loads(hook_receiver.accepted()[0].body)["event"] == "test"
     assert failed.returncode == 1 and "hook failed: HTTP 503 Service Unavailable" in failed.stderr
@@ -248,12 +276,27 @@ def test_a_bad_setting_value_is_explained(initialised):
     assert "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number." in result.stderr
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), [
-    ("DEADLINE_ALERT_HOURS", "abc", "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
-    ("DEADLINE_ALERT_HOURS", "24,-2", "TIPLINE_DEADLINE_ALERT_HOURS: -2 hours is too few; each must be at least 1."),
-    ("DEADLINE_ALERT_HOURS", "-3", "TIPLINE_DEADLINE_ALERT_HOURS: -3 hours is too few; each must be at least 1."),
-    ("DUTY_REMINDER_HOURS", "abc", "TIPLINE_DUTY_REMINDER_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "DEADLINE_ALERT_HOURS",
+            "abc",
+            "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2).",
+        ),
+        (
+            "DEADLINE_ALERT_HOURS",
+            "24,-2",
+            "TIPLINE_DEADLINE_ALERT_HOURS: -2 hours is too few; each must be at least 1.",
+        ),
+        ("DEADLINE_ALERT_HOURS", "-3", "TIPLINE_DEADLINE_ALERT_HOURS: -3 hours is too few; each must be at least 1."),
+        (
+            "DUTY_REMINDER_HOURS",
+            "abc",
+            "TIPLINE_DUTY_REMINDER_HOURS: 'abc' is not a whole number of hours (e.g. 24,2).",
+        ),
+    ],
+)
 def test_bad_alert_hours_are_explained_in_one_line(initialised, name, value, expected):
     result = run_tipline(initialised, "check", **{name: value})
 
@@ -286,7 +329,27 @@ def test_jobs_status_before_any_worker_ran(initialised):
     assert "nothing yet (no worker has run)" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "serve", "worker", "jobs", "createuser", "resetuser", "check", "channel", "insiders", "backup", "restore", "metrics", "audit", "manage", "recovery-key"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "init",
+        "demo",
+        "serve",
+        "worker",
+        "jobs",
+        "createuser",
+        "resetuser",
+        "check",
+        "channel",
+        "insiders",
+        "backup",
+        "restore",
+        "metrics",
+        "audit",
+        "manage",
+        "recovery-key",
+    ],
+)
 def test_every_command_explains_itself(data_dir, command):
     result = run_tipline(data_dir, command, "--help")
 
@@ -306,7 +369,11 @@ def test_each_console_script_names_a_function_and_python_m_runs_the_same_command
         assert callable(getattr(importlib.import_module(module), function, None)), f"{name} = {target}"
     for module, usage in (("tipline.cli", "usage: tipline [-h]"), ("tipline.members.cli", "usage: tipline-token [-h]")):
         result = subprocess.run(
-            [sys.executable, "-m", module, "--help"], env=clean_environment(data_dir), capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", module, "--help"],
+            env=clean_environment(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 0 and result.stdout.startswith(usage), result.stderr
     assert not data_dir.exists()
@@ -323,12 +390,15 @@ def audit_actions(data_dir, target: str) -> list[str]:
     import sqlite3
 
     with sqlite3.connect(data_dir / "tipline.sqlite3") as database:
-        return [row[0] for row in database.execute("SELECT action FROM audit_auditentry WHERE target = ? ORDER BY id", (target,))]
+        return [
+            row[0]
+            for row in database.execute("SELECT action FROM audit_auditentry WHERE target = ? ORDER BY id", (target,))
+        ]
 
 
 def test_channel_import_and_export_from_the_command_line(initialised, tmp_path):
     good = tmp_path / "tips.yaml"
-    good.write_text("slug: tips\nname: Tips\nfields:\n  - {key: what, kind: long_text, label: \"What?\"}\n")
+    good.write_text('slug: tips\nname: Tips\nfields:\n  - {key: what, kind: long_text, label: "What?"}\n')
     bad = tmp_path / "bad.json"
     bad.write_text('{"slug": "bad", "name": "Bad", "fields": [{"key": "x", "kind": "dropdown", "label": "X"}]}')
 
@@ -379,7 +449,9 @@ def run_in_language(data_dir, locale: dict[str, str], *arguments: str, **overrid
 def test_the_command_speaks_the_language_its_environment_names(initialised):
     spanish = run_in_language(initialised, {"LANG": "es_ES.UTF-8"}, "check")
     arabic = run_in_language(initialised, {"LC_ALL": "ar_EG.UTF-8"}, "check", DEBUG="on")
-    refused = run_in_language(initialised, {"LANGUAGE": "fr:es"}, "createuser", "sam", "--role", "recipient", "--channel", "nowhere")
+    refused = run_in_language(
+        initialised, {"LANGUAGE": "fr:es"}, "createuser", "sam", "--role", "recipient", "--channel", "nowhere"
+    )
     french = run_in_language(initialised, {"LANG": "fr_FR.UTF-8"}, "check")
 
     assert spanish.returncode == 0 and spanish.stdout.strip() == "tipline check: no se encontró ningún problema."

@@ -20,7 +20,9 @@ def tipline(*arguments: str, cwd, config=None, **environment: str) -> subprocess
     if config is not None:
         variables["TIPLINE_CONFIG"] = str(config)
     variables |= {f"TIPLINE_{key}": value for key, value in environment.items()}
-    return subprocess.run([str(TIPLINE), *arguments], cwd=cwd, env=variables, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(TIPLINE), *arguments], cwd=cwd, env=variables, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -56,8 +58,13 @@ def test_the_worker_and_jobs_status_run_from_another_directory_and_leave_nothing
     config, somewhere, data = elsewhere
     environment = {key: value for key, value in clean_environment(somewhere).items() if key != "TIPLINE_DATA_DIR"}
     worker = subprocess.Popen(
-        [str(TIPLINE), "worker"], cwd=somewhere, env=environment | {"TIPLINE_CONFIG": str(config)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [str(TIPLINE), "worker"],
+        cwd=somewhere,
+        env=environment | {"TIPLINE_CONFIG": str(config)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     time.sleep(4)
     status = tipline("jobs", "status", cwd=somewhere, config=config)
@@ -91,7 +98,9 @@ def test_a_mistyped_key_in_the_file_is_named_in_one_line(elsewhere):
     result = tipline("check", cwd=somewhere, config=config)
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines() == [f"tipline check: {config}: unknown setting(s): alowed_hosts (docs/configuration.md lists them)."]
+    assert result.stderr.splitlines() == [
+        f"tipline check: {config}: unknown setting(s): alowed_hosts (docs/configuration.md lists them)."
+    ]
 
 
 def test_init_keeps_the_secret_outside_the_data_directory_and_moves_one_already_beside_it(tmp_path):
@@ -122,7 +131,11 @@ def _as_root_on_the_default_data_directory(script: str, cwd) -> subprocess.Compl
     wrapped = f"mount -t tmpfs none /var/lib && {script}"
     return subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-ec", wrapped],
-        cwd=cwd, env=variables, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=variables,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -155,7 +168,9 @@ def test_no_command_but_init_replaces_a_missing_or_other_secret_key(tmp_path):
     another = tipline("check", cwd=tmp_path, DATA_DIR=str(data), SECRET_KEY_FILE=str(tmp_path / "other_key"))
 
     for result in [*missing, elsewhere]:
-        assert result.returncode == 1 and "is missing, but a key was made for the data directory" in result.stderr, result.stderr
+        assert result.returncode == 1 and "is missing, but a key was made for the data directory" in result.stderr, (
+            result.stderr
+        )
         assert len(result.stderr.splitlines()) == 1
     assert not (data / "secret_key").exists() and not (tmp_path / "new" / "secret_key").exists()
     assert another.returncode == 1 and "holds another key than the one made for the data directory" in another.stderr
@@ -164,7 +179,9 @@ def test_no_command_but_init_replaces_a_missing_or_other_secret_key(tmp_path):
     assert "secret key" not in tipline("audit", "verify", cwd=tmp_path, DATA_DIR=str(data)).stderr
 
 
-def test_a_configuration_in_the_current_directory_is_read_only_when_file_and_directory_are_yours_alone(tmp_path, monkeypatch):
+def test_a_configuration_in_the_current_directory_is_read_only_when_file_and_directory_are_yours_alone(
+    tmp_path, monkeypatch
+):
     from tipline.config import find_config_file
 
     monkeypatch.delenv("TIPLINE_DATA_DIR")
@@ -188,12 +205,20 @@ def test_a_configuration_in_the_current_directory_is_read_only_when_file_and_dir
 def test_internal_networks_are_comma_separated_in_the_environment_and_a_list_in_the_file(elsewhere):
     config, somewhere, _data = elsewhere
 
-    from_environment = tipline("config", "show", cwd=somewhere, config=config, ALERT_INTERNAL_NETWORKS="127.0.0.1/32, 10.8.0.0/16")
+    from_environment = tipline(
+        "config", "show", cwd=somewhere, config=config, ALERT_INTERNAL_NETWORKS="127.0.0.1/32, 10.8.0.0/16"
+    )
     config.write_text(config.read_text() + 'alert_internal_networks = ["127.0.0.1/32", "10.8.0.0/16"]\n')
     left_to_the_file = ("TIPLINE_ALERT_INTERNAL_NETWORKS", "TIPLINE_DATA_DIR")
     variables = {key: value for key, value in clean_environment(somewhere).items() if key not in left_to_the_file}
-    from_file = subprocess.run([str(TIPLINE), "config", "show"], cwd=somewhere, env=variables | {"TIPLINE_CONFIG": str(config)},
-                               capture_output=True, text=True, timeout=120)
+    from_file = subprocess.run(
+        [str(TIPLINE), "config", "show"],
+        cwd=somewhere,
+        env=variables | {"TIPLINE_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert "ALERT_INTERNAL_NETWORKS = 127.0.0.1/32, 10.8.0.0/16    (environment" in from_environment.stdout
     assert f"ALERT_INTERNAL_NETWORKS = 127.0.0.1/32, 10.8.0.0/16    ({config})" in from_file.stdout

@@ -29,8 +29,12 @@ def descendants(pid: int) -> list[int]:
 
 def start(arguments: list[str], data_dir: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(TIPLINE), *arguments], env=clean_environment(data_dir), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [str(TIPLINE), *arguments],
+        env=clean_environment(data_dir),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 

@@ -35,7 +35,9 @@ member = make_staff("auditor", ["general"])
 print(create_token(member.user, member.private_key, "crash test", 1).secret_string)
 """
 SETTINGS = {
-    "INSECURE_FAST_KDF": "on", "SUBMISSIONS_PER_MINUTE": "1000000", "SUBMISSIONS_PER_MINUTE_PER_CHANNEL": "1000000",
+    "INSECURE_FAST_KDF": "on",
+    "SUBMISSIONS_PER_MINUTE": "1000000",
+    "SUBMISSIONS_PER_MINUTE_PER_CHANNEL": "1000000",
     "RECEIPT_ATTEMPTS_PER_MINUTE": "1000000",
 }
 
@@ -56,8 +58,10 @@ def api(port: int, path: str, body: dict | None = None, token: str | None = None
 def serve(data_dir, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [str(TIPLINE), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
-        env=clean_environment(data_dir, **SETTINGS), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=clean_environment(data_dir, **SETTINGS),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -77,9 +81,13 @@ def test_every_shown_receipt_survives_the_server_killed_again_and_again(tmp_path
     data_dir = tmp_path / "data"
     assert run_tipline(data_dir, "init").returncode == 0
     environment = clean_environment(data_dir, **SETTINGS) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
-    token = subprocess.run(
-        [str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     shown: dict[str, str] = {}  # receipt -> the text it was given for
     randomness = random.Random(1234)
     port = free_port()

@@ -85,7 +85,9 @@ def test_sign_out_destroys_the_session_and_clears_the_site(client, django_user_m
     response = client.post("/staff/sign-out/")
 
     assert response.status_code == 302
-    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'  # cookies deleted by name, the device cookie kept
+    assert (
+        response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    )  # cookies deleted by name, the device cookie kept
     assert Session.objects.count() == 0
 
 

@@ -21,7 +21,9 @@ def test_healthz_says_ok_and_nothing_else(db):
 
 
 def test_healthz_says_unavailable_when_the_shared_cache_is_down(db, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }
     answer = Client().get("/healthz")
     assert answer.status_code == 503 and answer.content == b"unavailable\n"
 
@@ -35,12 +37,20 @@ def test_metrics_add_up_every_server_process_and_hold_nothing_about_tipsters(tmp
     port, metrics_port = free_port(), free_port()
     environment = clean_environment(data_dir, INSECURE_FAST_KDF="on")
     server = subprocess.Popen(
-        [str(TIPLINE), "serve", "--port", str(port), "--workers", "2"], env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [str(TIPLINE), "serve", "--port", str(port), "--workers", "2"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     exporter = subprocess.Popen(
-        [str(TIPLINE), "metrics", "--bind", f"127.0.0.1:{metrics_port}"], env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [str(TIPLINE), "metrics", "--bind", f"127.0.0.1:{metrics_port}"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server)
@@ -53,15 +63,25 @@ def test_metrics_add_up_every_server_process_and_hold_nothing_about_tipsters(tmp
         page, cookie = form.read().decode(), form.headers["Set-Cookie"].split(";")[0]
         csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
         token = page.split('name="form_token" value="')[1].split('"')[0]
-        body = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "form_token": token, "answer-tip": TIPSTER_TEXT}).encode()
-        urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{port}/c/general/", data=body, headers={"Cookie": cookie, "Sec-Fetch-Site": "same-origin"}
-        )).close()
+        body = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": csrf, "form_token": token, "answer-tip": TIPSTER_TEXT}
+        ).encode()
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"http://127.0.0.1:{port}/c/general/",
+                data=body,
+                headers={"Cookie": cookie, "Sec-Fetch-Site": "same-origin"},
+            )
+        ).close()
         scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
     finally:
         outputs = stop(server) + stop(exporter)
 
-    landing = [line for line in scraped.splitlines() if line.startswith('tipline_http_request_duration_seconds_count{method="GET",route="/",status="200"}')]
+    landing = [
+        line
+        for line in scraped.splitlines()
+        if line.startswith('tipline_http_request_duration_seconds_count{method="GET",route="/",status="200"}')
+    ]
     assert landing and float(landing[0].split()[-1]) >= 20, outputs[-2000:]
     assert 'route="/c/<slug:slug>/",status="200"' in scraped and 'method="POST"' in scraped
     assert 'tipline_tips{status="new"} 1.0' in scraped

@@ -36,7 +36,9 @@ def test_landing_page_fits_a_narrow_phone_screen(live_server, page, channels, sc
     screenshot(page, "landing-320px")
 
 
-def test_with_javascript_on_the_page_suggests_a_safer_browser_and_still_works(live_server, browser, channels, screenshot):
+def test_with_javascript_on_the_page_suggests_a_safer_browser_and_still_works(
+    live_server, browser, channels, screenshot
+):
     context = browser.new_context(java_script_enabled=True)
     page = context.new_page()
     try:

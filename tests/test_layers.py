@@ -15,7 +15,15 @@ from tipline.testing import layers
 pytestmark = pytest.mark.sqlite_only
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tipline"
-ABOVE_THE_DOMAIN = ("tipline.web", "tipline.operations", "tipline.intake", "tipline.casework", "tipline.api", "tipline.jobs", "tipline.cli")
+ABOVE_THE_DOMAIN = (
+    "tipline.web",
+    "tipline.operations",
+    "tipline.intake",
+    "tipline.casework",
+    "tipline.api",
+    "tipline.jobs",
+    "tipline.cli",
+)
 
 
 def module_name(path: Path) -> str:
@@ -36,7 +44,11 @@ def imports_of(path: Path) -> set[str]:
 
 
 def sources(package: str) -> list[Path]:
-    return [path for path in (PACKAGE / package).rglob("*.py") if "tests" not in path.parts and "migrations" not in path.parts]
+    return [
+        path
+        for path in (PACKAGE / package).rglob("*.py")
+        if "tests" not in path.parts and "migrations" not in path.parts
+    ]
 
 
 def test_the_domain_imports_nothing_above_it():
@@ -52,7 +64,8 @@ def test_crypto_imports_neither_django_nor_the_rest_of_tipline():
     allowed = ("tipline.crypto", "tipline.members.protocol")
     outside = {
         module_name(path): sorted(
-            name for name in imports_of(path)
+            name
+            for name in imports_of(path)
             if name.split(".")[0] == "django" or (name.startswith("tipline.") and not name.startswith(allowed))
         )
         for path in sources("crypto")
@@ -64,8 +77,10 @@ def test_the_reader_runs_without_django_and_shares_only_the_crypto():
     # tipline-reader runs on a recipient's own computer, installed with Tipline or alone.
     outside = {
         module_name(path): sorted(
-            name for name in imports_of(path)
-            if name.split(".")[0] == "django" or (name.startswith("tipline.") and not name.startswith(("tipline.crypto", "tipline.reader")))
+            name
+            for name in imports_of(path)
+            if name.split(".")[0] == "django"
+            or (name.startswith("tipline.") and not name.startswith(("tipline.crypto", "tipline.reader")))
         )
         for path in sources("reader")
     }
@@ -76,7 +91,8 @@ def test_the_members_client_needs_only_the_standard_library():
     # tipline-token runs on a member's own device from one file (tipline-token.pyz), with no Tipline installed.
     outside = {
         module_name(path): sorted(
-            name for name in imports_of(path)
+            name
+            for name in imports_of(path)
             if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("tipline.members")
         )
         for path in sources("members")
@@ -86,7 +102,10 @@ def test_the_members_client_needs_only_the_standard_library():
 
 def test_the_worker_modules_import_no_circle():
     modules = {module_name(path): path for path in sources("jobs")}
-    graph = {name: {other for other in imports_of(path) if other in modules and other != name} for name, path in modules.items()}
+    graph = {
+        name: {other for other in imports_of(path) if other in modules and other != name}
+        for name, path in modules.items()
+    }
 
     def reaches(start: str, goal: str, seen: set) -> bool:
         return any(step == goal or (step not in seen and reaches(step, goal, seen | {step})) for step in graph[start])
@@ -101,7 +120,9 @@ def test_the_layers_are_told_in_the_design_document():
 
 
 def test_every_package_has_its_place_in_the_table_of_allowed_imports():
-    assert layers.packages() - layers.ALLOWED.keys() == set(), "a new package: give it a row in tipline/testing/layers.py"
+    assert layers.packages() - layers.ALLOWED.keys() == set(), (
+        "a new package: give it a row in tipline/testing/layers.py"
+    )
     assert layers.ALLOWED.keys() - layers.packages() == set(), "a row for a package that is gone"
 
 
@@ -121,6 +142,7 @@ def test_the_allowed_edges_make_no_circle():
 def test_the_table_finds_a_circle_when_there_is_one():
     # The checker itself: the circles the outside review found (core ↔ alerts, alerts ↔ jobs).
     assert layers.circles({"core": {"alerts"}, "alerts": {"core", "jobs"}, "jobs": {"alerts"}}) == [
-        ["alerts", "core", "alerts"], ["alerts", "jobs", "alerts"],
+        ["alerts", "core", "alerts"],
+        ["alerts", "jobs", "alerts"],
     ]
     assert layers.in_layers({"crypto": set(), "core": {"crypto"}, "web": {"core"}}) == [["crypto"], ["core"], ["web"]]

@@ -26,7 +26,8 @@ def write_back(port: int, receipt: str, number: int) -> int:
     import urllib.request
 
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/followup/messages", data=FOLLOW_UP.format(receipt=receipt, number=number).encode(),
+        f"http://127.0.0.1:{port}/api/v1/followup/messages",
+        data=FOLLOW_UP.format(receipt=receipt, number=number).encode(),
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     try:
@@ -57,16 +58,22 @@ def test_a_flood_beyond_the_limits_is_held_off_and_recipients_are_still_served(t
     data_dir = tmp_path / "data"
     assert run_tipline(data_dir, "init").returncode == 0
     environment = clean_environment(data_dir, INSECURE_FAST_KDF="on") | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
-    token = subprocess.run(
-        [str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [str(TIPLINE.parent / "python"), "-c", SETUP], env=environment, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = free_port()
     # A channel's limit is a share of the machine by default, which the test's fast KDF
     # makes huge; an operator's own cap of 30 a minute shows it holds for the whole site.
     server = subprocess.Popen(
         [str(TIPLINE), "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
-        env=clean_environment(data_dir, INSECURE_FAST_KDF="on", SUBMISSIONS_PER_MINUTE_PER_CHANNEL="30"), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=clean_environment(data_dir, INSECURE_FAST_KDF="on", SUBMISSIONS_PER_MINUTE_PER_CHANNEL="30"),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     statuses, recipient_latencies, lock = Counter(), [], threading.Lock()
     junk_receipts, returning_tipster = Counter(), []
@@ -112,7 +119,9 @@ def test_a_flood_beyond_the_limits_is_held_off_and_recipients_are_still_served(t
         flooding.set()
         watcher = threading.Thread(target=recipient)
         watcher.start()
-        helpers = [threading.Thread(target=junk_receipt_flooder) for _ in range(2)] + [threading.Thread(target=tipster_with_a_receipt)]
+        helpers = [threading.Thread(target=junk_receipt_flooder) for _ in range(2)] + [
+            threading.Thread(target=tipster_with_a_receipt)
+        ]
         for helper in helpers:
             helper.start()
         threads = [threading.Thread(target=flooder) for _ in range(FLOODERS)]
@@ -131,7 +140,9 @@ def test_a_flood_beyond_the_limits_is_held_off_and_recipients_are_still_served(t
 
     assert sum(statuses.values()) == FLOODERS * REQUESTS_EACH
     assert set(statuses) <= {201, 429}, statuses
-    assert statuses[201] <= 2 * 30 - 1  # 30 a minute for the site's channel, whatever the processes; may straddle two minutes
+    assert (
+        statuses[201] <= 2 * 30 - 1
+    )  # 30 a minute for the site's channel, whatever the processes; may straddle two minutes
     assert statuses[429] >= FLOODERS * REQUESTS_EACH - 60
     assert recipient_latencies and all(status == 200 for _, status in recipient_latencies)
     assert max(latency for latency, _ in recipient_latencies) < 2.0

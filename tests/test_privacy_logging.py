@@ -47,10 +47,14 @@ def test_security_warnings_do_not_write_the_clients_origin_referer_host_or_path(
     client = Client(enforce_csrf_checks=True)
 
     client.post(
-        "/c/general/typed-path-7731/", {"answer-what": "x"}, HTTP_ORIGIN="https://origin-marker-5512.invalid",
+        "/c/general/typed-path-7731/",
+        {"answer-what": "x"},
+        HTTP_ORIGIN="https://origin-marker-5512.invalid",
         HTTP_REFERER="https://referer-marker-9920.invalid/page",
     )
-    client.post("/c/general/", {"answer-what": "x"}, HTTP_REFERER="https://referer-marker-9920.invalid/page", secure=True)
+    client.post(
+        "/c/general/", {"answer-what": "x"}, HTTP_REFERER="https://referer-marker-9920.invalid/page", secure=True
+    )
     client.get("/c/general/", HTTP_HOST="host-marker-3381.invalid")
 
     logged = caplog.text

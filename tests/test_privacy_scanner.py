@@ -25,9 +25,7 @@ def test_scan_finds_a_marker_in_a_database_row():
 
 @pytest.mark.django_db
 def test_scan_finds_a_marker_in_a_temp_file_and_in_the_data_dir():
-    with tempfile.NamedTemporaryFile(delete=True) as temp_file, open(
-        environment.DATA_DIR / "stray.bin", "wb"
-    ) as stray:
+    with tempfile.NamedTemporaryFile(delete=True) as temp_file, open(environment.DATA_DIR / "stray.bin", "wb") as stray:
         temp_file.write(MARKER.encode())
         temp_file.flush()
         stray.write(b"prefix" + MARKER.encode())

@@ -13,7 +13,9 @@ SCRIPT = REPO_ROOT / "scripts" / "provision-tests"
 
 
 def provision(**overrides: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(SCRIPT)], env=os.environ | overrides, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["bash", str(SCRIPT)], env=os.environ | overrides, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_with_everything_there_it_says_nothing_and_succeeds():
@@ -23,7 +25,9 @@ def test_with_everything_there_it_says_nothing_and_succeeds():
 
 
 def test_a_missing_package_it_may_not_install_is_named_in_one_line():
-    result = provision(PROVISION_INSTALL="no", PROVISION_CHROMIUM="/nonexistent/chromium", PROVISION_EXIFTOOL="/nonexistent/exiftool")
+    result = provision(
+        PROVISION_INSTALL="no", PROVISION_CHROMIUM="/nonexistent/chromium", PROVISION_EXIFTOOL="/nonexistent/exiftool"
+    )
 
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
@@ -35,4 +39,7 @@ def test_a_postgresql_it_cannot_reach_is_named_in_one_line():
     result = provision(TIPLINE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:1/postgres")
 
     assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1 and "PostgreSQL does not answer at postgres://postgres@127.0.0.1:1/postgres" in result.stderr
+    assert (
+        len(result.stderr.splitlines()) == 1
+        and "PostgreSQL does not answer at postgres://postgres@127.0.0.1:1/postgres" in result.stderr
+    )

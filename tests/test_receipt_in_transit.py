@@ -116,8 +116,11 @@ def serve(data_dir, port: int, settings: dict):
 
     server = subprocess.Popen(
         [str(TIPLINE), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
-        env=clean_environment(data_dir, **settings), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=clean_environment(data_dir, **settings),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", server)
     return server

@@ -28,8 +28,13 @@ pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 
 def start(command: list[str], data_dir, cwd=REPO_ROOT) -> subprocess.Popen:
     return subprocess.Popen(
-        command, cwd=cwd, env=clean_environment(data_dir), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command,
+        cwd=cwd,
+        env=clean_environment(data_dir),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -50,7 +55,9 @@ def send_demo_tip(port: int, deadline: datetime) -> int:
     answers = json.dumps({"what": "marker-demo-alert-content", "when": deadline.strftime("%Y-%m-%dT%H:%M")})
     body = f'--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{answers}\r\n--b--\r\n'.encode()
     sent = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/channels/time-sensitive/tips", data=body, method="POST",
+        f"http://127.0.0.1:{port}/api/v1/channels/time-sensitive/tips",
+        data=body,
+        method="POST",
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     with urllib.request.urlopen(sent, timeout=30) as response:
@@ -63,14 +70,21 @@ def demo_mail(data_dir) -> str:
 
 def make_run(checkout, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        ["make", "--no-print-directory", *KEEP_SHARED_VENV, "run", f"PORT={port}"], cwd=checkout, env=checkout_environment(checkout),
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ["make", "--no-print-directory", *KEEP_SHARED_VENV, "run", f"PORT={port}"],
+        cwd=checkout,
+        env=checkout_environment(checkout),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
 def tipline_in(checkout, *arguments: str, **settings: str) -> subprocess.CompletedProcess:
     environment = checkout_environment(checkout) | {f"TIPLINE_{key}": value for key, value in settings.items()}
-    return subprocess.run([str(TIPLINE), *arguments], cwd=checkout, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(TIPLINE), *arguments], cwd=checkout, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
@@ -87,8 +101,12 @@ def test_make_run_serves_the_landing_page_and_can_be_run_again(tmp_path):
             if attempt == 0:  # a second make run while this one serves changes nothing
                 first_port = port
                 second = subprocess.run(
-                    ["make", "--no-print-directory", *KEEP_SHARED_VENV, "run", f"PORT={free_port()}"], cwd=checkout,
-                    env=checkout_environment(checkout), capture_output=True, text=True, timeout=120,
+                    ["make", "--no-print-directory", *KEEP_SHARED_VENV, "run", f"PORT={free_port()}"],
+                    cwd=checkout,
+                    env=checkout_environment(checkout),
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
                 )
                 configuration = (checkout / "tipline.toml").read_text()
         finally:
@@ -135,9 +153,14 @@ def test_make_runs_demo_shows_a_newcomer_an_alert_within_a_minute_and_points_whe
     assert f"1. Send a tip as a tipster: http://127.0.0.1:{port}/" in output
     assert f"tipline-token fetch --server http://127.0.0.1:{port} " in output
     assert f"Alerts to demo-recipient arrive as mail files in {data_dir}/demo-mail/" in output
-    assert "there is no data directory" not in check.stderr and "The demo account demo-admin is active" in check.stdout, check
+    assert (
+        "there is no data directory" not in check.stderr and "The demo account demo-admin is active" in check.stdout
+    ), check
     assert "TIPLINE_BASE_URL" not in check.stdout
-    assert f"TIPLINE_BASE_URL is http://127.0.0.1:8000, but this data directory's server listens on 127.0.0.1:{port}" in elsewhere.stdout
+    assert (
+        f"TIPLINE_BASE_URL is http://127.0.0.1:8000, but this data directory's server listens on 127.0.0.1:{port}"
+        in elsewhere.stdout
+    )
 
 
 def test_served_pages_carry_the_headers_and_the_server_logs_no_client(tmp_path):
@@ -173,8 +196,12 @@ def test_with_the_database_down_pages_answer_503_and_show_the_typed_text_back(tm
     port = free_port()
     environment = clean_environment(data_dir, DATABASE_URL="postgres://nobody@127.0.0.1:9/nowhere")
     server = subprocess.Popen(
-        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=environment, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"],
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", server)
@@ -207,10 +234,18 @@ def test_a_second_server_on_a_taken_port_or_a_data_directory_in_use_is_refused_i
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/static/tipline/site.css", first)
         same_port = subprocess.run(
-            [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], env=clean_environment(second_dir), capture_output=True, text=True, timeout=60
+            [str(TIPLINE), "serve", "--port", str(port), "--workers", "1"],
+            env=clean_environment(second_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         same_directory = subprocess.run(
-            [str(TIPLINE), "serve", "--port", str(other_port), "--workers", "1"], env=clean_environment(first_dir), capture_output=True, text=True, timeout=60
+            [str(TIPLINE), "serve", "--port", str(other_port), "--workers", "1"],
+            env=clean_environment(first_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         stop(first)
@@ -221,6 +256,11 @@ def test_a_second_server_on_a_taken_port_or_a_data_directory_in_use_is_refused_i
         stop(after_it_stopped)
 
     assert same_port.returncode == 1
-    assert same_port.stderr.strip() == f"tipline serve: port {port} on 127.0.0.1 is in use by another program; stop it, or choose another with --port."
+    assert (
+        same_port.stderr.strip()
+        == f"tipline serve: port {port} on 127.0.0.1 is in use by another program; stop it, or choose another with --port."
+    )
     assert same_directory.returncode == 1
-    assert same_directory.stderr.strip().startswith(f"tipline serve: a server already runs on the data directory {first_dir}")
+    assert same_directory.stderr.strip().startswith(
+        f"tipline serve: a server already runs on the data directory {first_dir}"
+    )

@@ -63,8 +63,10 @@ def test_a_receipt_is_shown_again_for_ten_minutes_and_never_beyond_the_hour_its_
     environment = clean_environment(tmp_path / "data") | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
     default = subprocess.run([sys.executable, "-c", read], env=environment, capture_output=True, text=True, check=True)
     too_long = subprocess.run(
-        [sys.executable, "-c", read], env=environment | {"TIPLINE_RECEIPT_SHOWN_AGAIN_SECONDS": "7200"},
-        capture_output=True, text=True,
+        [sys.executable, "-c", read],
+        env=environment | {"TIPLINE_RECEIPT_SHOWN_AGAIN_SECONDS": "7200"},
+        capture_output=True,
+        text=True,
     )
 
     assert json.loads(default.stdout)["RECEIPT_SHOWN_AGAIN_SECONDS"] == 600

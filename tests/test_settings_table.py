@@ -43,17 +43,28 @@ def test_each_setting_has_one_line_of_documentation_and_sane_bounds():
     assert len(SETTINGS) == len(TABLE)  # one row per name
 
 
-@pytest.mark.parametrize(("name", "raw", "expected"), [
-    ("DEADLINE_ALERT_HOURS", "abc", "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
-    ("DEADLINE_ALERT_HOURS", "-3", "TIPLINE_DEADLINE_ALERT_HOURS: -3 hours is too few; each must be at least 1."),
-    ("DEADLINE_ALERT_HOURS", "0", "TIPLINE_DEADLINE_ALERT_HOURS: 0 hours is too few; each must be at least 1."),
-    ("DUTY_REMINDER_HOURS", "abc", "TIPLINE_DUTY_REMINDER_HOURS: 'abc' is not a whole number of hours (e.g. 24,2)."),
-    ("DUTY_REMINDER_HOURS", "-3", "TIPLINE_DUTY_REMINDER_HOURS: -3 hours is too few; each must be at least 1."),
-    ("MAX_FILE_BYTES", "0", "TIPLINE_MAX_FILE_BYTES=0: must be at least 1."),
-    ("MAX_FILE_BYTES", "lots", "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number."),
-    ("RECEIPT_SHOWN_AGAIN_SECONDS", "3601", "TIPLINE_RECEIPT_SHOWN_AGAIN_SECONDS=3601: must be at most 3600."),
-    ("DEBUG", "maybe", "TIPLINE_DEBUG='maybe': use one of true/false, yes/no, on/off, 1/0."),
-])
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        (
+            "DEADLINE_ALERT_HOURS",
+            "abc",
+            "TIPLINE_DEADLINE_ALERT_HOURS: 'abc' is not a whole number of hours (e.g. 24,2).",
+        ),
+        ("DEADLINE_ALERT_HOURS", "-3", "TIPLINE_DEADLINE_ALERT_HOURS: -3 hours is too few; each must be at least 1."),
+        ("DEADLINE_ALERT_HOURS", "0", "TIPLINE_DEADLINE_ALERT_HOURS: 0 hours is too few; each must be at least 1."),
+        (
+            "DUTY_REMINDER_HOURS",
+            "abc",
+            "TIPLINE_DUTY_REMINDER_HOURS: 'abc' is not a whole number of hours (e.g. 24,2).",
+        ),
+        ("DUTY_REMINDER_HOURS", "-3", "TIPLINE_DUTY_REMINDER_HOURS: -3 hours is too few; each must be at least 1."),
+        ("MAX_FILE_BYTES", "0", "TIPLINE_MAX_FILE_BYTES=0: must be at least 1."),
+        ("MAX_FILE_BYTES", "lots", "TIPLINE_MAX_FILE_BYTES='lots': expected a whole number."),
+        ("RECEIPT_SHOWN_AGAIN_SECONDS", "3601", "TIPLINE_RECEIPT_SHOWN_AGAIN_SECONDS=3601: must be at most 3600."),
+        ("DEBUG", "maybe", "TIPLINE_DEBUG='maybe': use one of true/false, yes/no, on/off, 1/0."),
+    ],
+)
 def test_a_value_out_of_its_kind_or_bounds_is_refused_in_one_line(name, raw, expected):
     with pytest.raises(ImproperlyConfigured) as refused:
         parse(SETTINGS[name], raw, from_environment=True)

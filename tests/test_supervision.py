@@ -32,7 +32,9 @@ def test_the_documented_units_verify_and_restart_always_without_a_start_limit(tm
     for name, text in units.items():
         (tmp_path / name).write_text(text.replace("/srv/tipline/venv/bin/tipline", str(TIPLINE)))
 
-    verified = subprocess.run(["systemd-analyze", "verify", *sorted(units)], cwd=tmp_path, capture_output=True, text=True)
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", *sorted(units)], cwd=tmp_path, capture_output=True, text=True
+    )
 
     assert verified.returncode == 0 and verified.stderr == "", verified.stderr
     long_running = {name for name in units if name.endswith(".service") and name != "tipline-backup.service"}
@@ -43,7 +45,9 @@ def test_the_documented_units_verify_and_restart_always_without_a_start_limit(tm
         assert unit["Service"]["Restart"] == "always" and unit["Unit"]["StartLimitIntervalSec"] == "0", name
     serve = configparser.ConfigParser(strict=False, interpolation=None)
     serve.read_string(units["tipline-serve.service"])
-    assert serve["Service"]["ExecStartPre"].endswith("tipline check --configuration-only")  # a stopped worker keeps no tipster out
+    assert serve["Service"]["ExecStartPre"].endswith(
+        "tipline check --configuration-only"
+    )  # a stopped worker keeps no tipster out
 
 
 def worker_pids(data_dir) -> set[int]:
@@ -72,8 +76,12 @@ def init_with_a_channel(tmp_path):
 def test_keep_running_starts_a_killed_worker_again_and_stops_it_when_told(tmp_path):
     data_dir = init_with_a_channel(tmp_path)
     supervisor = subprocess.Popen(
-        [str(KEEP_RUNNING), "worker", str(TIPLINE), "worker"], env=clean_environment(data_dir),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [str(KEEP_RUNNING), "worker", str(TIPLINE), "worker"],
+        env=clean_environment(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         (first,) = wait_for(lambda: worker_pids(data_dir))
@@ -96,7 +104,13 @@ def test_keep_running_starts_a_killed_worker_again_and_stops_it_when_told(tmp_pa
 
 def test_a_worker_given_signals_in_quick_succession_still_stops(tmp_path):
     data_dir = init_with_a_channel(tmp_path)
-    worker = subprocess.Popen([str(TIPLINE), "worker"], env=clean_environment(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [str(TIPLINE), "worker"],
+        env=clean_environment(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for(lambda: worker_pids(data_dir))
 
     for _signal in range(20):  # before, a second signal inside the first one's handler deadlocked it
@@ -114,8 +128,12 @@ def test_ctrl_c_in_make_runs_shell_stops_the_worker_and_its_supervisor_for_good(
     data_dir = init_with_a_channel(tmp_path)
     # As make's recipe starts it: in the background of a non-interactive shell, where SIGINT is ignored.
     shell = subprocess.Popen(
-        ["sh", "-c", f'"{KEEP_RUNNING}" worker "{TIPLINE}" worker & wait'], env=clean_environment(data_dir),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        ["sh", "-c", f'"{KEEP_RUNNING}" worker "{TIPLINE}" worker & wait'],
+        env=clean_environment(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         (pid,) = wait_for(lambda: worker_pids(data_dir))

@@ -39,7 +39,19 @@ def test_the_built_wheel_installs_and_serves_in_three_languages_outside_the_repo
     dist, venv, elsewhere, source = (tmp_path / name for name in ("dist", "venv", "elsewhere", "source"))
     elsewhere.mkdir()
     source.mkdir()
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source_copy(source))])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--wheel-dir",
+            str(dist),
+            str(source_copy(source)),
+        ]
+    )
     [wheel] = dist.glob("tipline-*.whl")
     run([sys.executable, "-m", "venv", str(venv)])
     run([venv / "bin" / "pip", "install", "--quiet", "-c", REPO_ROOT / "constraints.txt", wheel])
@@ -53,8 +65,13 @@ def test_the_built_wheel_installs_and_serves_in_three_languages_outside_the_repo
         run([venv / "bin" / "tipline", command], cwd=elsewhere, env=environment)
     port = free_port()
     server = subprocess.Popen(
-        [venv / "bin" / "tipline", "serve", "--port", str(port)], cwd=elsewhere, env=environment,
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [venv / "bin" / "tipline", "serve", "--port", str(port)],
+        cwd=elsewhere,
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server)

@@ -44,13 +44,22 @@ for number in range(int(sys.argv[1])):
 
 def python(data_dir, script: str, *arguments: str, **overrides: str) -> None:
     environment = clean_environment(data_dir, **OVERRIDES, **overrides) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
-    subprocess.run([str(TIPLINE.parent / "python"), "-c", script, *arguments], env=environment, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(TIPLINE.parent / "python"), "-c", script, *arguments],
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def start_worker(data_dir, log: Path, **overrides: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(TIPLINE), "worker", "--interval", "0.2"], env=clean_environment(data_dir, **OVERRIDES, **overrides),
-        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [str(TIPLINE), "worker", "--interval", "0.2"],
+        env=clean_environment(data_dir, **OVERRIDES, **overrides),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -92,7 +101,9 @@ class ThrowAwayPostgres:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._as_postgres("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l", str(self.directory / "log"), "start")
+        self._as_postgres(
+            "pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l", str(self.directory / "log"), "start"
+        )
 
     def stop(self) -> None:
         self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
@@ -104,7 +115,9 @@ class ThrowAwayPostgres:
         subprocess.run(command, check=True, capture_output=True, timeout=120, cwd=self.directory)
 
 
-@pytest.mark.skipif(POSTGRES_BIN is None or shutil.which("runuser") is None, reason="PostgreSQL's server programs are not installed")
+@pytest.mark.skipif(
+    POSTGRES_BIN is None or shutil.which("runuser") is None, reason="PostgreSQL's server programs are not installed"
+)
 def test_the_worker_rides_out_its_postgresql_server_stopped_for_20_seconds(tmp_path, hook_receiver):
     # Outside pytest's own directories, which the postgres user cannot enter.
     cluster = ThrowAwayPostgres(Path(tempfile.mkdtemp(prefix="tipline-throwaway-postgres-", dir="/tmp")))
@@ -153,11 +166,20 @@ def test_the_worker_rides_out_its_sqlite_database_locked_for_10_seconds(tmp_path
         python(data_dir, TIPS, "3", "pending")
         time.sleep(1)
 
-        locker = subprocess.Popen([str(TIPLINE.parent / "python"), "-c", (
-            "import sqlite3, sys, time\n"
-            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(10); db.execute('ROLLBACK')\n"
-        ), str(data_dir / "tipline.sqlite3")], stdout=subprocess.PIPE, text=True)
+        locker = subprocess.Popen(
+            [
+                str(TIPLINE.parent / "python"),
+                "-c",
+                (
+                    "import sqlite3, sys, time\n"
+                    "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                    "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(10); db.execute('ROLLBACK')\n"
+                ),
+                str(data_dir / "tipline.sqlite3"),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert locker.stdout.readline().strip() == "locked"
         hook_receiver.down = False
         locker.wait(timeout=30)
@@ -174,7 +196,9 @@ def test_the_worker_rides_out_its_sqlite_database_locked_for_10_seconds(tmp_path
 
 
 @pytest.mark.sqlite_only
-def test_a_route_removed_while_the_worker_holds_its_deliveries_is_settled_and_the_worker_goes_on(tmp_path, hook_receiver):
+def test_a_route_removed_while_the_worker_holds_its_deliveries_is_settled_and_the_worker_goes_on(
+    tmp_path, hook_receiver
+):
     from tipline.testing.receiver import start_receiver
 
     hook_receiver.delay = 6  # every attempt is still in flight when the route goes, and the new one is added
@@ -190,11 +214,28 @@ def test_a_route_removed_while_the_worker_holds_its_deliveries_is_settled_and_th
         assert run_tipline(data_dir, "routes", "remove", "hook").returncode == 0
         secret = tmp_path / "secret"
         secret.write_text("s\n")
-        added = run_tipline(data_dir, "routes", "add", "other", "--kind", "webhook", "--target", f"{second.url}/other", "--secret-file", str(secret))
+        added = run_tipline(
+            data_dir,
+            "routes",
+            "add",
+            "other",
+            "--kind",
+            "webhook",
+            "--target",
+            f"{second.url}/other",
+            "--secret-file",
+            str(secret),
+        )
         assert added.returncode == 0, added.stderr
 
         # Each reached someone: through the new route, or the old one's answer that came after it went.
-        assert wait_for(lambda: len(delivered(second) | delivered(hook_receiver)) == 10 and "0 deliveries pending" in status_of(data_dir), 60), log.read_text()[-3000:]
+        assert wait_for(
+            lambda: (
+                len(delivered(second) | delivered(hook_receiver)) == 10
+                and "0 deliveries pending" in status_of(data_dir)
+            ),
+            60,
+        ), log.read_text()[-3000:]
         assert delivered(second)  # what the removed route still owed went to the new one
         assert worker.poll() is None
     finally:

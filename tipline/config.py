@@ -40,9 +40,14 @@ def find_config_file() -> Path | None:
             raise ImproperlyConfigured(f"{PREFIX}CONFIG={named}: there is no such file.")
         return Path(named).resolve()
     given_data_dir = os.environ.get(PREFIX + "DATA_DIR", "").strip()
-    candidates = [Path(given_data_dir).expanduser() / "tipline.toml"] if given_data_dir else [
-        *filter(_yours_alone, [Path.cwd() / CHECKOUT_CONFIG_FILE]), default_data_dir() / "tipline.toml",
-    ]
+    candidates = (
+        [Path(given_data_dir).expanduser() / "tipline.toml"]
+        if given_data_dir
+        else [
+            *filter(_yours_alone, [Path.cwd() / CHECKOUT_CONFIG_FILE]),
+            default_data_dir() / "tipline.toml",
+        ]
+    )
     return next((path.resolve() for path in [*candidates, SYSTEM_CONFIG_FILE] if path.is_file()), None)
 
 
@@ -121,7 +126,9 @@ def reject_unknown_file_keys() -> None:
     path, values = config_file()
     unknown = sorted(key for key in values if key not in FILE_KEYS)
     if unknown:
-        raise ImproperlyConfigured(f"{path}: unknown setting(s): {', '.join(unknown)} (docs/configuration.md lists them).")
+        raise ImproperlyConfigured(
+            f"{path}: unknown setting(s): {', '.join(unknown)} (docs/configuration.md lists them)."
+        )
 
 
 def default_data_dir() -> Path:
@@ -160,11 +167,19 @@ def cache_settings(url: str, runtime_dir: Path | None) -> dict:
     if not url:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tipline"}}
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"{PREFIX}CACHE_URL={url!r}: use redis://host:6379/0 (or rediss://, unix://), or leave it empty.")
-    return {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "tipline",
-        "OPTIONS": {"serializer": "tipline.base.shared_cache.SafeRedisSerializer"},  # whoever writes Redis runs no code here
-    }}
+        raise ImproperlyConfigured(
+            f"{PREFIX}CACHE_URL={url!r}: use redis://host:6379/0 (or rediss://, unix://), or leave it empty."
+        )
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "tipline",
+            "OPTIONS": {
+                "serializer": "tipline.base.shared_cache.SafeRedisSerializer"
+            },  # whoever writes Redis runs no code here
+        }
+    }
 
 
 def blob_storage(kind: str, blob_dir: Path) -> dict:
@@ -184,10 +199,15 @@ def blob_storage(kind: str, blob_dir: Path) -> dict:
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": s3["S3_BUCKET"], "endpoint_url": s3["S3_ENDPOINT_URL"] or None, "region_name": s3["S3_REGION"] or None,
-            "access_key": s3["S3_ACCESS_KEY_ID"] or None, "secret_key": s3["S3_SECRET_ACCESS_KEY"] or None,
+            "bucket_name": s3["S3_BUCKET"],
+            "endpoint_url": s3["S3_ENDPOINT_URL"] or None,
+            "region_name": s3["S3_REGION"] or None,
+            "access_key": s3["S3_ACCESS_KEY_ID"] or None,
+            "secret_key": s3["S3_SECRET_ACCESS_KEY"] or None,
             # Objects are ciphertext under random names: private, never overwritten, no signed URLs handed out.
-            "default_acl": None, "file_overwrite": False, "querystring_auth": False,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": False,
             "addressing_style": addressing_style,
         },
     }
@@ -210,7 +230,9 @@ def runtime_dir(data_dir: Path, secret_key: str) -> Path | None:
     shared_memory = Path("/dev/shm")
     if not shared_memory.is_dir():
         return None
-    name = hashlib.blake2b(f"{data_dir}\0{secret_key}\0{_boot_id()}".encode(), digest_size=12, person=b"tipline-runtime").hexdigest()
+    name = hashlib.blake2b(
+        f"{data_dir}\0{secret_key}\0{_boot_id()}".encode(), digest_size=12, person=b"tipline-runtime"
+    ).hexdigest()
     derived = shared_memory / f"tipline-{os.getuid()}-{name}"
     return derived if _made_ours(derived) else _recorded_runtime_dir(data_dir, shared_memory)
 
@@ -250,11 +272,17 @@ def _recorded_runtime_dir(data_dir: Path, shared_memory: Path) -> Path:
     with os.fdopen(descriptor, "r+") as record:
         fcntl.flock(record, fcntl.LOCK_EX)
         recorded = record.read().strip()
-        if recorded.startswith(f"tipline-{os.getuid()}-") and "/" not in recorded and _made_ours(shared_memory / recorded):
+        if (
+            recorded.startswith(f"tipline-{os.getuid()}-")
+            and "/" not in recorded
+            and _made_ours(shared_memory / recorded)
+        ):
             return shared_memory / recorded
         chosen = shared_memory / f"tipline-{os.getuid()}-{secrets.token_hex(12)}"
         if not _made_ours(chosen):
-            raise ImproperlyConfigured(f"The shared cache's directory cannot be made in {shared_memory}; set {PREFIX}RUNTIME_DIR.")
+            raise ImproperlyConfigured(
+                f"The shared cache's directory cannot be made in {shared_memory}; set {PREFIX}RUNTIME_DIR."
+            )
         record.seek(0)
         record.truncate()
         record.write(chosen.name + "\n")

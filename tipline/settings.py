@@ -262,7 +262,11 @@ LOGGING = {
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["hold_public_lines", "drop_request", "withhold_client_details"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["hold_public_lines", "drop_request", "withhold_client_details"],
+        },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
@@ -315,7 +319,8 @@ DEADLINE_ALERT_HOURS = value("DEADLINE_ALERT_HOURS")
 
 # --- Passwords ---------------------------------------------------------------
 PASSWORD_HASHERS = [
-    "tipline.accounts.hashers.InsecureFastArgon2PasswordHasher" if INSECURE_FAST_KDF
+    "tipline.accounts.hashers.InsecureFastArgon2PasswordHasher"
+    if INSECURE_FAST_KDF
     else "django.contrib.auth.hashers.Argon2PasswordHasher"
 ]
 AUTH_PASSWORD_VALIDATORS = [

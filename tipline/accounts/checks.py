@@ -13,6 +13,12 @@ def check_one_time_passwords(**kwargs) -> list[CheckMessage]:
     waiting = sorted(User.objects.filter(is_active=True, must_change_password=True).values_list("username", flat=True))
     if not waiting:
         return []
-    return [warning(19, _(
-        "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Accounts."
-    ) % {"names": ", ".join(waiting)})]
+    return [
+        warning(
+            19,
+            _(
+                "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Accounts."
+            )
+            % {"names": ", ".join(waiting)},
+        )
+    ]

@@ -30,8 +30,14 @@ def remember(request, response, user) -> None:
     if user_id != user.pk:
         device_id = secrets.token_urlsafe(16)
     response.set_signed_cookie(
-        settings.STAFF_DEVICE_COOKIE_NAME, f"{user.pk}:{device_id}", salt=SALT, max_age=DEVICE_COOKIE_DAYS * 86400,
-        secure=settings.HTTPS, httponly=True, samesite="Strict", path="/",
+        settings.STAFF_DEVICE_COOKIE_NAME,
+        f"{user.pk}:{device_id}",
+        salt=SALT,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        secure=settings.HTTPS,
+        httponly=True,
+        samesite="Strict",
+        path="/",
     )
 
 

@@ -16,27 +16,46 @@ class User(AbstractUser):
     """
 
     display_name = models.CharField(
-        max_length=80, blank=True, help_text="Shown to tipsters on channels that show who replied; empty: “the team”.",
+        max_length=80,
+        blank=True,
+        help_text="Shown to tipsters on channels that show who replied; empty: “the team”.",
     )
     must_change_password = models.BooleanField(
         default=True, help_text="Set while the account still has its one-time password."
     )
     public_key = models.BinaryField(max_length=32, null=True, blank=True)
     public_key_mac = models.BinaryField(
-        max_length=32, null=True, blank=True, help_text="Vouches for public_key under the secret key file (core.public_keys)."
+        max_length=32,
+        null=True,
+        blank=True,
+        help_text="Vouches for public_key under the secret key file (core.public_keys).",
     )
     private_key_by_password = models.BinaryField(null=True, blank=True)
     private_key_by_recovery_code = models.BinaryField(null=True, blank=True)
-    totp_secret_sealed = models.BinaryField(null=True, blank=True, help_text="Encrypted; opens only with the private key.")
-    email_notifications = models.BooleanField(default=True, help_text="Content-free emails about new tips and deadlines.")
+    totp_secret_sealed = models.BinaryField(
+        null=True, blank=True, help_text="Encrypted; opens only with the private key."
+    )
+    email_notifications = models.BooleanField(
+        default=True, help_text="Content-free emails about new tips and deadlines."
+    )
     language = models.CharField(
         max_length=8, choices=settings.LANGUAGES, default="en", help_text="The language of notification emails."
     )
-    quiet_digest = models.BooleanField(default=False, help_text="New tips and messages in one daily email; deadlines still at once.")
-    totp_last_step = models.BigIntegerField(default=0, help_text="A code of this 30 s step or earlier is not accepted again.")
-    code_failures = models.PositiveSmallIntegerField(default=0, help_text="Wrong second-factor codes since the last lockout or sign-in.")
-    code_lockouts = models.PositiveSmallIntegerField(default=0, help_text="Lockouts since the last sign-in: each pause is longer.")
-    code_locked_until = models.DateTimeField(null=True, blank=True, help_text="No code step for this account before then.")
+    quiet_digest = models.BooleanField(
+        default=False, help_text="New tips and messages in one daily email; deadlines still at once."
+    )
+    totp_last_step = models.BigIntegerField(
+        default=0, help_text="A code of this 30 s step or earlier is not accepted again."
+    )
+    code_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong second-factor codes since the last lockout or sign-in."
+    )
+    code_lockouts = models.PositiveSmallIntegerField(
+        default=0, help_text="Lockouts since the last sign-in: each pause is longer."
+    )
+    code_locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="No code step for this account before then."
+    )
 
     @property
     def is_admin(self) -> bool:

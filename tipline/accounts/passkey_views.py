@@ -24,10 +24,19 @@ def passkey_list(request):
     if request.method == "POST":
         chosen = request.POST.get("remove", "")
         if not chosen.isascii() or not chosen.isdigit():  # a passkey's number, or the form was tampered with
-            return render(request, "accounts/passkeys.html", {"passkeys": request.user.passkeys.all(), "refused": True}, status=400)
+            return render(
+                request,
+                "accounts/passkeys.html",
+                {"passkeys": request.user.passkeys.all(), "refused": True},
+                status=400,
+            )
         passkeys.remove(request.user, int(chosen))
         return redirect("accounts:passkeys")
-    context = {"passkeys": request.user.passkeys.all(), "added": request.GET.get("added"), "signed_in_recently": access.signed_in_recently(request)}
+    context = {
+        "passkeys": request.user.passkeys.all(),
+        "added": request.GET.get("added"),
+        "signed_in_recently": access.signed_in_recently(request),
+    }
     return render(request, "accounts/passkeys.html", context)
 
 
@@ -38,7 +47,9 @@ def _needs_recent_sign_in(view):
     def guarded(request, *args, **kwargs):
         if not access.signed_in_recently(request):
             confirm = f"{reverse('accounts:confirm_password')}?next={reverse('accounts:passkeys')}"
-            return JsonResponse({"error": _("Enter your password again before adding a passkey."), "next": confirm}, status=403)
+            return JsonResponse(
+                {"error": _("Enter your password again before adding a passkey."), "next": confirm}, status=403
+            )
         return view(request, *args, **kwargs)
 
     return guarded
@@ -59,7 +70,9 @@ def register(request):
     try:
         passkeys.register(request, request.user, _credential(body), str(body.get("name", "")))
     except passkeys.PasskeyRefused as refusal:
-        return JsonResponse({"error": _("The passkey could not be added: %(reason)s") % {"reason": refusal}}, status=400)
+        return JsonResponse(
+            {"error": _("The passkey could not be added: %(reason)s") % {"reason": refusal}}, status=400
+        )
     return JsonResponse({"next": "?added=1"})
 
 
@@ -75,7 +88,9 @@ def sign_in_options(request):
 def sign_in_with_passkey(request):
     user, private_key = _pending(request)
     if private_key is None:
-        return JsonResponse({"error": _("Your session ended. Please sign in again."), "next": "/staff/sign-in/"}, status=400)
+        return JsonResponse(
+            {"error": _("Your session ended. Please sign in again."), "next": "/staff/sign-in/"}, status=400
+        )
     try:
         passkeys.authenticate(request, user, _credential(_json_body(request)))
     except signin.CodeLocked:

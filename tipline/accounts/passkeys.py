@@ -47,10 +47,14 @@ def relying_party(request) -> tuple[str, str]:
 def registration_options(request, user: User) -> dict:
     rp_id, _origin = relying_party(request)
     options = generate_registration_options(
-        rp_id=rp_id, rp_name="Tipline", user_name=user.username, user_id=f"tipline-user-{user.pk}".encode(),
+        rp_id=rp_id,
+        rp_name="Tipline",
+        user_name=user.username,
+        user_id=f"tipline-user-{user.pk}".encode(),
         exclude_credentials=[PublicKeyCredentialDescriptor(id=bytes(key.credential_id)) for key in user.passkeys.all()],
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.DISCOURAGED, user_verification=UserVerificationRequirement.PREFERRED,
+            resident_key=ResidentKeyRequirement.DISCOURAGED,
+            user_verification=UserVerificationRequirement.PREFERRED,
         ),
     )
     request.session[CHALLENGE] = options.challenge.hex()
@@ -61,14 +65,20 @@ def register(request, user: User, credential: dict, name: str) -> Passkey:
     rp_id, origin = relying_party(request)
     try:
         verified = verify_registration_response(
-            credential=credential, expected_challenge=_take_challenge(request), expected_rp_id=rp_id, expected_origin=origin,
+            credential=credential,
+            expected_challenge=_take_challenge(request),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise PasskeyRefused(str(error)) from None
     with transaction.atomic():
         passkey = Passkey.objects.create(
-            user=user, name=name[:80] or "passkey", credential_id=verified.credential_id,
-            public_key=verified.credential_public_key, sign_count=verified.sign_count,
+            user=user,
+            name=name[:80] or "passkey",
+            credential_id=verified.credential_id,
+            public_key=verified.credential_public_key,
+            sign_count=verified.sign_count,
         )
         record(user.username, Action.PASSKEY_ADDED, user.username, passkey=passkey.name)
     return passkey
@@ -85,7 +95,8 @@ def remove(user: User, passkey_id: int) -> None:
 def authentication_options(request, user: User) -> dict:
     rp_id, _origin = relying_party(request)
     options = generate_authentication_options(
-        rp_id=rp_id, allow_credentials=[PublicKeyCredentialDescriptor(id=bytes(key.credential_id)) for key in user.passkeys.all()],
+        rp_id=rp_id,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=bytes(key.credential_id)) for key in user.passkeys.all()],
         user_verification=UserVerificationRequirement.PREFERRED,
     )
     request.session[CHALLENGE] = options.challenge.hex()
@@ -99,10 +110,16 @@ def authenticate(request, user: User, credential: dict) -> None:
     rp_id, origin = relying_party(request)
     challenge = _take_challenge(request)
     try:
-        passkey = next(key for key in user.passkeys.all() if bytes_to_base64url(bytes(key.credential_id)) == credential["rawId"])
+        passkey = next(
+            key for key in user.passkeys.all() if bytes_to_base64url(bytes(key.credential_id)) == credential["rawId"]
+        )
         verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
-            credential_public_key=bytes(passkey.public_key), credential_current_sign_count=passkey.sign_count,
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=bytes(passkey.public_key),
+            credential_current_sign_count=passkey.sign_count,
         )
     except (WebAuthnException, StopIteration, ValueError, KeyError, TypeError):
         signin.count_code_failure(user)

@@ -39,14 +39,18 @@ def open_with_recovery_code(username: str, recovery_code: str, origin: signin.Or
     if user is None or user.private_key_by_recovery_code is None:
         raise signin.SignInRefused()
     try:
-        private_key = recipient_keys.unwrap_with_recovery_code(bytes(user.private_key_by_recovery_code), recovery_code, user.key_owner)
+        private_key = recipient_keys.unwrap_with_recovery_code(
+            bytes(user.private_key_by_recovery_code), recovery_code, user.key_owner
+        )
     except (WrongPasswordError, RecoveryCodeFormatError, UnsupportedFormatError):
         record(user.username, Action.SIGN_IN_FAILED, recovery_code=True)
         raise signin.SignInRefused() from None
     return Recovered(user, private_key)
 
 
-def recover_password(username: str, recovery_code: str, code: str, new_password: str, origin: signin.Origin = signin.Origin()) -> str:
+def recover_password(
+    username: str, recovery_code: str, code: str, new_password: str, origin: signin.Origin = signin.Origin()
+) -> str:
     """A forgotten password. Returns the new recovery code, to be shown once."""
     recovered = open_with_recovery_code(username, recovery_code, origin)
     signin.check_code(recovered.user, recovered.private_key, code)  # the authenticator too: two factors still
@@ -61,7 +65,9 @@ def recover_password(username: str, recovery_code: str, code: str, new_password:
     return new_code
 
 
-def check_for_new_authenticator(username: str, password: str, recovery_code: str, origin: signin.Origin = signin.Origin()) -> Recovered:
+def check_for_new_authenticator(
+    username: str, password: str, recovery_code: str, origin: signin.Origin = signin.Origin()
+) -> Recovered:
     """A lost authenticator: the password and the recovery code must open the same key."""
     checked = signin.check_password(username, password, origin)
     recovered = open_with_recovery_code(username, recovery_code, origin)
@@ -75,7 +81,9 @@ def replace_authenticator(recovered: Recovered, totp_secret: bytes, code: str) -
     totp = signin.verified_totp(totp_secret, code)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=recovered.user.pk)
-        user.totp_secret_sealed = account_secrets.seal_account_secret(recovered.private_key, totp_secret, user.key_owner, signin.TOTP_NAME)
+        user.totp_secret_sealed = account_secrets.seal_account_secret(
+            recovered.private_key, totp_secret, user.key_owner, signin.TOTP_NAME
+        )
         user.totp_last_step = totp.t()
         user.code_failures = user.code_lockouts = 0
         user.code_locked_until = None
@@ -87,7 +95,9 @@ def replace_authenticator(recovered: Recovered, totp_secret: bytes, code: str) -
     return new_code
 
 
-def change_password(user: User, private_key: bytes, current_password: str, new_password: str, keep_api_tokens: bool = False) -> int:
+def change_password(
+    user: User, private_key: bytes, current_password: str, new_password: str, keep_api_tokens: bool = False
+) -> int:
     """From the staff pages; the person's other sessions end (the caller keeps this one) and,
     unless kept, their API tokens are revoked. Returns how many tokens were revoked.
     Raises throttle.Throttled or signin.SignInRefused for the current password."""
@@ -104,7 +114,9 @@ def change_password(user: User, private_key: bytes, current_password: str, new_p
 
 def _set_password(user: User, private_key: bytes, new_password: str) -> None:
     user.set_password(new_password)
-    user.private_key_by_password = recipient_keys.wrap_with_password(private_key, new_password, kdf_policy().password, user.key_owner)
+    user.private_key_by_password = recipient_keys.wrap_with_password(
+        private_key, new_password, kdf_policy().password, user.key_owner
+    )
 
 
 def _new_recovery_code(user: User, private_key: bytes) -> str:

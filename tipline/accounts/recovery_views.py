@@ -56,16 +56,26 @@ def new_authenticator(request):
         data = form.cleaned_data
         try:
             throttle.count_for_client(client_bucket(request), "sign-in")
-            recovered = recovery.check_for_new_authenticator(data["username"], data["password"], data["recovery_code"], devices.origin_of(request))
+            recovered = recovery.check_for_new_authenticator(
+                data["username"], data["password"], data["recovery_code"], devices.origin_of(request)
+            )
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))
         except signin.SignInRefused:
             form.add_error(None, REFUSED)
         else:
             request.session.cycle_key()
-            request.session.update({PENDING_USER: recovered.user.pk, signin.PENDING_SINCE: time.time(), signin.NEW_AUTHENTICATOR: True})
+            request.session.update(
+                {PENDING_USER: recovered.user.pk, signin.PENDING_SINCE: time.time(), signin.NEW_AUTHENTICATOR: True}
+            )
             response = redirect("accounts:new_authenticator_enrol")
-            session_keys.put(request, response, settings.STAFF_KEY_COOKIE_NAME, recovered.private_key, _pending_context(recovered.user.pk))
+            session_keys.put(
+                request,
+                response,
+                settings.STAFF_KEY_COOKIE_NAME,
+                recovered.private_key,
+                _pending_context(recovered.user.pk),
+            )
             return response
     return render(request, "accounts/new_authenticator.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -79,7 +89,9 @@ def new_authenticator_enrol(request):
     form = CodeForm(request.POST or None)
 
     def complete(totp_secret: bytes):
-        new_code = recovery.replace_authenticator(recovery.Recovered(user, private_key), totp_secret, form.cleaned_data["code"])
+        new_code = recovery.replace_authenticator(
+            recovery.Recovered(user, private_key), totp_secret, form.cleaned_data["code"]
+        )
         request.session.pop(signin.NEW_AUTHENTICATOR, None)
         return "accounts/recovered.html", {"recovery_code": new_code, "what": "authenticator"}
 
@@ -95,7 +107,11 @@ def change_password(request):
         data = form.cleaned_data
         try:
             revoked = recovery.change_password(
-                request.user, request.private_key, data["current_password"], data["new_password"], data["keep_api_tokens"]
+                request.user,
+                request.private_key,
+                data["current_password"],
+                data["new_password"],
+                data["keep_api_tokens"],
             )
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))

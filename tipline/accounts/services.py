@@ -40,7 +40,10 @@ def create_user(username: str, roles: list[str], channel_slugs: list[str], actor
     channel whose joining needs approval the account waits for a recipient's (core.joining)."""
     unknown_roles = sorted(set(roles) - set(ROLES))
     if unknown_roles:
-        raise AccountError(_("Unknown role %(roles)s; choose from %(known)s.") % {"roles": ", ".join(unknown_roles), "known": ", ".join(ROLES)})
+        raise AccountError(
+            _("Unknown role %(roles)s; choose from %(known)s.")
+            % {"roles": ", ".join(unknown_roles), "known": ", ".join(ROLES)}
+        )
     if User.objects.filter(username=username).exists():
         raise AccountError(_("A user named %(name)s already exists.") % {"name": repr(username)})
     channels = _channels_by_slug(channel_slugs)

@@ -104,7 +104,9 @@ def count_attempt(username: str, user: User | None, origin: Origin) -> None:
     name = username.lower().encode()
     client = (origin.client or "address not known").encode()
     throttle.count_against(
-        throttle.scope_for_secret("sign-in:user-client", name + b"\0" + client), ATTEMPTS_PER_USERNAME, ATTEMPTS_WINDOW_SECONDS
+        throttle.scope_for_secret("sign-in:user-client", name + b"\0" + client),
+        ATTEMPTS_PER_USERNAME,
+        ATTEMPTS_WINDOW_SECONDS,
     )
     throttle.count_against(
         throttle.scope_for_secret("sign-in:user", name), ATTEMPTS_PER_USERNAME_ALL_CLIENTS, ATTEMPTS_WINDOW_SECONDS
@@ -134,7 +136,9 @@ def check_code(user: User, private_key: bytes, code: str) -> None:
     if user.totp_secret_sealed is None:
         raise SignInRefused()
     try:
-        secret = account_secrets.open_account_secret(private_key, bytes(user.totp_secret_sealed), user.key_owner, TOTP_NAME)
+        secret = account_secrets.open_account_secret(
+            private_key, bytes(user.totp_secret_sealed), user.key_owner, TOTP_NAME
+        )
     except DecryptionError:
         raise SignInRefused() from None
     totp = TOTP(secret)
@@ -158,7 +162,9 @@ def count_code_failure(user: User) -> None:
             return
         pause = min(FIRST_PAUSE_SECONDS * 2 ** counts["code_lockouts"], LONGEST_PAUSE_SECONDS)
         User.objects.filter(pk=user.pk).update(
-            code_failures=0, code_lockouts=F("code_lockouts") + 1, code_locked_until=timezone.now() + timedelta(seconds=pause)
+            code_failures=0,
+            code_lockouts=F("code_lockouts") + 1,
+            code_locked_until=timezone.now() + timedelta(seconds=pause),
         )
         record(user.username, Action.SECOND_FACTOR_LOCKED, pause_seconds=pause)
     raise CodeLocked(retry_after_seconds=pause)
@@ -198,7 +204,9 @@ def activate(user: User, one_time_private_key: bytes, new_password: str, totp_se
     user.private_key_by_recovery_code = recipient_keys.wrap_with_recovery_code(
         one_time_private_key, recovery_code, user.key_owner
     )
-    user.totp_secret_sealed = account_secrets.seal_account_secret(one_time_private_key, totp_secret, user.key_owner, TOTP_NAME)
+    user.totp_secret_sealed = account_secrets.seal_account_secret(
+        one_time_private_key, totp_secret, user.key_owner, TOTP_NAME
+    )
     user.totp_last_step = totp.t()
     user.must_change_password = False
     user.save()

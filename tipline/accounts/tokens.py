@@ -79,7 +79,9 @@ def open_token(secret_string: str) -> tuple[User, bytes] | None:
 
 def holds_current_key(user: User, private_key: bytes) -> bool:
     """True when this private key is the half of the account's current key pair."""
-    return user.public_key is not None and hmac.compare_digest(recipient_keys.public_key_of(private_key), bytes(user.public_key))
+    return user.public_key is not None and hmac.compare_digest(
+        recipient_keys.public_key_of(private_key), bytes(user.public_key)
+    )
 
 
 def revoke_all(user: User, because: str) -> int:

@@ -49,7 +49,9 @@ def sign_in(request):
     if request.method == "POST" and form.is_valid():
         try:
             throttle.count_for_client(client_bucket(request), "sign-in")
-            checked = signin.check_password(form.cleaned_data["username"], form.cleaned_data["password"], devices.origin_of(request))
+            checked = signin.check_password(
+                form.cleaned_data["username"], form.cleaned_data["password"], devices.origin_of(request)
+            )
         except throttle.Throttled as limit:
             form.add_error(None, _wait_message(limit))
             status = 429
@@ -68,7 +70,8 @@ def _wait_message(limit: throttle.Throttled) -> str:
     minutes = limit.retry_after_minutes
     return ngettext(
         "Too many sign-in attempts. Please wait %(minutes)d minute.",
-        "Too many sign-in attempts. Please wait %(minutes)d minutes.", minutes,
+        "Too many sign-in attempts. Please wait %(minutes)d minutes.",
+        minutes,
     ) % {"minutes": minutes}
 
 
@@ -79,7 +82,9 @@ def _continue_to_second_step(request, checked):
     request.session["next"] = _safe_next(request)
     step = "accounts:activate" if checked.user.must_change_password else "accounts:sign_in_code"
     response = redirect(step)
-    session_keys.put(request, response, settings.STAFF_KEY_COOKIE_NAME, checked.private_key, _pending_context(checked.user.pk))
+    session_keys.put(
+        request, response, settings.STAFF_KEY_COOKIE_NAME, checked.private_key, _pending_context(checked.user.pk)
+    )
     return response
 
 
@@ -190,13 +195,17 @@ def enrolment_page(request, user, private_key, form, template: str, complete):
         try:
             done_template, done_context = complete(totp_secret)
         except signin.SignInRefused:
-            form.add_error("code", _("This code does not match. Check the time on your phone and enter the current code."))
+            form.add_error(
+                "code", _("This code does not match. Check the time on your phone and enter the current code.")
+            )
         else:
             response = _finish_sign_in(request, user, private_key, done_template, done_context)
             session_keys.forget(response, enrol_cookie)
             return response
     context = {
-        "form": form, "user_name": user.username, "secret_text": signin.totp_secret_text(totp_secret),
+        "form": form,
+        "user_name": user.username,
+        "secret_text": signin.totp_secret_text(totp_secret),
         "qr_svg": segno.make(signin.provisioning_uri(user, totp_secret), error="m").svg_inline(scale=4),
     }
     response = render(request, template, context, status=400 if form.errors else 200)
@@ -211,8 +220,11 @@ def preferences(request):
     """Where notifications go. Emails say only which channel and what kind of event."""
     user = request.user
     initial = {
-        "email": user.email, "email_notifications": user.email_notifications, "quiet_digest": user.quiet_digest,
-        "language": user.language, "display_name": user.display_name,
+        "email": user.email,
+        "email_notifications": user.email_notifications,
+        "quiet_digest": user.quiet_digest,
+        "language": user.language,
+        "display_name": user.display_name,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     saved = False
@@ -234,7 +246,9 @@ def api_tokens(request):
     form = NewTokenForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        created = tokens.create_token(request.user, request.private_key, form.cleaned_data["name"], form.cleaned_data["days"])
+        created = tokens.create_token(
+            request.user, request.private_key, form.cleaned_data["name"], form.cleaned_data["days"]
+        )
         form = NewTokenForm()
     context = {"form": form, "created": created, "tokens": request.user.api_tokens.all(), "now": timezone.now()}
     return render(request, "accounts/api_tokens.html", context, status=400 if form.errors else 200)

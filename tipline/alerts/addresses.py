@@ -68,9 +68,15 @@ def connect(address: tuple[str, int], timeout: float | None, source_address=None
     """socket.create_connection, to checked addresses only."""
     host, port = address[0], address[1]
     candidates = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    allowed = [(family, sockaddr) for family, _type, _proto, _name, sockaddr in candidates if may_reach(ipaddress.ip_address(sockaddr[0]))]
+    allowed = [
+        (family, sockaddr)
+        for family, _type, _proto, _name, sockaddr in candidates
+        if may_reach(ipaddress.ip_address(sockaddr[0]))
+    ]
     if not allowed:
-        raise AddressRefused(f"{host} resolves only to addresses routes may not reach (TIPLINE_ALERT_INTERNAL_NETWORKS)")
+        raise AddressRefused(
+            f"{host} resolves only to addresses routes may not reach (TIPLINE_ALERT_INTERNAL_NETWORKS)"
+        )
     last_error: OSError | None = None
     for _family, sockaddr in allowed:
         try:

@@ -55,7 +55,9 @@ class Attempt:
 
 def due_deliveries(now: datetime):
     unleased = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    return Delivery.objects.filter(unleased, status=DeliveryStatus.PENDING, next_attempt_at__lte=now, route__isnull=False)
+    return Delivery.objects.filter(
+        unleased, status=DeliveryStatus.PENDING, next_attempt_at__lte=now, route__isnull=False
+    )
 
 
 def claim(worker_id: str, now: datetime, room: int, in_flight: Counter, per_route: int, skip=()) -> list[Attempt]:
@@ -71,8 +73,10 @@ def claim(worker_id: str, now: datetime, room: int, in_flight: Counter, per_rout
 
     while len(chosen) < room:
         full = [route_id for route_id, count in counts.items() if count >= share(route_id)]
-        candidates = due_deliveries(now).exclude(route_id__in=full).exclude(pk__in=[*chosen, *skip]).order_by("next_attempt_at")
-        batch = list(candidates.values_list("pk", "route_id")[:room - len(chosen)])
+        candidates = (
+            due_deliveries(now).exclude(route_id__in=full).exclude(pk__in=[*chosen, *skip]).order_by("next_attempt_at")
+        )
+        batch = list(candidates.values_list("pk", "route_id")[: room - len(chosen)])
         if not batch:
             break
         for delivery_id, route_id in batch:
@@ -83,10 +87,13 @@ def claim(worker_id: str, now: datetime, room: int, in_flight: Counter, per_rout
         return []
     lease = now + timedelta(seconds=settings.ALERT_LEASE_SECONDS)
     due_deliveries(now).filter(pk__in=chosen).update(lease_until=lease, lease_owner=worker_id)
-    held = Delivery.objects.filter(pk__in=chosen, lease_owner=worker_id, lease_until=lease, status=DeliveryStatus.PENDING)
+    held = Delivery.objects.filter(
+        pk__in=chosen, lease_owner=worker_id, lease_until=lease, status=DeliveryStatus.PENDING
+    )
     return [
         _attempt_of(delivery, delivery.route)
-        for delivery in held.select_related("event__channel", "route", "recipient") if delivery.route
+        for delivery in held.select_related("event__channel", "route", "recipient")
+        if delivery.route
     ]
 
 
@@ -94,13 +101,23 @@ def _attempt_of(delivery: Delivery, route: Route) -> Attempt:
     event = delivery.event
     people = event.people or {}
     notice = notify.Notice(
-        event=event.kind, channel=event.channel.name, seconds_left=event.seconds_left, id=str(event.pk),
-        added=tuple(people.get("added", ())), removed=tuple(people.get("removed", ())), changed_by=people.get("by", ""),
+        event=event.kind,
+        channel=event.channel.name,
+        seconds_left=event.seconds_left,
+        id=str(event.pk),
+        added=tuple(people.get("added", ())),
+        removed=tuple(people.get("removed", ())),
+        changed_by=people.get("by", ""),
         reset=tuple(people.get("reset", ())),
     )
     return Attempt(
-        delivery_id=delivery.pk, event_id=event.pk, event_kind=event.kind, caused_by_tipster=event.caused_by_tipster,
-        route=route, notice=notice, attempts_before=delivery.attempts,
+        delivery_id=delivery.pk,
+        event_id=event.pk,
+        event_kind=event.kind,
+        caused_by_tipster=event.caused_by_tipster,
+        route=route,
+        notice=notice,
+        attempts_before=delivery.attempts,
         addressee=transports.Addressee.of(delivery.recipient) if delivery.recipient else None,
     )
 
@@ -108,7 +125,9 @@ def _attempt_of(delivery: Delivery, route: Route) -> Attempt:
 def renew(worker_id: str, delivery_ids, now: datetime) -> int:
     """The attempts still in flight keep their leases for another ALERT_LEASE_SECONDS."""
     lease = now + timedelta(seconds=settings.ALERT_LEASE_SECONDS)
-    return Delivery.objects.filter(pk__in=list(delivery_ids), lease_owner=worker_id, status=DeliveryStatus.PENDING).update(lease_until=lease)
+    return Delivery.objects.filter(
+        pk__in=list(delivery_ids), lease_owner=worker_id, status=DeliveryStatus.PENDING
+    ).update(lease_until=lease)
 
 
 def record(attempt: Attempt, error: str | None, now: datetime | None = None) -> None:
@@ -119,7 +138,11 @@ def record(attempt: Attempt, error: str | None, now: datetime | None = None) -> 
         _record_success(attempt, now)
     elif not Route.objects.filter(pk=attempt.route.pk).exists():
         Delivery.objects.filter(pk=attempt.delivery_id, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None, lease_until=None, lease_owner="",
+            status=DeliveryStatus.CANCELLED,
+            last_error=ROUTE_REMOVED,
+            next_attempt_at=None,
+            lease_until=None,
+            lease_owner="",
         )
     else:
         _record_failure(attempt, error, now)
@@ -130,8 +153,13 @@ def _record_success(attempt: Attempt, now: datetime) -> None:
     finished = finish_time(attempt.caused_by_tipster, now)
     # Delivered is the truth even when a removed route cancelled it while it was in flight.
     Delivery.objects.filter(pk=attempt.delivery_id).exclude(status=DeliveryStatus.DELIVERED).update(
-        status=DeliveryStatus.DELIVERED, attempts=F("attempts") + 1, finished_at=finished,
-        next_attempt_at=None, lease_until=None, lease_owner="", last_error="",
+        status=DeliveryStatus.DELIVERED,
+        attempts=F("attempts") + 1,
+        finished_at=finished,
+        next_attempt_at=None,
+        lease_until=None,
+        lease_owner="",
+        last_error="",
     )
     _route_worked(attempt.route.pk, finished)
     log.info("alert %s delivered through route %s", attempt.event_kind, attempt.route.name, extra=_held(attempt))
@@ -141,12 +169,20 @@ def _record_failure(attempt: Attempt, reason: str, now: datetime) -> None:
     attempts = attempt.attempts_before + 1
     wait = min(settings.ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1), settings.ALERT_RETRY_MAX_SECONDS)
     Delivery.objects.filter(pk=attempt.delivery_id, status=DeliveryStatus.PENDING).update(
-        attempts=F("attempts") + 1, last_error=reason[:500], next_attempt_at=now + timedelta(seconds=wait),
-        lease_until=None, lease_owner="",
+        attempts=F("attempts") + 1,
+        last_error=reason[:500],
+        next_attempt_at=now + timedelta(seconds=wait),
+        lease_until=None,
+        lease_owner="",
     )
     _route_failed(attempt.route.pk, reason, finish_time(attempt.caused_by_tipster, now))
     log.warning(
-        "alert %s through route %s failed (attempt %d, next in %d s): %s", attempt.event_kind, attempt.route.name, attempts, wait, reason,
+        "alert %s through route %s failed (attempt %d, next in %d s): %s",
+        attempt.event_kind,
+        attempt.route.name,
+        attempts,
+        wait,
+        reason,
         extra=_held(attempt),
     )
 
@@ -162,7 +198,9 @@ def run_once(now: datetime | None = None) -> int:
     from tipline.alerts.dispatcher import Dispatcher
 
     fan_out_pending()
-    with Dispatcher(worker_id=f"once-{uuid.uuid4().hex[:27]}", clock=(lambda: now) if now else timezone.now) as dispatcher:
+    with Dispatcher(
+        worker_id=f"once-{uuid.uuid4().hex[:27]}", clock=(lambda: now) if now else timezone.now
+    ) as dispatcher:
         return dispatcher.deliver_due_now()
 
 
@@ -182,4 +220,6 @@ def _route_worked(route_id, now: datetime) -> None:
 
 
 def _route_failed(route_id, reason: str, now: datetime) -> None:
-    Route.objects.filter(pk=route_id).update(last_failure_at=now, last_error=reason[:500], consecutive_failures=F("consecutive_failures") + 1)
+    Route.objects.filter(pk=route_id).update(
+        last_failure_at=now, last_error=reason[:500], consecutive_failures=F("consecutive_failures") + 1
+    )

@@ -78,12 +78,19 @@ class Dispatcher:
         """Wait for the attempts in flight (each ends by its own deadline), record them if
         the database lets us, and stop the pool."""
         if self.in_flight:
-            wait(list(self.in_flight), timeout=timeout if timeout is not None else settings.ALERT_SEND_TIMEOUT_SECONDS + 5)
+            wait(
+                list(self.in_flight),
+                timeout=timeout if timeout is not None else settings.ALERT_SEND_TIMEOUT_SECONDS + 5,
+            )
         self._collect()
         try:
             self._record_answered()
         except Exception as error:  # noqa: BLE001 - whatever stops the recording, the pool must stop: the database is away: the leases run out, another worker tries again
-            log.warning("%d alert answers not recorded at stop (%s): they will be sent again", len(self.answered), error.__class__.__name__)
+            log.warning(
+                "%d alert answers not recorded at stop (%s): they will be sent again",
+                len(self.answered),
+                error.__class__.__name__,
+            )
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _start_due(self, skip=()) -> int:
@@ -134,7 +141,10 @@ class Dispatcher:
                 with transaction.atomic():
                     delivery.record(attempt, error, now)
             except REFUSED_ROW:
-                log.exception("alert through route %s: its answer could not be recorded; it will be tried again", attempt.route.name)
+                log.exception(
+                    "alert through route %s: its answer could not be recorded; it will be tried again",
+                    attempt.route.name,
+                )
             self.answered.pop(0)
 
     def _renew_leases(self) -> None:

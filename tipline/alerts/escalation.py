@@ -15,7 +15,9 @@ ESCALATED = "escalated"
 
 
 def scan(now: datetime) -> int:
-    due = Event.objects.filter(escalated=False, acknowledged=False, escalate_at__lte=now).select_related("tip", "channel")
+    due = Event.objects.filter(escalated=False, acknowledged=False, escalate_at__lte=now).select_related(
+        "tip", "channel"
+    )
     return sum(_escalate(event, now) for event in due)
 
 
@@ -28,7 +30,9 @@ def _escalate(event: Event, now: datetime) -> int:
         if tip is None or tip.status in SETTLED_STATUSES or not _first_for_this_deadline(tip):
             return 0
         seconds_left = int((tip.deadline - now).total_seconds()) if tip.deadline else None
-        outbox.record(event.channel, "escalation", tip=tip, seconds_left=seconds_left, audience=Audience.ADMINS, now=now)
+        outbox.record(
+            event.channel, "escalation", tip=tip, seconds_left=seconds_left, audience=Audience.ADMINS, now=now
+        )
     return 1
 
 

@@ -84,8 +84,12 @@ class Exchange:
         or lead to ftp:, which no deadline watches), no other scheme is spoken."""
         opener = urllib.request.OpenerDirector()
         for handler in (
-            urllib.request.ProxyHandler(), _HTTPHandler(self), _HTTPSHandler(self, _tls_context()),
-            urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor(), urllib.request.UnknownHandler(),
+            urllib.request.ProxyHandler(),
+            _HTTPHandler(self),
+            _HTTPSHandler(self, _tls_context()),
+            urllib.request.HTTPDefaultErrorHandler(),
+            urllib.request.HTTPErrorProcessor(),
+            urllib.request.UnknownHandler(),
         ):
             opener.add_handler(handler)
         return opener

@@ -30,7 +30,7 @@ def fan_out_pending(limit: int = 500) -> int:
     events = list(Event.objects.filter(fanned_out=False).select_related("channel", "tip")[:limit])
     for start in range(0, len(events), FAN_OUT_CHUNK):
         with transaction.atomic():
-            for event in events[start:start + FAN_OUT_CHUNK]:
+            for event in events[start : start + FAN_OUT_CHUNK]:
                 fan_out(event)
     return len(events)
 
@@ -92,9 +92,14 @@ def _add_delivery(event: Event, route: Route, recipient) -> None:
     try:
         with transaction.atomic():
             Delivery.objects.create(
-                event=event, route=route, route_name=route.name, recipient=recipient, fan_key=fan_key,
+                event=event,
+                route=route,
+                route_name=route.name,
+                recipient=recipient,
+                fan_key=fan_key,
                 status=DeliveryStatus.DIGEST if digest else DeliveryStatus.PENDING,
-                next_attempt_at=None if digest else timezone.now(), finished_at=finish_time(event.caused_by_tipster) if digest else None,
+                next_attempt_at=None if digest else timezone.now(),
+                finished_at=finish_time(event.caused_by_tipster) if digest else None,
             )
             if digest:
                 from tipline.alerts.models import DigestItem
@@ -108,12 +113,19 @@ def _cancel_orphans(event: Event) -> None:
     """Pending deliveries whose route was removed, or whose person no longer wants mail."""
     pending = Delivery.objects.filter(event=event, status=DeliveryStatus.PENDING)
     pending.filter(route__isnull=True).update(
-        status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None, lease_until=None, lease_owner="",
+        status=DeliveryStatus.CANCELLED,
+        last_error=ROUTE_REMOVED,
+        next_attempt_at=None,
+        lease_until=None,
+        lease_owner="",
     )
     wanted = event_addressees(event).values("pk")
     pending.filter(recipient__isnull=False).exclude(recipient__in=wanted).update(
-        status=DeliveryStatus.CANCELLED, last_error="the person no longer takes these emails", next_attempt_at=None,
-        lease_until=None, lease_owner="",
+        status=DeliveryStatus.CANCELLED,
+        last_error="the person no longer takes these emails",
+        next_attempt_at=None,
+        lease_until=None,
+        lease_owner="",
     )
 
 

@@ -46,12 +46,14 @@ def _row(route: Route, with_reasons: bool) -> RouteRow:
     if route.is_failing and not with_reasons:
         state = ngettext(
             "failing (%(count)d failed attempt since it last worked)",
-            "failing (%(count)d failed attempts in a row since it last worked)", route.consecutive_failures,
+            "failing (%(count)d failed attempts in a row since it last worked)",
+            route.consecutive_failures,
         ) % {"count": route.consecutive_failures}
     elif route.is_failing:
         state = ngettext(
             "failing (%(count)d failed attempt since it last worked): %(error)s",
-            "failing (%(count)d failed attempts in a row since it last worked): %(error)s", route.consecutive_failures,
+            "failing (%(count)d failed attempts in a row since it last worked): %(error)s",
+            route.consecutive_failures,
         ) % {"count": route.consecutive_failures, "error": route.last_error}
     elif route.last_success_at:
         state = _("working (last delivery %(when)s)") % {"when": f"{route.last_success_at:%Y-%m-%d %H:%M} UTC"}
@@ -66,7 +68,11 @@ def channels_without_working_route() -> list[Channel]:
     with_deadlines = Channel.objects.filter(
         Q(fields__is_deadline=True) | Q(tips__deadline__isnull=False, tips__status__in=OPEN_STATUSES)
     ).distinct()
-    routes = [route for route in Route.objects.filter(escalation_only=False).prefetch_related("channels") if not route.is_failing]
+    routes = [
+        route
+        for route in Route.objects.filter(escalation_only=False).prefetch_related("channels")
+        if not route.is_failing
+    ]
     return [channel for channel in with_deadlines if not any(_reaches(route, channel) for route in routes)]
 
 
@@ -83,7 +89,9 @@ def startup_report() -> str:
     unreached = channels_without_working_route()
     if not routes:
         return _("No alert route: alerts wait until one is added (tipline routes add --help).")
-    line = ngettext("Alerts go through %(count)d route.", "Alerts go through %(count)d routes.", routes) % {"count": routes}
+    line = ngettext("Alerts go through %(count)d route.", "Alerts go through %(count)d routes.", routes) % {
+        "count": routes
+    }
     if unreached:
         line += " " + _("Deadline alerts of %(channels)s would reach nobody: no working route serves them.") % {
             "channels": ", ".join(channel.slug for channel in unreached)
@@ -94,14 +102,25 @@ def startup_report() -> str:
 def pending_report() -> list[str]:
     waiting = Event.objects.filter(settled=False, fanned_out=True).exclude(waiting_reason="").count()
     pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
-    lines = [_("Alerts: %(pending)d deliveries pending, %(failing)d of them failing; %(waiting)d events waiting for a route") % {
-        "pending": pending.count(), "failing": pending.exclude(last_error="").count(), "waiting": waiting,
-    }]
+    lines = [
+        _("Alerts: %(pending)d deliveries pending, %(failing)d of them failing; %(waiting)d events waiting for a route")
+        % {
+            "pending": pending.count(),
+            "failing": pending.exclude(last_error="").count(),
+            "waiting": waiting,
+        }
+    ]
     for delivery in pending.exclude(last_error="").order_by("-attempts")[:10]:
-        lines.append("  " + _("%(route)s: %(attempts)d attempts, next %(next)s: %(error)s") % {
-            "route": delivery.route_name, "attempts": delivery.attempts,
-            "next": f"{delivery.next_attempt_at:%H:%M:%S} UTC" if delivery.next_attempt_at else "-", "error": delivery.last_error,
-        })
+        lines.append(
+            "  "
+            + _("%(route)s: %(attempts)d attempts, next %(next)s: %(error)s")
+            % {
+                "route": delivery.route_name,
+                "attempts": delivery.attempts,
+                "next": f"{delivery.next_attempt_at:%H:%M:%S} UTC" if delivery.next_attempt_at else "-",
+                "error": delivery.last_error,
+            }
+        )
     return lines
 
 

@@ -24,7 +24,13 @@ def beat(worker_id: str, started_at: datetime, now: datetime | None = None) -> N
     now = now or timezone.now()
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
-        defaults={"host": socket.gethostname()[:200], "pid": os.getpid(), "started_at": started_at, "seen_at": now, "stopped_at": None},
+        defaults={
+            "host": socket.gethostname()[:200],
+            "pid": os.getpid(),
+            "started_at": started_at,
+            "seen_at": now,
+            "stopped_at": None,
+        },
     )
     WorkerHeartbeat.objects.filter(seen_at__lt=now - FORGOTTEN_AFTER).delete()
 
@@ -37,7 +43,9 @@ def stopped(worker_id: str, now: datetime | None = None) -> None:
 def running(now: datetime | None = None) -> list[WorkerHeartbeat]:
     """The workers seen within SILENT_AFTER that have not said they stopped, newest first."""
     now = now or timezone.now()
-    return list(WorkerHeartbeat.objects.filter(stopped_at__isnull=True, seen_at__gte=now - SILENT_AFTER).order_by("-seen_at"))
+    return list(
+        WorkerHeartbeat.objects.filter(stopped_at__isnull=True, seen_at__gte=now - SILENT_AFTER).order_by("-seen_at")
+    )
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,14 @@ class Route(models.Model):
     name = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=16, choices=RouteKind.choices)
     target = models.CharField(
-        max_length=500, help_text="smtp://[user@]host:port, smtps://…, smtp+plain://…, a directory (file://) or an https:// URL."
+        max_length=500,
+        help_text="smtp://[user@]host:port, smtps://…, smtp+plain://…, a directory (file://) or an https:// URL.",
     )
     room = models.CharField(max_length=255, blank=True, help_text="Matrix only: the room id, e.g. !abc:example.org.")
     sealed_secret = models.BinaryField(null=True, blank=True, help_text="Sealed under the site's secret key file.")
-    channels = models.ManyToManyField("core.Channel", blank=True, related_name="alert_routes", help_text="None: the whole site.")
+    channels = models.ManyToManyField(
+        "core.Channel", blank=True, related_name="alert_routes", help_text="None: the whole site."
+    )
     escalation_only = models.BooleanField(default=False, help_text="Only escalations go here (e.g. a duty phone).")
     created_at = models.DateTimeField(auto_now_add=True)
     last_success_at = models.DateTimeField(null=True, blank=True, help_text="To the hour for events a tipster caused.")
@@ -72,7 +75,9 @@ class Event(models.Model):
     audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.RECIPIENTS)
     seconds_left = models.IntegerField(null=True, blank=True)
     recorded_at = models.DateTimeField(help_text="To the hour for events a tipster caused.")
-    escalate_at = models.DateTimeField(null=True, blank=True, help_text="Deadline alerts: escalated if nobody acts by then.")
+    escalate_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deadline alerts: escalated if nobody acts by then."
+    )
     acknowledged = models.BooleanField(default=False, help_text="A recipient opened the tip or changed its status.")
     escalated = models.BooleanField(default=False)
     fanned_out = models.BooleanField(default=False, help_text="Its deliveries are made for the routes that exist now.")
@@ -80,7 +85,9 @@ class Event(models.Model):
     waiting_reason = models.CharField(max_length=200, blank=True)
     # recipients-changed, joining-asked and recipient-reset only: staff names, never tip content.
     people = models.JSONField(
-        default=dict, blank=True, help_text="Who joined, left or asks to join, who changed it, and who was a recipient then (told).",
+        default=dict,
+        blank=True,
+        help_text="Who joined, left or asks to join, who changed it, and who was a recipient then (told).",
     )
 
     @property
@@ -120,13 +127,19 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True, help_text="Claimed by a worker until then.")
-    lease_owner = models.CharField(max_length=32, blank=True, help_text="The worker that holds the lease and renews it.")
+    lease_owner = models.CharField(
+        max_length=32, blank=True, help_text="The worker that holds the lease and renews it."
+    )
     last_error = models.CharField(max_length=500, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, help_text="To the hour for events a tipster caused.")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["event", "fan_key"], name="one_delivery_per_route_and_addressee")]
-        indexes = [models.Index(fields=["next_attempt_at"], name="alert_delivery_due", condition=models.Q(status="pending"))]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "fan_key"], name="one_delivery_per_route_and_addressee")
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="alert_delivery_due", condition=models.Q(status="pending"))
+        ]
 
 
 class WorkerHeartbeat(models.Model):

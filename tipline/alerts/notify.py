@@ -37,12 +37,22 @@ EVENTS = {
     "channel-key-refused": gettext_lazy("Offline key failed its check; tips refused"),
     "channel-setting-refused": gettext_lazy("Offline-key setting failed its check; tips refused"),
     "recovery-key-refused": gettext_lazy("The recovery key failed its check; new tips are not sealed to it"),
-    "storage-budget-reached": gettext_lazy("A channel stored as many files as it may this hour; tipsters' files are refused until the hour ends"),
+    "storage-budget-reached": gettext_lazy(
+        "A channel stored as many files as it may this hour; tipsters' files are refused until the hour ends"
+    ),
     "test": gettext_lazy("Test alert: this route works"),
 }
 URGENT_EVENTS = (
-    "deadline-soon", "deadline-passed", "acknowledgement-overdue", "feedback-overdue", "escalation", "recipient-key-refused",
-    "channel-key-changed", "channel-key-refused", "channel-setting-refused", "recovery-key-refused",
+    "deadline-soon",
+    "deadline-passed",
+    "acknowledgement-overdue",
+    "feedback-overdue",
+    "escalation",
+    "recipient-key-refused",
+    "channel-key-changed",
+    "channel-key-refused",
+    "channel-setting-refused",
+    "recovery-key-refused",
 )
 # What a failed check means, and what to do: the headline alone cannot say it.
 EXPLANATIONS = {
@@ -125,7 +135,12 @@ def email_body(notice: Notice) -> str:
         lines.append(people_text(notice))
     if notice.event in EXPLANATIONS:
         lines.append(str(EXPLANATIONS[notice.event]))
-    lines += ["", _("Sign in to read it: %(link)s") % {"link": sign_in_link()}, "", _("This message holds no tip content by design.")]
+    lines += [
+        "",
+        _("Sign in to read it: %(link)s") % {"link": sign_in_link()},
+        "",
+        _("This message holds no tip content by design."),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -147,7 +162,9 @@ def chat_text(notice: Notice) -> str:
     """One short paragraph for chat rooms and phones, in the site's language."""
     with translation.override(settings.LANGUAGE_CODE):
         parts = [
-            "[Tipline] " + headline(notice), time_left_text(notice.seconds_left), people_text(notice),
+            "[Tipline] " + headline(notice),
+            time_left_text(notice.seconds_left),
+            people_text(notice),
             _("Sign in: %(link)s") % {"link": sign_in_link()},
         ]
     return " ".join(part for part in parts if part)
@@ -160,7 +177,15 @@ def _json(body: dict) -> bytes:
 def webhook_payload(notice: Notice) -> bytes:
     with translation.override(settings.LANGUAGE_CODE):  # machines read one address, whoever triggered it
         link = sign_in_link()
-    return _json({"id": notice.id, "event": notice.event, "channel": notice.channel, "seconds_left": notice.seconds_left, "link": link})
+    return _json(
+        {
+            "id": notice.id,
+            "event": notice.event,
+            "channel": notice.channel,
+            "seconds_left": notice.seconds_left,
+            "link": link,
+        }
+    )
 
 
 def slack_payload(notice: Notice) -> bytes:
@@ -171,10 +196,17 @@ def slack_payload(notice: Notice) -> bytes:
 def teams_payload(notice: Notice) -> bytes:
     """An Adaptive Card message, the one format Teams workflow webhooks take."""
     card = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
         "body": [{"type": "TextBlock", "text": chat_text(notice), "wrap": True}],
     }
-    return _json({"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})
+    return _json(
+        {
+            "type": "message",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+        }
+    )
 
 
 def matrix_payload(notice: Notice) -> bytes:
@@ -185,10 +217,16 @@ def ntfy_payload(notice: Notice, topic: str) -> bytes:
     """ntfy's JSON publishing: urgent events ring at high priority."""
     with translation.override(settings.LANGUAGE_CODE):
         title, link = email_subject(notice), sign_in_link()
-    return _json({
-        "topic": topic, "title": title, "message": chat_text(notice), "click": link,
-        "priority": 5 if notice.event == "escalation" else 4 if notice.event in URGENT_EVENTS else 3, "tags": ["tipline"],
-    })
+    return _json(
+        {
+            "topic": topic,
+            "title": title,
+            "message": chat_text(notice),
+            "click": link,
+            "priority": 5 if notice.event == "escalation" else 4 if notice.event in URGENT_EVENTS else 3,
+            "tags": ["tipline"],
+        }
+    )
 
 
 def webhook_signature(secret: str, timestamp: str, payload: bytes) -> str:

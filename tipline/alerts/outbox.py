@@ -13,7 +13,12 @@ DEADLINE_EVENTS = ("deadline-soon", "deadline-passed")
 
 
 def record(
-    channel, kind: str, tip=None, seconds_left: int | None = None, audience: str = Audience.RECIPIENTS, now: datetime | None = None,
+    channel,
+    kind: str,
+    tip=None,
+    seconds_left: int | None = None,
+    audience: str = Audience.RECIPIENTS,
+    now: datetime | None = None,
     people: dict | None = None,
 ) -> Event:
     """`now` is the moment of the cause: a scan passes the time it scanned for. `people`: a
@@ -22,7 +27,13 @@ def record(
     if kind in TIPSTER_EVENTS:
         now = to_the_hour(now)
     return Event.objects.create(
-        kind=kind, channel=channel, tip=tip, seconds_left=seconds_left, audience=audience, recorded_at=now, people=people or {},
+        kind=kind,
+        channel=channel,
+        tip=tip,
+        seconds_left=seconds_left,
+        audience=audience,
+        recorded_at=now,
+        people=people or {},
         escalate_at=_escalation_time(channel, tip, now) if kind in DEADLINE_EVENTS else None,
     )
 

@@ -47,14 +47,20 @@ def add_route(spec: RouteSpec) -> Route:
 
     _check(spec)
     if Route.objects.filter(name=spec.name).exists():
-        raise RouteError(_("A route named %(name)s exists already; remove it first or choose another name.") % {"name": spec.name})
+        raise RouteError(
+            _("A route named %(name)s exists already; remove it first or choose another name.") % {"name": spec.name}
+        )
     channels = list(Channel.objects.filter(slug__in=spec.channel_slugs))
     unknown = sorted(set(spec.channel_slugs) - {channel.slug for channel in channels})
     if unknown:
         raise RouteError(_("No channel with the slug %(slugs)s.") % {"slugs": ", ".join(unknown)})
     route = Route.objects.create(
-        name=spec.name, kind=spec.kind, target=spec.target.strip(), room=spec.room.strip(),
-        sealed_secret=seal_secret(spec.name, spec.secret) if spec.secret else None, escalation_only=spec.escalation_only,
+        name=spec.name,
+        kind=spec.kind,
+        target=spec.target.strip(),
+        room=spec.room.strip(),
+        sealed_secret=seal_secret(spec.name, spec.secret) if spec.secret else None,
+        escalation_only=spec.escalation_only,
     )
     route.channels.set(channels)
     routes_changed()
@@ -70,7 +76,11 @@ def remove_route(name: str) -> None:
         raise RouteError(_("No route named %(name)s.") % {"name": name})
     # The lease goes too: a claim's exact time must not stay at rest beside a tipster's event.
     Delivery.objects.filter(route=route, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.CANCELLED, last_error=ROUTE_REMOVED, next_attempt_at=None, lease_until=None, lease_owner="",
+        status=DeliveryStatus.CANCELLED,
+        last_error=ROUTE_REMOVED,
+        next_attempt_at=None,
+        lease_until=None,
+        lease_owner="",
     )
     route.delete()
     routes_changed()
@@ -102,7 +112,9 @@ def route_secret(route: Route) -> str:
     try:
         return _open_secret(route)
     except DecryptionError:
-        raise RouteError(_("The route's secret cannot be opened (was the secret key file replaced?); add the route again.")) from None
+        raise RouteError(
+            _("The route's secret cannot be opened (was the secret key file replaced?); add the route again.")
+        ) from None
 
 
 def seal_secret(name: str, secret: str) -> bytes:
@@ -114,7 +126,9 @@ def reseal_all(old_secret_key: str) -> int:
     """After the secret key file was replaced: each route's secret opened with the old, sealed under the new."""
     resealed = 0
     for route in Route.objects.select_for_update().exclude(sealed_secret=None):
-        Route.objects.filter(pk=route.pk).update(sealed_secret=seal_secret(route.name, _open_secret(route, old_secret_key)))
+        Route.objects.filter(pk=route.pk).update(
+            sealed_secret=seal_secret(route.name, _open_secret(route, old_secret_key))
+        )
         resealed += 1
     return resealed
 
@@ -135,15 +149,25 @@ def _context(name: str) -> bytes:
 
 def _check(spec: RouteSpec) -> None:
     if spec.kind not in RouteKind.values:
-        raise RouteError(_("Unknown kind %(kind)s; use one of: %(kinds)s.") % {"kind": spec.kind, "kinds": ", ".join(RouteKind.values)})
-    if not spec.name or len(spec.name) > 64 or not spec.name.replace("-", "").replace("_", "").isalnum() or not spec.name.isascii():
+        raise RouteError(
+            _("Unknown kind %(kind)s; use one of: %(kinds)s.")
+            % {"kind": spec.kind, "kinds": ", ".join(RouteKind.values)}
+        )
+    if (
+        not spec.name
+        or len(spec.name) > 64
+        or not spec.name.replace("-", "").replace("_", "").isalnum()
+        or not spec.name.isascii()
+    ):
         raise RouteError(_("A route's name is up to 64 letters, digits, - or _, e.g. night-desk-mail."))
     if spec.kind == RouteKind.EMAIL:
         _check_mail_target(spec.target, spec.by_operator)
     else:
         _check_http_target(spec.target, spec.kind)
     if spec.kind == RouteKind.MATRIX and not (spec.room.startswith("!") and ":" in spec.room):
-        raise RouteError(_("A Matrix route needs the room id (it starts with ! and names the server, e.g. !abc123:example.org)."))
+        raise RouteError(
+            _("A Matrix route needs the room id (it starts with ! and names the server, e.g. !abc123:example.org).")
+        )
     if spec.kind in (RouteKind.WEBHOOK, RouteKind.MATRIX) and not spec.secret:
         needed = _("a signing secret") if spec.kind == RouteKind.WEBHOOK else _("an access token")
         raise RouteError(_("This kind of route needs %(what)s.") % {"what": needed})
@@ -152,10 +176,12 @@ def _check(spec: RouteSpec) -> None:
 def _check_mail_target(target: str, by_operator: bool) -> None:
     parts = urlsplit(target)
     if parts.scheme not in MAIL_SCHEMES:
-        raise RouteError(_(
-            "An email route's target is smtp://[user@]host[:port] (STARTTLS), smtps://… (TLS), "
-            "smtp+plain://… (no TLS, local relays only) or file:///a/directory (mail written to files)."
-        ))
+        raise RouteError(
+            _(
+                "An email route's target is smtp://[user@]host[:port] (STARTTLS), smtps://… (TLS), "
+                "smtp+plain://… (no TLS, local relays only) or file:///a/directory (mail written to files)."
+            )
+        )
     if parts.scheme == "file":
         if not by_operator:
             raise RouteError(_("A file:// target is added on the server's command line only (tipline routes add)."))
@@ -166,7 +192,9 @@ def _check_mail_target(target: str, by_operator: bool) -> None:
     elif literal_refused(parts.hostname):
         raise RouteError(refusal_text())
     elif parts.scheme == "smtp+plain" and not _on_this_machine(parts.hostname):
-        raise RouteError(_("smtp+plain sends mail unencrypted: it is for a relay on this machine only. Use smtp:// or smtps://."))
+        raise RouteError(
+            _("smtp+plain sends mail unencrypted: it is for a relay on this machine only. Use smtp:// or smtps://.")
+        )
 
 
 def _check_http_target(target: str, kind: str) -> None:

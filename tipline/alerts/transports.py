@@ -69,7 +69,9 @@ def send(route: Route, notice: notify.Notice, addressee: Addressee | None = None
 
 def _send_email(route: Route, notice: notify.Notice, addressee: Addressee | None) -> None:
     if addressee is None or not addressee.email:
-        raise DeliveryFailed("no email address to send to (from the command line: tipline routes test NAME --to ADDRESS)")
+        raise DeliveryFailed(
+            "no email address to send to (from the command line: tipline routes test NAME --to ADDRESS)"
+        )
     with translation.override(addressee.language):
         subject, body = notify.email_subject(notice), notify.email_body(notice)
     send_mail_text(route, addressee, subject, body)
@@ -142,9 +144,17 @@ def mail_connection(route: Route, exchange: Exchange):
     implicit_tls = parts.scheme == "smtps"
     # An alias of our own: the connection comes from the route, never from Django's mail settings.
     return _RouteMailBackend(
-        exchange, alias=f"route:{route.name}", host=parts.hostname, port=parts.port or (465 if implicit_tls else 587),
-        username=unquote(parts.username or ""), password=route_secret(route), use_ssl=implicit_tls,
-        use_tls=parts.scheme == "smtp", timeout=settings.ALERT_SEND_TIMEOUT_SECONDS, ssl_keyfile=None, ssl_certfile=None,
+        exchange,
+        alias=f"route:{route.name}",
+        host=parts.hostname,
+        port=parts.port or (465 if implicit_tls else 587),
+        username=unquote(parts.username or ""),
+        password=route_secret(route),
+        use_ssl=implicit_tls,
+        use_tls=parts.scheme == "smtp",
+        timeout=settings.ALERT_SEND_TIMEOUT_SECONDS,
+        ssl_keyfile=None,
+        ssl_certfile=None,
     )
 
 
@@ -159,7 +169,9 @@ def _post(route: Route, notice: notify.Notice) -> None:
             error.close()
             _fail_past_deadline(exchange)
             if 300 <= error.code < 400:
-                raise DeliveryFailed(f"HTTP {error.code} {error.reason}: the route's address redirects; give the route the address it redirects to") from None
+                raise DeliveryFailed(
+                    f"HTTP {error.code} {error.reason}: the route's address redirects; give the route the address it redirects to"
+                ) from None
             raise DeliveryFailed(f"HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             _fail_past_deadline(exchange)
@@ -189,7 +201,12 @@ def _http_request(route: Route, notice: notify.Notice) -> tuple[str, str, bytes,
     if route.kind == RouteKind.MATRIX:
         # The transaction id makes the homeserver drop a repeat of the same notice.
         url = f"{route.target.rstrip('/')}/_matrix/client/v3/rooms/{quote(route.room, safe='')}/send/m.room.message/{notice.id}"
-        return url, "PUT", notify.matrix_payload(notice), json_headers | {"Authorization": f"Bearer {route_secret(route)}"}
+        return (
+            url,
+            "PUT",
+            notify.matrix_payload(notice),
+            json_headers | {"Authorization": f"Bearer {route_secret(route)}"},
+        )
     if route.kind == RouteKind.NTFY:
         parts = urlsplit(route.target)
         server, topic = f"{parts.scheme}://{parts.netloc}", parts.path.strip("/")

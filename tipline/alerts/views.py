@@ -27,7 +27,13 @@ def routes(request):
         except RouteError as refusal:
             form.add_error(None, str(refusal))
         else:
-            record(request.user.username, Action.ROUTE_ADDED, route.name, kind=route.kind, channels=sorted(form.cleaned_data["channels"]))
+            record(
+                request.user.username,
+                Action.ROUTE_ADDED,
+                route.name,
+                kind=route.kind,
+                channels=sorted(form.cleaned_data["channels"]),
+            )
             return redirect("alerts:routes")
     return _page(request, form, status=400 if form.errors else 200)
 
@@ -66,4 +72,9 @@ def remove(request, name):
 
 
 def _page(request, form, result=None, status=200):
-    return render(request, "alerts/routes.html", {"form": form, "rows": route_rows(with_reasons=False), "result": result}, status=status)
+    return render(
+        request,
+        "alerts/routes.html",
+        {"form": form, "rows": route_rows(with_reasons=False), "result": result},
+        status=status,
+    )

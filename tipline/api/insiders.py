@@ -39,7 +39,9 @@ def _organisation(slug: str) -> Organisation:
     return organisation
 
 
-@router.get("/insiders/{organisation}/keys", response={200: InsiderDirectoryOut, **ERRORS}, summary="Published token keys")
+@router.get(
+    "/insiders/{organisation}/keys", response={200: InsiderDirectoryOut, **ERRORS}, summary="Published token keys"
+)
 def directory(request, organisation: str):
     """Every key this organisation ever had, oldest first, with its Privacy Pass key id and
     the fixed public challenge; never rewritten, so a member's client can pin it."""
@@ -47,8 +49,12 @@ def directory(request, organisation: str):
     keys.ensure_keys(found)
     published = IssuerKey.objects.filter(organisation=found).order_by("epoch")
     return {
-        "organisation": found.slug, "name": found.name, "issuer_name": settings.INSIDER_ISSUER_NAME, "token_type": 2,
-        "tokens_per_epoch": found.tokens_per_epoch, "epoch_seconds": found.epoch_seconds,
+        "organisation": found.slug,
+        "name": found.name,
+        "issuer_name": settings.INSIDER_ISSUER_NAME,
+        "token_type": 2,
+        "tokens_per_epoch": found.tokens_per_epoch,
+        "epoch_seconds": found.epoch_seconds,
         "current_epoch": epochs.current(found.epoch_seconds).number,
         "keys": [_key_out(key, found.epoch_seconds) for key in published],
     }
@@ -57,19 +63,27 @@ def directory(request, organisation: str):
 def _key_out(key: IssuerKey, seconds: int) -> dict:
     epoch = epochs.Epoch(key.epoch, seconds)
     return {
-        "epoch": key.epoch, "key_id": bytes(key.key_id).hex(), "public_key": b64(key.public_key),
-        "challenge": b64(key.challenge), "issue_from": epoch.starts, "issue_until": epoch.ends,
-        "redeem_from": epoch.redeem_from, "redeem_until": epoch.redeem_until,
+        "epoch": key.epoch,
+        "key_id": bytes(key.key_id).hex(),
+        "public_key": b64(key.public_key),
+        "challenge": b64(key.challenge),
+        "issue_from": epoch.starts,
+        "issue_until": epoch.ends,
+        "redeem_from": epoch.redeem_from,
+        "redeem_until": epoch.redeem_until,
     }
 
 
-@router.get("/insiders/{organisation}/status", response={200: InsiderStatusOut, **ERRORS}, summary="How many members fetched")
+@router.get(
+    "/insiders/{organisation}/status", response={200: InsiderStatusOut, **ERRORS}, summary="How many members fetched"
+)
 def status(request, organisation: str):
     """The size of each recent period's crowd: how many members fetched tokens in it."""
     found = _organisation(organisation)
     current = epochs.current(found.epoch_seconds).number
     return {
-        "current_epoch": current, "members": found.members.filter(is_active=True).count(),
+        "current_epoch": current,
+        "members": found.members.filter(is_active=True).count(),
         "epochs": [
             {"epoch": epoch, "members_fetched": issuance.members_fetched(found, epoch)}
             for epoch in range(current - epochs.ACCEPTED_AFTER[1], current + 1)
@@ -77,7 +91,9 @@ def status(request, organisation: str):
     }
 
 
-@router.post("/insiders/activate", response={200: ActivatedOut, **ERRORS}, summary="Trade a one-time code for a credential")
+@router.post(
+    "/insiders/activate", response={200: ActivatedOut, **ERRORS}, summary="Trade a one-time code for a credential"
+)
 def activate(request, body: ActivateIn):
     try:
         credential = members.activate(body.organisation, body.code)
@@ -89,7 +105,9 @@ def activate(request, body: ActivateIn):
 
 
 @router.post(
-    "/insiders/{organisation}/tokens", response={200: TokenResponsesOut, **ERRORS}, auth=MemberCredential(),
+    "/insiders/{organisation}/tokens",
+    response={200: TokenResponsesOut, **ERRORS},
+    auth=MemberCredential(),
     summary="Blind-sign this period's token requests",
 )
 def issue(request, organisation: str, body: TokenRequestsIn):
@@ -104,4 +122,8 @@ def issue(request, organisation: str, body: TokenRequestsIn):
         issued = issuance.issue(member, requests)
     except issuance.IssuanceRefused as refusal:
         raise ApiError(409 if refusal.code != "invalid" else 400, refusal.code, refusal.message, "requests") from None
-    return {"epoch": issued.key.epoch, "key_id": bytes(issued.key.key_id).hex(), "responses": [b64(item) for item in issued.responses]}
+    return {
+        "epoch": issued.key.epoch,
+        "key_id": bytes(issued.key.key_id).hex(),
+        "responses": [b64(item) for item in issued.responses],
+    }

@@ -20,7 +20,10 @@ class PersonalToken(HttpBearer):
 
 
 api = NinjaAPI(
-    title="Tipline API", version="1", urls_namespace="api", docs_url=None,
+    title="Tipline API",
+    version="1",
+    urls_namespace="api",
+    docs_url=None,
     description="Send tips, follow them up with a receipt, and work on them with a personal token. "
     "Errors share one shape: {code, message, field}. See docs/api.md for curl examples.",
 )

@@ -67,8 +67,11 @@ def _directory_organisation(slug: str | None) -> Organisation:
 
 
 @router.post(
-    "/insiders/{organisation}/token-request", response={200: None, 415: None, **ERRORS}, auth=MemberCredential(),
-    url_name="token_request", summary="Blind-sign one RFC 9578 TokenRequest",
+    "/insiders/{organisation}/token-request",
+    response={200: None, 415: None, **ERRORS},
+    auth=MemberCredential(),
+    url_name="token_request",
+    summary="Blind-sign one RFC 9578 TokenRequest",
 )
 def token_request(request, organisation: str):
     """The body is one binary TokenRequest (`application/private-token-request`); the answer
@@ -99,7 +102,9 @@ def token_from_authorization(request) -> str:
         return Token.from_bytes(from_b64(encoded)).to_text()
     except (TokenError, ValueError):
         raise ApiError(
-            400, "token_malformed", 'The PrivateToken header holds no whole token: Authorization: PrivateToken token="<base64url>".',
+            400,
+            "token_malformed",
+            'The PrivateToken header holds no whole token: Authorization: PrivateToken token="<base64url>".',
             "insider_token",
         ) from None
 

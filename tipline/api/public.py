@@ -43,7 +43,11 @@ def list_channels(request):
 
 @router.post("/channels/{slug}/tips", response={201: SubmittedOut, **ERRORS}, summary="Send a tip")
 def submit(
-    request, slug: str, answers: Form[str] = "{}", insider_token: Form[str] = "", leave_out: Form[list[int]] = None,  # type: ignore[assignment]  # ninja: optional, without null in the document
+    request,
+    slug: str,
+    answers: Form[str] = "{}",
+    insider_token: Form[str] = "",
+    leave_out: Form[list[int]] = None,  # type: ignore[assignment]  # ninja: optional, without null in the document
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]  # likewise
 ):
     """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
@@ -67,14 +71,26 @@ def submit(
     if not form.is_valid():
         _discard(request)
         raise _form_error(form)
-    submission.count_submission(channel, client_bucket(request), form.offers_valid_token())  # after: an invalid tip costs no Argon2id
+    submission.count_submission(
+        channel, client_bucket(request), form.offers_valid_token()
+    )  # after: an invalid tip costs no Argon2id
     submitted = submission.submit_tip(
-        channel, form.answers(), form.deadline(), form.uploads(), form.cleaned_data["form_token"], form.verified_token,
+        channel,
+        form.answers(),
+        form.deadline(),
+        form.uploads(),
+        form.cleaned_data["form_token"],
+        form.verified_token,
         left_out=form.left_out(),
     )
-    return Status(201, {
-        "receipt": submitted.receipt, "reference": submitted.reference, "files": [note.__dict__ for note in submitted.file_notes],
-    })
+    return Status(
+        201,
+        {
+            "receipt": submitted.receipt,
+            "reference": submitted.reference,
+            "files": [note.__dict__ for note in submitted.file_notes],
+        },
+    )
 
 
 @router.post("/followup", response={200: TipsterTipOut, **ERRORS}, summary="Read your tip and its conversation")
@@ -82,7 +98,9 @@ def follow_up(request, body: ReceiptIn):
     tip, tip_key = check_in.open_with_receipt(body.receipt, client_bucket(request))
     answer_can_come = readers.answer_can_come(tip)
     return {
-        "channel": tip.channel.name, "reference": tip.reference, "received_hour": tip.received_hour,
+        "channel": tip.channel.name,
+        "reference": tip.reference,
+        "received_hour": tip.received_hour,
         "answers": [answer_out(answer) for answer in conversation.read_answers(tip, tip_key)],
         "files": [file_out(view) for view in attachments.submitted_files(tip, tip_key)],
         "messages": [message_out(message) for message in conversation.read_conversation(tip, tip_key)],
@@ -113,8 +131,11 @@ def _insider_token(request, channel: Channel, in_form: str) -> str:
     token = in_header or in_form
     if not token.strip() and channel.insider_tokens == InsiderTokens.REQUIRED and channel.insider_organisation:
         raise ApiError(
-            401, "token_required", f"This channel takes tips only with a member's token of {channel.insider_organisation.name}.",
-            "insider_token", headers={"WWW-Authenticate": challenge_header(channel.insider_organisation)},
+            401,
+            "token_required",
+            f"This channel takes tips only with a member's token of {channel.insider_organisation.name}.",
+            "insider_token",
+            headers={"WWW-Authenticate": challenge_header(channel.insider_organisation)},
         )
     return token
 
@@ -130,7 +151,9 @@ def _form_data(answers_json: str) -> QueryDict:
     data["form_token"] = new_form_token()  # the API has no reload to guard against
     for key, value in answers.items():
         values = value if isinstance(value, list) else [value]
-        data.setlist(f"answer-{key}", ["on" if item is True else "" if item in (None, False) else str(item) for item in values])
+        data.setlist(
+            f"answer-{key}", ["on" if item is True else "" if item in (None, False) else str(item) for item in values]
+        )
     return data
 
 
@@ -144,7 +167,9 @@ def _form_files(channel: Channel, files: list) -> MultiValueDict:
 def _form_error(form) -> ApiError:
     for name, problems in form.errors.as_data().items():
         field = None if name == "__all__" else name.removeprefix("answer-")
-        code = problems[0].code if name == "insider_token" and (problems[0].code or "").startswith("token_") else "invalid"
+        code = (
+            problems[0].code if name == "insider_token" and (problems[0].code or "").startswith("token_") else "invalid"
+        )
         return ApiError(400, code, " ".join(message for problem in problems for message in problem.messages), field)
     return ApiError(400, "invalid", "The request is not valid.")
 

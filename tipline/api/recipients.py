@@ -57,7 +57,9 @@ def read_tip(request, tip_id: str):
         "answers": [answer_out(answer) for answer in opened.answers],
         "files": [file_out(view) for view in opened.files],
         "messages": [message_out(message, for_colleagues=True) for message in opened.conversation],
-        "notes": [{"author": note.author, "written_hour": note.written_hour, "text": note.text} for note in opened.notes],
+        "notes": [
+            {"author": note.author, "written_hour": note.written_hour, "text": note.text} for note in opened.notes
+        ],
         "duties": [duty_out(duty) for duty in duties_of(opened.tip)],
     }
 
@@ -68,16 +70,22 @@ def reply(request, tip_id: str, body: ReplyIn):
     return Status(201, {"sent": True})
 
 
-@router.patch("/tips/{tip_id}", response={200: TipSummaryOut, **ERRORS}, summary="Change status, labels, assignee, deadline")
+@router.patch(
+    "/tips/{tip_id}", response={200: TipSummaryOut, **ERRORS}, summary="Change status, labels, assignee, deadline"
+)
 def triage(request, tip_id: str, body: TriageIn):
     tip = services.find_tip(request.user, tip_id)
     if "deadline" in body.model_fields_set:
         services.set_deadline(request.user, tip_id, services.in_channel_zone(body.deadline, tip.channel))
-    return tip_summary_out(services.set_triage(
-        request.user, tip_id, body.status or tip.status,
-        body.labels if body.labels is not None else list(tip.labels.values_list("name", flat=True)),
-        body.assignee if body.assignee is not None else (tip.assignee.username if tip.assignee else ""),
-    ))
+    return tip_summary_out(
+        services.set_triage(
+            request.user,
+            tip_id,
+            body.status or tip.status,
+            body.labels if body.labels is not None else list(tip.labels.values_list("name", flat=True)),
+            body.assignee if body.assignee is not None else (tip.assignee.username if tip.assignee else ""),
+        )
+    )
 
 
 @router.get("/tips/{tip_id}/files/{file_id}", response={200: None, **ERRORS}, summary="Download a file, decrypted")
@@ -88,7 +96,11 @@ def download(request, tip_id: str, file_id: str):
     return response
 
 
-@router.post("/channels/{slug}/grants", response={200: BulkGrantOut, **ERRORS}, summary="Grant a late-joining recipient every open tip")
+@router.post(
+    "/channels/{slug}/grants",
+    response={200: BulkGrantOut, **ERRORS},
+    summary="Grant a late-joining recipient every open tip",
+)
 def grant_all(request, slug: str, body: BulkGrantIn):
     """Seal every open tip of the channel that you can open to `grantee`, up to 500 a call."""
     done = services.grant_all(request.user, request.private_key, slug, body.grantee)

@@ -116,10 +116,14 @@ def keys(request):
     _admin(request)
     summary = recovery.summary()
     known = _known_to(request.user)
-    out = [_key_out(generation, known.filter(recovery_key=generation.key).count()) for generation in summary.generations]
+    out = [
+        _key_out(generation, known.filter(recovery_key=generation.key).count()) for generation in summary.generations
+    ]
     current = summary.current.generation if summary.current else None
-    return {"current": next((key for key in out if key["generation"] == current), None),
-            "retired": [key for key in out if key["generation"] != current]}
+    return {
+        "current": next((key for key in out if key["generation"] == current), None),
+        "retired": [key for key in out if key["generation"] != current],
+    }
 
 
 @router.get("/recovery/tips", response={200: RecoveryPageOut, **ERRORS}, summary="Tips sealed to the recovery key")
@@ -151,7 +155,9 @@ def account_key(request, username: str):
     except recovery.RecoveryRefused as refusal:
         raise ApiError(404, "not_found", str(refusal), refusal.field) from None
     return {
-        "username": grantee.username, "display_name": grantee.display_name, "public_key": b64(grantee.public_key),
+        "username": grantee.username,
+        "display_name": grantee.display_name,
+        "public_key": b64(grantee.public_key),
         "fingerprint": account_fingerprint(bytes(grantee.public_key)),
         "channels": sorted(grantee.channels.values_list("slug", flat=True)),
     }
@@ -174,7 +180,10 @@ def resealed(request, body: RecoveryResealIn):
         done = recovery.reseal(request.user, _boxes(body.tips))
     except recovery.RecoveryRefused as refusal:
         raise ApiError(409, "refused", str(refusal), refusal.field) from None
-    return {"resealed": done, "remaining": _known_to(request.user).filter(recovery_key__retired_at__isnull=False).count()}
+    return {
+        "resealed": done,
+        "remaining": _known_to(request.user).filter(recovery_key__retired_at__isnull=False).count(),
+    }
 
 
 def _boxes(items) -> dict:
@@ -186,11 +195,22 @@ def _boxes(items) -> dict:
 
 def _key_out(generation: recovery.Generation, tips: int) -> dict:
     key: RecoveryKey = generation.key
-    return {"generation": key.generation, "public_key": b64(key.public_key), "fingerprint": key.fingerprint,
-            "vouched": generation.vouched, "tips": tips}
+    return {
+        "generation": key.generation,
+        "public_key": b64(key.public_key),
+        "fingerprint": key.fingerprint,
+        "vouched": generation.vouched,
+        "tips": tips,
+    }
 
 
 def _tip_out(tip: Tip) -> dict:
     assert tip.recovery_key is not None, "_known_to finds tips sealed to the recovery key only"
-    return {"id": tip.id, "reference": tip.reference, "channel": tip.channel.slug, "restricted": tip.restricted,
-            "generation": tip.recovery_key.generation, "sealed_key": b64(tip.sealed_for_recovery_key)}
+    return {
+        "id": tip.id,
+        "reference": tip.reference,
+        "channel": tip.channel.slug,
+        "restricted": tip.restricted,
+        "generation": tip.recovery_key.generation,
+        "sealed_key": b64(tip.sealed_for_recovery_key),
+    }

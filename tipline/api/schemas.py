@@ -36,9 +36,13 @@ class ChannelOut(Schema):
     description: str
     retention_days: int
     keeps_file_metadata: bool
-    time_zone: str = Field(description="Dates and times sent without an offset are read in this zone (e.g. America/New_York).")
+    time_zone: str = Field(
+        description="Dates and times sent without an offset are read in this zone (e.g. America/New_York)."
+    )
     receiving: bool
-    offline_key: bool = Field(description="Stored tips are opened only on the recipients' own computers (docs/reader.md), never on the server.")
+    offline_key: bool = Field(
+        description="Stored tips are opened only on the recipients' own computers (docs/reader.md), never on the server."
+    )
     insider_tokens: Literal["off", "optional", "required"] = Field(description="Whether a member's token is asked for.")
     insider_organisation: str | None = Field(description="Whose members' tokens the channel takes.")
     recipients_to_leave_out: list[LeavableRecipientOut] = Field(
@@ -85,11 +89,15 @@ class MessageOut(Schema):
     sent_hour: datetime
     text: str
     files: list[FileOut]
-    signature: str = Field(description="The writer's display name where the channel shows it to tipsters; empty: the team.")
+    signature: str = Field(
+        description="The writer's display name where the channel shows it to tipsters; empty: the team."
+    )
 
 
 class ColleagueMessageOut(MessageOut):
-    sender: str = Field(description="The colleague who wrote a reply; empty for the tipster's messages and removed accounts.")
+    sender: str = Field(
+        description="The colleague who wrote a reply; empty for the tipster's messages and removed accounts."
+    )
 
 
 class DutyOut(Schema):
@@ -130,7 +138,9 @@ class TipSummaryOut(Schema):
     unread: bool
     message_count: int
     file_count: int
-    insider: InsiderMarkOut | None = Field(description="Holds a valid member's token of this organisation, from this period.")
+    insider: InsiderMarkOut | None = Field(
+        description="Holds a valid member's token of this organisation, from this period."
+    )
 
 
 class TipPageOut(Schema):
@@ -169,7 +179,9 @@ class TriageIn(Schema):
 
 
 class BulkGrantIn(Schema):
-    grantee: str = Field(min_length=1, max_length=150, description="A recipient of the channel who lacks some of its open tips.")
+    grantee: str = Field(
+        min_length=1, max_length=150, description="A recipient of the channel who lacks some of its open tips."
+    )
 
 
 class BulkGrantOut(Schema):
@@ -232,7 +244,9 @@ class TokenResponsesOut(Schema):
 
 class ChannelKeyOut(Schema):
     id: int
-    generation: int = Field(description="1 for the channel's first key, one more at each rotation; vouched for with the key.")
+    generation: int = Field(
+        description="1 for the channel's first key, one more at each rotation; vouched for with the key."
+    )
     public_key: str = Field(description="base64url X25519 public key.")
     fingerprint: str = Field(description="What two readers compare aloud: 32 hex digits in groups of four.")
     created_at: datetime
@@ -242,10 +256,16 @@ class ChannelKeyOut(Schema):
 class OfflineKeyOut(Schema):
     channel: str
     you: str = Field(description="The account this token belongs to: the name a new reader signs as.")
-    proof_key: str = Field(description="base64url X25519 key of the server, to which readers prove with each item that they hold the channel key.")
-    token_expires_at: datetime | None = Field(description="When the personal token of this request expires (readers warn 14 days ahead).")
+    proof_key: str = Field(
+        description="base64url X25519 key of the server, to which readers prove with each item that they hold the channel key."
+    )
+    token_expires_at: datetime | None = Field(
+        description="When the personal token of this request expires (readers warn 14 days ahead)."
+    )
     current: ChannelKeyOut | None
-    retired: list[ChannelKeyOut] = Field(description="Keys older tips may still be sealed to, until they are sealed again.")
+    retired: list[ChannelKeyOut] = Field(
+        description="Keys older tips may still be sealed to, until they are sealed again."
+    )
     challenge: str | None = Field(
         description="base64url secret sealed to the current key: open it and send it back as `proof` to replace the key "
         "or seal tips again (valid for 10 to 20 minutes).",
@@ -256,8 +276,14 @@ class ReaderVouchIn(Schema):
     name: str = Field(max_length=150)
     public_key: str = Field(max_length=64, description="base64url Ed25519 signing key of the colleague vouched for.")
     voucher: str = Field(max_length=64, description="base64url signing key of the reader that vouches.")
-    signature: str = Field(max_length=100, description="Over tipline.crypto.authorship.vouch_statement(channel, name, public_key).")
-    proof: str = Field(default="", max_length=200, description="That the voucher holds the channel key (channel_keys.prove_item over the statement).")
+    signature: str = Field(
+        max_length=100, description="Over tipline.crypto.authorship.vouch_statement(channel, name, public_key)."
+    )
+    proof: str = Field(
+        default="",
+        max_length=200,
+        description="That the voucher holds the channel key (channel_keys.prove_item over the statement).",
+    )
 
 
 class ReaderVouchesOut(Schema):
@@ -266,12 +292,16 @@ class ReaderVouchesOut(Schema):
 
 class OfflineKeyIn(Schema):
     public_key: str = Field(max_length=64, description="base64url X25519 public key made by tipline-reader.")
-    proof: str = Field(default="", max_length=100, description="The opened challenge; needed when a key is there already.")
+    proof: str = Field(
+        default="", max_length=100, description="The opened challenge; needed when a key is there already."
+    )
 
 
 class ResealedTipIn(Schema):
     tip: UUID
-    sealed_key: str = Field(max_length=400, description="base64url: the tip key sealed again, to the channel's current key.")
+    sealed_key: str = Field(
+        max_length=400, description="base64url: the tip key sealed again, to the channel's current key."
+    )
 
 
 class ResealIn(Schema):
@@ -285,8 +315,14 @@ class ResealedOut(Schema):
 
 class ReaderSeal(Schema):
     signer: str = Field(max_length=64, description="base64url Ed25519 public key of the reader that sealed the item.")
-    signature: str = Field(max_length=100, description="base64url signature over tipline.crypto.authorship.item_statement.")
-    seen: list[UUID] = Field(default_factory=list, max_length=2000, description="Keys of the tip's items the reader had when it wrote this one.")
+    signature: str = Field(
+        max_length=100, description="base64url signature over tipline.crypto.authorship.item_statement."
+    )
+    seen: list[UUID] = Field(
+        default_factory=list,
+        max_length=2000,
+        description="Keys of the tip's items the reader had when it wrote this one.",
+    )
 
 
 class SealedMessageOut(Schema):
@@ -295,7 +331,9 @@ class SealedMessageOut(Schema):
     sender: str
     sent_hour: datetime
     purpose: str
-    bound_as: str | None = Field(description="Who wrote it, as bound into the associated data: tipster, reader (signed in seal); null before.")
+    bound_as: str | None = Field(
+        description="Who wrote it, as bound into the associated data: tipster, reader (signed in seal); null before."
+    )
     seal: ReaderSeal | None
     ciphertext: str
 
@@ -304,7 +342,9 @@ class SealedNoteOut(Schema):
     key: UUID
     author: str
     written_hour: datetime
-    team: bool = Field(description="Sealed under the tip's team key (in the sealed box beside the tip key), which the receipt does not open.")
+    team: bool = Field(
+        description="Sealed under the tip's team key (in the sealed box beside the tip key), which the receipt does not open."
+    )
     bound_as: str | None
     seal: ReaderSeal | None
     ciphertext: str
@@ -320,7 +360,9 @@ class SealedFileOut(Schema):
 
 
 class SealedTipOut(TipSummaryOut):
-    destroyed_after: datetime = Field(description="When retention destroys the tip (unless on hold): a reader forgets no tip before this.")
+    destroyed_after: datetime = Field(
+        description="When retention destroys the tip (unless on hold): a reader forgets no tip before this."
+    )
     channel_key: int = Field(description="The id of the channel key the tip key is sealed to.")
     sealed_key: str
     answers: str
@@ -336,12 +378,20 @@ class SealedPageOut(Schema):
 
 
 class SealedReplyIn(Schema):
-    key: UUID = Field(description="A new random UUID, used in the associated data; send the same again to retry safely.")
+    key: UUID = Field(
+        description="A new random UUID, used in the associated data; send the same again to retry safely."
+    )
     ciphertext: str = Field(max_length=200_000)
     purpose: Literal["", "acknowledgement", "feedback"] = ""
-    bound: bool = Field(default=False, description="The associated data names the reader as its writer (tipline.crypto.content).")
+    bound: bool = Field(
+        default=False, description="The associated data names the reader as its writer (tipline.crypto.content)."
+    )
     seal: ReaderSeal | None = None
-    proof: str = Field(default="", max_length=200, description="tipline.crypto.channel_keys.prove_item: the sender holds the channel's key.")
+    proof: str = Field(
+        default="",
+        max_length=200,
+        description="tipline.crypto.channel_keys.prove_item: the sender holds the channel's key.",
+    )
 
 
 class ResealedNoteIn(Schema):
@@ -352,14 +402,23 @@ class ResealedNoteIn(Schema):
 class SealedNoteIn(Schema):
     key: UUID
     ciphertext: str = Field(max_length=200_000)
-    team: bool = Field(default=False, description="Sealed under the tip's team key (which the receipt does not open), not its tip key.")
+    team: bool = Field(
+        default=False, description="Sealed under the tip's team key (which the receipt does not open), not its tip key."
+    )
     bound: bool = Field(default=False, description="The associated data names the reader as its writer.")
     seal: ReaderSeal | None = None
-    proof: str = Field(default="", max_length=200, description="tipline.crypto.channel_keys.prove_item: the sender holds the channel's key.")
+    proof: str = Field(
+        default="",
+        max_length=200,
+        description="tipline.crypto.channel_keys.prove_item: the sender holds the channel's key.",
+    )
     sealed_key: str = Field(
-        default="", max_length=400,
+        default="",
+        max_length=400,
         description="For a tip from before team keys: its tip key and a new team key sealed to the channel's current key.",
     )
     resealed_notes: list[ResealedNoteIn] = Field(
-        default_factory=list, max_length=1000, description="With sealed_key: the tip's older notes, sealed again under the team key.",
+        default_factory=list,
+        max_length=1000,
+        description="With sealed_key: the tip's older notes, sealed again under the team key.",
     )

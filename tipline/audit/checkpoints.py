@@ -66,9 +66,12 @@ def write_checkpoint(key: bytes | None = None, restart: bool = False) -> Checkpo
             sequence, previous = _next_link(key, chain_head)
         newest = AuditEntry.objects.order_by("-id").first()
         checkpoint = Checkpoint(
-            entries=AuditEntry.objects.count(), last_id=newest.id if newest else None,
-            head=newest.entry_hash if newest else GENESIS, at=timezone.now().replace(microsecond=0).isoformat(),
-            sequence=sequence, previous=previous,
+            entries=AuditEntry.objects.count(),
+            last_id=newest.id if newest else None,
+            head=newest.entry_hash if newest else GENESIS,
+            at=timezone.now().replace(microsecond=0).isoformat(),
+            sequence=sequence,
+            previous=previous,
         )
         mac = _mac(checkpoint, key)
         _append(json.dumps(checkpoint.fields() | {"mac": mac}, sort_keys=True))
@@ -142,7 +145,9 @@ def witness(entries_now: int, key: bytes):
         reason = f"the checkpoint file {path()} ends at checkpoint {found}, but {expected} were written (it was deleted or cut back)"
         return ChainReport(entries_now, None, reason)
     if found and found == expected and chain_head and not hmac.compare_digest(lines[-1].mac, chain_head.checkpoint_mac):
-        return ChainReport(entries_now, None, f"checkpoint {found} in {path()} is not the one written (the file was replaced)")
+        return ChainReport(
+            entries_now, None, f"checkpoint {found} in {path()} is not the one written (the file was replaced)"
+        )
     if not lines:
         if entries_now:
             reason = f"no checkpoint in {path()} covers these entries (tipline audit checkpoint writes one)"
@@ -187,11 +192,15 @@ def _adopted_legacy_file() -> Path:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         shutil.move(legacy, target)
     except OSError as error:
-        logger.warning("audit checkpoints left at %s, inside the data directory: %s cannot be written (%s)", legacy, target, error)
+        logger.warning(
+            "audit checkpoints left at %s, inside the data directory: %s cannot be written (%s)", legacy, target, error
+        )
         return legacy
     logger.warning(
         "audit checkpoints moved from %s to %s: inside the data directory, whoever writes the database could cut them back "
-        "(set TIPLINE_AUDIT_CHECKPOINT_FILE to keep them elsewhere)", legacy, target,
+        "(set TIPLINE_AUDIT_CHECKPOINT_FILE to keep them elsewhere)",
+        legacy,
+        target,
     )
     return target
 

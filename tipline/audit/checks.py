@@ -15,7 +15,13 @@ def check_checkpoint_file(**kwargs) -> list[CheckMessage]:
     checkpoint_file, data_dir = Path(settings.AUDIT_CHECKPOINT_FILE), Path(settings.DATA_DIR)
     if data_dir not in checkpoint_file.parents:
         return []
-    return [warning(37, _(
-        "The audit checkpoints %(file)s are in the data directory: whoever can write the database there can cut them back "
-        "with it. Unset TIPLINE_AUDIT_CHECKPOINT_FILE (the default is beside the data directory) or point it elsewhere."
-    ) % {"file": checkpoint_file})]
+    return [
+        warning(
+            37,
+            _(
+                "The audit checkpoints %(file)s are in the data directory: whoever can write the database there can cut them back "
+                "with it. Unset TIPLINE_AUDIT_CHECKPOINT_FILE (the default is beside the data directory) or point it elsewhere."
+            )
+            % {"file": checkpoint_file},
+        )
+    ]

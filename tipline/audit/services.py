@@ -90,7 +90,9 @@ def audit_key(secret: str | None = None) -> bytes:
     return site_key(b"tipline-audit", secret)
 
 
-def entry_digest(previous_hash: str, at, actor: str, action: str, target: str, details: dict, key: bytes | None = None) -> str:
+def entry_digest(
+    previous_hash: str, at, actor: str, action: str, target: str, details: dict, key: bytes | None = None
+) -> str:
     canonical = json.dumps(
         [previous_hash, at.isoformat(), actor, action, target, details], sort_keys=True, separators=(",", ":")
     )
@@ -104,8 +106,13 @@ def record(actor: str, action: str, target: str = "", at=None, **details) -> Aud
         at = at or timezone.now().replace(microsecond=0)
         digest = entry_digest(head.last_hash, at, actor, action, target, details)
         entry = AuditEntry.objects.create(
-            at=at, actor=actor, action=action, target=target, details=details,
-            previous_hash=head.last_hash, entry_hash=digest,
+            at=at,
+            actor=actor,
+            action=action,
+            target=target,
+            details=details,
+            previous_hash=head.last_hash,
+            entry_hash=digest,
         )
         head.last_hash = digest
         head.save(update_fields=["last_hash"])
@@ -155,7 +162,9 @@ def _walk(key: bytes) -> ChainReport:
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         count += 1
         if entry.previous_hash != previous:
-            return ChainReport(count, entry.id, "it does not point to the entry before it (a row was removed or reordered)")
+            return ChainReport(
+                count, entry.id, "it does not point to the entry before it (a row was removed or reordered)"
+            )
         expected = entry_digest(previous, entry.at, entry.actor, entry.action, entry.target, entry.details, key)
         if not hmac.compare_digest(entry.entry_hash, expected):
             return ChainReport(count, entry.id, "its content was changed after it was written")

@@ -195,6 +195,10 @@ def _parse_networks(setting: Setting, raw, from_environment: bool) -> tuple:
 
 
 _PARSERS = {
-    "text": _parse_text, "bool": _parse_bool, "int": _parse_int, "list": _parse_list,
-    "hours": _parse_hours, "networks": _parse_networks,
+    "text": _parse_text,
+    "bool": _parse_bool,
+    "int": _parse_int,
+    "list": _parse_list,
+    "hours": _parse_hours,
+    "networks": _parse_networks,
 }

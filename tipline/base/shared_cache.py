@@ -79,11 +79,17 @@ def check_private_directory(directory: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISDIR(found.st_mode):
-        raise ImproperlyConfigured(f"The shared cache's place {directory} is not a directory of its own (a link or a file): refused. Remove it.")
+        raise ImproperlyConfigured(
+            f"The shared cache's place {directory} is not a directory of its own (a link or a file): refused. Remove it."
+        )
     if found.st_uid != os.getuid():
-        raise ImproperlyConfigured(f"The shared cache's directory {directory} is owned by another user: refused (it could run code here). Remove it.")
+        raise ImproperlyConfigured(
+            f"The shared cache's directory {directory} is owned by another user: refused (it could run code here). Remove it."
+        )
     if found.st_mode & 0o077:
-        raise ImproperlyConfigured(f"The shared cache's directory {directory} is open to other users (mode {found.st_mode & 0o777:o}): refused. Remove it.")
+        raise ImproperlyConfigured(
+            f"The shared cache's directory {directory} is open to other users (mode {found.st_mode & 0o777:o}): refused. Remove it."
+        )
 
 
 class SharedMemoryCache(BaseCache):
@@ -105,7 +111,11 @@ class SharedMemoryCache(BaseCache):
 
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
-        row = self._connection().execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, clock.time())).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, clock.time()))
+            .fetchone()
+        )
         value = None if row is None else decode(row[0])
         return default if value is None else value
 
@@ -113,13 +123,16 @@ class SharedMemoryCache(BaseCache):
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
             database.execute("DELETE FROM entries WHERE expires <= ?", (clock.time(),))
-            database.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, encode(value), self._expiry(timeout)))
+            database.execute(
+                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, encode(value), self._expiry(timeout))
+            )
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
             changed = database.execute(
-                "UPDATE entries SET expires = ? WHERE key = ? AND expires > ?", (self._expiry(timeout), key, clock.time())
+                "UPDATE entries SET expires = ? WHERE key = ? AND expires > ?",
+                (self._expiry(timeout), key, clock.time()),
             )
             return changed.rowcount == 1
 
@@ -127,7 +140,9 @@ class SharedMemoryCache(BaseCache):
         """Atomic across processes for integers stored by this cache."""
         key = self.make_and_validate_key(key, version=version)
         with self._connection() as database:
-            row = database.execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, clock.time())).fetchone()
+            row = database.execute(
+                "SELECT value FROM entries WHERE key = ? AND expires > ?", (key, clock.time())
+            ).fetchone()
             stored = None if row is None else decode(row[0])
             if not isinstance(stored, int):
                 raise ValueError(f"Key '{key}' not found")

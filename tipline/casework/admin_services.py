@@ -34,17 +34,25 @@ def add_user(admin, username: str, roles: list[str], channel_slugs: list[str]) -
 
 def check_keeps_an_admin(user: User) -> None:
     """Refuse to lock out the last active admin: nobody could manage accounts or channels after."""
-    if user.is_staff and user.is_active and not User.objects.filter(is_staff=True, is_active=True).exclude(pk=user.pk).exists():
+    if (
+        user.is_staff
+        and user.is_active
+        and not User.objects.filter(is_staff=True, is_active=True).exclude(pk=user.pk).exists()
+    ):
         raise AccountError(
-            _("%(name)s is the only active admin: create another admin first (New account, tick Admin), "
-              "or nobody could manage the tip line.") % {"name": user.username}
+            _(
+                "%(name)s is the only active admin: create another admin first (New account, tick Admin), "
+                "or nobody could manage the tip line."
+            )
+            % {"name": user.username}
         )
 
 
 def channels_left_unread_without(user: User) -> list[Channel]:
     """The channels taking tips now that would take none without `user`: nobody else could read them."""
     return [
-        channel for channel in user.channels.filter(offline_key=False).order_by("name")
+        channel
+        for channel in user.channels.filter(offline_key=False).order_by("name")
         if channel_is_receiving(channel) and all(other.pk == user.pk for other in vouched_recipients(channel))
     ]
 
@@ -81,10 +89,14 @@ def _left_unread(viewer, people: str, tips: QuerySet[Tip]) -> LeftUnread:
 def check_confirmed(left: LeftUnread, typed: str | None) -> None:
     """Raise NotConfirmed unless tips lost for good, if any, were confirmed by typing their number."""
     if left.lost and (typed or "").strip() != str(left.lost):
-        raise NotConfirmed(ngettext(
-            "Type %(number)d to confirm that %(number)d tip will stay unreadable for good.",
-            "Type %(number)d to confirm that %(number)d tips will stay unreadable for good.", left.lost,
-        ) % {"number": left.lost})
+        raise NotConfirmed(
+            ngettext(
+                "Type %(number)d to confirm that %(number)d tip will stay unreadable for good.",
+                "Type %(number)d to confirm that %(number)d tips will stay unreadable for good.",
+                left.lost,
+            )
+            % {"number": left.lost}
+        )
 
 
 @transaction.atomic
@@ -130,7 +142,11 @@ def reset_user(actor: str, user: User, typed: str | None, viewer=None, keep_an_a
 
 @transaction.atomic
 def save_channel(
-    actor: str, spec: ChannelSpec, recipient_names: list[str] | None = None, viewer=None, typed: str | None = None,
+    actor: str,
+    spec: ChannelSpec,
+    recipient_names: list[str] | None = None,
+    viewer=None,
+    typed: str | None = None,
 ) -> tuple[Channel, bool]:
     """Create or update a channel from its file, on the admin page or from the command line
     (`actor`); `recipient_names` None keeps the recipients it has. Raises NotConfirmed when
@@ -159,8 +175,15 @@ def save_channel(
             channel.recipients.set(chosen)
     after = set(channel.recipients.values_list("username", flat=True))
     record(
-        actor, Action.CHANNEL_CHANGED, channel.slug, created=created, fields=len(spec.fields), recipients=sorted(after),
-        added=sorted(after - before), removed=sorted(before - after), **({"waiting_for_approval": asked} if asked else {}),
+        actor,
+        Action.CHANNEL_CHANGED,
+        channel.slug,
+        created=created,
+        fields=len(spec.fields),
+        recipients=sorted(after),
+        added=sorted(after - before),
+        removed=sorted(before - after),
+        **({"waiting_for_approval": asked} if asked else {}),
     )
     if not created:
         # Whoever joins reads every new tip: the people already there must hear of it.
@@ -174,7 +197,9 @@ def left_unread_by_channel_change(viewer, slug: str, staying: list[str]) -> Left
     if channel is None:
         return LeftUnread(person="", tips=0, recoverable=0)
     leaving = list(channel.recipients.exclude(username__in=staying).order_by("username"))
-    return _left_unread(viewer, ", ".join(person.username for person in leaving), readers.tips_only_readable_by(leaving, channel))
+    return _left_unread(
+        viewer, ", ".join(person.username for person in leaving), readers.tips_only_readable_by(leaving, channel)
+    )
 
 
 def _check_approval_stays(spec: ChannelSpec) -> None:
@@ -196,7 +221,9 @@ def _check_offline_stays(spec: ChannelSpec) -> None:
     if channel is None:
         return
     if not offline_keys.is_setting_vouched(channel):
-        raise ChannelFormatError(f"offline_key: channel {spec.slug}'s setting was changed behind the site's back; it is not saved over (tipline check).")
+        raise ChannelFormatError(
+            f"offline_key: channel {spec.slug}'s setting was changed behind the site's back; it is not saved over (tipline check)."
+        )
     if channel.offline_keys.exists() and not spec.offline_key:
         raise ChannelFormatError(
             "offline_key: a channel that has had an offline key stays offline-key (its tips are sealed where the server cannot "
@@ -220,8 +247,16 @@ def recipient_history(channel: Channel, limit: int = 20) -> list[RecipientChange
     entries = AuditEntry.objects.filter(action__in=(Action.CHANNEL_CHANGED, Action.USER_CREATED)).order_by("-id")
     changes = []
     for entry in entries.iterator():
-        if entry.action == Action.CHANNEL_CHANGED and entry.target == channel.slug and (entry.details.get("added") or entry.details.get("removed")):
-            changes.append(RecipientChange(entry.at, entry.actor, entry.details.get("added", []), entry.details.get("removed", []), False))
+        if (
+            entry.action == Action.CHANNEL_CHANGED
+            and entry.target == channel.slug
+            and (entry.details.get("added") or entry.details.get("removed"))
+        ):
+            changes.append(
+                RecipientChange(
+                    entry.at, entry.actor, entry.details.get("added", []), entry.details.get("removed", []), False
+                )
+            )
         elif entry.action == Action.USER_CREATED and channel.slug in entry.details.get("channels", []):
             changes.append(RecipientChange(entry.at, entry.actor, [entry.target], [], True))
         if len(changes) >= limit:
@@ -236,7 +271,12 @@ def audit_entries_for(viewer) -> QuerySet[AuditEntry]:
 
 
 def _tips_kept_from(viewer) -> list[str]:
-    kept = [str(tip_id) for tip_id in Tip.objects.filter(restricted=True).exclude(readable_by(viewer)).values_list("id", flat=True)]
+    kept = [
+        str(tip_id)
+        for tip_id in Tip.objects.filter(restricted=True).exclude(readable_by(viewer)).values_list("id", flat=True)
+    ]
     # A destroyed restricted tip has no row left to ask: its destruction entry names its readers.
-    destroyed = AuditEntry.objects.filter(action__in=DESTRUCTIONS, details__has_key="readers").values_list("target", "details")
+    destroyed = AuditEntry.objects.filter(action__in=DESTRUCTIONS, details__has_key="readers").values_list(
+        "target", "details"
+    )
     return kept + [target for target, details in destroyed if viewer.pk not in details["readers"]]

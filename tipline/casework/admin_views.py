@@ -40,7 +40,9 @@ fields:
 class NewUserForm(forms.Form):
     username = forms.SlugField(max_length=150, label=gettext_lazy("Username"))
     admin = forms.BooleanField(required=False, label=gettext_lazy("Admin"))
-    channels = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Recipient of"))
+    channels = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Recipient of")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,15 +57,22 @@ class ConfirmForm(forms.Form):
 
 class ChannelForm(forms.Form):
     document = forms.CharField(
-        label=gettext_lazy("Channel and form (YAML or JSON)"), widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
-        help_text=gettext_lazy("The format is described in docs/channels.md. Answers already received keep their labels."),
+        label=gettext_lazy("Channel and form (YAML or JSON)"),
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "The format is described in docs/channels.md. Answers already received keep their labels."
+        ),
     )
-    recipients = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Recipients"))
+    recipients = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Recipients")
+    )
     upload = forms.FileField(required=False, label=gettext_lazy("Or import a file"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["recipients"].choices = [(user.username, user.username) for user in User.objects.filter(is_active=True)]
+        self.fields["recipients"].choices = [
+            (user.username, user.username) for user in User.objects.filter(is_active=True)
+        ]
 
 
 @require_GET
@@ -81,11 +90,17 @@ def users(request):
     if request.method == "POST" and form.is_valid():
         roles = ["admin"] * form.cleaned_data["admin"] + ["recipient"] * bool(form.cleaned_data["channels"])
         try:
-            created = admin_services.add_user(request.user, form.cleaned_data["username"], roles or ["recipient"], form.cleaned_data["channels"])
+            created = admin_services.add_user(
+                request.user, form.cleaned_data["username"], roles or ["recipient"], form.cleaned_data["channels"]
+            )
             form = NewUserForm()
         except AccountError as refusal:
             form.add_error(None, str(refusal))
-    context = {"form": form, "created": created, "users": User.objects.order_by("username").prefetch_related("channels")}
+    context = {
+        "form": form,
+        "created": created,
+        "users": User.objects.order_by("username").prefetch_related("channels"),
+    }
     return render(request, "casework/admin_users.html", context, status=400 if form.errors else 200)
 
 
@@ -118,13 +133,25 @@ def _reset(request, user):
         joining.check_reset_leaves_an_approver(user)
         return _users_page(request, confirm_reset=user, left=left, name_needed=admin_services.reset_needs_the_name())
     try:
-        login = admin_services.reset_user(request.user.username, user, request.POST.get("unreadable"), viewer=request.user)
+        login = admin_services.reset_user(
+            request.user.username, user, request.POST.get("unreadable"), viewer=request.user
+        )
     except admin_services.NotConfirmed as refusal:
         return _users_page(
-            request, status=400, confirm_reset=user, left=left, typed_problem=str(refusal),
+            request,
+            status=400,
+            confirm_reset=user,
+            left=left,
+            typed_problem=str(refusal),
             name_needed=admin_services.reset_needs_the_name(),
         )
-    context = {"form": NewUserForm(), "created": login, "users": User.objects.order_by("username"), "was_reset": True, "left": left}
+    context = {
+        "form": NewUserForm(),
+        "created": login,
+        "users": User.objects.order_by("username"),
+        "was_reset": True,
+        "left": left,
+    }
     return render(request, "casework/admin_users.html", context)
 
 
@@ -152,13 +179,25 @@ def channel_edit(request, slug=None):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("upload")
         try:
-            text = upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace") if upload else form.cleaned_data["document"]
+            text = (
+                upload.read_and_discard(MAX_CHANNEL_FILE_BYTES).decode("utf-8", "replace")
+                if upload
+                else form.cleaned_data["document"]
+            )
             spec = parse_document(text, upload.name if upload else "channel.yaml")
             saved, _created = admin_services.save_channel(
-                request.user.username, spec, form.cleaned_data["recipients"], viewer=request.user, typed=request.POST.get("unreadable"),
+                request.user.username,
+                spec,
+                form.cleaned_data["recipients"],
+                viewer=request.user,
+                typed=request.POST.get("unreadable"),
             )
         except admin_services.NotConfirmed as refusal:
-            _ask_to_type_the_number(form, admin_services.left_unread_by_channel_change(request.user, spec.slug, form.cleaned_data["recipients"]), refusal)
+            _ask_to_type_the_number(
+                form,
+                admin_services.left_unread_by_channel_change(request.user, spec.slug, form.cleaned_data["recipients"]),
+                refusal,
+            )
         except ChannelFormatError as refusal:
             for problem in refusal.problems:  # one line each, beside the text they concern
                 form.add_error("document", problem)
@@ -167,7 +206,9 @@ def channel_edit(request, slug=None):
         else:
             return redirect(reverse("casework:admin_channel_edit", args=[saved.slug]) + "?saved=1")
     context = {
-        "form": form, "channel": channel, "changes": admin_services.recipient_history(channel) if channel else [],
+        "form": form,
+        "channel": channel,
+        "changes": admin_services.recipient_history(channel) if channel else [],
         "offline_keys": channel.offline_keys.select_related("uploaded_by").order_by("-created_at") if channel else [],
         "saved": request.method == "GET" and request.GET.get("saved") == "1",
     }
@@ -177,14 +218,16 @@ def channel_edit(request, slug=None):
 def _ask_to_type_the_number(form, left, refusal) -> None:
     """Taking recipients out would leave tips unreadable for good: a box to type their number in."""
     form.fields["unreadable"] = forms.CharField(
-        required=False, label=_("Tips left unreadable for good"),
+        required=False,
+        label=_("Tips left unreadable for good"),
         help_text=ngettext(
             "%(count)d tip of this channel can be read only by %(people)s, and the recovery key cannot grant it again: "
             "taken out of the channel, nobody could ever read it. Keep them as recipients, or have them grant it to a colleague first.",
             "%(count)d tips of this channel can be read only by %(people)s, and the recovery key cannot grant them again: "
             "taken out of the channel, nobody could ever read them. Keep them as recipients, or have them grant them to a colleague first.",
             left.lost,
-        ) % {"count": left.lost, "people": left.person},
+        )
+        % {"count": left.lost, "people": left.person},
     )
     form.add_error("unreadable", str(refusal))
 
@@ -210,7 +253,9 @@ def channel_form_editor(request, slug):
 def channel_export(request, slug, file_format):
     channel = get_object_or_404(Channel, slug=slug)
     as_json = file_format == "json"
-    response = HttpResponse(export_channel(channel, as_json=as_json), content_type="application/json" if as_json else "application/yaml")
+    response = HttpResponse(
+        export_channel(channel, as_json=as_json), content_type="application/json" if as_json else "application/yaml"
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{channel.slug}.{file_format}"'
     return response
 
@@ -227,18 +272,31 @@ def audit_log(request):
     if request.GET.get("action"):
         entries = entries.filter(action=request.GET["action"])
     actions = visible.order_by("action").values_list("action", flat=True).distinct()
-    context = {"entries": entries[:200], "actions": actions, "chain": verify_chain(), "entries_shown": visible.count(), "query": request.GET}
+    context = {
+        "entries": entries[:200],
+        "actions": actions,
+        "chain": verify_chain(),
+        "entries_shown": visible.count(),
+        "query": request.GET,
+    }
     return render(request, "casework/admin_audit.html", context)
 
 
 class DutyReportForm(forms.Form):
     channel = forms.ChoiceField(required=False, label=gettext_lazy("Channel"))
-    start = forms.DateField(required=False, label=gettext_lazy("Received from"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label=gettext_lazy("Received before"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, label=gettext_lazy("Received from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label=gettext_lazy("Received before"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = [("", _("All channels")), *((channel.slug, channel.name) for channel in Channel.objects.all())]
+        self.fields["channel"].choices = [
+            ("", _("All channels")),
+            *((channel.slug, channel.name) for channel in Channel.objects.all()),
+        ]
 
     def period(self):
         """The chosen channels and [start, end) as aware datetimes (default: the last 365 days)."""
@@ -267,12 +325,25 @@ def duty_report_csv(request):
     channels, start, end = DutyReportForm(request.GET or None).period()
     output = io.StringIO()
     writer = csv.writer(output)
-    writer.writerow(["channel", "tips", "duty", "in_time", "late", "overdue", "pending", "share_in_time", "overdue_tip_ids"])
+    writer.writerow(
+        ["channel", "tips", "duty", "in_time", "late", "overdue", "pending", "share_in_time", "overdue_tip_ids"]
+    )
     for row in duties.report(channels, start, end, timezone.now(), request.user):
         for kind, figures in row.duty_rows:
             share = "" if figures.share_in_time is None else f"{figures.share_in_time:.3f}"
-            writer.writerow([row.channel.slug, row.tips, kind, figures.in_time, figures.late, len(figures.overdue_ids),
-                             figures.pending, share, " ".join(figures.overdue_ids)])
+            writer.writerow(
+                [
+                    row.channel.slug,
+                    row.tips,
+                    kind,
+                    figures.in_time,
+                    figures.late,
+                    len(figures.overdue_ids),
+                    figures.pending,
+                    share,
+                    " ".join(figures.overdue_ids),
+                ]
+            )
     response = HttpResponse(output.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="answering-duties-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
     return response

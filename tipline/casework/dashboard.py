@@ -46,10 +46,12 @@ def figures_for(user, now: datetime | None = None) -> Figures:
     first_week = _monday(now) - timedelta(weeks=WEEKS - 1)
     weeks = [first_week + timedelta(weeks=number) for number in range(WEEKS)]
     return Figures(
-        channels=[channel.name for channel in channels], weeks=weeks,
+        channels=[channel.name for channel in channels],
+        weeks=weeks,
         tips_per_week=_tips_per_week(tips, channels, weeks),
         median_hours_to_first_reply=_median_first_reply(tips, channels, first_week),
-        open_by_status=_open_by_status(tips), overdue=tips.filter(status__in=OPEN_STATUSES, deadline__lt=now).count(),
+        open_by_status=_open_by_status(tips),
+        overdue=tips.filter(status__in=OPEN_STATUSES, deadline__lt=now).count(),
         due_by_day=_due_by_day(tips, now),
         readers_chosen_by_tipsters=any(channel.tipsters_may_leave_out for channel in channels),
     )
@@ -89,7 +91,8 @@ def _tips_per_week(tips, channels, weeks) -> dict[str, list[int]]:
 def _median_first_reply(tips, channels, since) -> dict[str, float | None]:
     replied = (
         tips.filter(received_hour__gte=since, messages__author=Author.RECIPIENT)
-        .annotate(first_reply=Min("messages__sent_hour")).values_list("channel_id", "received_hour", "first_reply")
+        .annotate(first_reply=Min("messages__sent_hour"))
+        .values_list("channel_id", "received_hour", "first_reply")
     )
     waits: dict[int, list[float]] = defaultdict(list)
     for channel_id, received, first_reply in replied:
@@ -105,7 +108,10 @@ def _open_by_status(tips) -> dict[str, int]:
 def _due_by_day(tips, now) -> list[tuple[datetime, int]]:
     days = [now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=number) for number in range(7)]
     deadlines = tips.filter(status__in=OPEN_STATUSES, deadline__gte=now, deadline__lt=days[-1] + timedelta(days=1))
-    counts = Counter(deadline.replace(hour=0, minute=0, second=0, microsecond=0) for deadline in deadlines.values_list("deadline", flat=True))
+    counts = Counter(
+        deadline.replace(hour=0, minute=0, second=0, microsecond=0)
+        for deadline in deadlines.values_list("deadline", flat=True)
+    )
     return [(day, counts[day]) for day in days]
 
 
@@ -123,15 +129,28 @@ def chart_svg(name: str, figures: Figures) -> str:
 
 def _style():
     return pygal.style.Style(
-        background="transparent", plot_background="transparent", foreground="#1d2327", foreground_strong="#1d2327",
-        foreground_subtle="#50575e", colors=("#1f5f5b", "#c2410c", "#3b2f73", "#6b7280", "#a16207", "#0369a1"),
+        background="transparent",
+        plot_background="transparent",
+        foreground="#1d2327",
+        foreground_strong="#1d2327",
+        foreground_subtle="#50575e",
+        colors=("#1f5f5b", "#c2410c", "#3b2f73", "#6b7280", "#a16207", "#0369a1"),
         font_family="system-ui, sans-serif",
     )
 
 
 def _options(title: str) -> dict:
-    return {"title": title, "style": _style(), "js": [], "width": 720, "height": 360, "legend_at_bottom": True,
-            "print_values": False, "show_y_guides": True, "no_data_text": _("No data")}
+    return {
+        "title": title,
+        "style": _style(),
+        "js": [],
+        "width": 720,
+        "height": 360,
+        "legend_at_bottom": True,
+        "print_values": False,
+        "show_y_guides": True,
+        "no_data_text": _("No data"),
+    }
 
 
 def _whole_numbers(largest: int) -> list[int]:
@@ -174,6 +193,8 @@ def _deadlines_chart(figures: Figures):
 
 
 _CHART_MAKERS = {
-    "tips-per-week": _tips_per_week_chart, "first-reply": _first_reply_chart,
-    "open-by-status": _open_by_status_chart, "deadlines": _deadlines_chart,
+    "tips-per-week": _tips_per_week_chart,
+    "first-reply": _first_reply_chart,
+    "open-by-status": _open_by_status_chart,
+    "deadlines": _deadlines_chart,
 }

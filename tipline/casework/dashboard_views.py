@@ -14,7 +14,10 @@ from tipline.casework import dashboard
 @staff_page
 def dashboard_page(request):
     figures = dashboard.figures_for(request.user)
-    week_rows = [(week, [figures.tips_per_week[channel][index] for channel in figures.channels]) for index, week in enumerate(figures.weeks)]
+    week_rows = [
+        (week, [figures.tips_per_week[channel][index] for channel in figures.channels])
+        for index, week in enumerate(figures.weeks)
+    ]
     context = {"figures": figures, "week_rows": week_rows, "unreadable": dashboard.unreadable_for(request.user)}
     return render(request, "casework/dashboard.html", context)
 

@@ -63,12 +63,19 @@ def _documents(opened) -> list[tuple[str, str]]:
     conversation = "\n\n".join(
         f"[{message.sent_hour:%Y-%m-%d %H:00} UTC] {message.author}:\n{message.text}" for message in opened.conversation
     )
-    notes = "\n\n".join(f"[{note.written_hour:%Y-%m-%d %H:00} UTC] {note.author}:\n{note.text}" for note in opened.notes)
+    notes = "\n\n".join(
+        f"[{note.written_hour:%Y-%m-%d %H:00} UTC] {note.author}:\n{note.text}" for note in opened.notes
+    )
     summary = {
-        "tip": str(tip.id), "channel": tip.channel.slug, "received_hour": tip.received_hour.isoformat(),
-        "status": tip.status, "deadline": tip.deadline.isoformat() if tip.deadline else None,
+        "tip": str(tip.id),
+        "channel": tip.channel.slug,
+        "received_hour": tip.received_hour.isoformat(),
+        "status": tip.status,
+        "deadline": tip.deadline.isoformat() if tip.deadline else None,
         "answers": [answer.__dict__ for answer in opened.answers],
-        "conversation": [{"author": m.author, "sent_hour": m.sent_hour.isoformat(), "text": m.text} for m in opened.conversation],
+        "conversation": [
+            {"author": m.author, "sent_hour": m.sent_hour.isoformat(), "text": m.text} for m in opened.conversation
+        ],
         "files": [{"name": file.name, "size": file.size, "note": file.note} for file in opened.files],
     }
     return [

@@ -23,16 +23,27 @@ LIST_FIELDS = ("choices",)
 
 
 class FieldRow(forms.Form):
-    key = forms.CharField(max_length=64, label=gettext_lazy("Key"), help_text=gettext_lazy("lower-case letters, digits and dashes; never change it once tips have come in"))
+    key = forms.CharField(
+        max_length=64,
+        label=gettext_lazy("Key"),
+        help_text=gettext_lazy("lower-case letters, digits and dashes; never change it once tips have come in"),
+    )
     kind = forms.ChoiceField(choices=FieldKind.choices, label=gettext_lazy("Kind"))
     label = forms.CharField(max_length=200, label=gettext_lazy("Label"))
-    help = forms.CharField(required=False, max_length=2000, label=gettext_lazy("Help text"), widget=forms.Textarea(attrs={"rows": 2}))
+    help = forms.CharField(
+        required=False, max_length=2000, label=gettext_lazy("Help text"), widget=forms.Textarea(attrs={"rows": 2})
+    )
     required = forms.BooleanField(required=False, label=gettext_lazy("Required"))
     choices = forms.CharField(
-        required=False, max_length=10_000, label=gettext_lazy("Choices, one per line"),
-        help_text=gettext_lazy("for select and multi-select"), widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=10_000,
+        label=gettext_lazy("Choices, one per line"),
+        help_text=gettext_lazy("for select and multi-select"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    max_length = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, label=gettext_lazy("Longest answer, in characters"))
+    max_length = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, label=gettext_lazy("Longest answer, in characters")
+    )
     deadline = forms.BooleanField(required=False, label=gettext_lazy("This date is the tip's deadline"))
 
     MAIN = ("key", "kind", "label", "help", "required", "choices", "max_length", "deadline")
@@ -46,13 +57,19 @@ class FieldRow(forms.Form):
     def __init__(self, *args, other_languages=(), **kwargs):
         super().__init__(*args, **kwargs)
         for code, name in other_languages:
-            self.fields[f"label_{code}"] = forms.CharField(required=False, max_length=200, label=_("Label in %(language)s") % {"language": name})
+            self.fields[f"label_{code}"] = forms.CharField(
+                required=False, max_length=200, label=_("Label in %(language)s") % {"language": name}
+            )
             self.fields[f"help_{code}"] = forms.CharField(
-                required=False, max_length=2000, label=_("Help text in %(language)s") % {"language": name},
+                required=False,
+                max_length=2000,
+                label=_("Help text in %(language)s") % {"language": name},
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[f"choices_{code}"] = forms.CharField(
-                required=False, max_length=10_000, label=_("Choices in %(language)s, one per line, in the same order") % {"language": name},
+                required=False,
+                max_length=10_000,
+                label=_("Choices in %(language)s, one per line, in the same order") % {"language": name},
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
 
@@ -78,13 +95,23 @@ def rows_of(channel: Channel) -> list[dict]:
     rows = []
     for field in spec.fields:
         row = {
-            "key": field.key, "kind": field.kind, "label": field.label, "help": field.help, "required": field.required,
-            "choices": "\n".join(field.choices), "max_length": field.max_length, "deadline": field.deadline,
+            "key": field.key,
+            "kind": field.kind,
+            "label": field.label,
+            "help": field.help,
+            "required": field.required,
+            "choices": "\n".join(field.choices),
+            "max_length": field.max_length,
+            "deadline": field.deadline,
         }
         for code, translation in spec.translations.items():
             text = translation.fields.get(field.key)
             if text is not None:
-                row |= {f"label_{code}": text.label or "", f"help_{code}": text.help or "", f"choices_{code}": "\n".join(text.choices or [])}
+                row |= {
+                    f"label_{code}": text.label or "",
+                    f"help_{code}": text.help or "",
+                    f"choices_{code}": "\n".join(text.choices or []),
+                }
         rows.append(row)
     return rows
 
@@ -127,7 +154,13 @@ def preview_fields(channel: Channel, spec: ChannelSpec) -> list:
     unsaved copies of the channel and its fields."""
     from tipline.forms.tipster import TipForm, build_field
 
-    draft = Channel(slug=channel.slug, name=spec.name, time_zone=spec.time_zone, language=spec.language, translations=stored_translations(spec))
+    draft = Channel(
+        slug=channel.slug,
+        name=spec.name,
+        time_zone=spec.time_zone,
+        language=spec.language,
+        translations=stored_translations(spec),
+    )
     preview = forms.Form(auto_id="preview_%s")
     for field in spec.fields:
         row = form_field(field, draft)
@@ -154,8 +187,11 @@ def _spec_from(channel: Channel, posted) -> tuple[ChannelSpec | None, list[str]]
     for code, _name in other_languages(channel):
         fields = {}
         for row in rows:
-            text = {"label": row.get(f"label_{code}", "").strip() or None, "help": row.get(f"help_{code}", "").strip() or None,
-                    "choices": _lines(row.get(f"choices_{code}", "")) or None}
+            text = {
+                "label": row.get(f"label_{code}", "").strip() or None,
+                "help": row.get(f"help_{code}", "").strip() or None,
+                "choices": _lines(row.get(f"choices_{code}", "")) or None,
+            }
             if any(value is not None for value in text.values()):
                 fields[row["key"].strip()] = text
         translations.setdefault(code, {})["fields"] = fields
@@ -168,9 +204,16 @@ def _spec_from(channel: Channel, posted) -> tuple[ChannelSpec | None, list[str]]
 
 def _field_document(row: dict, min_value, max_value) -> dict:
     return {
-        "key": row["key"].strip(), "kind": row["kind"], "label": row["label"].strip(), "help": row["help"].strip(),
-        "required": row["required"], "choices": _lines(row["choices"]), "max_length": row["max_length"],
-        "deadline": row["deadline"], "min_value": min_value, "max_value": max_value,
+        "key": row["key"].strip(),
+        "kind": row["kind"],
+        "label": row["label"].strip(),
+        "help": row["help"].strip(),
+        "required": row["required"],
+        "choices": _lines(row["choices"]),
+        "max_length": row["max_length"],
+        "deadline": row["deadline"],
+        "min_value": min_value,
+        "max_value": max_value,
     }
 
 
@@ -179,8 +222,13 @@ def _place_problems(posted, error: ValidationError) -> list[str]:
     from tipline.core.channel_schema import describe_problems
 
     unplaced = []
-    for (location, message) in describe_problems(error):
-        if len(location) >= 2 and location[0] == "fields" and isinstance(location[1], int) and location[1] < len(posted.forms):
+    for location, message in describe_problems(error):
+        if (
+            len(location) >= 2
+            and location[0] == "fields"
+            and isinstance(location[1], int)
+            and location[1] < len(posted.forms)
+        ):
             form = posted.forms[location[1]]
             name = location[2] if len(location) > 2 and location[2] in form.fields else None
             form.add_error(name, message)

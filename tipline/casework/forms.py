@@ -18,21 +18,28 @@ class ReplyForm(forms.Form):
     """Its fields' ids start with reply_: the note form on the same page has a `text` too,
     and with one shared id its label put the cursor in the message the tipster reads."""
 
-    text = forms.CharField(label=gettext_lazy("Reply to the tipster"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+    text = forms.CharField(
+        label=gettext_lazy("Reply to the tipster"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5})
+    )
     purpose = forms.ChoiceField(
-        label=gettext_lazy("This reply is"), choices=ReplyPurpose.choices, required=False,
+        label=gettext_lazy("This reply is"),
+        choices=ReplyPurpose.choices,
+        required=False,
         help_text=gettext_lazy(
             "Mark the reply that acknowledges receipt, or that tells the tipster what was done (answering duties)."
         ),
     )
-
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, auto_id="reply_%s", **kwargs)
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=gettext_lazy("Internal note (recipients only)"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=gettext_lazy("Internal note (recipients only)"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, auto_id="note_%s", **kwargs)
@@ -40,8 +47,12 @@ class NoteForm(forms.Form):
 
 class TitleForm(forms.Form):
     title = forms.CharField(
-        required=False, max_length=TITLE_CHARACTERS, label=gettext_lazy("Title"),
-        help_text=gettext_lazy("Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening words."),
+        required=False,
+        max_length=TITLE_CHARACTERS,
+        label=gettext_lazy("Title"),
+        help_text=gettext_lazy(
+            "Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening words."
+        ),
     )
 
 
@@ -49,7 +60,9 @@ class HandoverForm(forms.Form):
     """What a PDF copy leaves out: ticked parts, and passages typed one per line."""
 
     passages = forms.CharField(
-        required=False, max_length=5000, label=gettext_lazy("Passages to black out, one per line"),
+        required=False,
+        max_length=5000,
+        label=gettext_lazy("Passages to black out, one per line"),
         help_text=gettext_lazy(
             "Names, places, any words that could point to the tipster: each is blacked out wherever it occurs, in any case, "
             "across line breaks and hidden hyphens. You are told of any that matches nothing before the copy is made."
@@ -63,9 +76,13 @@ class HandoverForm(forms.Form):
         self.part_ids = part_ids
 
     def clean_passages(self) -> tuple[str, ...]:
-        passages = tuple(dict.fromkeys(line.strip() for line in self.cleaned_data["passages"].splitlines() if line.strip()))
+        passages = tuple(
+            dict.fromkeys(line.strip() for line in self.cleaned_data["passages"].splitlines() if line.strip())
+        )
         if any(len(redaction.key_of(passage)) < 2 for passage in passages):
-            raise forms.ValidationError(_("A passage of one character would black out every occurrence of it; write at least two."))
+            raise forms.ValidationError(
+                _("A passage of one character would black out every occurrence of it; write at least two.")
+            )
         return passages
 
     def clean(self):
@@ -79,7 +96,9 @@ class HandoverForm(forms.Form):
 
 class DestroyForm(forms.Form):
     confirm = forms.BooleanField(
-        label=gettext_lazy("Yes: this tip is spam. Destroy it now, with its messages, notes and files; this cannot be undone."),
+        label=gettext_lazy(
+            "Yes: this tip is spam. Destroy it now, with its messages, notes and files; this cannot be undone."
+        ),
         error_messages={"required": gettext_lazy("Tick the box to confirm. Nothing was destroyed.")},
     )
 
@@ -96,12 +115,18 @@ class BulkTriageForm(forms.Form):
     def __init__(self, colleagues: list[str], data=None, **kwargs):
         super().__init__(data, auto_id="bulk_%s", **kwargs)
         cast(forms.ChoiceField, self.fields["status"]).choices = [("", _("Keep each tip's status")), *TipStatus.choices]
-        cast(forms.ChoiceField, self.fields["assignee"]).choices = [("", _("Keep each tip's assignee")), ("none", _("Nobody")), *((name, name) for name in colleagues)]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("Keep each tip's assignee")),
+            ("none", _("Nobody")),
+            *((name, name) for name in colleagues),
+        ]
 
     def clean(self):
         cleaned = super().clean()
         try:
-            cleaned["tips"] = list(dict.fromkeys(uuid.UUID(value) for value in self.data.getlist("tips")))[: self.MAX_TIPS + 1]
+            cleaned["tips"] = list(dict.fromkeys(uuid.UUID(value) for value in self.data.getlist("tips")))[
+                : self.MAX_TIPS + 1
+            ]
         except ValueError:
             raise forms.ValidationError(_("The ticked tips were not understood; tick them again.")) from None
         if not cleaned["tips"]:
@@ -116,14 +141,19 @@ class BulkTriageForm(forms.Form):
 class TriageForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=TipStatus.choices)
     labels = forms.CharField(
-        required=False, max_length=400, label=gettext_lazy("Labels"),
+        required=False,
+        max_length=400,
+        label=gettext_lazy("Labels"),
         help_text=gettext_lazy("Words separated by commas, e.g. urgent, fraud. Never tip content."),
     )
     assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
 
     def __init__(self, tip, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", _("Nobody")), *((user.username, user.username) for user in tip.channel.recipients.all())]
+        self.fields["assignee"].choices = [
+            ("", _("Nobody")),
+            *((user.username, user.username) for user in tip.channel.recipients.all()),
+        ]
 
     def label_names(self) -> list[str]:
         return self.cleaned_data["labels"].split(",")
@@ -140,7 +170,8 @@ class GrantForm(forms.Form):
 class HoldForm(forms.Form):
     hold = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the state the button asks for
     reason = forms.CharField(
-        max_length=200, label=gettext_lazy("Reason (kept in the audit log)"),
+        max_length=200,
+        label=gettext_lazy("Reason (kept in the audit log)"),
         help_text=gettext_lazy("For example: court case pending. Write a reason, not tip content."),
     )
 
@@ -149,7 +180,9 @@ class DeadlineForm(forms.Form):
     """A tip's deadline as a recipient sets or corrects it, read in the channel's time zone."""
 
     deadline = forms.DateTimeField(
-        required=False, label=gettext_lazy("Date and time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        required=False,
+        label=gettext_lazy("Date and time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
     def __init__(self, tip, *args, **kwargs):

@@ -62,16 +62,26 @@ class Handover:
 def parts_of(opened: OpenedTip) -> list[Part]:
     """Every part of a tip a recipient may leave out, in the order the PDF shows them."""
     zone = opened.tip.channel.time_zone
-    parts = [Part(f"answer-{answer.key}", answer.label, answer.display if answer.is_filled else _("(empty)")) for answer in opened.answers]
+    parts = [
+        Part(f"answer-{answer.key}", answer.label, answer.display if answer.is_filled else _("(empty)"))
+        for answer in opened.answers
+    ]
     parts += [
-        Part(f"file-{view.id}", _("File"), f"{view.name} ({filesizeformat(view.size)}): {_(view.note)}") for view in opened.files
+        Part(f"file-{view.id}", _("File"), f"{view.name} ({filesizeformat(view.size)}): {_(view.note)}")
+        for view in opened.files
     ]
     for number, message in enumerate(opened.conversation, 1):
         author = _("Tipster") if message.author == "tipster" else (message.sender or _("Team"))
         files = "".join(f"\n{_('File')}: {view.name}" for view in message.files)
         parts.append(Part(f"message-{number}", f"{author} · {in_zone(message.sent_hour, zone)}", message.text + files))
     for number, note in enumerate(opened.notes, 1):
-        parts.append(Part(f"note-{number}", f"{_('Internal note')} · {note.author} · {in_zone(note.written_hour, zone)}", note.text))
+        parts.append(
+            Part(
+                f"note-{number}",
+                f"{_('Internal note')} · {note.author} · {in_zone(note.written_hour, zone)}",
+                note.text,
+            )
+        )
     return parts
 
 
@@ -80,8 +90,13 @@ def hand_over(user, opened: OpenedTip, parts: list[Part], redaction: Redaction) 
     (and how much was left out) is audited first."""
     handover = _apply(parts, redaction)
     record(
-        user.username, Action.TIP_EXPORTED, str(opened.tip.id), format="pdf", redacted=not redaction.is_empty,
-        parts_left_out=handover.parts_left_out, passages_blacked_out=handover.passages_blacked_out,
+        user.username,
+        Action.TIP_EXPORTED,
+        str(opened.tip.id),
+        format="pdf",
+        redacted=not redaction.is_empty,
+        parts_left_out=handover.parts_left_out,
+        passages_blacked_out=handover.passages_blacked_out,
     )
     suffix = "-redacted" if not redaction.is_empty else ""
     return f"tip-{opened.tip.reference}{suffix}.pdf", _pdf(opened, handover, redacted=not redaction.is_empty)
@@ -117,18 +132,37 @@ def _pdf(opened: OpenedTip, handover: Handover, redacted: bool) -> bytes:
         document.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
     if redacted:
-        line(_("REDACTED COPY (parts left out: %(parts)d; passages blacked out: %(passages)d, shown as █████). The tip itself is unchanged.") % {
-            "parts": handover.parts_left_out, "passages": handover.passages_blacked_out,
-        }, bold=True)
+        line(
+            _(
+                "REDACTED COPY (parts left out: %(parts)d; passages blacked out: %(passages)d, shown as █████). The tip itself is unchanged."
+            )
+            % {
+                "parts": handover.parts_left_out,
+                "passages": handover.passages_blacked_out,
+            },
+            bold=True,
+        )
         document.ln(2)
-    line(_("Tip %(reference)s to %(channel)s") % {"reference": tip.reference, "channel": tip.channel.name}, size=15, bold=True, height=8)
-    facts = [_("Received %(received)s") % {"received": in_zone(tip.received_hour, tip.channel.time_zone)}, tip.get_status_display()]
+    line(
+        _("Tip %(reference)s to %(channel)s") % {"reference": tip.reference, "channel": tip.channel.name},
+        size=15,
+        bold=True,
+        height=8,
+    )
+    facts = [
+        _("Received %(received)s") % {"received": in_zone(tip.received_hour, tip.channel.time_zone)},
+        tip.get_status_display(),
+    ]
     if tip.deadline:
         facts.append(_("deadline %(deadline)s") % {"deadline": in_zone(tip.deadline, tip.channel.time_zone)})
     line(" · ".join(str(fact) for fact in facts))
-    line(_("Exported %(moment)s UTC. Handle it as the tip itself: it holds what the tipster wrote.") % {
-        "moment": date_format(timezone.now(), "j M Y, H:i"),
-    }, size=8)
+    line(
+        _("Exported %(moment)s UTC. Handle it as the tip itself: it holds what the tipster wrote.")
+        % {
+            "moment": date_format(timezone.now(), "j M Y, H:i"),
+        },
+        size=8,
+    )
     for part in handover.parts:
         document.ln(3)
         line(part.heading, bold=True)

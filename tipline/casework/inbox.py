@@ -33,24 +33,35 @@ class InboxFilters(forms.Form):
     label = forms.ChoiceField(required=False, label=gettext_lazy("Label"))
     assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
     deadline = forms.ChoiceField(
-        required=False, label=gettext_lazy("Deadline"),
+        required=False,
+        label=gettext_lazy("Deadline"),
         choices=[
-            ("", gettext_lazy("Any deadline")), ("overdue", gettext_lazy("Overdue")), ("soon", gettext_lazy("Due within 24 h")),
-            ("any", gettext_lazy("Has a deadline")), ("none", gettext_lazy("No deadline")),
+            ("", gettext_lazy("Any deadline")),
+            ("overdue", gettext_lazy("Overdue")),
+            ("soon", gettext_lazy("Due within 24 h")),
+            ("any", gettext_lazy("Has a deadline")),
+            ("none", gettext_lazy("No deadline")),
         ],
     )
     duty = forms.ChoiceField(
-        required=False, label=gettext_lazy("Answering duty"),
+        required=False,
+        label=gettext_lazy("Answering duty"),
         choices=[
-            ("", gettext_lazy("Any duty")), ("acknowledgement-soon", gettext_lazy("Acknowledgement due soon")),
-            ("acknowledgement-overdue", gettext_lazy("Acknowledgement overdue")), ("feedback-soon", gettext_lazy("Feedback due soon")),
+            ("", gettext_lazy("Any duty")),
+            ("acknowledgement-soon", gettext_lazy("Acknowledgement due soon")),
+            ("acknowledgement-overdue", gettext_lazy("Acknowledgement overdue")),
+            ("feedback-soon", gettext_lazy("Feedback due soon")),
             ("feedback-overdue", gettext_lazy("Feedback overdue")),
         ],
     )
     insider = forms.ChoiceField(required=False, label=gettext_lazy("Member's token"))
     reference = forms.CharField(
-        required=False, max_length=20, label=gettext_lazy("Reference"),
-        widget=forms.TextInput(attrs={"placeholder": "T-7KQ4-M2XP", "autocomplete": "off", "spellcheck": "false", "size": 12}),
+        required=False,
+        max_length=20,
+        label=gettext_lazy("Reference"),
+        widget=forms.TextInput(
+            attrs={"placeholder": "T-7KQ4-M2XP", "autocomplete": "off", "spellcheck": "false", "size": 12}
+        ),
     )
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -67,24 +78,39 @@ class InboxFilters(forms.Form):
         super().__init__(*args, **kwargs)
         channels = Channel.objects.filter(recipients=user)
         self.fields["status"].choices = [("", _("Any status")), *TipStatus.choices]
-        self.fields["channel"].choices = [("", _("All my channels")), *((channel.slug, channel.name) for channel in channels)]
+        self.fields["channel"].choices = [
+            ("", _("All my channels")),
+            *((channel.slug, channel.name) for channel in channels),
+        ]
         # Only labels on tips this person may see: another channel's labels, or those on a
         # tip whose tipster left this person out, say something of tips they may not know of.
         labels = Label.objects.filter(Exists(tips_for(user).filter(labels=OuterRef("pk"))))
         self.fields["label"].choices = [("", _("Any label")), *((label.name, label.name) for label in labels)]
         self.colleagues = colleagues_of(user)
-        self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Nobody")), *((name, name) for name in self.colleagues)]
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("none", _("Nobody")),
+            *((name, name) for name in self.colleagues),
+        ]
         organisations = Organisation.objects.filter(channels__in=channels).distinct()
         self.fields["insider"].choices = [
-            ("", _("With or without")), ("any", _("Holds a member's token")), ("none", _("No member's token")),
-            *((organisation.slug, _("Token of %(name)s") % {"name": organisation.name}) for organisation in organisations),
+            ("", _("With or without")),
+            ("any", _("Holds a member's token")),
+            ("none", _("No member's token")),
+            *(
+                (organisation.slug, _("Token of %(name)s") % {"name": organisation.name})
+                for organisation in organisations
+            ),
         ]
 
 
 def colleagues_of(user) -> list[str]:
     """Everyone who receives one of this person's channels, this person too, by username."""
-    return sorted(set(Channel.recipients.through.objects.filter(
-        channel__recipients=user).values_list("user__username", flat=True)))
+    return sorted(
+        set(
+            Channel.recipients.through.objects.filter(channel__recipients=user).values_list("user__username", flat=True)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +131,11 @@ def tips_for(user) -> QuerySet[Tip]:
     # SQLite's planner would pick the channel index and sort every visible tip (120 ms at
     # 100,000); "+ 0" keeps it on the inbox-order index, which stops after one page (1 ms).
     # PostgreSQL estimates the plain filter well and needs no such help.
-    return Tip.objects.alias(visible_channel=F("channel_id") + 0).filter(visible_channel__in=channel_ids).filter(readable_by(user))
+    return (
+        Tip.objects.alias(visible_channel=F("channel_id") + 0)
+        .filter(visible_channel__in=channel_ids)
+        .filter(readable_by(user))
+    )
 
 
 def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE) -> InboxPage:
@@ -113,7 +143,9 @@ def inbox_page(user, filters: dict, cursor: str = "", page_size: int = PAGE_SIZE
     if cursor:
         tips = tips.filter(_after(cursor))
     rows = list(
-        tips.select_related("channel", "assignee", "insider_organisation").prefetch_related("labels").defer(*CIPHERTEXT_COLUMNS)
+        tips.select_related("channel", "assignee", "insider_organisation")
+        .prefetch_related("labels")
+        .defer(*CIPHERTEXT_COLUMNS)
         .order_by("deadline_order", "-received_hour", "id")[: page_size + 1]
     )
     next_cursor = _cursor_of(rows[page_size - 1]) if len(rows) > page_size else None
@@ -166,7 +198,11 @@ def _cursor_of(tip) -> str:
 def _after(cursor: str) -> Q:
     try:
         deadline, received, tip_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        deadline, received, tip_id = datetime.fromisoformat(deadline), datetime.fromisoformat(received), uuid.UUID(tip_id)
+        deadline, received, tip_id = (
+            datetime.fromisoformat(deadline),
+            datetime.fromisoformat(received),
+            uuid.UUID(tip_id),
+        )
     except (ValueError, TypeError):
         return Q()  # a damaged cursor starts from the top rather than failing
     # The leading ">=" repeats what the OR implies; it lets the database start the index walk there.

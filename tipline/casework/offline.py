@@ -55,11 +55,14 @@ def offline_channel(user, slug: str) -> Channel:
     """An offline-key channel this person receives (with its setting as the site saved it)."""
     channel = Channel.objects.filter(slug=slug, recipients=user).first()
     if channel is None:
-        raise NotOfflineChannel(f"No channel {slug} that you receive: check its slug, and that an admin made you its recipient.", 404)
+        raise NotOfflineChannel(
+            f"No channel {slug} that you receive: check its slug, and that an admin made you its recipient.", 404
+        )
     if not channel.offline_key or not offline_keys.is_setting_vouched(channel):
         raise NotOfflineChannel(
             f"Channel {slug} is not an offline-key channel: its tips are read on the tip line, not in tipline-reader. If it was "
-            "one (readers held its key) and nobody changed that, the server may have been taken over: tell your admins.", 409,
+            "one (readers held its key) and nobody changed that, the server may have been taken over: tell your admins.",
+            409,
         )
     return channel
 
@@ -73,8 +76,11 @@ def sealed_tips(user, channel: Channel, after: str = "", proof: bytes = b"") -> 
     pair holds no key: its fetch opens nothing, and the first item from the air-gapped side does."""
     found = (
         # A tip whose key was shredded (retention) is gone already, whatever rows remain.
-        tips_for(user).filter(channel=channel, channel_key__isnull=False, sealed_for_channel_key__isnull=False).order_by("id")
-        .select_related("channel", "assignee", "insider_organisation").prefetch_related("labels", "messages__sender", "notes__author", "attachments")
+        tips_for(user)
+        .filter(channel=channel, channel_key__isnull=False, sealed_for_channel_key__isnull=False)
+        .order_by("id")
+        .select_related("channel", "assignee", "insider_organisation")
+        .prefetch_related("labels", "messages__sender", "notes__author", "attachments")
     )
     if after:
         try:
@@ -90,8 +96,16 @@ def sealed_tips(user, channel: Channel, after: str = "", proof: bytes = b"") -> 
     return SealedPage(tips=shown, next_cursor=str(shown[-1].pk) if more else None)
 
 
-def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: str = ReplyPurpose.ORDINARY,
-              bound: bool = False, seal: dict | None = None, proof: bytes = b"") -> None:
+def add_reply(
+    user,
+    tip_id,
+    message_key: uuid.UUID,
+    ciphertext: bytes,
+    purpose: str = ReplyPurpose.ORDINARY,
+    bound: bool = False,
+    seal: dict | None = None,
+    proof: bytes = b"",
+) -> None:
     tip = _offline_tip(user, tip_id)
     _check_sealed_text(ciphertext)
     _check_key_is_free(Message, tip, message_key)
@@ -99,15 +113,31 @@ def add_reply(user, tip_id, message_key: uuid.UUID, ciphertext: bytes, purpose: 
     _mark_opened([tip])  # only a reader that holds the key writes: it has read the tip
     checked = _checked_seal(seal, tip, "reply", message_key, purpose, ciphertext)
     with transaction.atomic():
-        conversation.add_sealed_reply(tip, message_key, ciphertext, sender=user, purpose=purpose,
-                              bound_as=content.READER if bound else None, reader_seal=checked)
+        conversation.add_sealed_reply(
+            tip,
+            message_key,
+            ciphertext,
+            sender=user,
+            purpose=purpose,
+            bound_as=content.READER if bound else None,
+            reader_seal=checked,
+        )
         record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
 
 
 @transaction.atomic
-def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = False,
-             team_key_box: bytes | None = None, resealed: dict | None = None, bound: bool = False, seal: dict | None = None,
-             proof: bytes = b"") -> None:
+def add_note(
+    user,
+    tip_id,
+    note_key: uuid.UUID,
+    ciphertext: bytes,
+    team: bool = False,
+    team_key_box: bytes | None = None,
+    resealed: dict | None = None,
+    bound: bool = False,
+    seal: dict | None = None,
+    proof: bytes = b"",
+) -> None:
     """A note sealed on the reader's side; sent again with the same key, it is stored once.
     For a tip from before team keys, the reader sends with its first team-key note the tip's
     new sealed box (tip key and team key, to the channel's current key) and the older notes
@@ -123,8 +153,14 @@ def add_note(user, tip_id, note_key: uuid.UUID, ciphertext: bytes, team: bool = 
     if team_key_box is not None:
         _take_team_key(tip, team_key_box, resealed or {})
     note = Note.objects.create(
-        tip=tip, key=note_key, author=user, written_hour=conversation.current_hour(), ciphertext=ciphertext, under_team_key=team,
-        bound_as=content.READER if bound else None, reader_seal=checked,
+        tip=tip,
+        key=note_key,
+        author=user,
+        written_hour=conversation.current_hour(),
+        ciphertext=ciphertext,
+        under_team_key=team,
+        bound_as=content.READER if bound else None,
+        reader_seal=checked,
     )
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
@@ -195,7 +231,9 @@ def _checked_seal(seal: dict | None, tip: Tip, kind: str, item_key, purpose: str
     signer is someone the team trusts only the readers can tell (tipline.crypto.authorship)."""
     if seal is None:
         return None
-    statement = authorship.item_statement(tip.crypto_id, kind, str(item_key), purpose, ciphertext, [str(key) for key in seal["seen"]])
+    statement = authorship.item_statement(
+        tip.crypto_id, kind, str(item_key), purpose, ciphertext, [str(key) for key in seal["seen"]]
+    )
     try:
         valid = authorship.verifies(from_b64(seal["signer"]), statement, from_b64(seal["signature"]))
     except ValueError:
@@ -210,19 +248,28 @@ MAX_VOUCHES_PER_CHANNEL = 1000
 
 def vouches(channel: Channel) -> list[dict]:
     return [
-        {"name": vouch.name, "public_key": b64(vouch.public_key), "voucher": b64(vouch.voucher), "signature": b64(vouch.signature)}
+        {
+            "name": vouch.name,
+            "public_key": b64(vouch.public_key),
+            "voucher": b64(vouch.voucher),
+            "signature": b64(vouch.signature),
+        }
         for vouch in channel.reader_vouches.all()
     ]
 
 
 @transaction.atomic
-def add_vouch(user, channel: Channel, name: str, public_key: bytes, voucher: bytes, signature: bytes, proof: bytes = b"") -> None:
+def add_vouch(
+    user, channel: Channel, name: str, public_key: bytes, voucher: bytes, signature: bytes, proof: bytes = b""
+) -> None:
     """A reader's signed word for a colleague's signing key; stored once, checked first, and
     taken only from a reader that proves it holds the channel's key (no token alone fills the list)."""
     statement = authorship.vouch_statement(channel.slug, name, public_key)
     if not authorship.verifies(voucher, statement, signature) or len(public_key) != 32:
         raise NotSealedHere("signature must be the voucher's over this channel, name and key.", "signature")
-    if not offline_keys.holds_a_channel_key(channel, proof, authorship.NO_TIP, authorship.vouch_proof_key(name, public_key), statement):
+    if not offline_keys.holds_a_channel_key(
+        channel, proof, authorship.NO_TIP, authorship.vouch_proof_key(name, public_key), statement
+    ):
         raise NoChannelKey("Only a tipline-reader that holds the channel's key may vouch for a colleague.")
     Channel.objects.select_for_update().filter(pk=channel.pk).first()
     if ReaderVouch.objects.filter(channel=channel, public_key=public_key, voucher=voucher, name=name).exists():
@@ -230,7 +277,9 @@ def add_vouch(user, channel: Channel, name: str, public_key: bytes, voucher: byt
     if ReaderVouch.objects.filter(channel=channel).count() >= MAX_VOUCHES_PER_CHANNEL:
         raise NotSealedHere(f"A channel keeps at most {MAX_VOUCHES_PER_CHANNEL} vouches.", "public_key")
     ReaderVouch.objects.create(channel=channel, name=name, public_key=public_key, voucher=voucher, signature=signature)
-    record(user.username, Action.READER_VOUCHED, channel.slug, name=name, fingerprint=authorship.fingerprint(public_key))
+    record(
+        user.username, Action.READER_VOUCHED, channel.slug, name=name, fingerprint=authorship.fingerprint(public_key)
+    )
 
 
 def _check_sealed_text(ciphertext: bytes) -> None:

@@ -135,7 +135,13 @@ def open_tip(user, private_key: bytes, tip_id) -> OpenedTip:
     tip = find_tip(user, tip_id)
     if tip.channel_key is not None:  # no query when channel_key_id is None
         return OpenedTip(
-            tip=tip, answers=[], files=[], conversation=[], notes=[], grantable=[], in_reader=True,
+            tip=tip,
+            answers=[],
+            files=[],
+            conversation=[],
+            notes=[],
+            grantable=[],
+            in_reader=True,
             key_fingerprint=tip.channel_key.fingerprint,
         )
     return _open(user, private_key, tip)[0]
@@ -155,8 +161,12 @@ def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
     outbox.acknowledge(tip)
     record(user.username, Action.TIP_OPENED, str(tip.id))
     opened = OpenedTip(
-        tip=tip, answers=conversation.read_answers(tip, tip_key), files=attachments.submitted_files(tip, tip_key),
-        conversation=conversation.read_conversation(tip, tip_key), notes=_read_notes(tip, keys.team), grantable=grantable(tip),
+        tip=tip,
+        answers=conversation.read_answers(tip, tip_key),
+        files=attachments.submitted_files(tip, tip_key),
+        conversation=conversation.read_conversation(tip, tip_key),
+        notes=_read_notes(tip, keys.team),
+        grantable=grantable(tip),
         title=summaries.read_title(tip, tip_key, tip.title_ciphertext),
     )
     return opened, tip_key
@@ -165,7 +175,9 @@ def _open(user, private_key: bytes, tip: Tip) -> tuple[OpenedTip, bytes]:
 def reply(user, private_key: bytes, tip_id, text: str, purpose: str = "") -> None:
     tip = find_tip(user, tip_id)
     with transaction.atomic():
-        conversation.add_message(tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user, purpose=purpose)
+        conversation.add_message(
+            tip, tip_key_for(user, private_key, tip), Author.RECIPIENT, text, sender=user, purpose=purpose
+        )
         record(user.username, Action.REPLY_SENT, str(tip.id), **({"purpose": purpose} if purpose else {}))
 
 
@@ -177,8 +189,16 @@ def acknowledge(user, private_key: bytes, tip_id) -> None:
 @transaction.atomic
 def add_note(user, private_key: bytes, tip_id, text: str) -> None:
     tip = find_tip(user, tip_id)
-    note = Note(tip=tip, author=user, written_hour=conversation.current_hour(), under_team_key=True, bound_as=content.recipient_binding(user.pk))
-    note.ciphertext = content.encrypt_content(team_key_for(user, private_key, tip).team, text.encode(), _note_context(note))
+    note = Note(
+        tip=tip,
+        author=user,
+        written_hour=conversation.current_hour(),
+        under_team_key=True,
+        bound_as=content.recipient_binding(user.pk),
+    )
+    note.ciphertext = content.encrypt_content(
+        team_key_for(user, private_key, tip).team, text.encode(), _note_context(note)
+    )
     note.save()
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=note.written_hour)
     record(user.username, Action.NOTE_ADDED, str(tip.id))
@@ -189,7 +209,9 @@ def set_title(user, private_key: bytes, tip_id, title: str) -> None:
     """A title colleagues see in the inbox, encrypted under the tip key; empty removes it.
     The audit log records that it changed, never what it says."""
     tip = find_tip(user, tip_id)
-    Tip.objects.filter(pk=tip.pk).update(title_ciphertext=summaries.seal_title(tip, tip_key_for(user, private_key, tip), title))
+    Tip.objects.filter(pk=tip.pk).update(
+        title_ciphertext=summaries.seal_title(tip, tip_key_for(user, private_key, tip), title)
+    )
     record(user.username, Action.TITLE_CHANGED, str(tip.id))
 
 
@@ -233,7 +255,9 @@ KEEP = ""
 
 
 @transaction.atomic
-def bulk_triage(user, tip_ids: list, status: str = KEEP, add_label: str = KEEP, assignee_name: str = KEEP) -> BulkResult:
+def bulk_triage(
+    user, tip_ids: list, status: str = KEEP, add_label: str = KEEP, assignee_name: str = KEEP
+) -> BulkResult:
     """One change to many tips of the person's channels: a status, a label added, an assignee
     ("none" for nobody). Each tip is changed and audited as if triaged alone; a tip whose
     channel the assignee does not receive is left as it was and named."""
@@ -254,7 +278,10 @@ def bulk_triage(user, tip_ids: list, status: str = KEEP, add_label: str = KEEP, 
 
 def deadline_in_range(deadline: datetime) -> bool:
     # The year first: near the calendar's ends converting to UTC itself overflows.
-    return EARLIEST_DEADLINE.year <= deadline.year <= LATEST_DEADLINE.year and EARLIEST_DEADLINE <= deadline <= LATEST_DEADLINE
+    return (
+        EARLIEST_DEADLINE.year <= deadline.year <= LATEST_DEADLINE.year
+        and EARLIEST_DEADLINE <= deadline <= LATEST_DEADLINE
+    )
 
 
 def in_channel_zone(moment: datetime | None, channel) -> datetime | None:
@@ -280,8 +307,11 @@ def set_deadline(user, tip_id, deadline: datetime | None) -> None:
     forget_alerts(tip)
     outbox.acknowledge(tip)
     record(
-        user.username, Action.DEADLINE_CHANGED, str(tip.id),
-        old=old.isoformat() if old else None, new=deadline.isoformat() if deadline else None,
+        user.username,
+        Action.DEADLINE_CHANGED,
+        str(tip.id),
+        old=old.isoformat() if old else None,
+        new=deadline.isoformat() if deadline else None,
     )
 
 
@@ -313,7 +343,9 @@ def _seal_grant(tip: Tip, grantee: User, keys: tip_keys.SealedKeys) -> None:
     """The grantee's key to the tip, in place of a lapsed one where there is one."""
     assert grantee.public_key is not None, "a grantee is a vouched recipient, with a key"
     sealed = tip_keys.seal_keys(keys, tip.crypto_id, bytes(grantee.public_key))
-    TipKeyGrant.objects.update_or_create(tip=tip, recipient=grantee, defaults={"sealed_tip_key": sealed, "lapsed": False})
+    TipKeyGrant.objects.update_or_create(
+        tip=tip, recipient=grantee, defaults={"sealed_tip_key": sealed, "lapsed": False}
+    )
 
 
 @transaction.atomic
@@ -323,7 +355,9 @@ def grant_access(user, private_key: bytes, tip_id, grantee_name: str) -> None:
     if grantee is None:
         if tip.restricted:
             raise CannotGrant(_("The tipster chose who reads this tip; nobody else can be given access."))
-        raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
+        raise CannotGrant(
+            _("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name}
+        )
     _seal_grant(tip, grantee, team_key_for(user, private_key, tip))
     record(user.username, Action.ACCESS_GRANTED, str(tip.id), grantee=grantee.username)
 
@@ -339,7 +373,9 @@ def tips_to_grant(channel: Channel, grantee: User):
     tipster chose its readers: that is granted one at a time, where the tipster's vouched
     choice is checked, see grantable)."""
     held = TipKeyGrant.objects.filter(recipient=grantee, lapsed=False).values("tip")
-    open_tips = Tip.objects.filter(channel=channel, status__in=OPEN_STATUSES, restricted=False, channel_key__isnull=True)
+    open_tips = Tip.objects.filter(
+        channel=channel, status__in=OPEN_STATUSES, restricted=False, channel_key__isnull=True
+    )
     return open_tips.exclude(pk__in=held)
 
 
@@ -362,9 +398,13 @@ def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, ba
     """A recipient who joined late gets every open tip of the channel that this person can
     open, `batch` at a time (one transaction each), so a large channel shows progress."""
     channel = _channel_of_recipient(user, channel_slug)
-    grantee = next((person for person in public_keys.vouched_recipients(channel) if person.username == grantee_name), None)
+    grantee = next(
+        (person for person in public_keys.vouched_recipients(channel) if person.username == grantee_name), None
+    )
     if grantee is None:
-        raise CannotGrant(_("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name})
+        raise CannotGrant(
+            _("%(name)s is not a recipient of this channel who still needs access.") % {"name": grantee_name}
+        )
     granted = 0
     with transaction.atomic():
         mine = TipKeyGrant.objects.filter(recipient=user, lapsed=False, tip__in=tips_to_grant(channel, grantee))
@@ -373,7 +413,9 @@ def grant_all(user, private_key: bytes, channel_slug: str, grantee_name: str, ba
                 keys = tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), grant.tip.crypto_id, private_key)
             except DecryptionError:
                 continue  # sealed to a key this person no longer holds: left for someone else to grant
-            _seal_grant(grant.tip, grantee, keys)  # a grant from before team keys gives none: the tip gets one when opened
+            _seal_grant(
+                grant.tip, grantee, keys
+            )  # a grant from before team keys gives none: the tip gets one when opened
             granted += 1
         record(user.username, Action.ACCESS_GRANTED_IN_BULK, channel.slug, grantee=grantee.username, tips=granted)
     return BulkGrant(granted=granted, remaining=tips_to_grant(channel, grantee).count())
@@ -411,7 +453,11 @@ def _read_notes(tip: Tip, team_key: bytes) -> list[NoteView]:
             text = content.decrypt_content(team_key, bytes(note.ciphertext), _note_context(note)).decode()
         except (DecryptionError, UnicodeDecodeError):
             text = _("(This note could not be opened: it was altered.)")
-        views.append(NoteView(author=author.username if author else _("(removed user)"), written_hour=note.written_hour, text=text))
+        views.append(
+            NoteView(
+                author=author.username if author else _("(removed user)"), written_hour=note.written_hour, text=text
+            )
+        )
     return views
 
 

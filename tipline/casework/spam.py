@@ -20,9 +20,15 @@ def check_destroyable(user, tip_id) -> Tip:
     gets TipNotFound), can open it (or it is read in tipline-reader), and it is not on hold."""
     tip = find_tip(user, tip_id)
     if tip.channel_key_id is None and not TipKeyGrant.objects.filter(tip=tip, recipient=user, lapsed=False).exists():
-        raise CannotDestroy(_("You cannot open this tip, so you cannot judge it: ask a colleague who can to grant it to you, or to destroy it."))
+        raise CannotDestroy(
+            _(
+                "You cannot open this tip, so you cannot judge it: ask a colleague who can to grant it to you, or to destroy it."
+            )
+        )
     if tip.on_hold:
-        raise CannotDestroy(_("This tip is on hold, so it is kept until the hold is released. Release it first if it is spam."))
+        raise CannotDestroy(
+            _("This tip is on hold, so it is kept until the hold is released. Release it first if it is spam.")
+        )
     return tip
 
 

@@ -17,10 +17,14 @@ TITLE_CHARACTERS = 120
 def summaries_for(user, private_key: bytes, rows: list[Tip]) -> dict[uuid.UUID, str]:
     """Each row's line, for the rows this reader holds a key grant for (others have none)."""
     ids = [tip.pk for tip in rows]
-    sealed = dict(TipKeyGrant.objects.filter(recipient=user, tip_id__in=ids, lapsed=False).values_list("tip_id", "sealed_tip_key"))
+    sealed = dict(
+        TipKeyGrant.objects.filter(recipient=user, tip_id__in=ids, lapsed=False).values_list("tip_id", "sealed_tip_key")
+    )
     encrypted = {
         pk: (answers, title)
-        for pk, answers, title in Tip.objects.filter(pk__in=list(sealed)).values_list("pk", "answers_ciphertext", "title_ciphertext")
+        for pk, answers, title in Tip.objects.filter(pk__in=list(sealed)).values_list(
+            "pk", "answers_ciphertext", "title_ciphertext"
+        )
     }
     lines = {}
     for tip in rows:
@@ -29,7 +33,9 @@ def summaries_for(user, private_key: bytes, rows: list[Tip]) -> dict[uuid.UUID, 
         try:
             tip_key = tip_keys.open_sealed_tip_key(bytes(sealed[tip.pk]), tip.crypto_id, private_key)
             answers, title = encrypted[tip.pk]
-            lines[tip.pk] = read_title(tip, tip_key, title) or opening_words(conversation.read_answers(tip, tip_key, bytes(answers)))
+            lines[tip.pk] = read_title(tip, tip_key, title) or opening_words(
+                conversation.read_answers(tip, tip_key, bytes(answers))
+            )
         except DecryptionError:
             continue
     return lines

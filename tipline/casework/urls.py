@@ -31,7 +31,9 @@ urlpatterns = [
     path("admin/channels/new/", admin_views.channel_edit, name="admin_channel_new"),
     path("admin/channels/<slug:slug>/", admin_views.channel_edit, name="admin_channel_edit"),
     path("admin/channels/<slug:slug>/form/", admin_views.channel_form_editor, name="admin_form_editor"),
-    path("admin/channels/<slug:slug>/export.<str:file_format>", admin_views.channel_export, name="admin_channel_export"),
+    path(
+        "admin/channels/<slug:slug>/export.<str:file_format>", admin_views.channel_export, name="admin_channel_export"
+    ),
     path("admin/audit/", admin_views.audit_log, name="admin_audit"),
     path("admin/duties/", admin_views.duty_report, name="admin_duties"),
     path("admin/duties.csv", admin_views.duty_report_csv, name="admin_duties_csv"),

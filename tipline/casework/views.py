@@ -48,10 +48,14 @@ def _render_inbox(request, query, bulk_form=None, status=200):
     for name in ("after", "changed", "refused"):
         query.pop(name, None)
     context = {
-        "filters": filters, "rows": rows, "next_cursor": page.next_cursor, "query": query.urlencode(),
+        "filters": filters,
+        "rows": rows,
+        "next_cursor": page.next_cursor,
+        "query": query.urlencode(),
         "receives_no_channel": not request.user.channels.exists(),
         "channels_with_people_waiting": request.user.channels.filter(join_requests__isnull=False).distinct(),
-        "bulk_form": bulk_form or BulkTriageForm(filters.colleagues), "changed": request.GET.get("changed", ""),
+        "bulk_form": bulk_form or BulkTriageForm(filters.colleagues),
+        "changed": request.GET.get("changed", ""),
         "refused": request.GET.getlist("refused"),
     }
     return render(request, "casework/inbox.html", context, status=status)
@@ -66,7 +70,9 @@ def inbox_bulk(request):
     if not form.is_valid():
         return _render_inbox(request, query, bulk_form=form, status=400)
     data = form.cleaned_data
-    result = _or_404(services.bulk_triage, request.user, data["tips"], data["status"], data["label"].strip(), data["assignee"])
+    result = _or_404(
+        services.bulk_triage, request.user, data["tips"], data["status"], data["label"].strip(), data["assignee"]
+    )
     back = query.copy()
     back["changed"] = str(result.changed)
     back.setlist("refused", result.refused)
@@ -85,7 +91,8 @@ def _render_tip(request, tip_id, status=200, **forms):
     except services.TipNotFound:
         raise Http404("No such tip in your channels.") from None
     context = {
-        "opened": opened, "tip": opened.tip,
+        "opened": opened,
+        "tip": opened.tip,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "note_form": forms.get("note_form") or NoteForm(),
         "title_form": forms.get("title_form") or TitleForm(initial={"title": opened.title}),
@@ -109,7 +116,8 @@ def _deadline_form(tip: Tip) -> DeadlineForm:
 
 def _triage_initial(tip: Tip) -> dict:
     return {
-        "status": tip.status, "labels": ", ".join(tip.labels.values_list("name", flat=True)),
+        "status": tip.status,
+        "labels": ", ".join(tip.labels.values_list("name", flat=True)),
         "assignee": tip.assignee.username if tip.assignee else "",
     }
 
@@ -121,9 +129,14 @@ def _after_action(tip_id, done: str):
 @require_POST
 @staff_page
 def reply(request, tip_id):
-    return _form_action(request, tip_id, ReplyForm(request.POST), "reply_form", "reply", lambda data: services.reply(
-        request.user, request.private_key, tip_id, data["text"], data["purpose"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        ReplyForm(request.POST),
+        "reply_form",
+        "reply",
+        lambda data: services.reply(request.user, request.private_key, tip_id, data["text"], data["purpose"]),
+    )
 
 
 @require_POST
@@ -136,52 +149,82 @@ def acknowledge(request, tip_id):
 @require_POST
 @staff_page
 def note(request, tip_id):
-    return _form_action(request, tip_id, NoteForm(request.POST), "note_form", "note", lambda data: services.add_note(
-        request.user, request.private_key, tip_id, data["text"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        NoteForm(request.POST),
+        "note_form",
+        "note",
+        lambda data: services.add_note(request.user, request.private_key, tip_id, data["text"]),
+    )
 
 
 @require_POST
 @staff_page
 def title(request, tip_id):
-    return _form_action(request, tip_id, TitleForm(request.POST), "title_form", "title", lambda data: services.set_title(
-        request.user, request.private_key, tip_id, data["title"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        TitleForm(request.POST),
+        "title_form",
+        "title",
+        lambda data: services.set_title(request.user, request.private_key, tip_id, data["title"]),
+    )
 
 
 @require_POST
 @staff_page
 def triage(request, tip_id):
     form = TriageForm(_or_404(services.find_tip, request.user, tip_id), request.POST)
-    return _form_action(request, tip_id, form, "triage_form", "triage", lambda data: services.set_triage(
-        request.user, tip_id, data["status"], form.label_names(), data["assignee"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        form,
+        "triage_form",
+        "triage",
+        lambda data: services.set_triage(request.user, tip_id, data["status"], form.label_names(), data["assignee"]),
+    )
 
 
 @require_POST
 @staff_page
 def deadline(request, tip_id):
     form = DeadlineForm(_or_404(services.find_tip, request.user, tip_id), request.POST)
-    return _form_action(request, tip_id, form, "deadline_form", "deadline", lambda data: services.set_deadline(
-        request.user, tip_id, data["deadline"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        form,
+        "deadline_form",
+        "deadline",
+        lambda data: services.set_deadline(request.user, tip_id, data["deadline"]),
+    )
 
 
 @require_POST
 @staff_page
 def grant(request, tip_id):
     form = GrantForm(services.grantable(_or_404(services.find_tip, request.user, tip_id)), request.POST)
-    return _form_action(request, tip_id, form, "grant_form", "grant", lambda data: services.grant_access(
-        request.user, request.private_key, tip_id, data["grantee"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        form,
+        "grant_form",
+        "grant",
+        lambda data: services.grant_access(request.user, request.private_key, tip_id, data["grantee"]),
+    )
 
 
 @require_POST
 @staff_page
 def hold(request, tip_id):
-    return _form_action(request, tip_id, HoldForm(request.POST), "hold_form", "hold", lambda data: services.set_hold(
-        request.user, tip_id, data["hold"], data["reason"]
-    ))
+    return _form_action(
+        request,
+        tip_id,
+        HoldForm(request.POST),
+        "hold_form",
+        "hold",
+        lambda data: services.set_hold(request.user, tip_id, data["hold"], data["reason"]),
+    )
 
 
 def _form_action(request, tip_id, form, form_name: str, done: str, act):
@@ -234,7 +277,9 @@ def download(request, tip_id, file_id):
 @staff_page
 def handover(request, tip_id):
     """Choose what a PDF copy leaves out (nothing: the whole tip), then download it."""
-    opened, _tip_key = _or_404(services.open_tip_and_key, request.user, request.private_key, tip_id)  # as the zip: none of a tip only tipline-reader opens
+    opened, _tip_key = _or_404(
+        services.open_tip_and_key, request.user, request.private_key, tip_id
+    )  # as the zip: none of a tip only tipline-reader opens
     parts = handover_pdf.parts_of(opened)
     form = HandoverForm([part.id for part in parts], request.POST if request.method == "POST" else None)
     unmatched = []
@@ -246,7 +291,13 @@ def handover(request, tip_id):
             response = HttpResponse(pdf, content_type="application/pdf")
             response.headers["Content-Disposition"] = _attachment_header(name)
             return response
-    context = {"tip": opened.tip, "parts": parts, "form": form, "left_out": set(request.POST.getlist("leave_out")), "unmatched": unmatched}
+    context = {
+        "tip": opened.tip,
+        "parts": parts,
+        "form": form,
+        "left_out": set(request.POST.getlist("leave_out")),
+        "unmatched": unmatched,
+    }
     return render(request, "casework/handover.html", context, status=400 if form.errors else 200)
 
 

@@ -77,9 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return arguments.handler(arguments) or 0
     except OperationalError as error:  # the database is down or refuses: say so in one line
-        return fail(_("tipline %(command)s: the database cannot be reached: %(error)s") % {
-            "command": arguments.command, "error": str(error).strip().splitlines()[-1],
-        })
+        return fail(
+            _("tipline %(command)s: the database cannot be reached: %(error)s")
+            % {
+                "command": arguments.command,
+                "error": str(error).strip().splitlines()[-1],
+            }
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

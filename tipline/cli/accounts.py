@@ -8,7 +8,8 @@ from tipline.cli.text import _, ngettext
 
 def add_parsers(commands) -> None:
     createuser = commands.add_parser(
-        "createuser", help=_("create a recipient or admin with a one-time password"),
+        "createuser",
+        help=_("create a recipient or admin with a one-time password"),
         description=_(
             "Create an account and print its one-time password, which must be changed at "
             "first sign-in. Example: tipline createuser alex --role recipient --channel general"
@@ -16,14 +17,20 @@ def add_parsers(commands) -> None:
     )
     createuser.add_argument("username")
     createuser.add_argument(
-        "--role", action="append", choices=["admin", "recipient"], required=True,
+        "--role",
+        action="append",
+        choices=["admin", "recipient"],
+        required=True,
         help=_("admin, recipient, or both (repeat the option)"),
     )
-    createuser.add_argument("--channel", action="append", default=[], help=_("slug of a channel to receive (repeatable)"))
+    createuser.add_argument(
+        "--channel", action="append", default=[], help=_("slug of a channel to receive (repeatable)")
+    )
     createuser.set_defaults(handler=run_createuser)
 
     resetuser = commands.add_parser(
-        "resetuser", help=_("give an account a fresh one-time password and key pair"),
+        "resetuser",
+        help=_("give an account a fresh one-time password and key pair"),
         description=_(
             "Replace an account's password with a one-time password and give it a new key pair. "
             "Tips sealed to the old key stay unreadable for this person until another recipient who can open them, "
@@ -34,7 +41,9 @@ def add_parsers(commands) -> None:
     )
     resetuser.add_argument("username")
     resetuser.add_argument(
-        "--leave-unreadable", metavar="NUMBER", dest="typed",
+        "--leave-unreadable",
+        metavar="NUMBER",
+        dest="typed",
         help=_("confirm that this many tips, which only this person can read, will stay unreadable for good"),
     )
     resetuser.set_defaults(handler=run_resetuser)
@@ -46,7 +55,13 @@ def run_createuser(arguments) -> int:
 
     try:
         login = create_user(arguments.username, arguments.role, arguments.channel)
-        record("command line", Action.USER_CREATED, login.username, roles=sorted(arguments.role), channels=sorted(arguments.channel))
+        record(
+            "command line",
+            Action.USER_CREATED,
+            login.username,
+            roles=sorted(arguments.role),
+            channels=sorted(arguments.channel),
+        )
     except AccountError as error:
         print(f"tipline createuser: {error}", file=sys.stderr)
         return 1
@@ -72,14 +87,19 @@ def run_resetuser(arguments) -> int:
     try:
         login = reset_user("command line", user, arguments.typed, keep_an_admin=False)
     except NotConfirmed:
-        print(ngettext(
-            "tipline resetuser: %(count)d tip can be read by %(name)s alone, and the recovery key cannot grant it again: "
-            "after a reset nobody could ever read it. Grant it to a colleague first (on its page), or go on with: "
-            "tipline resetuser %(name)s --leave-unreadable %(count)d",
-            "tipline resetuser: %(count)d tips can be read by %(name)s alone, and the recovery key cannot grant them again: "
-            "after a reset nobody could ever read them. Grant them to a colleague first (Grant access on the channel), or go on with: "
-            "tipline resetuser %(name)s --leave-unreadable %(count)d", left.lost,
-        ) % {"count": left.lost, "name": user.username}, file=sys.stderr)
+        print(
+            ngettext(
+                "tipline resetuser: %(count)d tip can be read by %(name)s alone, and the recovery key cannot grant it again: "
+                "after a reset nobody could ever read it. Grant it to a colleague first (on its page), or go on with: "
+                "tipline resetuser %(name)s --leave-unreadable %(count)d",
+                "tipline resetuser: %(count)d tips can be read by %(name)s alone, and the recovery key cannot grant them again: "
+                "after a reset nobody could ever read them. Grant them to a colleague first (Grant access on the channel), or go on with: "
+                "tipline resetuser %(name)s --leave-unreadable %(count)d",
+                left.lost,
+            )
+            % {"count": left.lost, "name": user.username},
+            file=sys.stderr,
+        )
         return 1
     except CannotReset as refusal:
         print(f"tipline resetuser: {refusal}", file=sys.stderr)
@@ -92,13 +112,23 @@ def run_resetuser(arguments) -> int:
 
 def _say_what_the_reset_left(left) -> None:
     if left.recoverable:
-        print(ngettext(
-            "%(count)d tip only they could read waits for the recovery key: once they have signed in, on the computer "
-            "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
-            "%(count)d tips only they could read wait for the recovery key: once they have signed in, on the computer "
-            "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
-            left.recoverable,
-        ) % {"count": left.recoverable, "name": left.person})
+        print(
+            ngettext(
+                "%(count)d tip only they could read waits for the recovery key: once they have signed in, on the computer "
+                "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
+                "%(count)d tips only they could read wait for the recovery key: once they have signed in, on the computer "
+                "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
+                left.recoverable,
+            )
+            % {"count": left.recoverable, "name": left.person}
+        )
     if left.lost:
-        print(ngettext("%(count)d tip can no longer be read by anyone.", "%(count)d tips can no longer be read by anyone.", left.lost) % {"count": left.lost})
+        print(
+            ngettext(
+                "%(count)d tip can no longer be read by anyone.",
+                "%(count)d tips can no longer be read by anyone.",
+                left.lost,
+            )
+            % {"count": left.lost}
+        )
     print(_("Tips their colleagues can open stay closed to them until a colleague grants them again."))

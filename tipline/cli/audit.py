@@ -7,7 +7,8 @@ from tipline.cli.text import _
 
 def add_parser(commands) -> None:
     audit = commands.add_parser(
-        "audit", help=_("verify the audit log; write a signed checkpoint"),
+        "audit",
+        help=_("verify the audit log; write a signed checkpoint"),
         description=_(
             "tipline audit verify: walk the audit log, report the first entry whose keyed link or content does not "
             "match, and hold the log against the latest signed checkpoint (rows removed before it are found). "
@@ -32,9 +33,13 @@ def _verify(arguments) -> int:
         if report.checkpoint_entries is None:
             print(_("No checkpoint yet: rows removed from the end would not be noticed (tipline audit checkpoint)."))
         else:
-            print(_("It holds the %(covered)d entries of the latest checkpoint; %(uncovered)d entries came after it.") % {
-                "covered": report.checkpoint_entries, "uncovered": report.uncovered,
-            })
+            print(
+                _("It holds the %(covered)d entries of the latest checkpoint; %(uncovered)d entries came after it.")
+                % {
+                    "covered": report.checkpoint_entries,
+                    "uncovered": report.uncovered,
+                }
+            )
         return 0
     if report.first_broken_id:
         message = _("tipline audit verify: the chain is broken at entry %(entry)s: %(reason)s.")
@@ -48,5 +53,8 @@ def _checkpoint(arguments) -> int:
     from tipline.audit.checkpoints import path, write_checkpoint
 
     checkpoint = write_checkpoint()
-    print(_("tipline audit checkpoint: %(count)d entries, written to %(file)s") % {"count": checkpoint.entries, "file": path()})
+    print(
+        _("tipline audit checkpoint: %(count)d entries, written to %(file)s")
+        % {"count": checkpoint.entries, "file": path()}
+    )
     return 0

@@ -9,7 +9,8 @@ from tipline.cli.text import _, fail, write_new_private_file
 
 def add_parsers(commands) -> None:
     backup = commands.add_parser(
-        "backup", help=_("write a consistent, encrypted backup archive (database, blobs, settings, checksums)"),
+        "backup",
+        help=_("write a consistent, encrypted backup archive (database, blobs, settings, checksums)"),
         description=_(
             "Write one archive, encrypted as it is written: a consistent dump of the database, every blob it refers to, the "
             "TIPLINE_* settings and a manifest of SHA-256 checksums. It is encrypted to a public key (tipline backup-key "
@@ -20,12 +21,17 @@ def add_parsers(commands) -> None:
     backup.add_argument("destination", help=_("the archive to write, e.g. /backups/tipline-2026-11-29.tlbk"))
     lock = backup.add_mutually_exclusive_group(required=True)
     lock.add_argument("--to", metavar="PUBLIC_KEY_FILE", help=_("encrypt to this public key (from tipline backup-key)"))
-    lock.add_argument("--passphrase-file", metavar="FILE", help=_("encrypt to the passphrase in this file (16 characters or more)"))
-    backup.add_argument("--with-secrets", action="store_true", help=_("include the secret key file and secret settings"))
+    lock.add_argument(
+        "--passphrase-file", metavar="FILE", help=_("encrypt to the passphrase in this file (16 characters or more)")
+    )
+    backup.add_argument(
+        "--with-secrets", action="store_true", help=_("include the secret key file and secret settings")
+    )
     backup.set_defaults(handler=run_backup)
 
     key = commands.add_parser(
-        "backup-key", help=_("make the key pair backups are encrypted to"),
+        "backup-key",
+        help=_("make the key pair backups are encrypted to"),
         description=_(
             "Write a new private key to PRIVATE_KEY_FILE (mode 600; it must not exist) and its public key to "
             "PRIVATE_KEY_FILE.pub. Give the public key to tipline backup --to; keep the private key offline, away from "
@@ -36,7 +42,8 @@ def add_parsers(commands) -> None:
     key.set_defaults(handler=run_backup_key)
 
     restore = commands.add_parser(
-        "restore", help=_("restore a backup archive into a new, empty instance"),
+        "restore",
+        help=_("restore a backup archive into a new, empty instance"),
         description=_(
             "Open the archive with its private key or passphrase, check its signature and every checksum, then load the "
             "database and blobs into this instance, which must be empty (run tipline init on a fresh data directory first) "
@@ -49,10 +56,14 @@ def add_parsers(commands) -> None:
     unlock.add_argument("--key", metavar="PRIVATE_KEY_FILE", help=_("the private key the backup was encrypted to"))
     unlock.add_argument("--passphrase-file", metavar="FILE", help=_("the file holding the backup's passphrase"))
     restore.add_argument(
-        "--signed-by", metavar="SIGNER", help=_("the signer line tipline backup printed where the archive was made, or a file holding it"),
+        "--signed-by",
+        metavar="SIGNER",
+        help=_("the signer line tipline backup printed where the archive was made, or a file holding it"),
     )
     restore.add_argument(
-        "--accept-unsigned", action="store_true", help=_("restore an archive of the older, unsigned format that you know is yours"),
+        "--accept-unsigned",
+        action="store_true",
+        help=_("restore an archive of the older, unsigned format that you know is yours"),
     )
     restore.set_defaults(handler=run_restore)
 
@@ -75,9 +86,14 @@ def run_backup(arguments) -> int:
     if report.with_secrets:
         message = _("tipline backup: %(path)s: %(tips)d tips, %(files)d files, with the secret key, encrypted.")
     else:
-        message = _("tipline backup: %(path)s: %(tips)d tips, %(files)d files, without the secret key (keep it safe separately), encrypted.")
+        message = _(
+            "tipline backup: %(path)s: %(tips)d tips, %(files)d files, without the secret key (keep it safe separately), encrypted."
+        )
     print(message % {"path": report.path, "tips": report.tips, "files": report.blobs})
-    print(_("Signed by %(signer)s (a restore elsewhere needs it: tipline restore --signed-by).") % {"signer": report.signer})
+    print(
+        _("Signed by %(signer)s (a restore elsewhere needs it: tipline restore --signed-by).")
+        % {"signer": report.signer}
+    )
     return 0
 
 
@@ -105,7 +121,10 @@ def run_restore(arguments) -> int:
         else:
             lock = Lock(passphrase=_passphrase_from(arguments.passphrase_file))
         report = restore_backup(
-            arguments.source, lock, signer=_signer_from(arguments.signed_by), accept_unsigned=arguments.accept_unsigned,
+            arguments.source,
+            lock,
+            signer=_signer_from(arguments.signed_by),
+            accept_unsigned=arguments.accept_unsigned,
         )
     except BackupError as error:
         return fail(f"tipline restore: {error}")
@@ -135,9 +154,13 @@ def _key_from(path: str, prefix: str) -> bytes:
     try:
         return read_key(Path(path).read_text(), prefix)
     except (OSError, ValueError, UnicodeDecodeError):
-        raise BackupError(_("%(file)s is not a key file made by tipline backup-key (a line starting with %(prefix)s).") % {
-            "file": path, "prefix": prefix,
-        }) from None
+        raise BackupError(
+            _("%(file)s is not a key file made by tipline backup-key (a line starting with %(prefix)s).")
+            % {
+                "file": path,
+                "prefix": prefix,
+            }
+        ) from None
 
 
 def _passphrase_from(path: str) -> bytes:
@@ -148,7 +171,11 @@ def _passphrase_from(path: str) -> bytes:
     except (OSError, UnicodeDecodeError) as error:
         raise BackupError(_("%(file)s cannot be read: %(error)s") % {"file": path, "error": error}) from None
     if len(passphrase) < MIN_PASSPHRASE_CHARACTERS:
-        raise BackupError(_("The passphrase in %(file)s is shorter than %(count)d characters.") % {
-            "file": path, "count": MIN_PASSPHRASE_CHARACTERS,
-        })
+        raise BackupError(
+            _("The passphrase in %(file)s is shorter than %(count)d characters.")
+            % {
+                "file": path,
+                "count": MIN_PASSPHRASE_CHARACTERS,
+            }
+        )
     return passphrase.encode()

@@ -9,7 +9,8 @@ from tipline.cli.text import _
 
 def add_parser(commands) -> None:
     channel = commands.add_parser(
-        "channel", help=_("import or export a channel and its form (YAML or JSON)"),
+        "channel",
+        help=_("import or export a channel and its form (YAML or JSON)"),
         description=_(
             "Import a channel from a YAML or JSON file (creating it, or replacing the form of the "
             "channel with that slug), or print a channel as YAML or JSON. See docs/channels.md for the format."
@@ -31,7 +32,9 @@ def run_channel(arguments) -> int:
     if arguments.action == "export":
         channel = Channel.objects.filter(slug=arguments.slug).first()
         if channel is None:
-            print(_("tipline channel export: no channel with slug %(slug)r.") % {"slug": arguments.slug}, file=sys.stderr)
+            print(
+                _("tipline channel export: no channel with slug %(slug)r.") % {"slug": arguments.slug}, file=sys.stderr
+            )
             return 1
         sys.stdout.write(export_channel(channel, as_json=arguments.json))
         return 0
@@ -52,18 +55,31 @@ def _import(name: str) -> bool:
         print(_("%(file)s: cannot be read (%(error)s)") % {"file": name, "error": error}, file=sys.stderr)
         return False
     except ChannelFormatError as error:
-        print(_("%(file)s: not imported:") % {"file": name}, *(f"  {line}" for line in str(error).splitlines()), sep="\n", file=sys.stderr)
+        print(
+            _("%(file)s: not imported:") % {"file": name},
+            *(f"  {line}" for line in str(error).splitlines()),
+            sep="\n",
+            file=sys.stderr,
+        )
         return False
     try:
         channel, created = save_channel("command line", spec)
     except ChannelFormatError as error:
         print(_("%(file)s: not imported: %(error)s") % {"file": name, "error": error}, file=sys.stderr)
         return False
-    message = _("%(file)s: channel %(slug)r created with %(count)d fields.") if created else _("%(file)s: channel %(slug)r updated with %(count)d fields.")
+    message = (
+        _("%(file)s: channel %(slug)r created with %(count)d fields.")
+        if created
+        else _("%(file)s: channel %(slug)r updated with %(count)d fields.")
+    )
     print(message % {"file": name, "slug": channel.slug, "count": len(spec.fields)})
     if not channel_is_receiving(channel):
-        print(_(
-            "%(file)s: channel %(slug)r has no recipient who could read its tips, so it takes none: add one with "
-            "tipline createuser NAME --role recipient --channel %(slug)s, or on Admin → Channels."
-        ) % {"file": name, "slug": channel.slug}, file=sys.stderr)
+        print(
+            _(
+                "%(file)s: channel %(slug)r has no recipient who could read its tips, so it takes none: add one with "
+                "tipline createuser NAME --role recipient --channel %(slug)s, or on Admin → Channels."
+            )
+            % {"file": name, "slug": channel.slug},
+            file=sys.stderr,
+        )
     return True

@@ -33,7 +33,10 @@ def add_parser(commands) -> None:
 
 def run_config(arguments) -> int:
     path, _values = config_file()
-    print(_("Configuration file: %(file)s") % {"file": path or _("none (TIPLINE_CONFIG, <data dir>/tipline.toml, /etc/tipline/tipline.toml)")})
+    print(
+        _("Configuration file: %(file)s")
+        % {"file": path or _("none (TIPLINE_CONFIG, <data dir>/tipline.toml, /etc/tipline/tipline.toml)")}
+    )
     for name, (value, source) in sorted(SOURCES.items()):
         print(f"{name} = {masked(name, value)}    ({source})")
     return 0
@@ -69,7 +72,9 @@ def secret_dir_for_init(asked: str | None) -> Path | None:
         return None
     if os.environ.get(PREFIX + "SECRET_KEY_FILE") or values.get("secret_key_file"):
         return None
-    if path is not None and path != data_dir() / "tipline.toml":  # the operator's own file: `tipline check` says what to add
+    if (
+        path is not None and path != data_dir() / "tipline.toml"
+    ):  # the operator's own file: `tipline check` says what to add
         return None
     return ROOT_SECRET_DIR
 
@@ -84,11 +89,14 @@ def place_secret_dir(directory: Path) -> str | None:
     if named:
         if Path(named).expanduser().resolve() == wanted:
             return None
-        return _("tipline init: the secret key file is already named as %(named)s; change that setting instead.") % {"named": named}
+        return _("tipline init: the secret key file is already named as %(named)s; change that setting instead.") % {
+            "named": named
+        }
     own_file = data_dir() / "tipline.toml"
     if path is not None and path != own_file:
-        return _("tipline init: the configuration is read from %(file)s: add secret_key_file = \"%(wanted)s\" there.") % {
-            "file": path, "wanted": wanted,
+        return _('tipline init: the configuration is read from %(file)s: add secret_key_file = "%(wanted)s" there.') % {
+            "file": path,
+            "wanted": wanted,
         }
     ensure_private_dir(wanted.parent)
     ensure_private_dir(data_dir())

@@ -10,7 +10,8 @@ from tipline.cli.text import _
 
 def add_parser(commands) -> None:
     insiders = commands.add_parser(
-        "insiders", help=_("organisations whose members can prove membership anonymously"),
+        "insiders",
+        help=_("organisations whose members can prove membership anonymously"),
         description=_(
             "Verified insiders (docs/insider-tokens.md): create an organisation, add members from a "
             "list (one per line; each gets a one-time sign-in code, printed once), give a member a new code, "
@@ -31,7 +32,8 @@ def add_parser(commands) -> None:
     code.add_argument("reference")
     actions.add_parser("rotate", help=_("make the keys of coming periods; destroy private keys of past ones"))
     reseal = actions.add_parser(
-        "reseal", help=_("after replacing the secret key: seal the issuer keys again under the new one"),
+        "reseal",
+        help=_("after replacing the secret key: seal the issuer keys again under the new one"),
     )
     reseal.add_argument("old_secret_key_file", help=_("the replaced secret key file"))
     insiders.set_defaults(handler=run_insiders)
@@ -43,8 +45,10 @@ def run_insiders(arguments) -> int:
 
     if arguments.action == "rotate":
         done = admin_services.rotate(actor="tipline insiders rotate")
-        message = _("tipline insiders rotate: %(keys_made)d keys made, %(private_keys_destroyed)d private keys destroyed, "
-                    "%(spent_tokens_purged)d spent tokens purged.")
+        message = _(
+            "tipline insiders rotate: %(keys_made)d keys made, %(private_keys_destroyed)d private keys destroyed, "
+            "%(spent_tokens_purged)d spent tokens purged."
+        )
         print(message % done)
         return 0
     if arguments.action == "reseal":

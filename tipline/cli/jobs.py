@@ -6,7 +6,8 @@ from tipline.cli.text import _, fail
 
 def add_worker_parser(commands) -> None:
     worker = commands.add_parser(
-        "worker", help=_("run background jobs: deadline alerts, notifications, retention"),
+        "worker",
+        help=_("run background jobs: deadline alerts, notifications, retention"),
         description=_(
             "Run background jobs until stopped (SIGTERM or Ctrl+C): alert deliveries, the deadline scan every "
             "15 seconds, the retention purge every hour and the daily digest. Several workers "
@@ -20,7 +21,8 @@ def add_worker_parser(commands) -> None:
 
 def add_status_parser(commands) -> None:
     jobs = commands.add_parser(
-        "jobs", help=_("show background tasks: queued, running, failed, next scans"),
+        "jobs",
+        help=_("show background tasks: queued, running, failed, next scans"),
         description=_(
             "tipline jobs status: counts of queued, running, failed and finished tasks, the latest "
             "failures, when each periodic scan runs next, and alerts that are pending or failing."

@@ -7,10 +7,9 @@ from tipline.cli.text import _
 
 def add_parser(commands) -> None:
     manage = commands.add_parser(
-        "manage", help=_("run a Django management command (migrate, shell, ...)"),
-        description=_(
-            "Pass the remaining arguments to Django's management utility."
-        ),
+        "manage",
+        help=_("run a Django management command (migrate, shell, ...)"),
+        description=_("Pass the remaining arguments to Django's management utility."),
     )
     manage.add_argument("django_arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=run_manage)

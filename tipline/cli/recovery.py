@@ -15,7 +15,8 @@ RECOVERY_KEY_HOW_TO = gettext_noop(
 
 def add_parser(commands) -> None:
     recovery = commands.add_parser(
-        "recovery-key", help=_("the organisation recovery key, so that no tip depends on one person's key"),
+        "recovery-key",
+        help=_("the organisation recovery key, so that no tip depends on one person's key"),
         description=_(
             "new FILE (on an admin's own computer, no instance needed): write a new private key to FILE (mode 600; "
             "it must not exist) and its public key to FILE.pub. install PUBLIC_FILE (on the server): every new tip of "
@@ -43,16 +44,25 @@ def run_recovery_key(arguments) -> int:
 
     summary = recovery.summary()
     if not summary.generations:
-        print(_("No recovery key is installed: a tip whose readers all lose their keys is lost. %(how)s")
-              % {"how": _(RECOVERY_KEY_HOW_TO)})
+        print(
+            _("No recovery key is installed: a tip whose readers all lose their keys is lost. %(how)s")
+            % {"how": _(RECOVERY_KEY_HOW_TO)}
+        )
         return 1
     for generation in summary.generations:
-        print(_("Generation %(generation)d, %(state)s, fingerprint %(fingerprint)s: %(tips)d tips") % {
-            "generation": generation.key.generation, "state": _state_of(generation, summary.current),
-            "fingerprint": generation.key.fingerprint, "tips": generation.tips,
-        })
-    print(_("Tips of ordinary channels sealed to no recovery key (from before it was installed): %(count)d")
-          % {"count": summary.ordinary_tips_without})
+        print(
+            _("Generation %(generation)d, %(state)s, fingerprint %(fingerprint)s: %(tips)d tips")
+            % {
+                "generation": generation.key.generation,
+                "state": _state_of(generation, summary.current),
+                "fingerprint": generation.key.fingerprint,
+                "tips": generation.tips,
+            }
+        )
+    print(
+        _("Tips of ordinary channels sealed to no recovery key (from before it was installed): %(count)d")
+        % {"count": summary.ordinary_tips_without}
+    )
     return 0
 
 
@@ -73,18 +83,30 @@ def install_recovery_key(actor: str, path: str) -> int:
     try:
         key = recovery.install(actor, read_public_key(Path(path).read_text()))
     except (OSError, ValueError, UnicodeDecodeError):
-        print(_("tipline recovery-key: %(file)s is not a public key file made by tipline recovery-key new.")
-              % {"file": path}, file=sys.stderr)
+        print(
+            _("tipline recovery-key: %(file)s is not a public key file made by tipline recovery-key new.")
+            % {"file": path},
+            file=sys.stderr,
+        )
         return 1
     except recovery.RecoveryRefused as refusal:
         print(f"tipline recovery-key: {refusal}", file=sys.stderr)
         return 1
-    print(_("Recovery key generation %(generation)d installed, fingerprint %(fingerprint)s: every new tip of an "
-            "ordinary channel is also sealed to it. Compare the fingerprint with tipline recovery-key new's.")
-          % {"generation": key.generation, "fingerprint": key.fingerprint})
+    print(
+        _(
+            "Recovery key generation %(generation)d installed, fingerprint %(fingerprint)s: every new tip of an "
+            "ordinary channel is also sealed to it. Compare the fingerprint with tipline recovery-key new's."
+        )
+        % {"generation": key.generation, "fingerprint": key.fingerprint}
+    )
     if key.generation > 1:
-        print(_("Tips of the older generation stay sealed to it until you run, on your own computer: "
-                "tipline-reader recover --server URL --key OLD_PRIVATE_FILE --reseal-to %(file)s") % {"file": path})
+        print(
+            _(
+                "Tips of the older generation stay sealed to it until you run, on your own computer: "
+                "tipline-reader recover --server URL --key OLD_PRIVATE_FILE --reseal-to %(file)s"
+            )
+            % {"file": path}
+        )
     return 0
 
 
@@ -96,8 +118,15 @@ def _new_recovery_key(private_path: Path) -> int:
     if not write_new_private_file(private_path, private, "recovery-key new"):
         return 1
     public_path.write_text(public + "\n")
-    print(_("Private key: %(private)s. Keep it offline, like the backup key: whoever holds it can read every tip of "
-            "an ordinary channel. It never goes to the server.") % {"private": private_path})
-    print(_("Public key: %(public)s, fingerprint %(fingerprint)s. On the server: tipline recovery-key install "
-            "%(public)s") % {"public": public_path, "fingerprint": fingerprint(read_public_key(public))})
+    print(
+        _(
+            "Private key: %(private)s. Keep it offline, like the backup key: whoever holds it can read every tip of "
+            "an ordinary channel. It never goes to the server."
+        )
+        % {"private": private_path}
+    )
+    print(
+        _("Public key: %(public)s, fingerprint %(fingerprint)s. On the server: tipline recovery-key install %(public)s")
+        % {"public": public_path, "fingerprint": fingerprint(read_public_key(public))}
+    )
     return 0

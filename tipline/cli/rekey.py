@@ -10,7 +10,8 @@ from tipline.cli.text import _
 
 def add_parser(commands) -> None:
     rekey = commands.add_parser(
-        "rekey", help=_("after replacing the secret key file: move everything sealed under the old one"),
+        "rekey",
+        help=_("after replacing the secret key file: move everything sealed under the old one"),
         description=_(
             "Open with the old secret key file, and seal or sign again under the current one: insider issuer keys, "
             "recipients' public keys, alert route secrets and the audit log's chain. All or nothing. "
@@ -35,14 +36,19 @@ def run_rekey(arguments) -> int:
         old_secret = read_secret_key(Path(arguments.old_secret_key_file))
         with transaction.atomic():
             done = {
-                "issuer_keys": reseal_issuer_keys(old_secret), "public_keys": revouch_all(old_secret),
-                "routes": reseal_routes(old_secret), "audit_entries": relink_audit(old_secret),
+                "issuer_keys": reseal_issuer_keys(old_secret),
+                "public_keys": revouch_all(old_secret),
+                "routes": reseal_routes(old_secret),
+                "audit_entries": relink_audit(old_secret),
             }
     except (OSError, DecryptionError, ValueError) as error:
         print(_("tipline rekey: nothing changed: %(error)s") % {"error": error}, file=sys.stderr)
         return 1
-    print(_(
-        "tipline rekey: under the new secret key now: %(issuer_keys)d insider issuer keys, %(public_keys)d recipients' "
-        "public keys, %(routes)d route secrets, %(audit_entries)d audit entries."
-    ) % done)
+    print(
+        _(
+            "tipline rekey: under the new secret key now: %(issuer_keys)d insider issuer keys, %(public_keys)d recipients' "
+            "public keys, %(routes)d route secrets, %(audit_entries)d audit entries."
+        )
+        % done
+    )
     return 0

@@ -9,7 +9,8 @@ from tipline.cli.text import _
 
 def add_parser(commands) -> None:
     routes = commands.add_parser(
-        "routes", help=_("alert routes: email, webhooks, Slack, Teams, Matrix, ntfy"),
+        "routes",
+        help=_("alert routes: email, webhooks, Slack, Teams, Matrix, ntfy"),
         description=_(
             "Where alerts go (docs/operations.md): add a route for the whole site or for chosen channels, list "
             "them with their health, remove one, or send a test alert through one now and see the result."
@@ -22,10 +23,16 @@ def add_parser(commands) -> None:
     add.add_argument("--target", required=True, help=_("smtp://user@host:587, file:///dir, or the https:// address"))
     add.add_argument("--room", default="", help=_("Matrix: the room id, e.g. !abc123:example.org"))
     add.add_argument(
-        "--secret-file", default="",
+        "--secret-file",
+        default="",
         help=_("a file holding the signing secret, access token or SMTP password (- for standard input)"),
     )
-    add.add_argument("--channel", action="append", default=[], help=_("slug of a channel it serves (repeatable; none: every channel)"))
+    add.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        help=_("slug of a channel it serves (repeatable; none: every channel)"),
+    )
     add.add_argument("--escalation-only", action="store_true", help=_("only escalations go through this route"))
     actions.add_parser("list", help=_("list the routes and how their last deliveries went"))
     remove = actions.add_parser("remove", help=_("remove a route"))
@@ -51,9 +58,14 @@ def _add(arguments) -> int:
     from tipline.audit.services import Action, record
 
     spec = RouteSpec(
-        name=arguments.name, kind=arguments.kind, target=arguments.target, room=arguments.room,
-        secret=_read_secret(arguments.secret_file), channel_slugs=tuple(arguments.channel),
-        escalation_only=arguments.escalation_only, by_operator=True,
+        name=arguments.name,
+        kind=arguments.kind,
+        target=arguments.target,
+        room=arguments.room,
+        secret=_read_secret(arguments.secret_file),
+        channel_slugs=tuple(arguments.channel),
+        escalation_only=arguments.escalation_only,
+        by_operator=True,
     )
     route = add_route(spec)
     record("command line", Action.ROUTE_ADDED, route.name, kind=route.kind, channels=sorted(arguments.channel))
@@ -101,7 +113,10 @@ def _test(arguments) -> int:
     try:
         send_test(route, Addressee(arguments.to) if arguments.to else None)
     except DeliveryFailed as failure:
-        print(_("tipline routes test: %(name)s failed: %(reason)s") % {"name": route.name, "reason": failure}, file=sys.stderr)
+        print(
+            _("tipline routes test: %(name)s failed: %(reason)s") % {"name": route.name, "reason": failure},
+            file=sys.stderr,
+        )
         return 1
     print(_("tipline routes test: %(name)s took the test alert.") % {"name": route.name})
     return 0

@@ -10,7 +10,8 @@ from tipline.operations.serving import SERVE_LOCK
 
 def add_parsers(commands) -> None:
     serve = commands.add_parser(
-        "serve", help=_("serve the tip line with granian"),
+        "serve",
+        help=_("serve the tip line with granian"),
         description=_(
             "Serve the tip line over HTTP with granian (WSGI). Put a TLS-terminating reverse "
             "proxy or a Tor onion service in front of it. Access logs record no client address."
@@ -21,13 +22,16 @@ def add_parsers(commands) -> None:
     serve.add_argument("--workers", type=int, default=2, help=_("worker processes (default: 2)"))
     serve.add_argument("--threads", type=int, default=4, help=_("request threads per worker (default: 4)"))
     serve.add_argument(
-        "--backpressure", type=int, default=16,
+        "--backpressure",
+        type=int,
+        default=16,
         help=_("requests handled at once per worker; more wait in the queue (default: 16)"),
     )
     serve.set_defaults(handler=run_serve)
 
     metrics = commands.add_parser(
-        "metrics", help=_("serve Prometheus metrics on a separate, non-public address"),
+        "metrics",
+        help=_("serve Prometheus metrics on a separate, non-public address"),
         description=_(
             "Serve /metrics for Prometheus: request counts and latencies by route pattern from every "
             "`tipline serve` process of this data directory, tips by status, tasks by state, and whether the "
@@ -45,11 +49,24 @@ def run_serve(arguments) -> int:
         return 1
     _say_where_served(lock, arguments.host, arguments.port)
     command = [
-        sys.executable, "-m", "granian", "--interface", "wsgi",
-        "--host", arguments.host, "--port", str(arguments.port),
-        "--workers", str(arguments.workers), "--blocking-threads", str(arguments.threads),
-        "--backpressure", str(arguments.backpressure),
-        "--no-access-log", "--respawn-failed-workers", "--no-ws",
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        arguments.host,
+        "--port",
+        str(arguments.port),
+        "--workers",
+        str(arguments.workers),
+        "--blocking-threads",
+        str(arguments.threads),
+        "--backpressure",
+        str(arguments.backpressure),
+        "--no-access-log",
+        "--respawn-failed-workers",
+        "--no-ws",
         "tipline.wsgi:application",
     ]
     from tipline.web.metrics import clear_for_start
@@ -71,7 +88,13 @@ def _hold_the_data_directory() -> int | None:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        print(_("tipline serve: a server already runs on the data directory %(directory)s; stop it first, or give this one its own TIPLINE_DATA_DIR.") % {"directory": settings.DATA_DIR}, file=sys.stderr)
+        print(
+            _(
+                "tipline serve: a server already runs on the data directory %(directory)s; stop it first, or give this one its own TIPLINE_DATA_DIR."
+            )
+            % {"directory": settings.DATA_DIR},
+            file=sys.stderr,
+        )
         return None
     os.set_inheritable(descriptor, True)
     return descriptor
@@ -94,7 +117,13 @@ def _port_is_free(host: str, port: int) -> bool:
         try:
             probe.bind((host, port))
         except OSError:
-            print(_("tipline serve: port %(port)d on %(host)s is in use by another program; stop it, or choose another with --port.") % {"port": port, "host": host}, file=sys.stderr)
+            print(
+                _(
+                    "tipline serve: port %(port)d on %(host)s is in use by another program; stop it, or choose another with --port."
+                )
+                % {"port": port, "host": host},
+                file=sys.stderr,
+            )
             return False
     return True
 
@@ -106,7 +135,10 @@ def run_metrics(arguments) -> int:
 
     host, _colon, port = arguments.bind.rpartition(":")
     if not host or not port.isdigit():
-        print(_("tipline metrics: --bind %(bind)r: use HOST:PORT, e.g. 127.0.0.1:9464.") % {"bind": arguments.bind}, file=sys.stderr)
+        print(
+            _("tipline metrics: --bind %(bind)r: use HOST:PORT, e.g. 127.0.0.1:9464.") % {"bind": arguments.bind},
+            file=sys.stderr,
+        )
         return 2
     from prometheus_client import start_http_server
 

@@ -48,8 +48,11 @@ def write_new_private_file(path: Path, line: str, command: str) -> bool:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        print(_("tipline %(command)s: %(file)s exists already; choose a new file name.")
-              % {"command": command, "file": path}, file=sys.stderr)
+        print(
+            _("tipline %(command)s: %(file)s exists already; choose a new file name.")
+            % {"command": command, "file": path},
+            file=sys.stderr,
+        )
         return False
     with os.fdopen(descriptor, "w") as output:
         output.write(line + "\n")

@@ -45,11 +45,17 @@ def file_chunks(tip_key: bytes, attachment: Attachment) -> Iterator[bytes]:
     file_key = files.unwrap_file_key(
         tip_key, bytes(attachment.wrapped_file_key), files.file_context(attachment.tip.crypto_id, str(attachment.id))
     )
-    size = content.decrypt_json(tip_key, bytes(attachment.meta_ciphertext), _attachment_meta_context(attachment))["size"]
-    return files.decrypt_chunks(file_key, blobs.read_chunks(attachment.blob_name), files.blob_context(attachment.blob_name), size)
+    size = content.decrypt_json(tip_key, bytes(attachment.meta_ciphertext), _attachment_meta_context(attachment))[
+        "size"
+    ]
+    return files.decrypt_chunks(
+        file_key, blobs.read_chunks(attachment.blob_name), files.blob_context(attachment.blob_name), size
+    )
 
 
-def prepare_files(uploads: Sequence[EncryptedUpload], keep_original: bool, charge_to: Channel | None = None) -> list[PreparedFile]:
+def prepare_files(
+    uploads: Sequence[EncryptedUpload], keep_original: bool, charge_to: Channel | None = None
+) -> list[PreparedFile]:
     """Each upload cleaned where possible, or noted as kept. Files to clean take one of this
     process's cleaning turns for the whole request, in the small lane when their headers
     declare few pixels: raises metadata.CleaningBusy, before anything is cleaned, counted or
@@ -80,7 +86,11 @@ def _first_bytes(upload: EncryptedUpload) -> bytes:
 
 
 def _is_to_clean(upload: EncryptedUpload, keep_original: bool) -> bool:
-    return not keep_original and metadata.recognise(upload.head) is not None and upload.size <= settings.MAX_CLEANABLE_BYTES
+    return (
+        not keep_original
+        and metadata.recognise(upload.head) is not None
+        and upload.size <= settings.MAX_CLEANABLE_BYTES
+    )
 
 
 def _prepare_file(upload: EncryptedUpload, keep_original: bool) -> PreparedFile:
@@ -97,14 +107,17 @@ def _prepare_file(upload: EncryptedUpload, keep_original: bool) -> PreparedFile:
         cleaning = metadata.clean_within(_decrypt_upload(upload), kind, cleaning_limits())
         if cleaning.data is not None:
             name = metadata.name_for(upload.name, cleaning.data)  # a HEIC comes back as a JPEG
-            return _encrypt_new_blob(cleaning.data, meta | {"name": name, "size": len(cleaning.data), "note": cleaning.note})
+            return _encrypt_new_blob(
+                cleaning.data, meta | {"name": name, "size": len(cleaning.data), "note": cleaning.note}
+            )
         note = cleaning.note
     return PreparedFile(upload.blob_name, upload.file_key, meta | {"note": note})
 
 
 def cleaning_limits() -> metadata.Limits:
     return metadata.Limits(
-        seconds=settings.CLEANING_SECONDS, max_pixels=settings.MAX_CLEANABLE_PIXELS,
+        seconds=settings.CLEANING_SECONDS,
+        max_pixels=settings.MAX_CLEANABLE_PIXELS,
         memory_bytes=settings.CLEANING_MEMORY_MIB * 1024 * 1024,
     )
 

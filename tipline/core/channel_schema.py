@@ -142,7 +142,9 @@ class ChannelSpec(BaseModel):
                         "one for each choice of the field, in the same order"
                     )
         if self.offline_key and self.tipsters_may_leave_out:
-            raise ValueError("offline_key and tipsters_may_leave_out cannot both be on: an offline-key channel's tips are sealed to its one key")
+            raise ValueError(
+                "offline_key and tipsters_may_leave_out cannot both be on: an offline-key channel's tips are sealed to its one key"
+            )
         if self.insider_tokens != "off" and not self.insider_organisation:
             raise ValueError("insider_tokens needs insider_organisation: whose members' tokens this channel takes")
         return self
@@ -153,7 +155,9 @@ def parse_document(text: str, filename: str = "") -> ChannelSpec:
     try:
         data = json.loads(text) if filename.endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ChannelFormatError(f"The file is not valid {'JSON' if filename.endswith('.json') else 'YAML'}: {error}") from None
+        raise ChannelFormatError(
+            f"The file is not valid {'JSON' if filename.endswith('.json') else 'YAML'}: {error}"
+        ) from None
     if not isinstance(data, dict):
         raise ChannelFormatError("The file must describe one channel: a mapping with slug, name and fields.")
     try:
@@ -226,9 +230,18 @@ def form_field(field: FieldSpec, channel: Channel, position: int = 0) -> FormFie
     """A field of the document as the row that stores it (unsaved: the form editor's preview
     builds from it too)."""
     return FormField(
-        channel=channel, position=position, key=field.key, kind=field.kind, label=field.label,
-        help_text=field.help, required=field.required, max_length=field.max_length,
-        min_value=field.min_value, max_value=field.max_value, choices=field.choices, is_deadline=field.deadline,
+        channel=channel,
+        position=position,
+        key=field.key,
+        kind=field.kind,
+        label=field.label,
+        help_text=field.help,
+        required=field.required,
+        max_length=field.max_length,
+        min_value=field.min_value,
+        max_value=field.max_value,
+        choices=field.choices,
+        is_deadline=field.deadline,
     )
 
 
@@ -248,7 +261,9 @@ def _insider_organisation(slug: str | None):
     Organisation = Channel._meta.get_field("insider_organisation").related_model
     organisation = Organisation._default_manager.filter(slug=slug).first()
     if organisation is None:
-        raise ChannelFormatError(f"insider_organisation: no organisation {slug!r}; create it first (tipline insiders create)")
+        raise ChannelFormatError(
+            f"insider_organisation: no organisation {slug!r}; create it first (tipline insiders create)"
+        )
     return organisation
 
 
@@ -264,20 +279,36 @@ def export_channel(channel: Channel, as_json: bool = False) -> str:
 def export_spec(channel: Channel) -> ChannelSpec:
     """A channel as the document that would make it again."""
     return ChannelSpec(
-        slug=channel.slug, name=channel.name, description=channel.description, listed=channel.is_listed,
-        retention_days=channel.retention_days, keep_file_metadata=channel.keep_file_metadata,
-        show_sender_to_tipster=channel.show_sender_to_tipster, tipsters_may_leave_out=channel.tipsters_may_leave_out,
-        offline_key=channel.offline_key, joining_needs_approval=channel.joining_needs_approval,
-        time_zone=channel.time_zone, acknowledge_within_days=channel.acknowledge_within_days,
-        feedback_within_days=channel.feedback_within_days, escalate_after_minutes=channel.escalate_after_minutes,
+        slug=channel.slug,
+        name=channel.name,
+        description=channel.description,
+        listed=channel.is_listed,
+        retention_days=channel.retention_days,
+        keep_file_metadata=channel.keep_file_metadata,
+        show_sender_to_tipster=channel.show_sender_to_tipster,
+        tipsters_may_leave_out=channel.tipsters_may_leave_out,
+        offline_key=channel.offline_key,
+        joining_needs_approval=channel.joining_needs_approval,
+        time_zone=channel.time_zone,
+        acknowledge_within_days=channel.acknowledge_within_days,
+        feedback_within_days=channel.feedback_within_days,
+        escalate_after_minutes=channel.escalate_after_minutes,
         insider_tokens=cast(InsiderTokens, channel.insider_tokens),  # the model's choices are these
-        language=channel.language, translations=channel.translations,
+        language=channel.language,
+        translations=channel.translations,
         insider_organisation=channel.insider_organisation.slug if channel.insider_organisation else None,
         fields=[
             FieldSpec(
-                key=field.key, kind=cast(Kind, field.kind), label=field.label, help=field.help_text, required=field.required,
-                max_length=field.max_length, min_value=field.min_value, max_value=field.max_value,
-                choices=field.choices, deadline=field.is_deadline,
+                key=field.key,
+                kind=cast(Kind, field.kind),
+                label=field.label,
+                help=field.help_text,
+                required=field.required,
+                max_length=field.max_length,
+                min_value=field.min_value,
+                max_value=field.max_value,
+                choices=field.choices,
+                deadline=field.is_deadline,
             )
             for field in channel.fields.all()
         ],

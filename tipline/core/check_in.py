@@ -26,7 +26,9 @@ def receipt_salt() -> bytes:
     secret = SiteSecret.objects.filter(pk=1).first()
     if secret is None:
         if Tip.objects.exists():
-            raise ImproperlyConfigured("The receipt salt is missing while tips exist: restore the database from a backup.")
+            raise ImproperlyConfigured(
+                "The receipt salt is missing while tips exist: restore the database from a backup."
+            )
         secret, _ = SiteSecret.objects.get_or_create(pk=1, defaults={"receipt_salt": secrets.token_bytes(16)})
     return bytes(secret.receipt_salt)
 
@@ -62,7 +64,9 @@ def _open_with(typed_receipt: str, salt: bytes, params: KdfParams) -> tuple[Tip,
 
 def lookup_scope(typed_receipt: str) -> bytes:
     """A stable, non-secret handle on a receipt for throttling (no Argon2id needed)."""
-    return hashlib.blake2b(receipts.normalise(typed_receipt).encode(), digest_size=16, person=b"tipline-throttle").digest()
+    return hashlib.blake2b(
+        receipts.normalise(typed_receipt).encode(), digest_size=16, person=b"tipline-throttle"
+    ).digest()
 
 
 def open_with_receipt(typed_receipt: str, client: str | None) -> tuple[Tip, bytes]:

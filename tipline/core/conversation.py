@@ -84,18 +84,29 @@ def count_follow_up(tip: Tip, client: str | None) -> None:
 
 
 def add_message(
-    tip: Tip, tip_key: bytes, author: str, text: str, uploads: Sequence[EncryptedUpload] = (), sender=None,
+    tip: Tip,
+    tip_key: bytes,
+    author: str,
+    text: str,
+    uploads: Sequence[EncryptedUpload] = (),
+    sender=None,
     purpose: str = ReplyPurpose.ORDINARY,
 ) -> Message:
     """Add a message (and files) to a tip's conversation. A tipster's message marks the tip
     unread; a recipient's reply may be the acknowledgement or feedback the tip is owed."""
     prepared: list[PreparedFile] = []
     try:
-        prepared = prepare_files(uploads, tip.channel.keep_file_metadata, charge_to=tip.channel if author == Author.TIPSTER else None)
+        prepared = prepare_files(
+            uploads, tip.channel.keep_file_metadata, charge_to=tip.channel if author == Author.TIPSTER else None
+        )
         bound_as = content.TIPSTER if author == Author.TIPSTER else content.recipient_binding(sender.pk)
-        message = Message(tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose, bound_as=bound_as)
+        message = Message(
+            tip=tip, author=author, sender=sender, sent_hour=current_hour(), purpose=purpose, bound_as=bound_as
+        )
         message.ciphertext = content.encrypt_content(tip_key, text.encode(), _message_context(tip, message))
-        _save_message(tip, message, len(prepared), lambda saved: store_attachments(tip, tip_key, prepared, author, message=saved))
+        _save_message(
+            tip, message, len(prepared), lambda saved: store_attachments(tip, tip_key, prepared, author, message=saved)
+        )
     except BaseException:
         discard_prepared(prepared, uploads)
         raise
@@ -103,8 +114,13 @@ def add_message(
 
 
 def add_sealed_reply(
-    tip: Tip, message_key: uuid.UUID, ciphertext: bytes, sender, purpose: str = ReplyPurpose.ORDINARY,
-    bound_as: str | None = None, reader_seal: dict | None = None,
+    tip: Tip,
+    message_key: uuid.UUID,
+    ciphertext: bytes,
+    sender,
+    purpose: str = ReplyPurpose.ORDINARY,
+    bound_as: str | None = None,
+    reader_seal: dict | None = None,
 ) -> Message:
     """A reply tipline-reader encrypted under the tip key on its side (an offline-key channel),
     stored as it came with the reader's signature. Sent again with the same key (an answer
@@ -113,8 +129,15 @@ def add_sealed_reply(
     if existing is not None:
         return existing
     message = Message(
-        tip=tip, key=message_key, author=Author.RECIPIENT, sender=sender, sent_hour=current_hour(), purpose=purpose, ciphertext=ciphertext,
-        bound_as=bound_as, reader_seal=reader_seal,
+        tip=tip,
+        key=message_key,
+        author=Author.RECIPIENT,
+        sender=sender,
+        sent_hour=current_hour(),
+        purpose=purpose,
+        ciphertext=ciphertext,
+        bound_as=bound_as,
+        reader_seal=reader_seal,
     )
     _save_message(tip, message, 0)
     return message
@@ -128,7 +151,8 @@ def _save_message(tip: Tip, message: Message, file_count: int, store_files=None)
         if store_files is not None:
             store_files(message)
         changes = {
-            "message_count": F("message_count") + 1, "file_count": F("file_count") + file_count,
+            "message_count": F("message_count") + 1,
+            "file_count": F("file_count") + file_count,
             "last_activity_hour": message.sent_hour,
         }
         if message.author == Author.TIPSTER:
@@ -153,11 +177,16 @@ def read_conversation(tip: Tip, tip_key: bytes) -> list[MessageView]:
     views = []
     for message in tip.messages.select_related("sender"):
         author, sender = _bound_author(message)
-        views.append(MessageView(
-            author=author, sent_hour=message.sent_hour, text=_message_text(tip, tip_key, message),
-            files=files_by_message.get(message.pk, []), sender=sender.username if sender else "",
-            signature=sender.display_name if sender and tip.channel.show_sender_to_tipster else "",
-        ))
+        views.append(
+            MessageView(
+                author=author,
+                sent_hour=message.sent_hour,
+                text=_message_text(tip, tip_key, message),
+                files=files_by_message.get(message.pk, []),
+                sender=sender.username if sender else "",
+                signature=sender.display_name if sender and tip.channel.show_sender_to_tipster else "",
+            )
+        )
     return views
 
 
@@ -173,7 +202,9 @@ def _bound_author(message: Message) -> tuple[str, Any]:  # Any: the user model, 
         return Author.TIPSTER, None
     account_id = content.bound_account(message.bound_as)
     if account_id is not None:
-        return Author.RECIPIENT, message.sender if message.sender_id == account_id else User.objects.filter(pk=account_id).first()
+        return Author.RECIPIENT, message.sender if message.sender_id == account_id else User.objects.filter(
+            pk=account_id
+        ).first()
     return Author.RECIPIENT, message.sender  # sealed in tipline-reader, which signs who wrote it
 
 

@@ -18,7 +18,10 @@ STANDARD_ACKNOWLEDGEMENT = gettext_lazy(
     "to you here with questions, so please check back with your receipt. We will tell you here what "
     "we have done about it."
 )
-KINDS = {"acknowledgement": ("acknowledge_within_days", "acknowledged_hour"), "feedback": ("feedback_within_days", "feedback_hour")}
+KINDS = {
+    "acknowledgement": ("acknowledge_within_days", "acknowledged_hour"),
+    "feedback": ("feedback_within_days", "feedback_hour"),
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def report(channels, start: datetime, end: datetime, now: datetime, viewer) -> l
     reports = []
     for channel in channels:
         tips = (
-            Tip.objects.filter(channel=channel, received_hour__gte=start, received_hour__lt=end).filter(readable_by(viewer))
+            Tip.objects.filter(channel=channel, received_hour__gte=start, received_hour__lt=end)
+            .filter(readable_by(viewer))
             .exclude(status=TipStatus.SPAM)
         )
         figures = {"acknowledgement": DutyFigures(), "feedback": DutyFigures()}

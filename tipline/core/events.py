@@ -25,7 +25,13 @@ def register(recorder: Callable, recorded_since: Callable) -> None:
 
 
 def announce(
-    channel, kind: str, *, tip=None, audience: str = RECIPIENTS, now: datetime | None = None, people: dict | None = None,
+    channel,
+    kind: str,
+    *,
+    tip=None,
+    audience: str = RECIPIENTS,
+    now: datetime | None = None,
+    people: dict | None = None,
 ) -> None:
     """`now` is the moment of the cause (a scan passes the hour it scanned for); `people`, a change
     of recipients' staff names."""

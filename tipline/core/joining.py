@@ -29,7 +29,12 @@ def tell_change(channel: Channel, before: set[str], after: set[str], actor: str)
     """Everyone who was a recipient before the change or is one after it hears who joined and left."""
     if before == after:
         return
-    people = {"added": sorted(after - before), "removed": sorted(before - after), "by": actor, "told": sorted(before | after)}
+    people = {
+        "added": sorted(after - before),
+        "removed": sorted(before - after),
+        "by": actor,
+        "told": sorted(before | after),
+    }
     events.announce(channel, "recipients-changed", people=people)
 
 
@@ -62,7 +67,13 @@ def decide(approver, channel: Channel, username: str, approve: bool) -> None:
         raise CannotApprove(_("Another recipient must decide: you chose this person, or are this person."))
     before = set(channel.recipients.values_list("username", flat=True))
     request.delete()
-    record(approver.username, Action.JOINING_APPROVED if approve else Action.JOINING_REFUSED, channel.slug, user=username, asked_by=request.asked_by)
+    record(
+        approver.username,
+        Action.JOINING_APPROVED if approve else Action.JOINING_REFUSED,
+        channel.slug,
+        user=username,
+        asked_by=request.asked_by,
+    )
     if approve:
         channel.recipients.add(request.user)
         tell_change(channel, before, before | {username}, approver.username)
@@ -73,13 +84,18 @@ def check_reset_leaves_an_approver(user) -> None:
     recipient: on a channel whose joining needs approval it waits to join again, and a channel
     with no other recipient would keep nobody who could approve it (or anyone else)."""
     alone = [
-        channel.name for channel in user.channels.filter(joining_needs_approval=True)
-        if not channel.recipients.filter(is_active=True).exclude(pk=user.pk).exists()  # a disabled colleague approves nobody
+        channel.name
+        for channel in user.channels.filter(joining_needs_approval=True)
+        if not channel.recipients.filter(is_active=True)
+        .exclude(pk=user.pk)
+        .exists()  # a disabled colleague approves nobody
     ]
     if alone:
         raise CannotReset(
-            _("%(name)s is the only recipient of %(channels)s, where joining needs approval: after a reset nobody would be "
-              "left to approve them. They can recover their own account with their recovery code (links on the sign-in page).")
+            _(
+                "%(name)s is the only recipient of %(channels)s, where joining needs approval: after a reset nobody would be "
+                "left to approve them. They can recover their own account with their recovery code (links on the sign-in page)."
+            )
             % {"name": user.username, "channels": ", ".join(sorted(alone))}
         )
 

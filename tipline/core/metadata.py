@@ -121,7 +121,9 @@ def clean_within(data: bytes, kind: str, limits: Limits) -> Cleaning:
     from a pipe and writes the cleaned copy to another: nothing reaches the disk.
     """
     try:
-        child = subprocess.run(child_command(kind, limits), input=data, capture_output=True, timeout=limits.seconds, check=False)
+        child = subprocess.run(
+            child_command(kind, limits), input=data, capture_output=True, timeout=limits.seconds, check=False
+        )
     except subprocess.TimeoutExpired:  # subprocess.run has killed it
         return Cleaning(None, TOO_SLOW)
     if child.returncode != 0:  # memory limit, signal, a decoder's crash
@@ -136,7 +138,7 @@ def child_command(kind: str, limits: Limits) -> list[str]:
 
 
 def lane_for(files: Iterable[tuple[str, bytes]], small_pixels: int) -> str:
-    """"small" when the pictures to clean, (kind, first bytes) each, declare at most
+    """ "small" when the pictures to clean, (kind, first bytes) each, declare at most
     `small_pixels` together in their headers; "large" for anything else."""
     total = 0
     for kind, head in files:

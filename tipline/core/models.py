@@ -31,44 +31,65 @@ class Channel(models.Model):
     description = models.TextField(blank=True, help_text="Shown to tipsters before they write.")
     is_listed = models.BooleanField(default=True, help_text="Listed on the public landing page.")
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="channels", blank=True)
-    retention_days = models.PositiveIntegerField(default=90, help_text="Tips are destroyed this long after their last activity.")
+    retention_days = models.PositiveIntegerField(
+        default=90, help_text="Tips are destroyed this long after their last activity."
+    )
     keep_file_metadata = models.BooleanField(
         default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
     )
     time_zone = models.CharField(max_length=64, default="UTC", help_text="How dates and times on the form are read.")
     tipsters_may_leave_out = models.BooleanField(
-        default=False, help_text="The form lists the recipients by display name, and a tipster may leave any of them out.",
+        default=False,
+        help_text="The form lists the recipients by display name, and a tipster may leave any of them out.",
     )
     show_sender_to_tipster = models.BooleanField(
-        default=False, help_text="Replies show the tipster the writer's display name instead of “the team”.",
+        default=False,
+        help_text="Replies show the tipster the writer's display name instead of “the team”.",
     )
     offline_key = models.BooleanField(
-        default=False, help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
+        default=False,
+        help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
     )
     joining_needs_approval = models.BooleanField(
-        default=False, help_text="A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once set.",
+        default=False,
+        help_text="A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once set.",
     )
     # A MAC under the secret key file over (channel, offline_key): whoever can only write the
     # database cannot switch an offline-key channel to keys the server holds (or back).
     offline_key_mac = models.BinaryField(max_length=32, null=True, blank=True)
     acknowledge_within_days = models.PositiveIntegerField(
-        null=True, blank=True, default=7, help_text="Answering duty: acknowledge each tip within this many days (empty: none)."
+        null=True,
+        blank=True,
+        default=7,
+        help_text="Answering duty: acknowledge each tip within this many days (empty: none).",
     )
     feedback_within_days = models.PositiveIntegerField(
-        null=True, blank=True, default=90, help_text="Answering duty: give feedback within this many days (empty: none)."
+        null=True,
+        blank=True,
+        default=90,
+        help_text="Answering duty: give feedback within this many days (empty: none).",
     )
     escalate_after_minutes = models.PositiveIntegerField(
-        null=True, blank=True, default=30,
+        null=True,
+        blank=True,
+        default=30,
         help_text="A deadline alert nobody acts on within this time goes to the admins (never later than the deadline; empty: never).",
     )
     insider_organisation = models.ForeignKey(
-        "insider.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="channels",
+        "insider.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="channels",
         help_text="Whose members' tokens this channel takes.",
     )
     insider_tokens = models.CharField(max_length=16, choices=InsiderTokens.choices, default=InsiderTokens.OFF)
-    language = models.CharField(max_length=8, default="en", help_text="The language name, description and form are written in.")
+    language = models.CharField(
+        max_length=8, default="en", help_text="The language name, description and form are written in."
+    )
     translations = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text='Per language: {"es": {"name": …, "description": …, "fields": {key: {"label": …, "help": …, "choices": […]}}}}.',
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,7 +136,9 @@ class JoinRequest(models.Model):
     asked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "user"], name="one_join_request_per_person_and_channel")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "user"], name="one_join_request_per_person_and_channel")
+        ]
 
 
 class FieldKind(models.TextChoices):
@@ -165,7 +188,9 @@ class SiteSecret(models.Model):
 
     receipt_salt = models.BinaryField(max_length=16)
     receipt_tag_key_id = models.BinaryField(
-        max_length=8, null=True, help_text="Names the key of the tips' lookup tags; another key means those tags are void.",
+        max_length=8,
+        null=True,
+        help_text="Names the key of the tips' lookup tags; another key means those tags are void.",
     )
 
 
@@ -208,16 +233,22 @@ class Tip(models.Model):
     # The inbox order, computed and indexed by the database so that any page is an index walk.
     deadline_order = models.GeneratedField(
         expression=Coalesce("deadline", Value(NO_DEADLINE, output_field=models.DateTimeField())),
-        output_field=models.DateTimeField(), db_persist=True,
+        output_field=models.DateTimeField(),
+        db_persist=True,
     )
     reference = models.CharField(
-        max_length=12, unique=True, help_text="A short random name for the tip (T-7KQ4-M2XP) that staff and the tipster both see.",
+        max_length=12,
+        unique=True,
+        help_text="A short random name for the tip (T-7KQ4-M2XP) that staff and the tipster both see.",
     )
     restricted = models.BooleanField(
-        default=False, help_text="The tipster left some recipients out: only those holding a key grant see the tip.",
+        default=False,
+        help_text="The tipster left some recipients out: only those holding a key grant see the tip.",
     )
     title_ciphertext = models.BinaryField(
-        null=True, blank=True, help_text="A title recipients gave the tip, encrypted under the tip key.",
+        null=True,
+        blank=True,
+        help_text="A title recipients gave the tip, encrypted under the tip key.",
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="tips")
     assignee = models.ForeignKey(
@@ -227,8 +258,12 @@ class Tip(models.Model):
     file_count = models.PositiveIntegerField(default=0)
     unread_by_recipients = models.BooleanField(default=True)
     last_activity_hour = models.DateTimeField(help_text="Retention counts from here: the last message, note or triage.")
-    on_hold = models.BooleanField(default=False, help_text="Exempt from retention (a recipient said why; see the audit log).")
-    acknowledged_hour = models.DateTimeField(null=True, blank=True, help_text="When a reply marked as acknowledgement was sent.")
+    on_hold = models.BooleanField(
+        default=False, help_text="Exempt from retention (a recipient said why; see the audit log)."
+    )
+    acknowledged_hour = models.DateTimeField(
+        null=True, blank=True, help_text="When a reply marked as acknowledgement was sent."
+    )
     feedback_hour = models.DateTimeField(null=True, blank=True, help_text="When a reply marked as feedback was sent.")
     # "Holds a member's token of this organisation, issued in this period": the whole mark.
     insider_organisation = models.ForeignKey(
@@ -236,12 +271,20 @@ class Tip(models.Model):
     )
     insider_epoch = models.BigIntegerField(null=True, blank=True)
     channel_key = models.ForeignKey(
-        "ChannelKey", null=True, blank=True, on_delete=models.PROTECT, related_name="tips",
+        "ChannelKey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tips",
         help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).",
     )
     sealed_for_channel_key = models.BinaryField(null=True, blank=True)
     recovery_key = models.ForeignKey(
-        "RecoveryKey", null=True, blank=True, on_delete=models.PROTECT, related_name="tips",
+        "RecoveryKey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tips",
         help_text="On an ordinary channel: the organisation recovery key the tip's keys are also sealed to.",
     )
     sealed_for_recovery_key = models.BinaryField(null=True, blank=True)
@@ -271,10 +314,13 @@ class Tip(models.Model):
     def feedback_due(self):
         days = self.channel.feedback_within_days
         return self.received_hour + timedelta(days=days) if days else None
+
     receipt_lookup_id = models.BinaryField(max_length=32, unique=True)
     receipt_kdf = models.BinaryField(max_length=16, help_text="Argon2id parameters the receipt was derived with.")
     receipt_tag = models.BinaryField(
-        max_length=3, null=True, db_index=True,
+        max_length=3,
+        null=True,
+        db_index=True,
         help_text="A short keyed hash of the receipt (key not in the database): unknown receipts are refused before Argon2id. "
         "Empty for a tip from before tags until its receipt is used once.",
     )
@@ -311,7 +357,9 @@ class ChannelKey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel"], condition=Q(retired_at__isnull=True), name="one_current_channel_key"),
+            models.UniqueConstraint(
+                fields=["channel"], condition=Q(retired_at__isnull=True), name="one_current_channel_key"
+            ),
             models.UniqueConstraint(fields=["channel", "generation"], name="one_channel_key_per_generation"),
         ]
 
@@ -405,16 +453,22 @@ class Message(models.Model):
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="messages")
     number = models.PositiveIntegerField(default=0, help_text="Its place in the tip's conversation: 1, 2, …")
     purpose = models.CharField(max_length=16, choices=ReplyPurpose.choices, blank=True, default="")
-    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
+    key = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row."
+    )
     author = models.CharField(max_length=16, choices=Author.choices)
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     sent_hour = models.DateTimeField()
     ciphertext = models.BinaryField()
     bound_as = models.CharField(
-        max_length=40, null=True, blank=True,
+        max_length=40,
+        null=True,
+        blank=True,
         help_text="Who wrote it, as bound into the ciphertext's associated data (tipline.crypto.content); empty before that.",
     )
-    reader_seal = models.JSONField(null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen.")
+    reader_seal = models.JSONField(
+        null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen."
+    )
 
     class Meta:
         ordering = ["number"]
@@ -442,13 +496,19 @@ class Note(models.Model):
     team keys are under the tip key until a recipient opens the tip, which moves them."""
 
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="notes")
-    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row.")
+    key = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="Binds the ciphertext to this row."
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     written_hour = models.DateTimeField()
     ciphertext = models.BinaryField()
     under_team_key = models.BooleanField(default=False, help_text="Encrypted under the team key, not the tip key.")
-    bound_as = models.CharField(max_length=40, null=True, blank=True, help_text="Who wrote it, bound into the associated data.")
-    reader_seal = models.JSONField(null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen.")
+    bound_as = models.CharField(
+        max_length=40, null=True, blank=True, help_text="Who wrote it, bound into the associated data."
+    )
+    reader_seal = models.JSONField(
+        null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen."
+    )
 
     class Meta:
         ordering = ["id"]

@@ -79,22 +79,41 @@ def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> Ch
         raise KeyRefused("public_key must be a 32-byte X25519 public key (base64url).", "public_key")
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     if not channel.offline_key:
-        raise KeyRefused("This channel does not use an offline key; an admin sets offline_key: true in its settings first.", "public_key")
+        raise KeyRefused(
+            "This channel does not use an offline key; an admin sets offline_key: true in its settings first.",
+            "public_key",
+        )
     previous = channel.offline_keys.filter(retired_at__isnull=True).first()
     if previous is not None:
         if not holds_current_key(user, channel, proof):
-            raise KeyRefused("Replacing the channel's key needs the proof that you hold the current one: tipline-reader rotate.")
+            raise KeyRefused(
+                "Replacing the channel's key needs the proof that you hold the current one: tipline-reader rotate."
+            )
         ChannelKey.objects.filter(pk=previous.pk).update(retired_at=timezone.now())
     elif channel.offline_keys.exists():
-        raise KeyRefused("This channel's keys were changed behind the site's back; no key is set until an admin looks (tipline check).", "public_key")
+        raise KeyRefused(
+            "This channel's keys were changed behind the site's back; no key is set until an admin looks (tipline check).",
+            "public_key",
+        )
     generation = (previous.generation if previous else 0) + 1
     key = ChannelKey.objects.create(
-        channel=channel, public_key=bytes(public_key), uploaded_by=user, generation=generation,
+        channel=channel,
+        public_key=bytes(public_key),
+        uploaded_by=user,
+        generation=generation,
         public_key_mac=public_keys.vouch_channel_key(channel.pk, generation, public_key),
     )
-    record(user.username, Action.CHANNEL_KEY_ROTATED if previous else Action.CHANNEL_KEY_SET, channel.slug,
-           fingerprint=channel_keys.fingerprint(public_key), generation=generation)
-    for audience in (events.RECIPIENTS, events.ADMINS):  # the recipients can compare the fingerprint with their readers'
+    record(
+        user.username,
+        Action.CHANNEL_KEY_ROTATED if previous else Action.CHANNEL_KEY_SET,
+        channel.slug,
+        fingerprint=channel_keys.fingerprint(public_key),
+        generation=generation,
+    )
+    for audience in (
+        events.RECIPIENTS,
+        events.ADMINS,
+    ):  # the recipients can compare the fingerprint with their readers'
         events.announce(channel, "channel-key-changed", audience=audience)
     return key
 
@@ -128,7 +147,8 @@ def holds_a_channel_key(channel: Channel, proof: bytes, tip_id: bytes, item_key:
     private, _public = proof_key()
     return any(
         channel_keys.proves_item(private, bytes(key.public_key), proof, tip_id, item_key, ciphertext)
-        for key in channel.offline_keys.all() if public_keys.is_channel_key_vouched(key)
+        for key in channel.offline_keys.all()
+        if public_keys.is_channel_key_vouched(key)
     )
 
 

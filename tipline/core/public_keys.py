@@ -49,13 +49,17 @@ def is_vouched(user, secret: str | None = None) -> bool:
 
 
 def is_channel_key_vouched(key, secret: str | None = None) -> bool:
-    return hmac.compare_digest(vouch_channel_key(key.channel_id, key.generation, bytes(key.public_key), secret), bytes(key.public_key_mac))
+    return hmac.compare_digest(
+        vouch_channel_key(key.channel_id, key.generation, bytes(key.public_key), secret), bytes(key.public_key_mac)
+    )
 
 
 def is_channel_mode_vouched(channel, secret: str | None = None) -> bool:
     if channel.offline_key_mac is None:
         return False
-    return hmac.compare_digest(vouch_channel_mode(channel.pk, channel.offline_key, secret), bytes(channel.offline_key_mac))
+    return hmac.compare_digest(
+        vouch_channel_mode(channel.pk, channel.offline_key, secret), bytes(channel.offline_key_mac)
+    )
 
 
 def is_recovery_key_vouched(key, secret: str | None = None) -> bool:
@@ -86,7 +90,9 @@ def _revouch_recovery(is_still_vouched) -> int:
             done += 1
     for tip in Tip.objects.filter(chosen_readers__isnull=False).only("id", "chosen_readers", "chosen_readers_mac"):
         if is_still_vouched(tip):
-            mac = vouch_chosen_readers(tip.crypto_id, [int(pk) for pk in tip.chosen_readers or ()])  # never None: asked for
+            mac = vouch_chosen_readers(
+                tip.crypto_id, [int(pk) for pk in tip.chosen_readers or ()]
+            )  # never None: asked for
             Tip.objects.filter(pk=tip.pk).update(chosen_readers_mac=mac)
             done += 1
     return done
@@ -106,16 +112,23 @@ def revouch_all(old_secret_key: str) -> int:
             revouched += 1
     for key in ChannelKey.objects.all():
         if is_channel_key_vouched(key, old_secret_key):
-            ChannelKey.objects.filter(pk=key.pk).update(public_key_mac=vouch_channel_key(key.channel_id, key.generation, bytes(key.public_key)))
+            ChannelKey.objects.filter(pk=key.pk).update(
+                public_key_mac=vouch_channel_key(key.channel_id, key.generation, bytes(key.public_key))
+            )
             revouched += 1
     for channel in Channel.objects.all():
         if is_channel_mode_vouched(channel, old_secret_key):
-            Channel.objects.filter(pk=channel.pk).update(offline_key_mac=vouch_channel_mode(channel.pk, channel.offline_key))
+            Channel.objects.filter(pk=channel.pk).update(
+                offline_key_mac=vouch_channel_mode(channel.pk, channel.offline_key)
+            )
             revouched += 1
-    return revouched + _revouch_recovery(lambda row: (
-        is_recovery_key_vouched(row, old_secret_key) if hasattr(row, "generation")
-        else vouched_chosen_readers(row, old_secret_key) is not None
-    ))
+    return revouched + _revouch_recovery(
+        lambda row: (
+            is_recovery_key_vouched(row, old_secret_key)
+            if hasattr(row, "generation")
+            else vouched_chosen_readers(row, old_secret_key) is not None
+        )
+    )
 
 
 def vouch_all_as_they_are() -> int:
@@ -129,10 +142,14 @@ def vouch_all_as_they_are() -> int:
         User.objects.filter(pk=user.pk).update(public_key_mac=vouch(user.pk, bytes(user.public_key)))
     channel_keys = list(ChannelKey.objects.all())
     for key in channel_keys:
-        ChannelKey.objects.filter(pk=key.pk).update(public_key_mac=vouch_channel_key(key.channel_id, key.generation, bytes(key.public_key)))
+        ChannelKey.objects.filter(pk=key.pk).update(
+            public_key_mac=vouch_channel_key(key.channel_id, key.generation, bytes(key.public_key))
+        )
     channels = list(Channel.objects.all())
     for channel in channels:
-        Channel.objects.filter(pk=channel.pk).update(offline_key_mac=vouch_channel_mode(channel.pk, channel.offline_key))
+        Channel.objects.filter(pk=channel.pk).update(
+            offline_key_mac=vouch_channel_mode(channel.pk, channel.offline_key)
+        )
     return len(users) + len(channel_keys) + len(channels) + _revouch_recovery(lambda row: True)
 
 

@@ -14,7 +14,10 @@ from tipline.core.models import Tip, TipKeyGrant
 def _able_grants(outside: Q | None = None) -> QuerySet[TipKeyGrant]:
     """Grants of the tip in the outer query that open it for someone who may read it now."""
     return TipKeyGrant.objects.filter(
-        tip=OuterRef("pk"), lapsed=False, recipient__is_active=True, recipient__channels=OuterRef("channel"),
+        tip=OuterRef("pk"),
+        lapsed=False,
+        recipient__is_active=True,
+        recipient__channels=OuterRef("channel"),
     ).exclude(Q() if outside is None else outside)
 
 
@@ -29,7 +32,9 @@ def tips_only_readable_by(people, channel=None) -> QuerySet[Tip]:
     would leave unreadable."""
     people = [people] if hasattr(people, "pk") else list(people)
     theirs = Exists(TipKeyGrant.objects.filter(tip=OuterRef("pk"), recipient__in=people, lapsed=False))
-    tips = Tip.objects.filter(theirs, channel_key__isnull=True).exclude(Exists(_able_grants(outside=Q(recipient__in=people))))
+    tips = Tip.objects.filter(theirs, channel_key__isnull=True).exclude(
+        Exists(_able_grants(outside=Q(recipient__in=people)))
+    )
     return tips.filter(channel=channel) if channel is not None else tips
 
 

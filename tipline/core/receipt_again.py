@@ -38,8 +38,11 @@ def keeper(form_token: str, browser: str | None) -> Callable[[SubmittedTip], Non
 def keep(form_token: str, browser: str, submitted: SubmittedTip) -> None:
     name, key = _name_and_key(throttle.hourly_key(KEY_PURPOSE), form_token, browser)
     page = {
-        "tip": str(submitted.tip_id), "receipt": submitted.receipt, "reference": submitted.reference,
-        "files": [[note.name, note.note] for note in submitted.file_notes], "stored": clock.time(),
+        "tip": str(submitted.tip_id),
+        "receipt": submitted.receipt,
+        "reference": submitted.reference,
+        "files": [[note.name, note.note] for note in submitted.file_notes],
+        "stored": clock.time(),
     }
     # Padded to a size bucket, so that the entry's size tells little of the names of files.
     sealed = aead.encrypt(key, content.pad(json.dumps(page).encode()), PURPOSE, aead.context(name))
@@ -62,7 +65,9 @@ def find(form_token: str, browser: str | None) -> SubmittedTip | None:
             continue  # altered, or written by someone without the keys: as if absent
         if _is_whole(page):
             return SubmittedTip(
-                tip_id=uuid.UUID(page["tip"]), receipt=page["receipt"], reference=page["reference"],
+                tip_id=uuid.UUID(page["tip"]),
+                receipt=page["receipt"],
+                reference=page["reference"],
                 file_notes=[FileNote(file_name, note) for file_name, note in page["files"]],
             )
     return None

@@ -91,12 +91,15 @@ def install(actor: str, public_key: bytes) -> RecoveryKey:
         return current
     if any(bytes(key.public_key) == public_key for key in keys):
         raise RecoveryRefused(
-            _("This key was a recovery key before: make a new pair with tipline recovery-key new."), "public_key",
+            _("This key was a recovery key before: make a new pair with tipline recovery-key new."),
+            "public_key",
         )
     RecoveryKey.objects.filter(retired_at__isnull=True).update(retired_at=timezone.now())
     generation = max((key.generation for key in keys), default=0) + 1
     key = RecoveryKey.objects.create(
-        generation=generation, public_key=public_key, installed_by=actor,
+        generation=generation,
+        public_key=public_key,
+        installed_by=actor,
         public_key_mac=public_keys.vouch_recovery_key(generation, public_key),
     )
     record(actor, Action.RECOVERY_KEY_INSTALLED, "recovery key", fingerprint=key.fingerprint, generation=generation)
@@ -136,7 +139,9 @@ def grant(actor, grantee_name: str, sealed: dict) -> Granted:
             result.refused.append((tip.reference if tip else str(tip_id), why))
             continue
         TipKeyGrant.objects.update_or_create(  # in place of the lapsed grant a reset left, if any
-            tip=tip, recipient=grantee, defaults={"sealed_tip_key": bytes(box), "lapsed": False},
+            tip=tip,
+            recipient=grantee,
+            defaults={"sealed_tip_key": bytes(box), "lapsed": False},
         )
         record(actor.username, Action.ACCESS_GRANTED, str(tip.pk), grantee=grantee.username, by="recovery key")
         result.granted += 1
@@ -184,8 +189,13 @@ def forget_unused() -> int:
     sealed_to = Tip.objects.filter(recovery_key=OuterRef("pk"))
     unused = RecoveryKey.objects.filter(retired_at__isnull=False).exclude(Exists(sealed_to))
     for key in unused:
-        record("system", Action.RECOVERY_KEY_FORGOTTEN, "recovery key", fingerprint=key.fingerprint,
-               generation=key.generation)
+        record(
+            "system",
+            Action.RECOVERY_KEY_FORGOTTEN,
+            "recovery key",
+            fingerprint=key.fingerprint,
+            generation=key.generation,
+        )
         key.delete()
         forgotten += 1
     return forgotten

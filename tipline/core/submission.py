@@ -86,8 +86,13 @@ class MembersMark(Protocol):
 
 
 def submit_tip(
-    channel: Channel, answers: list[Answer], deadline: datetime | None,
-    uploads: list[EncryptedUpload], form_token: str, insider: MembersMark | None = None, left_out: frozenset[int] = frozenset(),
+    channel: Channel,
+    answers: list[Answer],
+    deadline: datetime | None,
+    uploads: list[EncryptedUpload],
+    form_token: str,
+    insider: MembersMark | None = None,
+    left_out: frozenset[int] = frozenset(),
     before_commit: Callable[[SubmittedTip], None] | None = None,
 ) -> SubmittedTip:
     """Store a tip encrypted, in one transaction; only then is its receipt returned.
@@ -121,18 +126,37 @@ def submit_tip(
                 insider.spend()
             hour = current_hour()
             tip = Tip.objects.create(
-                id=tip_id, channel=channel, received_hour=hour, last_activity_hour=hour, deadline=deadline, restricted=restricted,
+                id=tip_id,
+                channel=channel,
+                received_hour=hour,
+                last_activity_hour=hour,
+                deadline=deadline,
+                restricted=restricted,
                 reference=references.new_reference(taken=lambda drawn: Tip.objects.filter(reference=drawn).exists()),
-                insider_organisation=insider.organisation if insider else None, insider_epoch=insider.epoch if insider else None,
+                insider_organisation=insider.organisation if insider else None,
+                insider_epoch=insider.epoch if insider else None,
                 channel_key=channel_key,
-                sealed_for_channel_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, bytes(channel_key.public_key), team_key) if channel_key else None,
+                sealed_for_channel_key=tip_keys.seal_tip_key(
+                    tip_key, tip_id.bytes, bytes(channel_key.public_key), team_key
+                )
+                if channel_key
+                else None,
                 recovery_key=recovery_key,
                 sealed_for_recovery_key=tip_keys.seal_tip_key(
-                    tip_key, tip_id.bytes, bytes(recovery_key.public_key), team_key,
-                ) if recovery_key else None,
+                    tip_key,
+                    tip_id.bytes,
+                    bytes(recovery_key.public_key),
+                    team_key,
+                )
+                if recovery_key
+                else None,
                 chosen_readers=chosen,
-                chosen_readers_mac=public_keys.vouch_chosen_readers(tip_id.bytes, chosen) if chosen is not None else None,
-                file_count=len(prepared), receipt_lookup_id=receipt_keys.lookup_id, receipt_kdf=params.encode(),
+                chosen_readers_mac=public_keys.vouch_chosen_readers(tip_id.bytes, chosen)
+                if chosen is not None
+                else None,
+                file_count=len(prepared),
+                receipt_lookup_id=receipt_keys.lookup_id,
+                receipt_kdf=params.encode(),
                 receipt_tag=receipt_tags.tag_for(receipt),
                 tipster_wrapped_key=tip_keys.wrap_for_tipster(tip_key, receipt_keys.wrapping_key, tip_id.bytes),
                 answers_ciphertext=content.encrypt_json(
@@ -140,13 +164,19 @@ def submit_tip(
                 ),
             )
             TipKeyGrant.objects.bulk_create(
-                TipKeyGrant(tip=tip, recipient_id=user_id, sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, key, team_key))
+                TipKeyGrant(
+                    tip=tip,
+                    recipient_id=user_id,
+                    sealed_tip_key=tip_keys.seal_tip_key(tip_key, tip_id.bytes, key, team_key),
+                )
                 for user_id, key in sealing_keys
             )
             store_attachments(tip, tip_key, prepared, Author.TIPSTER, message=None)
             events.announce(channel, "new-tip", tip=tip)
             submitted = SubmittedTip(
-                tip_id=tip_id, receipt=receipt, reference=tip.reference,
+                tip_id=tip_id,
+                receipt=receipt,
+                reference=tip.reference,
                 file_notes=[FileNote(file.meta["name"], file.meta["note"]) for file in prepared],
             )
             if before_commit is not None:
@@ -192,7 +222,9 @@ def count_submission(channel: Channel, client: str | None, with_valid_token: boo
     throttle.count_against(f"{budget}:channel:{channel.pk}", capacity.submissions_per_minute_per_channel())
 
 
-def _sealing_plan(channel: Channel, left_out: frozenset[int]) -> tuple[ChannelKey | None, list[tuple[int, bytes]], bool]:
+def _sealing_plan(
+    channel: Channel, left_out: frozenset[int]
+) -> tuple[ChannelKey | None, list[tuple[int, bytes]], bool]:
     """What a new tip's key is sealed to: on an offline-key channel its current key alone (no
     recipient's key, so nothing on the server opens it); else the recipients' keys. A channel
     whose offline setting was switched behind the site's back takes nothing."""
@@ -245,7 +277,9 @@ def recipients_a_tipster_may_leave_out(channel: Channel) -> LeaveOutChoices:
 def name_as_tipsters_read_it(name: str) -> str:
     """Two names a reader cannot tell apart read the same here: compatibility forms (NFKC),
     case, invisible characters and runs of spaces do not count."""
-    visible = "".join(character for character in unicodedata.normalize("NFKC", name) if unicodedata.category(character) != "Cf")
+    visible = "".join(
+        character for character in unicodedata.normalize("NFKC", name) if unicodedata.category(character) != "Cf"
+    )
     return " ".join(visible.casefold().split())
 
 

@@ -111,4 +111,3 @@ def refuse_if_over(scope: str, limit: int, window_seconds: int = 60) -> None:
     window = int(now // window_seconds)
     if (cache.get(f"throttle:{scope}:{window}") or 0) > limit:
         raise Throttled(retry_after_seconds=int((window + 1) * window_seconds - now) + 1)
-

@@ -24,7 +24,9 @@ class EncryptedUpload(UploadedFile):
         self.head = head  # the first bytes, kept in memory to recognise the file type
 
     def plaintext_chunks(self):
-        return files.decrypt_chunks(self.file_key, blobs.read_chunks(self.blob_name), files.blob_context(self.blob_name), self.size)
+        return files.decrypt_chunks(
+            self.file_key, blobs.read_chunks(self.blob_name), files.blob_context(self.blob_name), self.size
+        )
 
     def discard(self) -> None:
         blobs.delete(self.blob_name)

@@ -55,30 +55,34 @@ def build_field(spec: FormField, language: str | None = None) -> forms.Field:
     channel = spec.channel
     common = {
         "label": channel.field_text(spec.key, "label", language, spec.label),
-        "help_text": channel.field_text(spec.key, "help", language, spec.help_text), "required": spec.required,
+        "help_text": channel.field_text(spec.key, "help", language, spec.help_text),
+        "required": spec.required,
     }
     # Stored answers keep the values as written; only what the tipster reads is translated.
-    shown_choices = list(zip(spec.choices, channel.field_text(spec.key, "choices", language, spec.choices), strict=True))
+    shown_choices = list(
+        zip(spec.choices, channel.field_text(spec.key, "choices", language, spec.choices), strict=True)
+    )
     kind = spec.kind
     if kind in (FieldKind.SHORT_TEXT, FieldKind.LONG_TEXT):
         limit = min(spec.max_length or settings.MAX_ANSWER_CHARS, settings.MAX_ANSWER_CHARS)
         widget = forms.Textarea(attrs={"rows": 8}) if kind == FieldKind.LONG_TEXT else forms.TextInput()
         return text_field_with_a_stated_limit(forms.CharField(max_length=limit, widget=widget, **common), limit)
     if kind == FieldKind.NUMBER:
-        return forms.DecimalField(min_value=spec.min_value, max_value=spec.max_value, max_digits=26, decimal_places=6, **common)
+        return forms.DecimalField(
+            min_value=spec.min_value, max_value=spec.max_value, max_digits=26, decimal_places=6, **common
+        )
     if kind == FieldKind.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
     if kind == FieldKind.DATETIME:
         return forms.DateTimeField(
             input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M"],
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT), **common,
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
+            **common,
         )
     if kind == FieldKind.SELECT:
         return forms.ChoiceField(choices=[("", "—"), *shown_choices], **common)
     if kind == FieldKind.MULTI_SELECT:
-        return forms.MultipleChoiceField(
-            choices=shown_choices, widget=forms.CheckboxSelectMultiple, **common
-        )
+        return forms.MultipleChoiceField(choices=shown_choices, widget=forms.CheckboxSelectMultiple, **common)
     if kind == FieldKind.CHECKBOX:
         return forms.BooleanField(**common)
     if kind == FieldKind.FILE:
@@ -200,7 +204,12 @@ class TipForm(forms.Form):
 
     def answers(self) -> list[Answer]:
         return [
-            Answer(key=spec.key, label=spec.label, kind=spec.kind, value=_json_value(self.cleaned_data.get(self.field_name(spec))))
+            Answer(
+                key=spec.key,
+                label=spec.label,
+                kind=spec.kind,
+                value=_json_value(self.cleaned_data.get(self.field_name(spec))),
+            )
             for spec in self.specs
             if spec.kind != FieldKind.FILE
         ]
@@ -239,15 +248,24 @@ def leave_out_field(channel: Channel) -> LeaveOutField | None:
             "left out: everyone on the team will be able to read your tip."
         )
     elif choices.always_read:
-        help_text = " ".join([help_text, ngettext(
-            "%(count)d more recipient has no name here that you could tell apart from another: they cannot be left out "
-            "and will be able to read your tip.",
-            "%(count)d more recipients have no name here that you could tell apart from another: they cannot be left out "
-            "and will be able to read your tip.",
-            choices.always_read,
-        ) % {"count": choices.always_read}])
+        help_text = " ".join(
+            [
+                help_text,
+                ngettext(
+                    "%(count)d more recipient has no name here that you could tell apart from another: they cannot be left out "
+                    "and will be able to read your tip.",
+                    "%(count)d more recipients have no name here that you could tell apart from another: they cannot be left out "
+                    "and will be able to read your tip.",
+                    choices.always_read,
+                )
+                % {"count": choices.always_read},
+            ]
+        )
     field = LeaveOutField(
-        required=False, widget=forms.CheckboxSelectMultiple, label=_("Leave out of this tip"), help_text=help_text,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Leave out of this tip"),
+        help_text=help_text,
         choices=[(str(user.pk), user.display_name.strip()) for user in people],
     )
     field.always_read = choices.always_read
@@ -261,14 +279,20 @@ def insider_token_field(channel: Channel) -> forms.CharField:
     names = {"organisation": organisation.name}
     label = _("Member's token of %(organisation)s") if required else _("Member's token of %(organisation)s (optional)")
     return forms.CharField(
-        required=required, max_length=1000, label=label % names,
+        required=required,
+        max_length=1000,
+        label=label % names,
         help_text=_(
             "If you are a member of %(organisation)s, paste one token from tipline-token show. It proves you are a member "
             "without saying who you are; the team sees only that the tip holds a member's token. Never fetch or use tokens "
             "from a work device or network."
-        ) % names,
+        )
+        % names,
         error_messages={
-            "required": _("This channel takes tips only with a member's token of %(organisation)s. Paste one line starting with tipv1:") % names
+            "required": _(
+                "This channel takes tips only with a member's token of %(organisation)s. Paste one line starting with tipv1:"
+            )
+            % names
         },
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
     )
@@ -295,7 +319,8 @@ def _json_value(value):
 
 class ReceiptForm(forms.Form):
     receipt = forms.CharField(
-        max_length=100, label=gettext_lazy("Your receipt"),
+        max_length=100,
+        label=gettext_lazy("Your receipt"),
         help_text=gettext_lazy("The 24 digits you were given when you sent your tip. Spaces and dashes do not matter."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "numeric"}),
     )

@@ -9,9 +9,20 @@ from tipline.insider.models import Member, Organisation
 
 
 @transaction.atomic
-def create_organisation(actor: str, slug: str, name: str, tokens_per_epoch: int = 5, epoch_seconds: int = 7 * 86400) -> Organisation:
-    organisation = Organisation.objects.create(slug=slug, name=name, tokens_per_epoch=tokens_per_epoch, epoch_seconds=epoch_seconds)
-    record(actor, Action.ORGANISATION_CHANGED, slug, created=True, tokens_per_epoch=tokens_per_epoch, epoch_seconds=epoch_seconds)
+def create_organisation(
+    actor: str, slug: str, name: str, tokens_per_epoch: int = 5, epoch_seconds: int = 7 * 86400
+) -> Organisation:
+    organisation = Organisation.objects.create(
+        slug=slug, name=name, tokens_per_epoch=tokens_per_epoch, epoch_seconds=epoch_seconds
+    )
+    record(
+        actor,
+        Action.ORGANISATION_CHANGED,
+        slug,
+        created=True,
+        tokens_per_epoch=tokens_per_epoch,
+        epoch_seconds=epoch_seconds,
+    )
     return organisation
 
 

@@ -51,7 +51,9 @@ def issue(member: Member, requests: list[bytes], now=None) -> Issued:
         raise Paused("Tokens cannot be fetched in this period; fetch them in the next one.")
     blinded = [_blinded_message(request, bytes(key.key_id)) for request in requests]
     with transaction.atomic():
-        count, _ = IssuanceCount.objects.select_for_update().get_or_create(member=member, epoch=epoch, defaults={"count": 0})
+        count, _ = IssuanceCount.objects.select_for_update().get_or_create(
+            member=member, epoch=epoch, defaults={"count": 0}
+        )
         if count.count + len(requests) > organisation.tokens_per_epoch:
             raise AllFetched(
                 f"You fetched this period's {organisation.tokens_per_epoch} tokens already; fetch again next period."

@@ -5,7 +5,6 @@ The private half is sealed at rest under a key derived from the site's secret ke
 which is not in the database: a stolen database cannot mint tokens.
 """
 
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -40,8 +39,12 @@ def _make_key(organisation: Organisation, epoch: int) -> None:
     try:
         with transaction.atomic():
             IssuerKey.objects.create(
-                organisation=organisation, epoch=epoch, key_id=key_id, public_key=pair.public_spki,
-                challenge=challenge_for(organisation, epoch), sealed_private_key=_seal(pair.private_pkcs8, key_id),
+                organisation=organisation,
+                epoch=epoch,
+                key_id=key_id,
+                public_key=pair.public_spki,
+                challenge=challenge_for(organisation, epoch),
+                sealed_private_key=_seal(pair.private_pkcs8, key_id),
             )
     except IntegrityError:
         pass  # another process made this period's key first; theirs is the one

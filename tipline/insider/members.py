@@ -71,7 +71,8 @@ def activate(organisation_slug: str, code: str) -> str:
     """Spend a one-time code; return the credential the member's client keeps."""
     member = (
         Member.objects.select_for_update()
-        .filter(organisation__slug=organisation_slug, code_hash=code_digest(code), is_active=True).first()
+        .filter(organisation__slug=organisation_slug, code_hash=code_digest(code), is_active=True)
+        .first()
     )
     if member is None:
         raise UnknownCode
@@ -84,4 +85,6 @@ def activate(organisation_slug: str, code: str) -> str:
 def member_with(credential: str) -> Member | None:
     if not credential.startswith(CREDENTIAL_PREFIX):
         return None
-    return Member.objects.select_related("organisation").filter(credential_hash=digest(credential), is_active=True).first()
+    return (
+        Member.objects.select_related("organisation").filter(credential_hash=digest(credential), is_active=True).first()
+    )

@@ -16,7 +16,9 @@ class Organisation(models.Model):
 
     slug = models.SlugField(unique=True, max_length=64)
     name = models.CharField(max_length=120)
-    tokens_per_epoch = models.PositiveSmallIntegerField(default=5, help_text="Every member gets this many tokens per period.")
+    tokens_per_epoch = models.PositiveSmallIntegerField(
+        default=5, help_text="Every member gets this many tokens per period."
+    )
     epoch_seconds = models.PositiveIntegerField(default=DEFAULT_EPOCH_SECONDS, help_text="Length of one period.")
 
     class Meta:
@@ -32,7 +34,9 @@ class Member(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
     reference = models.CharField(max_length=200)
     code_hash = models.BinaryField(max_length=32, null=True, unique=True, help_text="The unused one-time sign-in code.")
-    credential_hash = models.BinaryField(max_length=32, null=True, unique=True, help_text="What the member's client signs in with.")
+    credential_hash = models.BinaryField(
+        max_length=32, null=True, unique=True, help_text="What the member's client signs in with."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -49,7 +53,9 @@ class IssuerKey(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuer_keys")
     epoch = models.BigIntegerField()
-    key_id = models.BinaryField(max_length=32, unique=True, help_text="SHA-256 of public_key (the Privacy Pass key id).")
+    key_id = models.BinaryField(
+        max_length=32, unique=True, help_text="SHA-256 of public_key (the Privacy Pass key id)."
+    )
     public_key = models.BinaryField(help_text="RFC 9578 SubjectPublicKeyInfo.")
     challenge = models.BinaryField(help_text="The fixed, public TokenChallenge every token of this key answers.")
     sealed_private_key = models.BinaryField(null=True, help_text="Sealed under a key derived from the site secret.")

@@ -43,7 +43,8 @@ def check(organisation: Organisation, text: str, now=None) -> VerifiedToken:
         token = Token.from_text(text)
     except TokenError:
         raise TokenRejected(
-            "token_malformed", _("This is not a whole member's token. Paste the full line tipline-token printed; it starts with tipv1:"),
+            "token_malformed",
+            _("This is not a whole member's token. Paste the full line tipline-token printed; it starts with tipv1:"),
         ) from None
     key = IssuerKey.objects.select_related("organisation").filter(key_id=token.key_id).first()
     if key is None or hashlib.sha256(bytes(key.challenge)).digest() != token.challenge_digest:
@@ -51,9 +52,12 @@ def check(organisation: Organisation, text: str, now=None) -> VerifiedToken:
     if key.organisation_id != organisation.pk:
         raise TokenRejected(
             "token_wrong_organisation",
-            _("This token belongs to another organisation; this channel accepts tokens of %(organisation)s.") % {"organisation": organisation.name},
+            _("This token belongs to another organisation; this channel accepts tokens of %(organisation)s.")
+            % {"organisation": organisation.name},
         )
-    if not blind_signing.verify(blind_signing.load_public_key(bytes(key.public_key)), token.signed_input, token.authenticator):
+    if not blind_signing.verify(
+        blind_signing.load_public_key(bytes(key.public_key)), token.signed_input, token.authenticator
+    ):
         raise TokenRejected(*FORGED)
     _check_period(key, now)
     nonce_hash = hashlib.sha256(b"tipline-spent-token" + token.key_id + token.nonce).hexdigest()
@@ -68,7 +72,9 @@ def _check_period(key: IssuerKey, now) -> None:
     if today < key.epoch + epochs.ACCEPTED_AFTER[0]:
         raise TokenRejected(
             "token_too_early",
-            _("This token can be used from %(moment)s UTC, not in the period it was fetched. Send without a token now, or wait until then.")
+            _(
+                "This token can be used from %(moment)s UTC, not in the period it was fetched. Send without a token now, or wait until then."
+            )
             % {"moment": date_format(issued.redeem_from, "j F Y, H:i")},
         )
     if today > key.epoch + epochs.ACCEPTED_AFTER[1]:

@@ -20,7 +20,9 @@ def organisation_page(request, slug):
         for key in IssuerKey.objects.filter(organisation=organisation).order_by("-epoch")
     ]
     context = {
-        "organisation": organisation, "current": current, "published": published,
+        "organisation": organisation,
+        "current": current,
+        "published": published,
         "fetched": issuance.members_fetched(organisation, current.number),
         "members": organisation.members.filter(is_active=True).count(),
     }
@@ -63,7 +65,10 @@ def admin_new_code(request, slug, member_id):
 
 def _organisation_admin(request, organisation, form, codes):
     context = {
-        "organisation": organisation, "form": form, "codes": codes,
-        "members": organisation.members.all(), "channels": organisation.channels.all(),
+        "organisation": organisation,
+        "form": form,
+        "codes": codes,
+        "members": organisation.members.all(),
+        "channels": organisation.channels.all(),
     }
     return render(request, "insider/admin_organisation.html", context, status=400 if form.errors else 200)

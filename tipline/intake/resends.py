@@ -30,7 +30,12 @@ def remember(request, channel, answers: list, uploads: list) -> None:
 
 def _name(key: bytes, browser: str, channel, answers: list, uploads: list) -> str:
     content = json.dumps(
-        [browser, channel.pk, [(answer.key, answer.value) for answer in answers], sorted((upload.name, upload.size) for upload in uploads)],
+        [
+            browser,
+            channel.pk,
+            [(answer.key, answer.value) for answer in answers],
+            sorted((upload.name, upload.size) for upload in uploads),
+        ],
         ensure_ascii=False,
     )
     return "resend:" + hashlib.blake2b(content.encode(), key=key, digest_size=16).hexdigest()

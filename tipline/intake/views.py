@@ -79,7 +79,13 @@ def _receive_tip(request, channel):
     try:
         form = TipForm(channel, data=request.POST, files=request.FILES)
     except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
-        return _discard_and_render(request, channel, TipForm(channel), _("Your tip is too large to send in one go. Shorten it or send fewer files."), 413)
+        return _discard_and_render(
+            request,
+            channel,
+            TipForm(channel),
+            _("Your tip is too large to send in one go. Shorten it or send fewer files."),
+            413,
+        )
     handler = upload_handler_of(request)
     if handler is not None and handler.refusal:
         return _discard_and_render(request, channel, form, handler.refusal, handler.refusal_status)
@@ -101,7 +107,12 @@ def _receive_tip(request, channel):
         return _try_again_after(_discard_and_render(request, channel, form, message, 429), limit)
     try:
         submitted = submit_tip(
-            channel, answers, form.deadline(), uploads, form.cleaned_data["form_token"], form.verified_token,
+            channel,
+            answers,
+            form.deadline(),
+            uploads,
+            form.cleaned_data["form_token"],
+            form.verified_token,
             left_out=form.left_out(),
             before_commit=receipt_again.keeper(form.cleaned_data["form_token"], _browser(request)),
         )
@@ -111,7 +122,9 @@ def _receive_tip(request, channel):
     except AlreadySubmitted:  # sent twice at once: the other request stored it a moment ago
         return _already_sent(request, channel, form)
     except ChannelNotReceiving:
-        return render_tip_form(request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503)
+        return render_tip_form(
+            request, channel, form, _("This channel is not taking tips right now. Nothing was saved."), 503
+        )
     except StorageBudgetSpent as spent:
         return _try_again_after(_discard_and_render(request, channel, form, _budget_spent(spent), 507), spent)
     except CleaningBusy:
@@ -146,7 +159,9 @@ def render_tip_form(request, channel, form, problem: str | None = None, status: 
         form.data = form.data.copy()
         form.data["form_token"] = new_form_token()
     context = {
-        "channel": channel, "form": form, "problem": problem,
+        "channel": channel,
+        "form": form,
+        "problem": problem,
         "receiving": form_page_is_receiving(channel),
         "files_were_dropped": form.is_bound and form.has_files and bool(request.FILES),
     }
@@ -173,7 +188,9 @@ def csrf_failure(request, reason=""):
         except DatabaseError:
             return unavailable(request)
         form = TipForm(channel, data=request.POST)
-        problem = _("Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again.")
+        problem = _(
+            "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again."
+        )
         return _discard_and_render(request, channel, form, problem, 403)
     return render(request, "403_csrf.html", status=403)
 
@@ -189,16 +206,24 @@ def check(request):
     try:
         tip, tip_key = open_with_receipt(typed, client_bucket(request))
     except throttle.Throttled as limit:
-        form.add_error(None, ngettext(
-            "Too many attempts right now. Please try again in %(minutes)d minute.",
-            "Too many attempts right now. Please try again in %(minutes)d minutes.", limit.retry_after_minutes,
-        ) % {"minutes": limit.retry_after_minutes})
+        form.add_error(
+            None,
+            ngettext(
+                "Too many attempts right now. Please try again in %(minutes)d minute.",
+                "Too many attempts right now. Please try again in %(minutes)d minutes.",
+                limit.retry_after_minutes,
+            )
+            % {"minutes": limit.retry_after_minutes},
+        )
         return render(request, "intake/check.html", {"form": form}, status=429)
     except ReceiptFormatError as error:
         form.add_error("receipt", _receipt_format_problem(error))
         return render(request, "intake/check.html", {"form": form}, status=400)
     except ReceiptTypoError:
-        form.add_error("receipt", _("This receipt has a typo: a digit is wrong or two are swapped. Compare it with what you wrote down."))
+        form.add_error(
+            "receipt",
+            _("This receipt has a typo: a digit is wrong or two are swapped. Compare it with what you wrote down."),
+        )
         return render(request, "intake/check.html", {"form": form}, status=400)
     except UnknownReceipt:
         form.add_error("receipt", _("No tip has this receipt. Check each digit against what you wrote down."))
@@ -214,9 +239,12 @@ def check(request):
 
 def _receipt_format_problem(error: ReceiptFormatError) -> str:
     if error.character is not None:
-        return _("That is not a receipt. A receipt has only digits; “%(character)s” is not one.") % {"character": error.character}
+        return _("That is not a receipt. A receipt has only digits; “%(character)s” is not one.") % {
+            "character": error.character
+        }
     return _("That is not a receipt. A receipt has %(expected)d digits; this has %(found)d.") % {
-        "expected": error.expected, "found": error.found,
+        "expected": error.expected,
+        "found": error.found,
     }
 
 
@@ -236,11 +264,15 @@ def your_tip(request):
     try:
         count_follow_up(tip, client_bucket(request))
     except throttle.Throttled as limit:
-        form.add_error(None, ngettext(
-            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
-            "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minutes.",
-            limit.retry_after_minutes,
-        ) % {"minutes": limit.retry_after_minutes})
+        form.add_error(
+            None,
+            ngettext(
+                "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
+                "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minutes.",
+                limit.retry_after_minutes,
+            )
+            % {"minutes": limit.retry_after_minutes},
+        )
         return _try_again_after(_your_tip_page(request, tip, tip_key, form, 429), limit)
     try:
         add_message(tip, tip_key, Author.TIPSTER, form.cleaned_data["text"], form.cleaned_data["files"])
@@ -266,9 +298,14 @@ def _budget_spent(spent: StorageBudgetSpent) -> str:
 
 def _your_tip_page(request, tip, tip_key, form, status: int = 200, message_kept: bool = False):
     context = {
-        "tip": tip, "answers": _in_the_pages_language(tip.channel, read_answers(tip, tip_key)), "files": submitted_files(tip, tip_key),
-        "conversation": read_conversation(tip, tip_key), "form": form, "sent": request.GET.get("sent") == "1",
-        "message_kept": message_kept, **_what_to_expect(tip),
+        "tip": tip,
+        "answers": _in_the_pages_language(tip.channel, read_answers(tip, tip_key)),
+        "files": submitted_files(tip, tip_key),
+        "conversation": read_conversation(tip, tip_key),
+        "form": form,
+        "sent": request.GET.get("sent") == "1",
+        "message_kept": message_kept,
+        **_what_to_expect(tip),
     }
     return render(request, "intake/your_tip.html", context, status=status)
 
@@ -283,7 +320,10 @@ def _in_the_pages_language(channel, answers):
     """Labels as the channel words them in the page's language (stored as sent, in the
     language the tipster sent in)."""
     language = get_language()
-    return [dataclasses.replace(answer, label=channel.field_text(answer.key, "label", language, answer.label)) for answer in answers]
+    return [
+        dataclasses.replace(answer, label=channel.field_text(answer.key, "label", language, answer.label))
+        for answer in answers
+    ]
 
 
 def _refuse_follow_up(request, form) -> int | None:

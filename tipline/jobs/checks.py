@@ -23,15 +23,22 @@ def check_worker(**kwargs) -> list[CheckMessage]:
         return []
     rotation = PeriodicSlot.objects.filter(name="insider-keys").first()
     if rotation is None or rotation.next_run < timezone.now() - timedelta(hours=2):
-        return [warning(27, _(
-            "Insider organisations exist, but no worker has rotated their keys in the last two hours: run tipline worker (docs/operations.md)."
-        ))]
+        return [
+            warning(
+                27,
+                _(
+                    "Insider organisations exist, but no worker has rotated their keys in the last two hours: run tipline worker (docs/operations.md)."
+                ),
+            )
+        ]
     return []
 
 
 def _worker_silence_problem(nobody) -> str:
     if nobody.last_seen is None:
-        return _("No worker has run on this tip line: alerts, deadline scans and retention wait. Start tipline worker (docs/operations.md, The worker).")
+        return _(
+            "No worker has run on this tip line: alerts, deadline scans and retention wait. Start tipline worker (docs/operations.md, The worker)."
+        )
     return _(
         "No worker has been seen since %(when)s UTC (last on %(host)s): alerts, deadline scans and retention wait. "
         "Start tipline worker (docs/operations.md, The worker)."

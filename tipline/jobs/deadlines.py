@@ -38,7 +38,9 @@ def scan(now: datetime) -> int:
     return sent
 
 
-def alert_once(tip: Tip, kind: str, event: str, seconds_left: int, now: datetime, audience: str = Audience.RECIPIENTS) -> bool:
+def alert_once(
+    tip: Tip, kind: str, event: str, seconds_left: int, now: datetime, audience: str = Audience.RECIPIENTS
+) -> bool:
     """Record the alert and its outbox event in one transaction; False if it was recorded before."""
     try:
         with transaction.atomic():

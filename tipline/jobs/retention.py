@@ -44,7 +44,10 @@ def shred_keys(tip: Tip, actor: str = "system", action: str = Action.TIP_PURGED)
         readers = chosen_readers(tip)
         TipKeyGrant.objects.filter(tip=tip).delete()
         Tip.objects.filter(pk=tip.pk).update(
-            tipster_wrapped_key=b"", receipt_lookup_id=tip.id.bytes * 2, receipt_tag=None, sealed_for_channel_key=None,
+            tipster_wrapped_key=b"",
+            receipt_lookup_id=tip.id.bytes * 2,
+            receipt_tag=None,
+            sealed_for_channel_key=None,
         )
         record(actor, action, str(tip.id), channel=tip.channel.slug, **readers)
 

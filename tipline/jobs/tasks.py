@@ -52,7 +52,9 @@ def prune_finished_tasks() -> int:
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
-    old = Q(status="SUCCESSFUL", finished_at__lt=now - timedelta(hours=1)) | Q(status="FAILED", finished_at__lt=now - timedelta(days=1))
+    old = Q(status="SUCCESSFUL", finished_at__lt=now - timedelta(hours=1)) | Q(
+        status="FAILED", finished_at__lt=now - timedelta(days=1)
+    )
     deleted, _ = DBTaskResult.objects.filter(old).delete()
     return deleted
 

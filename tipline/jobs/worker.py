@@ -94,7 +94,11 @@ class Loop:
     with a backoff on database errors and a log line when a fault begins and ends."""
 
     def __init__(
-        self, name: str, step: Callable[[], object], pause: Callable[[threading.Event], object], stopping: threading.Event,
+        self,
+        name: str,
+        step: Callable[[], object],
+        pause: Callable[[threading.Event], object],
+        stopping: threading.Event,
         stuck_after: float = STUCK_AFTER,
     ):
         self.name, self.step, self.pause, self.stopping, self.stuck_after = name, step, pause, stopping, stuck_after
@@ -117,7 +121,12 @@ class Loop:
             except DATABASE_AWAY as error:
                 fault_since = fault_since or time.monotonic()
                 if backoff == FIRST_BACKOFF:
-                    log.warning("worker %s: the database is unavailable (%s); trying again, waiting up to %d s", self.name, _one_line(error), LONGEST_BACKOFF)
+                    log.warning(
+                        "worker %s: the database is unavailable (%s); trying again, waiting up to %d s",
+                        self.name,
+                        _one_line(error),
+                        LONGEST_BACKOFF,
+                    )
                 _close_connection()
                 self.came_round = time.monotonic()  # waiting on a fault is not being stuck
                 self.stopping.wait(backoff)
@@ -140,7 +149,11 @@ class NotSetUp(Exception):
     """The database answers but holds no Tipline tables, or old ones: a fault no wait cures."""
 
 
-def run(interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False, when_ready: Callable[[], None] = lambda: None) -> None:
+def run(
+    interval: float = 1.0,
+    should_stop: Callable[[], bool] = lambda: False,
+    when_ready: Callable[[], None] = lambda: None,
+) -> None:
     """Until SIGTERM/SIGINT (or `should_stop`): the three loops, watched, with a heartbeat.
     Waits for a database that is not there yet; raises NotSetUp for one never migrated."""
     keep_out_of_core_dumps()  # the worker opens sealed routes and builds digests
@@ -200,12 +213,16 @@ def _wait_for_database(told_to_stop: Callable[[], bool]) -> bool:
             backoff = min(backoff * 2, LONGEST_BACKOFF)
             continue
         if unapplied:
-            raise NotSetUp(f"the database is not set up for this version ({len(unapplied)} migrations to apply): run tipline init")
+            raise NotSetUp(
+                f"the database is not set up for this version ({len(unapplied)} migrations to apply): run tipline init"
+            )
         return True
     return False
 
 
-def _watch(loops: list[Loop], worker_id: str, started_at: datetime, stopping: threading.Event, should_stop: Callable[[], bool]) -> None:
+def _watch(
+    loops: list[Loop], worker_id: str, started_at: datetime, stopping: threading.Event, should_stop: Callable[[], bool]
+) -> None:
     """The main thread: a heartbeat while every loop goes round, until told to stop."""
     last_beat = None
     while not stopping.is_set():
@@ -221,7 +238,9 @@ def _watch(loops: list[Loop], worker_id: str, started_at: datetime, stopping: th
 def _beat(loops: list[Loop], worker_id: str, started_at: datetime) -> bool:
     stuck = [loop.name for loop in loops if not loop.is_going_round()]
     if stuck:
-        log.warning("worker %s: the %s loop is stuck; no heartbeat until it goes round again", worker_id, ", ".join(stuck))
+        log.warning(
+            "worker %s: the %s loop is stuck; no heartbeat until it goes round again", worker_id, ", ".join(stuck)
+        )
         return False
     try:
         heartbeat.beat(worker_id, started_at)
@@ -259,6 +278,12 @@ def _one_line(error: Exception) -> str:
 def _batch_worker(worker_id: str) -> Worker:
     # batch=True: run() returns once no task is ready, so the loop above can schedule again.
     return Worker(
-        queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
     )

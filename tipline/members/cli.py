@@ -49,7 +49,9 @@ class ClientError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tipline-token", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE, help=f"token file (default {DEFAULT_STORE}), kept 0600")
+    parser.add_argument(
+        "--store", type=Path, default=DEFAULT_STORE, help=f"token file (default {DEFAULT_STORE}), kept 0600"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("fetch", help="fetch this period's tokens (do it every period, not only before a tip)")
     fetch.add_argument("--server", required=True, help="the tip line's address, e.g. http://tipsxxxx.onion")
@@ -100,7 +102,9 @@ def fetch_tokens(store: Store, server: str, organisation: str | None, code: str 
     if data.get("server") not in (None, server):
         raise ClientError(f"this token file belongs to {data['server']}; use another --store for {server}")
     data["server"] = server
-    data["organisation"] = organisation = data.get("organisation") or organisation or input("Organisation short name: ").strip()
+    data["organisation"] = organisation = (
+        data.get("organisation") or organisation or input("Organisation short name: ").strip()
+    )
     if not data.get("credential"):
         code = code or getpass.getpass("One-time sign-in code: ")
         answer = _post(f"{server}/api/v1/insiders/activate", {"organisation": organisation, "code": code})
@@ -121,7 +125,9 @@ def fetch_tokens(store: Store, server: str, organisation: str | None, code: str 
         break
     else:
         raise ClientError("the period changed twice while fetching; try again")
-    data.setdefault("tokens", []).extend({"epoch": current["epoch"], "token": token.to_text(), "shown": False} for token in tokens)
+    data.setdefault("tokens", []).extend(
+        {"epoch": current["epoch"], "token": token.to_text(), "shown": False} for token in tokens
+    )
     data["epoch_seconds"] = directory["epoch_seconds"]
     store.save()
     usable_from = _moment(current["redeem_from"])
@@ -137,12 +143,16 @@ def _fetch_batch(server: str, credential: str, directory: Json, key_entry: Json)
     pending = [PendingToken.start(key, key_id, challenge) for _ in range(directory["tokens_per_epoch"])]
     answer = _post(
         f"{server}/api/v1/insiders/{directory['organisation']}/tokens",
-        {"requests": [_b64(item.request) for item in pending]}, credential=credential,
+        {"requests": [_b64(item.request) for item in pending]},
+        credential=credential,
     )
     if answer["epoch"] != key_entry["epoch"] or len(answer["responses"]) != len(pending):
         raise ClientError("the server answered for another period or with a wrong number of tokens")
     try:
-        return [item.finish(key, challenge, key_id, _unb64(response)) for item, response in zip(pending, answer["responses"], strict=True)]
+        return [
+            item.finish(key, challenge, key_id, _unb64(response))
+            for item, response in zip(pending, answer["responses"], strict=True)
+        ]
     except TokenError as problem:
         raise ClientError(str(problem)) from None
 
@@ -159,7 +169,9 @@ def _pin_keys(data: Json, directory: Json) -> None:
         challenge = _unb64(entry["challenge"])
         if challenge != encode_challenge(directory["issuer_name"], f"{expected_origin}{entry['epoch']}"):
             raise ClientError(f"key of period {entry['epoch']}: its challenge is not the fixed public one")
-        pinned = data["pins"].setdefault(str(entry["epoch"]), {"key_id": entry["key_id"], "challenge": entry["challenge"]})
+        pinned = data["pins"].setdefault(
+            str(entry["epoch"]), {"key_id": entry["key_id"], "challenge": entry["challenge"]}
+        )
         if pinned != {"key_id": entry["key_id"], "challenge": entry["challenge"]}:
             raise ClientError(
                 f"the server now shows another key for period {entry['epoch']} than before. Do not fetch or use tokens; "
@@ -193,7 +205,9 @@ def describe_status(store: Store) -> str:
     lines = [f"Server {data['server']}, organisation {data['organisation']}."]
     counts = _get(f"{data['server']}/api/v1/insiders/{data['organisation']}/status")
     for epoch in counts["epochs"]:
-        lines.append(f"Period {epoch['epoch']}: {epoch['members_fetched']} of {counts['members']} members fetched tokens.")
+        lines.append(
+            f"Period {epoch['epoch']}: {epoch['members_fetched']} of {counts['members']} members fetched tokens."
+        )
     current = next((epoch for epoch in counts["epochs"] if epoch["epoch"] == counts["current_epoch"]), None)
     fetched = current["members_fetched"] if current else 0
     if fetched < ANONYMITY_WARNING_BELOW:
@@ -203,7 +217,9 @@ def describe_status(store: Store) -> str:
         )
     for item in data.get("tokens", []):
         state = "used" if item["shown"] else "unused"
-        lines.append(f"Token of period {item['epoch']}: {state}, usable in periods {item['epoch'] + 1} and {item['epoch'] + 2}.")
+        lines.append(
+            f"Token of period {item['epoch']}: {state}, usable in periods {item['epoch'] + 1} and {item['epoch'] + 2}."
+        )
     return "\n".join(lines)
 
 
@@ -231,7 +247,9 @@ def refusal(status: int, reason: str, body: bytes) -> ClientError:
         problem = json.loads(body)
     except json.JSONDecodeError:
         return ClientError(f"the server answered {status} {reason}")
-    return ClientError(f"{problem.get('message', reason)} ({problem.get('code', status)})", code=str(problem.get("code", "")))
+    return ClientError(
+        f"{problem.get('message', reason)} ({problem.get('code', status)})", code=str(problem.get("code", ""))
+    )
 
 
 def _get(url: str) -> Json:

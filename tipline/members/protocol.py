@@ -170,8 +170,13 @@ def encode_challenge(issuer_name: str, origin_info: str, redemption_context: byt
     if len(redemption_context) not in (0, 32):
         raise TokenError("a redemption context is empty or 32 bytes")
     return (
-        TOKEN_TYPE.to_bytes(2, "big") + len(issuer).to_bytes(2, "big") + issuer
-        + len(redemption_context).to_bytes(1, "big") + redemption_context + len(origin).to_bytes(2, "big") + origin
+        TOKEN_TYPE.to_bytes(2, "big")
+        + len(issuer).to_bytes(2, "big")
+        + issuer
+        + len(redemption_context).to_bytes(1, "big")
+        + redemption_context
+        + len(origin).to_bytes(2, "big")
+        + origin
     )
 
 

@@ -94,11 +94,20 @@ def write_backup(destination: Path, lock: Lock, with_secrets: bool = False) -> B
         _add_stream(archive, checksums, "settings.json", json.dumps(_settings(with_secrets), indent=1).encode())
         if with_secrets:
             _add_stream(archive, checksums, "secret_key", Path(settings.SECRET_KEY_FILE).read_bytes())
-        manifest = json.dumps({
-            "format": FORMAT, "version": FORMAT_VERSION, "tipline": __version__,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"), "database": connection.vendor,
-            "migrations": _migration_state(), "with_secrets": with_secrets, "files": checksums, "signer": signer,
-        }, indent=1).encode()
+        manifest = json.dumps(
+            {
+                "format": FORMAT,
+                "version": FORMAT_VERSION,
+                "tipline": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "database": connection.vendor,
+                "migrations": _migration_state(),
+                "with_secrets": with_secrets,
+                "files": checksums,
+                "signer": signer,
+            },
+            indent=1,
+        ).encode()
         _add_stream(archive, None, "manifest.json", manifest)
         _add_stream(archive, None, "manifest.sig", backups.sign_manifest(_signing_seed(), manifest))
     os.chmod(partial, 0o600)
@@ -200,7 +209,9 @@ def restore_backup(source: Path, lock: Lock, signer: str | None = None, accept_u
         _install_secret_key(archive.secret_key)
     from tipline.core.models import Tip
 
-    return BackupReport(source, Tip.objects.count(), len(restored_blobs), manifest["with_secrets"], manifest.get("signer", ""))
+    return BackupReport(
+        source, Tip.objects.count(), len(restored_blobs), manifest["with_secrets"], manifest.get("signer", "")
+    )
 
 
 @dataclass
@@ -277,32 +288,41 @@ def _verified_manifest(archive: _ReadArchive, signer: str, accept_unsigned: bool
     for name, expected in manifest["files"].items():
         if digests[name] != expected["sha256"]:
             raise BackupError(
-                _("%(file)s does not match its checksum: the archive is damaged or was altered. Nothing was restored.") % {"file": name}
+                _("%(file)s does not match its checksum: the archive is damaged or was altered. Nothing was restored.")
+                % {"file": name}
             )
     return manifest
 
 
-def _check_signature(manifest: dict, signed: bytes, signature: bytes | None, signer: str, accept_unsigned: bool) -> None:
+def _check_signature(
+    manifest: dict, signed: bytes, signature: bytes | None, signer: str, accept_unsigned: bool
+) -> None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
     if manifest.get("version") == UNSIGNED_VERSION and signature is None:
         if accept_unsigned:
             return
-        raise BackupError(_(
-            "This archive is of the older, unsigned format: nothing shows which instance made it. If you know it is yours, "
-            "restore it with --accept-unsigned."
-        ))
+        raise BackupError(
+            _(
+                "This archive is of the older, unsigned format: nothing shows which instance made it. If you know it is yours, "
+                "restore it with --accept-unsigned."
+            )
+        )
     if manifest.get("version") != FORMAT_VERSION:
         raise BackupError(_("This archive is not a Tipline backup of a format this version reads."))
     if signature is None:
-        raise BackupError(_("This archive carries no signature: it was not made by tipline backup. Nothing was restored."))
+        raise BackupError(
+            _("This archive carries no signature: it was not made by tipline backup. Nothing was restored.")
+        )
     try:
         backups.verify_manifest(signer, signed, signature)
     except DecryptionError:
-        raise BackupError(_(
-            "This archive was not signed by this instance nor by the signer given: nothing was restored "
-            "(give --signed-by with the signer line tipline backup printed where it was made)."
-        )) from None
+        raise BackupError(
+            _(
+                "This archive was not signed by this instance nor by the signer given: nothing was restored "
+                "(give --signed-by with the signer line tipline backup printed where it was made)."
+            )
+        ) from None
 
 
 def members(source: Path, lock: Lock):
@@ -311,17 +331,25 @@ def members(source: Path, lock: Lock):
         with source.open("rb") as encrypted:
             archive_key = backups.open_header(encrypted.read, lock.passphrase, lock.private_key)
             pieces = iter(lambda: encrypted.read(READ_BYTES), b"")
-            plain = io.BufferedReader(_DecryptingReader(files.decrypt_chunks(archive_key, pieces, STREAM_WHERE)), READ_BYTES)
+            plain = io.BufferedReader(
+                _DecryptingReader(files.decrypt_chunks(archive_key, pieces, STREAM_WHERE)), READ_BYTES
+            )
             with tarfile.open(fileobj=plain, mode="r|") as archive:
                 for member in archive:
                     if member.isfile():
                         yield member.name, archive.extractfile(member)
     except UnsupportedFormatError as error:
-        raise BackupError(_("%(file)s cannot be read as a Tipline backup: %(error)s") % {"file": source, "error": error}) from None
+        raise BackupError(
+            _("%(file)s cannot be read as a Tipline backup: %(error)s") % {"file": source, "error": error}
+        ) from None
     except DecryptionError as error:
-        raise BackupError(_("%(file)s cannot be opened: %(error)s Nothing was restored.") % {"file": source, "error": error}) from None
+        raise BackupError(
+            _("%(file)s cannot be opened: %(error)s Nothing was restored.") % {"file": source, "error": error}
+        ) from None
     except (OSError, tarfile.TarError) as error:
-        raise BackupError(_("%(file)s cannot be read as a Tipline backup (%(error)s).") % {"file": source, "error": error}) from None
+        raise BackupError(
+            _("%(file)s cannot be read as a Tipline backup (%(error)s).") % {"file": source, "error": error}
+        ) from None
 
 
 def _copy(reader, write) -> None:
@@ -391,11 +419,18 @@ def _refuse_unless_empty_and_matching(manifest: dict) -> None:
 
     call_command("migrate", verbosity=0)
     if Tip.objects.exists() or User.objects.exists() or Channel.objects.exists():
-        raise BackupError(_("This instance holds data already; restore into a new, empty one (tipline init on a fresh data directory)."))
+        raise BackupError(
+            _(
+                "This instance holds data already; restore into a new, empty one (tipline init on a fresh data directory)."
+            )
+        )
     if manifest["migrations"] != _migration_state():
-        raise BackupError(_(
-            "The backup was made by Tipline %(version)s with another database schema; restore it with that version, then upgrade."
-        ) % {"version": manifest["tipline"]})
+        raise BackupError(
+            _(
+                "The backup was made by Tipline %(version)s with another database schema; restore it with that version, then upgrade."
+            )
+            % {"version": manifest["tipline"]}
+        )
 
 
 def _install_secret_key(secret: bytes) -> None:

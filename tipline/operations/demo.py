@@ -64,8 +64,11 @@ def _demo_organisation() -> list:
     if Organisation.objects.filter(slug=DEMO_ORGANISATION).exists():
         return []
     organisation = admin_services.create_organisation(
-        "tipline demo", DEMO_ORGANISATION, "Demo organisation (for trying tokens only)",
-        tokens_per_epoch=3, epoch_seconds=DEMO_ORGANISATION_PERIOD_SECONDS,
+        "tipline demo",
+        DEMO_ORGANISATION,
+        "Demo organisation (for trying tokens only)",
+        tokens_per_epoch=3,
+        epoch_seconds=DEMO_ORGANISATION_PERIOD_SECONDS,
     )
     return admin_services.add_members("tipline demo", organisation, "\n".join(DEMO_MEMBERS))
 

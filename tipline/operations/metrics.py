@@ -61,6 +61,9 @@ def _worker_metrics():
     yield running
     since = heartbeat.seconds_since_seen()
     if since is not None:
-        seen = GaugeMetricFamily("tipline_worker_seconds_since_seen", "Seconds since a worker was last seen (its heartbeat or its stop); absent until one has run.")
+        seen = GaugeMetricFamily(
+            "tipline_worker_seconds_since_seen",
+            "Seconds since a worker was last seen (its heartbeat or its stop); absent until one has run.",
+        )
         seen.add_metric([], since)
         yield seen

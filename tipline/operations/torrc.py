@@ -53,5 +53,9 @@ def _included_files(pattern: str) -> list[Path]:
     found = []
     for name in sorted(glob.glob(pattern)):
         entry = Path(name)
-        found += sorted(child for child in entry.iterdir() if child.is_file() and not child.name.startswith(".")) if entry.is_dir() else [entry]
+        found += (
+            sorted(child for child in entry.iterdir() if child.is_file() and not child.name.startswith("."))
+            if entry.is_dir()
+            else [entry]
+        )
     return found

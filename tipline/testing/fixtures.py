@@ -201,10 +201,12 @@ def desk(transactional_db):
     from tipline.core.models import Channel
     from tipline.testing.staff import make_staff
 
-    import_channel(parse_document(
-        "slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
-        "  - {key: files, kind: file, label: Files}\n"
-    ))
+    import_channel(
+        parse_document(
+            "slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+            "  - {key: files, kind: file, label: Files}\n"
+        )
+    )
     # Made first, then put on the desk together: a desk being set up, with no alert about its recipients.
     members = [make_staff("ana"), make_staff("ben")]
     Channel.objects.get(slug="desk").recipients.add(*(member.user for member in members))
@@ -296,9 +298,15 @@ def s3_blob_store(s3_server, settings):
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": bucket, "endpoint_url": s3_server, "region_name": "us-east-1",
-                "access_key": "test", "secret_key": "test", "default_acl": None, "file_overwrite": False,
-                "querystring_auth": False, "addressing_style": "path",
+                "bucket_name": bucket,
+                "endpoint_url": s3_server,
+                "region_name": "us-east-1",
+                "access_key": "test",
+                "secret_key": "test",
+                "default_acl": None,
+                "file_overwrite": False,
+                "querystring_auth": False,
+                "addressing_style": "path",
             },
         },
     }

@@ -33,35 +33,74 @@ ALLOWED: dict[str, set[str]] = {
     # encrypting upload handler, client buckets, languages, metrics recording.
     "tipline.web": _DOMAIN_BASE | {"tipline.core"},
     "tipline.accounts": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.web"},
-    "tipline.insider": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.members", "tipline.web"},
+    "tipline.insider": _DOMAIN_BASE
+    | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.members", "tipline.web"},
     "tipline.alerts": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.web"},
-    "tipline.jobs": _DOMAIN_BASE | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts"},
+    "tipline.jobs": _DOMAIN_BASE
+    | {"tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts"},
     # What a tipster may send, validated alike for the pages, the API and the form editor.
     "tipline.forms": _DOMAIN_BASE | {"tipline.core", "tipline.insider"},
     # The pages and the API.
     "tipline.intake": _DOMAIN_BASE | {"tipline.web", "tipline.core", "tipline.insider", "tipline.forms"},
-    "tipline.casework": _DOMAIN_BASE | {
-        "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
+    "tipline.casework": _DOMAIN_BASE
+    | {
+        "tipline.web",
+        "tipline.audit",
+        "tipline.core",
+        "tipline.accounts",
+        "tipline.insider",
+        "tipline.alerts",
+        "tipline.jobs",
         "tipline.forms",
     },
-    "tipline.api": _DOMAIN_BASE | {
-        "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts",
-        "tipline.casework", "tipline.forms", "tipline.members",
+    "tipline.api": _DOMAIN_BASE
+    | {
+        "tipline.web",
+        "tipline.audit",
+        "tipline.core",
+        "tipline.accounts",
+        "tipline.insider",
+        "tipline.alerts",
+        "tipline.casework",
+        "tipline.forms",
+        "tipline.members",
     },
     # Running an instance: backups, health, the checks, the demo.
-    "tipline.operations": _DOMAIN_BASE | {
-        "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
+    "tipline.operations": _DOMAIN_BASE
+    | {
+        "tipline.web",
+        "tipline.audit",
+        "tipline.core",
+        "tipline.accounts",
+        "tipline.insider",
+        "tipline.alerts",
+        "tipline.jobs",
     },
     "tipline.urls": {"tipline.api", "tipline.operations", "tipline.web"},
     "tipline.wsgi": {"tipline.web", "tipline.crypto"},
     # The command line, on top of everything it runs.
-    "tipline.cli": _DOMAIN_BASE | {
-        "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
-        "tipline.casework", "tipline.operations",
+    "tipline.cli": _DOMAIN_BASE
+    | {
+        "tipline.web",
+        "tipline.audit",
+        "tipline.core",
+        "tipline.accounts",
+        "tipline.insider",
+        "tipline.alerts",
+        "tipline.jobs",
+        "tipline.casework",
+        "tipline.operations",
     },
     # Test helpers may reach anything but the command line.
-    "tipline.testing": _DOMAIN_BASE | {
-        "tipline.web", "tipline.audit", "tipline.core", "tipline.accounts", "tipline.insider", "tipline.alerts", "tipline.jobs",
+    "tipline.testing": _DOMAIN_BASE
+    | {
+        "tipline.web",
+        "tipline.audit",
+        "tipline.core",
+        "tipline.accounts",
+        "tipline.insider",
+        "tipline.alerts",
+        "tipline.jobs",
         "tipline.operations",
     },
 }
@@ -80,7 +119,8 @@ def package_of(module: str) -> str:
 
 def sources() -> list[Path]:
     return [
-        path for path in SOURCE.rglob("*.py")
+        path
+        for path in SOURCE.rglob("*.py")
         if "tests" not in path.relative_to(SOURCE).parts and "migrations" not in path.relative_to(SOURCE).parts
     ]
 
@@ -122,7 +162,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     def walk(node: str, path: list[str]) -> None:
         for step in sorted(graph.get(node, ())):
             if step in path:
-                circle = path[path.index(step):]
+                circle = path[path.index(step) :]
                 if frozenset(circle) not in done:
                     done.add(frozenset(circle))
                     found.append(circle + [step])

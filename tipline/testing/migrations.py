@@ -95,7 +95,9 @@ def _seed_channel_keys_without_generations(apps: Apps) -> None:
             public_key = bytes([number + 1]) * 32
             mac = hmac.new(site, f"channel:{channel.pk}:".encode() + public_key, hashlib.sha256).digest()
             key_model.objects.create(
-                channel=channel, public_key=public_key, public_key_mac=bytes(32) if tampered and number else mac,
+                channel=channel,
+                public_key=public_key,
+                public_key_mac=bytes(32) if tampered and number else mac,
                 retired_at=None if number else datetime(2026, 11, 1, tzinfo=UTC),
             )
 
@@ -122,10 +124,19 @@ def _seed_plain_audit_chain(apps: Apps, break_it: bool = False) -> None:
     previous = "0" * 64
     for number in range(3):
         at = datetime(2026, 11, 1, 12, number, tzinfo=UTC)
-        canonical = json.dumps([previous, at.isoformat(), "ana", "tip-opened", f"tip-{number}", {}], sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(
+            [previous, at.isoformat(), "ana", "tip-opened", f"tip-{number}", {}], sort_keys=True, separators=(",", ":")
+        )
         digest = hashlib.sha256(canonical.encode()).hexdigest()
-        entry_model.objects.create(at=at, actor="ana", action="tip-opened", target=f"tip-{number}", details={},
-                                   previous_hash=previous, entry_hash=digest)
+        entry_model.objects.create(
+            at=at,
+            actor="ana",
+            action="tip-opened",
+            target=f"tip-{number}",
+            details={},
+            previous_hash=previous,
+            entry_hash=digest,
+        )
         previous = digest
     head_model.objects.create(pk=1, last_hash=previous)
     if break_it:
@@ -152,8 +163,12 @@ def _seed_routes_by_times(apps: Apps) -> None:
 
     route_model = apps.get_model("alerts", "Route")
     earlier, later = datetime(2026, 11, 1, 8, tzinfo=UTC), datetime(2026, 11, 1, 9, tzinfo=UTC)
-    route_model.objects.create(name="failed-last", kind="webhook", target="https://a.example", last_success_at=earlier, last_failure_at=later)
-    route_model.objects.create(name="worked-last", kind="webhook", target="https://b.example", last_success_at=later, last_failure_at=earlier)
+    route_model.objects.create(
+        name="failed-last", kind="webhook", target="https://a.example", last_success_at=earlier, last_failure_at=later
+    )
+    route_model.objects.create(
+        name="worked-last", kind="webhook", target="https://b.example", last_success_at=later, last_failure_at=earlier
+    )
     route_model.objects.create(name="never-worked", kind="webhook", target="https://c.example", last_failure_at=later)
     route_model.objects.create(name="unused", kind="webhook", target="https://d.example")
 
@@ -171,12 +186,22 @@ def _seed_conversations_with_sequential_ids(apps: Apps) -> None:
     tip_model, message_model = apps.get_model("core", "Tip"), apps.get_model("core", "Message")
     hour = datetime(2026, 11, 1, 12, tzinfo=UTC)
     tips = [
-        tip_model.objects.create(channel=channel, reference=f"TALK-{n}", received_hour=hour, last_activity_hour=hour, receipt_lookup_id=bytes([n]) * 32,
-                                 receipt_kdf=b"k", tipster_wrapped_key=b"w", answers_ciphertext=b"a")
+        tip_model.objects.create(
+            channel=channel,
+            reference=f"TALK-{n}",
+            received_hour=hour,
+            last_activity_hour=hour,
+            receipt_lookup_id=bytes([n]) * 32,
+            receipt_kdf=b"k",
+            tipster_wrapped_key=b"w",
+            answers_ciphertext=b"a",
+        )
         for n in range(2)
     ]
     for turn in range(5):
-        message_model.objects.create(tip=tips[turn % 2], author="tipster", sent_hour=hour, ciphertext=f"turn {turn}".encode())
+        message_model.objects.create(
+            tip=tips[turn % 2], author="tipster", sent_hour=hour, ciphertext=f"turn {turn}".encode()
+        )
 
 
 def _check_conversations_keep_their_order(apps: Apps) -> None:

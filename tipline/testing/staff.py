@@ -32,12 +32,16 @@ def make_staff(username: str, channels: Sequence[str] = (), admin: bool = False)
     login = create_user(username, roles, list(channels))
     user = User.objects.get(username=username)
     assert user.private_key_by_password is not None, "create_user gave them a key"
-    private_key = recipient_keys.unwrap_with_password(bytes(user.private_key_by_password), login.password, user.key_owner)
+    private_key = recipient_keys.unwrap_with_password(
+        bytes(user.private_key_by_password), login.password, user.key_owner
+    )
     secret = signin.new_totp_secret()
     password = f"a long passphrase for {username}"
     recovery_code = signin.activate(user, private_key, password, secret, f"{TOTP(secret).token():06d}")
     user.refresh_from_db()
-    return StaffMember(user=user, password=password, totp_secret=secret, private_key=private_key, recovery_code=recovery_code)
+    return StaffMember(
+        user=user, password=password, totp_secret=secret, private_key=private_key, recovery_code=recovery_code
+    )
 
 
 def sign_in(member: StaffMember, client: Client | None = None) -> Client:
@@ -84,7 +88,9 @@ def note_opens_with(key: bytes, note) -> bool:
     from tipline.crypto.errors import DecryptionError
 
     try:
-        content.decrypt_content(key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key, note.bound_as))
+        content.decrypt_content(
+            key, bytes(note.ciphertext), content.note_context(note.tip.crypto_id, note.key, note.bound_as)
+        )
         return True
     except DecryptionError:
         return False

@@ -26,7 +26,14 @@ def language_links(request) -> dict:
 # How translators (and the tests) gather the strings to translate: from the tipline package
 # directory, for every language but English, skipping tests.
 MAKEMESSAGES_ARGUMENTS = [
-    "makemessages", "--no-location", "--no-obsolete",
-    "--ignore", "tests/*", "--ignore", "*/tests/*", "--ignore", "testing/*",
+    "makemessages",
+    "--no-location",
+    "--no-obsolete",
+    "--ignore",
+    "tests/*",
+    "--ignore",
+    "*/tests/*",
+    "--ignore",
+    "testing/*",
     *(argument for code, _name in LANGUAGES if code != "en" for argument in ("-l", code)),
 ]

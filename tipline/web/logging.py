@@ -35,7 +35,9 @@ WITHHELD = {
 class WithholdClientDetailsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith("django.security"):
-            record.msg = WITHHELD.get(record.name, f"Security warning from {record.name} (what the client sent is not logged).")
+            record.msg = WITHHELD.get(
+                record.name, f"Security warning from {record.name} (what the client sent is not logged)."
+            )
             record.args = ()
             record.exc_info = record.exc_text = None
         return True
@@ -124,7 +126,9 @@ class _HeldLines:
             record.released_at_the_hour = True
             logging.getLogger(record.name).handle(record)
         if dropped:
-            logging.getLogger("tipline.access").warning("%d lines about public requests were dropped this hour (over %d)", dropped, HELD_LINES_MAX)
+            logging.getLogger("tipline.access").warning(
+                "%d lines about public requests were dropped this hour (over %d)", dropped, HELD_LINES_MAX
+            )
 
     def _release_every_hour(self) -> None:
         while True:

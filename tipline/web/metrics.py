@@ -28,8 +28,10 @@ def prometheus_client_for_this_instance():
 def _request_metrics():
     client = prometheus_client_for_this_instance()
     return client.Histogram(
-        "tipline_http_request_duration_seconds", "Time to answer a request, by route pattern.",
-        ["method", "route", "status"], buckets=LATENCY_BUCKETS,
+        "tipline_http_request_duration_seconds",
+        "Time to answer a request, by route pattern.",
+        ["method", "route", "status"],
+        buckets=LATENCY_BUCKETS,
     )
 
 

@@ -14,7 +14,9 @@ def put(request, response, cookie_name: str, material: bytes, context: bytes) ->
     seal = sessions.seal_for_session(material, context)
     request.session[f"sealed:{cookie_name}"] = base64.b64encode(seal.ciphertext).decode()
     # No max-age: the cookie ends with the browser; the row ends with the idle timeout.
-    response.set_cookie(cookie_name, seal.cookie_secret, secure=settings.HTTPS, httponly=True, samesite="Strict", path="/")
+    response.set_cookie(
+        cookie_name, seal.cookie_secret, secure=settings.HTTPS, httponly=True, samesite="Strict", path="/"
+    )
 
 
 def take(request, cookie_name: str, context: bytes) -> bytes | None:

@@ -48,9 +48,13 @@ class EncryptingUploadHandler(FileUploadHandler):
         if self._encryptor.plaintext_bytes % (16 * self.chunk_size) < len(raw_data):  # every 4 MiB
             self._refuse_if_disk_nearly_full()
         if self._encryptor.plaintext_bytes > settings.MAX_FILE_BYTES:
-            self._refuse(_("“%(name)s” is larger than the limit of %(limit)s.") % {
-                "name": self.file_name, "limit": human_size(settings.MAX_FILE_BYTES),
-            })
+            self._refuse(
+                _("“%(name)s” is larger than the limit of %(limit)s.")
+                % {
+                    "name": self.file_name,
+                    "limit": human_size(settings.MAX_FILE_BYTES),
+                }
+            )
         return None
 
     def file_complete(self, file_size):
@@ -82,12 +86,20 @@ class EncryptingUploadHandler(FileUploadHandler):
             write()
         except OSError:  # disk full, quota, storage gone: the tipster's fault in no way
             self.refusal_status = 503
-            self._refuse(_("Your files could not be stored because of a problem on our side. Nothing was saved; please try again later."))
+            self._refuse(
+                _(
+                    "Your files could not be stored because of a problem on our side. Nothing was saved; please try again later."
+                )
+            )
 
     def _refuse_if_disk_nearly_full(self) -> None:
         if not blobs.has_room():
             self.refusal_status = 507
-            self._refuse(_("Our storage is nearly full, so files cannot be taken right now. Nothing was saved; please try again later, or send your text without files."))
+            self._refuse(
+                _(
+                    "Our storage is nearly full, so files cannot be taken right now. Nothing was saved; please try again later, or send your text without files."
+                )
+            )
 
     def _refuse(self, reason: str) -> None:
         self.refusal = reason
@@ -96,7 +108,6 @@ class EncryptingUploadHandler(FileUploadHandler):
         except OSError:
             pass  # what could not be written cannot always be removed; it was never readable
         raise StopUpload(connection_reset=False)
-
 
 
 class UnclaimedUploadsMiddleware:

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='private_key_by_password',
+            model_name="user",
+            name="private_key_by_password",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='user',
-            name='private_key_by_recovery_code',
+            model_name="user",
+            name="private_key_by_recovery_code",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='user',
-            name='public_key',
+            model_name="user",
+            name="public_key",
             field=models.BinaryField(blank=True, max_length=32, null=True),
         ),
     ]

@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_user_key_pair'),
+        ("accounts", "0002_user_key_pair"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='totp_last_step',
-            field=models.BigIntegerField(default=0, help_text='A code of this 30 s step or earlier is not accepted again.'),
+            model_name="user",
+            name="totp_last_step",
+            field=models.BigIntegerField(
+                default=0, help_text="A code of this 30 s step or earlier is not accepted again."
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='totp_secret_sealed',
-            field=models.BinaryField(blank=True, help_text='Encrypted; opens only with the private key.', null=True),
+            model_name="user",
+            name="totp_secret_sealed",
+            field=models.BinaryField(blank=True, help_text="Encrypted; opens only with the private key.", null=True),
         ),
     ]

@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_user_totp'),
+        ("accounts", "0003_user_totp"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='email_notifications',
-            field=models.BooleanField(default=True, help_text='Content-free emails about new tips and deadlines.'),
+            model_name="user",
+            name="email_notifications",
+            field=models.BooleanField(default=True, help_text="Content-free emails about new tips and deadlines."),
         ),
         migrations.AddField(
-            model_name='user',
-            name='quiet_digest',
-            field=models.BooleanField(default=False, help_text='New tips and messages in one daily email; deadlines still at once.'),
+            model_name="user",
+            name="quiet_digest",
+            field=models.BooleanField(
+                default=False, help_text="New tips and messages in one daily email; deadlines still at once."
+            ),
         ),
     ]

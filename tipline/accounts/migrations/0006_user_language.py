@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_api_tokens'),
+        ("accounts", "0005_api_tokens"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='language',
-            field=models.CharField(choices=[('en', 'English'), ('es', 'Español'), ('ar', 'العربية')], default='en', help_text='The language of notification emails.', max_length=8),
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                choices=[("en", "English"), ("es", "Español"), ("ar", "العربية")],
+                default="en",
+                help_text="The language of notification emails.",
+                max_length=8,
+            ),
         ),
     ]

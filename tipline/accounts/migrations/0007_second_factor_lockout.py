@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_user_language'),
+        ("accounts", "0006_user_language"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='code_failures',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Wrong second-factor codes since the last lockout or sign-in.'),
+            model_name="user",
+            name="code_failures",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Wrong second-factor codes since the last lockout or sign-in."
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='code_locked_until',
-            field=models.DateTimeField(blank=True, help_text='No code step for this account before then.', null=True),
+            model_name="user",
+            name="code_locked_until",
+            field=models.DateTimeField(blank=True, help_text="No code step for this account before then.", null=True),
         ),
         migrations.AddField(
-            model_name='user',
-            name='code_lockouts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Lockouts since the last sign-in: each pause is longer.'),
+            model_name="user",
+            name="code_lockouts",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Lockouts since the last sign-in: each pause is longer."
+            ),
         ),
     ]

@@ -25,7 +25,10 @@ class Migration(migrations.Migration):
             model_name="user",
             name="public_key_mac",
             field=models.BinaryField(
-                blank=True, help_text="Vouches for public_key under the secret key file (accounts.public_keys).", max_length=32, null=True
+                blank=True,
+                help_text="Vouches for public_key under the secret key file (accounts.public_keys).",
+                max_length=32,
+                null=True,
             ),
         ),
         migrations.RunPython(vouch_existing, migrations.RunPython.noop),

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_passkeys'),
+        ("accounts", "0009_passkeys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='display_name',
-            field=models.CharField(blank=True, help_text='Shown to tipsters on channels that show who replied; empty: “the team”.', max_length=80),
+            model_name="user",
+            name="display_name",
+            field=models.CharField(
+                blank=True,
+                help_text="Shown to tipsters on channels that show who replied; empty: “the team”.",
+                max_length=80,
+            ),
         ),
     ]

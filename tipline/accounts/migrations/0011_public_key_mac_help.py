@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_user_display_name'),
+        ("accounts", "0010_user_display_name"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='public_key_mac',
-            field=models.BinaryField(blank=True, help_text='Vouches for public_key under the secret key file (core.public_keys).', max_length=32, null=True),
+            model_name="user",
+            name="public_key_mac",
+            field=models.BinaryField(
+                blank=True,
+                help_text="Vouches for public_key under the secret key file (core.public_keys).",
+                max_length=32,
+                null=True,
+            ),
         ),
     ]

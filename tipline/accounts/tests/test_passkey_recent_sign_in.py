@@ -28,7 +28,9 @@ def test_an_old_session_cannot_start_or_finish_adding_a_passkey(alex):
 
     page = client.get("/staff/passkeys/").content.decode()
     options = client.post("/staff/passkeys/options/", content_type="application/json", data={})
-    register = client.post("/staff/passkeys/register/", content_type="application/json", data={"credential": {}, "name": "x"})
+    register = client.post(
+        "/staff/passkeys/register/", content_type="application/json", data={"credential": {}, "name": "x"}
+    )
 
     assert 'id="passkey"' not in page and "adding one needs a recent sign-in" in page
     assert options.status_code == 403 and options.json()["next"] == "/staff/confirm-password/?next=/staff/passkeys/"

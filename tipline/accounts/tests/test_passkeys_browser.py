@@ -14,7 +14,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def rita(transactional_db):
-    import_channel(parse_document("slug: desk\nname: News desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
+    import_channel(
+        parse_document("slug: desk\nname: News desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n")
+    )
     member = make_staff("rita", ["desk"])
     User.objects.update(totp_last_step=0)
     return member
@@ -25,9 +27,18 @@ def test_a_passkey_is_added_and_then_signs_in_in_place_of_a_code(live_server, br
     page = context.new_page()
     devtools = context.new_cdp_session(page)
     devtools.send("WebAuthn.enable")
-    devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "usb", "hasResidentKey": False, "hasUserVerification": True, "isUserVerified": True,
-    }})
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": False,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
 
     browser_password_step(page, live_server.url, rita)
     assert page.locator("#passkey").count() == 0  # no passkey yet: only the code

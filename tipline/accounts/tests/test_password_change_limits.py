@@ -23,7 +23,10 @@ def alex(demo_channels):
 
 
 def change(client: Client, current: str, **extra):
-    return client.post("/staff/password/", {"current_password": current, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD, **extra})
+    return client.post(
+        "/staff/password/",
+        {"current_password": current, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD, **extra},
+    )
 
 
 def test_guessing_the_current_password_on_the_change_page_is_stopped(alex):
@@ -58,10 +61,16 @@ def test_a_password_change_keeps_the_api_tokens_when_asked(alex):
 def test_recovering_a_forgotten_password_revokes_the_api_tokens(alex):
     token = tokens.create_token(alex.user, alex.private_key, "sync", 30)
 
-    recovered = Client().post("/staff/sign-in/recover/", {
-        "username": "alex", "recovery_code": alex.recovery_code, "code": alex.code(),
-        "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD,
-    })
+    recovered = Client().post(
+        "/staff/sign-in/recover/",
+        {
+            "username": "alex",
+            "recovery_code": alex.recovery_code,
+            "code": alex.code(),
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
+    )
 
     assert recovered.status_code == 200 and "your API tokens are revoked" in recovered.content.decode()
     assert tokens.open_token(token.secret_string) is None
@@ -70,11 +79,16 @@ def test_recovering_a_forgotten_password_revokes_the_api_tokens(alex):
 def test_replacing_a_lost_authenticator_revokes_the_api_tokens(alex):
     token = tokens.create_token(alex.user, alex.private_key, "sync", 30)
     client = Client()
-    client.post("/staff/sign-in/new-authenticator/", {"username": "alex", "password": alex.password, "recovery_code": alex.recovery_code})
+    client.post(
+        "/staff/sign-in/new-authenticator/",
+        {"username": "alex", "password": alex.password, "recovery_code": alex.recovery_code},
+    )
     page = client.get("/staff/sign-in/new-authenticator/enrol/").content.decode()
     secret = re.search(r'<code class="secret">([^<]+)</code>', page).group(1).replace(" ", "")
 
-    done = client.post("/staff/sign-in/new-authenticator/enrol/", {"code": f"{TOTP(base64.b32decode(secret)).token():06d}"})
+    done = client.post(
+        "/staff/sign-in/new-authenticator/enrol/", {"code": f"{TOTP(base64.b32decode(secret)).token():06d}"}
+    )
 
     assert done.status_code == 200 and "your API tokens are revoked" in done.content.decode()
     assert tokens.open_token(token.secret_string) is None

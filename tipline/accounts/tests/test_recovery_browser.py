@@ -17,7 +17,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def desk(transactional_db):
-    import_channel(parse_document("slug: desk\nname: News desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
+    import_channel(
+        parse_document("slug: desk\nname: News desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n")
+    )
     people = {"rita": make_staff("rita", ["desk"]), "sam": make_staff("sam", ["desk"])}
     User.objects.update(totp_last_step=0)  # the browser's codes may fall in the step activation used
     tip, _receipt = make_tip("desk", "The shipment leaves at dawn")

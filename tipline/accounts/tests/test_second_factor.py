@@ -31,10 +31,15 @@ def test_a_few_wrong_codes_end_the_half_signed_in_state_and_the_right_code_no_lo
     client = Client()
     password_step(client, member)
 
-    statuses = [client.post("/staff/sign-in/code/", {"code": wrong_code(member)}).status_code for _ in range(signin.CODE_FAILURES_ALLOWED)]
+    statuses = [
+        client.post("/staff/sign-in/code/", {"code": wrong_code(member)}).status_code
+        for _ in range(signin.CODE_FAILURES_ALLOWED)
+    ]
     after = client.post("/staff/sign-in/code/", {"code": member.code()})
 
-    assert statuses == [400] * (signin.CODE_FAILURES_ALLOWED - 1) + [302]  # the last one sends back to the password step
+    assert statuses == [400] * (signin.CODE_FAILURES_ALLOWED - 1) + [
+        302
+    ]  # the last one sends back to the password step
     assert after.status_code == 302 and after.headers["Location"].startswith("/staff/sign-in/")
     assert client.get("/staff/inbox/").status_code == 302  # not signed in
 
@@ -75,7 +80,9 @@ def test_the_half_signed_in_state_expires(demo_channels, settings):
     client = Client()
     password_step(client, member)
     session = client.session
-    session[signin.PENDING_SINCE] = (timezone.now() - timedelta(seconds=settings.SIGN_IN_CODE_WINDOW_SECONDS + 1)).timestamp()
+    session[signin.PENDING_SINCE] = (
+        timezone.now() - timedelta(seconds=settings.SIGN_IN_CODE_WINDOW_SECONDS + 1)
+    ).timestamp()
     session.save()
 
     response = client.post("/staff/sign-in/code/", {"code": member.code()})
@@ -105,7 +112,14 @@ def test_a_forged_passkey_answer_is_refused_and_counts_toward_the_lockout(demo_c
     Passkey.objects.create(user=member.user, name="key", credential_id=b"k" * 16, public_key=b"not a key")
     client = Client()
     password_step(client, member)
-    forged = {"credential": {"id": "a2tra2tra2tra2tra2traw", "rawId": "a2tra2tra2tra2tra2traw", "type": "public-key", "response": {}}}
+    forged = {
+        "credential": {
+            "id": "a2tra2tra2tra2tra2traw",
+            "rawId": "a2tra2tra2tra2tra2traw",
+            "type": "public-key",
+            "response": {},
+        }
+    }
 
     answers = []
     for _ in range(signin.CODE_FAILURES_ALLOWED):

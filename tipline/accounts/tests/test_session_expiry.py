@@ -49,7 +49,9 @@ def test_the_worker_deletes_every_expired_session_row(demo_channels):
     member = make_staff("alex", ["general"])
     sign_in(member)
     live = sign_in(member, Client())
-    Session.objects.exclude(session_key=live.cookies["tipline_session"].value).update(expire_date=timezone.now() - timedelta(seconds=1))
+    Session.objects.exclude(session_key=live.cookies["tipline_session"].value).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
 
     purge_expired_sessions.call()
 

@@ -80,14 +80,18 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(demo_channels):
 
     assert wrong_password.status_code == unknown_user.status_code == 400
     assert "Wrong username, password or code." in wrong_password.content.decode()
-    assert wrong_password.content.decode().count("Wrong username") == unknown_user.content.decode().count("Wrong username")
+    assert wrong_password.content.decode().count("Wrong username") == unknown_user.content.decode().count(
+        "Wrong username"
+    )
     assert not AuditEntry.objects.filter(actor="nobody").exists()
 
 
 def test_repeated_attempts_are_throttled_for_existing_and_unknown_users_alike(demo_channels):
     make_staff("alex", ["general"])
     for username in ("alex", "nobody"):
-        statuses = [Client().post("/staff/sign-in/", {"username": username, "password": "guess"}).status_code for _ in range(6)]
+        statuses = [
+            Client().post("/staff/sign-in/", {"username": username, "password": "guess"}).status_code for _ in range(6)
+        ]
         assert statuses == [400] * 5 + [429]
 
 
@@ -131,7 +135,9 @@ def test_signing_out_destroys_the_session(demo_channels):
 
     response = client.post("/staff/sign-out/")
 
-    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'  # cookies deleted by name, the device cookie kept
+    assert (
+        response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    )  # cookies deleted by name, the device cookie kept
     assert Session.objects.count() == 0
     assert client.get("/staff/inbox/").status_code == 302
 
@@ -140,7 +146,10 @@ def test_notification_preferences_are_saved_and_audited(demo_channels):
     member = make_staff("alex", ["general"])
     client = sign_in(member)
 
-    response = client.post("/staff/preferences/", {"email": "alex@example.org", "email_notifications": "on", "quiet_digest": "on", "language": "es"})
+    response = client.post(
+        "/staff/preferences/",
+        {"email": "alex@example.org", "email_notifications": "on", "quiet_digest": "on", "language": "es"},
+    )
     bad = client.post("/staff/preferences/", {"email": "not an address"})
 
     user = User.objects.get(username="alex")

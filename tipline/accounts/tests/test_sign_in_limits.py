@@ -16,7 +16,10 @@ ATTACKER, RECIPIENT = "203.0.113.77", "198.51.100.9"
 
 
 def guess(client: Client, username: str, times: int) -> list[int]:
-    return [client.post("/staff/sign-in/", {"username": username, "password": "a wrong guess"}).status_code for _ in range(times)]
+    return [
+        client.post("/staff/sign-in/", {"username": username, "password": "a wrong guess"}).status_code
+        for _ in range(times)
+    ]
 
 
 def browser_that_signed_in_before(member) -> Client:
@@ -87,7 +90,9 @@ def test_many_clients_together_still_meet_a_ceiling_per_name(demo_channels, addr
     assert statuses == [400] * 4 + [429] * 2
 
 
-def test_the_site_wide_ceiling_counts_known_and_unknown_names_alike_and_spares_returning_browsers(demo_channels, addresses_known, monkeypatch):
+def test_the_site_wide_ceiling_counts_known_and_unknown_names_alike_and_spares_returning_browsers(
+    demo_channels, addresses_known, monkeypatch
+):
     alex = make_staff("alex", ["general"])
     returning = browser_that_signed_in_before(alex)  # a stranger then: its sign-in is the first of 3
     monkeypatch.setattr(signin, "ATTEMPTS_SITE_WIDE", 3)
@@ -109,12 +114,20 @@ def test_the_recovery_page_stays_open_to_a_browser_that_signed_in_before(demo_ch
     User.objects.filter(username="alex").update(totp_last_step=0)  # codes are single-use; the test reuses steps
     new_password = "a brand new long passphrase"
 
-    recovered = returning.post("/staff/sign-in/recover/", {
-        "username": "alex", "recovery_code": alex.recovery_code, "code": alex.code(0),
-        "new_password": new_password, "repeat_password": new_password,
-    })
+    recovered = returning.post(
+        "/staff/sign-in/recover/",
+        {
+            "username": "alex",
+            "recovery_code": alex.recovery_code,
+            "code": alex.code(0),
+            "new_password": new_password,
+            "repeat_password": new_password,
+        },
+    )
 
-    assert recovered.status_code == 200 and 'id="recovery-code"' in recovered.content.decode(), recovered.content.decode()[-2500:]
+    assert recovered.status_code == 200 and 'id="recovery-code"' in recovered.content.decode(), (
+        recovered.content.decode()[-2500:]
+    )
 
 
 def test_a_device_cookie_signed_under_an_old_secret_key_gives_no_allowance(demo_channels, settings):
@@ -149,4 +162,6 @@ def test_signing_out_deletes_every_other_cookie_by_name(demo_channels):
     signed_out = browser.post("/staff/sign-out/")
 
     assert {settings.SESSION_COOKIE_NAME, settings.STAFF_KEY_COOKIE_NAME} <= sent
-    assert all(signed_out.cookies[name].value == "" and signed_out.cookies[name]["max-age"] == 0 for name in sent), signed_out.cookies
+    assert all(signed_out.cookies[name].value == "" and signed_out.cookies[name]["max-age"] == 0 for name in sent), (
+        signed_out.cookies
+    )

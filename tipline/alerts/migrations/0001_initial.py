@@ -8,84 +8,205 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0009_channel_escalate_after_minutes'),
+        ("core", "0009_channel_escalate_after_minutes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(max_length=32)),
-                ('audience', models.CharField(choices=[('recipients', "The channel's recipients"), ('admins', 'The admins')], default='recipients', max_length=16)),
-                ('seconds_left', models.IntegerField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField(help_text='To the hour for events a tipster caused.')),
-                ('escalate_at', models.DateTimeField(blank=True, help_text='Deadline alerts: escalated if nobody acts by then.', null=True)),
-                ('acknowledged', models.BooleanField(default=False, help_text='A recipient opened the tip or changed its status.')),
-                ('escalated', models.BooleanField(default=False)),
-                ('fanned_out', models.BooleanField(default=False, help_text='Its deliveries are made for the routes that exist now.')),
-                ('settled', models.BooleanField(default=False, help_text='Delivered, and nothing of it is still pending.')),
-                ('waiting_reason', models.CharField(blank=True, max_length=200)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_events', to='core.channel')),
-                ('tip', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alert_events', to='core.tip')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("kind", models.CharField(max_length=32)),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[("recipients", "The channel's recipients"), ("admins", "The admins")],
+                        default="recipients",
+                        max_length=16,
+                    ),
+                ),
+                ("seconds_left", models.IntegerField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField(help_text="To the hour for events a tipster caused.")),
+                (
+                    "escalate_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Deadline alerts: escalated if nobody acts by then.", null=True
+                    ),
+                ),
+                (
+                    "acknowledged",
+                    models.BooleanField(default=False, help_text="A recipient opened the tip or changed its status."),
+                ),
+                ("escalated", models.BooleanField(default=False)),
+                (
+                    "fanned_out",
+                    models.BooleanField(
+                        default=False, help_text="Its deliveries are made for the routes that exist now."
+                    ),
+                ),
+                (
+                    "settled",
+                    models.BooleanField(default=False, help_text="Delivered, and nothing of it is still pending."),
+                ),
+                ("waiting_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="alert_events", to="core.channel"
+                    ),
+                ),
+                (
+                    "tip",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_events",
+                        to="core.tip",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Route',
+            name="Route",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('email', 'Email to each recipient'), ('webhook', 'Signed webhook (JSON)'), ('slack', 'Slack, Mattermost or Rocket.Chat incoming webhook'), ('teams', 'Microsoft Teams workflow webhook'), ('matrix', 'Matrix room'), ('ntfy', 'ntfy push (phones)')], max_length=16)),
-                ('target', models.CharField(help_text='smtp://[user@]host:port, smtps://…, smtp+plain://…, a directory (file://) or an https:// URL.', max_length=500)),
-                ('room', models.CharField(blank=True, help_text='Matrix only: the room id, e.g. !abc:example.org.', max_length=255)),
-                ('sealed_secret', models.BinaryField(blank=True, help_text="Sealed under the site's secret key file.", null=True)),
-                ('escalation_only', models.BooleanField(default=False, help_text='Only escalations go here (e.g. a duty phone).')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('last_failure_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('channels', models.ManyToManyField(blank=True, help_text='None: the whole site.', related_name='alert_routes', to='core.channel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=64, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email to each recipient"),
+                            ("webhook", "Signed webhook (JSON)"),
+                            ("slack", "Slack, Mattermost or Rocket.Chat incoming webhook"),
+                            ("teams", "Microsoft Teams workflow webhook"),
+                            ("matrix", "Matrix room"),
+                            ("ntfy", "ntfy push (phones)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="smtp://[user@]host:port, smtps://…, smtp+plain://…, a directory (file://) or an https:// URL.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "room",
+                    models.CharField(
+                        blank=True, help_text="Matrix only: the room id, e.g. !abc:example.org.", max_length=255
+                    ),
+                ),
+                (
+                    "sealed_secret",
+                    models.BinaryField(blank=True, help_text="Sealed under the site's secret key file.", null=True),
+                ),
+                (
+                    "escalation_only",
+                    models.BooleanField(default=False, help_text="Only escalations go here (e.g. a duty phone)."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("last_failure_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                (
+                    "channels",
+                    models.ManyToManyField(
+                        blank=True, help_text="None: the whole site.", related_name="alert_routes", to="core.channel"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('route_name', models.CharField(help_text='Kept when the route is removed.', max_length=64)),
-                ('fan_key', models.CharField(help_text='route id[:user id]: one delivery each, whoever fans out.', max_length=80)),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('digest', 'held for the daily digest'), ('cancelled', 'cancelled')], default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, help_text='Claimed by a worker until then.', null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('finished_at', models.DateTimeField(blank=True, help_text='To the hour for events a tipster caused.', null=True)),
-                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='alerts.event')),
-                ('route', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='alerts.route')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("route_name", models.CharField(help_text="Kept when the route is removed.", max_length=64)),
+                (
+                    "fan_key",
+                    models.CharField(
+                        help_text="route id[:user id]: one delivery each, whoever fans out.", max_length=80
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("delivered", "delivered"),
+                            ("digest", "held for the daily digest"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lease_until",
+                    models.DateTimeField(blank=True, help_text="Claimed by a worker until then.", null=True),
+                ),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, help_text="To the hour for events a tipster caused.", null=True),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="alerts.event"
+                    ),
+                ),
+                (
+                    "route",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deliveries",
+                        to="alerts.route",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('fanned_out', False)), fields=['fanned_out'], name='alert_event_to_fan_out'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("fanned_out", False)), fields=["fanned_out"], name="alert_event_to_fan_out"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('escalated', False)), fields=['escalate_at'], name='alert_event_to_escalate'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("escalated", False)), fields=["escalate_at"], name="alert_event_to_escalate"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='alert_delivery_due'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("status", "pending")), fields=["next_attempt_at"], name="alert_delivery_due"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('event', 'fan_key'), name='one_delivery_per_route_and_addressee'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("event", "fan_key"), name="one_delivery_per_route_and_addressee"
+            ),
         ),
     ]

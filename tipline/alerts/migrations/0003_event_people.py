@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0002_route_health_leases_heartbeat'),
+        ("alerts", "0002_route_health_leases_heartbeat"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='event',
-            name='people',
-            field=models.JSONField(blank=True, default=dict, help_text='Who joined, left or asks to join, who changed it, and who was a recipient then (told).'),
+            model_name="event",
+            name="people",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Who joined, left or asks to join, who changed it, and who was a recipient then (told).",
+            ),
         ),
     ]

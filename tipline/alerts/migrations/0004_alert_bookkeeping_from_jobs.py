@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("alerts", "0003_event_people"),
         ("jobs", "0002_alert_bookkeeping_to_alerts"),
@@ -21,9 +20,19 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="AlertSent",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("kind", models.CharField(help_text="e.g. 'lead-24h', 'lead-2h', 'passed'", max_length=32)),
-                        ("tip", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="alerts", to="core.tip")),
+                        (
+                            "tip",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.CASCADE, related_name="alerts", to="core.tip"
+                            ),
+                        ),
                     ],
                     options={
                         "db_table": "jobs_alertsent",
@@ -33,10 +42,18 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="DigestItem",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("channel_name", models.CharField(max_length=120)),
                         ("event", models.CharField(max_length=32)),
-                        ("recipient", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                        (
+                            "recipient",
+                            models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL),
+                        ),
                     ],
                     options={"db_table": "jobs_digestitem"},
                 ),

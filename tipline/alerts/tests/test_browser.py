@@ -17,16 +17,20 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def night_desk(transactional_db):
-    import_channel(parse_document(
-        "slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n"
-        "  - {key: when, kind: datetime, label: When, deadline: true}\n"
-    ))
+    import_channel(
+        parse_document(
+            "slug: desk\nname: Night desk\nfields:\n  - {key: tip, kind: long_text, label: Tip}\n"
+            "  - {key: when, kind: datetime, label: When, deadline: true}\n"
+        )
+    )
     chief = make_staff("chief", ["desk"], admin=True)
     User.objects.filter(username="chief").update(email="chief@example.org")
     return chief
 
 
-def test_an_admin_adds_a_route_tests_it_and_sees_each_delivery_on_the_tip(live_server, page, night_desk, smtp_server, hook_receiver, screenshot):
+def test_an_admin_adds_a_route_tests_it_and_sees_each_delivery_on_the_tip(
+    live_server, page, night_desk, smtp_server, hook_receiver, screenshot
+):
     browser_sign_in(page, live_server.url, night_desk)
     banner = page.locator(".banner--alerts")
     assert "Deadline alerts of Night desk would reach nobody" in banner.inner_text()

@@ -47,7 +47,9 @@ def test_an_unacknowledged_deadline_alert_escalates_once_to_the_admins_and_the_d
     assert escalation.scan(start + timedelta(hours=28, minutes=40)) == 0  # once
     run_ready_tasks()
 
-    assert subjects_to(watched["mail"], "root@example.org") == ["[Tipline] Nobody has acted on a deadline alert in Night desk"]
+    assert subjects_to(watched["mail"], "root@example.org") == [
+        "[Tipline] Nobody has acted on a deadline alert in Night desk"
+    ]
     (ring,) = watched["phone"].accepted()
     assert json.loads(ring.body)["priority"] == 5 and "Nobody has acted" in json.loads(ring.body)["message"]
     assert "urgent" not in ring.body.decode()

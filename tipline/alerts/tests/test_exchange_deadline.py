@@ -43,7 +43,9 @@ def failure_of(route: Route, addressee=None) -> tuple[str, float]:
 
 
 @pytest.mark.parametrize("behaviour", ["hang", "trickle"])
-def test_a_receiver_that_never_finishes_its_answer_fails_the_attempt_at_the_deadline(desk, misbehaving, settings, behaviour):
+def test_a_receiver_that_never_finishes_its_answer_fails_the_attempt_at_the_deadline(
+    desk, misbehaving, settings, behaviour
+):
     settings.ALERT_SEND_TIMEOUT_SECONDS = 1  # a trickle of one byte per 0.2 s never trips a per-read timeout
     route = webhook("slow", misbehaving(behaviour).url)
 
@@ -96,7 +98,9 @@ def test_a_healthy_route_beside_hanging_ones_gets_its_alerts_within_seconds(desk
             dispatcher.step()
             dispatcher.wait(0.1)
         took = time.monotonic() - started
-        hanging = Delivery.objects.filter(route__name="hangs", status=DeliveryStatus.PENDING, lease_until__gt=timezone.now())
+        hanging = Delivery.objects.filter(
+            route__name="hangs", status=DeliveryStatus.PENDING, lease_until__gt=timezone.now()
+        )
 
         assert sorted(json.loads(request.body)["id"] for request in hook_receiver.accepted()) == sorted(
             str(tip.alert_events.get().pk) for tip in tips
@@ -104,7 +108,9 @@ def test_a_healthy_route_beside_hanging_ones_gets_its_alerts_within_seconds(desk
         assert took < 4 and hanging.exists()  # every one in, while the hanging route's attempts still wait
 
 
-def test_a_reason_phrase_with_a_nul_byte_is_recorded_as_printable_text_and_blocks_nothing(desk, misbehaving, hook_receiver):
+def test_a_reason_phrase_with_a_nul_byte_is_recorded_as_printable_text_and_blocks_nothing(
+    desk, misbehaving, hook_receiver
+):
     webhook("odd", misbehaving("nul-reason").url)
     webhook("healthy", hook_receiver.url)
     make_tip("desk", "odd reason")

@@ -29,7 +29,9 @@ class RunningWorker:
 
     def __init__(self):
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=worker.run, kwargs={"interval": 0.2, "should_stop": self.stop.is_set}, daemon=True)
+        self.thread = threading.Thread(
+            target=worker.run, kwargs={"interval": 0.2, "should_stop": self.stop.is_set}, daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()
@@ -58,7 +60,9 @@ def test_with_no_worker_the_check_and_the_status_say_nobody_delivers_until_one_r
 
     running.refresh_from_db()
     assert running.stopped_at is not None  # told to stop, it says so rather than seeming to run on
-    assert "none since" in status.report() and any("No worker has been seen since" in problem for problem in find_problems())
+    assert "none since" in status.report() and any(
+        "No worker has been seen since" in problem for problem in find_problems()
+    )
 
 
 def test_a_worker_that_vanished_without_a_word_counts_as_gone_after_two_minutes(desk):

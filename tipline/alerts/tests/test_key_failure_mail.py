@@ -16,7 +16,9 @@ def mail_to(mailbox, address: str):
     return [message for message in mailbox if message["To"] == address]
 
 
-def test_a_changed_secret_key_tells_a_plain_channels_recipients_what_its_failed_setting_means(desk, email_route, settings):
+def test_a_changed_secret_key_tells_a_plain_channels_recipients_what_its_failed_setting_means(
+    desk, email_route, settings
+):
     deliver_alerts()
     email_route.clear()
     settings.SECRET_KEY = "a replaced secret key file, before tipline rekey"  # every setting's MAC fails now

@@ -36,8 +36,11 @@ for number in range(int(sys.argv[2])):
 
 def start_worker(data_dir, overrides):
     return subprocess.Popen(
-        [str(TIPLINE), "worker", "--interval", "0.1"], env=clean_environment(data_dir, **overrides),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [str(TIPLINE), "worker", "--interval", "0.1"],
+        env=clean_environment(data_dir, **overrides),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -53,14 +56,18 @@ def test_workers_killed_in_the_middle_of_deliveries_lose_no_alert(tmp_path, hook
     hook_receiver.delay = 0.5
     data_dir = tmp_path / "data"
     overrides = {
-        "INSECURE_FAST_KDF": "on", "ALERT_LEASE_SECONDS": "2", "ALERT_RETRY_BASE_SECONDS": "0",
+        "INSECURE_FAST_KDF": "on",
+        "ALERT_LEASE_SECONDS": "2",
+        "ALERT_RETRY_BASE_SECONDS": "0",
         "ALERT_ROUTE_CONCURRENCY": str(IN_FLIGHT),
     }
     assert run_tipline(data_dir, "init").returncode == 0
     environment = clean_environment(data_dir, **overrides) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
     subprocess.run(
         [str(TIPLINE.parent / "python"), "-c", SETUP, f"{hook_receiver.url}/hook", str(TIPS)],
-        env=environment, check=True, capture_output=True,
+        env=environment,
+        check=True,
+        capture_output=True,
     )
 
     random.seed(17)

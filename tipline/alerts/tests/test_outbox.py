@@ -57,7 +57,9 @@ def test_a_route_that_is_down_keeps_every_event_pending_and_sends_each_once_when
         run_ready_tasks()
 
     pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
-    assert pending.count() == 5 and all(d.attempts == 3 and d.last_error == "HTTP 503 Service Unavailable" for d in pending)
+    assert pending.count() == 5 and all(
+        d.attempts == 3 and d.last_error == "HTTP 503 Service Unavailable" for d in pending
+    )
     assert not Event.objects.filter(settled=True).exists() and hook_receiver.accepted() == []
     assert "5 deliveries pending, 5 of them failing" in pending_report()[0]
 
@@ -74,7 +76,9 @@ def test_a_delivery_leased_by_a_worker_that_died_is_taken_up_when_the_lease_runs
     make_tip("desk", "leased")
     fanout.fan_out_pending()
     now = timezone.now()
-    (claimed,) = delivery.claim("killed-worker", now, 10, Counter(), 10)  # a worker claims it, then is killed before sending
+    (claimed,) = delivery.claim(
+        "killed-worker", now, 10, Counter(), 10
+    )  # a worker claims it, then is killed before sending
 
     assert delivery.run_once(now + timedelta(seconds=1)) == 0  # the lease still holds
     assert delivery.claim("another-worker", now + timedelta(seconds=1), 10, Counter(), 10) == []

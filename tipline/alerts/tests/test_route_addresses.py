@@ -62,8 +62,16 @@ def test_an_internal_address_is_refused_when_the_route_is_added(host):
 
 # IPv6 addresses that lead to internal IPv4 ones, which Python's is_global calls public:
 # NAT64 (10.0.0.1, the cloud metadata address, 127.0.0.2), IPv4-compatible, 6to4, Teredo.
-IPV4_INSIDE_IPV6 = ["64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:2", "::7f00:2", "::a00:5", "2002:a00:1::1",
-                    "2001:0:4136:e378:8000:63bf:f5ff:fffe", "64:ff9b:1::a00:1"]
+IPV4_INSIDE_IPV6 = [
+    "64:ff9b::a00:1",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b::7f00:2",
+    "::7f00:2",
+    "::a00:5",
+    "2002:a00:1::1",
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+    "64:ff9b:1::a00:1",
+]
 
 
 @pytest.mark.parametrize("address", IPV4_INSIDE_IPV6)

@@ -10,13 +10,22 @@ from tipline.testing.staff import make_staff
 def api_world(db):
     """Channels alpha and beta, a recipient of each, an admin of neither, and a token for each."""
     for slug in ("alpha", "beta"):
-        import_channel(parse_document(
-            f"slug: {slug}\nname: {slug.title()}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip, required: true}}\n"
-            "  - {key: when, kind: datetime, label: When, deadline: true}\n"
-            "  - {key: files, kind: file, label: Files}\n"
-        ))
-    members = {"alpha": make_staff("ana", ["alpha"]), "beta": make_staff("ben", ["beta"]), "admin": make_staff("root", [], admin=True)}
-    tokens = {role: create_token(member.user, member.private_key, "test", 30).secret_string for role, member in members.items()}
+        import_channel(
+            parse_document(
+                f"slug: {slug}\nname: {slug.title()}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip, required: true}}\n"
+                "  - {key: when, kind: datetime, label: When, deadline: true}\n"
+                "  - {key: files, kind: file, label: Files}\n"
+            )
+        )
+    members = {
+        "alpha": make_staff("ana", ["alpha"]),
+        "beta": make_staff("ben", ["beta"]),
+        "admin": make_staff("root", [], admin=True),
+    }
+    tokens = {
+        role: create_token(member.user, member.private_key, "test", 30).secret_string
+        for role, member in members.items()
+    }
     return members, tokens
 
 

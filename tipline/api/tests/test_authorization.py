@@ -28,7 +28,8 @@ def test_every_endpoint_allows_and_denies_as_expected(api_client, api_world, met
 
     members, tokens = api_world
     api_client.post(
-        "/api/v1/channels/alpha/tips", {"answers": json.dumps({"tip": "for alpha"}), "files": [SimpleUploadedFile("a.txt", b"a")]}
+        "/api/v1/channels/alpha/tips",
+        {"answers": json.dumps({"tip": "for alpha"}), "files": [SimpleUploadedFile("a.txt", b"a")]},
     )
     tip = Tip.objects.get()
     url = path.format(tip=tip.id, file=tip.attachments.get().id)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def send(client, slug="alpha", answers=None, files=None):
-    data = {"answers": json.dumps(answers if answers is not None else {"tip": "The API works.", "when": "2099-01-01T10:00"})}
+    data = {
+        "answers": json.dumps(answers if answers is not None else {"tip": "The API works.", "when": "2099-01-01T10:00"})
+    }
     if files:
         data["files"] = files
     return client.post(f"/api/v1/channels/{slug}/tips", data)
@@ -32,10 +34,14 @@ def test_submit_read_reply_and_read_the_reply_with_the_receipt(api_client, api_w
     file_id = tip["files"][0]["id"]
     download = api_client.get(f"/api/v1/tips/{tip_id}/files/{file_id}", **bearer(tokens["alpha"]))
     replied = api_client.post(
-        f"/api/v1/tips/{tip_id}/replies", json.dumps({"text": "Thank you. Which building?", "purpose": "acknowledgement"}),
-        content_type="application/json", **bearer(tokens["alpha"]),
+        f"/api/v1/tips/{tip_id}/replies",
+        json.dumps({"text": "Thank you. Which building?", "purpose": "acknowledgement"}),
+        content_type="application/json",
+        **bearer(tokens["alpha"]),
     )
-    followed = api_client.post("/api/v1/followup", json.dumps({"receipt": receipt}), content_type="application/json").json()
+    followed = api_client.post(
+        "/api/v1/followup", json.dumps({"receipt": receipt}), content_type="application/json"
+    ).json()
     answered = api_client.post("/api/v1/followup/messages", {"receipt": receipt, "text": "Building C."})
 
     assert [channel["slug"] for channel in channels] == ["alpha", "beta"]
@@ -51,9 +57,14 @@ def test_submit_read_reply_and_read_the_reply_with_the_receipt(api_client, api_w
     assert answered.status_code == 201
     assert Tip.objects.get().message_count == 2 and Tip.objects.get().unread_by_recipients
     reread = api_client.get(f"/api/v1/tips/{tip_id}", **bearer(tokens["alpha"])).json()
-    assert [(message["author"], message["sender"]) for message in reread["messages"]] == [("recipient", "ana"), ("tipster", "")]
+    assert [(message["author"], message["sender"]) for message in reread["messages"]] == [
+        ("recipient", "ana"),
+        ("tipster", ""),
+    ]
     assert set(AuditEntry.objects.filter(actor="ana").values_list("action", flat=True)) >= {
-        "tip-opened", "file-downloaded", "reply-sent"
+        "tip-opened",
+        "file-downloaded",
+        "reply-sent",
     }
 
 
@@ -63,8 +74,10 @@ def test_triage_through_the_api_is_audited(api_client, api_world):
     tip_id = Tip.objects.get().id
 
     response = api_client.patch(
-        f"/api/v1/tips/{tip_id}", json.dumps({"status": "in_review", "labels": ["Urgent"], "assignee": "ana"}),
-        content_type="application/json", **bearer(tokens["alpha"]),
+        f"/api/v1/tips/{tip_id}",
+        json.dumps({"status": "in_review", "labels": ["Urgent"], "assignee": "ana"}),
+        content_type="application/json",
+        **bearer(tokens["alpha"]),
     )
 
     assert response.status_code == 200
@@ -153,12 +166,17 @@ def test_tokens_are_created_shown_once_and_revoked_in_the_ui(api_world):
     assert secret.split(".")[2].encode() not in bytes(token.sealed_private_key)
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("2030-01-15T06:00", "2030-01-15T11:00:00+00:00"),  # no offset: the channel's zone, as on the form
-    ("2030-01-15T06:00+01:00", "2030-01-15T05:00:00+00:00"),  # an explicit offset is taken as given
-    ("2030-01-15T06:00Z", "2030-01-15T06:00:00+00:00"),
-])
-def test_an_api_deadline_is_read_in_the_channels_time_zone_unless_it_names_an_offset(api_client, api_world, typed, stored):
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2030-01-15T06:00", "2030-01-15T11:00:00+00:00"),  # no offset: the channel's zone, as on the form
+        ("2030-01-15T06:00+01:00", "2030-01-15T05:00:00+00:00"),  # an explicit offset is taken as given
+        ("2030-01-15T06:00Z", "2030-01-15T06:00:00+00:00"),
+    ],
+)
+def test_an_api_deadline_is_read_in_the_channels_time_zone_unless_it_names_an_offset(
+    api_client, api_world, typed, stored
+):
     from tipline.core.models import Channel
 
     Channel.objects.filter(slug="alpha").update(time_zone="America/New_York")
@@ -188,7 +206,9 @@ def test_a_recipient_sets_corrects_and_removes_a_deadline_through_the_api(api_cl
     tip_id = str(Tip.objects.get().pk)
 
     def patch(body):
-        return api_client.patch(f"/api/v1/tips/{tip_id}", json.dumps(body), content_type="application/json", **bearer(tokens["alpha"]))
+        return api_client.patch(
+            f"/api/v1/tips/{tip_id}", json.dumps(body), content_type="application/json", **bearer(tokens["alpha"])
+        )
 
     set_local = patch({"deadline": "2030-01-15T06:00"})
     stored = Tip.objects.get().deadline.isoformat()

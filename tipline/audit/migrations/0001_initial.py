@@ -4,35 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ChainHead',
+            name="ChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_hash', models.CharField(max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("last_hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('actor', models.CharField(help_text="Username, or 'system'; never a tipster.", max_length=150)),
-                ('action', models.CharField(max_length=64)),
-                ('target', models.CharField(blank=True, help_text='What was acted on: a tip id, a username.', max_length=200)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('previous_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                ("actor", models.CharField(help_text="Username, or 'system'; never a tipster.", max_length=150)),
+                ("action", models.CharField(max_length=64)),
+                (
+                    "target",
+                    models.CharField(blank=True, help_text="What was acted on: a tip id, a username.", max_length=200),
+                ),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("previous_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['action'], name='audit_audit_action_0000ce_idx'), models.Index(fields=['actor'], name='audit_audit_actor_eb2256_idx')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["action"], name="audit_audit_action_0000ce_idx"),
+                    models.Index(fields=["actor"], name="audit_audit_actor_eb2256_idx"),
+                ],
             },
         ),
     ]

@@ -15,7 +15,9 @@ GENESIS = "0" * 64
 
 def _canonical(previous, entry) -> bytes:
     return json.dumps(
-        [previous, entry.at.isoformat(), entry.actor, entry.action, entry.target, entry.details], sort_keys=True, separators=(",", ":")
+        [previous, entry.at.isoformat(), entry.actor, entry.action, entry.target, entry.details],
+        sort_keys=True,
+        separators=(",", ":"),
     ).encode()
 
 
@@ -25,7 +27,10 @@ def rekey(apps, schema_editor):
     entries = list(AuditEntry.objects.order_by("id"))
     previous = GENESIS
     for entry in entries:
-        if entry.previous_hash != previous or entry.entry_hash != hashlib.sha256(_canonical(previous, entry)).hexdigest():
+        if (
+            entry.previous_hash != previous
+            or entry.entry_hash != hashlib.sha256(_canonical(previous, entry)).hexdigest()
+        ):
             return
         previous = entry.entry_hash
     head = ChainHead.objects.filter(pk=1).first()

@@ -6,20 +6,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_keyed_chain'),
+        ("audit", "0002_keyed_chain"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chainhead',
-            name='checkpoint_mac',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="chainhead",
+            name="checkpoint_mac",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='chainhead',
-            name='checkpoint_sequence',
+            model_name="chainhead",
+            name="checkpoint_sequence",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

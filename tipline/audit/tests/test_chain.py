@@ -97,7 +97,9 @@ def test_checkpoints_and_a_new_secret_key_from_the_command_line(tmp_path):
     checkpoint = run_tipline(data_dir, "audit", "checkpoint")
     with sqlite3.connect(data_dir / "tipline.sqlite3") as database:
         database.execute("DELETE FROM audit_auditentry WHERE id = 3")
-        database.execute("UPDATE audit_chainhead SET last_hash = (SELECT entry_hash FROM audit_auditentry WHERE id = 2)")
+        database.execute(
+            "UPDATE audit_chainhead SET last_hash = (SELECT entry_hash FROM audit_auditentry WHERE id = 2)"
+        )
     truncated = run_tipline(data_dir, "audit", "verify")
     assert checkpoint.returncode == 0 and "3 entries, written to" in checkpoint.stdout
     assert truncated.returncode == 1 and "1 entries recorded by the checkpoint" in truncated.stdout
@@ -115,5 +117,9 @@ def test_checkpoints_and_a_new_secret_key_from_the_command_line(tmp_path):
     rekeyed = run_tipline(other, "rekey", str(other / "secret_key.old"))
     after = run_tipline(other, "audit", "verify")
     assert before.returncode == 1
-    assert rekeyed.returncode == 0 and "1 recipients' public keys" in rekeyed.stdout and "1 audit entries" in rekeyed.stdout
+    assert (
+        rekeyed.returncode == 0
+        and "1 recipients' public keys" in rekeyed.stdout
+        and "1 audit entries" in rekeyed.stdout
+    )
     assert after.returncode == 0 and "the chain is intact" in after.stdout

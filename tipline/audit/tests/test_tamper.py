@@ -32,7 +32,9 @@ def chain(checkpoint_file):
 def public_digest(previous: str, entry: AuditEntry) -> str:
     """What anyone can compute: the chain's algorithm without the site's key."""
     canonical = json.dumps(
-        [previous, entry.at.isoformat(), entry.actor, entry.action, entry.target, entry.details], sort_keys=True, separators=(",", ":")
+        [previous, entry.at.isoformat(), entry.actor, entry.action, entry.target, entry.details],
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -9,10 +9,12 @@ def two_channels(db):
     """Channels A and B (copies of the general form), with one recipient each and an admin
     who is recipient of neither."""
     for slug in ("alpha", "beta"):
-        import_channel(parse_document(
-            f"slug: {slug}\nname: {slug.title()}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip}}\n"
-            "  - {key: files, kind: file, label: Files}\n"
-        ))
+        import_channel(
+            parse_document(
+                f"slug: {slug}\nname: {slug.title()}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip}}\n"
+                "  - {key: files, kind: file, label: Files}\n"
+            )
+        )
     return {
         "alpha": make_staff("ana", ["alpha"]),
         "beta": make_staff("ben", ["beta"]),

@@ -16,7 +16,9 @@ def test_an_admin_creates_a_recipient_who_gets_a_one_time_password(signed_in):
     page = response.content.decode()
     assert response.status_code == 200 and "Created <strong>kim</strong>" in page
     kim = User.objects.get(username="kim")
-    assert kim.must_change_password and kim.public_key and list(kim.channels.values_list("slug", flat=True)) == ["alpha"]
+    assert (
+        kim.must_change_password and kim.public_key and list(kim.channels.values_list("slug", flat=True)) == ["alpha"]
+    )
     assert AuditEntry.objects.filter(actor="root", action="user-created", target="kim").exists()
 
 
@@ -39,7 +41,10 @@ def test_disabling_and_resetting_an_account(signed_in):
     assert "Tips sealed to their old key stay closed to them" in reset.content.decode()
     assert User.objects.get(username="ana").must_change_password
     assert signed_in["alpha"].get("/staff/inbox/").status_code == 302  # a disabled user's session ends
-    assert set(AuditEntry.objects.filter(target="ana").values_list("action", flat=True)) == {"user-changed", "user-reset"}
+    assert set(AuditEntry.objects.filter(target="ana").values_list("action", flat=True)) == {
+        "user-changed",
+        "user-reset",
+    }
 
 
 def test_the_last_active_admin_is_neither_disabled_nor_reset_on_the_web(signed_in):
@@ -49,7 +54,10 @@ def test_the_last_active_admin_is_neither_disabled_nor_reset_on_the_web(signed_i
     reset = admin.post("/staff/admin/users/root/reset/")
 
     for refused in (disabled, reset):
-        assert refused.status_code == 400 and "root is the only active admin: create another admin first" in refused.content.decode()
+        assert (
+            refused.status_code == 400
+            and "root is the only active admin: create another admin first" in refused.content.decode()
+        )
     root = User.objects.get(username="root")
     assert root.is_active and not root.must_change_password
     assert admin.get("/staff/admin/users/").status_code == 200  # still signed in
@@ -73,12 +81,18 @@ def test_disabling_a_channels_only_reader_asks_first_naming_the_channels_that_st
     asked = admin.post("/staff/admin/users/ana/disable/")
 
     notice = asked.content.decode().split("Disabling ana")[1].split("</div>")[0]
-    assert asked.status_code == 200 and notice.startswith(" leaves nobody who can read new tips of Alpha:") and "Beta" not in notice
+    assert (
+        asked.status_code == 200
+        and notice.startswith(" leaves nobody who can read new tips of Alpha:")
+        and "Beta" not in notice
+    )
     assert User.objects.get(username="ana").is_active and channel_is_receiving(Channel.objects.get(slug="alpha"))
 
     admin.post("/staff/admin/users/ana/disable/", {"confirmed": "on"})
 
-    assert not User.objects.get(username="ana").is_active and not channel_is_receiving(Channel.objects.get(slug="alpha"))
+    assert not User.objects.get(username="ana").is_active and not channel_is_receiving(
+        Channel.objects.get(slug="alpha")
+    )
 
 
 def test_disabling_one_of_two_readers_of_a_channel_needs_no_confirmation(signed_in):
@@ -151,7 +165,8 @@ def test_a_channel_file_can_be_uploaded_instead_of_typed(signed_in):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile(
-        "gamma.json", b'{"slug": "gamma", "name": "Gamma", "fields": [{"key": "tip", "kind": "long_text", "label": "Tip"}]}'
+        "gamma.json",
+        b'{"slug": "gamma", "name": "Gamma", "fields": [{"key": "tip", "kind": "long_text", "label": "Tip"}]}',
     )
 
     response = signed_in["admin"].post("/staff/admin/channels/new/", {"document": "ignored", "upload": upload})

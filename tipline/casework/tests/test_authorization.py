@@ -27,7 +27,11 @@ MATRIX = [
     ("post", "/staff/tips/{tip}/grant/", TIP_PAGE),
     ("post", "/staff/tips/{tip}/export/", TIP_PAGE),
     ("get", "/staff/tips/{tip}/destroy/", TIP_PAGE),
-    ("post", "/staff/tips/{tip}/destroy/", TIP_PAGE),  # recipient A destroys it: the later roles find nothing either way
+    (
+        "post",
+        "/staff/tips/{tip}/destroy/",
+        TIP_PAGE,
+    ),  # recipient A destroys it: the later roles find nothing either way
     ("get", "/staff/tips/{tip}/files/{file}/", TIP_PAGE),
     ("get", "/staff/admin/", ADMIN_PAGE),
     ("get", "/staff/admin/users/", ADMIN_PAGE),
@@ -39,8 +43,11 @@ MATRIX = [
     ("get", "/staff/admin/audit/", ADMIN_PAGE),
 ]
 POST_DATA = {
-    "reply": {"text": "a reply"}, "note": {"text": "a note"},
-    "triage": {"status": "in_review", "labels": "", "assignee": ""}, "grant": {"grantee": "cy"}, "destroy": {"confirm": "on"},
+    "reply": {"text": "a reply"},
+    "note": {"text": "a note"},
+    "triage": {"status": "in_review", "labels": "", "assignee": ""},
+    "grant": {"grantee": "cy"},
+    "destroy": {"confirm": "on"},
 }
 
 
@@ -52,8 +59,11 @@ def world(signed_in):
     tip = Tip.objects.get()
     make_staff("cy", ["alpha"])  # joined after the tip arrived: someone to grant access to
     clients = {
-        "anonymous": Client(), "tipster": tipster, "recipient_a": signed_in["alpha"],
-        "recipient_b": signed_in["beta"], "admin": signed_in["admin"],
+        "anonymous": Client(),
+        "tipster": tipster,
+        "recipient_a": signed_in["alpha"],
+        "recipient_b": signed_in["beta"],
+        "admin": signed_in["admin"],
     }
     return clients, {"tip": tip.id, "file": tip.attachments.get().id}
 

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def newsroom(transactional_db):
-    import_channel(parse_document("slug: desk\nname: News desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
+    import_channel(
+        parse_document("slug: desk\nname: News desk\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n")
+    )
     login = create_user("rita", ["recipient"], ["desk"])
     now = timezone.now()
     make_tip("desk", "No deadline at all")
@@ -85,5 +87,9 @@ def test_first_sign_in_then_triage_reply_grant_and_export(live_server, page, new
         page.get_by_role("button", name="Download the PDF").click()
     assert handed_over.value.suggested_filename.endswith("-redacted.pdf")
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
-        "account-activated", "tip-opened", "reply-sent", "access-granted", "tip-exported"
+        "account-activated",
+        "tip-opened",
+        "reply-sent",
+        "access-granted",
+        "tip-exported",
     }

@@ -17,16 +17,24 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def seeded():
     for slug, name in (("desk", "News desk"), ("prisons", "Prisons")):
-        import_channel(parse_document(f"slug: {slug}\nname: {name}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip}}\n"))
+        import_channel(
+            parse_document(f"slug: {slug}\nname: {name}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip}}\n")
+        )
     reader = make_staff("rita", ["desk"])
     boss = make_staff("ada", ["desk", "prisons"], admin=True)
     now = timezone.now()
     this_week = dashboard._monday(now)
+
     def tip(channel, received, status=TipStatus.NEW, deadline=None, reply_after_hours=None):
         made, _receipt = make_tip(channel, "text", deadline)
         Tip.objects.filter(pk=made.pk).update(received_hour=received, status=status)
         if reply_after_hours is not None:
-            Message.objects.create(tip=made, author=Author.RECIPIENT, sent_hour=received + timedelta(hours=reply_after_hours), ciphertext=b"x")
+            Message.objects.create(
+                tip=made,
+                author=Author.RECIPIENT,
+                sent_hour=received + timedelta(hours=reply_after_hours),
+                ciphertext=b"x",
+            )
         return made
 
     tip("desk", this_week + timedelta(hours=1), reply_after_hours=2)

@@ -21,7 +21,15 @@ def rows(page_data: dict, *fields: dict) -> dict:
 
 TIP = {"key": "tip", "kind": "long_text", "label": "Your tip", "help": "", "choices": "", "required": "on"}
 FILES = {"key": "files", "kind": "file", "label": "Files", "help": "", "choices": ""}
-WHERE = {"key": "where", "kind": "select", "label": "Where?", "help": "", "choices": "North\nSouth", "label_es": "¿Dónde?", "choices_es": "Norte\nSur"}
+WHERE = {
+    "key": "where",
+    "kind": "select",
+    "label": "Where?",
+    "help": "",
+    "choices": "North\nSouth",
+    "label_es": "¿Dónde?",
+    "choices_es": "Norte\nSur",
+}
 
 
 def test_the_editor_shows_each_field_and_saves_reordered_translated_fields(signed_in):
@@ -70,8 +78,8 @@ def test_problems_sit_beside_the_field_they_concern_in_plain_words(signed_in):
 def test_preview_shows_the_form_as_tipsters_will_see_it(signed_in):
     page = signed_in["admin"].post(EDITOR, rows({"action": "preview"}, TIP, WHERE)).content.decode()
 
-    preview = page[page.index("Preview: the form as tipsters will see it"):]
-    assert 'id="preview_answer-where"' in preview and "<option value=\"North\">North</option>" in preview
+    preview = page[page.index("Preview: the form as tipsters will see it") :]
+    assert 'id="preview_answer-where"' in preview and '<option value="North">North</option>' in preview
     assert "Your tip" in preview and "(required)" in preview
     assert Channel.objects.get(slug="alpha").fields.filter(key="where").count() == 0
 
@@ -81,7 +89,9 @@ def test_an_admin_builds_a_form_in_a_browser_without_javascript(live_server, pag
     from tipline.core.channel_schema import import_channel, parse_document
     from tipline.testing.staff import browser_sign_in, make_staff
 
-    import_channel(parse_document("slug: alpha\nname: Alpha\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"))
+    import_channel(
+        parse_document("slug: alpha\nname: Alpha\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n")
+    )
     admin = make_staff("root", ["alpha"], admin=True)
     browser_sign_in(page, live_server.url, admin)
 

@@ -65,7 +65,9 @@ def test_the_api_grants_every_open_tip(late_joiner):
     token = create_token(ana.user, ana.private_key, "script", 30).secret_string
 
     response = Client().post(
-        "/api/v1/channels/alpha/grants", json.dumps({"grantee": "nia"}), content_type="application/json",
+        "/api/v1/channels/alpha/grants",
+        json.dumps({"grantee": "nia"}),
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
 

@@ -89,7 +89,12 @@ def test_a_shorter_passage_typed_first_does_not_leave_the_longer_standing(signed
 
 def test_line_breaks_no_break_spaces_hidden_hyphens_width_and_case_do_not_hide_a_name(signed_in):
     written = [
-        "Marta\nRuiz", "MARTA\u00a0RUIZ", "Mar\u00adta Ruiz", "Mar\u200bta  Ruiz", "\uff2d\uff41\uff52\uff54\uff41 Ruiz", "Marta\u2028Ruiz",
+        "Marta\nRuiz",
+        "MARTA\u00a0RUIZ",
+        "Mar\u00adta Ruiz",
+        "Mar\u200bta  Ruiz",
+        "\uff2d\uff41\uff52\uff54\uff41 Ruiz",
+        "Marta\u2028Ruiz",
     ]
     tip, _ = make_tip("alpha", "Ask " + ", then ".join(written) + ".")
 
@@ -111,8 +116,10 @@ def test_passages_that_match_nothing_are_listed_before_any_copy_is_made(signed_i
     page = asked.content.decode()
 
     assert asked["Content-Type"].startswith("text/html") and "No copy was made" in page
-    assert "<li dir=\"auto\">Marta Ruis</li>" in page and "<li dir=\"auto\">Paolo</li>" in page  # Paolo is only in the part left out
-    assert "<li dir=\"auto\">Marta Ruiz</li>" not in page
+    assert (
+        '<li dir="auto">Marta Ruis</li>' in page and '<li dir="auto">Paolo</li>' in page
+    )  # Paolo is only in the part left out
+    assert '<li dir="auto">Marta Ruiz</li>' not in page
     assert not AuditEntry.objects.filter(action="tip-exported").exists()
     text = flat(pdf_text(ana.post(f"/staff/tips/{tip.id}/handover/", {**chosen, "despite_unmatched": "on"})))
     assert "kept twice by █████." in text and "passages blacked out: 1," in text

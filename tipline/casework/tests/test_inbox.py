@@ -114,12 +114,22 @@ def test_ticked_rows_change_together_each_audited_and_a_misfit_is_named(signed_i
     untouched, _ = make_tip("alpha", "three")
     ana = signed_in["alpha"]
 
-    done = ana.post("/staff/inbox/bulk/", {
-        "tips": [str(first.id), str(second.id)], "status": "in_review", "label": "Fraud", "assignee": "ana", "query": "status=new",
-    })
+    done = ana.post(
+        "/staff/inbox/bulk/",
+        {
+            "tips": [str(first.id), str(second.id)],
+            "status": "in_review",
+            "label": "Fraud",
+            "assignee": "ana",
+            "query": "status=new",
+        },
+    )
 
     assert done.status_code == 302 and "changed=2" in done["Location"] and "status=new" in done["Location"]
-    assert [(tip.status, tip.assignee.username, list(tip.labels.values_list("name", flat=True))) for tip in Tip.objects.filter(pk__in=[first.pk, second.pk])] == [("in_review", "ana", ["fraud"])] * 2
+    assert [
+        (tip.status, tip.assignee.username, list(tip.labels.values_list("name", flat=True)))
+        for tip in Tip.objects.filter(pk__in=[first.pk, second.pk])
+    ] == [("in_review", "ana", ["fraud"])] * 2
     assert Tip.objects.get(pk=untouched.pk).status == "new"
     assert AuditEntry.objects.filter(action="status-changed").count() == 2
     assert "2 tips changed." in ana.get(done["Location"]).content.decode()
@@ -128,7 +138,10 @@ def test_ticked_rows_change_together_each_audited_and_a_misfit_is_named(signed_i
     beta_tip, _ = make_tip("beta", "four")
     mixed = ana.post("/staff/inbox/bulk/", {"tips": [str(first.id), str(beta_tip.id)], "assignee": "ben"})
     assert "changed=1" in mixed["Location"] and first.reference in mixed["Location"]
-    assert Tip.objects.get(pk=beta_tip.pk).assignee.username == "ben" and Tip.objects.get(pk=first.pk).assignee.username == "ana"
+    assert (
+        Tip.objects.get(pk=beta_tip.pk).assignee.username == "ben"
+        and Tip.objects.get(pk=first.pk).assignee.username == "ana"
+    )
     assert "Left as they were:" in ana.get(mixed["Location"]).content.decode()
 
 
@@ -142,6 +155,9 @@ def test_a_bulk_change_needs_ticked_tips_and_a_change_and_stays_in_ones_channels
     foreign = ana.post("/staff/inbox/bulk/", {"tips": [str(alpha_tip.id), str(beta_tip.id)], "status": "closed"})
 
     assert nothing_ticked.status_code == 400 and "Tick at least one tip to change." in nothing_ticked.content.decode()
-    assert nothing_chosen.status_code == 400 and "Choose a status, a label or an assignee" in nothing_chosen.content.decode()
+    assert (
+        nothing_chosen.status_code == 400
+        and "Choose a status, a label or an assignee" in nothing_chosen.content.decode()
+    )
     assert foreign.status_code == 404
     assert set(Tip.objects.values_list("status", flat=True)) == {"new"}  # all or nothing

@@ -24,7 +24,11 @@ def test_the_inbox_and_a_tip_speak_spanish_with_translated_filters_and_statuses(
     assert '<html lang="es" dir="ltr">' in inbox
     assert "<h1>Bandeja de entrada</h1>" in inbox and "Cualquier estado" in inbox and "Todos mis canales" in inbox
     assert "<td>Nuevo</td>" in inbox  # the tip's status label
-    assert f"Aviso {tip.reference} a Alpha" in detail and "Conversación con el informante" in detail and "Enviar respuesta" in detail
+    assert (
+        f"Aviso {tip.reference} a Alpha" in detail
+        and "Conversación con el informante" in detail
+        and "Enviar respuesta" in detail
+    )
     assert "Una respuesta corriente" in detail and "Clasificación" in detail
     assert f'href="/staff/tips/{tip.id}/"' in detail and f'href="/ar/staff/tips/{tip.id}/"' in detail  # language links
 

@@ -23,7 +23,9 @@ from tipline.core.submission import submit_tip
 from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.testing.staff import make_staff, sign_in
 
-DESK = "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+DESK = (
+    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+)
 
 
 @pytest.fixture
@@ -46,7 +48,11 @@ def named(person, shown: str):
 def send_leaving_out(client, *people) -> Tip:
     page = client.get("/c/desk/").content.decode()
     assert "Lawyer" in page and "Editor" in page  # the form names them as they chose
-    sent = post_tip(client, "desk", {"answer-tip": "The lawyer signs the false invoices.", "leave_out": [str(person.user.pk) for person in people]})
+    sent = post_tip(
+        client,
+        "desk",
+        {"answer-tip": "The lawyer signs the false invoices.", "leave_out": [str(person.user.pk) for person in people]},
+    )
     assert receipt_in(sent)
     return Tip.objects.get()
 
@@ -65,7 +71,10 @@ def test_the_one_left_out_finds_no_trace_of_it(desk, client):
 
     assert [row.pk for row in inbox_page(desk["ana"].user, {}).tips] == [tip.pk]
     assert inbox_page(desk["ben"].user, {}).tips == []
-    assert tip.reference not in ben.get("/staff/inbox/").content.decode() and tip.reference in ana.get("/staff/inbox/").content.decode()
+    assert (
+        tip.reference not in ben.get("/staff/inbox/").content.decode()
+        and tip.reference in ana.get("/staff/inbox/").content.decode()
+    )
     assert ben.get(f"/staff/tips/{tip.id}/").status_code == 404
     assert sum(figures_for(desk["ben"].user).open_by_status.values()) == 0
     assert sum(figures_for(desk["ana"].user).open_by_status.values()) == 1
@@ -100,7 +109,9 @@ def test_nobody_can_grant_it_to_the_one_left_out(desk, client):
 
 
 def test_at_least_one_reader_remains_and_other_channels_offer_no_choice(desk, client):
-    everyone = post_tip(client, "desk", {"answer-tip": "x", "leave_out": [str(desk["ana"].user.pk), str(desk["ben"].user.pk)]})
+    everyone = post_tip(
+        client, "desk", {"answer-tip": "x", "leave_out": [str(desk["ana"].user.pk), str(desk["ben"].user.pk)]}
+    )
     import_channel(parse_document(DESK.replace("desk", "plain").replace("tipsters_may_leave_out: true\n", "")))
     make_staff("cy", ["plain"])
     make_staff("dee", ["plain"])
@@ -110,7 +121,14 @@ def test_at_least_one_reader_remains_and_other_channels_offer_no_choice(desk, cl
     from tipline.core.models import Channel
 
     with pytest.raises(ValueError):
-        submit_tip(Channel.objects.get(slug="plain"), [Answer("tip", "Your tip", "long_text", "x")], None, [], "t", left_out=frozenset({1}))
+        submit_tip(
+            Channel.objects.get(slug="plain"),
+            [Answer("tip", "Your tip", "long_text", "x")],
+            None,
+            [],
+            "t",
+            left_out=frozenset({1}),
+        )
     assert not Tip.objects.exists()
 
 
@@ -144,13 +162,18 @@ def test_a_left_out_admin_is_given_no_count_of_it_and_check_names_the_unnamed(de
     assert "not in these figures" not in dashboard and tip.reference not in dashboard
     assert "it counts here only for those readers" in dashboard
     assert sum(figures_for(root.user).open_by_status.values()) == 0
-    assert any("lets tipsters leave recipients out, but some have no name for tipsters (cat)" in line for line in find_problems())
+    assert any(
+        "lets tipsters leave recipients out, but some have no name for tipsters (cat)" in line
+        for line in find_problems()
+    )
 
 
 def test_the_answering_duties_report_leaves_it_out_for_an_admin_left_out(desk, client):
     root, reader = named(make_staff("root", ["desk"], admin=True), "Chief"), make_staff("cy", ["desk"], admin=True)
     tip = send_leaving_out(client, desk["ben"], root)
-    Tip.objects.filter(pk=tip.pk).update(received_hour=tip.received_hour - timedelta(days=30))  # acknowledgement overdue
+    Tip.objects.filter(pk=tip.pk).update(
+        received_hour=tip.received_hour - timedelta(days=30)
+    )  # acknowledgement overdue
 
     left_out_page = sign_in(root).get("/staff/admin/duties/?channel=desk").content.decode()
     left_out_csv = sign_in(root).get("/staff/admin/duties.csv?channel=desk").content.decode()
@@ -175,7 +198,9 @@ def test_the_audit_log_shows_its_entries_to_its_readers_only_even_once_destroyed
     hidden = AuditEntry.objects.get(action="tip-opened")
     assert str(tip.id) in audit_page(as_reader) and str(tip.id) not in audit_page(as_root)
     # No entry numbers or total either: their gaps would tell of what is left out.
-    assert f"<td>{hidden.id}</td>" not in audit_page(as_root) and f"{AuditEntry.objects.count()} entries" not in audit_page(as_root)
+    assert f"<td>{hidden.id}</td>" not in audit_page(
+        as_root
+    ) and f"{AuditEntry.objects.count()} entries" not in audit_page(as_root)
     assert f"{AuditEntry.objects.count()} entries" not in as_root.get("/staff/admin/").content.decode()
     purge(Tip.objects.get(pk=tip.pk))
     assert "tip-purged" in audit_page(as_reader) and str(tip.id) in audit_page(as_reader)
@@ -201,7 +226,9 @@ def test_the_api_lists_who_may_be_left_out_and_takes_their_ids(desk):
 
     assert sent.status_code == 201, sent.content
     assert list(Tip.objects.get().grants.values_list("recipient__username", flat=True)) == ["ana"]
-    everyone = api.post("/api/v1/channels/desk/tips", {"answers": json.dumps({"tip": "x"}), "leave_out": [ben, desk["ana"].user.pk]})
+    everyone = api.post(
+        "/api/v1/channels/desk/tips", {"answers": json.dumps({"tip": "x"}), "leave_out": [ben, desk["ana"].user.pk]}
+    )
     assert everyone.status_code == 400 and everyone.json()["field"] == "leave_out"
 
 
@@ -217,4 +244,7 @@ def test_a_form_whose_recipients_have_no_names_says_nobody_can_be_left_out(db, c
 
     assert "nobody can be left out: everyone on the team will be able to read your tip" in page
     assert receipt_in(sent)
-    assert set(TipKeyGrant.objects.filter(tip=Tip.objects.get()).values_list("recipient__username", flat=True)) == {"ana", "ben"}
+    assert set(TipKeyGrant.objects.filter(tip=Tip.objects.get()).values_list("recipient__username", flat=True)) == {
+        "ana",
+        "ben",
+    }

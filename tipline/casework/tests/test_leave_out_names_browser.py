@@ -11,7 +11,9 @@ from tipline.testing.staff import make_staff
 
 pytestmark = pytest.mark.browser
 
-DESK = "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+DESK = (
+    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+)
 
 
 @pytest.fixture
@@ -40,4 +42,9 @@ def test_only_recipients_a_tipster_can_tell_apart_are_offered(live_server, page,
     page.get_by_role("button", name="Send").click()
     assert "receipt" in page.locator("main").inner_text().lower()
     tip = Tip.objects.get()
-    assert set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient__username", flat=True)) == {"ben", "cai", "dee", "eve"}
+    assert set(TipKeyGrant.objects.filter(tip=tip).values_list("recipient__username", flat=True)) == {
+        "ben",
+        "cai",
+        "dee",
+        "eve",
+    }

@@ -46,7 +46,12 @@ def send(client: Client, slug: str, text: str = TIP_TEXT, with_file: bool = True
 
     answers = {"answer-tip": text}
     before = set(Tip.objects.values_list("pk", flat=True))
-    sent = post_tip(client, slug, answers, files=[SimpleUploadedFile("ledger.txt", b"fuel-ledger-marker-51aa")] if with_file else None)
+    sent = post_tip(
+        client,
+        slug,
+        answers,
+        files=[SimpleUploadedFile("ledger.txt", b"fuel-ledger-marker-51aa")] if with_file else None,
+    )
     assert receipt_in(sent)
     return Tip.objects.exclude(pk__in=before).get()
 
@@ -85,7 +90,9 @@ def opens(tip: Tip, key: bytes) -> bool:
         pass
     attachment = tip.attachments.first()
     try:
-        files.unwrap_file_key(key, bytes(attachment.wrapped_file_key), files.file_context(tip.crypto_id, str(attachment.id)))
+        files.unwrap_file_key(
+            key, bytes(attachment.wrapped_file_key), files.file_context(tip.crypto_id, str(attachment.id))
+        )
         return True
     except (DecryptionError, AttributeError):
         return False
@@ -111,7 +118,10 @@ def test_the_server_alone_cannot_open_a_tip_of_an_offline_key_channel(vault, cli
     assert staff.get(f"/staff/tips/{sealed_offline.id}/files/{attachment.id}/").status_code == 404
     assert staff.post(f"/staff/tips/{sealed_offline.id}/export/").status_code == 404
     assert staff.get(f"/staff/tips/{sealed_offline.id}/handover/").status_code == 404
-    assert staff.post(f"/staff/tips/{sealed_offline.id}/reply/", {"text": "Sent from a stolen session."}).status_code == 404
+    assert (
+        staff.post(f"/staff/tips/{sealed_offline.id}/reply/", {"text": "Sent from a stolen session."}).status_code
+        == 404
+    )
     token = create_token(people["ana"].user, people["ana"].private_key, "t", 1).secret_string
     answer = Client().get(f"/api/v1/tips/{sealed_offline.id}", **bearer(token))
     assert answer.status_code == 409 and answer.json()["code"] == "read_in_reader"
@@ -193,33 +203,66 @@ def test_the_api_takes_sealed_replies_once_and_refuses_what_cannot_be_one(vault,
     body = {"key": str(key), "ciphertext": b64(sealed), "proof": b64(proof)}
     api = Client()
     for _attempt in range(2):  # an answer lost on the way: sent again, stored once
-        assert api.post(f"/api/v1/tips/{tip.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 201
+        assert (
+            api.post(
+                f"/api/v1/tips/{tip.id}/sealed-replies", body, content_type="application/json", **bearer(token)
+            ).status_code
+            == 201
+        )
     tip.refresh_from_db()
     assert tip.message_count == 1
-    junk = api.post(f"/api/v1/tips/{tip.id}/sealed-replies", {"key": str(uuid.uuid4()), "ciphertext": "AAAA"}, content_type="application/json", **bearer(token))
+    junk = api.post(
+        f"/api/v1/tips/{tip.id}/sealed-replies",
+        {"key": str(uuid.uuid4()), "ciphertext": "AAAA"},
+        content_type="application/json",
+        **bearer(token),
+    )
     assert junk.status_code == 400 and junk.json()["field"] == "ciphertext"
-    huge = api.post(f"/api/v1/tips/{tip.id}/sealed-notes", {"key": str(uuid.uuid4()), "ciphertext": "\U0001f512" * 199_000},
-                    content_type="application/json", **bearer(token))
-    assert huge.status_code == 400 and huge.json()["code"] == "too_large"  # JSON like every API error, never the HTML page
+    huge = api.post(
+        f"/api/v1/tips/{tip.id}/sealed-notes",
+        {"key": str(uuid.uuid4()), "ciphertext": "\U0001f512" * 199_000},
+        content_type="application/json",
+        **bearer(token),
+    )
+    assert (
+        huge.status_code == 400 and huge.json()["code"] == "too_large"
+    )  # JSON like every API error, never the HTML page
     other = send(Client(), "vault", with_file=False)
     taken = api.post(f"/api/v1/tips/{other.id}/sealed-replies", body, content_type="application/json", **bearer(token))
     assert taken.status_code == 400 and taken.json()["field"] == "key"  # one key, one item: not a 5xx
     plain = send(Client(), "plain", with_file=False)
-    assert api.get("/api/v1/channels/plain/sealed-tips", **bearer(token)).status_code == 409  # "not an offline-key channel"
-    assert api.post(f"/api/v1/tips/{plain.id}/sealed-replies", body, content_type="application/json", **bearer(token)).status_code == 404
+    assert (
+        api.get("/api/v1/channels/plain/sealed-tips", **bearer(token)).status_code == 409
+    )  # "not an offline-key channel"
+    assert (
+        api.post(
+            f"/api/v1/tips/{plain.id}/sealed-replies", body, content_type="application/json", **bearer(token)
+        ).status_code
+        == 404
+    )
 
 
 def test_a_token_whose_owner_holds_no_channel_key_neither_answers_nor_opens_a_tip(vault, client):
     people, pair = vault
     tip = send(client, "vault", with_file=False)
-    token = create_token(people["ben"].user, people["ben"].private_key, "t", 1).secret_string  # Ben has no reader, no key
+    token = create_token(
+        people["ben"].user, people["ben"].private_key, "t", 1
+    ).secret_string  # Ben has no reader, no key
     api = Client(**bearer(token))
     key = uuid.uuid4()
-    junk = bytes([aead.FORMAT_VERSION]) + bytes(content.BUCKETS[0] + aead.OVERHEAD_BYTES - 1)  # looks sealed; nobody can open it
+    junk = bytes([aead.FORMAT_VERSION]) + bytes(
+        content.BUCKETS[0] + aead.OVERHEAD_BYTES - 1
+    )  # looks sealed; nobody can open it
     stranger = recipient_keys.generate_key_pair()
-    for proof in ("", b64(channel_keys.prove_item(stranger.private_key, offline_keys.proof_key()[1], tip.crypto_id, str(key), junk))):
-        answer = api.post(f"/api/v1/tips/{tip.id}/sealed-replies", {"key": str(key), "ciphertext": b64(junk), "purpose": "acknowledgement", "proof": proof},
-                          content_type="application/json")
+    for proof in (
+        "",
+        b64(channel_keys.prove_item(stranger.private_key, offline_keys.proof_key()[1], tip.crypto_id, str(key), junk)),
+    ):
+        answer = api.post(
+            f"/api/v1/tips/{tip.id}/sealed-replies",
+            {"key": str(key), "ciphertext": b64(junk), "purpose": "acknowledgement", "proof": proof},
+            content_type="application/json",
+        )
         assert answer.status_code == 403 and answer.json()["code"] == "no_channel_key"
     tip.refresh_from_db()
     assert tip.message_count == 0 and tip.acknowledged_hour is None and tip.unread_by_recipients
@@ -339,7 +382,9 @@ def test_attempts_on_a_channel_whose_key_was_swapped_are_audited_once_an_hour_on
             _submit_to(channel)
 
     [entry] = AuditEntry.objects.filter(action="channel-key-refused", target="vault")
-    times = [entry.at] + list(channel.alert_events.filter(kind="channel-key-refused").values_list("recorded_at", flat=True))
+    times = [entry.at] + list(
+        channel.alert_events.filter(kind="channel-key-refused").values_list("recorded_at", flat=True)
+    )
     assert len(times) == 3 and all(moment.minute == moment.second == moment.microsecond == 0 for moment in times)
 
 
@@ -355,7 +400,9 @@ def test_offline_key_switched_off_in_the_database_takes_no_tip_sealed_to_the_ser
     assert channel.alert_events.filter(kind="channel-key-refused").exists()
     from tipline.operations.deployment import find_problems
 
-    assert any("vault: its offline setting was changed behind the site's back" in problem for problem in find_problems())
+    assert any(
+        "vault: its offline setting was changed behind the site's back" in problem for problem in find_problems()
+    )
 
 
 def test_an_admin_cannot_switch_offline_key_off_once_the_channel_has_a_key(vault):
@@ -368,7 +415,10 @@ def test_an_admin_cannot_switch_offline_key_off_once_the_channel_has_a_key(vault
     assert channel.offline_key and sorted(channel.recipients.values_list("username", flat=True)) == ["ana", "ben"]
     # Before any key is set, nothing is sealed yet: the setting may still change.
     import_channel(parse_document(VAULT.replace("slug: vault", "slug: draft")))
-    save_channel("ana", parse_document(VAULT.replace("slug: vault", "slug: draft").replace("offline_key: true", "offline_key: false")))
+    save_channel(
+        "ana",
+        parse_document(VAULT.replace("slug: vault", "slug: draft").replace("offline_key: true", "offline_key: false")),
+    )
     assert not Channel.objects.get(slug="draft").offline_key
 
 

@@ -18,7 +18,9 @@ def test_a_recipient_working_on_a_tip_leaves_no_plaintext(two_channels, privacy,
     ana.post(f"/staff/tips/{tip.id}/reply/", {"text": "marker-reply-42ee"})
     ana.post(f"/staff/tips/{tip.id}/note/", {"text": "marker-note-90d1"})
     export = ana.post(f"/staff/tips/{tip.id}/export/")
-    handed_over = ana.post(f"/staff/tips/{tip.id}/handover/", {"passages": "room", "despite_unmatched": "on"})  # "room" matches nothing
+    handed_over = ana.post(
+        f"/staff/tips/{tip.id}/handover/", {"passages": "room", "despite_unmatched": "on"}
+    )  # "room" matches nothing
     assert handed_over["Content-Type"] == "application/pdf"
 
     assert b"marker-tip-text-71ac" in b"".join(export.streaming_content)  # readable in the export only

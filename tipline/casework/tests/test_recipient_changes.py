@@ -34,7 +34,9 @@ def earlier(mailed):
     return changes_recorded()
 
 
-def test_an_admin_adding_themselves_to_a_channel_is_told_to_its_recipients_and_shown_on_its_page(signed_in, mailed, earlier):
+def test_an_admin_adding_themselves_to_a_channel_is_told_to_its_recipients_and_shown_on_its_page(
+    signed_in, mailed, earlier
+):
     admin = signed_in["admin"]
 
     admin.post("/staff/admin/channels/alpha/", {"document": DOCUMENT, "recipients": ["ana", "root"]})
@@ -66,7 +68,9 @@ def test_saving_a_channel_without_changing_its_recipients_alerts_nobody(signed_i
 def test_the_recipients_are_told_who_joined_and_who_added_them_even_with_alert_emails_off(signed_in, mailed, earlier):
     from tipline.accounts.models import User
 
-    User.objects.filter(username="ana").update(email_notifications=False)  # no mail about tips; still told of a new reader
+    User.objects.filter(username="ana").update(
+        email_notifications=False
+    )  # no mail about tips; still told of a new reader
 
     signed_in["admin"].post("/staff/admin/channels/alpha/", {"document": DOCUMENT, "recipients": ["ana", "root"]})
     deliver_alerts()
@@ -137,7 +141,9 @@ def test_the_admin_who_chose_someone_cannot_approve_them_and_a_new_account_waits
     from tipline.accounts.models import User
     from tipline.core.models import Channel
 
-    Channel.objects.get(slug="alpha").recipients.add(User.objects.get(username="root"))  # an admin who is a recipient too
+    Channel.objects.get(slug="alpha").recipients.add(
+        User.objects.get(username="root")
+    )  # an admin who is a recipient too
     admin, ana = needs_approval["admin"], needs_approval["alpha"]
     admin.post("/staff/admin/users/", {"username": "sock", "channels": ["alpha"]})
     assert recipients_of_alpha() == ["ana", "root"]
@@ -150,14 +156,18 @@ def test_the_admin_who_chose_someone_cannot_approve_them_and_a_new_account_waits
 
 
 def test_joining_needs_approval_cannot_be_switched_off(needs_approval):
-    answer = needs_approval["admin"].post("/staff/admin/channels/alpha/", {"document": DOCUMENT, "recipients": ["ana", "root"]})
+    answer = needs_approval["admin"].post(
+        "/staff/admin/channels/alpha/", {"document": DOCUMENT, "recipients": ["ana", "root"]}
+    )
 
     assert answer.status_code == 400 and "stays on" in answer.content.decode()
     assert recipients_of_alpha() == ["ana"]
 
 
 def test_a_channel_that_needs_approval_cannot_be_emptied_to_let_someone_join_unapproved(needs_approval):
-    answer = needs_approval["admin"].post("/staff/admin/channels/alpha/", {"document": APPROVAL, "recipients": ["root"]})
+    answer = needs_approval["admin"].post(
+        "/staff/admin/channels/alpha/", {"document": APPROVAL, "recipients": ["root"]}
+    )
 
     assert answer.status_code == 400 and "keeps at least one recipient" in answer.content.decode()
     assert recipients_of_alpha() == ["ana"]
@@ -175,14 +185,18 @@ def second_recipient_of_alpha(email: str = "cleo@example.org"):
     return cleo
 
 
-def test_an_admin_who_resets_a_recipient_of_a_channel_that_needs_approval_cannot_approve_herself_as_them(needs_approval, mailed):
+def test_an_admin_who_resets_a_recipient_of_a_channel_that_needs_approval_cannot_approve_herself_as_them(
+    needs_approval, mailed
+):
     from tipline.accounts.models import User
     from tipline.core import joining
     from tipline.core.models import Channel
 
     second_recipient_of_alpha()
     admin = needs_approval["admin"]
-    admin.post("/staff/admin/channels/alpha/", {"document": APPROVAL, "recipients": ["ana", "cleo", "root"]})  # root waits
+    admin.post(
+        "/staff/admin/channels/alpha/", {"document": APPROVAL, "recipients": ["ana", "cleo", "root"]}
+    )  # root waits
     deliver_alerts()
     mailed.clear()
 

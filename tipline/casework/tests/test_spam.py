@@ -20,7 +20,9 @@ SPAM = "BUY-CHEAP-WATCHES-7731"
 
 def test_it_asks_first_then_destroys_the_tip_and_its_files_and_audits_no_content(signed_in):
     tipster = Client()
-    receipt = receipt_in(post_tip(tipster, "alpha", {"answer-tip": SPAM}, files=[SimpleUploadedFile("spam.txt", SPAM.encode() * 100)]))
+    receipt = receipt_in(
+        post_tip(tipster, "alpha", {"answer-tip": SPAM}, files=[SimpleUploadedFile("spam.txt", SPAM.encode() * 100)])
+    )
     tip = Tip.objects.get()
     ana = signed_in["alpha"]
 
@@ -62,7 +64,10 @@ def test_a_tip_on_hold_or_one_the_person_cannot_open_stays(signed_in):
 
     assert held.status_code == 409 and "This tip is on hold" in held.content.decode()
     assert unopened.status_code == 409 and "You cannot open this tip" in unopened.content.decode()
-    assert Tip.objects.filter(pk=tip.pk).exists() and not AuditEntry.objects.filter(action="tip-destroyed-as-spam").exists()
+    assert (
+        Tip.objects.filter(pk=tip.pk).exists()
+        and not AuditEntry.objects.filter(action="tip-destroyed-as-spam").exists()
+    )
 
 
 def test_the_recipient_left_out_cannot_destroy_it_and_its_readers_can(db, client):
@@ -75,4 +80,7 @@ def test_the_recipient_left_out_cannot_destroy_it_and_its_readers_can(db, client
     assert sign_in(ben).post(f"/staff/tips/{tip.id}/destroy/", {"confirm": "on"}).status_code == 404
     assert Tip.objects.filter(pk=tip.pk).exists()
     assert sign_in(ana).post(f"/staff/tips/{tip.id}/destroy/", {"confirm": "on"}).status_code == 200
-    assert AuditEntry.objects.get(action="tip-destroyed-as-spam").details == {"channel": "desk", "readers": [ana.user.pk]}
+    assert AuditEntry.objects.get(action="tip-destroyed-as-spam").details == {
+        "channel": "desk",
+        "readers": [ana.user.pk],
+    }

@@ -28,7 +28,9 @@ from tipline.testing.staff import make_staff, make_tip, sign_in
 
 pytestmark = pytest.mark.django_db
 
-DESK = "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+DESK = (
+    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+)
 
 
 @pytest.fixture
@@ -154,7 +156,11 @@ def test_after_a_reset_another_chosen_reader_grants_a_tip_back_and_the_one_left_
         person.user.save(update_fields=["display_name"])
     desk["ana"].user.display_name = "Clerk"
     desk["ana"].user.save(update_fields=["display_name"])
-    post_tip(Client(), "desk", {"answer-tip": "The lawyer signs the false invoices.", "leave_out": [str(desk["ben"].user.pk)]})
+    post_tip(
+        Client(),
+        "desk",
+        {"answer-tip": "The lawyer signs the false invoices.", "leave_out": [str(desk["ben"].user.pk)]},
+    )
     restricted = Tip.objects.get(restricted=True)
 
     reset_with_one_time_password(User.objects.get(username="ana"))
@@ -170,9 +176,17 @@ def test_after_a_reset_another_chosen_reader_grants_a_tip_back_and_the_one_left_
 def test_with_a_recovery_key_a_reset_asks_no_number_and_says_what_the_key_can_do(desk):
     public, _private = recovery_keys.new_key_pair()
     recovery.install("command line", recovery_keys.read_public_key(public))
-    services.grant_access(desk["ana"].user, desk["ana"].private_key, desk["tip"].pk, "ben")  # the old tip: ben reads it too
-    sent = submit_tip(desk["channel"], [Answer("tip", "Your tip", "long_text", "Only ana.")], None, [], "token-1",
-                      left_out=frozenset({desk["ben"].user.pk}))
+    services.grant_access(
+        desk["ana"].user, desk["ana"].private_key, desk["tip"].pk, "ben"
+    )  # the old tip: ben reads it too
+    sent = submit_tip(
+        desk["channel"],
+        [Answer("tip", "Your tip", "long_text", "Only ana.")],
+        None,
+        [],
+        "token-1",
+        left_out=frozenset({desk["ben"].user.pk}),
+    )
 
     left = left_unread_by_reset(None, desk["ana"].user)
     asked = reset_page(sign_in(desk["ada"]), "ana").content.decode()
@@ -187,9 +201,17 @@ def test_with_a_recovery_key_a_reset_asks_no_number_and_says_what_the_key_can_do
 
 def test_granting_every_tip_never_reaches_a_tip_whose_tipster_chose_its_readers(desk):
     carl = make_staff("carl", ["desk"])
-    sent = submit_tip(desk["channel"], [Answer("tip", "Your tip", "long_text", "Not for ben.")], None, [], "token-2",
-                      left_out=frozenset({desk["ben"].user.pk}))
-    TipKeyGrant.objects.create(tip_id=sent.tip_id, recipient=desk["ben"].user, sealed_tip_key=b"", lapsed=True)  # planted
+    sent = submit_tip(
+        desk["channel"],
+        [Answer("tip", "Your tip", "long_text", "Not for ben.")],
+        None,
+        [],
+        "token-2",
+        left_out=frozenset({desk["ben"].user.pk}),
+    )
+    TipKeyGrant.objects.create(
+        tip_id=sent.tip_id, recipient=desk["ben"].user, sealed_tip_key=b"", lapsed=True
+    )  # planted
 
     services.grant_all(carl.user, carl.private_key, "desk", "ben")
 

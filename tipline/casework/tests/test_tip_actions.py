@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tip_with_file(two_channels):
     tipster = Client()
-    response = post_tip(
-        tipster, "alpha", {"answer-tip": "Pallets move at dawn."}, files=None
-    )
+    response = post_tip(tipster, "alpha", {"answer-tip": "Pallets move at dawn."}, files=None)
     return Tip.objects.get(), receipt_in(response), tipster
 
 
@@ -120,7 +118,9 @@ def test_notes_from_before_team_keys_move_to_one_when_a_recipient_opens_the_tip(
         grant.sealed_tip_key = tip_keys.seal_tip_key(tip_key, tip.crypto_id, bytes(grant.recipient.public_key))
         grant.save()
     note = Note(tip=tip, written_hour=tip.received_hour)
-    note.ciphertext = content.encrypt_content(tip_key, b"Old note: call the port authority.", content.note_context(tip.crypto_id, note.key))
+    note.ciphertext = content.encrypt_content(
+        tip_key, b"Old note: call the port authority.", content.note_context(tip.crypto_id, note.key)
+    )
     note.save()
     assert note_opens_with(tip_key, note)
 
@@ -131,7 +131,10 @@ def test_notes_from_before_team_keys_move_to_one_when_a_recipient_opens_the_tip(
     assert grants.count() == 2  # every reader's grant now carries the team key: one team key for all
     for grant in grants:
         member = two_channels["alpha"] if grant.recipient.username == "ana" else nia
-        assert tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), tip.crypto_id, member.private_key).team_key is not None
+        assert (
+            tip_keys.open_sealed_keys(bytes(grant.sealed_tip_key), tip.crypto_id, member.private_key).team_key
+            is not None
+        )
 
 
 def test_a_database_writer_cannot_reattribute_a_reply_or_a_note(signed_in, tip_with_file, two_channels):
@@ -154,7 +157,9 @@ def test_a_database_writer_cannot_reattribute_a_reply_or_a_note(signed_in, tip_w
     assert "carol" not in notes and "ana" in notes
     tipster.post("/check/", {"receipt": receipt})
     mine = tipster.get("/check/your-tip/").content.decode()
-    assert "Which pallets" in mine and "You" not in mine[mine.index("Which pallets") - 300 : mine.index("Which pallets")]
+    assert (
+        "Which pallets" in mine and "You" not in mine[mine.index("Which pallets") - 300 : mine.index("Which pallets")]
+    )
 
 
 def test_triage_changes_are_saved_and_audited(signed_in, tip_with_file):
@@ -169,7 +174,9 @@ def test_triage_changes_are_saved_and_audited(signed_in, tip_with_file):
     assert tip.status == "in_review" and tip.assignee.username == "ana"
     assert sorted(tip.labels.values_list("name", flat=True)) == ["harbour", "urgent"]
     assert set(AuditEntry.objects.filter(target=str(tip.id)).values_list("action", flat=True)) >= {
-        "status-changed", "labels-changed", "assignee-changed"
+        "status-changed",
+        "labels-changed",
+        "assignee-changed",
     }
 
 
@@ -190,7 +197,12 @@ def test_a_recipient_added_later_reads_the_tip_only_after_a_grant(signed_in, tip
 
 def test_files_download_decrypted_and_the_export_holds_everything(signed_in, two_channels):
     tipster = Client()
-    post_tip(tipster, "alpha", {"answer-tip": "See the manifest."}, files=[SimpleUploadedFile("manifest.txt", b"crate 7" * 30000)])
+    post_tip(
+        tipster,
+        "alpha",
+        {"answer-tip": "See the manifest."},
+        files=[SimpleUploadedFile("manifest.txt", b"crate 7" * 30000)],
+    )
     tip = Tip.objects.get()
     ana = signed_in["alpha"]
     ana.post(f"/staff/tips/{tip.id}/reply/", {"text": "Thanks."})
@@ -202,7 +214,13 @@ def test_files_download_decrypted_and_the_export_holds_everything(signed_in, two
     assert b"".join(download.streaming_content) == b"crate 7" * 30000
     assert "manifest.txt" in download.headers["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(export.streaming_content)))
-    assert sorted(archive.namelist()) == ["answers.txt", "conversation.txt", "files/01-manifest.txt", "notes.txt", "tip.json"]
+    assert sorted(archive.namelist()) == [
+        "answers.txt",
+        "conversation.txt",
+        "files/01-manifest.txt",
+        "notes.txt",
+        "tip.json",
+    ]
     assert "See the manifest." in archive.read("answers.txt").decode()
     assert "Thanks." in archive.read("conversation.txt").decode()
     assert archive.read("files/01-manifest.txt") == b"crate 7" * 30000
@@ -226,7 +244,9 @@ def test_times_show_in_the_channels_zone_with_the_zone_named_and_retention_says_
     from tipline.core.models import Channel
 
     Channel.objects.filter(slug="alpha").update(time_zone="Europe/Madrid", retention_days=90)
-    tip, _receipt = make_tip("alpha", "date-only deadline", datetime(2026, 12, 19, 23, 0, tzinfo=UTC))  # 20 Dec in Madrid
+    tip, _receipt = make_tip(
+        "alpha", "date-only deadline", datetime(2026, 12, 19, 23, 0, tzinfo=UTC)
+    )  # 20 Dec in Madrid
     Tip.objects.filter(pk=tip.pk).update(last_activity_hour=datetime(2026, 11, 29, 20, 0, tzinfo=UTC))
 
     inbox = signed_in["alpha"].get("/staff/inbox/").content.decode()

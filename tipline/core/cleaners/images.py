@@ -14,7 +14,14 @@ NOTE = gettext_noop(
     "(faces, text, places) is not changed"
 )
 # Pillow's name of what it opened, for each kind recognised from the file's first bytes.
-FORMATS = {"JPEG": {"JPEG", "MPO"}, "PNG": {"PNG"}, "WEBP": {"WEBP"}, "GIF": {"GIF"}, "TIFF": {"TIFF"}, "HEIF": {"HEIF"}}
+FORMATS = {
+    "JPEG": {"JPEG", "MPO"},
+    "PNG": {"PNG"},
+    "WEBP": {"WEBP"},
+    "GIF": {"GIF"},
+    "TIFF": {"TIFF"},
+    "HEIF": {"HEIF"},
+}
 # HEIC is written as JPEG: encoding HEVC again takes about 16 s of CPU for a 12-megapixel
 # photo here, JPEG half a second, and every recipient's computer opens a JPEG.
 SAVE_AS = {"MPO": "JPEG", "HEIF": "JPEG"}
@@ -46,7 +53,9 @@ def _rewritten(image: Image.Image, save_as: str) -> bytes:
     if len(frames) > 1:
         options |= {"save_all": True, "append_images": frames[1:]}
         if "duration" in image.info:
-            options["duration"] = [frame.info.get("duration", image.info["duration"]) for frame in ImageSequence.Iterator(image)]
+            options["duration"] = [
+                frame.info.get("duration", image.info["duration"]) for frame in ImageSequence.Iterator(image)
+            ]
         if "loop" in image.info:
             options["loop"] = image.info["loop"]
     frames[0].save(output, format=save_as, **options)

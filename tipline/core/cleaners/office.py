@@ -48,12 +48,25 @@ PEOPLE_NAMES = re.compile(rb'(\s(?:[\w.]+:)?)(displayName|userName|name)="[^"]*"
 # Revision ids (they tie edits of one editing session together, across documents).
 REVISION_IDS = re.compile(rb'\s[\w.]+:rsid\w*="[0-9A-Fa-f]*"')
 REVISION_ID_LIST = re.compile(rb"<w:rsids>.*?</w:rsids>|<w:rsids/>", re.DOTALL)
-ABSOLUTE_PATHS = re.compile(rb"<mc:AlternateContent[^>]*>(?:(?!</mc:AlternateContent>).)*?x15ac:absPath.*?</mc:AlternateContent>|<x15ac:absPath[^>]*/>", re.DOTALL)
+ABSOLUTE_PATHS = re.compile(
+    rb"<mc:AlternateContent[^>]*>(?:(?!</mc:AlternateContent>).)*?x15ac:absPath.*?</mc:AlternateContent>|<x15ac:absPath[^>]*/>",
+    re.DOTALL,
+)
 AUTHOR_ELEMENTS = re.compile(rb"(<(?:author|dc:creator|dc:date|meta:initial-creator|meta:creation-date)>)[^<]*(</)")
-PRINTER_ITEMS = re.compile(rb'(<config:config-item config:name="(?:PrinterName|PrinterSetup)"[^>]*>)[^<]*(</config:config-item>)')
+PRINTER_ITEMS = re.compile(
+    rb'(<config:config-item config:name="(?:PrinterName|PrinterSetup)"[^>]*>)[^<]*(</config:config-item>)'
+)
 
 
-PICTURE_KINDS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+PICTURE_KINDS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".gif": "GIF",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
 PICTURES_KEPT = gettext_noop(
     "author, company, editing history, comment and change authors, printer settings and preview picture were "
     "removed, but some pictures inside could not be cleaned; names or details in the text itself are not"

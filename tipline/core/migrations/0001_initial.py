@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -14,18 +13,21 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True, help_text='Shown to tipsters before they write.')),
-                ('is_listed', models.BooleanField(default=True, help_text='Listed on the public landing page.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('recipients', models.ManyToManyField(blank=True, related_name='channels', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True, help_text="Shown to tipsters before they write.")),
+                ("is_listed", models.BooleanField(default=True, help_text="Listed on the public landing page.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "recipients",
+                    models.ManyToManyField(blank=True, related_name="channels", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

@@ -8,131 +8,231 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SiteSecret',
+            name="SiteSecret",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('receipt_salt', models.BinaryField(max_length=16)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("receipt_salt", models.BinaryField(max_length=16)),
             ],
         ),
         migrations.CreateModel(
-            name='UsedSubmissionToken',
+            name="UsedSubmissionToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.BinaryField(max_length=32, unique=True)),
-                ('spent_hour', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token_hash", models.BinaryField(max_length=32, unique=True)),
+                ("spent_hour", models.DateTimeField()),
             ],
         ),
         migrations.AddField(
-            model_name='channel',
-            name='keep_file_metadata',
-            field=models.BooleanField(default=False, help_text='Keep files exactly as sent (evidence); tipsters are told before sending.'),
+            model_name="channel",
+            name="keep_file_metadata",
+            field=models.BooleanField(
+                default=False, help_text="Keep files exactly as sent (evidence); tipsters are told before sending."
+            ),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='retention_days',
-            field=models.PositiveIntegerField(default=365, help_text='Tips are destroyed this long after receipt.'),
+            model_name="channel",
+            name="retention_days",
+            field=models.PositiveIntegerField(default=365, help_text="Tips are destroyed this long after receipt."),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='time_zone',
-            field=models.CharField(default='UTC', help_text='How dates and times on the form are read.', max_length=64),
+            model_name="channel",
+            name="time_zone",
+            field=models.CharField(default="UTC", help_text="How dates and times on the form are read.", max_length=64),
         ),
         migrations.CreateModel(
-            name='Tip',
+            name="Tip",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('received_hour', models.DateTimeField(help_text='Time received, rounded down to the hour.')),
-                ('status', models.CharField(choices=[('new', 'New'), ('in_review', 'In review'), ('acted_on', 'Acted on'), ('closed', 'Closed'), ('spam', 'Spam')], default='new', max_length=16)),
-                ('deadline', models.DateTimeField(blank=True, null=True)),
-                ('message_count', models.PositiveIntegerField(default=0)),
-                ('file_count', models.PositiveIntegerField(default=0)),
-                ('unread_by_recipients', models.BooleanField(default=True)),
-                ('receipt_lookup_id', models.BinaryField(max_length=32, unique=True)),
-                ('receipt_kdf', models.BinaryField(help_text='Argon2id parameters the receipt was derived with.', max_length=16)),
-                ('tipster_wrapped_key', models.BinaryField()),
-                ('answers_ciphertext', models.BinaryField()),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tips', to='core.channel')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("received_hour", models.DateTimeField(help_text="Time received, rounded down to the hour.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_review", "In review"),
+                            ("acted_on", "Acted on"),
+                            ("closed", "Closed"),
+                            ("spam", "Spam"),
+                        ],
+                        default="new",
+                        max_length=16,
+                    ),
+                ),
+                ("deadline", models.DateTimeField(blank=True, null=True)),
+                ("message_count", models.PositiveIntegerField(default=0)),
+                ("file_count", models.PositiveIntegerField(default=0)),
+                ("unread_by_recipients", models.BooleanField(default=True)),
+                ("receipt_lookup_id", models.BinaryField(max_length=32, unique=True)),
+                (
+                    "receipt_kdf",
+                    models.BinaryField(help_text="Argon2id parameters the receipt was derived with.", max_length=16),
+                ),
+                ("tipster_wrapped_key", models.BinaryField()),
+                ("answers_ciphertext", models.BinaryField()),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tips", to="core.channel"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.UUIDField(default=uuid.uuid4, editable=False, help_text='Binds the ciphertext to this row.', unique=True)),
-                ('author', models.CharField(choices=[('tipster', 'Tipster'), ('recipient', 'Recipient')], max_length=16)),
-                ('sent_hour', models.DateTimeField()),
-                ('ciphertext', models.BinaryField()),
-                ('sender', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('tip', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='core.tip')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, help_text="Binds the ciphertext to this row.", unique=True
+                    ),
+                ),
+                (
+                    "author",
+                    models.CharField(choices=[("tipster", "Tipster"), ("recipient", "Recipient")], max_length=16),
+                ),
+                ("sent_hour", models.DateTimeField()),
+                ("ciphertext", models.BinaryField()),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "tip",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="core.tip"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('author', models.CharField(choices=[('tipster', 'Tipster'), ('recipient', 'Recipient')], max_length=16)),
-                ('blob_name', models.CharField(max_length=100, unique=True)),
-                ('wrapped_file_key', models.BinaryField()),
-                ('meta_ciphertext', models.BinaryField()),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='core.message')),
-                ('tip', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='core.tip')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "author",
+                    models.CharField(choices=[("tipster", "Tipster"), ("recipient", "Recipient")], max_length=16),
+                ),
+                ("blob_name", models.CharField(max_length=100, unique=True)),
+                ("wrapped_file_key", models.BinaryField()),
+                ("meta_ciphertext", models.BinaryField()),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="core.message",
+                    ),
+                ),
+                (
+                    "tip",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="core.tip"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tip', 'blob_name'],
+                "ordering": ["tip", "blob_name"],
             },
         ),
         migrations.CreateModel(
-            name='TipKeyGrant',
+            name="TipKeyGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sealed_tip_key', models.BinaryField()),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tip_grants', to=settings.AUTH_USER_MODEL)),
-                ('tip', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='core.tip')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sealed_tip_key", models.BinaryField()),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tip_grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tip",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="grants", to="core.tip"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FormField',
+            name="FormField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('key', models.SlugField(max_length=64)),
-                ('kind', models.CharField(choices=[('short_text', 'Short text'), ('long_text', 'Long text'), ('number', 'Number'), ('date', 'Date'), ('datetime', 'Date and time'), ('select', 'One choice'), ('multi_select', 'Several choices'), ('checkbox', 'Checkbox'), ('file', 'Files')], max_length=16)),
-                ('label', models.CharField(max_length=200)),
-                ('help_text', models.TextField(blank=True)),
-                ('required', models.BooleanField(default=False)),
-                ('max_length', models.PositiveIntegerField(blank=True, null=True)),
-                ('min_value', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
-                ('max_value', models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
-                ('choices', models.JSONField(blank=True, default=list)),
-                ('is_deadline', models.BooleanField(default=False, help_text='The moment after which the tip is useless.')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fields', to='core.channel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField()),
+                ("key", models.SlugField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("short_text", "Short text"),
+                            ("long_text", "Long text"),
+                            ("number", "Number"),
+                            ("date", "Date"),
+                            ("datetime", "Date and time"),
+                            ("select", "One choice"),
+                            ("multi_select", "Several choices"),
+                            ("checkbox", "Checkbox"),
+                            ("file", "Files"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                ("help_text", models.TextField(blank=True)),
+                ("required", models.BooleanField(default=False)),
+                ("max_length", models.PositiveIntegerField(blank=True, null=True)),
+                ("min_value", models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
+                ("max_value", models.DecimalField(blank=True, decimal_places=6, max_digits=20, null=True)),
+                ("choices", models.JSONField(blank=True, default=list)),
+                (
+                    "is_deadline",
+                    models.BooleanField(default=False, help_text="The moment after which the tip is useless."),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="fields", to="core.channel"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['channel', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('channel', 'key'), name='unique_field_key_per_channel'), models.UniqueConstraint(condition=models.Q(('is_deadline', True)), fields=('channel',), name='one_deadline_field_per_channel')],
+                "ordering": ["channel", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("channel", "key"), name="unique_field_key_per_channel"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_deadline", True)),
+                        fields=("channel",),
+                        name="one_deadline_field_per_channel",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='tip',
-            index=models.Index(fields=['channel', 'deadline'], name='core_tip_channel_18d8c6_idx'),
+            model_name="tip",
+            index=models.Index(fields=["channel", "deadline"], name="core_tip_channel_18d8c6_idx"),
         ),
         migrations.AddIndex(
-            model_name='tip',
-            index=models.Index(fields=['received_hour'], name='core_tip_receive_883099_idx'),
+            model_name="tip",
+            index=models.Index(fields=["received_hour"], name="core_tip_receive_883099_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tipkeygrant',
-            constraint=models.UniqueConstraint(fields=('tip', 'recipient'), name='one_grant_per_recipient'),
+            model_name="tipkeygrant",
+            constraint=models.UniqueConstraint(fields=("tip", "recipient"), name="one_grant_per_recipient"),
         ),
     ]

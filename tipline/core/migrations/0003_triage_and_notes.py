@@ -8,45 +8,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_forms_and_tips'),
+        ("core", "0002_forms_and_tips"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=40, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='tip',
-            name='assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tips', to=settings.AUTH_USER_MODEL),
+            model_name="tip",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_tips",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='labels',
-            field=models.ManyToManyField(blank=True, related_name='tips', to='core.label'),
+            model_name="tip",
+            name="labels",
+            field=models.ManyToManyField(blank=True, related_name="tips", to="core.label"),
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.UUIDField(default=uuid.uuid4, editable=False, help_text='Binds the ciphertext to this row.', unique=True)),
-                ('written_hour', models.DateTimeField()),
-                ('ciphertext', models.BinaryField()),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('tip', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='core.tip')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, help_text="Binds the ciphertext to this row.", unique=True
+                    ),
+                ),
+                ("written_hour", models.DateTimeField()),
+                ("ciphertext", models.BinaryField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "tip",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="notes", to="core.tip"),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
     ]

@@ -15,15 +15,22 @@ class Migration(migrations.Migration):
         migrations.AddField("tip", "last_activity_hour", models.DateTimeField(null=True)),
         migrations.RunPython(start_from_receipt, migrations.RunPython.noop),
         migrations.AlterField(
-            "tip", "last_activity_hour",
+            "tip",
+            "last_activity_hour",
             models.DateTimeField(help_text="Retention counts from here: the last message, note or triage."),
         ),
         migrations.AddField(
-            "tip", "on_hold",
-            models.BooleanField(default=False, help_text="Exempt from retention (a recipient said why; see the audit log)."),
+            "tip",
+            "on_hold",
+            models.BooleanField(
+                default=False, help_text="Exempt from retention (a recipient said why; see the audit log)."
+            ),
         ),
         migrations.AlterField(
-            "channel", "retention_days",
-            models.PositiveIntegerField(default=90, help_text="Tips are destroyed this long after their last activity."),
+            "channel",
+            "retention_days",
+            models.PositiveIntegerField(
+                default=90, help_text="Tips are destroyed this long after their last activity."
+            ),
         ),
     ]

@@ -4,35 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_retention'),
+        ("core", "0004_retention"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='acknowledge_within_days',
-            field=models.PositiveIntegerField(blank=True, default=7, help_text='Answering duty: acknowledge each tip within this many days (empty: none).', null=True),
+            model_name="channel",
+            name="acknowledge_within_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=7,
+                help_text="Answering duty: acknowledge each tip within this many days (empty: none).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='feedback_within_days',
-            field=models.PositiveIntegerField(blank=True, default=90, help_text='Answering duty: give feedback within this many days (empty: none).', null=True),
+            model_name="channel",
+            name="feedback_within_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=90,
+                help_text="Answering duty: give feedback within this many days (empty: none).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='purpose',
-            field=models.CharField(blank=True, choices=[('', 'An ordinary reply'), ('acknowledgement', 'The acknowledgement of receipt'), ('feedback', 'Feedback on what was done')], default='', max_length=16),
+            model_name="message",
+            name="purpose",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "An ordinary reply"),
+                    ("acknowledgement", "The acknowledgement of receipt"),
+                    ("feedback", "Feedback on what was done"),
+                ],
+                default="",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='acknowledged_hour',
-            field=models.DateTimeField(blank=True, help_text='When a reply marked as acknowledgement was sent.', null=True),
+            model_name="tip",
+            name="acknowledged_hour",
+            field=models.DateTimeField(
+                blank=True, help_text="When a reply marked as acknowledgement was sent.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='feedback_hour',
-            field=models.DateTimeField(blank=True, help_text='When a reply marked as feedback was sent.', null=True),
+            model_name="tip",
+            name="feedback_hour",
+            field=models.DateTimeField(blank=True, help_text="When a reply marked as feedback was sent.", null=True),
         ),
     ]

@@ -8,24 +8,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_answering_duties'),
+        ("core", "0005_answering_duties"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tip',
-            name='deadline_order',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce('deadline', models.Value(datetime.datetime(9999, 12, 31, 0, 0, tzinfo=datetime.timezone.utc), output_field=models.DateTimeField())), output_field=models.DateTimeField()),
+            model_name="tip",
+            name="deadline_order",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Coalesce(
+                    "deadline",
+                    models.Value(
+                        datetime.datetime(9999, 12, 31, 0, 0, tzinfo=datetime.timezone.utc),
+                        output_field=models.DateTimeField(),
+                    ),
+                ),
+                output_field=models.DateTimeField(),
+            ),
         ),
         migrations.AddIndex(
-            model_name='tip',
-            index=models.Index(fields=['deadline_order', '-received_hour', 'id'], name='tip_inbox_order'),
+            model_name="tip",
+            index=models.Index(fields=["deadline_order", "-received_hour", "id"], name="tip_inbox_order"),
         ),
         migrations.AddIndex(
-            model_name='tip',
-            index=models.Index(fields=['status', 'deadline_order', '-received_hour', 'id'], name='tip_inbox_order_by_status'),
+            model_name="tip",
+            index=models.Index(
+                fields=["status", "deadline_order", "-received_hour", "id"], name="tip_inbox_order_by_status"
+            ),
         ),
     ]

@@ -5,31 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_inbox_order'),
-        ('insider', '0001_initial'),
+        ("core", "0006_inbox_order"),
+        ("insider", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='insider_organisation',
-            field=models.ForeignKey(blank=True, help_text="Whose members' tokens this channel takes.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='channels', to='insider.organisation'),
+            model_name="channel",
+            name="insider_organisation",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Whose members' tokens this channel takes.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="channels",
+                to="insider.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='insider_tokens',
-            field=models.CharField(choices=[('off', 'Not asked for'), ('optional', 'Accepted, not required'), ('required', 'Required')], default='off', max_length=16),
+            model_name="channel",
+            name="insider_tokens",
+            field=models.CharField(
+                choices=[("off", "Not asked for"), ("optional", "Accepted, not required"), ("required", "Required")],
+                default="off",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='insider_epoch',
+            model_name="tip",
+            name="insider_epoch",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='insider_organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='insider.organisation'),
+            model_name="tip",
+            name="insider_organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="insider.organisation",
+            ),
         ),
     ]

@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0007_channel_insider_organisation_channel_insider_tokens_and_more'),
+        ("core", "0007_channel_insider_organisation_channel_insider_tokens_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='language',
-            field=models.CharField(default='en', help_text='The language name, description and form are written in.', max_length=8),
+            model_name="channel",
+            name="language",
+            field=models.CharField(
+                default="en", help_text="The language name, description and form are written in.", max_length=8
+            ),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='translations',
-            field=models.JSONField(blank=True, default=dict, help_text='Per language: {"es": {"name": …, "description": …, "fields": {key: {"label": …, "help": …, "choices": […]}}}}.'),
+            model_name="channel",
+            name="translations",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Per language: {"es": {"name": …, "description": …, "fields": {key: {"label": …, "help": …, "choices": […]}}}}.',
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0008_channel_language_channel_translations'),
+        ("core", "0008_channel_language_channel_translations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='escalate_after_minutes',
-            field=models.PositiveIntegerField(blank=True, default=30, help_text='A deadline alert nobody acts on within this time goes to the admins (never later than the deadline; empty: never).', null=True),
+            model_name="channel",
+            name="escalate_after_minutes",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=30,
+                help_text="A deadline alert nobody acts on within this time goes to the admins (never later than the deadline; empty: never).",
+                null=True,
+            ),
         ),
     ]

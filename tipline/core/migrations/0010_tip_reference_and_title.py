@@ -16,23 +16,27 @@ def draw_references(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("core", "0009_channel_escalate_after_minutes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="tip", name="title_ciphertext",
-            field=models.BinaryField(blank=True, help_text="A title recipients gave the tip, encrypted under the tip key.", null=True),
+            model_name="tip",
+            name="title_ciphertext",
+            field=models.BinaryField(
+                blank=True, help_text="A title recipients gave the tip, encrypted under the tip key.", null=True
+            ),
         ),
         migrations.AddField(model_name="tip", name="reference", field=models.CharField(max_length=12, null=True)),
         migrations.RunPython(draw_references, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name="tip", name="reference",
+            model_name="tip",
+            name="reference",
             field=models.CharField(
                 help_text="A short random name for the tip (T-7KQ4-M2XP) that staff and the tipster both see.",
-                max_length=12, unique=True,
+                max_length=12,
+                unique=True,
             ),
         ),
     ]

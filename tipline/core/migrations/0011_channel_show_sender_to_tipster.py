@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0010_tip_reference_and_title'),
+        ("core", "0010_tip_reference_and_title"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='show_sender_to_tipster',
-            field=models.BooleanField(default=False, help_text="Replies show the tipster the writer's display name instead of “the team”."),
+            model_name="channel",
+            name="show_sender_to_tipster",
+            field=models.BooleanField(
+                default=False, help_text="Replies show the tipster the writer's display name instead of “the team”."
+            ),
         ),
     ]

@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0011_channel_show_sender_to_tipster'),
+        ("core", "0011_channel_show_sender_to_tipster"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='tipsters_may_leave_out',
-            field=models.BooleanField(default=False, help_text='The form lists the recipients by display name, and a tipster may leave any of them out.'),
+            model_name="channel",
+            name="tipsters_may_leave_out",
+            field=models.BooleanField(
+                default=False,
+                help_text="The form lists the recipients by display name, and a tipster may leave any of them out.",
+            ),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='restricted',
-            field=models.BooleanField(default=False, help_text='The tipster left some recipients out: only those holding a key grant see the tip.'),
+            model_name="tip",
+            name="restricted",
+            field=models.BooleanField(
+                default=False,
+                help_text="The tipster left some recipients out: only those holding a key grant see the tip.",
+            ),
         ),
     ]

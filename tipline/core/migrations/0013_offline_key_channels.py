@@ -6,42 +6,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0012_tip_restricted_channel_leave_out'),
+        ("core", "0012_tip_restricted_channel_leave_out"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='offline_key',
-            field=models.BooleanField(default=False, help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them."),
+            model_name="channel",
+            name="offline_key",
+            field=models.BooleanField(
+                default=False,
+                help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
+            ),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='sealed_for_channel_key',
+            model_name="tip",
+            name="sealed_for_channel_key",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='ChannelKey',
+            name="ChannelKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_key', models.BinaryField(max_length=32)),
-                ('public_key_mac', models.BinaryField(max_length=32)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offline_keys', to='core.channel')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_key", models.BinaryField(max_length=32)),
+                ("public_key_mac", models.BinaryField(max_length=32)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="offline_keys", to="core.channel"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='tip',
-            name='channel_key',
-            field=models.ForeignKey(blank=True, help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tips', to='core.channelkey'),
+            model_name="tip",
+            name="channel_key",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="On an offline-key channel: the key the tip key is sealed to (and no recipient's).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tips",
+                to="core.channelkey",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channelkey',
-            constraint=models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('channel',), name='one_current_channel_key'),
+            model_name="channelkey",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("retired_at__isnull", True)), fields=("channel",), name="one_current_channel_key"
+            ),
         ),
     ]

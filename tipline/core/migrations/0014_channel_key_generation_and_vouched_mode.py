@@ -24,14 +24,17 @@ def number_and_vouch(apps, schema_editor):
     for channel in Channel.objects.all():
         mode = b"offline" if channel.offline_key else b"recipients"
         Channel.objects.filter(pk=channel.pk).update(offline_key_mac=_mac(f"channel-mode:{channel.pk}:".encode(), mode))
-        for generation, key in enumerate(ChannelKey.objects.filter(channel=channel).order_by("created_at", "pk"), start=1):
-            held = hmac.compare_digest(_mac(f"channel:{channel.pk}:".encode(), key.public_key), bytes(key.public_key_mac))
+        for generation, key in enumerate(
+            ChannelKey.objects.filter(channel=channel).order_by("created_at", "pk"), start=1
+        ):
+            held = hmac.compare_digest(
+                _mac(f"channel:{channel.pk}:".encode(), key.public_key), bytes(key.public_key_mac)
+            )
             mac = _mac(f"channel:{channel.pk}:generation:{generation}:".encode(), key.public_key) if held else bytes(32)
             ChannelKey.objects.filter(pk=key.pk).update(generation=generation, public_key_mac=mac)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("core", "0013_offline_key_channels"),
     ]

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("core", "0015_note_under_team_key"),
     ]
@@ -18,24 +17,32 @@ class Migration(migrations.Migration):
             model_name="message",
             name="bound_as",
             field=models.CharField(
-                blank=True, max_length=40, null=True,
+                blank=True,
+                max_length=40,
+                null=True,
                 help_text="Who wrote it, as bound into the ciphertext's associated data (tipline.crypto.content); empty before that.",
             ),
         ),
         migrations.AddField(
             model_name="message",
             name="reader_seal",
-            field=models.JSONField(blank=True, null=True, help_text="tipline-reader's signature: signer, signature, items seen."),
+            field=models.JSONField(
+                blank=True, null=True, help_text="tipline-reader's signature: signer, signature, items seen."
+            ),
         ),
         migrations.AddField(
             model_name="note",
             name="bound_as",
-            field=models.CharField(blank=True, max_length=40, null=True, help_text="Who wrote it, bound into the associated data."),
+            field=models.CharField(
+                blank=True, max_length=40, null=True, help_text="Who wrote it, bound into the associated data."
+            ),
         ),
         migrations.AddField(
             model_name="note",
             name="reader_seal",
-            field=models.JSONField(blank=True, null=True, help_text="tipline-reader's signature: signer, signature, items seen."),
+            field=models.JSONField(
+                blank=True, null=True, help_text="tipline-reader's signature: signer, signature, items seen."
+            ),
         ),
         migrations.CreateModel(
             name="ReaderVouch",
@@ -46,7 +53,12 @@ class Migration(migrations.Migration):
                 ("voucher", models.BinaryField(max_length=32)),
                 ("signature", models.BinaryField(max_length=64)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("channel", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="reader_vouches", to="core.channel")),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reader_vouches", to="core.channel"
+                    ),
+                ),
             ],
             options={"ordering": ["id"]},
         ),

@@ -6,29 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0017_receipt_lookup_tags'),
+        ("core", "0017_receipt_lookup_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='joining_needs_approval',
-            field=models.BooleanField(default=False, help_text='A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once set.'),
+            model_name="channel",
+            name="joining_needs_approval",
+            field=models.BooleanField(
+                default=False,
+                help_text="A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once set.",
+            ),
         ),
         migrations.CreateModel(
-            name='JoinRequest',
+            name="JoinRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('asked_by', models.CharField(help_text='The admin (or `command line`) who chose them.', max_length=150)),
-                ('asked_at', models.DateTimeField(auto_now_add=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='join_requests', to='core.channel')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='join_requests', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "asked_by",
+                    models.CharField(help_text="The admin (or `command line`) who chose them.", max_length=150),
+                ),
+                ("asked_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="join_requests", to="core.channel"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="join_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('channel', 'user'), name='one_join_request_per_person_and_channel')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("channel", "user"), name="one_join_request_per_person_and_channel")
+                ],
             },
         ),
     ]

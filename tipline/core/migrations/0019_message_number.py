@@ -14,15 +14,14 @@ def number_messages(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0018_joining_needs_approval'),
+        ("core", "0018_joining_needs_approval"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='number',
+            model_name="message",
+            name="number",
             field=models.PositiveIntegerField(default=0, help_text="Its place in the tip's conversation: 1, 2, …"),
         ),
         migrations.RunPython(number_messages, migrations.RunPython.noop),

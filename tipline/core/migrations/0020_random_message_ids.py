@@ -8,23 +8,24 @@ import tipline.core.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0019_message_number'),
+        ("core", "0019_message_number"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='message',
-            options={'ordering': ['number']},
+            name="message",
+            options={"ordering": ["number"]},
         ),
         migrations.AlterField(
-            model_name='message',
-            name='id',
-            field=models.BigIntegerField(default=tipline.core.models.random_message_id, editable=False, primary_key=True, serialize=False),
+            model_name="message",
+            name="id",
+            field=models.BigIntegerField(
+                default=tipline.core.models.random_message_id, editable=False, primary_key=True, serialize=False
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('tip', 'number'), name='message_place_in_tip'),
+            model_name="message",
+            constraint=models.UniqueConstraint(fields=("tip", "number"), name="message_place_in_tip"),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0020_random_message_ids'),
+        ("core", "0020_random_message_ids"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tipkeygrant',
-            name='lapsed',
-            field=models.BooleanField(default=False, help_text='Sealed to a key the person no longer holds: opens nothing.'),
+            model_name="tipkeygrant",
+            name="lapsed",
+            field=models.BooleanField(
+                default=False, help_text="Sealed to a key the person no longer holds: opens nothing."
+            ),
         ),
     ]

@@ -5,45 +5,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0021_grant_lapsed'),
+        ("core", "0021_grant_lapsed"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RecoveryKey',
+            name="RecoveryKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('generation', models.PositiveIntegerField(unique=True)),
-                ('public_key', models.BinaryField(max_length=32)),
-                ('public_key_mac', models.BinaryField(max_length=32)),
-                ('installed_by', models.CharField(max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("generation", models.PositiveIntegerField(unique=True)),
+                ("public_key", models.BinaryField(max_length=32)),
+                ("public_key_mac", models.BinaryField(max_length=32)),
+                ("installed_by", models.CharField(max_length=150)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['generation'],
+                "ordering": ["generation"],
             },
         ),
         migrations.AddField(
-            model_name='tip',
-            name='chosen_readers',
+            model_name="tip",
+            name="chosen_readers",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='chosen_readers_mac',
+            model_name="tip",
+            name="chosen_readers_mac",
             field=models.BinaryField(blank=True, max_length=32, null=True),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='sealed_for_recovery_key',
+            model_name="tip",
+            name="sealed_for_recovery_key",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='tip',
-            name='recovery_key',
-            field=models.ForeignKey(blank=True, help_text="On an ordinary channel: the organisation recovery key the tip's keys are also sealed to.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tips', to='core.recoverykey'),
+            model_name="tip",
+            name="recovery_key",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="On an ordinary channel: the organisation recovery key the tip's keys are also sealed to.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tips",
+                to="core.recoverykey",
+            ),
         ),
     ]

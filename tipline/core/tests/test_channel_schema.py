@@ -43,7 +43,9 @@ def test_importing_again_updates_the_channel_and_replaces_its_form():
     import_channel(parse_document(document()))
 
     channel, created = import_channel(
-        parse_document(document(name="Leaks and more", fields=[field(), field(key="where", kind="short_text", label="Where?")]))
+        parse_document(
+            document(name="Leaks and more", fields=[field(), field(key="where", kind="short_text", label="Where?")])
+        )
     )
 
     assert not created and channel.name == "Leaks and more"
@@ -61,9 +63,14 @@ def test_importing_again_updates_the_channel_and_replaces_its_form():
         (document(slug="Has Spaces"), "slug: may hold only lower-case letters, digits and dashes"),
         (document(fields=[]), "fields: List should have at least 1 item"),
         (document(colour="blue"), "colour: is not a setting a channel has"),
-        (document(fields=[field(kind="number", min_value=5, max_value=1)]), "fields[0]: min_value is larger than max_value"),
         (
-            document(fields=[field(key="a", kind="date", deadline=True), field(key="b", kind="datetime", deadline=True)]),
+            document(fields=[field(kind="number", min_value=5, max_value=1)]),
+            "fields[0]: min_value is larger than max_value",
+        ),
+        (
+            document(
+                fields=[field(key="a", kind="date", deadline=True), field(key="b", kind="datetime", deadline=True)]
+            ),
             "channel: at most one field can be the deadline",
         ),
         ("slug: [unclosed", "The file is not valid YAML"),

@@ -51,11 +51,18 @@ def mpo_from_a_phone() -> bytes:
 
 def animated_gif() -> bytes:
     frames = [Image.new("RGB", (32, 32), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
-    return saved(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0, comment=SECRET.encode())
+    return saved(
+        frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0, comment=SECRET.encode()
+    )
 
 
 def tiff_with_tags() -> bytes:
-    return saved(Image.new("RGB", (40, 30), (10, 90, 10)), "TIFF", tiffinfo={315: SECRET, 272: f"Scanner {SECRET}"}, exif=exif_with_gps())
+    return saved(
+        Image.new("RGB", (40, 30), (10, 90, 10)),
+        "TIFF",
+        tiffinfo={315: SECRET, 272: f"Scanner {SECRET}"},
+        exif=exif_with_gps(),
+    )
 
 
 def heic_from_an_iphone() -> bytes:
@@ -91,7 +98,12 @@ def cleaned(data: bytes) -> metadata.Cleaning:
 
 @pytest.mark.parametrize(
     ("make", "kind", "frames"),
-    [(mpo_from_a_phone, "JPEG", 1), (animated_gif, "GIF", 3), (tiff_with_tags, "TIFF", 1), (heic_from_an_iphone, "JPEG", 1)],
+    [
+        (mpo_from_a_phone, "JPEG", 1),
+        (animated_gif, "GIF", 3),
+        (tiff_with_tags, "TIFF", 1),
+        (heic_from_an_iphone, "JPEG", 1),
+    ],
 )
 def test_images_from_phones_cameras_and_scanners_lose_location_device_and_names(make, kind, frames):
     from pillow_heif import register_heif_opener
@@ -134,11 +146,23 @@ def pdf_with_everything() -> tuple[bytes, bytes]:
     with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
         xmp["dc:creator"] = [SECRET]
     page = pdf.pages[0]
-    page.obj["/PieceInfo"] = pikepdf.Dictionary({"/Illustrator": pikepdf.Dictionary({"/Private": pikepdf.String(SECRET)})})
-    page.obj["/Annots"] = pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary(
-        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text, Rect=[0, 0, 10, 10], T=pikepdf.String(SECRET),
-        M=pikepdf.String("D:20261129201500Z"), Contents=pikepdf.String("a reviewer's note"),
-    )]))
+    page.obj["/PieceInfo"] = pikepdf.Dictionary(
+        {"/Illustrator": pikepdf.Dictionary({"/Private": pikepdf.String(SECRET)})}
+    )
+    page.obj["/Annots"] = pdf.make_indirect(
+        pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Annot,
+                    Subtype=pikepdf.Name.Text,
+                    Rect=[0, 0, 10, 10],
+                    T=pikepdf.String(SECRET),
+                    M=pikepdf.String("D:20261129201500Z"),
+                    Contents=pikepdf.String("a reviewer's note"),
+                )
+            ]
+        )
+    )
     pdf.Root["/OpenAction"] = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(f"app.alert('{SECRET}')"))
     pdf.attachments["notes.txt"] = pikepdf.AttachedFileSpec(
         pdf, b"attached", description=SECRET, creation_date="D:20261129201500Z", mod_date="D:20261129201500Z"
@@ -154,8 +178,13 @@ def every_byte_of(pdf_data: bytes) -> bytes:
     """The PDF with its streams decompressed, as a reader would see them."""
     output = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf_data)) as pdf:
-        pdf.save(output, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.generalized,
-                 object_stream_mode=pikepdf.ObjectStreamMode.disable, static_id=True)
+        pdf.save(
+            output,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.generalized,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            static_id=True,
+        )
     return output.getvalue()
 
 
@@ -190,75 +219,88 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmln
 
 
 def docx_with_authors() -> bytes:
-    return zipped({
-        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="xml" ContentType="application/xml"/></Types>',
-        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
-        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" Target="docProps/thumbnail.jpeg"/>'
-        '</Relationships>',
-        "docProps/core.xml": f'<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{SECRET}</dc:creator><cp:lastModifiedBy>{SECRET}</cp:lastModifiedBy></cp:coreProperties>',
-        "docProps/app.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-        f"<Company>{SECRET} Ltd</Company><TotalTime>312</TotalTime></Properties>",
-        "docProps/custom.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
-        f'<property name="Owner">{SECRET}</property></Properties>',
-        "docProps/thumbnail.jpeg": saved(Image.new("RGB", (8, 8)), "JPEG"),
-        "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body><w:p w:rsidR="00A1B2C3" w:rsidRDefault="00D4E5F6">'
-        f'<w:ins w:id="1" w:author="{SECRET}" w:date="2026-11-29T20:15:00Z"><w:r><w:t>added text</w:t></w:r></w:ins></w:p></w:body></w:document>',
-        "word/comments.xml": f'<?xml version="1.0"?><w:comments {W}><w:comment w:id="0" w:author="{SECRET}" w:initials="JD" '
-        f'w:date="2026-11-29T20:15:00Z"><w:p><w:r><w:t>a comment</w:t></w:r></w:p></w:comment></w:comments>',
-        "word/settings.xml": f'<?xml version="1.0"?><w:settings {W}><w:rsids><w:rsidRoot w:val="00A1B2C3"/></w:rsids></w:settings>',
-        "word/people.xml": f'<?xml version="1.0"?><w15:people {W}><w15:person w15:author="{SECRET}">'
-        f'<w15:presenceInfo w15:providerId="AD" w15:userId="S::{SECRET}@example.org"/></w15:person></w15:people>',
-        "word/_rels/document.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings" Target="printerSettings/printerSettings1.bin"/>'
-        "</Relationships>",
-        "word/printerSettings/printerSettings1.bin": f"\\\\PRINT-{SECRET}\\floor-3".encode("utf-16-le"),
-        "word/media/image1.jpeg": saved(Image.new("RGB", (32, 24), (120, 60, 30)), "JPEG", exif=exif_with_gps().tobytes()),
-    })
+    return zipped(
+        {
+            "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>',
+            "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" Target="docProps/thumbnail.jpeg"/>'
+            "</Relationships>",
+            "docProps/core.xml": f'<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{SECRET}</dc:creator><cp:lastModifiedBy>{SECRET}</cp:lastModifiedBy></cp:coreProperties>',
+            "docProps/app.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+            f"<Company>{SECRET} Ltd</Company><TotalTime>312</TotalTime></Properties>",
+            "docProps/custom.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
+            f'<property name="Owner">{SECRET}</property></Properties>',
+            "docProps/thumbnail.jpeg": saved(Image.new("RGB", (8, 8)), "JPEG"),
+            "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body><w:p w:rsidR="00A1B2C3" w:rsidRDefault="00D4E5F6">'
+            f'<w:ins w:id="1" w:author="{SECRET}" w:date="2026-11-29T20:15:00Z"><w:r><w:t>added text</w:t></w:r></w:ins></w:p></w:body></w:document>',
+            "word/comments.xml": f'<?xml version="1.0"?><w:comments {W}><w:comment w:id="0" w:author="{SECRET}" w:initials="JD" '
+            f'w:date="2026-11-29T20:15:00Z"><w:p><w:r><w:t>a comment</w:t></w:r></w:p></w:comment></w:comments>',
+            "word/settings.xml": f'<?xml version="1.0"?><w:settings {W}><w:rsids><w:rsidRoot w:val="00A1B2C3"/></w:rsids></w:settings>',
+            "word/people.xml": f'<?xml version="1.0"?><w15:people {W}><w15:person w15:author="{SECRET}">'
+            f'<w15:presenceInfo w15:providerId="AD" w15:userId="S::{SECRET}@example.org"/></w15:person></w15:people>',
+            "word/_rels/document.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings" Target="printerSettings/printerSettings1.bin"/>'
+            "</Relationships>",
+            "word/printerSettings/printerSettings1.bin": f"\\\\PRINT-{SECRET}\\floor-3".encode("utf-16-le"),
+            "word/media/image1.jpeg": saved(
+                Image.new("RGB", (32, 24), (120, 60, 30)), "JPEG", exif=exif_with_gps().tobytes()
+            ),
+        }
+    )
 
 
 def xlsx_with_authors() -> bytes:
-    return zipped({
-        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac">'
-        f'<mc:AlternateContent><mc:Choice Requires="x15"><x15ac:absPath url="C:\\Users\\{SECRET}\\Documents\\"/></mc:Choice></mc:AlternateContent>'
-        '<sheets><sheet name="Payments" sheetId="1"/></sheets></workbook>',
-        "xl/comments1.xml": f'<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<authors><author>{SECRET}</author></authors></comments>',
-        "xl/persons/person.xml": f'<?xml version="1.0"?><personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
-        f'<person displayName="{SECRET}" id="{{1}}" userId="{SECRET}@example.org" providerId="AD"/></personList>',
-        "xl/tables/table1.xml": '<?xml version="1.0"?><table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'id="1" name="Payments" displayName="Payments" ref="A1:B2"/>',
-    })
+    return zipped(
+        {
+            "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+            "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac">'
+            f'<mc:AlternateContent><mc:Choice Requires="x15"><x15ac:absPath url="C:\\Users\\{SECRET}\\Documents\\"/></mc:Choice></mc:AlternateContent>'
+            '<sheets><sheet name="Payments" sheetId="1"/></sheets></workbook>',
+            "xl/comments1.xml": f'<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<authors><author>{SECRET}</author></authors></comments>",
+            "xl/persons/person.xml": f'<?xml version="1.0"?><personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
+            f'<person displayName="{SECRET}" id="{{1}}" userId="{SECRET}@example.org" providerId="AD"/></personList>',
+            "xl/tables/table1.xml": '<?xml version="1.0"?><table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'id="1" name="Payments" displayName="Payments" ref="A1:B2"/>',
+        }
+    )
 
 
 def pptx_with_authors() -> bytes:
-    return zipped({
-        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-        "ppt/commentAuthors.xml": f'<?xml version="1.0"?><p:cmAuthorLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
-        f'<p:cmAuthor id="1" name="{SECRET}" initials="JD" lastIdx="1" clrIdx="0"/></p:cmAuthorLst>',
-        "ppt/slides/slide1.xml": '<?xml version="1.0"?><p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>',
-    })
+    return zipped(
+        {
+            "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+            "ppt/commentAuthors.xml": f'<?xml version="1.0"?><p:cmAuthorLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+            f'<p:cmAuthor id="1" name="{SECRET}" initials="JD" lastIdx="1" clrIdx="0"/></p:cmAuthorLst>',
+            "ppt/slides/slide1.xml": '<?xml version="1.0"?><p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>',
+        }
+    )
 
 
 def odt_with_authors() -> bytes:
-    office = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"'
-    return zipped({
-        "mimetype": "application/vnd.oasis.opendocument.text",
-        "META-INF/manifest.xml": '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
-        '<manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/></manifest:manifest>',
-        "meta.xml": f'<?xml version="1.0"?><office:document-meta {office} xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0">'
-        f"<office:meta><meta:initial-creator>{SECRET}</meta:initial-creator><dc:creator>{SECRET}</dc:creator></office:meta></office:document-meta>",
-        "content.xml": f'<?xml version="1.0"?><office:document-content {office}><office:body><office:annotation>'
-        f"<dc:creator>{SECRET}</dc:creator><dc:date>2026-11-29T20:15:00</dc:date></office:annotation></office:body></office:document-content>",
-        "settings.xml": f'<?xml version="1.0"?><office:document-settings {office} xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
-        f'<config:config-item config:name="PrinterName" config:type="string">PRINT-{SECRET}</config:config-item></office:document-settings>',
-        "Thumbnails/thumbnail.png": saved(Image.new("RGB", (8, 8)), "PNG"),
-    }, stored_first="mimetype")
+    office = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    )
+    return zipped(
+        {
+            "mimetype": "application/vnd.oasis.opendocument.text",
+            "META-INF/manifest.xml": '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            '<manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/></manifest:manifest>',
+            "meta.xml": f'<?xml version="1.0"?><office:document-meta {office} xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0">'
+            f"<office:meta><meta:initial-creator>{SECRET}</meta:initial-creator><dc:creator>{SECRET}</dc:creator></office:meta></office:document-meta>",
+            "content.xml": f'<?xml version="1.0"?><office:document-content {office}><office:body><office:annotation>'
+            f"<dc:creator>{SECRET}</dc:creator><dc:date>2026-11-29T20:15:00</dc:date></office:annotation></office:body></office:document-content>",
+            "settings.xml": f'<?xml version="1.0"?><office:document-settings {office} xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
+            f'<config:config-item config:name="PrinterName" config:type="string">PRINT-{SECRET}</config:config-item></office:document-settings>',
+            "Thumbnails/thumbnail.png": saved(Image.new("RGB", (8, 8)), "PNG"),
+        },
+        stored_first="mimetype",
+    )
 
 
 @pytest.mark.parametrize("make", [docx_with_authors, xlsx_with_authors, pptx_with_authors, odt_with_authors])
@@ -291,9 +333,14 @@ def test_office_documents_lose_authors_companies_history_printers_and_thumbnails
 def _relationship_targets(name: str, content: bytes) -> list[str]:
     if not name.endswith(".rels"):
         return []
-    base = name.replace("_rels/", "").removesuffix(".rels").rsplit("/", 1)[0] if "/" in name.replace("_rels/", "") else ""
+    base = (
+        name.replace("_rels/", "").removesuffix(".rels").rsplit("/", 1)[0] if "/" in name.replace("_rels/", "") else ""
+    )
     targets = [element.get("Target") for element in ElementTree.fromstring(content)]
-    return [f"{base}/{target}".lstrip("/") if base and not target.startswith("/") else target.lstrip("/") for target in targets]
+    return [
+        f"{base}/{target}".lstrip("/") if base and not target.startswith("/") else target.lstrip("/")
+        for target in targets
+    ]
 
 
 def box(kind: bytes, body: bytes) -> bytes:
@@ -305,11 +352,17 @@ def mp4_with_location() -> bytes:
     created = struct.pack(">II", 3_879_000_000, 3_879_000_100)
     movie_header = box(b"mvhd", b"\x00\x00\x00\x00" + created + struct.pack(">II", 1000, 5000) + bytes(80))
     handler = box(b"hdlr", bytes(8) + b"soun" + bytes(13))
-    media = box(b"mdia", box(b"mdhd", b"\x00\x00\x00\x00" + created + struct.pack(">II", 1000, 5000) + bytes(4)) + handler)
+    media = box(
+        b"mdia", box(b"mdhd", b"\x00\x00\x00\x00" + created + struct.pack(">II", 1000, 5000) + bytes(4)) + handler
+    )
     track = box(b"trak", box(b"tkhd", b"\x00\x00\x00\x07" + created + bytes(72)) + media)
     location = box(b"\xa9xyz", struct.pack(">HH", 12, 0) + b"+40.4464-079.9822/")
     maker = box(b"\xa9mak", struct.pack(">HH", len(SECRET), 0) + SECRET.encode())
-    return box(b"ftyp", b"isom\x00\x00\x02\x00isommp41") + box(b"moov", movie_header + track + box(b"udta", location + maker)) + box(b"mdat", bytes(64))
+    return (
+        box(b"ftyp", b"isom\x00\x00\x02\x00isommp41")
+        + box(b"moov", movie_header + track + box(b"udta", location + maker))
+        + box(b"mdat", bytes(64))
+    )
 
 
 def mp3_with_tags() -> bytes:
@@ -323,7 +376,13 @@ def mp3_with_tags() -> bytes:
 
 def flac_with_tags() -> bytes:
     # 44.1 kHz, stereo, 16 bits, two seconds of samples; no audio frames (mutagen reads the headers)
-    stream_info = struct.pack(">HH", 4096, 4096) + bytes(6) + bytes([0x0A, 0xC4, 0x42, 0xF0]) + struct.pack(">I", 88_200) + bytes(16)
+    stream_info = (
+        struct.pack(">HH", 4096, 4096)
+        + bytes(6)
+        + bytes([0x0A, 0xC4, 0x42, 0xF0])
+        + struct.pack(">I", 88_200)
+        + bytes(16)
+    )
     audio = io.BytesIO(b"fLaC" + struct.pack(">B", 0x80) + len(stream_info).to_bytes(3, "big") + stream_info)
     flac = FLAC(audio)
     flac["artist"] = SECRET
@@ -344,7 +403,11 @@ def ogg_with_tags() -> bytes:
     comment = f"ARTIST={SECRET}".encode()
     comments = b"\x03vorbis" + struct.pack("<I", 4) + b"test" + struct.pack("<II", 1, len(comment)) + comment + b"\x01"
     pages = []
-    for sequence, packets, position in ((0, [identification], 0), (1, [comments, b"\x05vorbis" + bytes(20)], 0), (2, [bytes(50)], 24_000)):
+    for sequence, packets, position in (
+        (0, [identification], 0),
+        (1, [comments, b"\x05vorbis" + bytes(20)], 0),
+        (2, [bytes(50)], 24_000),
+    ):
         page = OggPage()
         page.packets, page.serial, page.sequence, page.position = packets, 7, sequence, position
         page.first, page.last = sequence == 0, sequence == 2
@@ -355,7 +418,17 @@ def ogg_with_tags() -> bytes:
 def wav_with_info() -> bytes:
     fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
     info = b"INFO" + b"IART" + struct.pack("<I", len(SECRET) + 1) + SECRET.encode() + b"\x00"
-    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"LIST" + struct.pack("<I", len(info)) + info + b"data" + struct.pack("<I", 16) + bytes(16)
+    chunks = (
+        b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"LIST"
+        + struct.pack("<I", len(info))
+        + info
+        + b"data"
+        + struct.pack("<I", 16)
+        + bytes(16)
+    )
     return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
 
 

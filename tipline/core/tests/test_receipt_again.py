@@ -26,7 +26,11 @@ def window(settings):
 def store(form_token: str, browser: str):
     answers = [Answer(key="tip", label="Your tip", kind="long_text", value="kept-answer-3c9d")]
     return submit_tip(
-        Channel.objects.get(slug="general"), answers, None, [], form_token,
+        Channel.objects.get(slug="general"),
+        answers,
+        None,
+        [],
+        form_token,
         before_commit=receipt_again.keeper(form_token, browser),
     )
 
@@ -70,8 +74,14 @@ def test_a_reader_of_the_cache_learns_nothing_of_the_receipt_the_form_or_the_bro
     store(secrets.token_urlsafe(16), secrets.token_urlsafe(24))  # a second entry, to compare lengths
 
     secrets_of_the_page = [
-        submitted.receipt, submitted.receipt.replace(" ", ""), submitted.reference, token, browser,
-        str(submitted.tip_id), submitted.tip_id.hex, "kept-answer-3c9d",
+        submitted.receipt,
+        submitted.receipt.replace(" ", ""),
+        submitted.reference,
+        token,
+        browser,
+        str(submitted.tip_id),
+        submitted.tip_id.hex,
+        "kept-answer-3c9d",
     ]
     directory = Path(cache._path).parent
     stored = b"".join(path.read_bytes() for path in directory.rglob("*") if path.is_file())

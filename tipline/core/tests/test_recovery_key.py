@@ -18,8 +18,7 @@ from tipline.crypto.errors import DecryptionError
 from tipline.testing.staff import make_staff, make_tip
 
 DESK = (
-    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\n"
-    "fields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+    "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
 )
 VAULT = "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
 

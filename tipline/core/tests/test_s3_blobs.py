@@ -30,7 +30,7 @@ def test_a_file_goes_to_the_bucket_as_ciphertext_comes_back_whole_and_is_purged(
 
     stored = objects(s3_blob_store)
     assert len(stored) == 1
-    (name, body), = stored.items()
+    ((name, body),) = stored.items()
     assert len(name) == 32 and b"s3-plaintext-marker" not in body and b"notes.txt" not in body
 
     tip = Tip.objects.get()
@@ -54,5 +54,8 @@ def test_the_s3_setting_needs_a_bucket_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("TIPLINE_S3_BUCKET", "tips")
     monkeypatch.setenv("TIPLINE_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
     options = blob_storage("s3", tmp_path)["OPTIONS"]
-    assert options["bucket_name"] == "tips" and options["addressing_style"] == "path" and options["querystring_auth"] is False
-
+    assert (
+        options["bucket_name"] == "tips"
+        and options["addressing_style"] == "path"
+        and options["querystring_auth"] is False
+    )

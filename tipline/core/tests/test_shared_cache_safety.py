@@ -31,7 +31,9 @@ class Boom:
 
 def _plant(directory: Path, key: str, marker: Path) -> None:
     database = sqlite3.connect(directory / "cache.sqlite3")
-    database.executescript("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL);")
+    database.executescript(
+        "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL);"
+    )
     database.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, pickle.dumps(Boom(marker)), 9e18))
     database.commit()
     database.close()
@@ -101,15 +103,21 @@ def test_redis_values_are_never_unpickled():
 
 def test_the_default_cache_directory_cannot_be_guessed_by_another_user(tmp_path):
     """Its name comes from the secret key file, which other users cannot read."""
-    script = ("import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'; os.environ.pop('TIPLINE_RUNTIME_DIR', None)\n"
-              "from django.conf import settings; print(settings.RUNTIME_DIR)")
+    script = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'; os.environ.pop('TIPLINE_RUNTIME_DIR', None)\n"
+        "from django.conf import settings; print(settings.RUNTIME_DIR)"
+    )
     environment = os.environ | {"TIPLINE_DATA_DIR": str(tmp_path / "a")}
     environment.pop("TIPLINE_RUNTIME_DIR", None)
-    first = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True).stdout.strip()
+    first = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    ).stdout.strip()
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "secret_key").write_text((tmp_path / "a" / "secret_key").read_text()[::-1])
     environment["TIPLINE_DATA_DIR"] = str(tmp_path / "b")
-    other = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True).stdout.strip()
+    other = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    ).stdout.strip()
     import hashlib
 
     guessable = hashlib.blake2b(str(tmp_path / "a").encode(), digest_size=8, person=b"tipline-runtime").hexdigest()
@@ -144,12 +152,16 @@ def test_a_pickle_planted_in_the_real_redis_is_no_value_to_the_tip_line(tmp_path
 
     url = "redis://127.0.0.1:6379/6"
     configured = cache_settings(url, None)["default"]
-    cache = RedisCache(configured["LOCATION"], {"KEY_PREFIX": configured["KEY_PREFIX"], "OPTIONS": configured["OPTIONS"]})
+    cache = RedisCache(
+        configured["LOCATION"], {"KEY_PREFIX": configured["KEY_PREFIX"], "OPTIONS": configured["OPTIONS"]}
+    )
     client = redis.Redis.from_url(url)
     client.flushdb()
     marker = tmp_path / "ran"
     client.set(cache.make_key("throttle:receipt"), pickle.dumps(Boom(marker)))
-    assert cache.get("throttle:receipt", "missing") is None  # no value: Django hands back what the serializer made of it
+    assert (
+        cache.get("throttle:receipt", "missing") is None
+    )  # no value: Django hands back what the serializer made of it
     assert not marker.exists()
     cache.set("count", 1)
     assert cache.incr("count") == 2 and cache.get("count") == 2
@@ -188,9 +200,15 @@ COUNT_A_REQUEST = (
 
 def count_a_request(data_dir: Path) -> tuple[str, int, list]:
     """One process of the site (no TIPLINE_RUNTIME_DIR): where its cache is, the shared count."""
-    environment = {key: value for key, value in os.environ.items() if key not in ("TIPLINE_RUNTIME_DIR", "TIPLINE_CACHE_URL")}
-    answer = subprocess.run([sys.executable, "-c", COUNT_A_REQUEST], env=environment | {"TIPLINE_DATA_DIR": str(data_dir)},
-                            capture_output=True, text=True)
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("TIPLINE_RUNTIME_DIR", "TIPLINE_CACHE_URL")
+    }
+    answer = subprocess.run(
+        [sys.executable, "-c", COUNT_A_REQUEST],
+        env=environment | {"TIPLINE_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+    )
     assert answer.returncode == 0, answer.stderr
     return tuple(__import__("json").loads(answer.stdout))
 

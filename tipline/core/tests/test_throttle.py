@@ -30,7 +30,9 @@ print(allowed)
 def test_two_server_processes_share_one_limit():
     cache.clear()
     processes = [
-        subprocess.Popen([sys.executable, "-c", COUNT_IN_A_PROCESS], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+        subprocess.Popen(
+            [sys.executable, "-c", COUNT_IN_A_PROCESS], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+        )
         for _ in range(2)
     ]
 
@@ -72,7 +74,11 @@ def test_expired_counters_do_not_pile_up(clock):
 
     cache.add("throttle:now", 0)
 
-    rows = sqlite3.connect(Path(settings.RUNTIME_DIR) / "cache.sqlite3").execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    rows = (
+        sqlite3.connect(Path(settings.RUNTIME_DIR) / "cache.sqlite3")
+        .execute("SELECT COUNT(*) FROM entries")
+        .fetchone()[0]
+    )
     assert rows == 1
 
 

@@ -5,80 +5,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('tokens_per_epoch', models.PositiveSmallIntegerField(default=5, help_text='Every member gets this many tokens per period.')),
-                ('epoch_seconds', models.PositiveIntegerField(default=604800, help_text='Length of one period.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "tokens_per_epoch",
+                    models.PositiveSmallIntegerField(
+                        default=5, help_text="Every member gets this many tokens per period."
+                    ),
+                ),
+                ("epoch_seconds", models.PositiveIntegerField(default=604800, help_text="Length of one period.")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=200)),
-                ('code_hash', models.BinaryField(help_text='The unused one-time sign-in code.', max_length=32, null=True, unique=True)),
-                ('credential_hash', models.BinaryField(help_text="What the member's client signs in with.", max_length=32, null=True, unique=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='insider.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(max_length=200)),
+                (
+                    "code_hash",
+                    models.BinaryField(
+                        help_text="The unused one-time sign-in code.", max_length=32, null=True, unique=True
+                    ),
+                ),
+                (
+                    "credential_hash",
+                    models.BinaryField(
+                        help_text="What the member's client signs in with.", max_length=32, null=True, unique=True
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="members", to="insider.organisation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation', 'reference'],
+                "ordering": ["organisation", "reference"],
             },
         ),
         migrations.CreateModel(
-            name='IssuerKey',
+            name="IssuerKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('epoch', models.BigIntegerField()),
-                ('key_id', models.BinaryField(help_text='SHA-256 of public_key (the Privacy Pass key id).', max_length=32, unique=True)),
-                ('public_key', models.BinaryField(help_text='RFC 9578 SubjectPublicKeyInfo.')),
-                ('challenge', models.BinaryField(help_text='The fixed, public TokenChallenge every token of this key answers.')),
-                ('sealed_private_key', models.BinaryField(help_text='Sealed under a key derived from the site secret.', null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issuer_keys', to='insider.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("epoch", models.BigIntegerField()),
+                (
+                    "key_id",
+                    models.BinaryField(
+                        help_text="SHA-256 of public_key (the Privacy Pass key id).", max_length=32, unique=True
+                    ),
+                ),
+                ("public_key", models.BinaryField(help_text="RFC 9578 SubjectPublicKeyInfo.")),
+                (
+                    "challenge",
+                    models.BinaryField(help_text="The fixed, public TokenChallenge every token of this key answers."),
+                ),
+                (
+                    "sealed_private_key",
+                    models.BinaryField(help_text="Sealed under a key derived from the site secret.", null=True),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issuer_keys",
+                        to="insider.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation', 'epoch'],
+                "ordering": ["organisation", "epoch"],
             },
         ),
         migrations.CreateModel(
-            name='SpentToken',
+            name="SpentToken",
             fields=[
-                ('nonce_hash', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('issuer_key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='insider.issuerkey')),
+                ("nonce_hash", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                (
+                    "issuer_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="insider.issuerkey"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IssuanceCount',
+            name="IssuanceCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('epoch', models.BigIntegerField()),
-                ('count', models.PositiveSmallIntegerField()),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='issuance_counts', to='insider.member')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("epoch", models.BigIntegerField()),
+                ("count", models.PositiveSmallIntegerField()),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="issuance_counts", to="insider.member"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('member', 'epoch'), name='one_count_per_member_epoch')],
+                "constraints": [models.UniqueConstraint(fields=("member", "epoch"), name="one_count_per_member_epoch")],
             },
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.UniqueConstraint(fields=('organisation', 'reference'), name='one_member_per_reference'),
+            model_name="member",
+            constraint=models.UniqueConstraint(fields=("organisation", "reference"), name="one_member_per_reference"),
         ),
         migrations.AddConstraint(
-            model_name='issuerkey',
-            constraint=models.UniqueConstraint(fields=('organisation', 'epoch'), name='one_issuer_key_per_epoch'),
+            model_name="issuerkey",
+            constraint=models.UniqueConstraint(fields=("organisation", "epoch"), name="one_issuer_key_per_epoch"),
         ),
     ]

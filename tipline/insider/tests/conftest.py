@@ -41,9 +41,14 @@ def fetch(member: Member, when: datetime | None = None, count: int | None = None
     key = keys.ensure_keys(organisation, when)[0]
     spki, challenge = bytes(key.public_key), bytes(key.challenge)
     public = public_key_from_spki(spki)
-    pending = [PendingToken.start(public, bytes(key.key_id), challenge) for _ in range(count or organisation.tokens_per_epoch)]
+    pending = [
+        PendingToken.start(public, bytes(key.key_id), challenge) for _ in range(count or organisation.tokens_per_epoch)
+    ]
     issued = issuance.issue(member, [item.request for item in pending], now=when)
-    return [item.finish(public, challenge, bytes(key.key_id), response) for item, response in zip(pending, issued.responses, strict=True)]
+    return [
+        item.finish(public, challenge, bytes(key.key_id), response)
+        for item, response in zip(pending, issued.responses, strict=True)
+    ]
 
 
 def periods_ago(organisation: Organisation, count: int) -> datetime:

@@ -71,7 +71,9 @@ def api(monkeypatch):
         headers = {"HTTP_AUTHORIZATION": f"Bearer {credential}"} if credential else {}
         if path.endswith("/tokens") and refused:
             code, message = refused.pop(0)
-            raise token_client.refusal(409, "Conflict", json.dumps({"code": code, "message": message, "field": "requests"}).encode())
+            raise token_client.refusal(
+                409, "Conflict", json.dumps({"code": code, "message": message, "field": "requests"}).encode()
+            )
         if body is None:
             response = client.get(path, **headers)
         else:
@@ -132,16 +134,29 @@ def test_the_client_runs_alone_from_one_file_with_only_the_standard_library(tmp_
         "atexit.register(lambda: print('ran from', sys.modules['tipline.members.cli'].__file__, file=sys.stderr)); "
         "runpy.run_path(sys.argv[0], run_name='__main__')"
     )
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("TIPLINE_", "DJANGO_", "PYTHON"))}
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("TIPLINE_", "DJANGO_", "PYTHON"))
+    }
     store = tmp_path / "tokens.json"
     shown = subprocess.run(
         [sys.executable, "-I", "-c", alone, str(archive), "--store", str(store), "show"],
-        env=environment, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
-    assert shown.returncode == 1 and "tipline-token: no tokens yet: run `tipline-token fetch --server URL` first" in shown.stderr
+    assert (
+        shown.returncode == 1
+        and "tipline-token: no tokens yet: run `tipline-token fetch --server URL` first" in shown.stderr
+    )
     assert f"ran from {archive}" in shown.stderr  # the archive's copy, not the installed package
     status = subprocess.run(
         [sys.executable, "-I", str(archive), "--store", str(store), "status"],
-        env=environment, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert status.returncode == 0 and status.stdout == "No tokens yet: run `tipline-token fetch --server URL`.\n"

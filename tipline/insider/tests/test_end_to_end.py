@@ -28,7 +28,10 @@ def wait_for_next_period() -> None:
 def run_client(client: Path, store: Path, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-I", str(client), "--store", str(store), *arguments],
-        capture_output=True, text=True, timeout=60, cwd=client.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=client.parent,
     )
 
 
@@ -45,7 +48,9 @@ def test_fetch_with_the_standalone_client_then_send_without_javascript_and_see_t
     store = tmp_path / "tokens.json"
 
     wait_for_next_period()
-    fetched = run_client(client, store, "fetch", "--server", live_server.url, "--organisation", "police", "--code", codes[0].code)
+    fetched = run_client(
+        client, store, "fetch", "--server", live_server.url, "--organisation", "police", "--code", codes[0].code
+    )
     assert fetched.returncode == 0, fetched.stderr
     assert "Fetched 3 tokens" in fetched.stdout
     assert store.stat().st_mode & 0o777 == 0o600

@@ -76,5 +76,7 @@ def test_activation_refuses_malformed_input_with_a_message_not_a_server_error(or
     for body in ({"organisation": "police\u0000", "code": "ABCD"}, {"organisation": "police", "code": "AB\u0000CD"}):
         answer = Client().post("/api/v1/insiders/activate", body, content_type="application/json")
         assert answer.status_code == 400 and answer.json()["code"] == "invalid"
-    wrong = Client().post("/api/v1/insiders/activate", {"organisation": "police", "code": "ABCD-EFGH"}, content_type="application/json")
+    wrong = Client().post(
+        "/api/v1/insiders/activate", {"organisation": "police", "code": "ABCD-EFGH"}, content_type="application/json"
+    )
     assert wrong.status_code == 401 and wrong.json()["code"] == "code_unknown"

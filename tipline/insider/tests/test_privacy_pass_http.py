@@ -37,7 +37,9 @@ def challenge_of(response) -> dict[str, bytes]:
 
 def send_through_api(client, channel, **headers):
     return client.post(
-        f"/api/v1/channels/{channel.slug}/tips", {"answers": json.dumps({"tip": "The armoury log is altered."})}, headers=headers,
+        f"/api/v1/channels/{channel.slug}/tips",
+        {"answers": json.dumps({"tip": "The armoury log is altered."})},
+        headers=headers,
     )
 
 
@@ -76,14 +78,22 @@ def test_a_standard_client_learns_the_challenge_is_issued_in_binary_and_its_toke
     key_id = hashlib.sha256(spki).digest()
     pending = PendingToken.start(public_key_from_spki(spki), key_id, challenge["challenge"])
     issued = client.post(
-        directory["issuer-request-uri"], pending.request, content_type="application/private-token-request",
-        headers={"Authorization": f"Bearer {credential_for(organisation)}", "Accept": "application/private-token-response"},
+        directory["issuer-request-uri"],
+        pending.request,
+        content_type="application/private-token-request",
+        headers={
+            "Authorization": f"Bearer {credential_for(organisation)}",
+            "Accept": "application/private-token-response",
+        },
     )
     assert issued.status_code == 200, issued.content
     assert issued["Content-Type"] == "application/private-token-response"
     token = pending.finish(public_key_from_spki(spki), challenge["challenge"], key_id, issued.content)
     next_period = timezone.now() + timedelta(seconds=organisation.epoch_seconds)
-    assert redemption.check(organisation, token.to_text(), now=next_period).epoch == epochs.current(organisation.epoch_seconds).number
+    assert (
+        redemption.check(organisation, token.to_text(), now=next_period).epoch
+        == epochs.current(organisation.epoch_seconds).number
+    )
 
 
 def test_binary_issuance_counts_against_the_same_tokens_per_period(client, organisation):
@@ -95,10 +105,15 @@ def test_binary_issuance_counts_against_the_same_tokens_per_period(client, organ
     def request_one():
         pending = PendingToken.start(public, bytes(key.key_id), bytes(key.challenge))
         return client.post(
-            address, pending.request, content_type="application/private-token-request", headers={"Authorization": f"Bearer {credential}"}
+            address,
+            pending.request,
+            content_type="application/private-token-request",
+            headers={"Authorization": f"Bearer {credential}"},
         )
 
-    assert [request_one().status_code for _ in range(organisation.tokens_per_epoch)] == [200] * organisation.tokens_per_epoch
+    assert [request_one().status_code for _ in range(organisation.tokens_per_epoch)] == [
+        200
+    ] * organisation.tokens_per_epoch
     over = request_one()
     assert over.status_code == 409 and over.json()["code"] == "all_fetched"
     assert IssuanceCount.objects.get().count == organisation.tokens_per_epoch
@@ -107,9 +122,16 @@ def test_binary_issuance_counts_against_the_same_tokens_per_period(client, organ
 def test_binary_issuance_refuses_other_bodies_and_strangers(client, organisation):
     credential = credential_for(organisation)
     address = f"/api/v1/insiders/{organisation.slug}/token-request"
-    as_json = client.post(address, {"requests": []}, content_type="application/json", headers={"Authorization": f"Bearer {credential}"})
+    as_json = client.post(
+        address, {"requests": []}, content_type="application/json", headers={"Authorization": f"Bearer {credential}"}
+    )
     assert as_json.status_code == 415
-    short = client.post(address, b"\x00\x02\x01", content_type="application/private-token-request", headers={"Authorization": f"Bearer {credential}"})
+    short = client.post(
+        address,
+        b"\x00\x02\x01",
+        content_type="application/private-token-request",
+        headers={"Authorization": f"Bearer {credential}"},
+    )
     assert short.status_code == 400
     nobody = client.post(address, b"\x00\x02", content_type="application/private-token-request")
     assert nobody.status_code == 401
@@ -135,7 +157,8 @@ def test_a_damaged_or_doubled_header_is_refused_before_anything_is_stored(client
     assert damaged.status_code == 400 and damaged.json()["code"] == "token_malformed"
     encoded = token_text.removeprefix("tipv1:")
     doubled = client.post(
-        f"/api/v1/channels/{channel.slug}/tips", {"answers": json.dumps({"tip": "x"}), "insider_token": token_text},
+        f"/api/v1/channels/{channel.slug}/tips",
+        {"answers": json.dumps({"tip": "x"}), "insider_token": token_text},
         headers={"Authorization": f"PrivateToken token={encoded}"},
     )
     assert doubled.status_code == 400 and doubled.json()["field"] == "insider_token"

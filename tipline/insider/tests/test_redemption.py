@@ -102,7 +102,9 @@ def test_the_api_takes_a_token_and_names_each_refusal(channel, member, token_tex
     first = Client().post(url, {"answers": answers, "insider_token": token_text})
     assert first.status_code == 201, first.content
     again = Client().post(url, {"answers": answers, "insider_token": token_text})
-    assert again.status_code == 400 and again.json()["code"] == "token_spent" and again.json()["field"] == "insider_token"
+    assert (
+        again.status_code == 400 and again.json()["code"] == "token_spent" and again.json()["field"] == "insider_token"
+    )
     early = Client().post(url, {"answers": answers, "insider_token": fetch(member, count=1)[0].to_text()})
     assert early.json()["code"] == "token_too_early"
     assert Client().post(url, {"answers": answers, "insider_token": "tipv1:xyz"}).json()["code"] == "token_malformed"
@@ -147,7 +149,11 @@ def test_fetch_rows_and_redemption_rows_share_no_id_no_time_and_no_nonce(channel
     issuer_rows = list(IssuanceCount.objects.values()) + list(Member.objects.values())
     tip = Tip.objects.values().get()
     redemption_rows = list(SpentToken.objects.values()) + [
-        {"insider_organisation_id": tip["insider_organisation_id"], "insider_epoch": tip["insider_epoch"], "id": tip["id"]}
+        {
+            "insider_organisation_id": tip["insider_organisation_id"],
+            "insider_epoch": tip["insider_epoch"],
+            "id": tip["id"],
+        }
     ]
     issuer_values = {value for row in issuer_rows for value in row.values() if value is not None}
     redemption_values = {value for row in redemption_rows for value in row.values() if value is not None}
@@ -157,7 +163,9 @@ def test_fetch_rows_and_redemption_rows_share_no_id_no_time_and_no_nonce(channel
     assert issuer_values & redemption_values <= {organisation.pk, epoch, period_key}
     assert IssuanceCount.objects.filter(epoch=epoch).count() == 2  # both members look the same
     for model in (IssuanceCount, SpentToken):
-        assert not [field for field in model._meta.get_fields() if field.get_internal_type() in ("DateTimeField", "DateField")]
+        assert not [
+            field for field in model._meta.get_fields() if field.get_internal_type() in ("DateTimeField", "DateField")
+        ]
     stored = repr(issuer_rows + redemption_rows + list(IssuerKey.objects.values()))
     assert tokens[0].nonce.hex() not in stored and tokens[0].authenticator.hex() not in stored
     assert not _database_holds(tokens[0].nonce) and not _database_holds(tokens[0].authenticator)

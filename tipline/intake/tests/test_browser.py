@@ -53,7 +53,9 @@ def test_send_a_tip_come_back_and_answer_without_javascript(
     assert Tip.objects.count() == 1
 
     tip = Tip.objects.get()
-    add_message(tip, open_tip_for_recipient(tip, user, private_key), Author.RECIPIENT, "Can you tell us more?", sender=user)
+    add_message(
+        tip, open_tip_for_recipient(tip, user, private_key), Author.RECIPIENT, "Can you tell us more?", sender=user
+    )
 
     page.goto(live_server.url)
     page.get_by_role("link", name="Check on your tip").first.click()

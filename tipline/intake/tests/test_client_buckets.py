@@ -49,7 +49,10 @@ def test_one_clients_sign_in_flood_does_not_lock_out_staff_elsewhere(per_client,
     from tipline.testing.staff import make_staff
 
     member = make_staff("alex", ["general"])
-    flood = [from_address(FLOODER).post("/staff/sign-in/", {"username": f"x{n}", "password": "guess"}).status_code for n in range(5)]
+    flood = [
+        from_address(FLOODER).post("/staff/sign-in/", {"username": f"x{n}", "password": "guess"}).status_code
+        for n in range(5)
+    ]
 
     real = from_address(OTHER).post("/staff/sign-in/", {"username": "alex", "password": member.password})
 

@@ -37,7 +37,9 @@ def console_log():
 
 def a_tipster_visits(client) -> None:
     client.get("/c/general/")
-    receipt = receipt_in(post_tip(client, "general", {"answer-tip": "exact times"}, files=[SimpleUploadedFile("a.txt", b"a" * 300)]))
+    receipt = receipt_in(
+        post_tip(client, "general", {"answer-tip": "exact times"}, files=[SimpleUploadedFile("a.txt", b"a" * 300)])
+    )
     client.post("/check/", {"receipt": receipt})
     client.post("/check/your-tip/", {"text": "and one more thing", "files": [SimpleUploadedFile("b.txt", b"b" * 300)]})
     client.get("/check/your-tip/")
@@ -126,7 +128,9 @@ def test_message_ids_tell_nothing_of_when_a_tipster_wrote_between_audited_replie
     for turn in range(6):
         tip, key = tips[turn % 2], keys[turn % 2]
         author = Author.RECIPIENT if turn % 3 else Author.TIPSTER
-        written.append(add_message(tip, key, author, f"turn {turn}", sender=ana.user if author == Author.RECIPIENT else None))
+        written.append(
+            add_message(tip, key, author, f"turn {turn}", sender=ana.user if author == Author.RECIPIENT else None)
+        )
 
     ids = [message.pk for message in written]
     assert all(abs(later - earlier) > 2**32 for earlier, later in zip(ids, ids[1:], strict=False))  # no shared sequence
@@ -141,7 +145,12 @@ def test_a_held_line_about_a_refused_tip_keeps_nothing_of_its_request(client, re
     from tipline.core import metadata
 
     with metadata.cleaning_turn(settings.CLEANING_PARALLEL):  # a 503 of ours, which Django logs with the request
-        response = post_tip(client, "general", {"answer-tip": "refused"}, files=[SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 300_000)])
+        response = post_tip(
+            client,
+            "general",
+            {"answer-tip": "refused"},
+            files=[SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 300_000)],
+        )
     assert response.status_code == 503
     request = weakref.ref(response.wsgi_request)
     del response

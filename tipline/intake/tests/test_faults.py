@@ -57,7 +57,9 @@ def test_a_full_disk_refuses_the_upload_cleanly_and_keeps_the_text(client, recip
     assert [path.name for path in Path(tiny_disk).iterdir()] == [Tip.objects.get().attachments.get().blob_name]
 
 
-def test_a_disk_that_fills_while_an_image_is_cleaned_leaves_no_partial_file(client, recipient_keys, tiny_disk, settings):
+def test_a_disk_that_fills_while_an_image_is_cleaned_leaves_no_partial_file(
+    client, recipient_keys, tiny_disk, settings
+):
     import io
     import os
 
@@ -67,7 +69,9 @@ def test_a_disk_that_fills_while_an_image_is_cleaned_leaves_no_partial_file(clie
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tiny_disk)}}
     }
     noise = io.BytesIO()
-    Image.frombytes("L", (200, 200), os.urandom(40_000)).save(noise, format="PNG")  # the upload fits; its cleaned copy does not
+    Image.frombytes("L", (200, 200), os.urandom(40_000)).save(
+        noise, format="PNG"
+    )  # the upload fits; its cleaned copy does not
     photo = SimpleUploadedFile("photo.png", noise.getvalue())
 
     refused = post_tip(client, "general", {"answer-tip": TEXT}, files=[photo])

@@ -75,7 +75,10 @@ def test_images_lose_their_hidden_details_but_stay_images(client, recipient_keys
 
     response = post_tip(client, "general", {"answer-tip": "see picture"}, files=[SimpleUploadedFile(name, original)])
 
-    assert f"<strong dir=\"auto\">{name}</strong>: location, camera, dates and other hidden details were removed" in html.unescape(response.content.decode())
+    assert (
+        f'<strong dir="auto">{name}</strong>: location, camera, dates and other hidden details were removed'
+        in html.unescape(response.content.decode())
+    )
     data, note = stored_files(recipient_keys)[name]
     assert SECRET.encode() not in data
     with Image.open(io.BytesIO(data)) as image:
@@ -99,7 +102,9 @@ def test_a_channel_that_keeps_evidence_stores_files_exactly_as_sent(client, reci
     original = jpeg_with_exif()
 
     form = client.get("/c/general/").content.decode()
-    response = post_tip(client, "general", {"answer-tip": "evidence"}, files=[SimpleUploadedFile("photo.jpg", original)])
+    response = post_tip(
+        client, "general", {"answer-tip": "evidence"}, files=[SimpleUploadedFile("photo.jpg", original)]
+    )
 
     assert "keeps files exactly as you send them" in form
     assert "kept exactly as sent: this channel keeps files as evidence" in response.content.decode()
@@ -107,7 +112,12 @@ def test_a_channel_that_keeps_evidence_stores_files_exactly_as_sent(client, reci
 
 
 def test_other_files_are_kept_as_sent_and_the_tipster_is_told(client, recipient_keys):
-    post = post_tip(client, "general", {"answer-tip": "notes"}, files=[SimpleUploadedFile("notes.txt", b"plain notes, nothing hidden")])
+    post = post_tip(
+        client,
+        "general",
+        {"answer-tip": "notes"},
+        files=[SimpleUploadedFile("notes.txt", b"plain notes, nothing hidden")],
+    )
 
     assert "files of this kind are not cleaned; it is stored as sent" in post.content.decode()
     assert stored_files(recipient_keys)["notes.txt"][0] == b"plain notes, nothing hidden"
@@ -161,7 +171,9 @@ def test_an_image_with_more_pixels_than_the_cap_is_not_decoded_but_stored_as_sen
     assert stored_files(recipient_keys)["huge.png"][0] == bomb
 
 
-def test_cleaning_that_runs_past_its_time_limit_is_stopped_and_the_file_stored_as_sent(client, recipient_keys, settings):
+def test_cleaning_that_runs_past_its_time_limit_is_stopped_and_the_file_stored_as_sent(
+    client, recipient_keys, settings
+):
     settings.CLEANING_SECONDS = 0.2
     slow = io.BytesIO()
     Image.new("RGB", (5000, 5000), (1, 2, 3)).save(slow, format="PNG")  # under the pixel cap; half a second to clean
@@ -183,7 +195,8 @@ def test_stored_files_show_only_a_size_bucket_not_their_exact_size(client, recip
 
     tip = Tip.objects.get()
     on_disk = {
-        attachment.blob_name: (settings.BLOB_DIR / attachment.blob_name).stat().st_size for attachment in tip.attachments.all()
+        attachment.blob_name: (settings.BLOB_DIR / attachment.blob_name).stat().st_size
+        for attachment in tip.attachments.all()
     }
     assert len(set(on_disk.values())) == 2  # 100,000 and 100,300 bytes land in one bucket
     assert min(on_disk.values()) > 16_000  # one byte is stored as large as a small document
@@ -191,15 +204,29 @@ def test_stored_files_show_only_a_size_bucket_not_their_exact_size(client, recip
     assert {name: len(data) for name, (data, _) in stored.items()} == sizes
 
 
-def test_a_tip_whose_files_find_every_cleaning_turn_taken_is_refused_at_once_with_its_text_kept(client, recipient_keys, settings):
+def test_a_tip_whose_files_find_every_cleaning_turn_taken_is_refused_at_once_with_its_text_kept(
+    client, recipient_keys, settings
+):
     from tipline.core import metadata
     from tipline.intake.tests.test_upload_leaks import blobs_on_disk
 
-    with metadata.cleaning_turn(settings.CLEANING_PARALLEL), metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"):
-        busy = post_tip(client, "general", {"answer-tip": "Photos of the depot"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+    with (
+        metadata.cleaning_turn(settings.CLEANING_PARALLEL),
+        metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"),
+    ):
+        busy = post_tip(
+            client,
+            "general",
+            {"answer-tip": "Photos of the depot"},
+            files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())],
+        )
         text_only = post_tip(client, "general", {"answer-tip": "No files, just words"})
-        not_to_clean = post_tip(client, "general", {"answer-tip": "A note"}, files=[SimpleUploadedFile("note.txt", b"plain")])
-    afterwards = post_tip(client, "general", {"answer-tip": "Photos again"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+        not_to_clean = post_tip(
+            client, "general", {"answer-tip": "A note"}, files=[SimpleUploadedFile("note.txt", b"plain")]
+        )
+    afterwards = post_tip(
+        client, "general", {"answer-tip": "Photos again"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())]
+    )
 
     page = html.unescape(busy.content.decode())
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "60"
@@ -214,10 +241,14 @@ def test_a_small_photo_is_cleaned_while_large_images_hold_every_turn_of_theirs(c
 
     settings.SMALL_CLEANING_PIXELS = 64 * 48  # one photo of jpeg_with_exif's size, not two
     with metadata.cleaning_turn(settings.CLEANING_PARALLEL):  # as a flood of large images holds it
-        small = post_tip(client, "general", {"answer-tip": "One photo"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+        small = post_tip(
+            client, "general", {"answer-tip": "One photo"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())]
+        )
         two = [SimpleUploadedFile(f"photo{number}.jpg", jpeg_with_exif()) for number in range(2)]
         too_many_pixels = post_tip(client, "general", {"answer-tip": "Two photos"}, files=two)
-        not_measured = post_tip(client, "general", {"answer-tip": "A GIF"}, files=[SimpleUploadedFile("a.gif", gif_bytes())])
+        not_measured = post_tip(
+            client, "general", {"answer-tip": "A GIF"}, files=[SimpleUploadedFile("a.gif", gif_bytes())]
+        )
 
     assert (small.status_code, too_many_pixels.status_code, not_measured.status_code) == (200, 503, 503)
     data, note = stored_files(recipient_keys)["photo.jpg"]
@@ -228,7 +259,9 @@ def test_the_turns_for_small_photos_are_bounded_too(client, recipient_keys, sett
     from tipline.core import metadata
 
     with metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"):  # short work, but request threads are few
-        busy = post_tip(client, "general", {"answer-tip": "One photo"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())])
+        busy = post_tip(
+            client, "general", {"answer-tip": "One photo"}, files=[SimpleUploadedFile("photo.jpg", jpeg_with_exif())]
+        )
 
     assert busy.status_code == 503 and Tip.objects.count() == 0
 
@@ -239,8 +272,12 @@ def test_an_animated_png_takes_the_turn_for_large_files_whatever_its_frame_size(
     animated = io.BytesIO()
     frames = [Image.new("RGB", (8, 8), (number, 0, 0)) for number in range(3)]
     frames[0].save(animated, format="PNG", save_all=True, append_images=frames[1:])
-    with metadata.cleaning_turn(settings.CLEANING_PARALLEL):  # each frame would be decoded: its header does not tell the cost
-        busy = post_tip(client, "general", {"answer-tip": "Frames"}, files=[SimpleUploadedFile("a.png", animated.getvalue())])
+    with metadata.cleaning_turn(
+        settings.CLEANING_PARALLEL
+    ):  # each frame would be decoded: its header does not tell the cost
+        busy = post_tip(
+            client, "general", {"answer-tip": "Frames"}, files=[SimpleUploadedFile("a.png", animated.getvalue())]
+        )
 
     assert busy.status_code == 503
 
@@ -263,13 +300,23 @@ def test_a_follow_up_with_files_is_refused_at_once_while_every_cleaning_turn_is_
         files = [SimpleUploadedFile("b.jpg", jpeg_with_exif())]
         return client.post("/api/v1/followup/messages", {"receipt": receipt, "text": "By the API", "files": files})
 
-    with metadata.cleaning_turn(settings.CLEANING_PARALLEL), metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"):
-        page = client.post("/check/your-tip/", {"text": "Here is the photo", "files": [SimpleUploadedFile("photo.jpg", jpeg_with_exif())]})
+    with (
+        metadata.cleaning_turn(settings.CLEANING_PARALLEL),
+        metadata.cleaning_turn(settings.CLEANING_PARALLEL, "small"),
+    ):
+        page = client.post(
+            "/check/your-tip/",
+            {"text": "Here is the photo", "files": [SimpleUploadedFile("photo.jpg", jpeg_with_exif())]},
+        )
         api_busy = by_the_api()
     api_later = by_the_api()
 
     assert page.status_code == 503 and page.headers["Retry-After"] == "60"
     assert "Here is the photo" in html.unescape(page.content.decode())
-    assert (api_busy.status_code, api_busy.json()["code"], api_busy.headers["Retry-After"]) == (503, "cleaning_busy", "60")
+    assert (api_busy.status_code, api_busy.json()["code"], api_busy.headers["Retry-After"]) == (
+        503,
+        "cleaning_busy",
+        "60",
+    )
     assert api_later.status_code == 201
     assert Message.objects.count() == 1

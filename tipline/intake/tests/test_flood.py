@@ -39,7 +39,11 @@ def junk_tip(number: int) -> int:
 
 
 def unknown_receipt_check_in() -> int:
-    return Client().post("/api/v1/followup", {"receipt": receipts.new_receipt()}, content_type="application/json").status_code
+    return (
+        Client()
+        .post("/api/v1/followup", {"receipt": receipts.new_receipt()}, content_type="application/json")
+        .status_code
+    )
 
 
 def real_tipster_action(number: int, receipts_held: list[str]) -> bool:
@@ -50,7 +54,9 @@ def real_tipster_action(number: int, receipts_held: list[str]) -> bool:
     if kind == 0:
         return Client().post("/check/", {"receipt": receipt}).status_code == 302
     if kind == 1:
-        return Client().post("/api/v1/followup", {"receipt": receipt}, content_type="application/json").status_code == 200
+        return (
+            Client().post("/api/v1/followup", {"receipt": receipt}, content_type="application/json").status_code == 200
+        )
     if kind == 2:
         sent = post_tip(Client(), "general", {"answer-tip": f"Real tip {number}: the truck leaves at six."})
         if sent.status_code == 200:

@@ -32,7 +32,11 @@ def enter(client, receipt: str):
 
 def with_typo(receipt: str) -> str:
     digits = receipt.replace(" ", "")
-    swapped = digits[:3] + digits[4] + digits[3] + digits[5:] if digits[3] != digits[4] else digits[:3] + str((int(digits[3]) + 1) % 10) + digits[4:]
+    swapped = (
+        digits[:3] + digits[4] + digits[3] + digits[5:]
+        if digits[3] != digits[4]
+        else digits[:3] + str((int(digits[3]) + 1) % 10) + digits[4:]
+    )
     return swapped
 
 
@@ -81,7 +85,8 @@ def test_a_reply_from_the_team_appears_and_the_tipster_can_answer_with_a_file(cl
     assert tip.message_count == 2 and tip.unread_by_recipients and tip.file_count == 1
     conversation = read_conversation(tip, tip_key)
     assert [(message.author, message.text) for message in conversation] == [
-        ("recipient", "Which night exactly?"), ("tipster", "Thursday, after midnight.")
+        ("recipient", "Which night exactly?"),
+        ("tipster", "Thursday, after midnight."),
     ]
     assert [file.name for file in conversation[1].files] == ["shift.txt"]
 
@@ -174,7 +179,9 @@ def test_follow_up_messages_through_the_api_share_the_limit(client, sent, settin
     settings.FOLLOW_UPS_PER_TIP = 1
     receipt = sent[0]
 
-    answers = [client.post("/api/v1/followup/messages", {"receipt": receipt, "text": f"api {number}"}) for number in range(2)]
+    answers = [
+        client.post("/api/v1/followup/messages", {"receipt": receipt, "text": f"api {number}"}) for number in range(2)
+    ]
 
     assert [answer.status_code for answer in answers] == [201, 429]
     assert Tip.objects.get().message_count == 1

@@ -11,13 +11,25 @@ from tipline.core.models import Tip
 from tipline.forms.tipster import new_form_token
 
 pytestmark = pytest.mark.django_db
-FIELDS = ["answer-what", "answer-where", "answer-when", "answer-who", "answer-how-known", "answer-unknown", "form_token"]
+FIELDS = [
+    "answer-what",
+    "answer-where",
+    "answer-when",
+    "answer-who",
+    "answer-how-known",
+    "answer-unknown",
+    "form_token",
+]
 values = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=50),
-    st.sampled_from(["", " ", "\x00", "2099-12-04T06:00", "2001-01-01T00:00", "I saw or heard it myself", "x" * 12_000]),
+    st.sampled_from(
+        ["", " ", "\x00", "2099-12-04T06:00", "2001-01-01T00:00", "I saw or heard it myself", "x" * 12_000]
+    ),
 )
-form_data = st.dictionaries(st.sampled_from(FIELDS), st.one_of(values, st.lists(values, min_size=2, max_size=3)), max_size=7)
+form_data = st.dictionaries(
+    st.sampled_from(FIELDS), st.one_of(values, st.lists(values, min_size=2, max_size=3)), max_size=7
+)
 
 
 @pytest.mark.slow
@@ -43,6 +55,8 @@ def test_random_submissions_never_fail_and_never_store_garbage(client, recipient
         return
     new_tip = Tip.objects.exclude(pk__in=before).get()
     user, private_key = recipient_keys
-    stored = {answer.key: answer.value for answer in read_answers(new_tip, open_tip_for_recipient(new_tip, user, private_key))}
+    stored = {
+        answer.key: answer.value for answer in read_answers(new_tip, open_tip_for_recipient(new_tip, user, private_key))
+    }
     sent = data["answer-what"][-1] if isinstance(data["answer-what"], list) else data["answer-what"]
     assert stored["what"] == sent.strip()

@@ -23,7 +23,9 @@ def real_tip(number: int) -> str:
 def junk_receipts(count: int) -> list[str]:
     """The attacker's own tips, sent through the API: each receipt is real."""
     answers = json.dumps({"tip": "junk"})
-    return [Client().post("/api/v1/channels/general/tips", {"answers": answers}).json()["receipt"] for _ in range(count)]
+    return [
+        Client().post("/api/v1/channels/general/tips", {"answers": answers}).json()["receipt"] for _ in range(count)
+    ]
 
 
 def check_in(receipt: str, by_page: bool) -> int:
@@ -86,7 +88,9 @@ def test_junk_tips_messages_leave_real_tipsters_messages(profiled_machine, recip
     tipsters = [open_session(real_tip(number)) for number in range(5)]
     flood, real = [], []
     for number in range(120):
-        flood.append(attackers[number % len(attackers)].post("/check/your-tip/", {"text": f"junk {number}"}).status_code)
+        flood.append(
+            attackers[number % len(attackers)].post("/check/your-tip/", {"text": f"junk {number}"}).status_code
+        )
         if number % 12 == 11:
             tipster = tipsters[(number // 12) % len(tipsters)]
             real.append(tipster.post("/check/your-tip/", {"text": f"About my tip, {number}"}).status_code == 302)

@@ -17,7 +17,12 @@ MIXED = "الشحنة تصل at Pier 4 الليلة"
 
 
 def test_the_follow_up_page_speaks_the_tipsters_language_and_lets_mixed_text_find_its_direction(client, recipient_keys):
-    receipt = receipt_in(client.post("/es/c/time-sensitive/", {"form_token": new_form_token(), **time_sensitive_answers(**{"answer-what": MIXED})}))
+    receipt = receipt_in(
+        client.post(
+            "/es/c/time-sensitive/",
+            {"form_token": new_form_token(), **time_sensitive_answers(**{"answer-what": MIXED})},
+        )
+    )
     entered = client.post("/es/check/", {"receipt": receipt})
     client.post(entered.headers["Location"], {"text": MIXED})
 

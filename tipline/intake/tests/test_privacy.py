@@ -19,12 +19,16 @@ REPLY = "marker-reply-2b6e"
 REPLY_FILE = "marker-reply-file-0d3a.txt"
 
 
-def test_a_tip_with_markers_everywhere_leaves_no_plaintext_and_no_client_trace(probe_client, privacy, recipient_keys, caplog):
+def test_a_tip_with_markers_everywhere_leaves_no_plaintext_and_no_client_trace(
+    probe_client, privacy, recipient_keys, caplog
+):
     caplog.set_level(logging.DEBUG)
     privacy.watch(*MARKERS.values(), FILE_NAME, "marker-file-body-c4d8", REPLY, REPLY_FILE)
 
     response = post_tip(
-        probe_client, "time-sensitive", time_sensitive_answers(**MARKERS),
+        probe_client,
+        "time-sensitive",
+        time_sensitive_answers(**MARKERS),
         files=[SimpleUploadedFile(FILE_NAME, FILE_BODY.encode(), content_type="text/plain")],
     )
     receipt = receipt_in(response)
@@ -43,7 +47,9 @@ def test_a_refused_tip_leaves_nothing_behind_either(probe_client, privacy, recip
     privacy.watch("marker-refused-a81f", "marker-refused-file-body")
 
     response = post_tip(
-        probe_client, "time-sensitive", time_sensitive_answers(**{"answer-what": "", "answer-who": "marker-refused-a81f"}),
+        probe_client,
+        "time-sensitive",
+        time_sensitive_answers(**{"answer-what": "", "answer-who": "marker-refused-a81f"}),
         files=[SimpleUploadedFile("x.txt", b"marker-refused-file-body")],
     )
 

@@ -30,9 +30,14 @@ def test_files_beyond_a_channels_hourly_budget_are_refused_and_the_admins_told_o
     assert "kept text" in page and "This channel has taken as many files as it can this hour." in page
     assert 0 < int(refused["Retry-After"]) <= 3601
     assert text_only.status_code == 200 and elsewhere.status_code == 200
-    assert blobs_on_disk() == set(Attachment.objects.values_list("blob_name", flat=True)) and Attachment.objects.count() == 3
+    assert (
+        blobs_on_disk() == set(Attachment.objects.values_list("blob_name", flat=True))
+        and Attachment.objects.count() == 3
+    )
     alerts = Event.objects.filter(kind="storage-budget-reached")
-    assert [(alert.channel.slug, alert.audience, alert.recorded_at.minute) for alert in alerts] == [("general", "admins", 0)]
+    assert [(alert.channel.slug, alert.audience, alert.recorded_at.minute) for alert in alerts] == [
+        ("general", "admins", 0)
+    ]
 
 
 def test_a_follow_up_and_the_api_meet_the_same_budget(client, recipient_keys, settings):
@@ -47,4 +52,7 @@ def test_a_follow_up_and_the_api_meet_the_same_budget(client, recipient_keys, se
     assert api.status_code == 507 and api.json()["code"] == "storage_budget_spent" and "Retry-After" in api.headers
     assert follow_up.status_code == 507 and "my typed message" in follow_up.content.decode()
     assert words_alone.status_code == 201
-    assert blobs_on_disk() == set(Attachment.objects.values_list("blob_name", flat=True)) and Attachment.objects.count() == 1
+    assert (
+        blobs_on_disk() == set(Attachment.objects.values_list("blob_name", flat=True))
+        and Attachment.objects.count() == 1
+    )

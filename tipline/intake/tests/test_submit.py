@@ -28,7 +28,14 @@ def test_the_form_shows_every_field_and_the_before_you_send_panel(client, demo_c
 
     page = response.content.decode()
     assert response.status_code == 200
-    for label in ("What will happen?", "Where?", "When will it happen?", "Who is involved?", "How do you know this?", "Files (optional)"):
+    for label in (
+        "What will happen?",
+        "Where?",
+        "When will it happen?",
+        "Who is involved?",
+        "How do you know this?",
+        "Files (optional)",
+    ):
         assert label in page
     assert "Before you send" in page and 'type="datetime-local"' in page and 'enctype="multipart/form-data"' in page
 
@@ -121,7 +128,9 @@ def test_every_field_kind_accepts_good_values_and_refuses_bad_ones(client, recip
         spec |= {"min_value": 0, "max_value": 10}
     if kind == "multi_select":
         spec["choices"] = ["red", "blue"]
-    channel, _ = import_channel(parse_document(json.dumps({"slug": "kinds", "name": "Kinds", "fields": [spec]}), "x.json"))
+    channel, _ = import_channel(
+        parse_document(json.dumps({"slug": "kinds", "name": "Kinds", "fields": [spec]}), "x.json")
+    )
     channel.recipients.add(recipient_keys[0])
 
     refused = post_tip(client, "kinds", {"answer-value": bad} if bad is not None else {})
@@ -271,10 +280,14 @@ def test_help_and_error_texts_are_tied_to_their_fields(client, recipient_keys):
 
 
 @pytest.mark.parametrize("moment", ["9999-12-31T23:00", "0001-01-01T00:30"])
-def test_a_date_at_the_edge_of_the_calendar_is_refused_with_the_text_kept(client, demo_channels, recipient_keys, moment):
+def test_a_date_at_the_edge_of_the_calendar_is_refused_with_the_text_kept(
+    client, demo_channels, recipient_keys, moment
+):
     Channel.objects.filter(slug="time-sensitive").update(time_zone="America/New_York")
 
-    response = post_tip(client, "time-sensitive", time_sensitive_answers(**{"answer-when": moment, "answer-what": "kept text 8812"}))
+    response = post_tip(
+        client, "time-sensitive", time_sensitive_answers(**{"answer-when": moment, "answer-what": "kept text 8812"})
+    )
 
     assert response.status_code == 400
     page = response.content.decode()

@@ -87,7 +87,8 @@ def test_new_tips_and_messages_are_announced_without_content_and_quiet_users_get
 
     assert sorted(message["To"] for message in email_route) == ["ana@example.org", "ana@example.org"]
     assert sorted(subjects(email_route)) == [
-        "[Tipline] A new tip arrived in Night desk", "[Tipline] A tipster wrote a new message in Night desk"
+        "[Tipline] A new tip arrived in Night desk",
+        "[Tipline] A tipster wrote a new message in Night desk",
     ]
     assert all(MARKER not in message.get_content() for message in email_route)
     assert "http://127.0.0.1:8000/staff/sign-in/" in email_route[0].get_content()
@@ -110,7 +111,13 @@ def test_periodic_jobs_are_enqueued_once_per_period_whatever_the_number_of_worke
     later = schedule_due(now + timedelta(minutes=1, seconds=1))
 
     assert sorted(first) == [
-        "audit-checkpoint", "digest", "insider-keys", "orphan-blob-sweep", "retention-purge", "session-purge", "task-prune",
+        "audit-checkpoint",
+        "digest",
+        "insider-keys",
+        "orphan-blob-sweep",
+        "retention-purge",
+        "session-purge",
+        "task-prune",
     ]
     assert second == []
     assert sorted(later) == ["session-purge"]
@@ -133,8 +140,13 @@ def test_each_recipient_gets_notices_in_their_own_language(desk, email_route):
     by_address = {message["To"]: message for message in email_route}
     assert str(by_address["ana@example.org"]["Subject"]).strip() == "[Tipline] وصل بلاغ جديد في Night desk"
     assert str(by_address["ben@example.org"]["Subject"]).strip() == "[Tipline] Llegó un aviso nuevo en Night desk"
-    assert "Inicie sesión para leerlo: http://127.0.0.1:8000/es/staff/sign-in/" in by_address["ben@example.org"].get_content()
-    assert "http://127.0.0.1:8000/ar/staff/sign-in/" in by_address["ana@example.org"].get_content()  # the page in their language
+    assert (
+        "Inicie sesión para leerlo: http://127.0.0.1:8000/es/staff/sign-in/"
+        in by_address["ben@example.org"].get_content()
+    )
+    assert (
+        "http://127.0.0.1:8000/ar/staff/sign-in/" in by_address["ana@example.org"].get_content()
+    )  # the page in their language
     assert all("marker-language-content-42" not in message.get_content() for message in email_route)
 
 

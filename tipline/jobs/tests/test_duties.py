@@ -38,17 +38,26 @@ def test_reminders_come_at_each_lead_time_once_and_an_overdue_duty_alerts_the_ad
     due = tip.received_hour + timedelta(days=7)
 
     for moment, expected in [
-        (due - timedelta(hours=80), 0), (due - timedelta(hours=71), 1), (due - timedelta(hours=70), 0),
-        (due - timedelta(hours=23), 1), (due - timedelta(hours=1), 0), (due + timedelta(minutes=1), 1),
+        (due - timedelta(hours=80), 0),
+        (due - timedelta(hours=71), 1),
+        (due - timedelta(hours=70), 0),
+        (due - timedelta(hours=23), 1),
+        (due - timedelta(hours=1), 0),
+        (due + timedelta(minutes=1), 1),
         (due + timedelta(days=3), 0),
     ]:
         assert duty_reminders.scan(moment) == expected, moment - due
         run_ready_tasks()
 
     assert sorted(AlertSent.objects.values_list("kind", flat=True)) == [
-        "acknowledgement-lead-24h", "acknowledgement-lead-72h", "acknowledgement-overdue"
+        "acknowledgement-lead-24h",
+        "acknowledgement-lead-72h",
+        "acknowledgement-overdue",
     ]
-    assert recipients_of(email_route, "[Tipline] A tip must be acknowledged soon") == ["ana@example.org"] * 2 + ["ben@example.org"] * 2
+    assert (
+        recipients_of(email_route, "[Tipline] A tip must be acknowledged soon")
+        == ["ana@example.org"] * 2 + ["ben@example.org"] * 2
+    )
     assert recipients_of(email_route, "[Tipline] A tip's acknowledgement is overdue") == ["root@example.org"]
 
 
@@ -107,8 +116,11 @@ def test_the_report_matches_a_seeded_set_of_tips(desk, admin):
     seeded = {}
     # name: (received days ago, acknowledged after days, feedback after days)
     for name, (age, acknowledged, feedback) in {
-        "prompt": (100, 2, 30), "late-ack": (100, 9, 95), "no-answer": (100, None, None),
-        "young": (3, None, None), "acked-only": (20, 6, None),
+        "prompt": (100, 2, 30),
+        "late-ack": (100, 9, 95),
+        "no-answer": (100, None, None),
+        "young": (3, None, None),
+        "acked-only": (20, 6, None),
     }.items():
         tip, _ = make_tip("desk", name)
         received = now - timedelta(days=age)
@@ -121,7 +133,9 @@ def test_the_report_matches_a_seeded_set_of_tips(desk, admin):
     spam, _ = make_tip("desk", "spam")
     Tip.objects.filter(pk=spam.pk).update(status="spam")
 
-    (row,) = duties.report(Channel.objects.filter(slug="desk"), now - timedelta(days=365), now + timedelta(days=1), now, admin.user)
+    (row,) = duties.report(
+        Channel.objects.filter(slug="desk"), now - timedelta(days=365), now + timedelta(days=1), now, admin.user
+    )
 
     assert row.tips == 5
     assert (row.acknowledgement.in_time, row.acknowledgement.late, row.acknowledgement.pending) == (2, 1, 1)

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def old_tip(desk):
     tipster = Client()
-    response = post_tip(tipster, "desk", {"answer-tip": "marker-retention-5e1"}, files=[SimpleUploadedFile("r.txt", b"marker-file-5e1")])
+    response = post_tip(
+        tipster, "desk", {"answer-tip": "marker-retention-5e1"}, files=[SimpleUploadedFile("r.txt", b"marker-file-5e1")]
+    )
     tip = Tip.objects.get()
     return tip, receipt_in(response)
 

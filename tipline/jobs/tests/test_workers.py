@@ -29,8 +29,12 @@ add_route(RouteSpec(name="mail", kind="email", target=f"smtp+plain://127.0.0.1:{
 
 def start_worker(data_dir, overrides):
     return subprocess.Popen(
-        [str(TIPLINE), "worker", "--interval", "0.2"], env=clean_environment(data_dir, **overrides),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [str(TIPLINE), "worker", "--interval", "0.2"],
+        env=clean_environment(data_dir, **overrides),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -50,7 +54,12 @@ def test_two_workers_and_a_restart_send_each_notice_once(tmp_path, smtp_server):
     overrides = {"INSECURE_FAST_KDF": "on"}
     assert run_tipline(data_dir, "init").returncode == 0
     environment = clean_environment(data_dir, **overrides) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
-    subprocess.run([str(TIPLINE.parent / "python"), "-c", SETUP, str(smtp_server.port)], env=environment, check=True, capture_output=True)
+    subprocess.run(
+        [str(TIPLINE.parent / "python"), "-c", SETUP, str(smtp_server.port)],
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
 
     workers = [start_worker(data_dir, overrides) for _ in range(2)]
     wait_for(lambda: len(smtp_server) >= 2)
@@ -62,7 +71,10 @@ def test_two_workers_and_a_restart_send_each_notice_once(tmp_path, smtp_server):
     status = run_tipline(data_dir, "jobs", "status", **overrides)
 
     subjects = sorted(str(message["Subject"]).strip() for message in smtp_server)
-    assert subjects == ["[Tipline] A new tip arrived in Night desk", "[Tipline] A tip's deadline is near in Night desk"], outputs
+    assert subjects == [
+        "[Tipline] A new tip arrived in Night desk",
+        "[Tipline] A tip's deadline is near in Night desk",
+    ], outputs
     assert all("marker-worker-content-91" not in message.get_content() for message in smtp_server)
     assert "failed 0" in status.stdout and "deadline-scan:" in status.stdout
     assert all("Alerts go through 1 route." in output for output in outputs), outputs
