@@ -17,7 +17,7 @@ CHECK_MODULES = sorted((REPO_ROOT / "tipline").glob("*/checks.py"))
 def ids_in_code() -> set[str]:
     found = set()
     for module in CHECK_MODULES:
-        for level, number in re.findall(r"\b(error|warning)\((\d+),", module.read_text()):
+        for level, number in re.findall(r"\b(error|warning)\(\s*(\d+),", module.read_text()):
             found.add(f"tipline.{level[0].upper()}{int(number):03d}")
     return found
 
