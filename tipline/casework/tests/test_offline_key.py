@@ -62,7 +62,7 @@ def every_key_the_server_has(people) -> list[bytes]:
     it under every label in the source, and every 32-byte value in any table."""
     labels = set()
     for path in SOURCE.rglob("*.py"):
-        labels |= {match.encode() for match in re.findall(r'site_key\(b"([^"]+)"', path.read_text())}
+        labels |= {match.encode() for match in re.findall(r'site_key\(\s*b"([^"]+)"', path.read_text())}
     candidates = [person.private_key for person in people.values()]
     candidates += [site_key(label) for label in labels] + [settings.SECRET_KEY.encode()[:32].ljust(32, b"\0")]
     for model in apps.get_models():
