@@ -24,12 +24,15 @@ help:
 $(VENV)/bin/python:
 	@python="$${PYTHON:-$$(./scripts/find-python)}" && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
 
-$(INSTALLED): $(VENV)/bin/python pyproject.toml constraints.txt
-	$(VENV)/bin/pip install --quiet -c constraints.txt -e .
+# Every package comes from a hash-locked list (requirements/*.txt, made by scripts/lock): pip
+# refuses a download whose hash differs. The project itself is built with the locked setuptools.
+$(INSTALLED): $(VENV)/bin/python pyproject.toml requirements/runtime.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/runtime.txt
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(INSTALLED_TEST): $(INSTALLED) pyproject.toml constraints.txt
-	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
+$(INSTALLED_TEST): $(INSTALLED) requirements/test.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/test.txt
 	@touch $@
 
 # scripts/run-demo writes ./tipline.toml (data directory ./var, unless TIPLINE_DATA_DIR says

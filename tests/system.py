@@ -90,7 +90,7 @@ def checkout_copy(directory: Path) -> Path:
     files and the installed .venv, linked), so that what `make run` writes there (./var,
     ./tipline.toml) is this test's alone."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in ("Makefile", "scripts", "pyproject.toml", "constraints.txt"):
+    for name in ("Makefile", "scripts", "pyproject.toml", "constraints.txt", "requirements"):
         (directory / name).symlink_to(REPO_ROOT / name)
     (directory / ".venv").symlink_to(Path(sys.executable).parents[1])
     return directory
