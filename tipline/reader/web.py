@@ -233,14 +233,14 @@ class Pages(BaseHTTPRequestHandler):
             counts = {"tips": query["synced"][0], "sent": query.get("sent", ["0"])[0]}
             done = f"<p class='notice' role='status'>{_e(_(TEXT_TIPS_FETCHED_REPLIES_AND_NOTES) % counts)}</p>"
         sync = (
-            f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button "
-            f"type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>"
+            f"<form method='post' action='{self._at('/sync')}'>{self._secret()}"
+            f"<button type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>"
             if self.online
             else (f"<p class='meta'>{_e(_(TEXT_THIS_READER_WORKS_WITHOUT_A))}</p>")
         )
         rows = "".join(
-            f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a><br><span "
-            f"class='meta' dir='auto'>{_t(opening.summary(self.profile, self.vault, record))}</span></td>"
+            f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a>"
+            f"<br><span class='meta' dir='auto'>{_t(opening.summary(self.profile, self.vault, record))}</span></td>"
             f"<td>{_when(record['received_hour'])} UTC</td>"
             f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td>"
             f"<td>{_e(language.status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
@@ -270,9 +270,9 @@ class Pages(BaseHTTPRequestHandler):
         )
         messages = (
             "".join(
-                f"<article class='message message--{_e(message.author)}'><p "
-                f"class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p><p "
-                f"dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
+                f"<article class='message message--{_e(message.author)}'>"
+                f"<p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
+                f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
                 for message in tip.messages
             )
             or f"<p>{_e(_(TEXT_NO_MESSAGES_YET))}</p>"
@@ -292,20 +292,23 @@ class Pages(BaseHTTPRequestHandler):
         target = self._at(f"/tips/{record['reference']}")
         return (
             f"<p><a href='{self._at('/')}'>{_e(_(TEXT_TIPS))}</a></p>"
-            f"<h1>{_e(_(TEXT_TIP) % {'reference': record['reference']})}</h1><p "
-            f"class='meta'>{_e(_(TEXT_RECEIVED_UTC) % {'when': record['received_hour'][:16].replace('T', ' ')})} · "
-            f"{_e(language.status(record['status']))}</p>{waiting}<h2>{_e(_(TEXT_ANSWERS))}</h2><dl>{answers}"
-            f"</dl>{self._files(record, tip.files)}<h2>{_e(_(TEXT_CONVERSATION_WITH_THE_TIPSTER))}</h2>{messages}<form "
-            f"method='post' action='{target}/reply'>{self._secret()}<label "
-            f"for='reply'>{_e(_(TEXT_REPLY_TO_THE_TIPSTER))}</label><textarea id='reply' name='text' required "
-            f"maxlength='20000' dir='auto'></textarea><label for='purpose'>{_e(_(TEXT_THIS_REPLY_IS))}</label><select "
-            f"id='purpose' name='purpose'><option value=''>{_e(_(TEXT_AN_ORDINARY_REPLY))}</option><option "
-            f"value='acknowledgement'>{_e(_(TEXT_THE_ACKNOWLEDGEMENT))}</option><option "
-            f"value='feedback'>{_e(_(TEXT_THE_FEEDBACK))}</option></select> <button "
-            f"type='submit'>{_e(_(TEXT_SEAL_AND_SEND_REPLY))}</button></form><h2>{_e(_(TEXT_INTERNAL_NOTES))}"
-            f"</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}<label "
-            f"for='note'>{_e(_(TEXT_INTERNAL_NOTE))}</label><textarea id='note' name='text' required maxlength='20000' "
-            f"dir='auto'></textarea><button type='submit'>{_e(_(TEXT_SEAL_AND_ADD_NOTE))}</button></form>"
+            f"<h1>{_e(_(TEXT_TIP) % {'reference': record['reference']})}</h1>"
+            f"<p class='meta'>{_e(_(TEXT_RECEIVED_UTC) % {'when': record['received_hour'][:16].replace('T', ' ')})} · "
+            f"{_e(language.status(record['status']))}</p>{waiting}"
+            f"<h2>{_e(_(TEXT_ANSWERS))}</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
+            f"<h2>{_e(_(TEXT_CONVERSATION_WITH_THE_TIPSTER))}</h2>{messages}"
+            f"<form method='post' action='{target}/reply'>{self._secret()}"
+            f"<label for='reply'>{_e(_(TEXT_REPLY_TO_THE_TIPSTER))}</label>"
+            "<textarea id='reply' name='text' required maxlength='20000' dir='auto'></textarea>"
+            f"<label for='purpose'>{_e(_(TEXT_THIS_REPLY_IS))}</label><select id='purpose' name='purpose'>"
+            f"<option value=''>{_e(_(TEXT_AN_ORDINARY_REPLY))}</option>"
+            f"<option value='acknowledgement'>{_e(_(TEXT_THE_ACKNOWLEDGEMENT))}</option>"
+            f"<option value='feedback'>{_e(_(TEXT_THE_FEEDBACK))}</option></select> "
+            f"<button type='submit'>{_e(_(TEXT_SEAL_AND_SEND_REPLY))}</button></form>"
+            f"<h2>{_e(_(TEXT_INTERNAL_NOTES))}</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}"
+            f"<label for='note'>{_e(_(TEXT_INTERNAL_NOTE))}</label>"
+            "<textarea id='note' name='text' required maxlength='20000' dir='auto'></textarea>"
+            f"<button type='submit'>{_e(_(TEXT_SEAL_AND_ADD_NOTE))}</button></form>"
         )
 
     def _files(self, record: dict[str, Any], files: list[opening.OpenFile]) -> str:
@@ -388,10 +391,10 @@ class Pages(BaseHTTPRequestHandler):
 
     def _page(self, title: str, body: str, status: int = 200) -> None:
         page = (
-            f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head><meta "
-            f"charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)} — "
-            f"tipline-reader</title><link rel='stylesheet' href='{self._at('/style.css')}'></head><body><main>{body}"
-            "</main></body></html>"
+            f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head>"
+            "<meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at('/style.css')}'></head>"
+            f"<body><main>{body}</main></body></html>"
         )
         self._send(status, page.encode(), "text/html; charset=utf-8")
 

@@ -231,10 +231,9 @@ def docx_with_authors() -> bytes:
             'Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" '
             'Target="docProps/thumbnail.jpeg"/>'
             "</Relationships>",
-            "docProps/core.xml": '<?xml version="1.0"?><cp:coreProperties '
-            'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{SECRET}</dc:creator><cp:lastModifiedBy>{SECRET}'
-            "</cp:lastModifiedBy></cp:coreProperties>",
+            "docProps/core.xml": '<?xml version="1.0"?>'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{SECRET}</dc:creator><cp:lastModifiedBy>{SECRET}</cp:lastModifiedBy></cp:coreProperties>',
             "docProps/app.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
             f"<Company>{SECRET} Ltd</Company><TotalTime>312</TotalTime></Properties>",
             "docProps/custom.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
@@ -244,9 +243,9 @@ def docx_with_authors() -> bytes:
             '<w:p w:rsidR="00A1B2C3" w:rsidRDefault="00D4E5F6">'
             f'<w:ins w:id="1" w:author="{SECRET}" w:date="2026-11-29T20:15:00Z"><w:r><w:t>added text</w:t></w:r>'
             "</w:ins></w:p></w:body></w:document>",
-            "word/comments.xml": f'<?xml version="1.0"?><w:comments {W}><w:comment w:id="0" w:author="{SECRET}" '
-            'w:initials="JD" w:date="2026-11-29T20:15:00Z"><w:p><w:r><w:t>a comment</w:t></w:r></w:p></w:comment>'
-            "</w:comments>",
+            "word/comments.xml": f'<?xml version="1.0"?><w:comments {W}>'
+            f'<w:comment w:id="0" w:author="{SECRET}" w:initials="JD" '
+            f'w:date="2026-11-29T20:15:00Z"><w:p><w:r><w:t>a comment</w:t></w:r></w:p></w:comment></w:comments>',
             "word/settings.xml": f'<?xml version="1.0"?><w:settings {W}><w:rsids><w:rsidRoot w:val="00A1B2C3"/>'
             "</w:rsids></w:settings>",
             "word/people.xml": f'<?xml version="1.0"?><w15:people {W}><w15:person w15:author="{SECRET}">'
@@ -278,9 +277,9 @@ def xlsx_with_authors() -> bytes:
             f"<authors><author>{SECRET}</author></authors></comments>",
             "xl/persons/person.xml": f'<?xml version="1.0"?><personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
             f'<person displayName="{SECRET}" id="{{1}}" userId="{SECRET}@example.org" providerId="AD"/></personList>',
-            "xl/tables/table1.xml": '<?xml version="1.0"?><table '
-            'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" id="1" name="Payments" '
-            'displayName="Payments" ref="A1:B2"/>',
+            "xl/tables/table1.xml": '<?xml version="1.0"?>'
+            '<table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'id="1" name="Payments" displayName="Payments" ref="A1:B2"/>',
         }
     )
 
