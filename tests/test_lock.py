@@ -55,5 +55,7 @@ def test_the_locks_pin_every_direct_dependency_and_the_build_backend_at_the_proj
     backend = pins("\n".join(metadata["build-system"]["requires"]))
 
     assert {name: runtime.get(name) for name in wanted_runtime | backend} == wanted_runtime | backend
-    assert {name: test.get(name) for name in wanted_runtime | wanted_test | backend} == wanted_runtime | wanted_test | backend
+    assert {
+        name: test.get(name) for name in wanted_runtime | wanted_test | backend
+    } == wanted_runtime | wanted_test | backend
     assert {name: test.get(name) for name in runtime} == runtime  # the test install only adds to the runtime one

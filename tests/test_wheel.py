@@ -55,7 +55,16 @@ def test_the_built_wheel_installs_and_serves_in_three_languages_outside_the_repo
     [wheel] = dist.glob("tipline-*.whl")
     run([sys.executable, "-m", "venv", str(venv)])
     # As docs/deployment.md installs it: the locked, hash-checked dependencies, then the wheel alone.
-    run([venv / "bin" / "pip", "install", "--quiet", "--require-hashes", "-r", REPO_ROOT / "requirements" / "runtime.txt"])
+    run(
+        [
+            venv / "bin" / "pip",
+            "install",
+            "--quiet",
+            "--require-hashes",
+            "-r",
+            REPO_ROOT / "requirements" / "runtime.txt",
+        ]
+    )
     run([venv / "bin" / "pip", "install", "--quiet", "--no-deps", wheel])
     installed = run([venv / "bin" / "python", "-c", "import tipline; print(tipline.__file__)"], cwd=elsewhere).stdout
     assert installed.startswith(str(venv)), installed
