@@ -84,7 +84,10 @@ class Tally:
             if self.latencies_ms
             else ""
         )
-        return f"  {name:34s} {self.succeeded:5d} of {total:5d} succeeded ({share:6.1%})  refused {self.refused}  {latency}"
+        return (
+            f"  {name:34s} {self.succeeded:5d} of {total:5d} succeeded ({share:6.1%})  refused {self.refused}  "
+            f"{latency}"
+        )
 
 
 def attempt(tally: Tally, request) -> None:
@@ -150,7 +153,8 @@ def seed_receipts(port: int, count: int) -> list[str]:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/channels/general/tips",
             method="POST",
-            data=f'--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{json.dumps({"tip": f"seed {number}"})}\r\n--b--\r\n'.encode(),
+            data='--b\r\nContent-Disposition: form-data; name="answers"\r\n\r\n'
+            f"{json.dumps({'tip': f'seed {number}'})}\r\n--b--\r\n".encode(),
             headers={"Content-Type": "multipart/form-data; boundary=b"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -236,7 +240,8 @@ def flood_of_unknown_receipts_and_junk_tips(port: int, server, seconds: float) -
     succeeded, total = sum(t.succeeded for t in real), sum(t.succeeded + sum(t.refused.values()) for t in real)
     lines = [tally.line(name) for name, tally in tallies.items()]
     return lines + [
-        f"  real tipsters overall: {succeeded} of {total} succeeded ({succeeded / max(1, total):.1%}; target at least 90 %)"
+        f"  real tipsters overall: {succeeded} of {total} succeeded ({succeeded / max(1, total):.1%}; target at least "
+        "90 %)"
     ]
 
 

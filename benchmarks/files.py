@@ -139,7 +139,8 @@ def main() -> None:
     print(f"upload:   {up_seconds:6.1f} s  {size_mb / up_seconds:6.0f} MB/s")
     print(f"download: {down_seconds:6.1f} s  {size_mb / down_seconds:6.0f} MB/s")
     print(
-        f"server RSS: idle {idle:.0f} MiB, peak {sampler.peak:.0f} MiB (+{sampler.peak - idle:.0f} MiB; goal under +100 MiB)"
+        f"server RSS: idle {idle:.0f} MiB, peak {sampler.peak:.0f} MiB (+{sampler.peak - idle:.0f} MiB; goal under "
+        "+100 MiB)"
     )
 
 

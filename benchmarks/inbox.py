@@ -138,7 +138,8 @@ def main() -> None:
     # The filter form offers only labels on tips the person may see (issue 31, finding 8).
     timings = timed(lambda: InboxFilters(user), arguments.repeat)
     print(
-        f"{'filter form (labels on visible tips)':42s} p50 {percentile(timings, 0.5):6.1f} ms   p99 {percentile(timings, 0.99):6.1f} ms"
+        f"{'filter form (labels on visible tips)':42s} p50 {percentile(timings, 0.5):6.1f} ms   p99 "
+        f"{percentile(timings, 0.99):6.1f} ms"
     )
 
 

@@ -120,7 +120,8 @@ def main() -> None:
             ],
         )
         print(
-            f"reader process peak resident size: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (includes the seeding)"
+            f"reader process peak resident size: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
+            "(includes the seeding)"
         )
         size = sum(path.stat().st_size for path in profile_dir.rglob("*") if path.is_file())
         print(f"store on disk: {size / 2**20:.1f} MiB, all ciphertext")

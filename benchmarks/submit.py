@@ -142,8 +142,8 @@ def main() -> None:
     cores = os.cpu_count() or 1
     floor = cores / percentile(derivations, 0.5)
     print(
-        f"database: {arguments.database}; cores: {cores}; receipt Argon2id {percentile(derivations, 0.5) * 1000:.1f} ms "
-        f"-> floor {floor:.1f} tips/s"
+        f"database: {arguments.database}; cores: {cores}; receipt Argon2id {percentile(derivations, 0.5) * 1000:.1f} "
+        f"ms -> floor {floor:.1f} tips/s"
     )
     port = free_port()
     limits = {"SUBMISSIONS_PER_MINUTE": "1000000", "SUBMISSIONS_PER_MINUTE_PER_CHANNEL": "1000000"}
@@ -161,9 +161,9 @@ def main() -> None:
                 p50 = percentile(latencies, 0.5) if latencies else float("nan")
                 p99 = percentile(latencies, 0.99) if latencies else float("nan")
                 print(
-                    f"{path:4s} N={concurrency:3d}: {rate:6.1f} tips/s  p50 {p50:7.0f} ms  p99 {p99:7.0f} ms  errors {errors}  "
-                    f"ratio to floor {rate / floor:.2f}  CPU per tip: server {server_cpu / tips * 1000:.0f} ms, "
-                    f"this benchmark's clients {client_cpu / tips * 1000:.0f} ms"
+                    f"{path:4s} N={concurrency:3d}: {rate:6.1f} tips/s  p50 {p50:7.0f} ms  p99 {p99:7.0f} ms  errors "
+                    f"{errors}  ratio to floor {rate / floor:.2f}  CPU per tip: server {server_cpu / tips * 1000:.0f} "
+                    f"ms, this benchmark's clients {client_cpu / tips * 1000:.0f} ms"
                 )
     finally:
         stop_server(server)

@@ -34,7 +34,8 @@ def site(live_server, transactional_db, recipient_keys):
     make_organisation("police", "Metropolitan Police")
     import_channel(
         parse_document(
-            "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+            "slug: desk\nname: Desk\ntipsters_may_leave_out: true\nfields:\n"
+            "  - {key: tip, kind: long_text, label: Your tip}\n"
         )
     )
     import_channel(
@@ -371,7 +372,8 @@ CONTRAST = """() => {
     const [R, G, B] = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
     return 0.2126 * R + 0.7152 * G + 0.0722 * B;
   };
-  const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); \
+return (x + 0.05) / (y + 0.05); };
   const field = document.querySelector("textarea, input[type=text]");
   const border = rgb(getComputedStyle(field).borderTopColor);
   return {

@@ -198,7 +198,8 @@ django.setup()
 from tipline.operations.backup import Lock, members
 from tipline.crypto.backups import PRIVATE_KEY_PREFIX, read_key
 lock = Lock(private_key=read_key(open({str(key)!r}).read(), PRIVATE_KEY_PREFIX))
-print(json.dumps({{name: base64.b64encode(reader.read()).decode() for name, reader in members(__import__("pathlib").Path({str(archive)!r}), lock)}}))
+print(json.dumps({{name: base64.b64encode(reader.read()).decode() for name, reader in \
+members(__import__("pathlib").Path({str(archive)!r}), lock)}}))
 """
     import base64
 

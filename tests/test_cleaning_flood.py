@@ -43,7 +43,9 @@ def ordinary_photo() -> bytes:
 
 def tip_with_images(image: bytes, files_each: int = FILES_EACH) -> bytes:
     parts = [
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{json.dumps({"tip": "photos"})}\r\n'.encode()
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{json.dumps({"tip": "photos"})}\r\n'
+        ).encode()
     ]
     for number in range(files_each):
         parts.append(

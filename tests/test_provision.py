@@ -31,7 +31,8 @@ def test_a_missing_package_it_may_not_install_is_named_in_one_line():
 
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "make test: missing chromium libimage-exiftool-perl: apt-get install chromium libimage-exiftool-perl (as root), then make test again"
+        "make test: missing chromium libimage-exiftool-perl: apt-get install chromium libimage-exiftool-perl (as "
+        "root), then make test again"
     ]
 
 

@@ -79,7 +79,8 @@ def send_tip(base: str, text: str, deadline: datetime) -> int:
     body = (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="answers"\r\n\r\n{answers}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="n.txt"\r\nContent-Type: text/plain\r\n\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="n.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
         ).encode()
         + FILE
         + f"\r\n--{boundary}--\r\n".encode()

@@ -258,7 +258,8 @@ def test_a_second_server_on_a_taken_port_or_a_data_directory_in_use_is_refused_i
     assert same_port.returncode == 1
     assert (
         same_port.stderr.strip()
-        == f"tipline serve: port {port} on 127.0.0.1 is in use by another program; stop it, or choose another with --port."
+        == f"tipline serve: port {port} on 127.0.0.1 is in use by another program; stop it, or choose another with "
+        "--port."
     )
     assert same_directory.returncode == 1
     assert same_directory.stderr.strip().startswith(

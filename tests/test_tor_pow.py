@@ -74,7 +74,8 @@ def test_an_onion_service_without_proof_of_work_is_named(tmp_path, settings):
 def test_the_defence_turned_on_in_an_included_file_counts(tmp_path, settings):
     (tmp_path / "torrc.d").mkdir()
     (tmp_path / "torrc.d" / "tipline.conf").write_text(
-        "HiddenServiceDir /var/lib/tor/tipline/\nHiddenServicePort 80 127.0.0.1:8000\nhiddenservicepowdefensesenabled 1\n"
+        "HiddenServiceDir /var/lib/tor/tipline/\nHiddenServicePort 80 127.0.0.1:8000\n"
+        "hiddenservicepowdefensesenabled 1\n"
     )
     torrc = tmp_path / "torrc"
     torrc.write_text(f"SocksPort 0\n%include {tmp_path / 'torrc.d'}\n")

@@ -28,7 +28,8 @@ django.setup()
 from tipline.alerts.routes import RouteSpec, add_route
 from tipline.core.channel_schema import import_channel, parse_document
 from tipline.testing.staff import make_staff
-import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {key: tip, kind: long_text, label: Tip}\\n"))
+import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {key: tip, kind: long_text, \
+label: Tip}\\n"))
 make_staff("ana", ["desk"])
 add_route(RouteSpec(name="hook", kind="webhook", target=sys.argv[1], secret="s"))
 """
@@ -173,7 +174,8 @@ def test_the_worker_rides_out_its_sqlite_database_locked_for_10_seconds(tmp_path
                 (
                     "import sqlite3, sys, time\n"
                     "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                    "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(10); db.execute('ROLLBACK')\n"
+                    "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(10); "
+                    "db.execute('ROLLBACK')\n"
                 ),
                 str(data_dir / "tipline.sqlite3"),
             ],

@@ -266,8 +266,8 @@ def _recorded_runtime_dir(data_dir: Path, shared_memory: Path) -> Path:
         descriptor = os.open(data_dir / RUNTIME_NAME_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as error:
         raise ImproperlyConfigured(
-            f"The shared cache's directory under {shared_memory} was taken by another user, and {data_dir} cannot record "
-            f"another ({error.strerror})."
+            f"The shared cache's directory under {shared_memory} was taken by another user, and {data_dir} cannot "
+            f"record another ({error.strerror})."
         ) from None
     with os.fdopen(descriptor, "r+") as record:
         fcntl.flock(record, fcntl.LOCK_EX)
@@ -323,9 +323,9 @@ def load_or_create_secret_key(path: Path, data_dir: Path, replacing: bool = Fals
     made = _made_key_id(data_dir)
     if not path.exists() and made is not None and not replacing:
         raise ImproperlyConfigured(
-            f"The secret key file {path} is missing, but a key was made for the data directory {data_dir}: put that file "
-            f"back there (or name where it is with {PREFIX}SECRET_KEY_FILE or secret_key_file). A new key would make "
-            "every setting sealed under the old one fail its check."
+            f"The secret key file {path} is missing, but a key was made for the data directory {data_dir}: put that "
+            f"file back there (or name where it is with {PREFIX}SECRET_KEY_FILE or secret_key_file). A new key would "
+            "make every setting sealed under the old one fail its check."
         )
     ensure_private_dir(path.parent)
     try:
@@ -340,8 +340,8 @@ def load_or_create_secret_key(path: Path, data_dir: Path, replacing: bool = Fals
         remember_secret_key(data_dir, key)
     elif made != secret_key_id(key):
         raise ImproperlyConfigured(
-            f"The secret key file {path} holds another key than the one made for the data directory {data_dir}: put the "
-            "right file back. After replacing it on purpose, run tipline init, then tipline rekey OLD_FILE."
+            f"The secret key file {path} holds another key than the one made for the data directory {data_dir}: put "
+            "the right file back. After replacing it on purpose, run tipline init, then tipline rekey OLD_FILE."
         )
     return key
 

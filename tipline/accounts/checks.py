@@ -17,7 +17,8 @@ def check_one_time_passwords(**kwargs) -> list[CheckMessage]:
         warning(
             19,
             _(
-                "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable the account on Admin → Accounts."
+                "Accounts with an unused one-time password: %(names)s. Sign in with it and set a password, or disable "
+                "the account on Admin → Accounts."
             )
             % {"names": ", ".join(waiting)},
         )

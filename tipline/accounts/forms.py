@@ -118,9 +118,9 @@ class PreferencesForm(forms.Form):
         max_length=80,
         label=gettext_lazy("Name tipsters see on your replies"),
         help_text=gettext_lazy(
-            "Tipsters see it on your replies on channels set to show who replied (elsewhere, and when empty, “the team”), and on "
-            "the tip form of channels that let tipsters leave recipients out: without a name no colleague there shares, you are "
-            "not listed there and cannot be left out. A role is enough, e.g. “Editor”."
+            "Tipsters see it on your replies on channels set to show who replied (elsewhere, and when empty, “the "
+            "team”), and on the tip form of channels that let tipsters leave recipients out: without a name no "
+            "colleague there shares, you are not listed there and cannot be left out. A role is enough, e.g. “Editor”."
         ),
     )
     email = forms.EmailField(required=False, label=gettext_lazy("Email address for notifications"))

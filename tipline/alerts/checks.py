@@ -18,7 +18,8 @@ def check_alert_routes(**kwargs) -> list[CheckMessage]:
         warning(
             15,
             _(
-                "TIPLINE_%(name)s is set, but alerts now go through routes; add one (tipline routes add --help) and unset it."
+                "TIPLINE_%(name)s is set, but alerts now go through routes; add one (tipline routes add --help) and "
+                "unset it."
             )
             % {"name": name},
         )
@@ -41,7 +42,8 @@ def check_alert_routes(**kwargs) -> list[CheckMessage]:
             warning(
                 24,
                 _(
-                    "There is no alert route: nobody would hear of a new tip or a deadline. Add one: tipline routes add --help."
+                    "There is no alert route: nobody would hear of a new tip or a deadline. Add one: tipline routes "
+                    "add --help."
                 ),
             )
         )
@@ -50,7 +52,8 @@ def check_alert_routes(**kwargs) -> list[CheckMessage]:
             warning(
                 25,
                 _(
-                    "Route %(name)s hands mail over without TLS (smtp+plain): use smtps:// or smtp:// (STARTTLS), or make sure the relay on this machine sends it on with TLS."
+                    "Route %(name)s hands mail over without TLS (smtp+plain): use smtps:// or smtp:// (STARTTLS), or "
+                    "make sure the relay on this machine sends it on with TLS."
                 )
                 % {"name": route.name},
             )

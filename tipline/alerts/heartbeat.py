@@ -1,6 +1,7 @@
 """Whether anyone is delivering: each running worker writes a heartbeat row every
 HEARTBEAT_SECONDS while all its loops go round, and says when it stopped; when none is
-running (none newer than SILENT_AFTER, or all stopped), the staff banner, `tipline check`, `tipline jobs status` and the metrics say so.
+running (none newer than SILENT_AFTER, or all stopped), the staff banner, `tipline check`,
+`tipline jobs status` and the metrics say so.
 
 A heartbeat is about a worker process (host, pid, when it started and was last seen), never
 about a tipster. Rows of workers gone for a week are dropped.

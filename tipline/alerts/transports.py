@@ -170,7 +170,8 @@ def _post(route: Route, notice: notify.Notice) -> None:
             _fail_past_deadline(exchange)
             if 300 <= error.code < 400:
                 raise DeliveryFailed(
-                    f"HTTP {error.code} {error.reason}: the route's address redirects; give the route the address it redirects to"
+                    f"HTTP {error.code} {error.reason}: the route's address redirects; give the route the address it "
+                    "redirects to"
                 ) from None
             raise DeliveryFailed(f"HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
@@ -200,7 +201,10 @@ def _http_request(route: Route, notice: notify.Notice) -> tuple[str, str, bytes,
         return route.target, "POST", notify.teams_payload(notice), json_headers
     if route.kind == RouteKind.MATRIX:
         # The transaction id makes the homeserver drop a repeat of the same notice.
-        url = f"{route.target.rstrip('/')}/_matrix/client/v3/rooms/{quote(route.room, safe='')}/send/m.room.message/{notice.id}"
+        url = (
+            f"{route.target.rstrip('/')}/_matrix/client/v3/rooms/{quote(route.room, safe='')}"
+            f"/send/m.room.message/{notice.id}"
+        )
         return (
             url,
             "PUT",

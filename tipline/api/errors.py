@@ -96,7 +96,8 @@ def install(api) -> None:
             request,
             507,
             "storage_budget_spent",
-            "This channel has taken as many files as it can this hour. Nothing was saved; send again later, or without files.",
+            "This channel has taken as many files as it can this hour. Nothing was saved; send again later, or without "
+            "files.",
             "files",
             headers={"Retry-After": str(error.retry_after_seconds)},
         ),

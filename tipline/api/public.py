@@ -52,9 +52,10 @@ def submit(
 ):
     """Multipart: `answers` is a JSON object of field key to value; `files` may repeat;
     `leave_out` may repeat, with the ids of `recipients_to_leave_out` the tip must be hidden
-    from (at least one recipient remains). `insider_token` is a member's token (`tipv1:…`) where the channel asks for one; RFC
-    9577's `Authorization: PrivateToken token="…"` header carries it as well. A channel that
-    requires one answers a tip without it with 401 and the challenge in WWW-Authenticate.
+    from (at least one recipient remains). `insider_token` is a member's token (`tipv1:…`)
+    where the channel asks for one; RFC 9577's `Authorization: PrivateToken token="…"` header
+    carries it as well. A channel that requires one answers a tip without it with 401 and the
+    challenge in WWW-Authenticate.
     A date or time without an offset (`2030-01-15T06:00`) is read in the channel's
     `time_zone`, as the form reads it; one with an offset (`…T06:00+01:00`, `…Z`) is
     taken as given."""

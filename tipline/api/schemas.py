@@ -41,16 +41,18 @@ class ChannelOut(Schema):
     )
     receiving: bool
     offline_key: bool = Field(
-        description="Stored tips are opened only on the recipients' own computers (docs/reader.md), never on the server."
+        description="Stored tips are opened only on the recipients' own computers (docs/reader.md), never on the "
+        "server."
     )
     insider_tokens: Literal["off", "optional", "required"] = Field(description="Whether a member's token is asked for.")
     insider_organisation: str | None = Field(description="Whose members' tokens the channel takes.")
     recipients_to_leave_out: list[LeavableRecipientOut] = Field(
-        description="Where the channel allows it: its recipients by the name each chose; send the ids to leave out as `leave_out`.",
+        description="Where the channel allows it: its recipients by the name each chose; send the ids to leave out as "
+        "`leave_out`.",
     )
     recipients_who_always_read: int = Field(
-        description="Where the channel allows leaving out: how many more recipients cannot be left out, because a tipster "
-        "could not tell them apart (no name for tipsters, or one a colleague shares).",
+        description="Where the channel allows leaving out: how many more recipients cannot be left out, because a "
+        "tipster could not tell them apart (no name for tipsters, or one a colleague shares).",
     )
     fields: list[FieldOut]
 
@@ -173,8 +175,8 @@ class TriageIn(Schema):
     assignee: str | None = Field(default=None, description="A recipient of the tip's channel, or '' for nobody.")
     deadline: datetime | None = Field(
         default=None,
-        description="Set or correct the tip's deadline (audited; its alerts start again from it). Without an offset it is "
-        "read in the channel's time zone; null removes it; leave it out to keep it.",
+        description="Set or correct the tip's deadline (audited; its alerts start again from it). Without an offset it "
+        "is read in the channel's time zone; null removes it; leave it out to keep it.",
     )
 
 
@@ -257,7 +259,8 @@ class OfflineKeyOut(Schema):
     channel: str
     you: str = Field(description="The account this token belongs to: the name a new reader signs as.")
     proof_key: str = Field(
-        description="base64url X25519 key of the server, to which readers prove with each item that they hold the channel key."
+        description="base64url X25519 key of the server, to which readers prove with each item that they hold the "
+        "channel key."
     )
     token_expires_at: datetime | None = Field(
         description="When the personal token of this request expires (readers warn 14 days ahead)."
@@ -267,8 +270,8 @@ class OfflineKeyOut(Schema):
         description="Keys older tips may still be sealed to, until they are sealed again."
     )
     challenge: str | None = Field(
-        description="base64url secret sealed to the current key: open it and send it back as `proof` to replace the key "
-        "or seal tips again (valid for 10 to 20 minutes).",
+        description="base64url secret sealed to the current key: open it and send it back as `proof` to replace the "
+        "key or seal tips again (valid for 10 to 20 minutes).",
     )
 
 
@@ -343,7 +346,8 @@ class SealedNoteOut(Schema):
     author: str
     written_hour: datetime
     team: bool = Field(
-        description="Sealed under the tip's team key (in the sealed box beside the tip key), which the receipt does not open."
+        description="Sealed under the tip's team key (in the sealed box beside the tip key), which the receipt does "
+        "not open."
     )
     bound_as: str | None
     seal: ReaderSeal | None
@@ -415,7 +419,8 @@ class SealedNoteIn(Schema):
     sealed_key: str = Field(
         default="",
         max_length=400,
-        description="For a tip from before team keys: its tip key and a new team key sealed to the channel's current key.",
+        description="For a tip from before team keys: its tip key and a new team key sealed to the channel's current "
+        "key.",
     )
     resealed_notes: list[ResealedNoteIn] = Field(
         default_factory=list,

@@ -142,7 +142,10 @@ def witness(entries_now: int, key: bytes):
     expected = chain_head.checkpoint_sequence if chain_head else 0
     found = (lines[-1].checkpoint.sequence or 0) if lines else 0
     if found < expected:
-        reason = f"the checkpoint file {path()} ends at checkpoint {found}, but {expected} were written (it was deleted or cut back)"
+        reason = (
+            f"the checkpoint file {path()} ends at checkpoint {found}, but {expected} were written (it was deleted or "
+            "cut back)"
+        )
         return ChainReport(entries_now, None, reason)
     if found and found == expected and chain_head and not hmac.compare_digest(lines[-1].mac, chain_head.checkpoint_mac):
         return ChainReport(
@@ -197,8 +200,8 @@ def _adopted_legacy_file() -> Path:
         )
         return legacy
     logger.warning(
-        "audit checkpoints moved from %s to %s: inside the data directory, whoever writes the database could cut them back "
-        "(set TIPLINE_AUDIT_CHECKPOINT_FILE to keep them elsewhere)",
+        "audit checkpoints moved from %s to %s: inside the data directory, whoever writes the database could cut them "
+        "back (set TIPLINE_AUDIT_CHECKPOINT_FILE to keep them elsewhere)",
         legacy,
         target,
     )

@@ -19,8 +19,9 @@ def check_checkpoint_file(**kwargs) -> list[CheckMessage]:
         warning(
             37,
             _(
-                "The audit checkpoints %(file)s are in the data directory: whoever can write the database there can cut them back "
-                "with it. Unset TIPLINE_AUDIT_CHECKPOINT_FILE (the default is beside the data directory) or point it elsewhere."
+                "The audit checkpoints %(file)s are in the data directory: whoever can write the database there can "
+                "cut them back with it. Unset TIPLINE_AUDIT_CHECKPOINT_FILE (the default is beside the data directory) "
+                "or point it elsewhere."
             )
             % {"file": checkpoint_file},
         )

@@ -80,15 +80,18 @@ def check_private_directory(directory: Path) -> None:
         return
     if not stat.S_ISDIR(found.st_mode):
         raise ImproperlyConfigured(
-            f"The shared cache's place {directory} is not a directory of its own (a link or a file): refused. Remove it."
+            f"The shared cache's place {directory} is not a directory of its own (a link or a file): refused. Remove "
+            "it."
         )
     if found.st_uid != os.getuid():
         raise ImproperlyConfigured(
-            f"The shared cache's directory {directory} is owned by another user: refused (it could run code here). Remove it."
+            f"The shared cache's directory {directory} is owned by another user: refused (it could run code here). "
+            "Remove it."
         )
     if found.st_mode & 0o077:
         raise ImproperlyConfigured(
-            f"The shared cache's directory {directory} is open to other users (mode {found.st_mode & 0o777:o}): refused. Remove it."
+            f"The shared cache's directory {directory} is open to other users (mode {found.st_mode & 0o777:o}): "
+            "refused. Remove it."
         )
 
 

@@ -222,12 +222,14 @@ def _check_offline_stays(spec: ChannelSpec) -> None:
         return
     if not offline_keys.is_setting_vouched(channel):
         raise ChannelFormatError(
-            f"offline_key: channel {spec.slug}'s setting was changed behind the site's back; it is not saved over (tipline check)."
+            f"offline_key: channel {spec.slug}'s setting was changed behind the site's back; it is not saved over "
+            "(tipline check)."
         )
     if channel.offline_keys.exists() and not spec.offline_key:
         raise ChannelFormatError(
-            "offline_key: a channel that has had an offline key stays offline-key (its tips are sealed where the server cannot "
-            "open them). For tips the tip line opens, make a new channel and close this one (listed: false)."
+            "offline_key: a channel that has had an offline key stays offline-key (its tips are sealed where the "
+            "server cannot open them). For tips the tip line opens, make a new channel and close this one (listed: "
+            "false)."
         )
 
 

@@ -222,9 +222,11 @@ def _ask_to_type_the_number(form, left, refusal) -> None:
         label=_("Tips left unreadable for good"),
         help_text=ngettext(
             "%(count)d tip of this channel can be read only by %(people)s, and the recovery key cannot grant it again: "
-            "taken out of the channel, nobody could ever read it. Keep them as recipients, or have them grant it to a colleague first.",
-            "%(count)d tips of this channel can be read only by %(people)s, and the recovery key cannot grant them again: "
-            "taken out of the channel, nobody could ever read them. Keep them as recipients, or have them grant them to a colleague first.",
+            "taken out of the channel, nobody could ever read it. Keep them as recipients, or have them grant it to a "
+            "colleague first.",
+            "%(count)d tips of this channel can be read only by %(people)s, and the recovery key cannot grant them "
+            "again: taken out of the channel, nobody could ever read them. Keep them as recipients, or have them grant "
+            "them to a colleague first.",
             left.lost,
         )
         % {"count": left.lost, "people": left.person},

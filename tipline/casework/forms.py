@@ -51,7 +51,8 @@ class TitleForm(forms.Form):
         max_length=TITLE_CHARACTERS,
         label=gettext_lazy("Title"),
         help_text=gettext_lazy(
-            "Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening words."
+            "Shown to colleagues in the inbox instead of the tip's opening words; kept encrypted. Empty: the opening "
+            "words."
         ),
     )
 
@@ -64,8 +65,9 @@ class HandoverForm(forms.Form):
         max_length=5000,
         label=gettext_lazy("Passages to black out, one per line"),
         help_text=gettext_lazy(
-            "Names, places, any words that could point to the tipster: each is blacked out wherever it occurs, in any case, "
-            "across line breaks and hidden hyphens. You are told of any that matches nothing before the copy is made."
+            "Names, places, any words that could point to the tipster: each is blacked out wherever it occurs, in any "
+            "case, across line breaks and hidden hyphens. You are told of any that matches nothing before the copy is "
+            "made."
         ),
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )

@@ -134,7 +134,8 @@ def _pdf(opened: OpenedTip, handover: Handover, redacted: bool) -> bytes:
     if redacted:
         line(
             _(
-                "REDACTED COPY (parts left out: %(parts)d; passages blacked out: %(passages)d, shown as █████). The tip itself is unchanged."
+                "REDACTED COPY (parts left out: %(parts)d; passages blacked out: %(passages)d, shown as █████). The "
+                "tip itself is unchanged."
             )
             % {
                 "parts": handover.parts_left_out,

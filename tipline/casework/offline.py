@@ -60,8 +60,9 @@ def offline_channel(user, slug: str) -> Channel:
         )
     if not channel.offline_key or not offline_keys.is_setting_vouched(channel):
         raise NotOfflineChannel(
-            f"Channel {slug} is not an offline-key channel: its tips are read on the tip line, not in tipline-reader. If it was "
-            "one (readers held its key) and nobody changed that, the server may have been taken over: tell your admins.",
+            f"Channel {slug} is not an offline-key channel: its tips are read on the tip line, not in tipline-reader. "
+            "If it was one (readers held its key) and nobody changed that, the server may have been taken over: tell "
+            "your admins.",
             409,
         )
     return channel
@@ -214,8 +215,8 @@ def _check_proof(tip: Tip, item_key, ciphertext: bytes, proof: bytes) -> None:
     """Only a reader that holds the channel's key writes items."""
     if not offline_keys.holds_a_channel_key(tip.channel, proof, tip.crypto_id, str(item_key), ciphertext):
         raise NoChannelKey(
-            "Only a tipline-reader that holds the channel's key may add replies and notes: this one sent no proof that it does "
-            "(tipline-reader join and accept-key get the key)."
+            "Only a tipline-reader that holds the channel's key may add replies and notes: this one sent no proof that "
+            "it does (tipline-reader join and accept-key get the key)."
         )
 
 

@@ -22,7 +22,8 @@ def check_destroyable(user, tip_id) -> Tip:
     if tip.channel_key_id is None and not TipKeyGrant.objects.filter(tip=tip, recipient=user, lapsed=False).exists():
         raise CannotDestroy(
             _(
-                "You cannot open this tip, so you cannot judge it: ask a colleague who can to grant it to you, or to destroy it."
+                "You cannot open this tip, so you cannot judge it: ask a colleague who can to grant it to you, or to "
+                "destroy it."
             )
         )
     if tip.on_hold:

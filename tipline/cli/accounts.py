@@ -89,12 +89,12 @@ def run_resetuser(arguments) -> int:
     except NotConfirmed:
         print(
             ngettext(
-                "tipline resetuser: %(count)d tip can be read by %(name)s alone, and the recovery key cannot grant it again: "
-                "after a reset nobody could ever read it. Grant it to a colleague first (on its page), or go on with: "
-                "tipline resetuser %(name)s --leave-unreadable %(count)d",
-                "tipline resetuser: %(count)d tips can be read by %(name)s alone, and the recovery key cannot grant them again: "
-                "after a reset nobody could ever read them. Grant them to a colleague first (Grant access on the channel), or go on with: "
-                "tipline resetuser %(name)s --leave-unreadable %(count)d",
+                "tipline resetuser: %(count)d tip can be read by %(name)s alone, and the recovery key cannot grant it "
+                "again: after a reset nobody could ever read it. Grant it to a colleague first (on its page), or go on "
+                "with: tipline resetuser %(name)s --leave-unreadable %(count)d",
+                "tipline resetuser: %(count)d tips can be read by %(name)s alone, and the recovery key cannot grant "
+                "them again: after a reset nobody could ever read them. Grant them to a colleague first (Grant access "
+                "on the channel), or go on with: tipline resetuser %(name)s --leave-unreadable %(count)d",
                 left.lost,
             )
             % {"count": left.lost, "name": user.username},
@@ -114,10 +114,12 @@ def _say_what_the_reset_left(left) -> None:
     if left.recoverable:
         print(
             ngettext(
-                "%(count)d tip only they could read waits for the recovery key: once they have signed in, on the computer "
-                "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
-                "%(count)d tips only they could read wait for the recovery key: once they have signed in, on the computer "
-                "that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s --unreadable.",
+                "%(count)d tip only they could read waits for the recovery key: once they have signed in, on the "
+                "computer that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s "
+                "--unreadable.",
+                "%(count)d tips only they could read wait for the recovery key: once they have signed in, on the "
+                "computer that holds its private half, tipline-reader recover --server URL --key FILE --to %(name)s "
+                "--unreadable.",
                 left.recoverable,
             )
             % {"count": left.recoverable, "name": left.person}

@@ -12,10 +12,10 @@ def add_parsers(commands) -> None:
         "backup",
         help=_("write a consistent, encrypted backup archive (database, blobs, settings, checksums)"),
         description=_(
-            "Write one archive, encrypted as it is written: a consistent dump of the database, every blob it refers to, the "
-            "TIPLINE_* settings and a manifest of SHA-256 checksums. It is encrypted to a public key (tipline backup-key "
-            "makes the pair; keep the private key off this server) or to a passphrase. The secret key and secret settings "
-            "go in only with --with-secrets. Safe while the tip line runs."
+            "Write one archive, encrypted as it is written: a consistent dump of the database, every blob it refers "
+            "to, the TIPLINE_* settings and a manifest of SHA-256 checksums. It is encrypted to a public key (tipline "
+            "backup-key makes the pair; keep the private key off this server) or to a passphrase. The secret key and "
+            "secret settings go in only with --with-secrets. Safe while the tip line runs."
         ),
     )
     backup.add_argument("destination", help=_("the archive to write, e.g. /backups/tipline-2026-11-29.tlbk"))
@@ -45,10 +45,10 @@ def add_parsers(commands) -> None:
         "restore",
         help=_("restore a backup archive into a new, empty instance"),
         description=_(
-            "Open the archive with its private key or passphrase, check its signature and every checksum, then load the "
-            "database and blobs into this instance, which must be empty (run tipline init on a fresh data directory first) "
-            "and of the same version. Only an archive signed by this instance's secret key file, or by the signer given "
-            "with --signed-by, is restored."
+            "Open the archive with its private key or passphrase, check its signature and every checksum, then load "
+            "the database and blobs into this instance, which must be empty (run tipline init on a fresh data "
+            "directory first) and of the same version. Only an archive signed by this instance's secret key file, or "
+            "by the signer given with --signed-by, is restored."
         ),
     )
     restore.add_argument("source")
@@ -87,7 +87,8 @@ def run_backup(arguments) -> int:
         message = _("tipline backup: %(path)s: %(tips)d tips, %(files)d files, with the secret key, encrypted.")
     else:
         message = _(
-            "tipline backup: %(path)s: %(tips)d tips, %(files)d files, without the secret key (keep it safe separately), encrypted."
+            "tipline backup: %(path)s: %(tips)d tips, %(files)d files, without the secret key (keep it safe "
+            "separately), encrypted."
         )
     print(message % {"path": report.path, "tips": report.tips, "files": report.blobs})
     print(

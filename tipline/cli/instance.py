@@ -21,7 +21,8 @@ def add_parsers(commands) -> None:
         "--secret-dir",
         metavar="DIR",
         help=_(
-            "keep the secret key file in DIR, outside the data directory (named in <data dir>/tipline.toml; a key beside the database moves there)"
+            "keep the secret key file in DIR, outside the data directory (named in <data dir>/tipline.toml; a key "
+            "beside the database moves there)"
         ),
     )
     init.add_argument(
@@ -97,7 +98,8 @@ def run_demo(arguments) -> int:
     elif result.admin_login is None:
         print(
             _(
-                "The demo admin exists already; its one-time password was printed when it was created (lost it? tipline resetuser demo-admin)."
+                "The demo admin exists already; its one-time password was printed when it was created (lost it? "
+                "tipline resetuser demo-admin)."
             )
         )
     else:
@@ -126,8 +128,8 @@ def _print_demo_members(codes) -> None:
         return
     print(
         _(
-            "Demo organisation %(organisation)s: ten-minute periods, for trying members' tokens only (so short a period "
-            "leaves a token very few members to hide among)."
+            "Demo organisation %(organisation)s: ten-minute periods, for trying members' tokens only (so short a "
+            "period leaves a token very few members to hide among)."
         )
         % {"organisation": DEMO_ORGANISATION}
     )

@@ -46,8 +46,8 @@ def run_rekey(arguments) -> int:
         return 1
     print(
         _(
-            "tipline rekey: under the new secret key now: %(issuer_keys)d insider issuer keys, %(public_keys)d recipients' "
-            "public keys, %(routes)d route secrets, %(audit_entries)d audit entries."
+            "tipline rekey: under the new secret key now: %(issuer_keys)d insider issuer keys, %(public_keys)d "
+            "recipients' public keys, %(routes)d route secrets, %(audit_entries)d audit entries."
         )
         % done
     )

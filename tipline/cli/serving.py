@@ -90,7 +90,8 @@ def _hold_the_data_directory() -> int | None:
         os.close(descriptor)
         print(
             _(
-                "tipline serve: a server already runs on the data directory %(directory)s; stop it first, or give this one its own TIPLINE_DATA_DIR."
+                "tipline serve: a server already runs on the data directory %(directory)s; stop it first, or give this "
+                "one its own TIPLINE_DATA_DIR."
             )
             % {"directory": settings.DATA_DIR},
             file=sys.stderr,
@@ -119,7 +120,8 @@ def _port_is_free(host: str, port: int) -> bool:
         except OSError:
             print(
                 _(
-                    "tipline serve: port %(port)d on %(host)s is in use by another program; stop it, or choose another with --port."
+                    "tipline serve: port %(port)d on %(host)s is in use by another program; stop it, or choose another "
+                    "with --port."
                 )
                 % {"port": port, "host": host},
                 file=sys.stderr,

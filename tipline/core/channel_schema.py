@@ -143,7 +143,8 @@ class ChannelSpec(BaseModel):
                     )
         if self.offline_key and self.tipsters_may_leave_out:
             raise ValueError(
-                "offline_key and tipsters_may_leave_out cannot both be on: an offline-key channel's tips are sealed to its one key"
+                "offline_key and tipsters_may_leave_out cannot both be on: an offline-key channel's tips are sealed to "
+                "its one key"
             )
         if self.insider_tokens != "off" and not self.insider_organisation:
             raise ValueError("insider_tokens needs insider_organisation: whose members' tokens this channel takes")

@@ -19,7 +19,9 @@ def check_channels(**kwargs) -> list[CheckMessage]:
         warning(
             20,
             _(
-                "Channel %(slug)s: its offline setting was changed behind the site's back (it fails its check under the secret key file), so it takes no tips. Find out who wrote to the database; restore it from a backup (tipline restore)."
+                "Channel %(slug)s: its offline setting was changed behind the site's back (it fails its check under "
+                "the secret key file), so it takes no tips. Find out who wrote to the database; restore it from a "
+                "backup (tipline restore)."
             )
             % {"slug": channel.slug},
         )
@@ -27,7 +29,8 @@ def check_channels(**kwargs) -> list[CheckMessage]:
         else warning(
             21,
             _(
-                "Channel %(slug)s has an offline key, but no key is set yet (or its key failed its check), so it takes no tips: a recipient runs tipline-reader init --server URL --channel %(slug)s."
+                "Channel %(slug)s has an offline key, but no key is set yet (or its key failed its check), so it takes "
+                "no tips: a recipient runs tipline-reader init --server URL --channel %(slug)s."
             )
             % {"slug": channel.slug},
         )
@@ -35,7 +38,8 @@ def check_channels(**kwargs) -> list[CheckMessage]:
         else warning(
             22,
             _(
-                "Channel %(slug)s has no recipient who could read its tips, so it takes none: tipline createuser NAME --role recipient --channel %(slug)s."
+                "Channel %(slug)s has no recipient who could read its tips, so it takes none: tipline createuser NAME "
+                "--role recipient --channel %(slug)s."
             )
             % {"slug": channel.slug},
         )
@@ -49,8 +53,8 @@ def check_channels(**kwargs) -> list[CheckMessage]:
                 warning(
                     23,
                     _(
-                        "Channel %(slug)s lets tipsters leave recipients out, but some have no name for tipsters (%(names)s): each sets one under "
-                        "Notifications, or tipsters cannot tell them apart."
+                        "Channel %(slug)s lets tipsters leave recipients out, but some have no name for tipsters "
+                        "(%(names)s): each sets one under Notifications, or tipsters cannot tell them apart."
                     )
                     % {"slug": channel.slug, "names": ", ".join(unnamed)},
                 )
@@ -71,9 +75,10 @@ def check_recovery_key(**kwargs) -> list[CheckMessage]:
             warning(
                 28,
                 _(
-                    "There is no organisation recovery key: a tip whose readers all lose their keys (a reset, a recipient "
-                    "who leaves) cannot be opened again. On your own computer: tipline recovery-key new recovery.key; keep it "
-                    "offline, and on this server: tipline recovery-key install recovery.key.pub (docs/operations.md)."
+                    "There is no organisation recovery key: a tip whose readers all lose their keys (a reset, a "
+                    "recipient who leaves) cannot be opened again. On your own computer: tipline recovery-key new "
+                    "recovery.key; keep it offline, and on this server: tipline recovery-key install recovery.key.pub "
+                    "(docs/operations.md)."
                 ),
             )
         )
@@ -83,9 +88,9 @@ def check_recovery_key(**kwargs) -> list[CheckMessage]:
             warning(
                 29,
                 _(
-                    "The recovery key in the database is not the one an admin installed (generations failing their check: "
-                    "%(refused)s): new tips are sealed to no recovery key. Find out who wrote to the database, and install the "
-                    "key again from your own file: tipline recovery-key install recovery.key.pub."
+                    "The recovery key in the database is not the one an admin installed (generations failing their "
+                    "check: %(refused)s): new tips are sealed to no recovery key. Find out who wrote to the database, "
+                    "and install the key again from your own file: tipline recovery-key install recovery.key.pub."
                 )
                 % {"refused": refused or "-"},
             )
@@ -95,12 +100,12 @@ def check_recovery_key(**kwargs) -> list[CheckMessage]:
             warning(
                 30,
                 ngettext(
-                    "%(count)d tip of an ordinary channel is sealed to no recovery key (it came before the key was installed): "
-                    "only its recipients' keys open it. A recipient who can read it can grant it to a colleague while they "
-                    "still can.",
-                    "%(count)d tips of ordinary channels are sealed to no recovery key (they came before the key was "
-                    "installed): only their recipients' keys open them. A recipient who can read them can grant them to a "
+                    "%(count)d tip of an ordinary channel is sealed to no recovery key (it came before the key was "
+                    "installed): only its recipients' keys open it. A recipient who can read it can grant it to a "
                     "colleague while they still can.",
+                    "%(count)d tips of ordinary channels are sealed to no recovery key (they came before the key was "
+                    "installed): only their recipients' keys open them. A recipient who can read them can grant them "
+                    "to a colleague while they still can.",
                     summary.ordinary_tips_without,
                 )
                 % {"count": summary.ordinary_tips_without},
@@ -112,10 +117,12 @@ def check_recovery_key(**kwargs) -> list[CheckMessage]:
             warning(
                 31,
                 ngettext(
-                    "%(count)d tip is still sealed to a retired recovery key: on your own computer, run tipline-reader recover "
-                    "--server URL --key OLD_KEY_FILE --reseal-to NEW_KEY_FILE.pub, then the old key can be destroyed.",
-                    "%(count)d tips are still sealed to a retired recovery key: on your own computer, run tipline-reader "
-                    "recover --server URL --key OLD_KEY_FILE --reseal-to NEW_KEY_FILE.pub, then the old key can be destroyed.",
+                    "%(count)d tip is still sealed to a retired recovery key: on your own computer, run tipline-reader "
+                    "recover --server URL --key OLD_KEY_FILE --reseal-to NEW_KEY_FILE.pub, then the old key can be "
+                    "destroyed.",
+                    "%(count)d tips are still sealed to a retired recovery key: on your own computer, run "
+                    "tipline-reader recover --server URL --key OLD_KEY_FILE --reseal-to NEW_KEY_FILE.pub, then the old "
+                    "key can be destroyed.",
                     waiting,
                 )
                 % {"count": waiting},

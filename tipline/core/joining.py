@@ -93,8 +93,9 @@ def check_reset_leaves_an_approver(user) -> None:
     if alone:
         raise CannotReset(
             _(
-                "%(name)s is the only recipient of %(channels)s, where joining needs approval: after a reset nobody would be "
-                "left to approve them. They can recover their own account with their recovery code (links on the sign-in page)."
+                "%(name)s is the only recipient of %(channels)s, where joining needs approval: after a reset nobody "
+                "would be left to approve them. They can recover their own account with their recovery code (links on "
+                "the sign-in page)."
             )
             % {"name": user.username, "channels": ", ".join(sorted(alone))}
         )

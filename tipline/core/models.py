@@ -48,11 +48,13 @@ class Channel(models.Model):
     )
     offline_key = models.BooleanField(
         default=False,
-        help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot open them.",
+        help_text="Tips are sealed only to a key made in tipline-reader on a recipient's own device: the server cannot "
+        "open them.",
     )
     joining_needs_approval = models.BooleanField(
         default=False,
-        help_text="A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once set.",
+        help_text="A new recipient joins only once a current recipient approves (tipline.core.joining); stays on once "
+        "set.",
     )
     # A MAC under the secret key file over (channel, offline_key): whoever can only write the
     # database cannot switch an offline-key channel to keys the server holds (or back).
@@ -73,7 +75,8 @@ class Channel(models.Model):
         null=True,
         blank=True,
         default=30,
-        help_text="A deadline alert nobody acts on within this time goes to the admins (never later than the deadline; empty: never).",
+        help_text="A deadline alert nobody acts on within this time goes to the admins (never later than the deadline; "
+        "empty: never).",
     )
     insider_organisation = models.ForeignKey(
         "insider.Organisation",
@@ -90,7 +93,8 @@ class Channel(models.Model):
     translations = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Per language: {"es": {"name": …, "description": …, "fields": {key: {"label": …, "help": …, "choices": […]}}}}.',
+        help_text='Per language: {"es": {"name": …, "description": …, "fields": {key: {"label": …, "help": …, '
+        '"choices": […]}}}}.',
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -321,8 +325,8 @@ class Tip(models.Model):
         max_length=3,
         null=True,
         db_index=True,
-        help_text="A short keyed hash of the receipt (key not in the database): unknown receipts are refused before Argon2id. "
-        "Empty for a tip from before tags until its receipt is used once.",
+        help_text="A short keyed hash of the receipt (key not in the database): unknown receipts are refused before "
+        "Argon2id. Empty for a tip from before tags until its receipt is used once.",
     )
     tipster_wrapped_key = models.BinaryField()
     answers_ciphertext = models.BinaryField()
@@ -464,7 +468,8 @@ class Message(models.Model):
         max_length=40,
         null=True,
         blank=True,
-        help_text="Who wrote it, as bound into the ciphertext's associated data (tipline.crypto.content); empty before that.",
+        help_text="Who wrote it, as bound into the ciphertext's associated data (tipline.crypto.content); empty before "
+        "that.",
     )
     reader_seal = models.JSONField(
         null=True, blank=True, help_text="tipline-reader's signature: signer, signature, items seen."

@@ -92,7 +92,8 @@ def set_key(user, channel: Channel, public_key: bytes, proof: bytes = b"") -> Ch
         ChannelKey.objects.filter(pk=previous.pk).update(retired_at=timezone.now())
     elif channel.offline_keys.exists():
         raise KeyRefused(
-            "This channel's keys were changed behind the site's back; no key is set until an admin looks (tipline check).",
+            "This channel's keys were changed behind the site's back; no key is set until an admin looks (tipline "
+            "check).",
             "public_key",
         )
     generation = (previous.generation if previous else 0) + 1

@@ -212,9 +212,10 @@ def form_page_is_receiving(channel: Channel) -> bool:
 
 
 def count_submission(channel: Channel, client: str | None, with_valid_token: bool = False) -> None:
-    """Count one submission against the client's (tipline.web.client_buckets), the site's and the channel's limits (raises
-    Throttled). Called only for a post that will cost Argon2id (valid, not sent before), so
-    that empty or broken posts, which cost the server little, use up nothing. Tips carrying a valid member's token have budgets of their own, so that a
+    """Count one submission against the client's (tipline.web.client_buckets), the site's and
+    the channel's limits (raises Throttled). Called only for a post that will cost Argon2id
+    (valid, not sent before), so that empty or broken posts, which cost the server little, use
+    up nothing. Tips carrying a valid member's token have budgets of their own, so that a
     flood of anonymous junk does not silence members (each token sends one tip only)."""
     throttle.count_for_client(client, "submit")
     budget = "submit-with-token" if with_valid_token else "submit"

@@ -252,10 +252,10 @@ def leave_out_field(channel: Channel) -> LeaveOutField | None:
             [
                 help_text,
                 ngettext(
-                    "%(count)d more recipient has no name here that you could tell apart from another: they cannot be left out "
-                    "and will be able to read your tip.",
-                    "%(count)d more recipients have no name here that you could tell apart from another: they cannot be left out "
-                    "and will be able to read your tip.",
+                    "%(count)d more recipient has no name here that you could tell apart from another: they cannot be "
+                    "left out and will be able to read your tip.",
+                    "%(count)d more recipients have no name here that you could tell apart from another: they cannot "
+                    "be left out and will be able to read your tip.",
                     choices.always_read,
                 )
                 % {"count": choices.always_read},
@@ -283,14 +283,15 @@ def insider_token_field(channel: Channel) -> forms.CharField:
         max_length=1000,
         label=label % names,
         help_text=_(
-            "If you are a member of %(organisation)s, paste one token from tipline-token show. It proves you are a member "
-            "without saying who you are; the team sees only that the tip holds a member's token. Never fetch or use tokens "
-            "from a work device or network."
+            "If you are a member of %(organisation)s, paste one token from tipline-token show. It proves you are a "
+            "member without saying who you are; the team sees only that the tip holds a member's token. Never fetch or "
+            "use tokens from a work device or network."
         )
         % names,
         error_messages={
             "required": _(
-                "This channel takes tips only with a member's token of %(organisation)s. Paste one line starting with tipv1:"
+                "This channel takes tips only with a member's token of %(organisation)s. Paste one line starting with "
+                "tipv1:"
             )
             % names
         },

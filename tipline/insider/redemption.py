@@ -73,7 +73,8 @@ def _check_period(key: IssuerKey, now) -> None:
         raise TokenRejected(
             "token_too_early",
             _(
-                "This token can be used from %(moment)s UTC, not in the period it was fetched. Send without a token now, or wait until then."
+                "This token can be used from %(moment)s UTC, not in the period it was fetched. Send without a token "
+                "now, or wait until then."
             )
             % {"moment": date_format(issued.redeem_from, "j F Y, H:i")},
         )

@@ -189,7 +189,8 @@ def csrf_failure(request, reason=""):
             return unavailable(request)
         form = TipForm(channel, data=request.POST)
         problem = _(
-            "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; please send it again."
+            "Your browser's security token was missing or out of date, so nothing was sent. Your text is kept below; "
+            "please send it again."
         )
         return _discard_and_render(request, channel, form, problem, 403)
     return render(request, "403_csrf.html", status=403)
@@ -267,8 +268,10 @@ def your_tip(request):
         form.add_error(
             None,
             ngettext(
-                "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minute.",
-                "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d minutes.",
+                "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d "
+                "minute.",
+                "Too many messages were sent about this tip. Your text is kept below; please try again in %(minutes)d "
+                "minutes.",
                 limit.retry_after_minutes,
             )
             % {"minutes": limit.retry_after_minutes},

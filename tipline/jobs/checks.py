@@ -27,7 +27,8 @@ def check_worker(**kwargs) -> list[CheckMessage]:
             warning(
                 27,
                 _(
-                    "Insider organisations exist, but no worker has rotated their keys in the last two hours: run tipline worker (docs/operations.md)."
+                    "Insider organisations exist, but no worker has rotated their keys in the last two hours: run "
+                    "tipline worker (docs/operations.md)."
                 ),
             )
         ]
@@ -37,7 +38,8 @@ def check_worker(**kwargs) -> list[CheckMessage]:
 def _worker_silence_problem(nobody) -> str:
     if nobody.last_seen is None:
         return _(
-            "No worker has run on this tip line: alerts, deadline scans and retention wait. Start tipline worker (docs/operations.md, The worker)."
+            "No worker has run on this tip line: alerts, deadline scans and retention wait. Start tipline worker "
+            "(docs/operations.md, The worker)."
         )
     return _(
         "No worker has been seen since %(when)s UTC (last on %(host)s): alerts, deadline scans and retention wait. "

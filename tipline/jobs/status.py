@@ -28,7 +28,8 @@ def report() -> str:
         lines.append(
             "  "
             + _(
-                "stalled %(stalled)d: started over 10 minutes ago by a worker that stopped; the next run of each scan does their work"
+                "stalled %(stalled)d: started over 10 minutes ago by a worker that stopped; the next run of each scan "
+                "does their work"
             )
             % figures
         )

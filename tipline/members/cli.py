@@ -174,8 +174,8 @@ def _pin_keys(data: Json, directory: Json) -> None:
         )
         if pinned != {"key_id": entry["key_id"], "challenge": entry["challenge"]}:
             raise ClientError(
-                f"the server now shows another key for period {entry['epoch']} than before. Do not fetch or use tokens; "
-                "tell the people who run the tip line through another way."
+                f"the server now shows another key for period {entry['epoch']} than before. Do not fetch or use "
+                "tokens; tell the people who run the tip line through another way."
             )
 
 

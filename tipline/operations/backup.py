@@ -304,8 +304,8 @@ def _check_signature(
             return
         raise BackupError(
             _(
-                "This archive is of the older, unsigned format: nothing shows which instance made it. If you know it is yours, "
-                "restore it with --accept-unsigned."
+                "This archive is of the older, unsigned format: nothing shows which instance made it. If you know it "
+                "is yours, restore it with --accept-unsigned."
             )
         )
     if manifest.get("version") != FORMAT_VERSION:
@@ -421,13 +421,15 @@ def _refuse_unless_empty_and_matching(manifest: dict) -> None:
     if Tip.objects.exists() or User.objects.exists() or Channel.objects.exists():
         raise BackupError(
             _(
-                "This instance holds data already; restore into a new, empty one (tipline init on a fresh data directory)."
+                "This instance holds data already; restore into a new, empty one (tipline init on a fresh data "
+                "directory)."
             )
         )
     if manifest["migrations"] != _migration_state():
         raise BackupError(
             _(
-                "The backup was made by Tipline %(version)s with another database schema; restore it with that version, then upgrade."
+                "The backup was made by Tipline %(version)s with another database schema; restore it with that "
+                "version, then upgrade."
             )
             % {"version": manifest["tipline"]}
         )

@@ -27,8 +27,9 @@ def check_secret_key_and_data_dir(**kwargs) -> list[CheckMessage]:
             error(
                 1,
                 _(
-                    "The secret key file is in the data directory %(directory)s: a copy of the directory (database and key) opens the insider "
-                    "issuer keys and route secrets. Move it to a directory of its own and set TIPLINE_SECRET_KEY_FILE (or secret_key_file) to it."
+                    "The secret key file is in the data directory %(directory)s: a copy of the directory (database and "
+                    "key) opens the insider issuer keys and route secrets. Move it to a directory of its own and set "
+                    "TIPLINE_SECRET_KEY_FILE (or secret_key_file) to it."
                 )
                 % {"directory": settings.DATA_DIR},
             )
@@ -69,8 +70,9 @@ def check_runtime_dir() -> list[CheckMessage]:
             error(
                 4,
                 _(
-                    "The shared cache's directory %(directory)s is not this service's alone (another owner, a mode open to others, or a "
-                    "link), so the tip line refuses it: whoever made it could run code here. Remove it; Tipline makes its own."
+                    "The shared cache's directory %(directory)s is not this service's alone (another owner, a mode "
+                    "open to others, or a link), so the tip line refuses it: whoever made it could run code here. "
+                    "Remove it; Tipline makes its own."
                 )
                 % {"directory": settings.RUNTIME_DIR},
             )
@@ -80,8 +82,9 @@ def check_runtime_dir() -> list[CheckMessage]:
             warning(
                 5,
                 _(
-                    "Another user made the shared cache's usual directory under /dev/shm, so rate limits are kept in %(directory)s, "
-                    "named in the data directory. Find out who made it; set TIPLINE_RUNTIME_DIR (systemd: RuntimeDirectory=) to avoid it."
+                    "Another user made the shared cache's usual directory under /dev/shm, so rate limits are kept in "
+                    "%(directory)s, named in the data directory. Find out who made it; set TIPLINE_RUNTIME_DIR "
+                    "(systemd: RuntimeDirectory=) to avoid it."
                 )
                 % {"directory": settings.RUNTIME_DIR},
             )
@@ -219,7 +222,8 @@ def check_backups(**kwargs) -> list[CheckMessage]:
             warning(
                 32,
                 _(
-                    "No backup in %(directory)s is newer than a day: check the nightly backup (docs/deployment.md, Backups)."
+                    "No backup in %(directory)s is newer than a day: check the nightly backup (docs/deployment.md, "
+                    "Backups)."
                 )
                 % {"directory": settings.BACKUP_DIR},
             )
@@ -242,8 +246,8 @@ def check_onion_service(**kwargs) -> list[CheckMessage]:
             warning(
                 33,
                 _(
-                    "The onion service's Tor configuration cannot be read (%(error)s), so whether Tor's proof-of-work defence is on is "
-                    "unknown. Set TIPLINE_TORRC to the torrc that defines the onion service."
+                    "The onion service's Tor configuration cannot be read (%(error)s), so whether Tor's proof-of-work "
+                    "defence is on is unknown. Set TIPLINE_TORRC to the torrc that defines the onion service."
                 )
                 % {"error": problem},
             )
@@ -253,7 +257,8 @@ def check_onion_service(**kwargs) -> list[CheckMessage]:
             warning(
                 34,
                 _(
-                    "%(file)s defines no onion service. Set TIPLINE_TORRC to the torrc that defines this one (docs/deployment.md, section 7)."
+                    "%(file)s defines no onion service. Set TIPLINE_TORRC to the torrc that defines this one "
+                    "(docs/deployment.md, section 7)."
                 )
                 % {"file": settings.TORRC},
             )
@@ -264,9 +269,9 @@ def check_onion_service(**kwargs) -> list[CheckMessage]:
             warning(
                 35,
                 _(
-                    "Tor's proof-of-work defence is off for the onion service in %(directories)s (%(file)s): one client can then flood it "
-                    "and hold off every tipster on Tor. Add HiddenServicePoWDefensesEnabled 1 after its HiddenServiceDir line "
-                    "(docs/deployment.md, section 7) and reload Tor."
+                    "Tor's proof-of-work defence is off for the onion service in %(directories)s (%(file)s): one "
+                    "client can then flood it and hold off every tipster on Tor. Add HiddenServicePoWDefensesEnabled 1 "
+                    "after its HiddenServiceDir line (docs/deployment.md, section 7) and reload Tor."
                 )
                 % {"directories": ", ".join(undefended), "file": settings.TORRC},
             )
@@ -286,8 +291,9 @@ def check_base_url(**kwargs) -> list[CheckMessage]:
         warning(
             36,
             _(
-                "TIPLINE_BASE_URL is %(base_url)s, but this data directory's server listens on %(host)s:%(port)d: alert mails, "
-                "webhooks and links point elsewhere. Set TIPLINE_BASE_URL=http://127.0.0.1:%(port)d (make run PORT=%(port)d does)."
+                "TIPLINE_BASE_URL is %(base_url)s, but this data directory's server listens on %(host)s:%(port)d: "
+                "alert mails, webhooks and links point elsewhere. Set TIPLINE_BASE_URL=http://127.0.0.1:%(port)d (make "
+                "run PORT=%(port)d does)."
             )
             % {"base_url": settings.BASE_URL, "host": host, "port": port},
         )

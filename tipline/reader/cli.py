@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as problem:  # noqa: BLE001 - the last line of defence against a traceback
         return _said(
             _(
-                "Something unexpected went wrong (%(problem)s). Nothing was lost; please report this line to whoever runs "
-                "your tip line."
+                "Something unexpected went wrong (%(problem)s). Nothing was lost; please report this line to whoever "
+                "runs your tip line."
             )
             % {"problem": f"{type(problem).__name__}: {problem}"}
         )
@@ -149,7 +149,8 @@ def parser() -> argparse.ArgumentParser:
         writer.add_argument("tip")
         writer.add_argument(
             "--text",
-            help="the text; other users of this computer can see it in the process list, so leave it out to type it instead",
+            help="the text; other users of this computer can see it in the process list, so leave it out to type it "
+            "instead",
         )
         writer.set_defaults(kind=name)
         if name == "reply":
@@ -282,8 +283,9 @@ def share_key(arguments: argparse.Namespace) -> None:
     profile.save_vault(vault, passphrase)  # the colleague's signing key is trusted from now on
     print(
         _(
-            "Sealed for the request of %(name)s with fingerprint %(fingerprint)s: compare it with your colleague before you send "
-            "%(file)s. Only their reader can open it, and their replies and notes will show as signed by %(name)s."
+            "Sealed for the request of %(name)s with fingerprint %(fingerprint)s: compare it with your colleague "
+            "before you send %(file)s. Only their reader can open it, and their replies and notes will show as signed "
+            "by %(name)s."
         )
         % {
             "name": _plain(exchange.request_name(arguments.request) or "?"),
@@ -335,14 +337,16 @@ def rotate(arguments: argparse.Namespace) -> None:
     rotation = exchange.rotate(profile, vault, lambda: profile.save_vault(vault, passphrase))
     print(
         _(
-            "New channel key %(fingerprint)s; tips sealed again to it: %(count)d. Share it with your colleagues: tipline-reader share-key."
+            "New channel key %(fingerprint)s; tips sealed again to it: %(count)d. Share it with your colleagues: "
+            "tipline-reader share-key."
         )
         % {"fingerprint": rotation.fingerprint, "count": rotation.resealed}
     )
     if rotation.not_opened:
         print(
             _(
-                "Tips sealed to a key this reader never held: %(count)d. The colleague who holds it runs tipline-reader rotate too."
+                "Tips sealed to a key this reader never held: %(count)d. The colleague who holds it runs "
+                "tipline-reader rotate too."
             )
             % {"count": rotation.not_opened}
         )
@@ -387,7 +391,8 @@ def _warn_refused(refused: Iterable[str]) -> None:
     for reason in refused:
         print(
             _(
-                "WARNING: the server refused an item sealed here; it stays in the outbox and is sent again at each sync: %(reason)s"
+                "WARNING: the server refused an item sealed here; it stays in the outbox and is sent again at each "
+                "sync: %(reason)s"
             )
             % {"reason": _plain(reason)}
         )
@@ -544,7 +549,8 @@ def export_bundle(arguments: argparse.Namespace) -> None:
     result = exchange.export_bundle(profile, vault, arguments.out)
     print(
         _(
-            "Wrote %(file)s: every tip of the channel, still encrypted (fetched now: %(tips)d; replies and notes sent: %(sent)d)."
+            "Wrote %(file)s: every tip of the channel, still encrypted (fetched now: %(tips)d; replies and notes sent: "
+            "%(sent)d)."
         )
         % {"file": arguments.out, "tips": result.tips, "sent": result.sent}
     )

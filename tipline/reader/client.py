@@ -58,7 +58,8 @@ class Client:
         if not isinstance(answer, dict):
             raise ReaderError(
                 _(
-                    "%(server)s did not answer as a tip line does (no JSON object): is it the right address? Nothing was lost."
+                    "%(server)s did not answer as a tip line does (no JSON object): is it the right address? Nothing "
+                    "was lost."
                 )
                 % {"server": self.base}
             )

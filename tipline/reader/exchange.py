@@ -284,8 +284,8 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict[str, Any]) ->
     if not vault.keys:
         raise ReaderError(
             _(
-                "This reader holds no channel key (the online side of an air-gapped pair, or one waiting for a colleague): "
-                "carry tips out with tipline-reader export-bundle, or get the key with join and accept-key."
+                "This reader holds no channel key (the online side of an air-gapped pair, or one waiting for a "
+                "colleague): carry tips out with tipline-reader export-bundle, or get the key with join and accept-key."
             )
         )
     if current is None:
@@ -296,9 +296,10 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict[str, Any]) ->
     if not vault.holds(public_key):
         raise ReaderError(
             _(
-                "The server seals new tips to a key this reader does not hold (fingerprint %(fingerprint)s, set by %(who)s). If no "
-                "colleague rotated it, the server may have been taken over: tell your admins at once. If a colleague did, run "
-                "tipline-reader join here and ask them to run tipline-reader share-key with its request."
+                "The server seals new tips to a key this reader does not hold (fingerprint %(fingerprint)s, set by "
+                "%(who)s). If no colleague rotated it, the server may have been taken over: tell your admins at once. "
+                "If a colleague did, run tipline-reader join here and ask them to run tipline-reader share-key with "
+                "its request."
             )
             % {"fingerprint": current["fingerprint"], "who": current["uploaded_by"]}
         )
@@ -314,9 +315,10 @@ def check_current_key(profile: Profile, vault: Vault, listed: dict[str, Any]) ->
     if public_key != newest_listed or current["generation"] < max([pinned, *generations]):
         raise ReaderError(
             _(
-                "The server seals new tips to an older key of this channel again (fingerprint %(fingerprint)s, generation "
-                "%(generation)s; this reader has seen generation %(seen)s). No rotation does that: the server may have been taken "
-                "over, and whoever holds the retired key could read new tips. Tell your admins at once."
+                "The server seals new tips to an older key of this channel again (fingerprint %(fingerprint)s, "
+                "generation %(generation)s; this reader has seen generation %(seen)s). No rotation does that: the "
+                "server may have been taken over, and whoever holds the retired key could read new tips. Tell your "
+                "admins at once."
             )
             % {
                 "fingerprint": current["fingerprint"],
@@ -395,8 +397,8 @@ def check_no_key_yet(client: Client, slug: str) -> str:
     if listed["current"] is not None:
         raise ReaderError(
             _(
-                "Channel %(channel)s has a key already (fingerprint %(fingerprint)s): ask a colleague who holds it to share it "
-                "(tipline-reader join here, then tipline-reader share-key there)."
+                "Channel %(channel)s has a key already (fingerprint %(fingerprint)s): ask a colleague who holds it to "
+                "share it (tipline-reader join here, then tipline-reader share-key there)."
             )
             % {"channel": slug, "fingerprint": listed["current"]["fingerprint"]}
         )
@@ -605,7 +607,8 @@ def import_bundle(profile: Profile, vault: Vault, source: Path) -> int:
                 except ValueError:
                     raise ReaderError(
                         _(
-                            "%(file)s holds a file named %(name)r, which no bundle has: it was not made by tipline-reader."
+                            "%(file)s holds a file named %(name)r, which no bundle has: it was not made by "
+                            "tipline-reader."
                         )
                         % {"file": source, "name": name}
                     ) from None

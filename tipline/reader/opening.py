@@ -131,8 +131,8 @@ def keys_of(profile: Profile, vault: Vault, record: dict[str, Any]) -> tip_keys.
 def _keys_changed(record: dict[str, Any]) -> ReaderError:
     return ReaderError(
         _(
-            "The keys of tip %(reference)s changed on the server since this reader first opened it. No rotation does that: "
-            "the server may have been taken over. Nothing was sealed; tell your admins."
+            "The keys of tip %(reference)s changed on the server since this reader first opened it. No rotation does "
+            "that: the server may have been taken over. Nothing was sealed; tell your admins."
         )
         % {"reference": record["reference"]}
     )
@@ -241,7 +241,8 @@ def _open_tip(profile: Profile, vault: Vault, record: dict[str, Any]) -> OpenTip
         + (
             [
                 _(
-                    "The server lists a file with a reply sealed in tipline-reader, which sends no files: it is shown with the tip's files."
+                    "The server lists a file with a reply sealed in tipline-reader, which sends no files: it is shown "
+                    "with the tip's files."
                 )
             ]
             if moved
@@ -358,7 +359,8 @@ def _missing(profile: Profile, record: dict[str, Any], trusted: dict[str, Any]) 
         if trusted and kind and authors.verdict(trusted, record["id"], kind, item, "").status != authors.VERIFIED:
             problems.append(
                 _(
-                    "An item this reader sent shows without its signature, or with one that does not match: the server altered it."
+                    "An item this reader sent shows without its signature, or with one that does not match: the server "
+                    "altered it."
                 )
             )
             break
@@ -367,7 +369,8 @@ def _missing(profile: Profile, record: dict[str, Any], trusted: dict[str, Any]) 
         if seal.get("signer") in trusted and not set(map(str, seal.get("seen", []))) <= present:
             problems.append(
                 _(
-                    "%(name)s had seen items of this tip that the server's copy no longer lists: the server dropped them."
+                    "%(name)s had seen items of this tip that the server's copy no longer lists: the server dropped "
+                    "them."
                 )
                 % {"name": trusted[seal["signer"]]}
             )

@@ -82,12 +82,14 @@ class Vault:
         if not self.keys:  # the online side of an air-gapped pair: the key must stay on the other machine
             raise ReaderError(
                 _(
-                    "This reader holds no channel key: read the tip on the air-gapped machine (tipline-reader export-bundle carries it there)."
+                    "This reader holds no channel key: read the tip on the air-gapped machine (tipline-reader "
+                    "export-bundle carries it there)."
                 )
             )
         raise ReaderError(
             _(
-                "This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader share-key)."
+                "This reader does not hold the key this tip is sealed to: ask a colleague to share it (tipline-reader "
+                "share-key)."
             )
         )
 
@@ -154,7 +156,8 @@ class Profile:
         if self.exists:
             raise ReaderError(
                 _(
-                    "%(directory)s holds a profile already: choose another with --profile, or remove that directory to start again."
+                    "%(directory)s holds a profile already: choose another with --profile, or remove that directory to "
+                    "start again."
                 )
                 % {"directory": self.directory}
             )

@@ -28,7 +28,8 @@ from tipline.reader.language import _, gettext_noop
 from tipline.reader.profile import Profile, ReaderError, Vault
 
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -36,13 +37,15 @@ HEADERS = {
 }
 STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1b1b1b;background:#fff}
-a{color:#1d4ed8}table{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%;background:#fff}td,th{text-align:start;padding:.4rem;border-bottom:1px solid #767676}
+a{color:#1d4ed8}table{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%;background:#fff}\
+td,th{text-align:start;padding:.4rem;border-bottom:1px solid #767676}
 .meta{color:#4b4b4b}.message{border-inline-start:4px solid #767676;padding-inline-start:.75rem;margin:1rem 0}
 .message--tipster{border-color:#1d4ed8}.notice{background:#fff7d6;border:1px solid #8a6d00;padding:.75rem}
 label{display:block;font-weight:600;margin-top:1rem}dt{font-weight:600}dd{margin:0 0 .75rem}
 textarea{display:block;width:100%;min-height:8rem;font:inherit;border:1px solid #767676;box-sizing:border-box}
 select{display:block;font:inherit;margin:.25rem 0 .75rem}button{font:inherit;padding:.4rem 1rem;margin-top:.5rem}
-@media (prefers-color-scheme: dark){body,table{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}.notice{background:#332b00;color:#fff}}
+@media (prefers-color-scheme: dark){body,table{background:#111;color:#eee}a{color:#93c5fd}.meta{color:#bbb}\
+.notice{background:#332b00;color:#fff}}
 """
 
 # What a browser says of where a request comes from: typed or opened from outside ("none"), or a
@@ -225,20 +228,22 @@ class Pages(BaseHTTPRequestHandler):
             self.profile.tip_records(), key=lambda record: (record["deadline"] or "9999", record["received_hour"])
         )
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        done = (
-            f"<p class='notice' role='status'>{_e(_(TEXT_TIPS_FETCHED_REPLIES_AND_NOTES) % {'tips': query['synced'][0], 'sent': query.get('sent', ['0'])[0]})}</p>"
-            if "synced" in query
-            else ""
-        )
+        done = ""
+        if "synced" in query:
+            counts = {"tips": query["synced"][0], "sent": query.get("sent", ["0"])[0]}
+            done = f"<p class='notice' role='status'>{_e(_(TEXT_TIPS_FETCHED_REPLIES_AND_NOTES) % counts)}</p>"
         sync = (
-            f"<form method='post' action='{self._at('/sync')}'>{self._secret()}<button type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>"
+            f"<form method='post' action='{self._at('/sync')}'>{self._secret()}"
+            f"<button type='submit'>{_e(_(TEXT_SYNC_WITH_THE_SERVER))}</button></form>"
             if self.online
             else (f"<p class='meta'>{_e(_(TEXT_THIS_READER_WORKS_WITHOUT_A))}</p>")
         )
         rows = "".join(
             f"<tr><td><a href='{self._at('/tips/' + record['reference'])}'>{_e(record['reference'])}</a>"
-            f"<br><span class='meta' dir='auto'>{_t(opening.summary(self.profile, self.vault, record))}</span></td><td>{_when(record['received_hour'])} UTC</td>"
-            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td><td>{_e(language.status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
+            f"<br><span class='meta' dir='auto'>{_t(opening.summary(self.profile, self.vault, record))}</span></td>"
+            f"<td>{_when(record['received_hour'])} UTC</td>"
+            f"<td>{(_when(record['deadline']) + ' UTC' if record['deadline'] else '—')}</td>"
+            f"<td>{_e(language.status(record['status']))}</td><td>{_e(record['message_count'])}</td></tr>"
             for record in records
         )
         headings = "".join(
@@ -265,7 +270,8 @@ class Pages(BaseHTTPRequestHandler):
         )
         messages = (
             "".join(
-                f"<article class='message message--{_e(message.author)}'><p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
+                f"<article class='message message--{_e(message.author)}'>"
+                f"<p class='meta'>{_e(opening.byline(message))}{_at_hour(message.sent_hour)}</p>"
                 f"<p dir='auto'>{_lines(message.text)}</p>{self._files(record, message.files)}</article>"
                 for message in tip.messages
             )
@@ -273,7 +279,8 @@ class Pages(BaseHTTPRequestHandler):
         )
         notes = (
             "".join(
-                f"<article class='message'><p class='meta'>{_e(opening.byline(note))}{_at_hour(note.written_hour)}</p><p dir='auto'>{_lines(note.text)}</p></article>"
+                f"<article class='message'><p class='meta'>{_e(opening.byline(note))}{_at_hour(note.written_hour)}</p>"
+                f"<p dir='auto'>{_lines(note.text)}</p></article>"
                 for note in tip.notes
             )
             or f"<p>{_e(_(TEXT_NO_NOTES))}</p>"
@@ -284,17 +291,24 @@ class Pages(BaseHTTPRequestHandler):
         )
         target = self._at(f"/tips/{record['reference']}")
         return (
-            f"<p><a href='{self._at('/')}'>{_e(_(TEXT_TIPS))}</a></p><h1>{_e(_(TEXT_TIP) % {'reference': record['reference']})}</h1>"
-            f"<p class='meta'>{_e(_(TEXT_RECEIVED_UTC) % {'when': record['received_hour'][:16].replace('T', ' ')})} · {_e(language.status(record['status']))}</p>{waiting}"
+            f"<p><a href='{self._at('/')}'>{_e(_(TEXT_TIPS))}</a></p>"
+            f"<h1>{_e(_(TEXT_TIP) % {'reference': record['reference']})}</h1>"
+            f"<p class='meta'>{_e(_(TEXT_RECEIVED_UTC) % {'when': record['received_hour'][:16].replace('T', ' ')})} · "
+            f"{_e(language.status(record['status']))}</p>{waiting}"
             f"<h2>{_e(_(TEXT_ANSWERS))}</h2><dl>{answers}</dl>{self._files(record, tip.files)}"
             f"<h2>{_e(_(TEXT_CONVERSATION_WITH_THE_TIPSTER))}</h2>{messages}"
-            f"<form method='post' action='{target}/reply'>{self._secret()}<label for='reply'>{_e(_(TEXT_REPLY_TO_THE_TIPSTER))}</label>"
+            f"<form method='post' action='{target}/reply'>{self._secret()}"
+            f"<label for='reply'>{_e(_(TEXT_REPLY_TO_THE_TIPSTER))}</label>"
             "<textarea id='reply' name='text' required maxlength='20000' dir='auto'></textarea>"
-            f"<label for='purpose'>{_e(_(TEXT_THIS_REPLY_IS))}</label><select id='purpose' name='purpose'><option value=''>{_e(_(TEXT_AN_ORDINARY_REPLY))}</option>"
-            f"<option value='acknowledgement'>{_e(_(TEXT_THE_ACKNOWLEDGEMENT))}</option><option value='feedback'>{_e(_(TEXT_THE_FEEDBACK))}</option></select> "
+            f"<label for='purpose'>{_e(_(TEXT_THIS_REPLY_IS))}</label><select id='purpose' name='purpose'>"
+            f"<option value=''>{_e(_(TEXT_AN_ORDINARY_REPLY))}</option>"
+            f"<option value='acknowledgement'>{_e(_(TEXT_THE_ACKNOWLEDGEMENT))}</option>"
+            f"<option value='feedback'>{_e(_(TEXT_THE_FEEDBACK))}</option></select> "
             f"<button type='submit'>{_e(_(TEXT_SEAL_AND_SEND_REPLY))}</button></form>"
-            f"<h2>{_e(_(TEXT_INTERNAL_NOTES))}</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}<label for='note'>{_e(_(TEXT_INTERNAL_NOTE))}</label>"
-            f"<textarea id='note' name='text' required maxlength='20000' dir='auto'></textarea><button type='submit'>{_e(_(TEXT_SEAL_AND_ADD_NOTE))}</button></form>"
+            f"<h2>{_e(_(TEXT_INTERNAL_NOTES))}</h2>{notes}<form method='post' action='{target}/note'>{self._secret()}"
+            f"<label for='note'>{_e(_(TEXT_INTERNAL_NOTE))}</label>"
+            "<textarea id='note' name='text' required maxlength='20000' dir='auto'></textarea>"
+            f"<button type='submit'>{_e(_(TEXT_SEAL_AND_ADD_NOTE))}</button></form>"
         )
 
     def _files(self, record: dict[str, Any], files: list[opening.OpenFile]) -> str:
@@ -377,8 +391,10 @@ class Pages(BaseHTTPRequestHandler):
 
     def _page(self, title: str, body: str, status: int = 200) -> None:
         page = (
-            f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at('/style.css')}'></head><body><main>{body}</main></body></html>"
+            f"<!doctype html><html lang='{language.current()}' dir='{language.direction()}'><head>"
+            "<meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)} — tipline-reader</title><link rel='stylesheet' href='{self._at('/style.css')}'></head>"
+            f"<body><main>{body}</main></body></html>"
         )
         self._send(status, page.encode(), "text/html; charset=utf-8")
 

@@ -44,4 +44,7 @@ def pytest_report_header(config):
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    return f"tipline: database {database['ENGINE'].rsplit('.', 1)[-1]} ({database.get('HOST') or 'file'}), data dir {DATA_DIR}"
+    return (
+        f"tipline: database {database['ENGINE'].rsplit('.', 1)[-1]} ({database.get('HOST') or 'file'}), data dir "
+        f"{DATA_DIR}"
+    )

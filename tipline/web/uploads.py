@@ -88,7 +88,8 @@ class EncryptingUploadHandler(FileUploadHandler):
             self.refusal_status = 503
             self._refuse(
                 _(
-                    "Your files could not be stored because of a problem on our side. Nothing was saved; please try again later."
+                    "Your files could not be stored because of a problem on our side. Nothing was saved; please try "
+                    "again later."
                 )
             )
 
@@ -97,7 +98,8 @@ class EncryptingUploadHandler(FileUploadHandler):
             self.refusal_status = 507
             self._refuse(
                 _(
-                    "Our storage is nearly full, so files cannot be taken right now. Nothing was saved; please try again later, or send your text without files."
+                    "Our storage is nearly full, so files cannot be taken right now. Nothing was saved; please try "
+                    "again later, or send your text without files."
                 )
             )
 

@@ -26,7 +26,8 @@ django.setup()
 from tipline.alerts.routes import RouteSpec, add_route
 from tipline.core.channel_schema import import_channel, parse_document
 from tipline.testing.staff import make_staff, make_tip
-import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {key: tip, kind: long_text, label: Tip}\\n"))
+import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {key: tip, kind: long_text, \
+label: Tip}\\n"))
 make_staff("ana", ["desk"])
 add_route(RouteSpec(name="hook", kind="webhook", target=sys.argv[1], secret="s"))
 for number in range(int(sys.argv[2])):

@@ -12,7 +12,8 @@ def api_world(db):
     for slug in ("alpha", "beta"):
         import_channel(
             parse_document(
-                f"slug: {slug}\nname: {slug.title()}\nfields:\n  - {{key: tip, kind: long_text, label: Your tip, required: true}}\n"
+                f"slug: {slug}\nname: {slug.title()}\nfields:\n"
+                "  - {key: tip, kind: long_text, label: Your tip, required: true}\n"
                 "  - {key: when, kind: datetime, label: When, deadline: true}\n"
                 "  - {key: files, kind: file, label: Files}\n"
             )

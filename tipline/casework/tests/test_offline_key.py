@@ -26,7 +26,10 @@ from tipline.intake.tests.helpers import post_tip, receipt_in
 from tipline.testing.staff import make_staff, sign_in
 
 TIP_TEXT = "The depot manager sells the seized fuel at night."
-VAULT = "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n  - {key: files, kind: file, label: Files}\n"
+VAULT = (
+    "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+    "  - {key: files, kind: file, label: Files}\n"
+)
 PLAIN = "slug: plain\nname: Plain\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
 SOURCE = Path(__file__).resolve().parents[2]
 

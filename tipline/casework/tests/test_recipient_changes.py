@@ -10,7 +10,10 @@ from tipline.alerts.routes import RouteSpec, add_route
 
 pytestmark = pytest.mark.django_db
 
-DOCUMENT = "slug: alpha\nname: Alpha\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n  - {key: files, kind: file, label: Files}\n"
+DOCUMENT = (
+    "slug: alpha\nname: Alpha\nfields:\n  - {key: tip, kind: long_text, label: Your tip}\n"
+    "  - {key: files, kind: file, label: Files}\n"
+)
 
 
 @pytest.fixture

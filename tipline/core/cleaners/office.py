@@ -35,7 +35,8 @@ EMPTY_OOXML_PROPERTIES = {
 }
 EMPTY_ODF_META = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-meta '
-    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.2"><office:meta/></office:document-meta>'
+    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.2"><office:meta/>'
+    b"</office:document-meta>"
 )
 # Parts dropped whole (their relationships go too): first-page pictures and printer settings.
 DROPPED_PARTS = re.compile(r"(^|/)(thumbnail\.[a-z]+|printerSettings\d*\.bin)$", re.IGNORECASE)

@@ -224,25 +224,36 @@ def docx_with_authors() -> bytes:
             "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="xml" ContentType="application/xml"/></Types>',
             "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" Target="docProps/thumbnail.jpeg"/>'
+            '<Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/>'
+            '<Relationship Id="rId2" '
+            'Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" '
+            'Target="docProps/thumbnail.jpeg"/>'
             "</Relationships>",
-            "docProps/core.xml": f'<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            "docProps/core.xml": '<?xml version="1.0"?>'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{SECRET}</dc:creator><cp:lastModifiedBy>{SECRET}</cp:lastModifiedBy></cp:coreProperties>',
             "docProps/app.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
             f"<Company>{SECRET} Ltd</Company><TotalTime>312</TotalTime></Properties>",
             "docProps/custom.xml": f'<?xml version="1.0"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
             f'<property name="Owner">{SECRET}</property></Properties>',
             "docProps/thumbnail.jpeg": saved(Image.new("RGB", (8, 8)), "JPEG"),
-            "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body><w:p w:rsidR="00A1B2C3" w:rsidRDefault="00D4E5F6">'
-            f'<w:ins w:id="1" w:author="{SECRET}" w:date="2026-11-29T20:15:00Z"><w:r><w:t>added text</w:t></w:r></w:ins></w:p></w:body></w:document>',
-            "word/comments.xml": f'<?xml version="1.0"?><w:comments {W}><w:comment w:id="0" w:author="{SECRET}" w:initials="JD" '
+            "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body>'
+            '<w:p w:rsidR="00A1B2C3" w:rsidRDefault="00D4E5F6">'
+            f'<w:ins w:id="1" w:author="{SECRET}" w:date="2026-11-29T20:15:00Z"><w:r><w:t>added text</w:t></w:r>'
+            "</w:ins></w:p></w:body></w:document>",
+            "word/comments.xml": f'<?xml version="1.0"?><w:comments {W}>'
+            f'<w:comment w:id="0" w:author="{SECRET}" w:initials="JD" '
             f'w:date="2026-11-29T20:15:00Z"><w:p><w:r><w:t>a comment</w:t></w:r></w:p></w:comment></w:comments>',
-            "word/settings.xml": f'<?xml version="1.0"?><w:settings {W}><w:rsids><w:rsidRoot w:val="00A1B2C3"/></w:rsids></w:settings>',
+            "word/settings.xml": f'<?xml version="1.0"?><w:settings {W}><w:rsids><w:rsidRoot w:val="00A1B2C3"/>'
+            "</w:rsids></w:settings>",
             "word/people.xml": f'<?xml version="1.0"?><w15:people {W}><w15:person w15:author="{SECRET}">'
             f'<w15:presenceInfo w15:providerId="AD" w15:userId="S::{SECRET}@example.org"/></w15:person></w15:people>',
             "word/_rels/document.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings" Target="printerSettings/printerSettings1.bin"/>'
+            '<Relationship Id="rId9" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings" '
+            'Target="printerSettings/printerSettings1.bin"/>'
             "</Relationships>",
             "word/printerSettings/printerSettings1.bin": f"\\\\PRINT-{SECRET}\\floor-3".encode("utf-16-le"),
             "word/media/image1.jpeg": saved(
@@ -256,15 +267,18 @@ def xlsx_with_authors() -> bytes:
     return zipped(
         {
             "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-            "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            "xl/workbook.xml": '<?xml version="1.0"?>'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac">'
-            f'<mc:AlternateContent><mc:Choice Requires="x15"><x15ac:absPath url="C:\\Users\\{SECRET}\\Documents\\"/></mc:Choice></mc:AlternateContent>'
+            f'<mc:AlternateContent><mc:Choice Requires="x15"><x15ac:absPath url="C:\\Users\\{SECRET}\\Documents\\"/>'
+            "</mc:Choice></mc:AlternateContent>"
             '<sheets><sheet name="Payments" sheetId="1"/></sheets></workbook>',
             "xl/comments1.xml": f'<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             f"<authors><author>{SECRET}</author></authors></comments>",
             "xl/persons/person.xml": f'<?xml version="1.0"?><personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
             f'<person displayName="{SECRET}" id="{{1}}" userId="{SECRET}@example.org" providerId="AD"/></personList>',
-            "xl/tables/table1.xml": '<?xml version="1.0"?><table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            "xl/tables/table1.xml": '<?xml version="1.0"?>'
+            '<table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'id="1" name="Payments" displayName="Payments" ref="A1:B2"/>',
         }
     )
@@ -288,15 +302,21 @@ def odt_with_authors() -> bytes:
     return zipped(
         {
             "mimetype": "application/vnd.oasis.opendocument.text",
-            "META-INF/manifest.xml": '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
-            '<manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/></manifest:manifest>',
-            "meta.xml": f'<?xml version="1.0"?><office:document-meta {office} xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0">'
+            "META-INF/manifest.xml": '<?xml version="1.0"?>'
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            '<manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/>'
+            "</manifest:manifest>",
+            "meta.xml": f'<?xml version="1.0"?><office:document-meta {office} '
+            'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0">'
             f"<office:meta><meta:initial-creator>{SECRET}</meta:initial-creator><dc:creator>{SECRET}</dc:creator></office:meta></office:document-meta>",
             "content.xml": f'<?xml version="1.0"?><office:document-content {office}><office:body><office:annotation>'
             f"<dc:creator>{SECRET}</dc:creator><dc:date>2026-11-29T20:15:00</dc:date></office:annotation></office:body></office:document-content>",
-            "settings.xml": f'<?xml version="1.0"?><office:document-settings {office} xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
-            f'<config:config-item config:name="PrinterName" config:type="string">PRINT-{SECRET}</config:config-item></office:document-settings>',
+            "settings.xml": f'<?xml version="1.0"?><office:document-settings {office} '
+            'xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
+            f'<config:config-item config:name="PrinterName" config:type="string">PRINT-{SECRET}</config:config-item>'
+            "</office:document-settings>",
             "Thumbnails/thumbnail.png": saved(Image.new("RGB", (8, 8)), "PNG"),
         },
         stored_first="mimetype",

@@ -104,7 +104,8 @@ def test_redis_values_are_never_unpickled():
 def test_the_default_cache_directory_cannot_be_guessed_by_another_user(tmp_path):
     """Its name comes from the secret key file, which other users cannot read."""
     script = (
-        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'; os.environ.pop('TIPLINE_RUNTIME_DIR', None)\n"
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'tipline.settings'; os.environ.pop('TIPLINE_RUNTIME_DIR', "
+        "None)\n"
         "from django.conf import settings; print(settings.RUNTIME_DIR)"
     )
     environment = os.environ | {"TIPLINE_DATA_DIR": str(tmp_path / "a")}
@@ -194,7 +195,8 @@ COUNT_A_REQUEST = (
     "from django.conf import settings; from django.core.cache import cache\n"
     "from tipline.operations.checks import check_runtime_dir\n"
     "cache.add('requests', 0, 600)\n"
-    "print(json.dumps([str(settings.RUNTIME_DIR), cache.incr('requests'), [finding.msg for finding in check_runtime_dir()]]))"
+    "print(json.dumps([str(settings.RUNTIME_DIR), cache.incr('requests'), [finding.msg for finding in "
+    "check_runtime_dir()]]))"
 )
 
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from tipline.accounts.models import User
 from tipline.core.channel_schema import import_channel, parse_document
 from tipline.testing.staff import make_staff, make_tip
-import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {key: tip, kind: long_text, label: Tip}\\n"))
+import_channel(parse_document("slug: desk\\nname: Night desk\\nfields:\\n  - {key: tip, kind: long_text, \
+label: Tip}\\n"))
 make_staff("ana", ["desk"])
 User.objects.filter(username="ana").update(email="ana@example.org")
 make_tip("desk", "marker-worker-content-91", timezone.now() + timedelta(hours=1))

@@ -6,7 +6,8 @@ from tipline.reader import cli
 from tipline.testing.staff import make_staff
 
 VAULT_CHANNEL = (
-    "slug: vault\nname: Vault\noffline_key: true\nfields:\n  - {key: tip, kind: long_text, label: Your tip, required: true}\n"
+    "slug: vault\nname: Vault\noffline_key: true\nfields:\n"
+    "  - {key: tip, kind: long_text, label: Your tip, required: true}\n"
     "  - {key: files, kind: file, label: Files}\n"
 )
 PASSPHRASE = "correct horse battery staple"
