@@ -15,6 +15,16 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[1]
 
 _DOMAIN_BASE = {"tipline.crypto", "tipline.base", "tipline.config"}
+# The apps that the pages, operations, the command line and the test helpers all stand on.
+_SERVICES = {
+    "tipline.web",
+    "tipline.audit",
+    "tipline.core",
+    "tipline.accounts",
+    "tipline.insider",
+    "tipline.alerts",
+    "tipline.jobs",
+}
 # Each package, and the packages it may import. Lowest first; nothing may import upward.
 ALLOWED: dict[str, set[str]] = {
     # The members' protocol and tipline-token: standard library only, so it runs as one file (tipline-token.pyz).
@@ -42,17 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "tipline.forms": _DOMAIN_BASE | {"tipline.core", "tipline.insider"},
     # The pages and the API.
     "tipline.intake": _DOMAIN_BASE | {"tipline.web", "tipline.core", "tipline.insider", "tipline.forms"},
-    "tipline.casework": _DOMAIN_BASE
-    | {
-        "tipline.web",
-        "tipline.audit",
-        "tipline.core",
-        "tipline.accounts",
-        "tipline.insider",
-        "tipline.alerts",
-        "tipline.jobs",
-        "tipline.forms",
-    },
+    "tipline.casework": _DOMAIN_BASE | _SERVICES | {"tipline.forms"},
     "tipline.api": _DOMAIN_BASE
     | {
         "tipline.web",
@@ -66,43 +66,13 @@ ALLOWED: dict[str, set[str]] = {
         "tipline.members",
     },
     # Running an instance: backups, health, the checks, the demo.
-    "tipline.operations": _DOMAIN_BASE
-    | {
-        "tipline.web",
-        "tipline.audit",
-        "tipline.core",
-        "tipline.accounts",
-        "tipline.insider",
-        "tipline.alerts",
-        "tipline.jobs",
-    },
+    "tipline.operations": _DOMAIN_BASE | _SERVICES,
     "tipline.urls": {"tipline.api", "tipline.operations", "tipline.web"},
     "tipline.wsgi": {"tipline.web", "tipline.crypto"},
     # The command line, on top of everything it runs.
-    "tipline.cli": _DOMAIN_BASE
-    | {
-        "tipline.web",
-        "tipline.audit",
-        "tipline.core",
-        "tipline.accounts",
-        "tipline.insider",
-        "tipline.alerts",
-        "tipline.jobs",
-        "tipline.casework",
-        "tipline.operations",
-    },
+    "tipline.cli": _DOMAIN_BASE | _SERVICES | {"tipline.casework", "tipline.operations"},
     # Test helpers may reach anything but the command line.
-    "tipline.testing": _DOMAIN_BASE
-    | {
-        "tipline.web",
-        "tipline.audit",
-        "tipline.core",
-        "tipline.accounts",
-        "tipline.insider",
-        "tipline.alerts",
-        "tipline.jobs",
-        "tipline.operations",
-    },
+    "tipline.testing": _DOMAIN_BASE | _SERVICES | {"tipline.operations"},
 }
 
 
