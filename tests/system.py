@@ -67,6 +67,20 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60)
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+def start(command: list[str], data_dir: Path, cwd: Path = REPO_ROOT) -> subprocess.Popen:
+    """A command in its own process group (so that `stop` ends its children too), with a clean
+    environment for this data dir, its output kept for `stop` to return."""
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=clean_environment(data_dir),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def stop(process: subprocess.Popen) -> str:
     """Stop a server started in its own process group and return what it printed."""
     if process.poll() is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system import TIPLINE, clean_environment, free_port, stop, wait_until_serving
+from tests.system import TIPLINE, clean_environment, free_port, start, stop, wait_until_serving
 
 pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
 
@@ -27,23 +27,12 @@ def descendants(pid: int) -> list[int]:
     return children + [grandchild for child in children for grandchild in descendants(child)]
 
 
-def start(arguments: list[str], data_dir: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(TIPLINE), *arguments],
-        env=clean_environment(data_dir),
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def test_the_servers_workers_and_the_alert_worker_write_no_core_dump(tmp_path):
     data_dir = tmp_path / "data"
     subprocess.run([str(TIPLINE), "init"], env=clean_environment(data_dir), check=True, capture_output=True)
     port = free_port()
-    server = start(["serve", "--port", str(port), "--workers", "1"], data_dir)
-    worker = start(["worker"], data_dir)
+    server = start([str(TIPLINE), "serve", "--port", str(port), "--workers", "1"], data_dir)
+    worker = start([str(TIPLINE), "worker"], data_dir)
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server)
         serving_limits = {pid: core_file_limits(pid) for pid in descendants(server.pid)}

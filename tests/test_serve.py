@@ -12,30 +12,18 @@ import pytest
 
 from tests.system import (
     KEEP_SHARED_VENV,
-    REPO_ROOT,
     TIPLINE,
     checkout_copy,
     checkout_environment,
     clean_environment,
     free_port,
+    start,
     stop,
     wait_until_serving,
 )
 from tipline.testing.privacy import CLIENT_MARKERS, PROBE_FORWARDED_IP, PROBE_REFERRER, PROBE_USER_AGENT, PrivacyScanner
 
 pytestmark = [pytest.mark.system, pytest.mark.sqlite_only]
-
-
-def start(command: list[str], data_dir, cwd=REPO_ROOT) -> subprocess.Popen:
-    return subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=clean_environment(data_dir),
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def probe_request(port: int) -> urllib.request.Request:
